@@ -1,0 +1,74 @@
+// The policy module's public API: schema, presets, resolve, evaluate, explain. Pure throughout.
+export * from './schema';
+export * from './violation';
+export {
+  ALWAYS_PROTECTED,
+  SYSTEM_PATHS,
+  DEVICE_READ_WRITE,
+  DEVICE_READ_ONLY,
+  DEVICE_ROOT,
+  SHARED_TEMP_PATHS,
+  DEFAULT_ENV_ALLOW,
+  DEFAULT_SECRET_PATTERNS,
+  DEFAULT_BLOCKED_PORTS,
+  PORT_NAMES,
+  NETWORK_PRESET_MEANING,
+  PROFILE_NAMES,
+  DEFAULT_PROFILE,
+  presetFor,
+  sharedTempWritable,
+  type ProtectedEntry,
+  type ProfilePreset,
+} from './presets';
+export {
+  resolvePolicy,
+  validateLayer,
+  expandGlob,
+  looserFields,
+  parsePolicyFile,
+  policyDigest,
+  canonicalJson,
+  type PolicyLayers,
+  type ResolveContext,
+  type Resolution,
+} from './resolve';
+export {
+  decidePath,
+  decideEnv,
+  decideAddress,
+  describeAddress,
+  maskSecrets,
+  compileSecretPattern,
+  compileSecretPatterns,
+  envNameMatches,
+  looksSecretName,
+  protectedPaths,
+  systemPathOf,
+  addressRules,
+  MASK,
+  MIN_MASKED_VALUE_LENGTH,
+  type Decision,
+  type EnvDecision,
+  type PathExtras,
+  type ProtectedPath,
+  type AddressInfo,
+} from './evaluate';
+export {
+  parseIpLiteral,
+  parseIp,
+  formatIp,
+  classifyIp,
+  parseCidr,
+  cidrContains,
+  parseAddressRule,
+  hostMatches,
+  METADATA_HOSTS,
+  type Ip,
+  type Cidr,
+  type AddressRule,
+  type AddressCategory,
+  type Classification,
+} from './ip';
+export { globCovers, globNames, globStaticPrefix, normalizeAbs, isUnder, displayPath } from './paths';
+export { parseJsonc, JsoncError } from './jsonc';
+export { explainPolicy, type PolicyExplanation } from './explain';

@@ -1,0 +1,47 @@
+// Typed failures. Every error that crosses a module boundary is a SandboxError with a stable code, so the
+// CLI, the extension and the audit log can react to the kind of failure rather than to message text.
+export type SandboxErrorCode =
+  | 'POLICY_INVALID' // a policy layer failed validation
+  | 'POLICY_LOOSENING' // a workspace layer tried to widen the user's policy
+  | 'PROFILE_UNKNOWN'
+  | 'MECHANISM_UNAVAILABLE' // enforce asked for something this kernel cannot do
+  | 'PLATFORM_UNSUPPORTED'
+  | 'SETUP_FAILED' // a syscall before exec failed
+  | 'EXEC_FAILED'
+  | 'SCRIPT_NOT_FOUND'
+  | 'SCRIPT_NOT_EXECUTABLE'
+  | 'LAUNCHER_CRASHED'
+  | 'PROTOCOL_INVALID'
+  | 'IO_FAILED'
+  | 'AUDIT_BROKEN' // the audit chain's tail cannot be read or a line could not be written whole
+  | 'AUDIT_LOCKED'; // another writer held the audit lock past the timeout
+
+export interface SandboxErrorData {
+  code: SandboxErrorCode;
+  message: string;
+  call?: string; // the failing call, e.g. "landlock_restrict_self"
+  errno?: number;
+}
+
+export class SandboxError extends Error {
+  readonly code: SandboxErrorCode;
+  readonly call?: string;
+  readonly errno?: number;
+  constructor(code: SandboxErrorCode, message: string, opts: { call?: string; errno?: number } = {}) {
+    super(message);
+    this.name = 'SandboxError';
+    this.code = code;
+    this.call = opts.call;
+    this.errno = opts.errno;
+  }
+  toData(): SandboxErrorData {
+    return { code: this.code, message: this.message, call: this.call, errno: this.errno };
+  }
+  static fromData(d: SandboxErrorData): SandboxError {
+    return new SandboxError(d.code, d.message, { call: d.call, errno: d.errno });
+  }
+}
+
+export function isSandboxError(e: unknown): e is SandboxError {
+  return e instanceof SandboxError;
+}
