@@ -1,0 +1,35 @@
+// Golden dumps of the profile programs: any change to the emitted BPF shows up as a reviewed diff.
+// UPDATE_GOLDEN=1 rewrites them. Paths resolve from the repository root (the working directory of the run).
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildProfileFilter, compileFilter, disassemble, type SyscallFilterOptions } from '../../../native/linux/seccomp';
+
+const GOLDEN_DIR = path.resolve('test/unit/seccomp/golden');
+
+const base: Omit<SyscallFilterOptions, 'arch'> = { network: 'inet', allowPtrace: false, extraDeny: [], denyAction: { kind: 'errno', errno: 1 } };
+const CASES: { file: string; opts: SyscallFilterOptions }[] = [
+  { file: 'x86_64-moderate.txt', opts: { ...base, arch: 'x86_64' } },
+  { file: 'aarch64-moderate.txt', opts: { ...base, arch: 'aarch64' } },
+  { file: 'x86_64-network-none.txt', opts: { ...base, arch: 'x86_64', network: 'none' } },
+  {
+    file: 'x86_64-monitor.txt',
+    opts: { ...base, arch: 'x86_64', denyAction: { kind: 'notify' }, monitor: { network: true, fileWrites: true, fileReads: false } },
+  },
+];
+
+describe('seccomp golden dumps', () => {
+  for (const c of CASES) {
+    it(c.file, () => {
+      const text = disassemble(compileFilter(buildProfileFilter(c.opts)), { arch: c.opts.arch });
+      const file = path.join(GOLDEN_DIR, c.file);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        fs.mkdirSync(GOLDEN_DIR, { recursive: true });
+        fs.writeFileSync(file, text);
+        return;
+      }
+      assert.ok(fs.existsSync(file), `${file} is missing: run the unit tests with UPDATE_GOLDEN=1 from the repository root`);
+      assert.equal(text, fs.readFileSync(file, 'utf8'), `${c.file} differs: review the change, then rerun with UPDATE_GOLDEN=1`);
+    });
+  }
+});
