@@ -1,0 +1,119 @@
+// Landlock can only grant, so "read all of /etc except /etc/shadow" has to be spelled as grants on every
+// other child of /etc. This module does that rewriting, purely: the file system is passed in as functions.
+// No koffi here, so the host's compile step can use it without loading native code.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LandlockRule } from '../plan';
+
+export interface CarveOutFs {
+  /** Names of the entries of `dir`, or null when it cannot be listed. */
+  readdir(dir: string): string[] | null;
+  /** True for a real directory (not a symlink to one). */
+  isDir(p: string): boolean;
+  /**
+   * The fully resolved path, or null when it does not resolve (missing, dangling link). Optional: without it
+   * paths are taken literally, which is only right on a tree without symlinks (tests, pure callers).
+   */
+  realpath?(p: string): string | null;
+}
+
+function normalize(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+}
+
+/** a === b or a is an ancestor of b. */
+function isAncestorOrSelf(a: string, b: string): boolean {
+  return a === b || b.startsWith(a === '/' ? '/' : a + '/');
+}
+
+/**
+ * Rewrites rules so that no rule reaches a carve-out:
+ * - a rule on a path that is an ancestor of (or equal to) a carve-out is replaced by the same rights on each
+ *   child of that directory except the one leading to the carve-out, recursively down to the carve-out,
+ *   which gets nothing;
+ * - a rule on a path inside a carve-out is dropped (within one call, carve-outs win);
+ * - with `realpath`, rule paths and carve-outs are resolved first, and children that are symlinks get no rule
+ *   (see below); without it paths are taken literally.
+ * Entries created after the expansion are not covered by any rule (they stay denied): the expansion is a
+ * snapshot. A directory on the way that cannot be listed yields no rules (fail closed: grant less).
+ */
+export function expandCarveOuts(
+  rules: LandlockRule[],
+  carveOuts: string[],
+  readdir: CarveOutFs['readdir'],
+  isDir: CarveOutFs['isDir'],
+  realpath?: CarveOutFs['realpath'],
+): LandlockRule[] {
+  if (carveOuts.length === 0) return rules;
+  const cuts = [...new Set(carveOuts.map((c) => normalize(realpath?.(c) ?? c)))];
+  const out: LandlockRule[] = [];
+
+  const expandDir = (dir: string, access: LandlockRule['access']): void => {
+    if (cuts.includes(dir)) return; // the carve-out itself
+    const names = readdir(dir);
+    if (names === null) return;
+    for (const name of [...names].sort()) {
+      const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
+      if (isDir(child)) {
+        if (cuts.some((c) => isAncestorOrSelf(child, c))) expandDir(child, access);
+        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) out.push({ path: child, access });
+        continue;
+      }
+      if (cuts.includes(child)) continue;
+      // A symlink child is skipped: under the original rule, access through it was decided by the rules on
+      // its target (Landlock checks the resolved path), while a rule opened on the link would follow it and
+      // grant the target, possibly an ancestor of a carve-out.
+      if (realpath && realpath(child) !== child) continue;
+      out.push({ path: child, access });
+    }
+  };
+
+  for (const rule of rules) {
+    const literal = normalize(rule.path);
+    const resolved = realpath ? realpath(literal) : literal;
+    // A rule that does not resolve is kept as is: apply skips it and reports it.
+    if (resolved === null) {
+      if (!cuts.some((c) => isAncestorOrSelf(c, literal) || isAncestorOrSelf(literal, c))) out.push(rule);
+      continue;
+    }
+    const p = normalize(resolved);
+    if (cuts.some((c) => isAncestorOrSelf(c, p))) continue; // inside (or equal to) a carve-out
+    if (cuts.some((c) => isAncestorOrSelf(p, c))) {
+      if (isDir(p)) expandDir(p, rule.access);
+      continue;
+    }
+    out.push(rule);
+  }
+  return out;
+}
+
+/** The real file system, for expandCarveOuts. Synchronous on purpose: it runs in the pre-exec launcher too. */
+export const diskFs: Required<CarveOutFs> = {
+  readdir(dir) {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return null;
+    }
+  },
+  isDir(p) {
+    try {
+      return fs.lstatSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+  realpath(p) {
+    try {
+      return fs.realpathSync.native(p);
+    } catch {
+      return null;
+    }
+  },
+};
+
+/** expandCarveOuts over the real file system; the shape compile-plan.ts takes as `ExpandFn`. */
+export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[]): LandlockRule[] {
+  return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath);
+}

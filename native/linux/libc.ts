@@ -1,0 +1,308 @@
+// koffi bindings to the C library: the only place that declares C functions for native/linux. loadLibc()
+// returns an object of bound functions; callers hold it (no module-level mutable state). Every binding that
+// can fail throws a SandboxError carrying the call name and errno, read right after the call, so that callers
+// only branch on `errno` where it matters (ENOENT skips a Landlock rule, ENOSYS selects a fallback, ...).
+import * as os from 'node:os';
+import koffi from 'koffi';
+import type { LibraryHandle, TypeObject } from 'koffi';
+import { SandboxError, type SandboxErrorCode } from '../../src/protocol/errors';
+
+/** Syscalls glibc has no wrapper for (or only a recent one), per architecture. Keyed by process.arch. */
+export interface SyscallNumbers {
+  seccomp: number;
+  landlock_create_ruleset: number;
+  landlock_add_rule: number;
+  landlock_restrict_self: number;
+  pidfd_open: number;
+  pidfd_getfd: number;
+  pidfd_send_signal: number;
+  close_range: number;
+}
+
+export const SYSCALL_NUMBERS: Readonly<Record<'x64' | 'arm64', Readonly<SyscallNumbers>>> = {
+  // arch/x86/entry/syscalls/syscall_64.tbl
+  x64: {
+    seccomp: 317,
+    landlock_create_ruleset: 444,
+    landlock_add_rule: 445,
+    landlock_restrict_self: 446,
+    pidfd_open: 434,
+    pidfd_getfd: 438,
+    pidfd_send_signal: 424,
+    close_range: 436,
+  },
+  // include/uapi/asm-generic/unistd.h (aarch64 uses the generic table)
+  arm64: {
+    seccomp: 277,
+    landlock_create_ruleset: 444,
+    landlock_add_rule: 445,
+    landlock_restrict_self: 446,
+    pidfd_open: 434,
+    pidfd_getfd: 438,
+    pidfd_send_signal: 424,
+    close_range: 436,
+  },
+};
+
+export function syscallNumbers(arch: string = process.arch): Readonly<SyscallNumbers> {
+  if (arch === 'x64' || arch === 'arm64') return SYSCALL_NUMBERS[arch];
+  throw new SandboxError('PLATFORM_UNSUPPORTED', `no syscall table for architecture ${arch}`);
+}
+
+// ---- structs (field for field; sizes/offsets asserted in test/unit/native/structs.test.ts) ----
+
+/** struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; } — rlim_t is unsigned long (64-bit on x86_64/aarch64). */
+export const RlimitStruct = koffi.struct({ rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
+
+/**
+ * glibc's struct sigaction (not the kernel's; we call the glibc wrapper): the handler union, a 1024-bit
+ * sigset_t, int flags (padded), restorer. Same layout on x86_64 and aarch64 (sysdeps/unix/sysv/linux/bits).
+ */
+export const SigactionStruct = koffi.struct({
+  sa_handler: 'uintptr_t',
+  sa_mask: koffi.array('uint64_t', 16),
+  sa_flags: 'int',
+  sa_restorer: 'uintptr_t',
+});
+
+/** glibc sigset_t: 1024 bits. */
+export const SIGSET_BYTES = 128;
+
+/** struct utsname: six char[65] (_UTSNAME_LENGTH on Linux). */
+const UTS_LEN = 65;
+export const UtsnameStruct = koffi.struct({
+  sysname: koffi.array('char', UTS_LEN, 'String'),
+  nodename: koffi.array('char', UTS_LEN, 'String'),
+  release: koffi.array('char', UTS_LEN, 'String'),
+  version: koffi.array('char', UTS_LEN, 'String'),
+  machine: koffi.array('char', UTS_LEN, 'String'),
+  domainname: koffi.array('char', UTS_LEN, 'String'),
+});
+
+// ---- constants used by callers ----
+
+export const SIG_DFL = 0n;
+export const SIG_IGN = 1n;
+export const SIG_SETMASK = 2;
+/** Signals are 1..64 on Linux (_NSIG = 65). */
+export const NSIG = 65;
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+export const O_NOFOLLOW = 0o400000;
+export const F_DUPFD = 0;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
+export const CLOSE_RANGE_CLOEXEC = 1 << 2;
+export const PR_SET_PDEATHSIG = 1;
+export const PR_GET_SECCOMP = 21;
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_GET_NO_NEW_PRIVS = 39;
+export const SIGKILL = 9;
+export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
+
+export interface Utsname {
+  sysname: string;
+  nodename: string;
+  release: string;
+  version: string;
+  machine: string;
+}
+
+export interface Rlimit {
+  soft: bigint;
+  hard: bigint;
+}
+
+/** Bound C functions. Methods throw SandboxError (code SETUP_FAILED unless said otherwise) on failure. */
+export interface Libc {
+  readonly arch: string;
+  readonly nr: Readonly<SyscallNumbers>;
+
+  // Raw syscalls. Pointer arguments are Buffers holding the encoded struct (see the mechanism modules).
+  /** Returns the new fd, or the ABI version with flags = LANDLOCK_CREATE_RULESET_VERSION. */
+  landlockCreateRuleset(attr: Buffer | null, size: number, flags: number): number;
+  landlockAddRule(rulesetFd: number, ruleType: number, attr: Buffer, flags: number): void;
+  landlockRestrictSelf(rulesetFd: number, flags: number): void;
+  /** seccomp(op, flags, args): args is a Buffer (in or out) or null. Returns the syscall's value. */
+  seccomp(op: number, flags: number, args: Buffer | null): number;
+  pidfdOpen(pid: number, flags: number): number;
+  pidfdGetfd(pidfd: number, targetFd: number, flags: number): number;
+  pidfdSendSignal(pidfd: number, sig: number, flags: number): void;
+  closeRange(first: number, last: number, flags: number): void;
+
+  prctl(option: number, arg2?: number, arg3?: number, arg4?: number, arg5?: number): number;
+  getrlimit(resource: number): Rlimit;
+  setrlimit(resource: number, limit: Rlimit): void;
+  open(path: string, flags: number, mode?: number): number;
+  close(fd: number): void;
+  fcntl(fd: number, cmd: number, arg?: number): number;
+  /** Only returns by throwing: code EXEC_FAILED, SCRIPT_NOT_FOUND or SCRIPT_NOT_EXECUTABLE by errno. */
+  execve(file: string, argv: string[], envp: string[]): never;
+  setsid(): number;
+  getsid(pid: number): number;
+  setpgid(pid: number, pgid: number): void;
+  getpid(): number;
+  getppid(): number;
+  /** Returns the previous handler (SIG_DFL, SIG_IGN or a handler address); sets a new one when given. */
+  sigaction(sig: number, handler: bigint | null): bigint;
+  /** sigprocmask(SIG_SETMASK, set) with `set` a list of signal numbers; returns the previous mask's signals. */
+  setSignalMask(signals: number[]): number[];
+  waitpid(pid: number, options: number): { pid: number; status: number };
+  kill(pid: number, sig: number): void;
+  uname(): Utsname;
+}
+
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(os.constants.errno).map(([name, value]) => [value as number, name]),
+);
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+}
+
+export function sysError(call: string, errno: number, code: SandboxErrorCode = 'SETUP_FAILED', what?: string): SandboxError {
+  return new SandboxError(code, `${what ?? call} failed: ${errnoName(errno)} (${errno})`, { call, errno });
+}
+
+/** Throws a SandboxError when a C call reported failure (-1). errno is read before anything else runs. */
+function check(call: string, ret: number | bigint): number {
+  const r = Number(ret);
+  if (r < 0) throw sysError(call, koffi.errno());
+  return r;
+}
+
+function toBig(v: number | bigint): bigint {
+  return typeof v === 'bigint' ? v : BigInt(v);
+}
+
+/** glibc on Linux; dlopen(NULL) (the already-linked C library, e.g. musl) as a fallback. */
+type TypeSpec = string | TypeObject | ReturnType<typeof koffi.out>;
+
+function openLibc(): LibraryHandle {
+  try {
+    return koffi.load('libc.so.6');
+  } catch {
+    return koffi.load(null);
+  }
+}
+
+export function loadLibc(arch: string = process.arch): Libc {
+  const nr = syscallNumbers(arch);
+  const lib = openLibc();
+  const fn = (name: string, ret: TypeSpec, args: TypeSpec[]) => lib.func(name, ret, args);
+
+  // syscall(2) is variadic in C; fixed-signature declarations are call-compatible on x86_64 and aarch64
+  // Linux (variadic integer/pointer arguments travel in the same registers), and glibc's syscall() is an
+  // assembly stub that just moves registers.
+  const sys_p_sz_u32 = fn('syscall', 'long', ['long', 'void *', 'size_t', 'uint32_t']);
+  const sys_i_i_p_u32 = fn('syscall', 'long', ['long', 'int', 'int', 'void *', 'uint32_t']);
+  const sys_i_u32 = fn('syscall', 'long', ['long', 'int', 'uint32_t']);
+  const sys_u32_u32_p = fn('syscall', 'long', ['long', 'uint32_t', 'uint32_t', 'void *']);
+  const sys_i_i_u32 = fn('syscall', 'long', ['long', 'int', 'int', 'uint32_t']);
+  const sys_u32_u32_u32 = fn('syscall', 'long', ['long', 'uint32_t', 'uint32_t', 'uint32_t']);
+
+  const c_prctl = fn('prctl', 'int', ['int', 'ulong', 'ulong', 'ulong', 'ulong']);
+  const c_getrlimit = fn('getrlimit', 'int', ['int', koffi.out(koffi.pointer(RlimitStruct))]);
+  const c_setrlimit = fn('setrlimit', 'int', ['int', koffi.pointer(RlimitStruct)]);
+  const c_open = fn('open', 'int', ['str', 'int', 'uint32_t']);
+  const c_close = fn('close', 'int', ['int']);
+  const c_fcntl = fn('fcntl', 'int', ['int', 'int', 'int']);
+  const c_execve = fn('execve', 'int', ['str', koffi.pointer('str'), koffi.pointer('str')]);
+  const c_setsid = fn('setsid', 'int', []);
+  const c_getsid = fn('getsid', 'int', ['int']);
+  const c_setpgid = fn('setpgid', 'int', ['int', 'int']);
+  const c_getpid = fn('getpid', 'int', []);
+  const c_getppid = fn('getppid', 'int', []);
+  const c_sigaction = fn('sigaction', 'int', ['int', koffi.pointer(SigactionStruct), koffi.out(koffi.pointer(SigactionStruct))]);
+  const c_sigprocmask = fn('sigprocmask', 'int', ['int', 'void *', 'void *']);
+  const c_waitpid = fn('waitpid', 'int', ['int', koffi.out(koffi.pointer('int')), 'int']);
+  const c_kill = fn('kill', 'int', ['int', 'int']);
+  const c_uname = fn('uname', 'int', [koffi.out(koffi.pointer(UtsnameStruct))]);
+
+  return {
+    arch,
+    nr,
+    landlockCreateRuleset: (attr, size, flags) =>
+      check('landlock_create_ruleset', sys_p_sz_u32(nr.landlock_create_ruleset, attr, size, flags)),
+    landlockAddRule(rulesetFd, ruleType, attr, flags) {
+      check('landlock_add_rule', sys_i_i_p_u32(nr.landlock_add_rule, rulesetFd, ruleType, attr, flags));
+    },
+    landlockRestrictSelf(rulesetFd, flags) {
+      check('landlock_restrict_self', sys_i_u32(nr.landlock_restrict_self, rulesetFd, flags));
+    },
+    seccomp: (op, flags, args) => check('seccomp', sys_u32_u32_p(nr.seccomp, op, flags, args)),
+    pidfdOpen: (pid, flags) => check('pidfd_open', sys_i_u32(nr.pidfd_open, pid, flags)),
+    pidfdGetfd: (pidfd, targetFd, flags) => check('pidfd_getfd', sys_i_i_u32(nr.pidfd_getfd, pidfd, targetFd, flags)),
+    pidfdSendSignal(pidfd, sig, flags) {
+      check('pidfd_send_signal', sys_i_i_p_u32(nr.pidfd_send_signal, pidfd, sig, null, flags));
+    },
+    closeRange(first, last, flags) {
+      check('close_range', sys_u32_u32_u32(nr.close_range, first >>> 0, last >>> 0, flags >>> 0));
+    },
+
+    prctl: (option, a2 = 0, a3 = 0, a4 = 0, a5 = 0) => check('prctl', c_prctl(option, a2, a3, a4, a5)),
+    getrlimit(resource) {
+      const out: { rlim_cur?: number | bigint; rlim_max?: number | bigint } = {};
+      check('getrlimit', c_getrlimit(resource, out));
+      return { soft: toBig(out.rlim_cur ?? 0), hard: toBig(out.rlim_max ?? 0) };
+    },
+    setrlimit(resource, limit) {
+      check('setrlimit', c_setrlimit(resource, { rlim_cur: limit.soft, rlim_max: limit.hard }));
+    },
+    open: (path, flags, mode = 0) => check('open', c_open(path, flags, mode)),
+    close(fd) {
+      check('close', c_close(fd));
+    },
+    fcntl: (fd, cmd, arg = 0) => check('fcntl', c_fcntl(fd, cmd, arg)),
+    execve(file, argv, envp) {
+      c_execve(file, [...argv, null], [...envp, null]);
+      // execve only returns on failure.
+      const errno = koffi.errno();
+      const code: SandboxErrorCode =
+        errno === os.constants.errno.ENOENT || errno === os.constants.errno.ENOTDIR
+          ? 'SCRIPT_NOT_FOUND'
+          : errno === os.constants.errno.EACCES || errno === os.constants.errno.ENOEXEC
+            ? 'SCRIPT_NOT_EXECUTABLE'
+            : 'EXEC_FAILED';
+      throw sysError('execve', errno, code, `execve ${file}`);
+    },
+    setsid: () => check('setsid', c_setsid()),
+    getsid: (pid) => check('getsid', c_getsid(pid)),
+    setpgid(pid, pgid) {
+      check('setpgid', c_setpgid(pid, pgid));
+    },
+    // getpid/getppid cannot fail.
+    getpid: () => c_getpid() as number,
+    getppid: () => c_getppid() as number,
+    sigaction(sig, handler) {
+      const old: { sa_handler?: number | bigint } = {};
+      const act = handler === null ? null : { sa_handler: handler, sa_mask: new Array(16).fill(0n), sa_flags: 0, sa_restorer: 0 };
+      check('sigaction', c_sigaction(sig, act, old));
+      return toBig(old.sa_handler ?? 0);
+    },
+    setSignalMask(signals) {
+      const set = Buffer.alloc(SIGSET_BYTES);
+      for (const s of signals) set[(s - 1) >> 3] |= 1 << ((s - 1) & 7);
+      const old = Buffer.alloc(SIGSET_BYTES);
+      check('sigprocmask', c_sigprocmask(SIG_SETMASK, set, old));
+      const out: number[] = [];
+      for (let s = 1; s < NSIG; s++) if (old[(s - 1) >> 3] & (1 << ((s - 1) & 7))) out.push(s);
+      return out;
+    },
+    waitpid(pid, options) {
+      const status = [0];
+      const r = check('waitpid', c_waitpid(pid, status, options));
+      return { pid: r, status: status[0] };
+    },
+    kill(pid, sig) {
+      check('kill', c_kill(pid, sig));
+    },
+    uname() {
+      const u: Partial<Utsname> = {};
+      check('uname', c_uname(u));
+      return { sysname: u.sysname ?? '', nodename: u.nodename ?? '', release: u.release ?? '', version: u.version ?? '', machine: u.machine ?? '' };
+    },
+  };
+}

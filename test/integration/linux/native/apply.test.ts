@@ -1,0 +1,361 @@
+// The apply sequence on the real kernel: a harness process applies a plan to itself and execs a shell, and
+// every assertion is about what the exec'd program observes. Runs as root and as an unprivileged user.
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { landlockAbi } from '../../../../native/linux/landlock';
+import { loadLibc, RLIM_INFINITY, type Libc } from '../../../../native/linux/libc';
+import type { LinuxPlan } from '../../../../native/plan';
+import { ALL, READ, buildHarness, runHarness, shPlan, tempDir, type Harness } from './harness';
+
+function statusField(text: string, field: string): string | undefined {
+  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
+}
+
+/** A hand-built filter: foreign arch → kill, uname → EPERM, everything else allowed. */
+function denyUnameProgram(): Buffer {
+  const auditArch = process.arch === 'x64' ? 0xc000003e : 0xc00000b7;
+  const unameNr = process.arch === 'x64' ? 63 : 160;
+  const BPF_LD_W_ABS = 0x20;
+  const BPF_JEQ_K = 0x15;
+  const BPF_RET_K = 0x06;
+  const insns: Array<[number, number, number, number]> = [
+    [BPF_LD_W_ABS, 0, 0, 4], // seccomp_data.arch
+    [BPF_JEQ_K, 0, 4, auditArch], // → kill
+    [BPF_LD_W_ABS, 0, 0, 0], // seccomp_data.nr
+    [BPF_JEQ_K, 0, 1, unameNr],
+    [BPF_RET_K, 0, 0, 0x00050000 | 1], // SECCOMP_RET_ERRNO | EPERM
+    [BPF_RET_K, 0, 0, 0x7fff0000], // SECCOMP_RET_ALLOW
+    [BPF_RET_K, 0, 0, 0x80000000], // SECCOMP_RET_KILL_PROCESS
+  ];
+  const buf = Buffer.alloc(insns.length * 8);
+  insns.forEach(([code, jt, jf, k], i) => {
+    buf.writeUInt16LE(code, i * 8);
+    buf.writeUInt8(jt, i * 8 + 2);
+    buf.writeUInt8(jf, i * 8 + 3);
+    buf.writeUInt32LE(k >>> 0, i * 8 + 4);
+  });
+  return buf;
+}
+
+function allowAllProgram(): Buffer {
+  const buf = Buffer.alloc(8);
+  buf.writeUInt16LE(0x06, 0);
+  buf.writeUInt32LE(0x7fff0000, 4);
+  return buf;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Gone, or a zombie nobody reaped (the container's init may not reap). */
+function deadOrZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+describe(`native apply sequence, real child process (uid ${process.getuid?.()})`, function () {
+  this.timeout(30000);
+  let h: Harness;
+  let libc: Libc;
+  const cleanup: string[] = [];
+
+  before(function () {
+    h = buildHarness();
+    cleanup.push(h.dir);
+    libc = loadLibc();
+  });
+
+  after(function () {
+    for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('keeps stdout and stderr across exec (close-on-exec cleared on 0-2)', function () {
+    const r = runHarness(h, { plan: shPlan('echo hello; echo oops >&2') });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'hello\n');
+    assert.match(r.stderr, /^oops$/m);
+  });
+
+  it('sets no_new_privs for the exec\'d program', function () {
+    const on = runHarness(h, { plan: shPlan('grep NoNewPrivs /proc/$$/status', { noNewPrivs: true }) });
+    assert.equal(on.status, 0, on.stderr);
+    assert.equal(statusField(on.stdout, 'NoNewPrivs'), '1');
+    const off = runHarness(h, { plan: shPlan('grep NoNewPrivs /proc/$$/status') });
+    assert.equal(statusField(off.stdout, 'NoNewPrivs'), '0');
+  });
+
+  it('applies rlimits, visible in /proc/self/limits', function () {
+    const r = runHarness(h, {
+      plan: shPlan('cat /proc/$$/limits', {
+        rlimits: [
+          { resource: 'nofile', soft: 64, hard: 64 },
+          { resource: 'core', soft: 0, hard: 0 },
+          { resource: 'cpu', soft: 50, hard: 51 },
+          { resource: 'fsize', soft: 1048576, hard: -1 },
+        ],
+      }),
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Max open files\s+64\s+64\s+files/m);
+    assert.match(r.stdout, /^Max core file size\s+0\s+0\s+bytes/m);
+    assert.match(r.stdout, /^Max cpu time\s+50\s+51\s+seconds/m);
+    const fsizeHard = libc.getrlimit(1).hard;
+    assert.match(r.stdout, new RegExp(`^Max file size\\s+1048576\\s+${fsizeHard === RLIM_INFINITY ? 'unlimited' : fsizeHard}\\s`, 'm'));
+  });
+
+  it('clamps a hard limit above the current one instead of failing', function () {
+    const cur = libc.getrlimit(7);
+    if (cur.hard === RLIM_INFINITY) this.skip();
+    const asked = Number(cur.hard) + 1000;
+    const r = runHarness(h, { plan: shPlan('cat /proc/$$/limits', { rlimits: [{ resource: 'nofile', soft: asked, hard: asked }] }) });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^Max open files\\s+${cur.hard}\\s+${cur.hard}\\s+files`, 'm'));
+  });
+
+  it('does not leak an inheritable fd opened before apply', function () {
+    const probe = (fd: number) => `if [ -e /proc/$$/fd/${fd} ]; then echo present; else echo absent; fi; ls /proc/$$/fd | sort -n | tr '\\n' ' '`;
+    // First learn which fd the harness gets, then ask about exactly that one.
+    const first = runHarness(h, { extraFd: true, plan: shPlan('true') });
+    const fd = first.info.extraFd!;
+    assert.ok(fd >= 5, `extra fd ${fd}`);
+    assert.equal(first.info.extraFdFlags, 0, 'the harness fd must be inheritable, or the test proves nothing');
+    const r = runHarness(h, { extraFd: true, plan: shPlan(probe(fd)) });
+    assert.equal(r.info.extraFd, fd);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'absent\n0 1 2 ');
+  });
+
+  it('resets ignored signals and the signal mask (same as a plain spawn)', function () {
+    const script = "grep -E '^Sig(Ign|Blk)' /proc/$$/status";
+    const r = runHarness(h, { blockSignals: [10], plan: shPlan(script) });
+    assert.equal(r.status, 0, r.stderr);
+    // Node ignores SIGPIPE (and SIGXFSZ) and we blocked SIGUSR1: without the reset the shell would inherit both.
+    assert.notEqual(r.info.sigIgn, '0000000000000000');
+    assert.equal(r.info.sigBlk, '0000000000000200');
+    const plain = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
+    assert.equal(r.stdout, plain.stdout);
+    assert.equal(statusField(r.stdout, 'SigIgn'), '0000000000000000');
+    assert.equal(statusField(r.stdout, 'SigBlk'), '0000000000000000');
+  });
+
+  it('gives the program its own session and process group', function () {
+    const r = runHarness(h, { plan: shPlan('read pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$$ $pgrp $sid"') });
+    assert.equal(r.status, 0, r.stderr);
+    const [pid, pgrp, sid] = r.stdout.trim().split(' ');
+    assert.equal(pgrp, pid);
+    assert.equal(sid, pid);
+  });
+
+  it('kills the program when its parent dies (PR_SET_PDEATHSIG)', async function () {
+    const watch = async (cmd: string, args: string[], waitMs: number) => {
+      const outer = spawn('/bin/sh', ['-c', `${cmd} </dev/null >/dev/null 2>&1 & echo $!; read x`, 'sh', ...args], {
+        env: { NODE_PATH: h.nodePath, PATH: '/usr/bin:/bin' },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      const pid = await new Promise<number>((resolve) => outer.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      // Wait until the harness has exec'd sleep.
+      for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'); i++) await sleep(50);
+      assert.ok(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'));
+      const exited = new Promise((r) => outer.once('exit', r));
+      outer.stdin.end('go\n');
+      await exited;
+      for (let i = 0; i < waitMs / 50 && !deadOrZombie(pid); i++) await sleep(50);
+      return pid;
+    };
+    const input = JSON.stringify({ plan: { ...shPlan(''), file: '/bin/sleep', argv: ['sleep', '30'] } });
+    const sandboxed = await watch('"$1" "$2" "$3"', [process.execPath, h.script, input], 5000);
+    assert.ok(deadOrZombie(sandboxed), 'sandboxed sleep outlived its parent');
+    // Control: a plain orphan survives its parent.
+    const plain = await watch('sleep 30', [], 500);
+    try {
+      assert.ok(!deadOrZombie(plain), 'control sleep died too: the test proves nothing');
+    } finally {
+      process.kill(plain, 'SIGKILL');
+    }
+  });
+
+  describe('exec failures come back as typed errors', function () {
+    let dir: string;
+    before(function () {
+      dir = tempDir('sbx-native-exec');
+      cleanup.push(dir);
+      fs.writeFileSync(path.join(dir, 'not-executable.sh'), '#!/bin/sh\necho hi\n', { mode: 0o644 });
+      fs.writeFileSync(path.join(dir, 'garbage'), 'this is not a program\0\0\0', { mode: 0o755 });
+    });
+
+    const fileErr = (file: string) => runHarness(h, { plan: { ...shPlan(''), file, argv: [path.basename(file)] } });
+
+    it('a missing file → SCRIPT_NOT_FOUND', function () {
+      const r = fileErr(path.join(dir, 'missing'));
+      assert.equal(r.status, 125);
+      assert.equal(r.sandboxError?.code, 'SCRIPT_NOT_FOUND');
+      assert.equal(r.sandboxError?.call, 'execve');
+      assert.equal(r.sandboxError?.errno, 2);
+    });
+
+    it('a file without the x bit → SCRIPT_NOT_EXECUTABLE (EACCES)', function () {
+      const r = fileErr(path.join(dir, 'not-executable.sh'));
+      assert.equal(r.status, 125);
+      assert.equal(r.sandboxError?.code, 'SCRIPT_NOT_EXECUTABLE');
+      assert.equal(r.sandboxError?.errno, 13);
+    });
+
+    it('an executable file of unknown format → SCRIPT_NOT_EXECUTABLE (ENOEXEC)', function () {
+      const r = fileErr(path.join(dir, 'garbage'));
+      assert.equal(r.status, 125);
+      assert.equal(r.sandboxError?.code, 'SCRIPT_NOT_EXECUTABLE');
+      assert.equal(r.sandboxError?.errno, 8);
+    });
+
+    it('a missing cwd → SETUP_FAILED from chdir, before anything is applied', function () {
+      const r = runHarness(h, { plan: shPlan('true', { cwd: path.join(dir, 'no-such-dir') }) });
+      assert.equal(r.status, 125);
+      assert.equal(r.sandboxError?.code, 'SETUP_FAILED');
+      assert.equal(r.sandboxError?.call, 'chdir');
+      assert.equal(r.sandboxError?.errno, 2);
+    });
+  });
+
+  describe('Landlock', function () {
+    let ws: string;
+    let outside: string;
+    before(function () {
+      if (landlockAbi(libc) === null) this.skip();
+      ws = tempDir('sbx-native-ws');
+      outside = tempDir('sbx-native-outside');
+      cleanup.push(ws, outside);
+      fs.writeFileSync(path.join(outside, 'public'), 'public data\n');
+      fs.writeFileSync(path.join(outside, 'secret'), 'secret data\n');
+    });
+
+    const plan = (script: string, carveOuts: string[] = []): LinuxPlan =>
+      shPlan(script, {
+        noNewPrivs: true,
+        requireLandlock: true,
+        env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', WS: ws, OUT: outside },
+        landlock: {
+          handled: ALL,
+          rules: [
+            { path: '/', access: READ },
+            { path: ws, access: ALL },
+          ],
+          carveOuts,
+          scopes: ['abstract_unix_socket', 'signal'],
+        },
+      });
+
+    it('allows writes in the workspace and denies them elsewhere', function () {
+      const target = `/tmp/sbx-outside-${process.pid}-${Date.now()}`;
+      const r = runHarness(h, { plan: plan(`echo x > "$WS/ok" && echo wrote; echo x > ${target} || echo denied`) });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'wrote\ndenied\n');
+      assert.match(r.stderr, new RegExp(`${target}: Permission denied`));
+      assert.equal(fs.readFileSync(path.join(ws, 'ok'), 'utf8'), 'x\n');
+      assert.ok(!fs.existsSync(target));
+      const ll = r.landlock as { abi: number; rulesAdded: number; skipped: unknown[] };
+      assert.ok(ll.abi >= 1);
+      assert.equal(ll.rulesAdded, 2);
+      assert.deepEqual(ll.skipped, []);
+    });
+
+    it('is applied without any hooks too', function () {
+      const target = `/tmp/sbx-outside-${process.pid}-${Date.now()}-nohooks`;
+      const r = runHarness(h, { noHooks: true, plan: plan(`echo x > ${target} || echo denied`) });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'denied\n');
+      assert.ok(!fs.existsSync(target));
+    });
+
+    it('a carve-out denies one child of a readable directory, not its siblings', function () {
+      const secret = path.join(outside, 'secret');
+      const r = runHarness(h, { plan: plan('cat "$OUT/public"; cat "$OUT/secret" || echo denied', [secret]) });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'public data\ndenied\n');
+      assert.match(r.stderr, /secret: Permission denied/);
+    });
+
+    it('denies hard-linking an outside file into the workspace (REFER not granted outside)', function () {
+      const script = 'ln "$OUT/public" "$WS/link" && echo linked || echo refused';
+      const r = runHarness(h, { plan: plan(script) });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'refused\n');
+      assert.ok(!fs.existsSync(path.join(ws, 'link')));
+      // Control: the same link succeeds without Landlock, so the refusal above is Landlock's.
+      const control = runHarness(h, { plan: shPlan(script, { env: { PATH: '/usr/bin:/bin', WS: ws, OUT: outside } }) });
+      assert.equal(control.stdout, 'linked\n', control.stderr);
+      fs.rmSync(path.join(ws, 'link'));
+    });
+
+    it('reports a missing rule path as skipped instead of failing', function () {
+      const p = plan('echo ran');
+      p.landlock!.rules.push({ path: path.join(ws, 'does-not-exist'), access: READ });
+      const r = runHarness(h, { plan: p });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'ran\n');
+      const ll = r.landlock as { skipped: Array<{ path: string }> };
+      assert.deepEqual(
+        ll.skipped.map((s) => s.path),
+        [path.join(ws, 'does-not-exist')],
+      );
+    });
+  });
+
+  describe('seccomp', function () {
+    it('installs a filter: Seccomp 2 in status, the denied call fails with EPERM', function () {
+      const plan = shPlan('grep -E "^Seccomp" /proc/$$/status; uname -s || echo uname-failed', {
+        noNewPrivs: true,
+        seccomp: { program: denyUnameProgram().toString('base64'), listener: false },
+      });
+      const r = runHarness(h, { plan });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(statusField(r.stdout, 'Seccomp'), '2');
+      assert.equal(statusField(r.stdout, 'Seccomp_filters'), '1');
+      assert.match(r.stdout, /uname-failed/);
+      assert.match(r.stderr, /Operation not permitted/);
+      assert.equal(r.listenerFd, null);
+    });
+
+    it('hands a listener fd to the hook and keeps it from the program', function () {
+      const plan = shPlan('ls /proc/$$/fd | sort -n | tr "\\n" " "; echo; grep -E "^Seccomp:" /proc/$$/status', {
+        noNewPrivs: true,
+        seccomp: { program: allowAllProgram().toString('base64'), listener: true },
+      });
+      const r = runHarness(h, { plan });
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(r.listenerFd !== null && r.listenerFd >= 3, r.stderr);
+      assert.match(r.stdout, /^0 1 2 \n/);
+      assert.equal(statusField(r.stdout, 'Seccomp'), '2');
+    });
+
+    it('rejects a malformed program before touching the kernel', function () {
+      const plan = shPlan('echo ran', { noNewPrivs: true, seccomp: { program: Buffer.alloc(12).toString('base64'), listener: false } });
+      const r = runHarness(h, { plan });
+      assert.equal(r.status, 125);
+      assert.equal(r.sandboxError?.code, 'SETUP_FAILED');
+      assert.equal(r.sandboxError?.call, 'seccomp');
+    });
+  });
+
+  it('applies everything together (Landlock + seccomp + limits + listener)', function () {
+    if (landlockAbi(libc) === null) this.skip();
+    const ws = tempDir('sbx-native-all');
+    cleanup.push(ws);
+    const plan = shPlan('echo ok > "$WS/f" && cat "$WS/f"; grep -E "^(NoNewPrivs|Seccomp):" /proc/$$/status', {
+      env: { PATH: '/usr/bin:/bin', WS: ws },
+      cwd: ws,
+      noNewPrivs: true,
+      requireLandlock: true,
+      rlimits: [{ resource: 'nofile', soft: 128, hard: 128 }],
+      landlock: { handled: ALL, rules: [{ path: '/', access: READ }, { path: ws, access: ALL }], carveOuts: [], scopes: ['signal'] },
+      seccomp: { program: denyUnameProgram().toString('base64'), listener: true },
+    });
+    const r = runHarness(h, { plan, extraFd: true });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\nNoNewPrivs:\t1\nSeccomp:\t2\n');
+  });
+});

@@ -1,0 +1,132 @@
+// expandCarveOuts over a fake tree: Landlock can only grant, so exceptions become grants on siblings.
+import * as assert from 'node:assert/strict';
+import { expandCarveOuts } from '../../../native/linux/carve-outs';
+import type { LandlockAccess, LandlockRule } from '../../../native/plan';
+
+/** A fake file system: directories map to their entries; anything else listed is a file. */
+const TREE: Record<string, string[]> = {
+  '/': ['etc', 'home', 'usr', 'bin'],
+  '/etc': ['passwd', 'shadow', 'ssl', 'hosts'],
+  '/etc/ssl': ['certs', 'private'],
+  '/etc/ssl/certs': ['ca.pem'],
+  '/etc/ssl/private': ['key.pem'],
+  '/home': ['u'],
+  '/home/u': ['.ssh', 'code', '.bashrc', 'link-to-home'],
+  '/home/u/.ssh': ['id_ed25519'],
+  '/home/u/code': ['a.py'],
+  '/usr': ['lib'],
+  '/usr/lib': [],
+  '/unlistable': ['x'],
+};
+const SYMLINKS: Record<string, string> = { '/bin': '/usr/bin', '/home/u/link-to-home': '/home/u' };
+
+const readdir = (d: string) => (d === '/unlistable' ? null : (TREE[d] ?? null));
+const isDir = (p: string) => p in TREE;
+const EXISTS = new Set<string>([
+  ...Object.keys(TREE),
+  ...Object.entries(TREE).flatMap(([d, names]) => names.map((n) => (d === '/' ? '' : d) + '/' + n)),
+]);
+const realpathWith =
+  (links: Record<string, string>) =>
+  (p: string): string | null => {
+    for (const [link, target] of Object.entries(links)) {
+      if (p === link || p.startsWith(link + '/')) return realpathWith(links)(target + p.slice(link.length));
+    }
+    return EXISTS.has(p) ? p : null;
+  };
+const realpath = realpathWith(SYMLINKS);
+
+const R: LandlockAccess[] = ['read_file', 'read_dir'];
+const W: LandlockAccess[] = ['write_file', 'make_reg'];
+const paths = (rules: LandlockRule[]) => rules.map((r) => r.path).sort();
+
+describe('expandCarveOuts', function () {
+  it('returns the rules unchanged without carve-outs', function () {
+    const rules = [{ path: '/etc', access: R }];
+    assert.deepEqual(expandCarveOuts(rules, [], readdir, isDir), rules);
+  });
+
+  it('replaces a rule on the parent by rules on the other children', function () {
+    const out = expandCarveOuts([{ path: '/etc', access: R }], ['/etc/shadow'], readdir, isDir);
+    assert.deepEqual(paths(out), ['/etc/hosts', '/etc/passwd', '/etc/ssl']);
+    assert.ok(out.every((r) => r.access === R));
+  });
+
+  it('recurses down to a deep carve-out, which gets nothing', function () {
+    const out = expandCarveOuts([{ path: '/', access: R }], ['/etc/ssl/private/key.pem', '/home/u/.ssh'], readdir, isDir);
+    assert.deepEqual(paths(out), [
+      '/bin',
+      '/etc/hosts',
+      '/etc/passwd',
+      '/etc/shadow',
+      '/etc/ssl/certs',
+      '/home/u/.bashrc',
+      '/home/u/code',
+      '/home/u/link-to-home',
+      '/usr',
+    ]);
+  });
+
+  it('leaves rules that do not contain a carve-out alone, and drops rules inside one', function () {
+    const out = expandCarveOuts(
+      [
+        { path: '/usr', access: R },
+        { path: '/home/u/.ssh/id_ed25519', access: W },
+        { path: '/home/u/.ssh', access: W },
+      ],
+      ['/home/u/.ssh'],
+      readdir,
+      isDir,
+    );
+    assert.deepEqual(out, [{ path: '/usr', access: R }]);
+  });
+
+  it('a rule equal to a carve-out grants nothing', function () {
+    assert.deepEqual(expandCarveOuts([{ path: '/etc/shadow', access: R }], ['/etc/shadow'], readdir, isDir), []);
+  });
+
+  it('keeps the rights of each rule through the expansion', function () {
+    const out = expandCarveOuts(
+      [
+        { path: '/etc', access: R },
+        { path: '/home/u', access: W },
+      ],
+      ['/etc/shadow', '/home/u/.ssh'],
+      readdir,
+      isDir,
+    );
+    const byPath = Object.fromEntries(out.map((r) => [r.path, r.access]));
+    assert.equal(byPath['/etc/passwd'], R);
+    assert.equal(byPath['/home/u/code'], W);
+    assert.equal(byPath['/etc/shadow'], undefined);
+    assert.equal(byPath['/home/u/.ssh'], undefined);
+  });
+
+  it('grants nothing under a directory it cannot list (fail closed)', function () {
+    const out = expandCarveOuts([{ path: '/unlistable', access: R }], ['/unlistable/x'], readdir, isDir);
+    assert.deepEqual(out, []);
+  });
+
+  it('normalises trailing slashes and dots', function () {
+    const out = expandCarveOuts([{ path: '/etc/', access: R }], ['/etc/./ssl/../shadow'], readdir, isDir);
+    assert.deepEqual(paths(out), ['/etc/hosts', '/etc/passwd', '/etc/ssl']);
+  });
+
+  describe('with realpath (the on-disk variant)', function () {
+    it('skips symlinked children: a rule on the link would follow it to the carve-out', function () {
+      const out = expandCarveOuts([{ path: '/home', access: R }], ['/home/u/.ssh'], readdir, isDir, realpath);
+      assert.deepEqual(paths(out), ['/home/u/.bashrc', '/home/u/code']);
+    });
+
+    it('resolves the rule path before comparing it with the carve-outs', function () {
+      const rp = realpathWith({ ...SYMLINKS, '/h': '/home' });
+      const out = expandCarveOuts([{ path: '/h', access: R }], ['/home/u/.ssh'], readdir, isDir, rp);
+      assert.deepEqual(paths(out), ['/home/u/.bashrc', '/home/u/code']);
+    });
+
+    it('keeps a rule that does not resolve (apply reports it as skipped)', function () {
+      const out = expandCarveOuts([{ path: '/nowhere', access: R }], ['/etc/shadow'], readdir, isDir, realpath);
+      assert.deepEqual(paths(out), ['/nowhere']);
+    });
+  });
+});

@@ -1,0 +1,86 @@
+// Struct layouts declared for koffi, checked against the C definitions (x86_64 / aarch64 LP64).
+import * as assert from 'node:assert/strict';
+import koffi from 'koffi';
+import type { TypeObject } from 'koffi';
+import { PathBeneathAttrStruct, RulesetAttrStruct, encodePathBeneath, encodeRulesetAttr } from '../../../native/linux/landlock';
+import { RlimitStruct, SigactionStruct, UtsnameStruct } from '../../../native/linux/libc';
+import { NotifSizesStruct, SockFilterStruct, SockFprogStruct } from '../../../native/linux/seccomp-load';
+
+function layout(t: TypeObject, fields: string[]): Record<string, number> {
+  return Object.fromEntries(fields.map((f) => [f, koffi.offsetof(t, f)]));
+}
+
+describe('native struct layouts', function () {
+  it('struct rlimit { rlim_t cur, max } = 16 bytes', function () {
+    assert.equal(koffi.sizeof(RlimitStruct), 16);
+    assert.deepEqual(layout(RlimitStruct, ['rlim_cur', 'rlim_max']), { rlim_cur: 0, rlim_max: 8 });
+  });
+
+  it('glibc struct sigaction = 152 bytes (handler, 128-byte mask, int flags, restorer)', function () {
+    assert.equal(koffi.sizeof(SigactionStruct), 152);
+    assert.deepEqual(layout(SigactionStruct, ['sa_handler', 'sa_mask', 'sa_flags', 'sa_restorer']), {
+      sa_handler: 0,
+      sa_mask: 8,
+      sa_flags: 136,
+      sa_restorer: 144,
+    });
+  });
+
+  it('struct utsname = 6 × char[65]', function () {
+    assert.equal(koffi.sizeof(UtsnameStruct), 390);
+    assert.deepEqual(layout(UtsnameStruct, ['sysname', 'nodename', 'release', 'version', 'machine', 'domainname']), {
+      sysname: 0,
+      nodename: 65,
+      release: 130,
+      version: 195,
+      machine: 260,
+      domainname: 325,
+    });
+  });
+
+  it('struct landlock_ruleset_attr = 3 × u64', function () {
+    assert.equal(koffi.sizeof(RulesetAttrStruct), 24);
+    assert.deepEqual(layout(RulesetAttrStruct, ['handled_access_fs', 'handled_access_net', 'scoped']), {
+      handled_access_fs: 0,
+      handled_access_net: 8,
+      scoped: 16,
+    });
+  });
+
+  it('struct landlock_path_beneath_attr is packed: 12 bytes', function () {
+    assert.equal(koffi.sizeof(PathBeneathAttrStruct), 12);
+    assert.deepEqual(layout(PathBeneathAttrStruct, ['allowed_access', 'parent_fd']), { allowed_access: 0, parent_fd: 8 });
+    const b = encodePathBeneath(0x4005, 7);
+    assert.equal(b.length, 12);
+    assert.equal(b.readBigUInt64LE(0), 0x4005n);
+    assert.equal(b.readInt32LE(8), 7);
+  });
+
+  it('encodes the ruleset attr with the size of the ABI', function () {
+    assert.equal(encodeRulesetAttr(1, 0x1fff, 0).length, 8);
+    assert.equal(encodeRulesetAttr(3, 0x7fff, 0).length, 8);
+    assert.equal(encodeRulesetAttr(4, 0x7fff, 0).length, 16);
+    assert.equal(encodeRulesetAttr(5, 0xffff, 0).length, 16);
+    const b = encodeRulesetAttr(7, 0xffff, 3);
+    assert.equal(b.length, 24);
+    assert.equal(b.readBigUInt64LE(0), 0xffffn);
+    assert.equal(b.readBigUInt64LE(8), 0n);
+    assert.equal(b.readBigUInt64LE(16), 3n);
+  });
+
+  it('struct sock_filter = 8 bytes, struct sock_fprog = 16 bytes', function () {
+    assert.equal(koffi.sizeof(SockFilterStruct), 8);
+    assert.deepEqual(layout(SockFilterStruct, ['code', 'jt', 'jf', 'k']), { code: 0, jt: 2, jf: 3, k: 4 });
+    assert.equal(koffi.sizeof(SockFprogStruct), 16);
+    assert.deepEqual(layout(SockFprogStruct, ['len', 'filter']), { len: 0, filter: 8 });
+  });
+
+  it('struct seccomp_notif_sizes = 3 × u16', function () {
+    assert.equal(koffi.sizeof(NotifSizesStruct), 6);
+    assert.deepEqual(layout(NotifSizesStruct, ['seccomp_notif', 'seccomp_notif_resp', 'seccomp_data']), {
+      seccomp_notif: 0,
+      seccomp_notif_resp: 2,
+      seccomp_data: 4,
+    });
+  });
+});
