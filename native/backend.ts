@@ -1,0 +1,42 @@
+// What every OS backend offers. native/index.ts picks one per platform; callers never branch on the OS.
+import type { Plan } from './plan';
+
+export interface Capability {
+  /** Stable key, e.g. "landlock", "seccomp", "seccomp_user_notif", "cgroup", "user_namespaces". */
+  name: string;
+  available: boolean;
+  /** One line: "ABI 7", "cgroup v1 (pids, memory) writable", "not compiled into this kernel". */
+  detail: string;
+  /** Needed for enforce mode to be possible at all. */
+  requiredForEnforce: boolean;
+  /** How to get it when missing. */
+  fix?: string;
+}
+
+export interface CapabilityReport {
+  platform: string;
+  arch: string;
+  kernel: string;
+  capabilities: Capability[];
+  /** Where memory/process-count limits are enforced: "cgroup v2", "cgroup v1", or "watchdog". */
+  treeLimits: 'cgroup v2' | 'cgroup v1' | 'watchdog' | 'none';
+  enforcePossible: boolean;
+}
+
+export interface SandboxBackend {
+  readonly platform: string;
+  readonly supported: boolean;
+  probe(): CapabilityReport;
+  /**
+   * Launcher side, the one-way step: apply the plan to this process and exec. Never returns: on failure it
+   * throws a SandboxError (code, failing call, errno) and the script has not run.
+   */
+  applyAndExec(plan: Plan, hooks?: ApplyHooks): never;
+}
+
+export interface ApplyHooks {
+  /** Called synchronously with the seccomp listener fd right after the filter is installed, before exec. */
+  onListener?(fd: number): void;
+  /** Called synchronously just before execve (after every restriction is in place). */
+  beforeExec?(): void;
+}

@@ -1,0 +1,105 @@
+// The Linux backend: the launcher's apply, the host's compile/probe and the process-tree helpers.
+import * as os from 'node:os';
+import type { ApplyHooks, Capability, CapabilityReport, SandboxBackend } from '../backend';
+import type { LinuxPlan } from '../plan';
+import type { ResolvedPolicy } from '../../src/policy/schema';
+import { loadLibc } from './libc';
+import { applyAndExec } from './apply';
+import { probeLinux } from './capabilities';
+import { expandCarveOutsOnDisk } from './carve-outs';
+import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
+import { compileLinuxPlan, landlockGrants, type CompileRequest, type Grant } from './compile-plan';
+import { loadHostCalls, type HostCalls } from './host-calls';
+import * as procfs from './procfs';
+import { hostArch, syscallTable } from './seccomp';
+
+export interface LinuxBackend extends SandboxBackend {
+  readonly platform: 'linux';
+  readonly supported: true;
+  compile(policy: ResolvedPolicy, req: Omit<CompileRequest, 'arch'>): LinuxPlan;
+  /** What Landlock grants for this run, for the supervisor's diagnostics. */
+  grants(policy: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file'> & { listener: boolean }): Grant[];
+  /** Syscall number → name for this machine's architecture. */
+  syscallNames(): Record<number, string>;
+  detectCgroups(): CgroupSupport;
+  createCgroup(support: CgroupSupport, runId: string): RunCgroup;
+  readonly hostCalls: HostCalls;
+  readonly procfs: typeof procfs;
+}
+
+export function createLinuxBackend(): LinuxBackend {
+  let hostCalls: HostCalls | null = null;
+  const arch = hostArch(process.arch);
+  return {
+    platform: 'linux',
+    supported: true,
+    probe: () => probe(),
+    applyAndExec(plan: LinuxPlan, hooks?: ApplyHooks): never {
+      return applyAndExec(plan, loadLibc(), hooks);
+    },
+    compile(policy, req) {
+      if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
+      return compileLinuxPlan(policy, { ...req, arch }, { expand: expandCarveOutsOnDisk });
+    },
+    grants: (policy, req) => landlockGrants(policy, req),
+    syscallNames() {
+      if (!arch) return {};
+      const out: Record<number, string> = {};
+      for (const [name, nr] of Object.entries(syscallTable(arch))) out[nr] = name;
+      return out;
+    },
+    detectCgroups: () => detectCgroups(),
+    createCgroup: (support, runId) => RunCgroup.create(support, runId),
+    get hostCalls() {
+      hostCalls ??= loadHostCalls();
+      return hostCalls;
+    },
+    procfs,
+  };
+}
+
+function probe(): CapabilityReport {
+  const p = probeLinux();
+  const cg = detectCgroups();
+  const arch = hostArch(process.arch);
+  const caps: Capability[] = [
+    {
+      name: 'seccomp',
+      available: p.seccomp && arch !== null,
+      detail: p.seccomp ? (arch ? `seccomp-bpf filter mode, syscall table ${arch}` : `no syscall table for ${process.arch}`) : 'kernel without CONFIG_SECCOMP_FILTER',
+      requiredForEnforce: true,
+      fix: 'use a kernel built with CONFIG_SECCOMP_FILTER=y',
+    },
+    {
+      name: 'landlock',
+      available: p.landlockAbi !== null && p.landlockAbi >= 1,
+      detail: p.landlockAbi ? `ABI ${p.landlockAbi}` : 'not available (kernel < 5.13, or landlock missing from the lsm= boot parameter)',
+      requiredForEnforce: true,
+      fix: 'boot with lsm=landlock,… (see /sys/kernel/security/lsm) on Linux ≥ 5.13',
+    },
+    {
+      name: 'seccomp_user_notif',
+      available: p.seccompUserNotif,
+      detail: p.seccompUserNotif ? 'SECCOMP_GET_NOTIF_SIZES answered' : 'not available (kernel < 5.0)',
+      requiredForEnforce: false,
+      fix: 'Linux ≥ 5.9 gives live violation events',
+    },
+    { name: 'no_new_privs', available: p.noNewPrivs, detail: p.noNewPrivs ? 'prctl(PR_SET_NO_NEW_PRIVS) supported' : 'unsupported', requiredForEnforce: true },
+    {
+      name: 'cgroup',
+      available: cg.mode !== null,
+      detail: cg.detail,
+      requiredForEnforce: false,
+      fix: 'systemd user delegation (cgroup v2) gives exact tree limits; without it the host watchdog polls the process tree',
+    },
+    { name: 'user_namespaces', available: p.userNamespaces.available, detail: p.userNamespaces.detail, requiredForEnforce: false },
+  ];
+  return {
+    platform: 'linux',
+    arch: process.arch,
+    kernel: p.kernel || `${os.type()} ${os.release()}`,
+    capabilities: caps,
+    treeLimits: cg.mode ?? 'watchdog',
+    enforcePossible: caps.every((c) => !c.requiredForEnforce || c.available),
+  };
+}

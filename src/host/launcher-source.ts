@@ -1,0 +1,152 @@
+// Where launchers come from. Today: a cold spawn per run. The pool (pre-warmed launchers, koffi already
+// loaded) implements the same interface, so the runner does not change when it arrives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import type { Plan } from '../../native/plan';
+import { SandboxError, type SandboxErrorData } from '../protocol/errors';
+import { parseLauncherMessage } from '../protocol/launcher';
+
+export interface LaunchOptions {
+  stdin: 'pipe' | 'inherit' | 'ignore';
+}
+
+export type ExecOutcome = { ok: true; launcherCpu: { userMs: number; systemMs: number } } | { ok: false; error: SandboxErrorData };
+
+export interface Launcher {
+  readonly pid: number;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Resolves once the script is exec'd (control fd closed silently) or the launcher reported an error. */
+  exec(plan: Plan): Promise<ExecOutcome>;
+  /** Resolves when the process (launcher, then script) has exited and its output is drained. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Called with the seccomp listener fd number in the launcher; the host must take its copy and resolve. */
+  onListener: ((fd: number) => Promise<void>) | null;
+  kill(): void;
+}
+
+export interface LauncherSource {
+  acquire(opts: LaunchOptions): Promise<Launcher>;
+  dispose(): void;
+}
+
+/** Spawns `node launcher.js` with fd 3 as a socketpair control channel. */
+export class ColdLauncherSource implements LauncherSource {
+  private readonly live = new Set<ChildProcess>();
+  constructor(private readonly launcherPath: string, private readonly nodePath = process.execPath) {}
+
+  acquire(opts: LaunchOptions): Promise<Launcher> {
+    const child = spawn(this.nodePath, [this.launcherPath], {
+      stdio: [opts.stdin, 'pipe', 'pipe', 'pipe'],
+      // The launcher's own environment is not the script's (that comes in the plan); keep it empty so
+      // NODE_OPTIONS and friends from the user's shell cannot change how the launcher behaves.
+      env: {},
+    });
+    this.live.add(child);
+    child.once('exit', () => this.live.delete(child));
+    return startLauncher(child);
+  }
+
+  dispose(): void {
+    for (const c of this.live) c.kill('SIGKILL');
+    this.live.clear();
+  }
+}
+
+function startLauncher(child: ChildProcess): Promise<Launcher> {
+  const control = child.stdio[3] as net.Socket;
+  const lines = lineReader(control);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+
+  return new Promise((resolve, reject) => {
+    const onEarlyExit = () => reject(new SandboxError('LAUNCHER_CRASHED', 'launcher exited before it was ready (is koffi installed? run script-sandbox check)'));
+    child.once('exit', onEarlyExit);
+    child.once('error', (e) => reject(new SandboxError('LAUNCHER_CRASHED', `cannot start the launcher: ${e.message}`, { call: 'spawn' })));
+    lines.next().then((first) => {
+      child.off('exit', onEarlyExit);
+      if (first === null) return reject(new SandboxError('LAUNCHER_CRASHED', 'launcher closed its control channel before it was ready'));
+      const msg = parseLauncherMessage(first);
+      if (msg.type === 'error') return reject(new SandboxError(msg.error.code as never, msg.error.message, msg.error));
+      if (msg.type !== 'ready') return reject(new SandboxError('PROTOCOL_INVALID', `launcher sent ${msg.type} before ready`));
+      const launcher: Launcher = {
+        pid: child.pid!,
+        stdin: child.stdin,
+        stdout: child.stdout!,
+        stderr: child.stderr!,
+        exited,
+        onListener: null,
+        kill: () => {
+          try {
+            child.kill('SIGKILL');
+          } catch {
+            // gone
+          }
+        },
+        async exec(plan: Plan): Promise<ExecOutcome> {
+          control.write(JSON.stringify({ type: 'plan', plan }) + '\n');
+          let launcherCpu = { userMs: 0, systemMs: 0 };
+          for (;;) {
+            const line = await lines.next();
+            if (line === null) return { ok: true, launcherCpu }; // closed at exec: the script is running
+            const m = parseLauncherMessage(line);
+            if (m.type === 'exec') {
+              launcherCpu = { userMs: m.cpuUserMs, systemMs: m.cpuSystemMs };
+              continue;
+            }
+            if (m.type === 'error') return { ok: false, error: m.error as SandboxErrorData };
+            if (m.type === 'listener') {
+              if (!launcher.onListener) return { ok: false, error: { code: 'PROTOCOL_INVALID', message: 'launcher offered a listener nobody asked for' } };
+              await launcher.onListener(m.fd);
+              control.write('{"type":"ack"}\n');
+            }
+          }
+        },
+      };
+      resolve(launcher);
+    }, reject);
+  });
+}
+
+
+/** Async line iterator over a socket; null at end of stream. */
+function lineReader(sock: net.Socket): { next(): Promise<string | null> } {
+  let buf = '';
+  let ended = false;
+  const waiters: Array<() => void> = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  sock.setEncoding('utf8');
+  sock.on('data', (d: string) => {
+    buf += d;
+    wake();
+  });
+  sock.on('end', () => {
+    ended = true;
+    wake();
+  });
+  sock.on('close', () => {
+    ended = true;
+    wake();
+  });
+  sock.on('error', () => {
+    ended = true;
+    wake();
+  });
+  return {
+    async next() {
+      for (;;) {
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          return line;
+        }
+        if (ended) return null;
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+  };
+}

@@ -1,0 +1,215 @@
+// HostPlatform on Linux: compile with native/linux, process trees as per-run cgroups when this process may
+// create them, else the watchdog; the host is a child subreaper so daemonised descendants come back to us.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LinuxBackend } from '../../native';
+import type { CgroupSupport, RunCgroup } from '../../native/linux/cgroup';
+import type { ResolvedPolicy } from '../policy/schema';
+import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from './platform';
+import { Supervisor } from './supervisor';
+import { resolveNetworkNames, type NetworkNames } from './host-names';
+import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
+
+export class LinuxHostPlatform implements HostPlatform {
+  private readonly cgroups: CgroupSupport;
+  private readonly watchdog: Watchdog;
+  private supervisor: Supervisor | null = null;
+  private readonly notifyAvailable: boolean;
+
+  constructor(
+    private readonly native: LinuxBackend,
+    private readonly supervisorWorkerPath: string,
+  ) {
+    this.cgroups = native.detectCgroups();
+    this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
+    native.hostCalls.setChildSubreaper();
+    this.watchdog = new Watchdog(
+      {
+        list: () => native.procfs.listProcesses(),
+        fds: (pid) => native.procfs.countFds(pid),
+        pageSize: native.procfs.PAGE_SIZE,
+        ticksPerSecond: native.procfs.CLOCK_TICKS_PER_SECOND,
+        reap: (pid) => void native.hostCalls.reap(pid),
+      },
+      process.pid,
+    );
+  }
+
+  probe() {
+    return this.native.probe();
+  }
+
+  compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }) {
+    return this.native.compile(policy, req);
+  }
+
+  supervises(policy: ResolvedPolicy): boolean {
+    return policy.mode !== 'disabled' && this.notifyAvailable;
+  }
+
+  prepareSupervision(policy: ResolvedPolicy): Promise<NetworkNames> {
+    return resolveNetworkNames(policy);
+  }
+
+  supervise(req: SupervisionRequest, prepared: unknown): Supervision {
+    this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
+    const names = prepared as NetworkNames;
+    return this.supervisor.attach(
+      req.launcherPid,
+      req.fd,
+      {
+        runId: req.runId,
+        mode: req.policy.mode === 'enforce' ? 'enforce' : 'warn',
+        policy: req.policy,
+        grants: this.native.grants(req.policy, { ...req.plan, listener: true }),
+        tmpDir: req.plan.tmpDir,
+        denied: req.policy.syscalls.extraDeny,
+        ...names,
+      },
+      { onViolation: req.onViolation, onError: req.onError },
+    );
+  }
+
+  childrenUsage() {
+    return this.native.hostCalls.childrenUsage();
+  }
+
+  createTree(runId: string, policy: ResolvedPolicy): RunTree {
+    const limits: TreeLimits = {
+      memoryBytes: policy.limits.memoryMiB != null ? policy.limits.memoryMiB * 1048576 : null,
+      maxProcesses: policy.limits.maxProcesses,
+      openFiles: policy.limits.openFiles,
+      cpuSeconds: policy.limits.cpuSeconds,
+    };
+    const enforced = policy.mode !== 'disabled';
+    let cg: RunCgroup | null = null;
+    if (this.cgroups.mode) {
+      try {
+        cg = this.native.createCgroup(this.cgroups, runId);
+      } catch {
+        cg = null; // fall back to the watchdog; the capability report says cgroups were expected
+      }
+    }
+    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native);
+  }
+
+  dispose(): void {
+    this.supervisor?.dispose();
+    this.supervisor = null;
+  }
+}
+
+function noLimits(): TreeLimits {
+  return { memoryBytes: null, maxProcesses: null, openFiles: null, cpuSeconds: null };
+}
+
+class LinuxRunTree implements RunTree {
+  readonly kind: RunTree['kind'];
+  private watched: WatchedRun | null = null;
+  private rootPid = 0;
+
+  constructor(
+    private readonly runId: string,
+    private readonly watchdog: Watchdog,
+    private readonly cg: RunCgroup | null,
+    private readonly limits: TreeLimits,
+    private readonly native: LinuxBackend,
+  ) {
+    this.kind = cg ? cg.mode : 'watchdog';
+  }
+
+  nprocRlimit(): number | null {
+    if (this.cg || this.limits.maxProcesses == null) return null;
+    // RLIMIT_NPROC counts every process of the user, so the cap is "what the user runs now + the limit".
+    // The kernel ignores it for uid 0 (then only the watchdog holds the count).
+    const uid = process.getuid?.() ?? 0;
+    if (uid === 0) return null;
+    return countUserProcesses(uid) + this.limits.maxProcesses;
+  }
+
+  attach(pid: number): void {
+    this.rootPid = pid;
+    if (this.cg) {
+      // pids before exec: a fork bomb must meet the limit from its first fork.
+      this.cg.setLimits({ memoryBytes: null, pidsMax: this.limits.maxProcesses });
+      this.cg.addProcess(pid);
+    }
+  }
+
+  arm(onCrossing: (c: TreeCrossing) => void): void {
+    if (this.cg) {
+      this.cg.resetPeak();
+      this.cg.setLimits({ memoryBytes: this.limits.memoryBytes, pidsMax: null });
+    }
+    // With a cgroup the kernel holds memory (OOM kill) and the process count (forks fail); the watchdog
+    // still ends a run that sits at its process limit (a fork bomb retries forever) and keeps open files
+    // and tree CPU.
+    const limits: TreeLimits = this.cg ? { ...this.limits, memoryBytes: null } : this.limits;
+    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing);
+  }
+
+  killAll(): void {
+    this.cg?.killAll();
+    for (const pid of this.livePids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    try {
+      process.kill(-this.rootPid, 'SIGKILL');
+    } catch {
+      // the group is empty
+    }
+  }
+
+  private livePids(): number[] {
+    const fromWatch = this.watched ? this.watchdog.liveMembers(this.runId) : [];
+    const fromCg = this.cg ? this.cg.pids() : [];
+    return [...new Set([...fromWatch, ...fromCg])];
+  }
+
+  sweep(): number {
+    const left = this.livePids().filter((p) => p !== this.rootPid);
+    if (left.length) this.killAll();
+    return left.length;
+  }
+
+  usage(): TreeUsage {
+    if (this.cg) {
+      const s = this.cg.stats();
+      if (s.cpuUserMs != null) {
+        return { cpuUserMs: s.cpuUserMs, cpuSystemMs: s.cpuSystemMs, maxRssKiB: s.memoryPeakBytes != null ? Math.round(s.memoryPeakBytes / 1024) : null, source: 'cgroup' };
+      }
+    }
+    const w = this.watched;
+    if (!w) return { cpuUserMs: null, cpuSystemMs: null, maxRssKiB: null, source: 'sampled' };
+    const peakKiB = this.native.procfs.peakRssKiB(this.rootPid);
+    return { cpuUserMs: w.last.cpuMs, cpuSystemMs: null, maxRssKiB: Math.max(Math.round(w.peakRssBytes / 1024), peakKiB ?? 0), source: 'sampled' };
+  }
+
+  kernelHits() {
+    if (!this.cg) return { memory: false, processes: false };
+    const s = this.cg.stats();
+    return { memory: s.oomKills > 0, processes: s.pidsMaxHits > 0 };
+  }
+
+  dispose(): void {
+    this.watchdog.unwatch(this.runId);
+    this.cg?.remove();
+  }
+}
+
+function countUserProcesses(uid: number): number {
+  let n = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.statSync(path.join('/proc', name)).uid === uid) n++;
+    } catch {
+      // exited
+    }
+  }
+  return n;
+}

@@ -1,0 +1,75 @@
+// What the runner needs from the OS, behind one interface. The Linux implementation lives in
+// platform-linux.ts; the runner never branches on the platform.
+import type { CapabilityReport } from '../../native/backend';
+import type { Plan } from '../../native/plan';
+import type { ResolvedPolicy } from '../policy/schema';
+import type { TreeCrossing } from './watchdog';
+import type { Violation } from '../policy/violation';
+
+export interface PlanRequest {
+  runId: string;
+  file: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  tmpDir: string;
+  toolRoots: string[];
+  nprocLimit: number | null;
+}
+
+export interface TreeUsage {
+  cpuUserMs: number | null;
+  cpuSystemMs: number | null;
+  maxRssKiB: number | null;
+  source: 'cgroup' | 'sampled';
+}
+
+/** One run's process tree: limits, accounting, and the kill that reaches daemonised descendants. */
+export interface RunTree {
+  readonly kind: 'cgroup v2' | 'cgroup v1' | 'watchdog';
+  /** Called with the launcher pid before the plan is sent, so the script starts inside the tree. */
+  attach(pid: number): void;
+  /**
+   * Called once the script is exec'd: limits on memory and the watchdog's checks start only now, so the
+   * launcher's own Node heap is never charged to the script.
+   */
+  arm(onCrossing: (c: TreeCrossing) => void): void;
+  /** RLIMIT_NPROC to set when nothing better bounds the process count, else null. */
+  nprocRlimit(): number | null;
+  killAll(): void;
+  /** Kills what is left after the main process exited (daemons), and reports whether there was any. */
+  sweep(): number;
+  usage(): TreeUsage;
+  /** Limits the kernel enforced on the tree (cgroup OOM kill, pids.max hits). */
+  kernelHits(): { memory: boolean; processes: boolean };
+  dispose(): void;
+}
+
+export interface SupervisionRequest {
+  runId: string;
+  policy: ResolvedPolicy;
+  plan: PlanRequest;
+  launcherPid: number;
+  /** The listener fd number inside the launcher. */
+  fd: number;
+  onViolation(v: Violation): void;
+  onError(message: string): void;
+}
+
+export interface Supervision {
+  flush(): Promise<void>;
+  detach(): void;
+}
+
+export interface HostPlatform {
+  /** Whether runs in this mode get a seccomp listener for live violations. */
+  supervises(policy: ResolvedPolicy): boolean;
+  /** Work done before the launcher gets the plan (resolving names takes time). */
+  prepareSupervision(policy: ResolvedPolicy): Promise<unknown>;
+  supervise(req: SupervisionRequest, prepared: unknown): Supervision;
+  probe(): CapabilityReport;
+  compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }): Plan;
+  createTree(runId: string, policy: ResolvedPolicy): RunTree;
+  childrenUsage(): { userMs: number; systemMs: number; maxRssKiB: number };
+  dispose(): void;
+}

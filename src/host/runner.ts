@@ -1,0 +1,383 @@
+// The runner: one request in, one RunHandle out. It resolves the command, filters the environment,
+// compiles the plan, gets a launcher (cold today, from a pool later: LauncherSource), hands it the plan,
+// and watches the tree until the run is over. Everything a run does is reported as an event.
+import { EventEmitter } from 'node:events';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ResolvedPolicy } from '../policy/schema';
+import type { Violation } from '../policy/violation';
+import { decideEnv } from '../policy/evaluate';
+import { SandboxError, type SandboxErrorData } from '../protocol/errors';
+import type { Launcher, LauncherSource } from './launcher-source';
+import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
+import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
+import type { Plan } from '../../native/plan';
+import type { TreeCrossing } from './watchdog';
+
+export interface RunRequest {
+  command: string[];
+  cwd: string;
+  policy: ResolvedPolicy;
+  /** The environment the script would get without a sandbox; filtered by the policy. */
+  env: Record<string, string>;
+  stdin?: 'pipe' | 'inherit' | 'ignore';
+  inferInterpreter?: boolean;
+  interpreters?: Record<string, string[]>;
+  runId?: string;
+}
+
+export type LimitName = 'cpu' | 'memory' | 'processes' | 'fileSize' | 'openFiles' | 'timeout';
+
+export interface LimitEvent {
+  limit: LimitName;
+  /** What was observed, in the limit's unit (s, MiB, processes, MiB, fds, s). */
+  observed: number | null;
+  max: number;
+  action: 'killed' | 'denied' | 'reported';
+  message: string;
+}
+
+export interface RunStarted {
+  runId: string;
+  pid: number;
+  command: string[];
+  file: string;
+  script: string | null;
+  cwd: string;
+  envRemoved: string[];
+  treeLimits: string;
+  time: string;
+}
+
+export interface RunResult {
+  runId: string;
+  exitCode: number;
+  signal: string | null;
+  durationMs: number;
+  cpuUserMs: number | null;
+  cpuSystemMs: number | null;
+  maxRssKiB: number | null;
+  /** How usage was measured: exact from a cgroup or rusage, or sampled by the watchdog. */
+  usageSource: 'cgroup' | 'rusage' | 'sampled';
+  limits: LimitEvent[];
+  setupError: SandboxErrorData | null;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
+export interface RunHandleEvents {
+  started: [RunStarted];
+  stdout: [Buffer];
+  stderr: [Buffer];
+  limit: [LimitEvent];
+  violation: [Violation];
+  finished: [RunResult];
+}
+
+export class RunHandle extends EventEmitter<RunHandleEvents> {
+  private result: RunResult | null = null;
+  private readonly done: Promise<RunResult>;
+  /** Writable stdin when requested with stdin: 'pipe'. */
+  stdin: NodeJS.WritableStream | null = null;
+  cancelImpl: () => void = () => undefined;
+
+  constructor(readonly runId: string) {
+    super();
+    this.done = new Promise((resolve) => this.once('finished', (r) => resolve(r)));
+  }
+
+  /** Kills the whole tree; the run finishes with cancelled = true. */
+  cancel(): void {
+    this.cancelImpl();
+  }
+
+  wait(): Promise<RunResult> {
+    return this.result ? Promise.resolve(this.result) : this.done;
+  }
+
+  finish(r: RunResult): void {
+    if (this.result) return;
+    this.result = r;
+    this.emit('finished', r);
+  }
+}
+
+const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
+
+export function exitStatusFor(code: number | null, signal: string | null): number {
+  if (signal) return 128 + (SIGNAL_NUMBERS[signal] ?? 0);
+  return code ?? 125;
+}
+
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+export class Runner {
+  constructor(
+    private readonly platform: HostPlatform,
+    private readonly launchers: LauncherSource,
+  ) {}
+
+  run(req: RunRequest): RunHandle {
+    const runId = req.runId ?? newRunId();
+    const handle = new RunHandle(runId);
+    // Start on the next tick so callers can attach listeners first.
+    setImmediate(() => {
+      this.start(req, handle).catch((e) => this.failEarly(handle, e, Date.now()));
+    });
+    return handle;
+  }
+
+  private failEarly(handle: RunHandle, e: unknown, t0: number): void {
+    const err = e instanceof SandboxError ? e : new SandboxError('SETUP_FAILED', (e as Error)?.message ?? String(e));
+    handle.finish({
+      runId: handle.runId,
+      exitCode: exitForError(err.code),
+      signal: null,
+      durationMs: Date.now() - t0,
+      cpuUserMs: null,
+      cpuSystemMs: null,
+      maxRssKiB: null,
+      usageSource: 'sampled',
+      limits: [],
+      setupError: err.toData(),
+      timedOut: false,
+      cancelled: false,
+    });
+  }
+
+  private async start(req: RunRequest, handle: RunHandle): Promise<void> {
+    const t0 = Date.now();
+    const p = req.policy;
+    const runId = handle.runId;
+
+    const { kept, removed } = decideEnv(p, req.env);
+    const cmd = resolveCommand(req.command, {
+      cwd: req.cwd,
+      pathVar: kept.PATH ?? req.env.PATH,
+      inferInterpreter: req.inferInterpreter,
+      interpreters: req.interpreters,
+    });
+    const tmpDir = makeRunTmp(runId);
+    const env: Record<string, string> = { ...kept, TMPDIR: tmpDir };
+    const toolRoots = toolRootsFor(interpreterFiles(cmd, env.PATH), p.home);
+
+    let tree: RunTree | null = null;
+    let launcher: Launcher | null = null;
+    let plan: Plan;
+    let planReq: PlanRequest;
+    let prepared: unknown = null;
+    const supervised = this.platform.supervises(p);
+    try {
+      if (supervised) prepared = await this.platform.prepareSupervision(p);
+      tree = this.platform.createTree(runId, p);
+      planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit() };
+      plan = this.platform.compile(p, { ...planReq, listener: supervised });
+      launcher = await this.launchers.acquire({ stdin: req.stdin ?? 'ignore' });
+    } catch (e) {
+      launcher?.kill();
+      tree?.dispose();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+      throw e;
+    }
+    await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared });
+  }
+
+  private async supervise(
+    req: RunRequest,
+    handle: RunHandle,
+    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown },
+  ): Promise<void> {
+    const p = req.policy;
+    const { tree, launcher } = s;
+    const limits: LimitEvent[] = [];
+    let timedOut = false;
+    let cancelled = false;
+
+    const reportLimit = (ev: LimitEvent) => {
+      if (limits.some((l) => l.limit === ev.limit)) return;
+      limits.push(ev);
+      handle.emit('limit', ev);
+    };
+    const killTree = () => {
+      tree.killAll();
+      launcher.kill();
+    };
+    handle.cancelImpl = () => {
+      cancelled = true;
+      killTree();
+    };
+
+    let supervision: Supervision | null = null;
+    launcher.onListener = async (fd) => {
+      supervision = this.platform.supervise(
+        {
+          runId: handle.runId,
+          policy: p,
+          plan: s.planReq,
+          launcherPid: launcher.pid,
+          fd,
+          onViolation: (v) => handle.emit('violation', v),
+          onError: (message) => handle.emit('stderr', Buffer.from(`script-sandbox: ${message}\n`)),
+        },
+        s.prepared,
+      );
+    };
+
+    launcher.stdout.on('data', (b: Buffer) => handle.emit('stdout', b));
+    launcher.stderr.on('data', (b: Buffer) => handle.emit('stderr', b));
+    handle.stdin = launcher.stdin;
+
+    tree.attach(launcher.pid);
+
+    const timeoutS = p.limits.timeoutSeconds;
+    // The wall clock applies in every mode, warn included: it is the hard stop that keeps a run from hanging forever.
+    const timer =
+      timeoutS != null
+        ? setTimeout(() => {
+            timedOut = true;
+            reportLimit({ limit: 'timeout', observed: timeoutS, max: timeoutS, action: 'killed', message: `wall-clock timeout of ${timeoutS} s reached; the process tree was killed` });
+            killTree();
+          }, timeoutS * 1000)
+        : null;
+
+    const overlap = { other: this.inFlight.size > 0 };
+    for (const o of this.inFlight) o.other = true;
+    this.inFlight.add(overlap);
+    const usageBefore = this.platform.childrenUsage();
+    const outcome = await launcher.exec(s.plan);
+    if (outcome.ok) {
+      tree.arm((c) => {
+        reportLimit(crossingEvent(c, p));
+        // A crossing of memory, processes or tree CPU ends the run in enforce: a limit that only logs is none.
+        if (c.limit !== 'openFiles' && p.mode === 'enforce') killTree();
+      });
+      handle.emit('started', {
+        runId: handle.runId,
+        pid: launcher.pid,
+        command: req.command,
+        file: s.cmd.file,
+        script: s.cmd.script,
+        cwd: req.cwd,
+        envRemoved: s.removed,
+        treeLimits: tree.kind,
+        time: new Date().toISOString(),
+      });
+    }
+    const { code, signal } = await launcher.exited;
+    if (timer) clearTimeout(timer);
+
+    const concurrentReaps = this.platform.childrenUsage();
+    this.inFlight.delete(overlap);
+    // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close.
+    tree.sweep();
+    // Every violation the supervisor saw is delivered before 'finished'.
+    const sv = supervision as Supervision | null;
+    if (sv) {
+      await sv.flush();
+      sv.detach();
+    }
+
+    // Limits the kernel enforced show up as the way the process ended.
+    const l = p.limits;
+    if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && l.cpuSeconds != null && !timedOut && !cancelled && tree.usage().cpuUserMs != null && (tree.usage().cpuUserMs! + (tree.usage().cpuSystemMs ?? 0)) / 1000 >= l.cpuSeconds)) {
+      reportLimit({ limit: 'cpu', observed: l.cpuSeconds, max: l.cpuSeconds ?? 0, action: 'killed', message: `CPU time limit ${l.cpuSeconds} s reached (${signal})` });
+    }
+    if (signal === 'SIGXFSZ') {
+      reportLimit({ limit: 'fileSize', observed: null, max: l.fileSizeMiB ?? 0, action: 'killed', message: `file size limit ${l.fileSizeMiB} MiB reached (SIGXFSZ)` });
+    }
+    const hits = tree.kernelHits();
+    if (hits.memory && l.memoryMiB != null) reportLimit({ limit: 'memory', observed: null, max: l.memoryMiB, action: 'killed', message: `memory limit ${l.memoryMiB} MiB reached; the kernel killed the process (cgroup OOM)` });
+    if (hits.processes && l.maxProcesses != null) reportLimit({ limit: 'processes', observed: l.maxProcesses, max: l.maxProcesses, action: 'denied', message: `process limit ${l.maxProcesses} reached; further forks failed` });
+
+    const usage = this.measure(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
+    tree.dispose();
+    fs.rmSync(s.tmpDir, { recursive: true, force: true });
+    const setupError = outcome.ok ? null : outcome.error;
+    handle.finish({
+      runId: handle.runId,
+      exitCode: setupError ? exitForError(setupError.code) : exitStatusFor(code, signal),
+      signal: setupError ? null : signal,
+      durationMs: Date.now() - s.t0,
+      ...usage,
+      limits,
+      setupError,
+      timedOut,
+      cancelled,
+    });
+  }
+
+  /** Exact usage from a cgroup; else the kernel's rusage of reaped children when this run was the only one; else sampled. */
+  private measure(
+    tree: RunTree,
+    before: ChildUsageLike,
+    after: ChildUsageLike,
+    launcherCpu: { userMs: number; systemMs: number } | null,
+    overlap: { other: boolean },
+  ): Pick<RunResult, 'cpuUserMs' | 'cpuSystemMs' | 'maxRssKiB' | 'usageSource'> {
+    const t = tree.usage();
+    if (t.source === 'cgroup') return { cpuUserMs: t.cpuUserMs, cpuSystemMs: t.cpuSystemMs, maxRssKiB: t.maxRssKiB, usageSource: 'cgroup' };
+    if (!overlap.other && launcherCpu) {
+      // rusage of reaped children is exact when no other child was reaped meanwhile; it includes the
+      // launcher's Node start-up, which the launcher reported just before exec. ru_maxrss would include the
+      // launcher's heap too, so peak memory stays the per-process VmHWM the watchdog sampled.
+      return {
+        cpuUserMs: round(Math.max(0, after.userMs - before.userMs - launcherCpu.userMs)),
+        cpuSystemMs: round(Math.max(0, after.systemMs - before.systemMs - launcherCpu.systemMs)),
+        maxRssKiB: t.maxRssKiB,
+        usageSource: 'rusage',
+      };
+    }
+    return { cpuUserMs: t.cpuUserMs, cpuSystemMs: t.cpuSystemMs, maxRssKiB: t.maxRssKiB, usageSource: 'sampled' };
+  }
+
+  /** Runs in flight, each with a flag set when another run overlapped it (its rusage delta is then shared). */
+  private readonly inFlight = new Set<{ other: boolean }>();
+}
+
+type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+function exitForError(code: string): number {
+  return code === 'SCRIPT_NOT_FOUND' ? 127 : code === 'SCRIPT_NOT_EXECUTABLE' ? 126 : 125;
+}
+
+function makeRunTmp(runId: string): string {
+  const base = path.join(os.tmpdir(), `script-sandbox-${process.getuid?.() ?? 'u'}`);
+  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  const dir = path.join(base, runId);
+  fs.mkdirSync(dir, { mode: 0o700 });
+  return dir;
+}
+
+function interpreterFiles(cmd: ResolvedCommand, pathVar: string | undefined): string[] {
+  const files = [cmd.file];
+  const shebang = cmd.script ? readShebang(cmd.script) : null;
+  const names = [...(shebang ?? []), ...(cmd.interpreter ? [cmd.interpreter] : [])];
+  for (const n of names) {
+    if (n.startsWith('-')) continue;
+    const f = n.includes('/') ? n : findInPath(n, pathVar);
+    if (f) files.push(f);
+  }
+  return files;
+}
+
+export function crossingEvent(c: TreeCrossing, p: ResolvedPolicy): LimitEvent {
+  const kill = p.mode === 'enforce' && c.limit !== 'openFiles';
+  switch (c.limit) {
+    case 'memory':
+      return { limit: 'memory', observed: c.observed / 1048576, max: c.max / 1048576, action: kill ? 'killed' : 'reported', message: `memory limit ${Math.round(c.max / 1048576)} MiB exceeded (tree at ${Math.round(c.observed / 1048576)} MiB)` };
+    case 'processes':
+      return { limit: 'processes', observed: c.observed, max: c.max, action: kill ? 'killed' : 'reported', message: `process limit ${c.max} reached` };
+    case 'openFiles':
+      return { limit: 'openFiles', observed: c.observed, max: c.max, action: 'denied', message: `open files limit ${c.max} reached (further opens fail with EMFILE)` };
+    case 'cpu':
+      return { limit: 'cpu', observed: c.observed, max: c.max, action: kill ? 'killed' : 'reported', message: `CPU time limit ${c.max} s exceeded by the process tree` };
+  }
+}
