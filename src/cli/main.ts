@@ -1,0 +1,174 @@
+// script-sandbox: run | check | explain | demo | bench. Exit status of `run` is the script's, 128+signal
+// when it was killed, 125 for a sandbox setup error, 126/127 like a shell.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parsePolicyFile, resolvePolicy, explainPolicy } from '../policy';
+import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
+import { SandboxError } from '../protocol/errors';
+import { createEngine, type Engine } from '../host/engine';
+import { recordEvents } from '../host/events-file';
+import type { RunResult } from '../host/runner';
+import { parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
+import { runDemo } from './demo';
+import { runBench } from './bench';
+
+const HELP = `script-sandbox — run scripts under real OS restrictions
+
+  script-sandbox run [flags] [--] COMMAND [ARGS...]
+  script-sandbox check [--json]            what this machine can enforce (exit 1 if enforce is impossible)
+  script-sandbox explain [flags]           the resolved policy, as JSON
+  script-sandbox demo                      a sandboxed sample run: a blocked write, a blocked syscall
+  script-sandbox bench [--iterations N]    native vs sandboxed timings
+
+run/explain flags:
+  --workspace DIR   --policy FILE   --events FILE
+  ${RUN_FLAGS_HELP.join(' ')}
+  (--allow-*/--deny-*/--env-allow are repeatable; globs are relative to the workspace or absolute, ~ is home)
+
+Exit status of run: the script's; 128+N if killed by signal N; 125 sandbox setup error; 126 not executable; 127 not found.`;
+
+export interface LoadedPolicy {
+  policy: ResolvedPolicy;
+  notes: string[];
+}
+
+/** Layers: defaults < --policy FILE (the user's own) < <workspace>/.vscode/sandbox.json (tighten only) < flags. */
+export function loadPolicy(workspace: string, policyFile: string | null, runLayer: PolicyInput): LoadedPolicy {
+  const ws = path.resolve(workspace);
+  if (!fs.existsSync(ws) || !fs.statSync(ws).isDirectory()) throw new UsageError(`--workspace ${workspace}: not a directory`);
+  const readLayer = (file: string): PolicyInput => {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new SandboxError('POLICY_INVALID', `${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+    }
+    return parsePolicyFile(text, file);
+  };
+  const user = policyFile ? readLayer(path.resolve(policyFile)) : undefined;
+  const wsFile = path.join(ws, '.vscode', 'sandbox.json');
+  const workspaceLayer = fs.existsSync(wsFile) ? readLayer(wsFile) : undefined;
+  return resolvePolicy({ user, workspace: workspaceLayer, run: runLayer }, { workspace: ws, home: os.homedir() });
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv, process.cwd());
+  if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
+  const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
+  for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
+  const engine = createEngine();
+  try {
+    if (policy.mode === 'enforce') {
+      const report = engine.capabilities();
+      if (!report.enforcePossible) {
+        const missing = report.capabilities.filter((c) => c.requiredForEnforce && !c.available).map((c) => `${c.name} (${c.detail})`);
+        throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
+      }
+    }
+    const handle = engine.runner.run({ command: args.command, cwd: process.cwd(), policy, env: stringEnv(process.env), stdin: 'inherit' });
+    if (args.eventsFile) recordEvents(handle, args.eventsFile, { mode: policy.mode, profile: policy.profile, workspace: policy.workspace });
+    handle.on('stdout', (b) => process.stdout.write(b));
+    handle.on('stderr', (b) => process.stderr.write(b));
+    handle.on('limit', (l) => process.stderr.write(`script-sandbox: ${l.action}: ${l.message}\n`));
+    handle.on('violation', (v) => process.stderr.write(`script-sandbox: ${v.message}\n`));
+    const forward = (sig: NodeJS.Signals) => () => handle.cancel();
+    process.once('SIGINT', forward('SIGINT'));
+    process.once('SIGTERM', forward('SIGTERM'));
+    const r = await handle.wait();
+    reportEnd(r);
+    return r.exitCode;
+  } finally {
+    engine.dispose();
+  }
+}
+
+function reportEnd(r: RunResult): void {
+  if (r.setupError) {
+    process.stderr.write(`script-sandbox: ${r.setupError.message}${r.setupError.call ? ` (${r.setupError.call}${r.setupError.errno ? `, errno ${r.setupError.errno}` : ''})` : ''}\n`);
+  }
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function cmdCheck(argv: string[]): number {
+  const json = argv.includes('--json');
+  let engine: Engine | null = null;
+  try {
+    engine = createEngine();
+    const r = engine.capabilities();
+    if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    else {
+      process.stdout.write(`platform ${r.platform} ${r.arch}, kernel ${r.kernel}\n`);
+      for (const c of r.capabilities) {
+        process.stdout.write(`  ${c.available ? 'yes' : 'NO '}  ${c.name.padEnd(20)} ${c.detail}${!c.available && c.fix ? `\n        fix: ${c.fix}` : ''}\n`);
+      }
+      process.stdout.write(`  tree limits (memory, processes): ${r.treeLimits}\n`);
+      process.stdout.write(r.enforcePossible ? 'enforce mode: possible\n' : 'enforce mode: IMPOSSIBLE on this machine (use warn or disabled)\n');
+    }
+    return r.enforcePossible ? 0 : 1;
+  } finally {
+    engine?.dispose();
+  }
+}
+
+function cmdExplain(argv: string[]): number {
+  const args = parseRunArgs(argv, process.cwd());
+  if (args.command.length) throw new UsageError(`explain takes no command (got "${args.command[0]}")`);
+  const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
+  process.stdout.write(JSON.stringify({ ...explainPolicy(policy), notes }, null, 2) + '\n');
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'run':
+        return await cmdRun(rest);
+      case 'check':
+        return cmdCheck(rest);
+      case 'explain':
+        return cmdExplain(rest);
+      case 'demo':
+        return await runDemo(rest);
+      case 'bench':
+        return await runBench(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP + '\n');
+        return sub === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${sub}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`script-sandbox: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof SandboxError) {
+      process.stderr.write(`script-sandbox: ${e.code}: ${e.message}${e.call ? ` (${e.call})` : ''}\n`);
+      return sub === 'explain' || sub === 'check' ? 2 : 125;
+    }
+    process.stderr.write(`script-sandbox: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 125;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`script-sandbox: ${String(e)}\n`);
+      process.exitCode = 125;
+    },
+  );
+}
