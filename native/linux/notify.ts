@@ -1,0 +1,284 @@
+// Host side of seccomp user notifications: take a run's listener fd, wait for notifications without tying
+// up Node's thread pool (one koffi async poll() over every listener plus a wake pipe), read the target's
+// memory, answer, and emulate the network calls whose pointer arguments could change under us.
+import * as fs from 'node:fs';
+import koffi from 'koffi';
+import { sysError, syscallNumbers } from './libc';
+
+// ioctl numbers (include/uapi/linux/seccomp.h); DESIGN.md §5.
+export const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
+export const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
+export const SECCOMP_IOCTL_NOTIF_ID_VALID = 0x40082102;
+export const SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+
+/** struct seccomp_data, field for field. */
+export const SeccompDataStruct = koffi.struct('seccomp_data', {
+  nr: 'int32_t',
+  arch: 'uint32_t',
+  instruction_pointer: 'uint64_t',
+  args: koffi.array('uint64_t', 6),
+});
+/** struct seccomp_notif. */
+export const SeccompNotifStruct = koffi.struct('seccomp_notif', {
+  id: 'uint64_t',
+  pid: 'uint32_t',
+  flags: 'uint32_t',
+  data: SeccompDataStruct,
+});
+/** struct seccomp_notif_resp. */
+export const SeccompNotifRespStruct = koffi.struct('seccomp_notif_resp', {
+  id: 'uint64_t',
+  val: 'int64_t',
+  error: 'int32_t',
+  flags: 'uint32_t',
+});
+/** struct pollfd. */
+export const PollfdStruct = koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
+
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+
+export interface Notification {
+  id: bigint;
+  pid: number;
+  nr: number;
+  arch: number;
+  args: bigint[];
+}
+
+export interface NotifyCalls {
+  /** Receives one pending notification; null when the target died meanwhile (ENOENT). */
+  recv(listener: number): Notification | null;
+  /** Answers; false when the target is gone or the syscall was interrupted (ENOENT). */
+  respond(listener: number, id: bigint, r: { val?: bigint; error?: number; continue?: boolean }): boolean;
+  idValid(listener: number, id: bigint): boolean;
+  /** poll() on a worker thread; resolves with [fd, revents] pairs that are ready. */
+  pollAsync(fds: number[], timeoutMs: number): Promise<Array<[number, number]>>;
+  /** Blocking poll(), for the supervisor's own worker thread: [fd, events] in, [fd, revents] out. */
+  pollSync(fds: Array<[number, number]>, timeoutMs: number): Array<[number, number]>;
+  /** Drains a non-blocking fd (the wake pipe). */
+  drain(fd: number): void;
+  /** Writes one byte (wakes a poller). */
+  poke(fd: number): void;
+  pidfdOpen(pid: number): number;
+  pidfdGetfd(pidfd: number, fd: number): number;
+  /** A pipe used to interrupt pollAsync when the set of listeners changes. */
+  pipe(): [number, number];
+  close(fd: number): void;
+  // Socket calls used to emulate connect/bind/sendto from the supervisor, with our own copy of the address.
+  connect(fd: number, addr: Buffer): number; // 0 or -errno
+  bind(fd: number, addr: Buffer): number;
+  sendto(fd: number, data: Buffer, flags: number, addr: Buffer): number; // bytes or -errno
+  getsockoptInt(fd: number, level: number, opt: number): number; // value or -errno
+  getfl(fd: number): number;
+  setfl(fd: number, flags: number): void;
+}
+
+export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
+  const nr = syscallNumbers(arch);
+  const lib = koffi.load('libc.so.6');
+  const ioctlRecv = lib.func('ioctl', 'int', ['int', 'ulong', 'void *']);
+  const ioctlId = lib.func('ioctl', 'int', ['int', 'ulong', koffi.pointer('uint64_t')]);
+  const poll = lib.func('poll', 'int', ['void *', 'ulong', 'int']);
+  const sys_i_u32 = lib.func('syscall', 'long', ['long', 'int', 'uint32_t']);
+  const sys_i_i_u32 = lib.func('syscall', 'long', ['long', 'int', 'int', 'uint32_t']);
+  const c_pipe2 = lib.func('pipe2', 'int', ['void *', 'int']);
+  const c_close = lib.func('close', 'int', ['int']);
+  const c_connect = lib.func('connect', 'int', ['int', 'void *', 'uint32_t']);
+  const c_bind = lib.func('bind', 'int', ['int', 'void *', 'uint32_t']);
+  const c_sendto = lib.func('sendto', 'long', ['int', 'void *', 'size_t', 'int', 'void *', 'uint32_t']);
+  const c_getsockopt = lib.func('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer('int')), koffi.inout(koffi.pointer('uint32_t'))]);
+  const c_fcntl = lib.func('fcntl', 'int', ['int', 'int', 'int']);
+  const c_read = lib.func('read', 'long', ['int', 'void *', 'size_t']);
+  const c_write = lib.func('write', 'long', ['int', 'void *', 'size_t']);
+
+  const notifSize = koffi.sizeof(SeccompNotifStruct);
+  const respSize = koffi.sizeof(SeccompNotifRespStruct);
+  const offArgs = koffi.offsetof(SeccompNotifStruct, 'data') + koffi.offsetof(SeccompDataStruct, 'args');
+  const offNr = koffi.offsetof(SeccompNotifStruct, 'data') + koffi.offsetof(SeccompDataStruct, 'nr');
+  const offArch = koffi.offsetof(SeccompNotifStruct, 'data') + koffi.offsetof(SeccompDataStruct, 'arch');
+  const offPid = koffi.offsetof(SeccompNotifStruct, 'pid');
+  const offRespVal = koffi.offsetof(SeccompNotifRespStruct, 'val');
+  const offRespErr = koffi.offsetof(SeccompNotifRespStruct, 'error');
+  const offRespFlags = koffi.offsetof(SeccompNotifRespStruct, 'flags');
+  const ENOENT = 2;
+  const negErrno = () => -koffi.errno();
+
+  return {
+    recv(listener) {
+      // The buffer must be zeroed: the kernel rejects RECV with a non-zero struct (EINVAL).
+      const buf = Buffer.alloc(notifSize);
+      if (ioctlRecv(listener, SECCOMP_IOCTL_NOTIF_RECV, buf) < 0) {
+        const e = koffi.errno();
+        if (e === ENOENT || e === 11 /* EAGAIN */ || e === 4 /* EINTR */) return null;
+        throw sysError('ioctl(SECCOMP_IOCTL_NOTIF_RECV)', e);
+      }
+      const args: bigint[] = [];
+      for (let i = 0; i < 6; i++) args.push(buf.readBigUInt64LE(offArgs + 8 * i));
+      return { id: buf.readBigUInt64LE(0), pid: buf.readUInt32LE(offPid), nr: buf.readInt32LE(offNr), arch: buf.readUInt32LE(offArch), args };
+    },
+    respond(listener, id, r) {
+      const buf = Buffer.alloc(respSize);
+      buf.writeBigUInt64LE(id, 0);
+      buf.writeBigInt64LE(r.val ?? 0n, offRespVal);
+      buf.writeInt32LE(r.continue ? 0 : -(r.error ?? 0), offRespErr);
+      buf.writeUInt32LE(r.continue ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0, offRespFlags);
+      if (ioctlRecv(listener, SECCOMP_IOCTL_NOTIF_SEND, buf) < 0) {
+        const e = koffi.errno();
+        if (e === ENOENT) return false;
+        throw sysError('ioctl(SECCOMP_IOCTL_NOTIF_SEND)', e);
+      }
+      return true;
+    },
+    idValid(listener, id) {
+      return ioctlId(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, [id]) === 0;
+    },
+    pollAsync(fds, timeoutMs) {
+      const size = koffi.sizeof(PollfdStruct);
+      const buf = Buffer.alloc(size * fds.length);
+      fds.forEach((fd, i) => {
+        buf.writeInt32LE(fd, i * size);
+        buf.writeInt16LE(POLLIN, i * size + 4);
+      });
+      return new Promise((resolve, reject) => {
+        poll.async(buf, fds.length, timeoutMs, (err: unknown, n: number) => {
+          if (err) return reject(err);
+          if (n < 0) return resolve([]); // EINTR: the caller polls again
+          const ready: Array<[number, number]> = [];
+          fds.forEach((fd, i) => {
+            const rev = buf.readInt16LE(i * size + 6);
+            if (rev) ready.push([fd, rev]);
+          });
+          resolve(ready);
+        });
+      });
+    },
+    pollSync(fds, timeoutMs) {
+      const size = koffi.sizeof(PollfdStruct);
+      const buf = Buffer.alloc(size * fds.length);
+      fds.forEach(([fd, ev], i) => {
+        buf.writeInt32LE(fd, i * size);
+        buf.writeInt16LE(ev, i * size + 4);
+      });
+      const n = poll(buf, fds.length, timeoutMs);
+      if (n <= 0) return [];
+      const ready: Array<[number, number]> = [];
+      fds.forEach(([fd], i) => {
+        const rev = buf.readInt16LE(i * size + 6);
+        if (rev) ready.push([fd, rev]);
+      });
+      return ready;
+    },
+    drain(fd) {
+      const b = Buffer.alloc(256);
+      while (c_read(fd, b, b.length) > 0) {
+        // keep reading until EAGAIN
+      }
+    },
+    poke(fd) {
+      c_write(fd, Buffer.from([1]), 1);
+    },
+    pidfdOpen(pid) {
+      const r = Number(sys_i_u32(nr.pidfd_open, pid, 0));
+      if (r < 0) throw sysError('pidfd_open', koffi.errno());
+      return r;
+    },
+    pidfdGetfd(pidfd, fd) {
+      const r = Number(sys_i_i_u32(nr.pidfd_getfd, pidfd, fd, 0));
+      if (r < 0) throw sysError('pidfd_getfd', koffi.errno());
+      return r;
+    },
+    pipe() {
+      const fds = Buffer.alloc(8); // int[2]
+      if (c_pipe2(fds, 0o2000000 /* O_CLOEXEC */ | 0o4000 /* O_NONBLOCK */) < 0) throw sysError('pipe2', koffi.errno());
+      return [fds.readInt32LE(0), fds.readInt32LE(4)];
+    },
+    close(fd) {
+      c_close(fd);
+    },
+    connect: (fd, addr) => (c_connect(fd, addr, addr.length) < 0 ? negErrno() : 0),
+    bind: (fd, addr) => (c_bind(fd, addr, addr.length) < 0 ? negErrno() : 0),
+    sendto(fd, data, flags, addr) {
+      const n = Number(c_sendto(fd, data, data.length, flags, addr, addr.length));
+      return n < 0 ? negErrno() : n;
+    },
+    getsockoptInt(fd, level, opt) {
+      const v = [0];
+      const len = [4];
+      return c_getsockopt(fd, level, opt, v, len) < 0 ? negErrno() : v[0]!;
+    },
+    getfl(fd) {
+      const r = c_fcntl(fd, 3 /* F_GETFL */, 0);
+      if (r < 0) throw sysError('fcntl(F_GETFL)', koffi.errno());
+      return r;
+    },
+    setfl(fd, flags) {
+      if (c_fcntl(fd, 4 /* F_SETFL */, flags) < 0) throw sysError('fcntl(F_SETFL)', koffi.errno());
+    },
+  };
+}
+
+/** Reads a target process's memory through /proc/<pid>/mem (same access check as process_vm_readv). */
+export class TargetMemory {
+  private readonly fds = new Map<number, number>();
+
+  read(pid: number, addr: bigint, len: number): Buffer | null {
+    if (addr === 0n || len <= 0) return null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd = this.fds.get(pid);
+      if (fd === undefined) {
+        try {
+          fd = fs.openSync(`/proc/${pid}/mem`, 'r');
+        } catch {
+          return null;
+        }
+        this.fds.set(pid, fd);
+      }
+      const buf = Buffer.alloc(len);
+      try {
+        const n = fs.readSync(fd, buf, 0, len, Number(addr));
+        return buf.subarray(0, n);
+      } catch {
+        // A cached fd of an exited process (or an exec'd one): reopen once.
+        fs.closeSync(fd);
+        this.fds.delete(pid);
+      }
+    }
+    return null;
+  }
+
+  /** A NUL-terminated string of at most max bytes; reads page-wise so it never crosses into unmapped memory. */
+  readString(pid: number, addr: bigint, max = 4096): string | null {
+    const parts: Buffer[] = [];
+    let cur = addr;
+    let total = 0;
+    while (total < max) {
+      const toPage = 4096 - Number(cur % 4096n);
+      const chunk = this.read(pid, cur, Math.min(toPage, max - total));
+      if (!chunk || chunk.length === 0) return parts.length ? null : null;
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        parts.push(chunk.subarray(0, nul));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(chunk);
+      total += chunk.length;
+      cur += BigInt(chunk.length);
+    }
+    return null; // longer than max: treat as unreadable
+  }
+
+  forget(pid: number): void {
+    const fd = this.fds.get(pid);
+    if (fd !== undefined) fs.closeSync(fd);
+    this.fds.delete(pid);
+  }
+
+  dispose(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
+}

@@ -1,0 +1,59 @@
+// What the supervisor needs to name addresses: the policy's host names resolved to addresses, reverse
+// names from /etc/hosts, and the system's DNS resolvers (so that resolving a name is never itself refused).
+import * as dns from 'node:dns';
+import * as fs from 'node:fs';
+import type { ResolvedPolicy } from '../policy/schema';
+
+export interface NetworkNames {
+  hostNames: Record<string, string>;
+  allowedAddresses: string[];
+  resolvers: string[];
+}
+
+export function parseHostsFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const [ip, name] = line.replace(/#.*/, '').trim().split(/\s+/);
+    if (ip && name && !(ip in out)) out[ip] = name;
+  }
+  return out;
+}
+
+export function parseResolvConf(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((x): x is string => !!x);
+}
+
+function lookupAll(name: string, timeoutMs: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve([]), timeoutMs);
+    dns.lookup(name, { all: true }, (err, addrs) => {
+      clearTimeout(t);
+      resolve(err ? [] : addrs.map((a) => a.address));
+    });
+  });
+}
+
+export async function resolveNetworkNames(p: ResolvedPolicy, timeoutMs = 2000): Promise<NetworkNames> {
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const hostNames = parseHostsFile(read('/etc/hosts'));
+  const allowedAddresses: string[] = [];
+  const exact = (xs: string[]) => xs.filter((h) => !h.includes('*'));
+  const allow = exact(p.network.allowHosts);
+  const results = await Promise.all([...allow, ...exact(p.network.denyHosts)].map((h) => lookupAll(h, timeoutMs).then((as) => [h, as] as const)));
+  for (const [h, as] of results) {
+    for (const a of as) {
+      hostNames[a] = h;
+      if (allow.includes(h) && !p.network.denyHosts.includes(h)) allowedAddresses.push(a);
+    }
+  }
+  return { hostNames, allowedAddresses, resolvers: parseResolvConf(read('/etc/resolv.conf')) };
+}

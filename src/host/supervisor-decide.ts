@@ -1,0 +1,132 @@
+// The supervisor's decisions, pure: a notification's parsed arguments in, a verdict out (null = allowed).
+// Network rules come from the policy's evaluate functions; file rules mirror the Landlock grants so an
+// event never claims a block the kernel would not make (and vice versa).
+import * as fs from 'node:fs';
+import { decideAddress, decidePath, protectedPaths } from '../policy';
+import { grantsAllow } from '../../native/linux/compile-plan';
+import type { SupervisedRun } from './supervisor-protocol';
+import type { SockAddr } from './sockaddr';
+import { deniedSyscallCatalog } from '../../native/linux/seccomp';
+import type { Violation } from '../policy/violation';
+
+export interface Verdict {
+  kind: Violation['kind'];
+  severity: Violation['severity'];
+  rule: string;
+  /** "connect to 169.254.169.254:80", "write to ~/.bashrc" */
+  what: string;
+  why: string;
+  path?: string;
+  resolvedPath?: string;
+  address?: string;
+  port?: number;
+  host?: string;
+}
+
+/** Name-service sockets every libc may try at start-up; read-only lookups, never a violation. */
+const NAME_SERVICE_SOCKETS = ['/var/run/nscd/socket', '/run/nscd/socket', '/run/systemd/resolve/io.systemd.Resolve', '/run/systemd/userdb/io.systemd.Multiplexer', '/run/systemd/userdb/io.systemd.DynamicUser'];
+const CRITICAL_SOCKETS = [/docker\.sock$/, /containerd\.sock$/, /podman\.sock$/, /ssh-agent|\/agent\.\d+$|S\.gpg-agent/];
+
+function under(p: string, root: string): boolean {
+  return p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
+}
+
+export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
+  if (a.family === 'inet' || a.family === 'inet6') {
+    if (a.port === 53 && r.resolvers.includes(a.ip)) return null;
+    const host = r.hostNames[a.ip];
+    if (r.allowedAddresses.includes(a.ip) && !(r.policy.network.preset === 'api-only' && a.port !== 443)) {
+      // Resolved from an allowed name; deny lists and blocked categories still apply below for default.
+      if (r.policy.network.preset !== 'default') return null;
+    }
+    const d = decideAddress(r.policy, a.ip, a.port, host);
+    if (d.allowed) return null;
+    const shown = a.family === 'inet6' ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
+    return {
+      kind: 'network',
+      severity: /metadata/.test(d.rule) ? 'critical' : 'error',
+      rule: d.rule,
+      what: `connect to ${shown}${host ? ` (${host})` : ''}`,
+      why: `${d.reason} (network preset ${r.policy.network.preset})`,
+      address: a.ip,
+      port: a.port,
+      ...(host ? { host } : {}),
+    };
+  }
+  if (a.family === 'unix' && !a.abstract && !a.unnamed) {
+    const p = a.path;
+    if (NAME_SERVICE_SOCKETS.includes(p)) return null;
+    if (under(p, r.policy.workspace)) return null;
+    if (r.policy.network.allowUnixSockets.some((g) => under(p, g))) return null;
+    return {
+      kind: 'network',
+      severity: CRITICAL_SOCKETS.some((re) => re.test(p)) ? 'critical' : 'error',
+      rule: 'unix-socket-outside-workspace',
+      what: `connect to unix socket ${p}`,
+      why: 'unix sockets outside the workspace (docker, ssh-agent, dbus, X11) need network.allowUnixSockets',
+      address: p,
+    };
+  }
+  return null;
+}
+
+export function decideBind(r: SupervisedRun, a: SockAddr): Verdict | null {
+  if (a.family !== 'inet' && a.family !== 'inet6') return null;
+  // Port 0 is a client picking a local port, not a server.
+  if (a.port === 0) return null;
+  const loopback = a.family === 'inet' ? a.ip.startsWith('127.') : a.ip === '::1';
+  if (loopback || r.policy.profile === 'permissive') return null;
+  return {
+    kind: 'network',
+    severity: 'error',
+    rule: `serving:profile-${r.policy.profile}`,
+    what: `bind to ${a.family === 'inet6' ? `[${a.ip}]` : a.ip}:${a.port}`,
+    why: `profile ${r.policy.profile} allows servers on loopback only`,
+    address: a.ip,
+    port: a.port,
+  };
+}
+
+export function decideFile(r: SupervisedRun, written: string, abs: string, resolved: string, access: 'read' | 'write', moves = false): Verdict | null {
+  const kernel = grantsAllow(r.grants, resolved, access, fs.existsSync(resolved)) || under(resolved, r.tmpDir);
+  const d = decidePath(r.policy, resolved, access, { tmpDir: r.tmpDir });
+  if (moves) {
+    // Renaming or removing an ancestor of a protected path (mv .git g; edit g/hooks; mv g .git) is
+    // writing to the protected path.
+    const inside = protectedPaths(r.policy).find((pp) => !pp.write && pp.abs !== resolved && under(pp.abs, resolved));
+    if (inside) {
+      return {
+        kind: 'file',
+        severity: 'critical',
+        rule: `protected:${inside.display}`,
+        what: `move or removal of ${written}`,
+        why: `it contains ${inside.display} (${inside.reason})`,
+        path: written,
+        resolvedPath: resolved,
+      };
+    }
+  }
+  if (kernel && d.allowed) return null;
+  const protectedRule = /^protected/.test(d.rule);
+  return {
+    kind: 'file',
+    severity: protectedRule ? 'critical' : access === 'write' ? 'error' : 'warning',
+    rule: d.allowed ? 'outside-granted-paths' : d.rule,
+    what: `${access} of ${written}`,
+    why: d.allowed ? `${resolved} is outside what profile ${r.policy.profile} grants for ${access}` : d.reason,
+    path: written,
+    resolvedPath: resolved !== abs ? resolved : abs,
+  };
+}
+
+export function decideDenied(r: SupervisedRun, name: string): Verdict {
+  const entry = deniedSyscallCatalog().find((e) => e.syscall === name);
+  const critical = /^(ptrace|process_vm_|mount|umount|kexec|init_module|finit_module|bpf|pivot_root|setns|unshare|clone)/.test(name);
+  return {
+    kind: 'syscall',
+    severity: critical ? 'critical' : 'error',
+    rule: `seccomp:deny ${name}`,
+    what: name,
+    why: `${entry?.reason ?? 'denied by the syscall filter'} (profile ${r.policy.profile})`,
+  };
+}

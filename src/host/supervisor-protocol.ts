@@ -1,0 +1,36 @@
+// Messages between the supervisor (main thread) and its worker. Both sides are ours and in one process,
+// so these are plain types; what crosses from the sandboxed process is validated where it is read.
+import type { ResolvedPolicy } from '../policy/schema';
+import type { Violation } from '../policy/violation';
+import type { Grant } from '../../native/linux/compile-plan';
+
+export interface SupervisedRun {
+  runId: string;
+  /** Our copy of the run's seccomp listener. */
+  listener: number;
+  mode: 'warn' | 'enforce';
+  policy: ResolvedPolicy;
+  /** What Landlock grants this run (or would, in warn mode): file decisions mirror the kernel's. */
+  grants: Grant[];
+  /** Address → host name, from resolving the policy's host lists and /etc/hosts. */
+  hostNames: Record<string, string>;
+  /** Addresses of the allowed host names (strict/api-only presets). */
+  allowedAddresses: string[];
+  /** The system's DNS resolvers: port 53 on these is allowed so names can be resolved at all. */
+  resolvers: string[];
+  /** The run's private temp dir (always writable). */
+  tmpDir: string;
+  /** Syscalls the policy denies by name: they are denials even when they are also monitored calls. */
+  denied: string[];
+}
+
+export type SupervisorControl =
+  | { type: 'add'; run: SupervisedRun }
+  | { type: 'remove'; runId: string }
+  | { type: 'names'; runId: string; names: Record<string, string> }
+  | { type: 'stop' };
+
+export type SupervisorEvent =
+  | { type: 'violation'; violation: Violation }
+  | { type: 'hup'; runId: string }
+  | { type: 'error'; runId: string; message: string };

@@ -1,0 +1,99 @@
+// Main-thread side of the seccomp supervisor: one worker thread serves every run. A run's listener is
+// taken from its launcher with pidfd_getfd before the script is exec'd, so no notification can go
+// unanswered; violations come back as messages and are handed to the run's callback.
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { loadNotifyCalls, type NotifyCalls } from '../../native/linux/notify';
+import type { Violation } from '../policy/violation';
+import type { SupervisedRun, SupervisorControl, SupervisorEvent } from './supervisor-protocol';
+
+export interface Supervision {
+  /** Resolves once every violation the worker saw so far has been delivered. */
+  flush(): Promise<void>;
+  detach(): void;
+}
+
+interface RunHooks {
+  onViolation(v: Violation): void;
+  onError(message: string): void;
+}
+
+export class Supervisor {
+  private readonly n: NotifyCalls;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly wake: [number, number];
+  private readonly hooks = new Map<string, RunHooks>();
+  private readonly syncs = new Map<number, () => void>();
+  private nextToken = 1;
+  private disposed = false;
+
+  constructor(workerPath: string, syscallNames: Record<number, string>) {
+    this.n = loadNotifyCalls();
+    this.wake = this.n.pipe();
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(workerPath, {
+      workerData: { kind: 'script-sandbox-supervisor', control: port2, wakeFd: this.wake[0], names: syscallNames },
+      transferList: [port2],
+    });
+    this.worker.on('message', (m: SupervisorEvent | { type: 'synced'; token: number }) => this.onMessage(m));
+    this.worker.on('error', (e) => {
+      for (const h of this.hooks.values()) h.onError(`supervisor worker failed: ${e.message}`);
+    });
+    this.worker.unref();
+  }
+
+  private send(m: SupervisorControl | { type: 'sync'; token: number }): void {
+    this.port.postMessage(m);
+    this.n.poke(this.wake[1]);
+  }
+
+  private onMessage(m: SupervisorEvent | { type: 'synced'; token: number }): void {
+    if (m.type === 'violation') this.hooks.get(m.violation.runId)?.onViolation(m.violation);
+    else if (m.type === 'error') this.hooks.get(m.runId)?.onError(m.message);
+    else if (m.type === 'synced') {
+      this.syncs.get(m.token)?.();
+      this.syncs.delete(m.token);
+    }
+  }
+
+  /** Takes the listener `fd` from the launcher `pid` and starts answering its notifications. */
+  attach(pid: number, fd: number, run: Omit<SupervisedRun, 'listener'>, hooks: RunHooks): Supervision {
+    const pidfd = this.n.pidfdOpen(pid);
+    let listener: number;
+    try {
+      listener = this.n.pidfdGetfd(pidfd, fd);
+    } finally {
+      this.n.close(pidfd);
+    }
+    this.hooks.set(run.runId, hooks);
+    // While a run is attached the worker keeps the process alive (a pending flush must be answered).
+    this.worker.ref();
+    this.send({ type: 'add', run: { ...run, listener } });
+    return {
+      flush: () =>
+        new Promise<void>((resolve) => {
+          if (this.disposed) return resolve();
+          const token = this.nextToken++;
+          this.syncs.set(token, resolve);
+          this.send({ type: 'sync', token });
+        }),
+      detach: () => {
+        this.hooks.delete(run.runId);
+        if (!this.hooks.size) this.worker.unref();
+        if (!this.disposed) this.send({ type: 'remove', runId: run.runId });
+      },
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.send({ type: 'stop' });
+    for (const r of this.syncs.values()) r();
+    this.syncs.clear();
+    void this.worker.terminate();
+    this.n.close(this.wake[0]);
+    this.n.close(this.wake[1]);
+  }
+}
