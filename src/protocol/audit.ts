@@ -1,0 +1,173 @@
+// The audit log's record format, shared by the writer (src/host/audit-log), the verifier and every reader
+// (CLI `audit`, the extension). One JSON object per line; every line carries the chain fields, so a reader
+// can check any line on its own and the whole file as a hash chain.
+import { z } from 'zod';
+import { ResolvedPolicy } from '../policy/schema';
+import { Violation } from '../policy/violation';
+
+export const AUDIT_FORMAT_VERSION = 1;
+/** `prev` of the very first line of a chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+const isoMillis = z.iso.datetime({ precision: 3 }).describe('ISO 8601 UTC with milliseconds, e.g. 2025-01-31T12:00:00.123Z.');
+const runId = z.string().min(1).describe('Run the record belongs to.');
+
+export const AuditWriter = z
+  .object({
+    pid: z.number().int().positive().describe('Process that wrote the line (host or CLI).'),
+    host: z.string().describe('Host name of that process; liveness is only judged for this host.'),
+    startedAt: isoMillis.describe('When that process started; with pid it tells a live writer from a reused pid.'),
+    bootId: z.string().optional().describe('Linux boot id (/proc/sys/kernel/random/boot_id): a different boot means the writer is gone.'),
+    startTicks: z.number().int().nonnegative().optional().describe('Start time in clock ticks since boot (/proc/<pid>/stat field 22): exact identity of the process.'),
+  })
+  .describe('Who wrote the line.');
+export type AuditWriter = z.infer<typeof AuditWriter>;
+
+const common = {
+  v: z.literal(AUDIT_FORMAT_VERSION).describe('Format version.'),
+  seq: z.number().int().positive().describe('Position in the chain: 1 for the first line, +1 per line, continuing across rotated files.'),
+  prev: sha256Hex.describe('SHA-256 (hex) of the previous line\'s exact bytes without its newline (across rotation: the rotated file\'s last line); 64 zeros for seq 1.'),
+  time: isoMillis,
+  writer: AuditWriter,
+};
+
+export const LimitName = z.enum(['cpu', 'memory', 'processes', 'fileSize', 'openFiles', 'timeout']);
+export const ViolationKind = Violation.shape.kind;
+
+export const CapabilitySummary = z
+  .object({
+    enforcePossible: z.boolean().optional().describe('Whether enforce mode is possible on this machine.'),
+    treeLimits: z.string().optional().describe('Where tree limits are enforced: cgroup v2, cgroup v1, watchdog, none.'),
+    available: z.array(z.string()).describe('Mechanisms available.'),
+    missing: z.array(z.string()).describe('Mechanisms missing.'),
+  })
+  .describe('Capability report, summarized.');
+export type CapabilitySummary = z.infer<typeof CapabilitySummary>;
+
+export const GitScriptOrigin = z
+  .object({
+    repo: z.string().describe('Repository URL (credentials masked).'),
+    ref: z.string().optional().describe('Branch or tag asked for.'),
+    commit: z.string().optional().describe('Commit actually checked out.'),
+  })
+  .describe('Where a git-script came from.');
+
+const HostStarted = z.object({
+  ...common,
+  type: z.literal('host_started'),
+  component: z.string().describe('Which program opened the log: "host", "cli", ...'),
+  version: z.string().optional().describe('Its version.'),
+});
+const HostStopped = z.object({
+  ...common,
+  type: z.literal('host_stopped'),
+  reason: z.string().optional().describe('Why it stopped, when known.'),
+});
+const RunStartedRecord = z.object({
+  ...common,
+  type: z.literal('run_started'),
+  runId,
+  command: z.array(z.string()).describe('Command line as given (secrets masked).'),
+  cwd: z.string().describe('Working directory.'),
+  workspace: z.string().describe('Workspace folder.'),
+  mode: ResolvedPolicy.shape.mode,
+  profile: ResolvedPolicy.shape.profile,
+  policyDigest: sha256Hex.describe('SHA-256 of the resolved policy.'),
+  policy: ResolvedPolicy.optional().describe('The full resolved policy, on the first run_started with this digest in the file; later ones look it up by digest.'),
+  platform: z.object({ os: z.string(), arch: z.string(), release: z.string() }).describe('Operating system of the writer.'),
+  capabilities: CapabilitySummary.optional(),
+  treeLimits: z.string().optional().describe('How this run\'s tree limits were enforced.'),
+  pid: z.number().int().optional().describe('Process id of the sandboxed program.'),
+  file: z.string().optional().describe('Executable actually started.'),
+  gitScript: GitScriptOrigin.optional(),
+});
+const ViolationRecord = z.object({ ...common, type: z.literal('violation'), runId, violation: Violation });
+const LimitRecord = z.object({
+  ...common,
+  type: z.literal('limit_exceeded'),
+  runId,
+  limit: LimitName,
+  observed: z.number().nullable().describe('What was observed, in the limit\'s unit.'),
+  max: z.number().describe('The limit.'),
+  action: z.enum(['killed', 'denied', 'reported']),
+  message: z.string(),
+});
+const EnvFiltered = z.object({
+  ...common,
+  type: z.literal('env_filtered'),
+  runId,
+  removed: z.array(z.string()).describe('Names of the variables removed; never their values.'),
+});
+const RunFinished = z.object({
+  ...common,
+  type: z.literal('run_finished'),
+  runId,
+  exitCode: z.number().int(),
+  signal: z.string().nullable(),
+  durationMs: z.number().nonnegative(),
+  cpuUserMs: z.number().nullable(),
+  cpuSystemMs: z.number().nullable(),
+  maxRssKiB: z.number().nullable(),
+  usageSource: z.enum(['cgroup', 'rusage', 'sampled']).optional(),
+  timedOut: z.boolean().optional(),
+  cancelled: z.boolean().optional(),
+  limits: z.array(LimitName).optional().describe('Limits that were exceeded.'),
+  setupError: z.object({ code: z.string(), message: z.string() }).nullable().optional().describe('Why the script never started, when it did not.'),
+  violations: z.partialRecord(ViolationKind, z.number().int().nonnegative()).describe('Violations of the run, counted by kind.'),
+});
+const RunAborted = z.object({
+  ...common,
+  type: z.literal('run_aborted'),
+  runId,
+  reason: z.string().describe('Why the run is closed without a result, e.g. its writer process died.'),
+});
+const PolicyError = z.object({
+  ...common,
+  type: z.literal('policy_error'),
+  source: z.string().describe('Where the bad policy came from (file, setting).'),
+  message: z.string(),
+});
+const LogRepaired = z.object({
+  ...common,
+  type: z.literal('log_repaired'),
+  file: z.string().describe('File (base name) whose tail was repaired.'),
+  removedBytes: z.number().int().positive().describe('Length of the incomplete last line that was cut off.'),
+  removedSha256: sha256Hex.describe('Hash of the bytes cut off.'),
+  reason: z.string(),
+});
+const LogRegressed = z.object({
+  ...common,
+  type: z.literal('log_regressed'),
+  expectedSeq: z.number().int().positive().describe('Where the chain ended when this writer last wrote or read it.'),
+  foundSeq: z.number().int().nonnegative().describe('Where it ends now (0: no line left).'),
+  reason: z.string(),
+});
+
+export const AuditRecord = z
+  .discriminatedUnion('type', [HostStarted, HostStopped, RunStartedRecord, ViolationRecord, LimitRecord, EnvFiltered, RunFinished, RunAborted, PolicyError, LogRepaired, LogRegressed])
+  .describe('One line of the audit log.');
+export type AuditRecord = z.infer<typeof AuditRecord>;
+export type AuditRecordType = AuditRecord['type'];
+export type AuditRecordOf<T extends AuditRecordType> = Extract<AuditRecord, { type: T }>;
+
+type CommonKey = keyof typeof common;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** What a caller hands to AuditLog.append: the record without the chain fields the log fills in. */
+export type AuditRecordInput = DistributiveOmit<AuditRecord, CommonKey>;
+
+/** Parses one line; returns a reason instead of throwing, for readers that report the first bad line. */
+export function parseAuditLine(line: string): { ok: true; record: AuditRecord } | { ok: false; reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (e) {
+    return { ok: false, reason: `not valid JSON (${(e as Error).message})` };
+  }
+  const r = AuditRecord.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    return { ok: false, reason: `does not match the audit schema: ${i.path.join('.') || '(root)'}: ${i.message}` };
+  }
+  return { ok: true, record: r.data };
+}

@@ -1,0 +1,54 @@
+// Shared fixtures of the audit tests: a resolved policy, violations, temp dirs, raw line access.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ResolvedPolicy } from '../../../src/policy/schema';
+import type { Violation } from '../../../src/policy/violation';
+
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-audit-'));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function policy(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
+  return {
+    mode: 'enforce',
+    profile: 'moderate',
+    workspace: '/work/ws',
+    home: '/home/u',
+    filesystem: { readOnly: false, readEverywhere: true, writeOutsideSystem: false, allowRead: [], denyRead: [], allowWrite: ['/work/ws/**'], denyWrite: [], protected: ['/home/u/.ssh'] },
+    limits: { cpuSeconds: 10, memoryMiB: 512, maxProcesses: 64, fileSizeMiB: 100, openFiles: 256, timeoutSeconds: 60 },
+    env: { allow: ['PATH', 'HOME', 'API_KEY'], set: {}, secretPatterns: ['ghp_[A-Za-z0-9]{20,}'] },
+    network: { preset: 'default', allowHosts: [], denyHosts: [], allowAddresses: [], blockedPorts: [22, 3389], allowUnixSockets: [] },
+    syscalls: { allowPtrace: false, extraDeny: [] },
+    ...overrides,
+  };
+}
+
+let counter = 0;
+export function violation(over: Partial<Violation> = {}): Violation {
+  counter++;
+  return {
+    runId: 'run-1',
+    time: new Date(Date.UTC(2025, 0, 1, 12, 0, 0, counter % 1000)).toISOString(),
+    kind: 'file',
+    action: 'blocked',
+    severity: 'error',
+    path: `/etc/file-${counter}`,
+    rule: 'system-path',
+    message: `Blocked write to /etc/file-${counter}`,
+    ...over,
+  };
+}
+
+/** The file's lines (without the final empty piece). */
+export function lines(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const parts = text.split('\n');
+  parts.pop();
+  return parts;
+}
+
+export function writeLines(file: string, ls: string[]): void {
+  fs.writeFileSync(file, ls.map((l) => `${l}\n`).join(''));
+}
