@@ -1,0 +1,115 @@
+// The sandbox host: a long-lived Node process forked by the extension. It validates every message, runs
+// scripts through the runner and streams events back. A bad message gets a protocol_error, never a crash.
+import * as os from 'node:os';
+import { resolvePolicy } from '../policy';
+import { ClientMessage, type HostMessage } from '../protocol/host';
+import { SandboxError } from '../protocol/errors';
+import { createEngine } from './engine';
+import type { RunHandle } from './runner';
+import { Monitor, attachMonitor, type Alert } from './monitor';
+import { AuditLog } from './audit-log';
+import { attachAudit, secretValuesFromEnv } from './audit-recorder';
+
+function send(m: HostMessage): void {
+  process.send?.(m);
+}
+
+function main(): void {
+  if (!process.send) {
+    process.stderr.write('script-sandbox host: must be started with an IPC channel (by the extension)\n');
+    process.exit(2);
+  }
+  const engine = createEngine();
+  const runs = new Map<string, RunHandle>();
+  // One monitor across runs (the alert window spans runs); rebuilt when a run asks for another rule.
+  let monitor: { rule: string; m: Monitor } | null = null;
+  const monitorFor = (rule: { threshold: number; windowMs: number; criticalAtOnce: boolean } | undefined): Monitor => {
+    const key = JSON.stringify(rule ?? {});
+    if (monitor?.rule !== key) {
+      const m = new Monitor(rule ?? {});
+      m.onAlert((a: Alert) => send({ type: 'alert', alert: { id: a.id, time: a.time, reason: a.reason, message: a.message, count: a.count, runIds: a.runIds, violations: a.violations } }));
+      monitor = { rule: key, m };
+    }
+    return monitor.m;
+  };
+  // Audit logs by file, opened on first use and kept open: several windows may share one (the log locks).
+  const audits = new Map<string, Promise<AuditLog>>();
+  const auditFor = (file: string): Promise<AuditLog> => {
+    let p = audits.get(file);
+    if (!p) {
+      p = AuditLog.open(file);
+      p.catch(() => audits.delete(file));
+      audits.set(file, p);
+    }
+    return p;
+  };
+  const closeAudits = () => Promise.all([...audits.values()].map((p) => p.then((l) => l.close()).catch(() => undefined)));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      for (const h of runs.values()) h.cancel();
+      engine.dispose();
+    } catch (e) {
+      // Exiting matters more than a clean dispose: a host that stays up keeps runs alive.
+      process.stderr.write(`script-sandbox host: shutdown: ${(e as Error)?.message ?? e}\n`);
+    }
+    // Give the logs a moment to take the runs' last records; never hang on them.
+    void Promise.race([closeAudits(), new Promise((r) => setTimeout(r, 1500))]).then(() => process.exit(0));
+  };
+
+  process.on('message', (raw: unknown) => {
+    const parsed = ClientMessage.safeParse(raw);
+    if (!parsed.success) {
+      send({ type: 'protocol_error', message: `invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` });
+      return;
+    }
+    const m = parsed.data;
+    switch (m.type) {
+      case 'run': {
+        try {
+          const { policy, notes } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
+          const h = engine.runner.run({ command: m.command, cwd: m.cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters });
+          runs.set(h.runId, h);
+          send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });
+          if (m.auditPath) {
+            const file = m.auditPath;
+            auditFor(file).then(
+              (log) => attachAudit(h, log, { command: m.command, cwd: m.cwd, policy, capabilities: engine.capabilities(), secretValues: secretValuesFromEnv(m.env, policy) }).written.catch((e) => process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`)),
+              (e) => process.stderr.write(`audit log ${file}: cannot open (${(e as Error).message})\n`),
+            );
+          }
+          h.on('started', (s) => send({ type: 'started', runId: s.runId, pid: s.pid, file: s.file, script: s.script, envRemoved: s.envRemoved }));
+          h.on('stdout', (b) => send({ type: 'output', runId: h.runId, stream: 'stdout', data: b.toString('utf8') }));
+          h.on('stderr', (b) => send({ type: 'output', runId: h.runId, stream: 'stderr', data: b.toString('utf8') }));
+          h.on('violation', (v) => send({ type: 'violation', violation: v }));
+          // After the violation handler, so a violation reaches the client before the alert it raises.
+          attachMonitor(h, monitorFor(m.alerts));
+          h.on('limit', (l) => send({ type: 'limit', runId: h.runId, limit: l.limit, action: l.action, message: l.message }));
+          h.once('finished', (r) => {
+            runs.delete(h.runId);
+            send({ type: 'finished', runId: r.runId, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, cpuUserMs: r.cpuUserMs, cpuSystemMs: r.cpuSystemMs, maxRssKiB: r.maxRssKiB, setupError: r.setupError, usageSource: r.usageSource, timedOut: r.timedOut, cancelled: r.cancelled });
+          });
+        } catch (e) {
+          const err = e instanceof SandboxError ? e : new SandboxError('SETUP_FAILED', String((e as Error)?.message ?? e));
+          send({ type: 'rejected', requestId: m.requestId, error: err.toData() });
+        }
+        break;
+      }
+      case 'cancel':
+        runs.get(m.runId)?.cancel();
+        break;
+      case 'capabilities':
+        send({ type: 'capabilities', requestId: m.requestId, report: engine.capabilities() });
+        break;
+      case 'shutdown':
+        stop();
+    }
+  });
+  // The extension is our parent; when the channel closes, take every run down with us.
+  process.on('disconnect', stop);
+  send({ type: 'hello', pid: process.pid, version: '0.1.0' });
+}
+
+main();

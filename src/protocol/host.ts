@@ -1,0 +1,76 @@
+// Host ⇄ extension (or any client) messages over the Node IPC channel, validated on arrival both ways.
+import { z } from 'zod';
+import { PolicyInput, ResolvedPolicy } from '../policy/schema';
+import { Violation } from '../policy/violation';
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('run'),
+    requestId: z.string().min(1),
+    command: z.array(z.string()).min(1),
+    cwd: z.string().min(1),
+    workspace: z.string().min(1),
+    env: z.record(z.string(), z.string()),
+    layers: z.object({ user: PolicyInput.optional(), workspace: PolicyInput.optional(), run: PolicyInput.optional() }),
+    approvedLoosening: z.boolean().optional(),
+    inferInterpreter: z.boolean().optional(),
+    /** Interpreter by file extension (".py" → ["python3"]), overriding the built-in table. */
+    interpreters: z.record(z.string(), z.array(z.string().min(1)).min(1)).optional(),
+    /** Audit log file (absolute); the host appends this run's records to it. */
+    auditPath: z.string().min(1).optional(),
+    /** Alert rule of the host's monitor: `threshold` violations within `windowMs`; critical ones at once. */
+    alerts: z.object({ threshold: z.number().int().min(1), windowMs: z.number().positive(), criticalAtOnce: z.boolean() }).optional(),
+  }),
+  z.object({ type: z.literal('cancel'), runId: z.string().min(1) }),
+  z.object({ type: z.literal('capabilities'), requestId: z.string().min(1) }),
+  z.object({ type: z.literal('shutdown') }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+const ErrorData = z.object({ code: z.string(), message: z.string(), call: z.string().optional(), errno: z.number().optional() });
+
+export const HostMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), pid: z.number(), version: z.string() }),
+  z.object({
+    type: z.literal('accepted'),
+    requestId: z.string(),
+    runId: z.string(),
+    /** The policy in force for the run, and what resolving it noted (ignored or clamped layers). */
+    policy: ResolvedPolicy.optional(),
+    notes: z.array(z.string()).optional(),
+  }),
+  z.object({ type: z.literal('rejected'), requestId: z.string(), error: ErrorData }),
+  z.object({ type: z.literal('started'), runId: z.string(), pid: z.number(), file: z.string(), script: z.string().nullable(), envRemoved: z.array(z.string()) }),
+  z.object({ type: z.literal('output'), runId: z.string(), stream: z.enum(['stdout', 'stderr']), data: z.string() }),
+  z.object({ type: z.literal('violation'), violation: Violation }),
+  z.object({ type: z.literal('limit'), runId: z.string(), limit: z.string(), action: z.string(), message: z.string() }),
+  z.object({
+    type: z.literal('finished'),
+    runId: z.string(),
+    exitCode: z.number(),
+    signal: z.string().nullable(),
+    durationMs: z.number(),
+    cpuUserMs: z.number().nullable(),
+    cpuSystemMs: z.number().nullable(),
+    maxRssKiB: z.number().nullable(),
+    setupError: ErrorData.nullable(),
+    usageSource: z.enum(['cgroup', 'rusage', 'sampled']).optional(),
+    timedOut: z.boolean().optional(),
+    cancelled: z.boolean().optional(),
+  }),
+  z.object({
+    type: z.literal('alert'),
+    alert: z.object({
+      id: z.number(),
+      time: z.string(),
+      reason: z.enum(['threshold', 'critical']),
+      message: z.string(),
+      count: z.number(),
+      runIds: z.array(z.string()),
+      violations: z.array(Violation),
+    }),
+  }),
+  z.object({ type: z.literal('capabilities'), requestId: z.string(), report: z.unknown() }),
+  z.object({ type: z.literal('protocol_error'), message: z.string() }),
+]);
+export type HostMessage = z.infer<typeof HostMessage>;
