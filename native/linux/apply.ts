@@ -48,8 +48,10 @@ export function applyAndExec(plan: LinuxPlan, libc: Libc, hooks: LinuxApplyHooks
   const landlock = landlockStep(libc, plan);
   hooks.onLandlock?.(landlock);
   seccompStep(libc, plan, hooks);
-  // From here on only calls every seccomp profile allows: fcntl, close_range, rt_sigaction, rt_sigprocmask, execve.
+  // From here on only calls every seccomp profile allows: fcntl, close_range, write, getrusage, rt_sigaction, rt_sigprocmask, execve.
   prepareFds(libc);
+  // Last words to the host (the launcher's own CPU time) before the signal reset, which must come last.
+  hooks.beforeExec?.();
   resetSignals(libc);
   return libc.execve(plan.file, argv, envp);
 }

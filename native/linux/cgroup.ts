@@ -185,9 +185,17 @@ export class RunCgroup {
       s.pidsMaxHits = kv(tryRead(this.file('unified', 'pids.events'))).max ?? 0;
     } else {
       if (this.dirs.cpuacct) {
-        const st = kv(tryRead(this.file('cpuacct', 'cpuacct.stat')));
-        if (st.user != null) s.cpuUserMs = st.user * 10;
-        if (st.system != null) s.cpuSystemMs = st.system * 10;
+        // Nanosecond counters where the kernel has them; cpuacct.stat counts 10 ms ticks.
+        const u = tryRead(this.file('cpuacct', 'cpuacct.usage_user')).trim();
+        const y = tryRead(this.file('cpuacct', 'cpuacct.usage_sys')).trim();
+        if (/^\d+$/.test(u) && /^\d+$/.test(y)) {
+          s.cpuUserMs = Number(u) / 1e6;
+          s.cpuSystemMs = Number(y) / 1e6;
+        } else {
+          const st = kv(tryRead(this.file('cpuacct', 'cpuacct.stat')));
+          if (st.user != null) s.cpuUserMs = st.user * 10;
+          if (st.system != null) s.cpuSystemMs = st.system * 10;
+        }
       }
       const peak = tryRead(this.file('memory', 'memory.max_usage_in_bytes'));
       if (peak) s.memoryPeakBytes = Number(peak.trim());

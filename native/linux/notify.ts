@@ -238,14 +238,17 @@ export class TargetMemory {
         this.fds.set(pid, fd);
       }
       const buf = Buffer.alloc(len);
+      let n = 0;
       try {
-        const n = fs.readSync(fd, buf, 0, len, Number(addr));
-        return buf.subarray(0, n);
+        n = fs.readSync(fd, buf, 0, len, Number(addr));
       } catch {
-        // A cached fd of an exited process (or an exec'd one): reopen once.
-        fs.closeSync(fd);
-        this.fds.delete(pid);
+        n = -1;
       }
+      if (n > 0) return buf.subarray(0, n);
+      // An fd opened before the process exec'd still points at the old address space, which reads as
+      // empty (a shell that execs the real program keeps its pid): reopen once.
+      fs.closeSync(fd);
+      this.fds.delete(pid);
     }
     return null;
   }

@@ -113,9 +113,14 @@ function interpreterFor(file: string, overrides: Record<string, string[]>): stri
   return BY_EXTENSION[ext] ?? null;
 }
 
-/** Where the interpreter lives when it is outside the system paths (e.g. ~/.pyenv), to make it readable. */
-export function toolRootsFor(files: string[], home: string): string[] {
+/**
+ * Where an interpreter outside the system paths is installed (~/.pyenv, ~/.nvm/versions/node/v20, …), so
+ * strict reads can include it: the parent of its bin directory, for the file as named and as resolved.
+ * Never a home directory or the root itself: then only the file's own directory.
+ */
+export function toolRootsFor(files: string[], homes: string[]): string[] {
   const roots = new Set<string>();
+  const tooBroad = (d: string) => d === '/' || homes.some((h) => h === d || h.startsWith(d + '/')) || /^\/(home|root|Users)$/.test(d);
   for (const f of files) {
     let real: string;
     try {
@@ -124,10 +129,9 @@ export function toolRootsFor(files: string[], home: string): string[] {
       continue;
     }
     for (const p of [f, real]) {
-      if (p.startsWith(home + '/')) {
-        const top = p.slice(home.length + 1).split('/')[0];
-        if (top) roots.add(path.join(home, top));
-      }
+      if (/^\/(usr|bin|sbin|lib|lib64|etc|opt)\//.test(p)) continue;
+      const prefix = path.dirname(path.dirname(p));
+      roots.add(tooBroad(prefix) ? path.dirname(p) : prefix);
     }
   }
   return [...roots];

@@ -20,8 +20,13 @@ export interface Launcher {
   readonly stderr: Readable;
   /** Resolves once the script is exec'd (control fd closed silently) or the launcher reported an error. */
   exec(plan: Plan): Promise<ExecOutcome>;
-  /** Resolves when the process (launcher, then script) has exited and its output is drained. */
+  /** Resolves when the process (launcher, then script) has exited; its output may still be in flight. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Resolves when stdout/stderr are drained, or after `graceMs` (a daemon that inherited the pipes would
+   * keep them open forever; its leftovers are cut off).
+   */
+  drained(graceMs: number): Promise<void>;
   /** Called with the seccomp listener fd number in the launcher; the host must take its copy and resolve. */
   onListener: ((fd: number) => Promise<void>) | null;
   kill(): void;
@@ -59,8 +64,14 @@ function startLauncher(child: ChildProcess): Promise<Launcher> {
   const control = child.stdio[3] as net.Socket;
   const lines = lineReader(control);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const drained = (graceMs: number) =>
+    Promise.race([closed, new Promise<void>((r) => setTimeout(r, graceMs).unref())]).then(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
 
   return new Promise((resolve, reject) => {
     const onEarlyExit = () => reject(new SandboxError('LAUNCHER_CRASHED', 'launcher exited before it was ready (is koffi installed? run script-sandbox check)'));
@@ -78,6 +89,7 @@ function startLauncher(child: ChildProcess): Promise<Launcher> {
         stdout: child.stdout!,
         stderr: child.stderr!,
         exited,
+        drained,
         onListener: null,
         kill: () => {
           try {

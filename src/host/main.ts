@@ -59,6 +59,45 @@ function main(): void {
     void Promise.race([closeAudits(), new Promise((r) => setTimeout(r, 1500))]).then(() => process.exit(0));
   };
 
+  const startRun = async (m: Extract<ClientMessage, { type: 'run' }>): Promise<void> => {
+    try {
+      const { policy, notes } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
+      // The log is open before the run starts, so its first record is run_started; a run whose log cannot
+      // be opened still runs, and says so.
+      let log: AuditLog | null = null;
+      if (m.auditPath) {
+        try {
+          log = await auditFor(m.auditPath);
+        } catch (e) {
+          notes.push(`audit log ${m.auditPath} could not be opened, this run is not recorded: ${(e as Error).message}`);
+        }
+      }
+      const h = engine.runner.run({ command: m.command, cwd: m.cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters });
+      runs.set(h.runId, h);
+      send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });
+      if (log) {
+        const file = m.auditPath;
+        attachAudit(h, log, { command: m.command, cwd: m.cwd, policy, capabilities: engine.capabilities(), secretValues: secretValuesFromEnv(m.env, policy) }).written.catch((e) =>
+          process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`),
+        );
+      }
+      h.on('started', (s) => send({ type: 'started', runId: s.runId, pid: s.pid, file: s.file, script: s.script, envRemoved: s.envRemoved }));
+      h.on('stdout', (b) => send({ type: 'output', runId: h.runId, stream: 'stdout', data: b.toString('utf8') }));
+      h.on('stderr', (b) => send({ type: 'output', runId: h.runId, stream: 'stderr', data: b.toString('utf8') }));
+      h.on('violation', (v) => send({ type: 'violation', violation: v }));
+      // After the violation handler, so a violation reaches the client before the alert it raises.
+      attachMonitor(h, monitorFor(m.alerts));
+      h.on('limit', (l) => send({ type: 'limit', runId: h.runId, limit: l.limit, action: l.action, message: l.message }));
+      h.once('finished', (r) => {
+        runs.delete(h.runId);
+        send({ type: 'finished', runId: r.runId, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, cpuUserMs: r.cpuUserMs, cpuSystemMs: r.cpuSystemMs, maxRssKiB: r.maxRssKiB, setupError: r.setupError, usageSource: r.usageSource, timedOut: r.timedOut, cancelled: r.cancelled });
+      });
+    } catch (e) {
+      const err = e instanceof SandboxError ? e : new SandboxError('SETUP_FAILED', String((e as Error)?.message ?? e));
+      send({ type: 'rejected', requestId: m.requestId, error: err.toData() });
+    }
+  };
+
   process.on('message', (raw: unknown) => {
     const parsed = ClientMessage.safeParse(raw);
     if (!parsed.success) {
@@ -67,36 +106,9 @@ function main(): void {
     }
     const m = parsed.data;
     switch (m.type) {
-      case 'run': {
-        try {
-          const { policy, notes } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
-          const h = engine.runner.run({ command: m.command, cwd: m.cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters });
-          runs.set(h.runId, h);
-          send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });
-          if (m.auditPath) {
-            const file = m.auditPath;
-            auditFor(file).then(
-              (log) => attachAudit(h, log, { command: m.command, cwd: m.cwd, policy, capabilities: engine.capabilities(), secretValues: secretValuesFromEnv(m.env, policy) }).written.catch((e) => process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`)),
-              (e) => process.stderr.write(`audit log ${file}: cannot open (${(e as Error).message})\n`),
-            );
-          }
-          h.on('started', (s) => send({ type: 'started', runId: s.runId, pid: s.pid, file: s.file, script: s.script, envRemoved: s.envRemoved }));
-          h.on('stdout', (b) => send({ type: 'output', runId: h.runId, stream: 'stdout', data: b.toString('utf8') }));
-          h.on('stderr', (b) => send({ type: 'output', runId: h.runId, stream: 'stderr', data: b.toString('utf8') }));
-          h.on('violation', (v) => send({ type: 'violation', violation: v }));
-          // After the violation handler, so a violation reaches the client before the alert it raises.
-          attachMonitor(h, monitorFor(m.alerts));
-          h.on('limit', (l) => send({ type: 'limit', runId: h.runId, limit: l.limit, action: l.action, message: l.message }));
-          h.once('finished', (r) => {
-            runs.delete(h.runId);
-            send({ type: 'finished', runId: r.runId, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, cpuUserMs: r.cpuUserMs, cpuSystemMs: r.cpuSystemMs, maxRssKiB: r.maxRssKiB, setupError: r.setupError, usageSource: r.usageSource, timedOut: r.timedOut, cancelled: r.cancelled });
-          });
-        } catch (e) {
-          const err = e instanceof SandboxError ? e : new SandboxError('SETUP_FAILED', String((e as Error)?.message ?? e));
-          send({ type: 'rejected', requestId: m.requestId, error: err.toData() });
-        }
+      case 'run':
+        void startRun(m);
         break;
-      }
       case 'cancel':
         runs.get(m.runId)?.cancel();
         break;
@@ -109,6 +121,9 @@ function main(): void {
   });
   // The extension is our parent; when the channel closes, take every run down with us.
   process.on('disconnect', stop);
+  // Killed with its window's process group (code-server, a closing desktop window): Node would exit at once
+  // and leave the runs' grandchildren orphaned; take the trees down first.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, stop);
   send({ type: 'hello', pid: process.pid, version: '0.1.0' });
 }
 

@@ -163,7 +163,7 @@ export class Runner {
     });
     const tmpDir = makeRunTmp(runId);
     const env: Record<string, string> = { ...kept, TMPDIR: tmpDir };
-    const toolRoots = toolRootsFor(interpreterFiles(cmd, env.PATH), p.home);
+    const toolRoots = toolRootsFor(interpreterFiles(cmd, env.PATH), [p.home, os.homedir()]);
 
     let tree: RunTree | null = null;
     let launcher: Launcher | null = null;
@@ -272,8 +272,10 @@ export class Runner {
 
     const concurrentReaps = this.platform.childrenUsage();
     this.inFlight.delete(overlap);
-    // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close.
+    // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close and
+    // nothing holds the output pipes open; then the output is drained.
     tree.sweep();
+    await launcher.drained(2000);
     // Every violation the supervisor saw is delivered before 'finished'.
     const sv = supervision as Supervision | null;
     if (sv) {
@@ -283,10 +285,12 @@ export class Runner {
 
     // Limits the kernel enforced show up as the way the process ended.
     const l = p.limits;
-    if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && l.cpuSeconds != null && !timedOut && !cancelled && tree.usage().cpuUserMs != null && (tree.usage().cpuUserMs! + (tree.usage().cpuSystemMs ?? 0)) / 1000 >= l.cpuSeconds)) {
+    // A shell reports a child killed by a signal as 128+N: the limit signals count either way.
+    const sig = signal ?? (code != null && code > 128 ? signalName(code - 128) : null);
+    if ((sig === 'SIGXCPU' && l.cpuSeconds != null) || (signal === 'SIGKILL' && l.cpuSeconds != null && !timedOut && !cancelled && tree.usage().cpuUserMs != null && (tree.usage().cpuUserMs! + (tree.usage().cpuSystemMs ?? 0)) / 1000 >= l.cpuSeconds)) {
       reportLimit({ limit: 'cpu', observed: l.cpuSeconds, max: l.cpuSeconds ?? 0, action: 'killed', message: `CPU time limit ${l.cpuSeconds} s reached (${signal})` });
     }
-    if (signal === 'SIGXFSZ') {
+    if (sig === 'SIGXFSZ' && l.fileSizeMiB != null) {
       reportLimit({ limit: 'fileSize', observed: null, max: l.fileSizeMiB ?? 0, action: 'killed', message: `file size limit ${l.fileSizeMiB} MiB reached (SIGXFSZ)` });
     }
     const hits = tree.kernelHits();
@@ -319,7 +323,17 @@ export class Runner {
     overlap: { other: boolean },
   ): Pick<RunResult, 'cpuUserMs' | 'cpuSystemMs' | 'maxRssKiB' | 'usageSource'> {
     const t = tree.usage();
-    if (t.source === 'cgroup') return { cpuUserMs: t.cpuUserMs, cpuSystemMs: t.cpuSystemMs, maxRssKiB: t.maxRssKiB, usageSource: 'cgroup' };
+    if (t.source === 'cgroup') {
+      // The launcher was in the cgroup before exec: its Node start-up is not the script's.
+      const lu = launcherCpu?.userMs ?? 0;
+      const ls = launcherCpu?.systemMs ?? 0;
+      return {
+        cpuUserMs: t.cpuUserMs != null ? round(Math.max(0, t.cpuUserMs - lu)) : null,
+        cpuSystemMs: t.cpuSystemMs != null ? round(Math.max(0, t.cpuSystemMs - ls)) : null,
+        maxRssKiB: t.maxRssKiB,
+        usageSource: 'cgroup',
+      };
+    }
     if (!overlap.other && launcherCpu) {
       // rusage of reaped children is exact when no other child was reaped meanwhile; it includes the
       // launcher's Node start-up, which the launcher reported just before exec. ru_maxrss would include the
@@ -339,6 +353,10 @@ export class Runner {
 }
 
 type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };
+
+function signalName(n: number): string | null {
+  return Object.entries(SIGNAL_NUMBERS).find(([, v]) => v === n)?.[0] ?? null;
+}
 
 function round(x: number): number {
   return Math.round(x * 10) / 10;
