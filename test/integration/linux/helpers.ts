@@ -1,0 +1,115 @@
+// Shared helpers: run the real CLI (dist/cli.js) on real scripts and observe what happened.
+import { spawn, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
+export const CLI = path.join(REPO, 'dist', 'cli.js');
+export const FIXTURES = path.join(REPO, 'test', 'integration', 'linux', 'fixtures');
+export const IS_ROOT = process.getuid?.() === 0;
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  events: Array<Record<string, unknown> & { type: string }>;
+}
+
+export interface Sandbox {
+  root: string;
+  workspace: string;
+  home: string;
+  outside: string;
+  cleanup(): void;
+}
+
+/** A fresh workspace, a fake HOME with a planted secret, and a directory outside both. */
+export function makeSandbox(): Sandbox {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-it-'));
+  fs.chmodSync(root, 0o755);
+  const workspace = path.join(root, 'ws');
+  const home = path.join(root, 'home');
+  const outside = path.join(root, 'outside');
+  for (const d of [workspace, home, outside, path.join(home, '.ssh')]) fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(home, '.ssh', 'id_rsa'), '-----BEGIN FAKE KEY-----\nsecret\n');
+  fs.writeFileSync(path.join(outside, 'existing.txt'), 'original\n');
+  return { root, workspace, home, outside, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+export function writeScript(dir: string, name: string, body: string, mode = 0o755): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, body, { mode });
+  return p;
+}
+
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; home?: string; stdio3?: number; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const eventsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ss-ev-')), 'events.jsonl');
+  const withEvents = args[0] === 'run' ? ['run', '--events', eventsFile, ...args.slice(1)] : args;
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: opts.home ?? os.homedir(),
+    LANG: 'C.UTF-8',
+    ...opts.env,
+  };
+  const stdio: StdioOptions = opts.stdio3 !== undefined ? ['ignore', 'pipe', 'pipe', opts.stdio3] : ['ignore', 'pipe', 'pipe'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...withEvents], { cwd: opts.cwd ?? REPO, env, stdio });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let events: CliResult['events'] = [];
+      try {
+        events = fs
+          .readFileSync(eventsFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+      } catch {
+        // no run, no events
+      }
+      fs.rmSync(path.dirname(eventsFile), { recursive: true, force: true });
+      resolve({ code, signal, stdout, stderr, events });
+    });
+  });
+}
+
+/** `run` in a sandbox workspace with its fake HOME, as the tests mostly want it. */
+export function runIn(sb: Sandbox, flags: string[], command: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(['run', '--workspace', sb.workspace, ...flags, '--', ...command], {
+    cwd: sb.workspace,
+    home: sb.home,
+    env: { OUTSIDE: sb.outside, ...extraEnv },
+  });
+}
+
+export function limitEvents(r: CliResult): string[] {
+  return r.events.filter((e) => e.type === 'limit_exceeded').map((e) => String(e.limit));
+}
+
+export function finished(r: CliResult): Record<string, unknown> {
+  const f = r.events.find((e) => e.type === 'run_finished');
+  if (!f) throw new Error(`no run_finished event; stderr: ${r.stderr}`);
+  return f;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+export const PYTHON = 'python3';

@@ -1,0 +1,239 @@
+// Network policy, enforced by the supervisor on real connects to loopback servers we run ourselves.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { CLI, IS_ROOT, makeSandbox, runIn, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
+
+/** A TCP server on a loopback address that counts connections. */
+async function server(host: string): Promise<{ port: number; count: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const srv = net.createServer((s) => {
+    n++;
+    s.on('error', () => undefined); // clients close at once; a reset is not a test failure
+    s.end('hello\n');
+  });
+  await new Promise<void>((res, rej) => srv.listen(0, host, () => res()).on('error', rej));
+  return { port: (srv.address() as net.AddressInfo).port, count: () => n, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+const CONNECT_PY = `import socket, sys, json
+out = []
+for target in sys.argv[1:]:
+    host, port = target.rsplit(':', 1)
+    host = host.strip('[]')
+    try:
+        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(3)
+        addr = socket.getaddrinfo(host, int(port), fam, socket.SOCK_STREAM)[0][4]
+        s.connect(addr)
+        out.append([target, 'ok'])
+        s.close()
+    except OSError as e:
+        out.append([target, e.errno])
+print(json.dumps(out))
+`;
+
+function connectResults(r: CliResult): Array<[string, string | number]> {
+  const line = r.stdout.trim().split('\n').pop() ?? '[]';
+  return JSON.parse(line);
+}
+
+function violations(r: CliResult): Array<Record<string, unknown>> {
+  return r.events.filter((e) => e.type === 'violation');
+}
+
+describe('network policy (supervisor, real connects)', function () {
+  this.timeout(60000);
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = makeSandbox();
+    writeScript(sb.workspace, 'connect.py', CONNECT_PY);
+  });
+  afterEach(() => sb.cleanup());
+
+  it('default preset: every blocked category and encoding fails with one event each; an allowed loopback server works', async () => {
+    const ok = await server('127.0.0.1');
+    try {
+      const targets = [
+        '169.254.169.254:80', // AWS/GCP/Azure metadata
+        '2852039166:80', // the same, decimal
+        '0xA9FEA9FE:80', // hex
+        '0251.0376.0251.0376:80', // octal
+        '[::ffff:169.254.169.254]:80', // IPv4-mapped IPv6
+        '[fd00:ec2::254]:80', // AWS IPv6 metadata
+        '168.63.129.16:80', // Azure wireserver
+        '100.100.100.200:80', // Alibaba metadata
+        '169.254.1.1:80', // link-local
+        '10.1.2.3:80', // RFC 1918
+        '192.168.0.1:80',
+        '172.16.0.1:80',
+        '127.0.0.5:9', // loopback, not allowed
+        `127.0.0.1:${ok.port}`, // allowed explicitly
+      ];
+      const r = await runIn(sb, ['--net', 'default', '--allow-address', `127.0.0.1/32:${ok.port}`], [PYTHON, 'connect.py', ...targets]);
+      assert.equal(r.code, 0, r.stderr);
+      const res = connectResults(r);
+      for (const [t, outcome] of res.slice(0, -1)) assert.equal(outcome, 13, `${t} -> ${outcome}`); // EACCES
+      assert.deepEqual(res.at(-1), [`127.0.0.1:${ok.port}`, 'ok']);
+      assert.equal(ok.count(), 1);
+      const v = violations(r);
+      assert.equal(v.length, targets.length - 1, JSON.stringify(v.map((x) => x.message)));
+      for (const x of v) {
+        assert.equal(x.kind, 'network');
+        assert.equal(x.action, 'blocked');
+        assert.equal(x.syscall, 'connect');
+      }
+      const meta = v.filter((x) => /metadata/.test(String(x.rule)));
+      assert.ok(meta.length >= 7, JSON.stringify(v.map((x) => x.rule)));
+      assert.ok(meta.every((x) => x.severity === 'critical'));
+      assert.match(String(v[0]!.message), /^Blocked connect to 169\.254\.169\.254:80 — .*metadata.*\(network preset default\)$/);
+    } finally {
+      await ok.close();
+    }
+  });
+
+  it('dangerous ports are blocked even on an allowed address', async () => {
+    const r = await runIn(sb, ['--allow-address', '127.0.0.0/8'], [PYTHON, 'connect.py', '127.0.0.1:22', '127.0.0.1:6379']);
+    const res = connectResults(r);
+    assert.deepEqual(res.map((x) => x[1]), [13, 13]);
+    assert.ok(violations(r).every((v) => /port/.test(String(v.rule))), JSON.stringify(violations(r)));
+  });
+
+  it('a connect to a unix socket outside the workspace is a violation; inside is fine', async () => {
+    const outsideSock = path.join(sb.outside, 'fake-docker.sock');
+    const srv = net.createServer((s) => s.end());
+    await new Promise<void>((r) => srv.listen(outsideSock, () => r()));
+    fs.chmodSync(outsideSock, 0o777);
+    try {
+      const py = `import socket\ns=socket.socket(socket.AF_UNIX)\ntry:\n  s.connect(${JSON.stringify(outsideSock)}); print('outside ok')\nexcept OSError as e:\n  print('outside', e.errno)\n`;
+      writeScript(sb.workspace, 'u.py', py);
+      const r = await runIn(sb, [], [PYTHON, 'u.py']);
+      assert.match(r.stdout, /outside 13/);
+      const v = violations(r).find((x) => x.rule === 'unix-socket-outside-workspace');
+      assert.ok(v, JSON.stringify(violations(r)));
+      assert.equal(v!.address, outsideSock);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('strict preset: a name on the allow list connects, another name is refused with an event naming the host', async function () {
+    const a = await server('127.0.0.7');
+    const b = await server('127.0.0.8');
+    try {
+      const hosts = path.join(sb.root, 'hosts');
+      fs.writeFileSync(hosts, `127.0.0.1 localhost\n127.0.0.7 api.allowed.test\n127.0.0.8 evil.other.test\n`);
+      const r = await runWithHosts(sb, hosts, ['--net', 'strict', '--allow-host', 'api.allowed.test'], [PYTHON, 'connect.py', `api.allowed.test:${a.port}`, `evil.other.test:${b.port}`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(connectResults(r).map((x) => x[1]), ['ok', 13]);
+      assert.equal(a.count(), 1);
+      assert.equal(b.count(), 0);
+      const v = violations(r);
+      assert.equal(v.length, 1);
+      assert.equal(v[0]!.host, 'evil.other.test');
+      assert.match(String(v[0]!.message), /evil\.other\.test/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('metadata.google.internal is blocked by name', async () => {
+    const s = await server('127.0.0.9');
+    try {
+      const hosts = path.join(sb.root, 'hosts');
+      fs.writeFileSync(hosts, `127.0.0.1 localhost\n127.0.0.9 metadata.google.internal\n`);
+      const r = await runWithHosts(sb, hosts, ['--allow-address', '127.0.0.9/32'], [PYTHON, 'connect.py', `metadata.google.internal:${s.port}`]);
+      assert.deepEqual(connectResults(r).map((x) => x[1]), [13]);
+      assert.equal(s.count(), 0);
+      assert.match(String(violations(r)[0]?.rule), /metadata/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a thread rewriting the sockaddr right after connect never reaches the blocked address (200 tries)', async () => {
+    const good = await server('127.0.0.1');
+    const bad = await server('127.0.0.2');
+    try {
+      const py = `import ctypes, socket, struct, threading, sys
+libc = ctypes.CDLL(None, use_errno=True)
+good = int(sys.argv[1]); bad = int(sys.argv[2])
+def sa(ip, port): return struct.pack('<H', 2) + struct.pack('>H', port) + socket.inet_aton(ip) + b'\\0'*8
+A = sa('127.0.0.1', good); B = sa('127.0.0.2', bad)
+buf = ctypes.create_string_buffer(A, 16)
+stop = False
+def flip():
+    while not stop:
+        ctypes.memmove(buf, B, 16); ctypes.memmove(buf, A, 16)
+t = threading.Thread(target=flip); t.start()
+ok = 0; refused = 0
+for i in range(200):
+    s = socket.socket(); ctypes.memmove(buf, A, 16)
+    r = libc.connect(s.fileno(), buf, 16)
+    if r == 0: ok += 1
+    else: refused += 1
+    s.close()
+stop = True; t.join()
+print('ok', ok, 'refused', refused)
+`;
+      writeScript(sb.workspace, 'race.py', py);
+      const r = await runIn(sb, ['--allow-address', `127.0.0.1/32:${good.port}`], [PYTHON, 'race.py', String(good.port), String(bad.port)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(bad.count(), 0, 'the blocked server was reached');
+      const m = /ok (\d+) refused (\d+)/.exec(r.stdout);
+      assert.ok(m, r.stdout);
+      assert.equal(Number(m![1]) + Number(m![2]), 200);
+      assert.equal(good.count(), Number(m![1]));
+    } finally {
+      await good.close();
+      await bad.close();
+    }
+  });
+
+  it('none preset (strict profile): no IP sockets at all', async () => {
+    const r = await runIn(sb, ['--profile', 'strict'], [PYTHON, 'connect.py', '127.0.0.1:80']);
+    assert.deepEqual(connectResults(r).map((x) => x[1]), [1]); // EPERM from socket()
+  });
+
+  it('warn mode: the same connects go ahead and each is reported as warned', async () => {
+    const s = await server('127.0.0.1');
+    try {
+      const r = await runIn(sb, ['--mode', 'warn'], [PYTHON, 'connect.py', `127.0.0.1:${s.port}`]);
+      assert.deepEqual(connectResults(r).map((x) => x[1]), ['ok']);
+      const v = violations(r);
+      assert.equal(v.length, 1);
+      assert.equal(v[0]!.action, 'warned');
+      assert.match(String(v[0]!.message), /^Allowed \(warn\) connect to 127\.0\.0\.1:/);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** Runs the CLI with /etc/hosts replaced (a private mount namespace; unprivileged through a user namespace). */
+function runWithHosts(sb: Sandbox, hostsFile: string, flags: string[], command: string[]): Promise<CliResult> {
+  const eventsFile = path.join(sb.root, `events-${Date.now()}.jsonl`);
+  const ns = IS_ROOT ? ['--mount'] : ['--map-current-user', '--mount'];
+  const args = [...ns, '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, CLI, 'run', '--events', eventsFile, '--workspace', sb.workspace, ...flags, '--', ...command];
+  return new Promise((resolve, reject) => {
+    const c = spawn('unshare', args, { cwd: sb.workspace, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('error', reject);
+    c.on('close', (code, signal) => {
+      let events: CliResult['events'] = [];
+      try {
+        events = fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      } catch {
+        // none
+      }
+      resolve({ code, signal, stdout, stderr, events });
+    });
+  });
+}
