@@ -1,0 +1,43 @@
+// Extension entry. Activation happens on a command, the Sandbox Monitor view, a `sandbox` task, or a
+// workspace with .vscode/sandbox.json — never at startup. Everything built here is disposed on deactivate;
+// disposing the host client shuts the sandbox host down, which takes every run's process tree with it.
+import * as vscode from 'vscode';
+import { CAPABILITIES_SCHEME } from './capabilities';
+import { registerCommands } from './commands';
+import { createCtx } from './ctx';
+import { watchAlerts } from './notifications';
+import { SandboxQuickFixes } from './quick-fixes';
+import { ModeStatusBar } from './status-bar';
+import { SandboxTaskProvider, TASK_TYPE } from './tasks';
+import { runToJson } from './runs';
+
+/** What activate() returns: read-only views for other extensions and the VS Code test suite. */
+export interface SandboxApi {
+  runs(): Array<Record<string, unknown>>;
+  hostPid(): number | null;
+  monitor: { getChildren: (n?: unknown) => unknown[]; getTreeItem: (n: unknown) => vscode.TreeItem };
+}
+
+export function activate(context: vscode.ExtensionContext): SandboxApi {
+  const ctx = createCtx(context);
+  registerCommands(ctx);
+  context.subscriptions.push(
+    new ModeStatusBar(ctx.runs),
+    watchAlerts(ctx.host, ctx.runs),
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new SandboxQuickFixes(ctx.diagnostics), { providedCodeActionKinds: SandboxQuickFixes.kinds }),
+    vscode.tasks.registerTaskProvider(TASK_TYPE, new SandboxTaskProvider(ctx.runner)),
+    vscode.workspace.registerTextDocumentContentProvider(CAPABILITIES_SCHEME, ctx.capabilities),
+  );
+  return {
+    runs: () => ctx.runs.all().map(runToJson),
+    hostPid: () => ctx.host.pid,
+    monitor: {
+      getChildren: (n) => ctx.tree.getChildren(n as never),
+      getTreeItem: (n) => ctx.tree.getTreeItem(n as never),
+    },
+  };
+}
+
+export function deactivate(): void {
+  // Nothing beyond the subscriptions, which VS Code disposes after this returns.
+}

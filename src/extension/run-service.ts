@@ -1,0 +1,262 @@
+// One run, end to end: settings + workspace policy file + trust → layers; the host runs it; events go to
+// the run's terminal, the Problems panel and the run store as they arrive.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PolicyInput } from '../policy/schema';
+import type { Violation } from '../policy/violation';
+import { auditPathFor, readSettings, SettingsError } from './config';
+import type { ViolationDiagnostics } from './diagnostics';
+import { HostRejection, type HostClient, type RunRequest } from './host-client';
+import { PolicyFileError, readWorkspaceLayer, type WorkspaceLayer } from './policy-file';
+import type { RunRecord, RunStore } from './runs';
+import { RunTerminal } from './terminal';
+
+export interface RunTarget {
+  script: vscode.Uri;
+  args?: string[];
+  cwd?: string;
+  /** Policy fields of this run only (a task's "mode", "profile", ...): the highest layer. */
+  overrides?: PolicyInput;
+  origin: 'command' | 'task';
+}
+
+const LOOSENING_KEY = 'scriptSandbox.approvedLoosening';
+
+export class RunService implements vscode.Disposable {
+  /** The terminal of the last command run of each script, reused once that run is over. */
+  private readonly terminals = new Map<string, { terminal: vscode.Terminal; pty: RunTerminal }>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly state: vscode.Memento,
+    private readonly host: HostClient,
+    private readonly runs: RunStore,
+    private readonly diagnostics: ViolationDiagnostics,
+  ) {
+    this.disposables.push(
+      vscode.window.onDidCloseTerminal((t) => {
+        for (const [k, v] of this.terminals) if (v.terminal === t) this.terminals.delete(k);
+      }),
+    );
+  }
+
+  /** Runs from a command: opens (or reuses) the script's terminal. Resolves when the run is over. */
+  async runFromCommand(target: RunTarget): Promise<RunRecord | undefined> {
+    const prepared = await this.prepare(target);
+    if (!prepared) return undefined;
+    const key = target.script.toString();
+    const previous = this.terminals.get(key);
+    if (previous && !this.runs.running().some((r) => r.script.toString() === key)) previous.terminal.dispose();
+    const pty = new RunTerminal(path.basename(target.script.fsPath), false);
+    const terminal = vscode.window.createTerminal({ name: `Sandbox: ${path.basename(target.script.fsPath)}`, pty, iconPath: new vscode.ThemeIcon('shield') });
+    this.terminals.set(key, { terminal, pty });
+    terminal.show(true);
+    const started = this.start(prepared, pty);
+    pty.onStop = () => this.stop(started.record);
+    return started.done;
+  }
+
+  /** Runs for a task: the caller owns the terminal (a CustomExecution's pseudoterminal). */
+  runInTerminal(target: RunTarget, pty: RunTerminal): Promise<RunRecord | undefined> {
+    return this.prepare(target).then((prepared) => {
+      if (!prepared) {
+        pty.error('the run did not start (see the notification)');
+        return undefined;
+      }
+      const s = this.start(prepared, pty);
+      pty.onStop = () => this.stop(s.record);
+      return s.done;
+    });
+  }
+
+  stop(run: RunRecord): void {
+    if (run.status === 'starting') run.stopRequested = true; // no host run id yet: cancelled on acceptance
+    if (run.status === 'running' || run.status === 'starting') this.host.cancel(run.id);
+  }
+
+  /** Everything that can fail before the host is asked: settings, the policy file, trust, saving. */
+  private async prepare(target: RunTarget): Promise<Prepared | null> {
+    const script = target.script;
+    if (script.scheme !== 'file') {
+      void vscode.window.showErrorMessage(`Script Sandbox runs files on disk; "${script.toString()}" is not one.`);
+      return null;
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(script);
+    const workspace = folder?.uri.fsPath ?? path.dirname(script.fsPath);
+    let settings;
+    try {
+      settings = readSettings(script);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      // Not awaited: the caller (a command, a task) must not hang until the notification is dismissed.
+      void vscode.window.showErrorMessage(`Script Sandbox: ${e.message}. The run did not start.`, 'Open Settings').then((open) => {
+        if (open) void vscode.commands.executeCommand('workbench.action.openSettings', 'scriptSandbox');
+      });
+      return null;
+    }
+    const trusted = vscode.workspace.isTrusted;
+    let wsLayer: WorkspaceLayer | null = null;
+    if (trusted && folder) {
+      try {
+        wsLayer = await readWorkspaceLayer(folder.uri);
+      } catch (e) {
+        const msg = (e as Error).message;
+        void vscode.window.showErrorMessage(`Script Sandbox: the workspace policy is invalid, so the run did not start: ${msg}`, 'Open Policy File').then((open) => {
+          if (open && e instanceof PolicyFileError) void vscode.window.showTextDocument(e.uri);
+        });
+        return null;
+      }
+    }
+    const notes: string[] = [];
+    // Restricted Mode: the workspace's own policy is not trusted, and neither is a mode that turns the
+    // sandbox off; strict is the floor.
+    const runLayer: PolicyInput = { ...(target.overrides ?? {}) };
+    if (!trusted) {
+      runLayer.profile = 'strict';
+      if ((runLayer.mode ?? settings.mode) === 'disabled') runLayer.mode = 'enforce';
+      notes.push(`Restricted Mode: profile strict${folder ? ', .vscode/sandbox.json ignored' : ''}`);
+    }
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === script.toString());
+    if (doc?.isDirty) await doc.save();
+    let text = '';
+    try {
+      text = Buffer.from(await vscode.workspace.fs.readFile(script)).toString('utf8');
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Script Sandbox: cannot read ${script.fsPath}: ${(e as Error).message}`);
+      return null;
+    }
+    const request: RunRequest = {
+      command: [script.fsPath, ...(target.args ?? [])],
+      cwd: target.cwd ?? workspace,
+      workspace,
+      env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+      layers: { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}), ...(Object.keys(runLayer).length ? { run: runLayer } : {}) },
+      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest : undefined,
+      inferInterpreter: true,
+      interpreters: Object.keys(settings.interpreters).length ? settings.interpreters : undefined,
+      auditPath: auditPathFor(workspace, script),
+      alerts: settings.alerts,
+    };
+    return { target, text, request, wsLayer, notes, mode: runLayer.mode ?? settings.mode, profile: runLayer.profile ?? settings.profile };
+  }
+
+  private start(p: Prepared, pty: RunTerminal): { record: RunRecord; done: Promise<RunRecord> } {
+    const { target, request } = p;
+    const local = `pending-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    const record: RunRecord = {
+      key: local,
+      id: local,
+      label: path.basename(target.script.fsPath),
+      script: target.script,
+      args: target.args ?? [],
+      cwd: request.cwd,
+      workspace: request.workspace,
+      auditPath: request.auditPath!,
+      status: 'starting',
+      startedAt: Date.now(),
+      notes: p.notes,
+      violations: [],
+      limits: [],
+      alerts: [],
+      origin: target.origin,
+    };
+    this.runs.add(record);
+    this.diagnostics.reset(target.script);
+    for (const n of p.notes) pty.note(n);
+
+    const done = new Promise<RunRecord>((resolve) => {
+      const end = (status: RunRecord['status']) => {
+        record.status = status;
+        this.runs.changed(record);
+        resolve(record);
+      };
+      const sink = {
+        started: (m: { pid: number }) => {
+          record.status = 'running';
+          record.pid = m.pid;
+          this.runs.changed(record);
+        },
+        output: (stream: 'stdout' | 'stderr', data: string) => pty.output(stream, data),
+        violation: (v: Violation) => {
+          // Problems first: it is what the user is looking at, and what the latency budget is about.
+          this.diagnostics.add(target.script, p.text, request.cwd, v);
+          record.violations.push(v);
+          pty.violation(v);
+          this.runs.changed(record);
+        },
+        limit: (m: RunRecord['limits'][number]) => {
+          record.limits.push(m);
+          pty.limit(m.message, m.action);
+          this.runs.changed(record);
+        },
+        finished: (m: NonNullable<RunRecord['result']>) => {
+          record.result = m;
+          if (m.setupError) record.error = m.setupError;
+          pty.finished(m, record.violations.length);
+          end(m.setupError ? 'failed' : 'finished');
+        },
+        aborted: (reason: string) => {
+          record.error = { code: 'ABORTED', message: reason };
+          pty.aborted(reason);
+          end('aborted');
+        },
+      };
+      const accept = (approved: boolean | undefined): Promise<void> =>
+        this.host.run({ ...request, approvedLoosening: approved }, sink).then(
+          (a) => {
+            record.id = a.runId;
+            record.policy = a.policy;
+            if (record.stopRequested) this.host.cancel(a.runId);
+            // The header names the policy actually in force (a workspace file may have changed the mode).
+            pty.header(request.command, a.policy?.mode ?? p.mode, a.policy?.profile ?? p.profile);
+            for (const n of a.notes ?? []) {
+              record.notes.push(n);
+              pty.note(n);
+            }
+            this.runs.changed(record);
+          },
+          async (e: unknown) => {
+            if (e instanceof HostRejection && e.error.code === 'POLICY_LOOSENING' && p.wsLayer && !approved && (await this.approveLoosening(request.workspace, p.wsLayer, e.error.message))) {
+              pty.note('Loosening approved for this workspace.');
+              return accept(true);
+            }
+            const err = e instanceof HostRejection ? e.error : { code: 'HOST_FAILED', message: (e as Error).message };
+            record.error = err;
+            pty.error(`${err.code}: ${err.message}`);
+            end('failed');
+          },
+        );
+      void accept(request.approvedLoosening);
+    });
+    return { record, done };
+  }
+
+  /** Asks once per workspace (and per content of its policy file) whether it may widen the user's policy. */
+  private async approveLoosening(workspace: string, ws: WorkspaceLayer, why: string): Promise<boolean> {
+    const allow = 'Allow for This Workspace';
+    const pick = await vscode.window.showWarningMessage(
+      `This workspace's ${path.relative(workspace, ws.uri.fsPath)} loosens your sandbox policy. Allow it?`,
+      { modal: true, detail: `${why}\n\nThe approval holds for this workspace until the file changes.` },
+      allow,
+    );
+    if (pick !== allow) return false;
+    const approved = { ...this.state.get<Record<string, string>>(LOOSENING_KEY, {}), [workspace]: ws.digest };
+    await this.state.update(LOOSENING_KEY, approved);
+    return true;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+    for (const { pty } of this.terminals.values()) pty.dispose();
+  }
+}
+
+interface Prepared {
+  target: RunTarget;
+  text: string;
+  request: RunRequest;
+  wsLayer: WorkspaceLayer | null;
+  notes: string[];
+  mode: string;
+  profile: string;
+}

@@ -1,0 +1,292 @@
+// End to end, like a user: code-server with the packaged VSIX installed offline, driven by Playwright in
+// Chromium. Right-click a script → Run in Sandbox → Problems; the Sandbox Monitor; warn mode from settings;
+// an invalid workspace policy; and nothing left running after the extension is disabled or the window goes.
+// Screenshots of the key states go to media/.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { descendants, ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer, type CodeServer } from './code-server';
+import { makeWorkspace, VIOLATION_LINES } from './fixtures';
+
+const MEDIA = path.join(REPO, 'media');
+
+describe('Script Sandbox end to end (code-server + Chromium)', function () {
+  this.timeout(120_000);
+  let cs: CodeServer;
+  let browser: BrowserContext;
+  let page: Page;
+  let ws: string;
+  let bashrc: Buffer | null;
+  const rc = path.join(os.homedir(), '.bashrc');
+
+  before(async function () {
+    this.timeout(300_000);
+    bashrc = fs.existsSync(rc) ? fs.readFileSync(rc) : null;
+    const entry = ensureCodeServer();
+    const vsix = packageVsix();
+    ws = makeWorkspace('e2e');
+    cs = await startCodeServer(entry, { workspace: ws, vsix, settings: { 'scriptSandbox.mode': 'enforce' } });
+    const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith('script-sandbox.script-sandbox-'));
+    assert.equal(installed.length, 1, `the VSIX installed offline into ${cs.extensionsDir}`);
+    browser = await launchBrowser(path.join(cs.runDir, 'chromium'));
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await openWorkbench(page, cs, ws);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await cs?.stop();
+    if (bashrc) fs.writeFileSync(rc, bashrc);
+    else fs.rmSync(rc, { force: true });
+    const left = ws ? processesMatching(ws) : [];
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+    if (cs) fs.rmSync(cs.runDir, { recursive: true, force: true });
+    assert.deepEqual(left, [], 'no process of the workspace survives the server');
+  });
+
+  it('Run in Sandbox from the Explorer puts the violation in Problems at the right line', async () => {
+    await explorerRow(page, 'scripts').click();
+    await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
+    const terminal = page.locator('.terminal-wrapper, .xterm').first();
+    await terminal.waitFor({ timeout: 20_000 });
+    await page.locator('.xterm-rows', { hasText: 'BLOCKED' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.xterm-rows', { hasText: 'exit code' }).first().waitFor({ timeout: 30_000 });
+    await shot(page, 'terminal-run.png');
+
+    await showProblems(page);
+    const row = problemRow(page, '.bashrc');
+    await row.waitFor({ timeout: 15_000 });
+    assert.equal(await row.locator('.marker-icon.error').count(), 1, 'an error (blocked)');
+    assert.match(await row.locator('.marker-source').innerText(), /sandbox/);
+    assert.match(await row.locator('.marker-line').innerText(), new RegExp(`Ln ${VIOLATION_LINES['deploy.sh']},`));
+    await shot(page, 'problems-violation.png', true);
+  });
+
+  it('the Sandbox Monitor shows the run with its violation', async () => {
+    await page.locator('.activitybar [aria-label^="Script Sandbox"], .activitybar a[aria-label^="Script Sandbox"]').first().click();
+    const pane = page.locator('.pane', { has: page.locator('.pane-header[aria-label="Sandbox Monitor Section"]') });
+    await pane.waitFor({ timeout: 15_000 });
+    const run = pane.locator('.monaco-list-row', { hasText: 'deploy.sh' }).first();
+    await run.waitFor({ timeout: 15_000 });
+    assert.match(await run.innerText(), /1 violation/);
+    if ((await run.getAttribute('aria-expanded')) !== 'true') await run.click();
+    await pane.locator('.monaco-list-row', { hasText: 'Violations (1)' }).waitFor({ timeout: 10_000 });
+    await pane.locator('.monaco-list-row', { hasText: '.bashrc' }).first().waitFor({ timeout: 10_000 });
+    await shot(page, 'monitor.png');
+  });
+
+  it('switching mode to warn in settings makes the next run finish with warnings instead of blocks', async () => {
+    // In the Settings UI, as a user would (code-server does not watch settings.json for outside edits).
+    await palette(page, 'Preferences: Open Settings (UI)');
+    await page.locator('.settings-editor').waitFor({ timeout: 15_000 });
+    await sleep(500);
+    await page.keyboard.type('scriptSandbox.mode');
+    const select = page.locator('.settings-editor select[aria-label="scriptSandbox.mode"]');
+    await select.waitFor({ timeout: 15_000 });
+    await sleep(300);
+    await select.click();
+    await page.locator('.select-box-dropdown-list-container .monaco-list-row', { hasText: /^warn/ }).first().click();
+    await page.locator('.statusbar-item', { hasText: 'Sandbox: warn' }).waitFor({ timeout: 15_000 });
+    await shot(page, 'settings-mode.png');
+    await page.keyboard.press('Control+W'); // close the Settings editor
+    await palette(page, 'View: Show Explorer');
+    await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
+    await page.locator('.xterm-rows', { hasText: 'WARNED' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.xterm-rows', { hasText: 'exit code 0' }).first().waitFor({ timeout: 30_000 });
+    await showProblems(page);
+    const row = problemRow(page, '.bashrc');
+    await row.locator('.marker-icon.warning').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('.markers-panel .monaco-list-row .marker-icon.error').count(), 0, 'no blocked (error) diagnostics in warn');
+    await shot(page, 'warn-mode.png');
+  });
+
+  it('an invalid .vscode/sandbox.json shows an error in Problems', async () => {
+    fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.vscode', 'sandbox.json'), '{\n  "mode": "block",\n  "network": { "preset": "default" }\n}\n');
+    try {
+      await palette(page, 'Go to File...', 'sandbox.json');
+      const row = problemRow(page, 'mode');
+      await showProblems(page);
+      await row.waitFor({ timeout: 15_000 });
+      assert.equal(await row.locator('.marker-icon.error').count(), 1);
+      assert.match(await row.locator('.marker-line').innerText(), /Ln 2, Col 3/);
+      await shot(page, 'policy-error.png');
+    } finally {
+      fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
+    }
+  });
+
+  it('a workspace policy that loosens the user\'s asks once, then applies', async () => {
+    // The user enforces; the workspace asks for warn. Approval is stored for this content of the file.
+    fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.vscode', 'sandbox.json'), '{ "mode": "warn" }\n');
+    await palette(page, 'Preferences: Open Settings (UI)');
+    await page.keyboard.type('scriptSandbox.mode');
+    const select = page.locator('.settings-editor select[aria-label="scriptSandbox.mode"]');
+    await select.waitFor({ timeout: 15_000 });
+    await sleep(300);
+    await select.click();
+    await page.locator('.select-box-dropdown-list-container .monaco-list-row', { hasText: /^enforce/ }).first().click();
+    await page.locator('.statusbar-item', { hasText: 'Sandbox: enforce' }).waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Control+W');
+    await palette(page, 'View: Show Explorer');
+    try {
+      await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 15_000 });
+      assert.match(await dialog.innerText(), /loosens your sandbox policy[\s\S]*mode \(enforce → warn\)/);
+      await shot(page, 'loosening-approval.png', true);
+      await dialog.locator('.monaco-button', { hasText: 'Allow for This Workspace' }).click();
+      await page.locator('.xterm-rows', { hasText: 'Loosening approved' }).first().waitFor({ timeout: 15_000 });
+      await page.locator('.xterm-rows', { hasText: 'WARNED' }).first().waitFor({ timeout: 30_000 });
+      // Approved once: the next run does not ask again.
+      await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
+      await page.locator('.xterm-rows', { hasText: 'approved' }).first().waitFor({ timeout: 30_000 });
+      assert.equal(await dialog.count(), 0, 'no second approval dialog');
+    } finally {
+      fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
+    }
+  });
+
+  it('closing the window leaves no host, launcher or script behind', async () => {
+    await palette(page, 'View: Show Explorer');
+    await contextMenu(page, explorerRow(page, 'long.sh'), 'Run in Sandbox');
+    const tree = await waitForRunTree(cs, 'long.sh');
+    await page.close();
+    await assertAllGone(tree, 'after the window closed');
+  });
+
+  it('disabling the extension leaves no host, launcher or script behind', async () => {
+    // A new window on the same server: the extension host of the closed one is gone.
+    page = await browser.newPage();
+    await openWorkbench(page, cs, ws);
+    await contextMenu(page, explorerRow(page, 'long.sh'), 'Run in Sandbox');
+    const tree = await waitForRunTree(cs, 'long.sh');
+    await palette(page, 'Extensions: Disable All Installed Extensions');
+    // code-server applies a disable on reload: the Extensions view offers "Reload Window" on the extension.
+    await palette(page, 'View: Show Extensions');
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+    await page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Script Sandbox' }).locator('.action-label', { hasText: 'Reload Window' }).first().click({ timeout: 15_000 });
+    await assertAllGone(tree, 'after disabling the extension');
+    await reloaded;
+  });
+});
+
+function packageVsix(): string {
+  execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+  const vsix = fs.readdirSync(REPO).filter((f) => /^script-sandbox-.*\.vsix$/.test(f));
+  assert.equal(vsix.length, 1, `one VSIX in the repo root: ${vsix.join(', ')}`);
+  return path.join(REPO, vsix[0]!);
+}
+
+async function openWorkbench(page: Page, cs: CodeServer, ws: string): Promise<void> {
+  await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}`);
+  await waitForWorkbench(page);
+}
+
+async function waitForWorkbench(page: Page): Promise<void> {
+  // Menus only gain extension items once extensions are loaded; an open menu never does.
+  await page.waitForFunction(() => performance.getEntriesByName('code/didLoadExtensions').length > 0, undefined, { timeout: 60_000 });
+  await palette(page, 'View: Show Explorer');
+  await page.locator('.explorer-folders-view').waitFor({ timeout: 30_000 });
+}
+
+function explorerRow(page: Page, name: string): Locator {
+  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
+}
+
+async function settled(l: Locator, ms = 250): Promise<void> {
+  let last = '';
+  let since = Date.now();
+  for (const t0 = Date.now(); Date.now() - t0 < 10_000; await sleep(50)) {
+    const box = JSON.stringify(await l.boundingBox());
+    const html = await l.innerHTML();
+    if (box + html !== last) {
+      last = box + html;
+      since = Date.now();
+    } else if (Date.now() - since >= ms) return;
+  }
+}
+
+async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.waitFor({ timeout: 15_000 });
+  await row.click({ button: 'right' });
+  const menu = page.locator('.monaco-menu').last();
+  await menu.waitFor({ timeout: 10_000 });
+  await settled(menu);
+  const entry = menu.locator('[role="menuitem"]').filter({ has: page.locator('.action-label', { hasText: new RegExp(`^${item}$`) }) });
+  await entry.first().click();
+}
+
+async function palette(page: Page, title: string, filter?: string): Promise<void> {
+  if (filter) {
+    // Quick open (files): type the name, take the first match.
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill(filter);
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+    await sleep(300);
+    await page.keyboard.press('Enter');
+    return;
+  }
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name').getByText(title, { exact: true }) });
+  await row.first().click({ timeout: 10_000 });
+}
+
+async function showProblems(page: Page): Promise<void> {
+  if (await page.locator('.markers-panel').isVisible().catch(() => false)) return;
+  await palette(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+  await page.locator('.markers-panel').waitFor({ timeout: 10_000 });
+}
+
+function problemRow(page: Page, text: string): Locator {
+  return page.locator('.markers-panel .monaco-list-row', { has: page.locator('.marker-message', { hasText: text }) }).first();
+}
+
+/** A screenshot into media/; toasts are cleared first unless they are the point. */
+async function shot(page: Page, name: string, keepNotifications = false): Promise<void> {
+  if (!keepNotifications) await palette(page, 'Notifications: Clear All Notifications');
+  await sleep(300);
+  await page.screenshot({ path: path.join(MEDIA, name) });
+}
+
+/** The sandbox host of this server (by its path in the extensions dir) and everything under it. */
+async function waitForRunTree(cs: CodeServer, script: string): Promise<number[]> {
+  const t0 = Date.now();
+  for (;;) {
+    const hosts = processesMatching(path.join(cs.extensionsDir)).filter((l) => l.includes('dist/host.js'));
+    const host = hosts[0] ? Number(hosts[0].split(' ')[0]) : null;
+    if (host) {
+      const tree = [host, ...descendants(host)];
+      const cmds = tree.map((p) => cmdline(p));
+      if (cmds.some((c) => c.includes(script)) && cmds.some((c) => c.startsWith('sleep'))) return tree;
+    }
+    if (Date.now() - t0 > 30_000) throw new Error(`no sandbox host running ${script} after 30 s: ${JSON.stringify(hosts)}`);
+    await sleep(200);
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+async function assertAllGone(pids: number[], when: string): Promise<void> {
+  const t0 = Date.now();
+  let alive: string[] = [];
+  while (Date.now() - t0 < 15_000) {
+    alive = pids.filter((p) => cmdline(p) !== '').map((p) => `${p} ${cmdline(p)}`);
+    if (!alive.length) return;
+    await sleep(200);
+  }
+  assert.fail(`processes still running ${when}:\n  ${alive.join('\n  ')}`);
+}

@@ -1,0 +1,89 @@
+// Runs the in-VS Code suite (test/vscode/index.ts) inside code-server: the web workbench takes
+// extensionDevelopmentPath/extensionTestsPath from its URL, runs the suite in the remote extension host and
+// reports through window.codeAutomationLog / codeAutomationExit. Two windows: a trusted workspace and a
+// Restricted Mode one. Fails (never skips) when code-server or Chromium cannot be had.
+// Usage: node out/test/vscode/run-code-server.js [trusted|restricted ...]
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as util from 'node:util';
+import { ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer } from '../e2e/code-server';
+import { makeWorkspace, withBashrcRestored } from '../e2e/fixtures';
+
+const SUITE_TIMEOUT_MS = 6 * 60_000;
+/** The workbench's own start-up chatter, forwarded with the suite's console; not worth a CI log. */
+const WORKBENCH_NOISE = /^(Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache|Creating a socket|Resolving connection token|Resolved connection token|\[Service Worker\]|ChatSessionStore)/;
+
+const TASKS_JSON = JSON.stringify({ version: '2.0.0', tasks: [{ label: 'hello in sandbox', type: 'sandbox', script: 'scripts/hello.sh', profile: 'strict' }] }, null, 2);
+
+function workspaceFor(suite: string): string {
+  const extra: Record<string, string> = { '.sandbox-test.json': JSON.stringify({ suite }) };
+  if (suite === 'trusted') extra['.vscode/tasks.json'] = TASKS_JSON;
+  // What an untrusted repository might ship to switch the sandbox off: Restricted Mode must ignore it.
+  if (suite === 'restricted') extra['.vscode/sandbox.json'] = JSON.stringify({ mode: 'disabled', profile: 'permissive' });
+  return makeWorkspace(`vscode-${suite}`, extra);
+}
+
+async function runSuite(entry: string, suite: string): Promise<number> {
+  const ws = workspaceFor(suite);
+  const cs = await startCodeServer(entry, { workspace: ws, trust: suite === 'restricted' });
+  const browser = await launchBrowser(path.join(cs.runDir, 'chromium'));
+  const t0 = Date.now();
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const exit = new Promise<number>((resolve) => {
+      // The workbench forwards the extension host's console as printf-style arguments.
+      void page.exposeFunction('codeAutomationLog', (_level: string, args: unknown[]) => {
+        const line = util.format(...(Array.isArray(args) ? args : [args]));
+        if (!WORKBENCH_NOISE.test(line)) process.stdout.write(`${line}\n`);
+      });
+      void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
+    });
+    const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
+    const payload = [
+      ['extensionDevelopmentPath', remote(REPO)],
+      ['extensionTestsPath', remote(path.join(REPO, 'out', 'test', 'vscode', 'index.js'))],
+      ['skipWelcome', 'true'],
+    ];
+    await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exit, new Promise<number>((r) => (timer = setTimeout(() => r(-1), SUITE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    process.stdout.write(`\n[${suite}] suite exited with ${code} after ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    if (code === -1) process.stdout.write(`[${suite}] TIMEOUT; code-server log:\n${cs.log().slice(-4000)}\n`);
+    return code;
+  } finally {
+    await browser.close().catch(() => undefined);
+    await cs.stop();
+    // Closing the window and stopping the server must take the sandbox host and every run with them.
+    await sleep(1000);
+    const left = processesMatching(ws);
+    fs.rmSync(ws, { recursive: true, force: true });
+    fs.rmSync(cs.runDir, { recursive: true, force: true });
+    if (left.length) {
+      process.stdout.write(`[${suite}] FAIL: processes left behind:\n  ${left.join('\n  ')}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted'];
+  let entry: string;
+  try {
+    entry = ensureCodeServer();
+  } catch (e) {
+    process.stdout.write(`code-server is not available, so the VS Code suite cannot run: ${(e as Error).message}\n0 passing\n1 failing\n`);
+    process.exit(1);
+  }
+  let failed = 0;
+  for (const suite of suites) {
+    const code = await withBashrcRestored(() => runSuite(entry, suite));
+    if (code !== 0) failed++;
+  }
+  if (failed) process.exitCode = 1;
+}
+
+void main().catch((e) => {
+  process.stdout.write(`run-code-server: ${(e as Error).stack ?? e}\n1 failing\n`);
+  process.exit(1);
+});
