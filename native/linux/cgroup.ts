@@ -133,6 +133,11 @@ export class RunCgroup {
     }
   }
 
+  /** The run's directories (one per v1 controller), for the reaper. */
+  directories(): string[] {
+    return Object.values(this.dirs);
+  }
+
   /** Forgets the peak so far (the launcher's Node heap before exec): v1 takes a 0, v2 (6.12+) any write. */
   resetPeak(): void {
     if (this.mode === 'cgroup v2') tryWrite(this.file('unified', 'memory.peak'), 'reset');

@@ -7,6 +7,7 @@ import type { CgroupSupport, RunCgroup } from '../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from './platform';
 import { Supervisor } from './supervisor';
+import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from './host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
 
@@ -14,6 +15,7 @@ export class LinuxHostPlatform implements HostPlatform {
   private readonly cgroups: CgroupSupport;
   private readonly watchdog: Watchdog;
   private supervisor: Supervisor | null = null;
+  private readonly reaper = new Reaper();
   private readonly notifyAvailable: boolean;
 
   constructor(
@@ -90,12 +92,13 @@ export class LinuxHostPlatform implements HostPlatform {
         cg = null; // fall back to the watchdog; the capability report says cgroups were expected
       }
     }
-    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native);
+    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native, this.reaper);
   }
 
   dispose(): void {
     this.supervisor?.dispose();
     this.supervisor = null;
+    this.reaper.dispose();
   }
 }
 
@@ -114,9 +117,12 @@ class LinuxRunTree implements RunTree {
     private readonly cg: RunCgroup | null,
     private readonly limits: TreeLimits,
     private readonly native: LinuxBackend,
+    private readonly reaper: Reaper,
   ) {
     this.kind = cg ? cg.mode : 'watchdog';
   }
+
+  private untrack: (() => void) | null = null;
 
   nprocRlimit(): number | null {
     if (this.cg || this.limits.maxProcesses == null) return null;
@@ -129,6 +135,8 @@ class LinuxRunTree implements RunTree {
 
   attach(pid: number): void {
     this.rootPid = pid;
+    // The launcher calls setsid(): the script's process group is its pid.
+    this.untrack = this.reaper.track({ pgid: pid, cgroupDirs: this.cg?.directories() ?? [] });
     if (this.cg) {
       // pids before exec: a fork bomb must meet the limit from its first fork.
       this.cg.setLimits({ memoryBytes: null, pidsMax: this.limits.maxProcesses });
@@ -196,6 +204,7 @@ class LinuxRunTree implements RunTree {
   }
 
   dispose(): void {
+    this.untrack?.();
     this.watchdog.unwatch(this.runId);
     this.cg?.remove();
   }
