@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { loadBackend } from '../../native';
 import { SandboxError } from '../protocol/errors';
 import { parsePlanMessage, type LauncherMessage } from '../protocol/launcher';
+import type { Plan } from '../../native/plan';
 
 const CONTROL_FD = 3;
 
@@ -44,11 +45,24 @@ function awaitAck(): void {
   if (line.trim() !== '{"type":"ack"}') throw new SandboxError('PROTOCOL_INVALID', `expected ack from host, got ${line.slice(0, 80)}`);
 }
 
+/**
+ * RLIMIT_CPU counts the whole process, and the launcher is the same process as the script: add the CPU the
+ * launcher has already used, so the script gets the budget the policy gave it.
+ */
+function withOwnCpuAdded(plan: Plan): Plan {
+  const u = process.cpuUsage();
+  const used = Math.ceil((u.user + u.system) / 1e6);
+  return {
+    ...plan,
+    rlimits: plan.rlimits.map((r) => (r.resource === 'cpu' && r.soft >= 0 ? { ...r, soft: r.soft + used, hard: r.hard + used } : r)),
+  };
+}
+
 function main(): void {
   try {
     const backend = loadBackend();
     send({ type: 'ready', pid: process.pid });
-    const plan = parsePlanMessage(readLine());
+    const plan = withOwnCpuAdded(parsePlanMessage(readLine()));
     backend.applyAndExec(plan, {
       onListener(fd) {
         send({ type: 'listener', fd });
