@@ -60,9 +60,14 @@ export async function runBench(argv: string[]): Promise<number> {
     { name: "sh -c 'echo hi'", cmd: ['/bin/sh', '-c', 'echo hi'] },
     { name: 'python3 -c pass', cmd: ['python3', '-c', 'pass'] },
     { name: 'git status (200 files)', cmd: ['git', 'status', '--short'] },
+    // File monitoring: read opens never reach the supervisor in enforce mode (BPF tests the open flags);
+    // write opens do, one notification each.
+    { name: '10,000 opens (read)', cmd: ['python3', '-c', "import os\nfor i in range(10000): os.close(os.open('file-1.txt', os.O_RDONLY))"] },
+    { name: '10,000 opens (write)', cmd: ['python3', '-c', "import os\nfor i in range(10000): os.close(os.open('file-1.txt', os.O_WRONLY))"] },
   ];
   const bwrap = findInPath('bwrap', process.env.PATH);
-  const engine = createEngine();
+  // The pool is what the extension's host uses; a CLI run starts its launcher cold (see README figures).
+  const engine = createEngine({ pool: 2 });
   const rows: Row[] = [];
   try {
     for (const c of cases) {

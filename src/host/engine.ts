@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { loadBackend, type CapabilityReport } from '../../native';
 import { SandboxError } from '../protocol/errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
+import { PooledLauncherSource } from './launcher-pool';
 import { LinuxHostPlatform } from './platform-linux';
 import type { HostPlatform } from './platform';
 import { Runner } from './runner';
@@ -20,14 +21,15 @@ export function defaultLauncherPath(): string {
   return path.join(__dirname, 'launcher.js');
 }
 
-export function createEngine(opts: { launcherPath?: string; supervisorPath?: string; launchers?: LauncherSource } = {}): Engine {
+export function createEngine(opts: { launcherPath?: string; supervisorPath?: string; launchers?: LauncherSource; pool?: number } = {}): Engine {
   const backend = loadBackend();
   if (!backend.supported) {
     const report = backend.probe();
     throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
   }
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'));
-  const launchers = opts.launchers ?? new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath());
+  const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath());
+  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
   let report: CapabilityReport | null = null;
   return {
     runner: new Runner(platform, launchers),

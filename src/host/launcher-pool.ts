@@ -1,0 +1,45 @@
+// Pre-warmed launchers: Node started and koffi loaded ahead of time, so a run pays only for the plan,
+// the kernel setup (~2 ms) and exec. Same interface as a cold start; the runner cannot tell them apart.
+import type { Launcher, LauncherSource, LaunchOptions } from './launcher-source';
+
+export class PooledLauncherSource implements LauncherSource {
+  private readonly ready: Array<Promise<Launcher>> = [];
+  private disposed = false;
+
+  /** `source` spawns with stdin 'pipe'; callers asking for 'inherit' go to it directly (cold). */
+  constructor(
+    private readonly source: LauncherSource,
+    private readonly size = 2,
+  ) {
+    this.refill();
+  }
+
+  private refill(): void {
+    while (!this.disposed && this.ready.length < this.size) {
+      const p = this.source.acquire({ stdin: 'pipe' });
+      // A launcher that failed to start is dropped here; acquire() starts a fresh one instead.
+      p.catch(() => undefined);
+      this.ready.push(p);
+    }
+  }
+
+  async acquire(opts: LaunchOptions): Promise<Launcher> {
+    if (opts.stdin === 'inherit' || this.disposed) return this.source.acquire(opts);
+    const next = this.ready.shift();
+    this.refill();
+    let launcher: Launcher;
+    try {
+      launcher = next ? await next : await this.source.acquire({ stdin: 'pipe' });
+    } catch {
+      launcher = await this.source.acquire({ stdin: 'pipe' });
+    }
+    if (opts.stdin === 'ignore') launcher.stdin?.end();
+    return launcher;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const p of this.ready.splice(0)) p.then((l) => l.kill(), () => undefined);
+    this.source.dispose();
+  }
+}
