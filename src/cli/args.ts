@@ -8,6 +8,8 @@ export interface RunArgs {
   policyFile: string | null;
   workspace: string;
   eventsFile: string | null;
+  /** Audit log; default <workspace>/.sandbox/audit.jsonl. */
+  auditFile: string | null;
   json: boolean;
   layer: PolicyInput;
   command: string[];
@@ -48,7 +50,7 @@ export const RUN_FLAGS_HELP = Object.keys(POLICY_FLAGS);
 
 /** Parses `[flags] [--] command...`; the first non-flag word starts the command. */
 export function parseRunArgs(argv: string[], cwd: string): RunArgs {
-  const out: RunArgs = { policyFile: null, workspace: cwd, eventsFile: null, json: false, layer: {}, command: [] };
+  const out: RunArgs = { policyFile: null, workspace: cwd, eventsFile: null, auditFile: null, json: false, layer: {}, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -69,6 +71,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunArgs {
     if (flag === '--workspace') out.workspace = value();
     else if (flag === '--policy') out.policyFile = value();
     else if (flag === '--events') out.eventsFile = value();
+    else if (flag === '--audit') out.auditFile = value();
     else if (flag === '--json') out.json = true;
     else {
       const spec = POLICY_FLAGS[flag];

@@ -12,6 +12,12 @@ import type { RunResult } from '../host/runner';
 import { parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
 import { runDemo } from './demo';
 import { runBench } from './bench';
+import { runAuditCommand } from './audit';
+import { AuditLog } from '../host/audit-log';
+import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
+import { Monitor, attachMonitor } from '../host/monitor';
+
+const VERSION = '0.1.0';
 
 const HELP = `script-sandbox — run scripts under real OS restrictions
 
@@ -20,9 +26,10 @@ const HELP = `script-sandbox — run scripts under real OS restrictions
   script-sandbox explain [flags]           the resolved policy, as JSON
   script-sandbox demo                      a sandboxed sample run: a blocked write, a blocked syscall
   script-sandbox bench [--iterations N]    native vs sandboxed timings
+  script-sandbox audit tail|stats|verify   the workspace's audit log (script-sandbox audit help)
 
 run/explain flags:
-  --workspace DIR   --policy FILE   --events FILE
+  --workspace DIR   --policy FILE   --events FILE   --audit FILE (default WORKSPACE/.sandbox/audit.jsonl)
   ${RUN_FLAGS_HELP.join(' ')}
   (--allow-*/--deny-*/--env-allow are repeatable; globs are relative to the workspace or absolute, ~ is home)
 
@@ -55,9 +62,31 @@ export function loadPolicy(workspace: string, policyFile: string | null, runLaye
 async function cmdRun(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv, process.cwd());
   if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
-  const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
-  for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
+  const workspace = path.resolve(args.workspace);
+  // The audit log opens first, so that a policy that fails to load is recorded too.
+  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')));
+  await log.append({ type: 'host_started', component: 'cli', version: VERSION });
+  try {
+    let loaded: LoadedPolicy;
+    try {
+      loaded = loadPolicy(args.workspace, args.policyFile, args.layer);
+    } catch (e) {
+      if (e instanceof SandboxError) await log.append({ type: 'policy_error', source: args.policyFile ?? 'run flags', message: e.message });
+      throw e;
+    }
+    const { policy, notes } = loaded;
+    log.addSecretPatterns(policy.env.secretPatterns);
+    for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
+    return await runWithEngine(args, policy, log);
+  } finally {
+    await log.append({ type: 'host_stopped', reason: 'cli exit' });
+    await log.close();
+  }
+}
+
+async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: ResolvedPolicy, log: AuditLog): Promise<number> {
   const engine = createEngine();
+  const monitor = new Monitor();
   try {
     if (policy.mode === 'enforce') {
       const report = engine.capabilities();
@@ -66,19 +95,31 @@ async function cmdRun(argv: string[]): Promise<number> {
         throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
       }
     }
-    const handle = engine.runner.run({ command: args.command, cwd: process.cwd(), policy, env: stringEnv(process.env), stdin: 'inherit' });
+    const env = stringEnv(process.env);
+    const handle = engine.runner.run({ command: args.command, cwd: process.cwd(), policy, env, stdin: 'inherit' });
+    const audit = attachAudit(handle, log, {
+      command: args.command,
+      cwd: process.cwd(),
+      policy,
+      capabilities: engine.capabilities(),
+      secretValues: secretValuesFromEnv(env, policy),
+    });
+    attachMonitor(handle, monitor);
+    monitor.onAlert((a) => process.stderr.write(`script-sandbox: ALERT (${a.reason}): ${a.message}\n`));
     if (args.eventsFile) recordEvents(handle, args.eventsFile, { mode: policy.mode, profile: policy.profile, workspace: policy.workspace });
     handle.on('stdout', (b) => process.stdout.write(b));
     handle.on('stderr', (b) => process.stderr.write(b));
     handle.on('limit', (l) => process.stderr.write(`script-sandbox: ${l.action}: ${l.message}\n`));
     handle.on('violation', (v) => process.stderr.write(`script-sandbox: ${v.message}\n`));
-    const forward = (sig: NodeJS.Signals) => () => handle.cancel();
-    process.once('SIGINT', forward('SIGINT'));
-    process.once('SIGTERM', forward('SIGTERM'));
+    const cancel = () => handle.cancel();
+    process.once('SIGINT', cancel);
+    process.once('SIGTERM', cancel);
     const r = await handle.wait();
+    await audit.written;
     reportEnd(r);
     return r.exitCode;
   } finally {
+    monitor.dispose();
     engine.dispose();
   }
 }
@@ -138,6 +179,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runDemo(rest);
       case 'bench':
         return await runBench(rest);
+      case 'audit':
+        return await runAuditCommand(rest);
       case undefined:
       case 'help':
       case '--help':
