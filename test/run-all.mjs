@@ -14,6 +14,7 @@ function step(name, cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024, ...opts });
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
+  if (r.error) process.stdout.write(`${name}: could not run ${cmd}: ${r.error.message}\n`);
   const out = r.stdout ?? '';
   const count = (re) => Number(re.exec(out)?.[1] ?? 0);
   if (opts.mocha) {
@@ -64,7 +65,7 @@ function runUnprivileged() {
   step(`integration tests as ${user} (unprivileged)`, 'runuser', ['-u', user, '--', process.execPath, path.join(dir, 'node_modules/mocha/bin/mocha.js'), '--config', 'test/.mocharc.integration.json'], {
     cwd: dir,
     mocha: true,
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, USER: user, LANG: 'C.UTF-8' },
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, USER: user, LANG: 'C.UTF-8' },
   });
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -161,7 +161,8 @@ class SupervisorLoop {
     // The same attempt repeated in a loop is reported ten times, then counted silently.
     if (seen > 10) return;
     const action: Violation['action'] = r.mode === 'enforce' ? 'blocked' : 'warned';
-    const verb = action === 'blocked' ? 'Blocked' : 'Allowed (warn)';
+    // warn: the reason still says what enforce would do, so the verb says it was let through.
+    const verb = action === 'blocked' ? 'Blocked' : 'Allowed (warn mode), would block';
     const violation: Violation = {
       runId: r.runId,
       time: new Date().toISOString(),

@@ -71,7 +71,7 @@ describe('resource limits (real kernel)', function () {
   });
 
   it('a double-forked daemon (setsid, re-parented) does not outlive the run', async () => {
-    writeScript(sb.workspace, 'd.sh', '#!/bin/sh\n( setsid sh -c \'echo $$ > daemon.pid; exec sleep 60\' & )\nsleep 0.3\necho started\n');
+    writeScript(sb.workspace, 'd.sh', '#!/bin/sh\n( setsid sh -c \'echo $$ > daemon.pid; exec sleep 60\' & )\nfor i in $(seq 50); do [ -s daemon.pid ] && break; sleep 0.1; done\necho started\n');
     const r = await runIn(sb, [], ['./d.sh']);
     assert.equal(r.code, 0, r.stderr);
     const pid = Number(fs.readFileSync(path.join(sb.workspace, 'daemon.pid'), 'utf8'));
@@ -81,7 +81,7 @@ describe('resource limits (real kernel)', function () {
   });
 
   it('a daemon that escapes fast (fork and exit between two polls) is still swept', async () => {
-    writeScript(sb.workspace, 'd.sh', '#!/bin/sh\nsh -c \'setsid sh -c "echo \\$\\$ > daemon.pid; exec sleep 60" & exit 0\'\nsleep 0.3\n');
+    writeScript(sb.workspace, 'd.sh', '#!/bin/sh\nsh -c \'setsid sh -c "echo \\$\\$ > daemon.pid; exec sleep 60" & exit 0\'\nfor i in $(seq 50); do [ -s daemon.pid ] && break; sleep 0.1; done\n');
     const r = await runIn(sb, [], ['./d.sh']);
     assert.equal(r.code, 0, r.stderr);
     const pid = Number(fs.readFileSync(path.join(sb.workspace, 'daemon.pid'), 'utf8'));

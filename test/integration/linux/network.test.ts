@@ -207,7 +207,7 @@ print('ok', ok, 'refused', refused)
       const v = violations(r);
       assert.equal(v.length, 1);
       assert.equal(v[0]!.action, 'warned');
-      assert.match(String(v[0]!.message), /^Allowed \(warn\) connect to 127\.0\.0\.1:/);
+      assert.match(String(v[0]!.message), /^Allowed \(warn mode\), would block connect to 127\.0\.0\.1:/);
     } finally {
       await s.close();
     }
