@@ -27,9 +27,9 @@ export function createEngine(opts: { launcherPath?: string; supervisorPath?: str
     const report = backend.probe();
     throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
   }
-  const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'));
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath());
   const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
+  const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid));
   let report: CapabilityReport | null = null;
   return {
     runner: new Runner(platform, launchers),

@@ -37,6 +37,10 @@ export class PooledLauncherSource implements LauncherSource {
     return launcher;
   }
 
+  owns(pid: number): boolean {
+    return this.source.owns(pid);
+  }
+
   dispose(): void {
     this.disposed = true;
     for (const p of this.ready.splice(0)) p.then((l) => l.kill(), () => undefined);

@@ -34,6 +34,8 @@ export interface Launcher {
 
 export interface LauncherSource {
   acquire(opts: LaunchOptions): Promise<Launcher>;
+  /** Whether pid is a live launcher this source started (the host's own child, not a run's orphan). */
+  owns(pid: number): boolean;
   dispose(): void;
 }
 
@@ -41,6 +43,11 @@ export interface LauncherSource {
 export class ColdLauncherSource implements LauncherSource {
   private readonly live = new Set<ChildProcess>();
   constructor(private readonly launcherPath: string, private readonly nodePath = process.execPath) {}
+
+  owns(pid: number): boolean {
+    for (const c of this.live) if (c.pid === pid) return true;
+    return false;
+  }
 
   acquire(opts: LaunchOptions): Promise<Launcher> {
     const child = spawn(this.nodePath, [this.launcherPath], {

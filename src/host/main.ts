@@ -19,7 +19,8 @@ function main(): void {
     process.stderr.write('script-sandbox host: must be started with an IPC channel (by the extension)\n');
     process.exit(2);
   }
-  const engine = createEngine();
+  // Pre-warmed launchers: a run from the editor should not pay for starting Node.
+  const engine = createEngine({ pool: 2 });
   const runs = new Map<string, RunHandle>();
   // One monitor across runs (the alert window spans runs); rebuilt when a run asks for another rule.
   let monitor: { rule: string; m: Monitor } | null = null;

@@ -21,6 +21,7 @@ export class LinuxHostPlatform implements HostPlatform {
   constructor(
     private readonly native: LinuxBackend,
     private readonly supervisorWorkerPath: string,
+    hostOwns: (pid: number) => boolean = () => false,
   ) {
     this.cgroups = native.detectCgroups();
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
@@ -34,6 +35,8 @@ export class LinuxHostPlatform implements HostPlatform {
         reap: (pid) => void native.hostCalls.reap(pid),
       },
       process.pid,
+      50,
+      hostOwns,
     );
   }
 

@@ -48,6 +48,8 @@ export class Watchdog {
     private readonly table: ProcessTable,
     private readonly hostPid: number,
     private readonly intervalMs = 50,
+    /** The host's own children (idle pooled launchers): never mistaken for a run's orphans. */
+    private readonly isHostOwn: (pid: number) => boolean = () => false,
   ) {}
 
   watch(runId: string, rootPid: number, limits: TreeLimits, onCrossing: (c: TreeCrossing) => void): WatchedRun {
@@ -109,7 +111,7 @@ export class Watchdog {
         if (found || cur.ppid === this.hostPid || cur.ppid <= 1) break;
         cur = byPid.get(cur.ppid);
       }
-      if (!found && p.ppid === this.hostPid) found = this.orphanOwner(p);
+      if (!found && p.ppid === this.hostPid && !this.isHostOwn(p.pid)) found = this.orphanOwner(p);
       if (found) {
         found.members.add(p.pid);
         owner.set(p.pid, found);
