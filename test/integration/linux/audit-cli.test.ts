@@ -60,8 +60,10 @@ describe('audit log written by script-sandbox run', function () {
       assert.match(r.stdout + r.stderr, new RegExp(`line ${line}\\b`));
     };
     const edited = [...original];
-    edited[4] = edited[4]!.replace('"exitCode":1', '"exitCode":0');
-    await check(edited, 5);
+    const at = edited.findIndex((l) => l.includes('"exitCode":1'));
+    assert.ok(at > 0, 'a run_finished with exit code 1');
+    edited[at] = edited[at]!.replace('"exitCode":1', '"exitCode":0');
+    await check(edited, at + 1);
     await check(original.filter((_, i) => i !== 6), 7);
     const swapped = [...original];
     [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
