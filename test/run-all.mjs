@@ -57,7 +57,7 @@ function runUnprivileged() {
   }
   // A copy the user can read (the checkout may sit under /root); node_modules is linked, not copied.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'script-sandbox-unpriv-'));
-  for (const entry of ['dist', 'out', 'test', 'package.json']) fs.cpSync(path.join(repo, entry), path.join(dir, entry), { recursive: true });
+  for (const entry of ['dist', 'out', 'test', 'src', 'native', 'package.json', 'tsconfig.json']) fs.cpSync(path.join(repo, entry), path.join(dir, entry), { recursive: true });
   fs.cpSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   execFileSync('chown', ['-R', `${user}:${user}`, dir]);
   fs.chmodSync(dir, 0o755);

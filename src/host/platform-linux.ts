@@ -36,7 +36,7 @@ export class LinuxHostPlatform implements HostPlatform {
       },
       process.pid,
       50,
-      hostOwns,
+      (pid) => pid === this.reaper.pid || hostOwns(pid),
     );
   }
 

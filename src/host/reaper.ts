@@ -48,6 +48,11 @@ export class Reaper {
     };
   }
 
+  /** The reaper's pid: the host's own child, never to be mistaken for a run's orphan. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   dispose(): void {
     this.child.stdin?.end();
   }

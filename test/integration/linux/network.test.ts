@@ -217,7 +217,8 @@ print('ok', ok, 'refused', refused)
 /** Runs the CLI with /etc/hosts replaced (a private mount namespace; unprivileged through a user namespace). */
 function runWithHosts(sb: Sandbox, hostsFile: string, flags: string[], command: string[]): Promise<CliResult> {
   const eventsFile = path.join(sb.root, `events-${Date.now()}.jsonl`);
-  const ns = IS_ROOT ? ['--mount'] : ['--map-current-user', '--mount'];
+  // mount(8) refuses a non-zero uid even where the namespace would allow it: map ourselves to root there.
+  const ns = IS_ROOT ? ['--mount'] : ['--map-root-user', '--mount'];
   const args = [...ns, '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, CLI, 'run', '--events', eventsFile, '--workspace', sb.workspace, ...flags, '--', ...command];
   return new Promise((resolve, reject) => {
     const c = spawn('unshare', args, { cwd: sb.workspace, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' } });
