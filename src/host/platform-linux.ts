@@ -129,11 +129,14 @@ class LinuxRunTree implements RunTree {
 
   nprocRlimit(): number | null {
     if (this.cg || this.limits.maxProcesses == null) return null;
-    // RLIMIT_NPROC counts every process of the user, so the cap is "what the user runs now + the limit".
-    // The kernel ignores it for uid 0 (then only the watchdog holds the count).
+    // RLIMIT_NPROC counts every task of the user, so the cap is "what the user runs now + the limit", plus
+    // room for threads the host itself starts later (worker, libuv pool): without it the script's forks
+    // fail a few short of the limit, before the watchdog can see the tree reach it and say so. The exact
+    // count is the watchdog's (it ends the run at the limit); the rlimit only stops a fork bomb between
+    // two polls. The kernel ignores it for uid 0 (then only the watchdog holds the count).
     const uid = process.getuid?.() ?? 0;
     if (uid === 0) return null;
-    return countUserProcesses(uid) + this.limits.maxProcesses;
+    return countUserTasks(uid) + this.limits.maxProcesses + HOST_THREAD_ROOM;
   }
 
   attach(pid: number): void {
@@ -213,12 +216,17 @@ class LinuxRunTree implements RunTree {
   }
 }
 
-function countUserProcesses(uid: number): number {
+/** Threads the host may add after a run's RLIMIT_NPROC is computed. */
+const HOST_THREAD_ROOM = 16;
+
+function countUserTasks(uid: number): number {
+  // RLIMIT_NPROC counts tasks, threads included: a host with a dozen threads would otherwise eat the
+  // script's budget before it forks once.
   let n = 0;
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (fs.statSync(path.join('/proc', name)).uid === uid) n++;
+      if (fs.statSync(path.join('/proc', name)).uid === uid) n += fs.readdirSync(path.join('/proc', name, 'task')).length;
     } catch {
       // exited
     }

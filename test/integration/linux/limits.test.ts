@@ -66,7 +66,8 @@ describe('resource limits (real kernel)', function () {
     const r = await runIn(sb, ['--max-procs', '20', '--timeout', '25'], ['./hold.sh']);
     assert.ok(Date.now() - t0 < 15000, `ran ${Date.now() - t0} ms`);
     assert.deepEqual(limitEvents(r), ['processes']);
-    assert.equal(r.code, 128 + 9);
+    // Killed at the limit (137), or the shell gave up first on a refused fork (dash exits 2): never success.
+    assert.ok(r.code === 128 + 9 || r.code === 2, `exit ${r.code}`);
   });
 
   it('wall clock: --timeout 1 kills a sleeping script with its children', async () => {
