@@ -7,7 +7,7 @@ import { parsePolicyFile, resolvePolicy, explainPolicy } from '../policy';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { SandboxError } from '../protocol/errors';
 import { createEngine, type Engine } from '../host/engine';
-import { recordEvents } from '../host/events-file';
+import { openEventsFile, recordEvents } from '../host/events-file';
 import type { RunResult } from '../host/runner';
 import { parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
 import { runDemo } from './demo';
@@ -95,6 +95,7 @@ async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: Reso
         throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
       }
     }
+    const eventsFd = args.eventsFile ? openEventsFile(args.eventsFile) : null;
     const env = stringEnv(process.env);
     const handle = engine.runner.run({ command: args.command, cwd: process.cwd(), policy, env, stdin: 'inherit' });
     const audit = attachAudit(handle, log, {
@@ -106,7 +107,7 @@ async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: Reso
     });
     attachMonitor(handle, monitor);
     monitor.onAlert((a) => process.stderr.write(`script-sandbox: ALERT (${a.reason}): ${a.message}\n`));
-    if (args.eventsFile) recordEvents(handle, args.eventsFile, { mode: policy.mode, profile: policy.profile, workspace: policy.workspace });
+    if (eventsFd != null) recordEvents(handle, eventsFd, { mode: policy.mode, profile: policy.profile, workspace: policy.workspace });
     handle.on('stdout', (b) => process.stdout.write(b));
     handle.on('stderr', (b) => process.stderr.write(b));
     handle.on('limit', (l) => process.stderr.write(`script-sandbox: ${l.action}: ${l.message}\n`));

@@ -2,9 +2,20 @@
 // so a reader tailing the file never sees half a line).
 import * as fs from 'node:fs';
 import type { RunHandle } from './runner';
+import { SandboxError } from '../protocol/errors';
 
-export function recordEvents(handle: RunHandle, file: string, meta: Record<string, unknown>): void {
-  const fd = fs.openSync(file, 'a');
+/** Opens the events file before the run starts, so a bad path fails the command, not a running script. */
+export function openEventsFile(file: string): number {
+  try {
+    return fs.openSync(file, 'a');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new SandboxError('IO_FAILED', `cannot open the events file ${file}: ${err.code ?? err.message}`, { call: 'open', errno: typeof err.errno === 'number' ? -err.errno : undefined });
+  }
+}
+
+export function recordEvents(handle: RunHandle, file: string | number, meta: Record<string, unknown>): void {
+  const fd = typeof file === 'number' ? file : openEventsFile(file);
   const write = (obj: Record<string, unknown>) => fs.writeSync(fd, JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n');
   handle.on('started', (s) => write({ type: 'run_started', ...meta, ...s }));
   handle.on('limit', (l) => write({ type: 'limit_exceeded', runId: handle.runId, ...l }));

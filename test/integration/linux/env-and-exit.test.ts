@@ -46,6 +46,13 @@ describe('environment and exit status (real runs)', function () {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   });
 
+  it('an events file that cannot be opened fails the command before the script starts', async () => {
+    const r = await runIn(sb, ['--events', path.join(sb.root, 'no-such-dir', 'ev.jsonl')], ['sh', '-c', 'touch ran']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /IO_FAILED: cannot open the events file .*no-such-dir.*ENOENT/);
+    assert.ok(!fs.existsSync(path.join(sb.workspace, 'ran')), 'the script ran anyway');
+  });
+
   it('usage errors name the flag and exit 2', async () => {
     const r = await runCli(['run', '--cpu', 'lots', '--', '/bin/true']);
     assert.equal(r.code, 2);
