@@ -14,6 +14,8 @@ export type Finished = Msg<'finished'>;
 export type LimitMsg = Msg<'limit'>;
 export type AlertMsg = Msg<'alert'>['alert'];
 export type HostError = Msg<'rejected'>['error'];
+export type GitFetchRequest = Omit<Extract<ClientMessage, { type: 'gitFetch' }>, 'type' | 'requestId'>;
+export type GitFetched = Msg<'gitFetched'>;
 
 /** Receives one run's events, in order. `aborted` replaces `finished` when the host died under the run. */
 export interface RunSink {
@@ -46,6 +48,8 @@ export class HostClient implements vscode.Disposable {
   private child: ChildProcess | null = null;
   private readonly pending = new Map<string, Pending>();
   private readonly sinks = new Map<string, RunSink>();
+  /** Progress callbacks of git fetches in flight, by request id. */
+  private readonly progress = new Map<string, (message: string) => void>();
   private readonly crashes: number[] = [];
   private stderrTail = '';
   private disposed = false;
@@ -72,6 +76,32 @@ export class HostClient implements vscode.Disposable {
     if (reply.type !== 'accepted') throw new Error(`host answered a run with "${reply.type}"`);
     this.sinks.set(reply.runId, sink);
     return reply;
+  }
+
+  /** Fetches a git-script in the host's sandbox; resolves with the commit and what approving it means. */
+  async gitFetch(req: GitFetchRequest, onProgress: (message: string) => void): Promise<GitFetched> {
+    const requestId = randomUUID();
+    this.progress.set(requestId, onProgress);
+    try {
+      const reply = await this.request({ type: 'gitFetch', requestId, ...req }, requestId);
+      if (reply.type !== 'gitFetched') throw new Error(`host answered a git fetch with "${reply.type}"`);
+      return reply;
+    } finally {
+      this.progress.delete(requestId);
+    }
+  }
+
+  async gitApprove(fetchId: string): Promise<void> {
+    const requestId = randomUUID();
+    const reply = await this.request({ type: 'gitApprove', requestId, fetchId }, requestId);
+    if (reply.type !== 'gitApproved') throw new Error(`host answered an approval with "${reply.type}"`);
+  }
+
+  async gitCacheClean(cacheRoot: string): Promise<{ removed: number; bytes: number }> {
+    const requestId = randomUUID();
+    const reply = await this.request({ type: 'gitCacheClean', requestId, cacheRoot }, requestId);
+    if (reply.type !== 'gitCacheCleaned') throw new Error(`host answered a cache clean with "${reply.type}"`);
+    return { removed: reply.removed, bytes: reply.bytes };
   }
 
   cancel(runId: string): void {
@@ -144,8 +174,14 @@ export class HostClient implements vscode.Disposable {
       case 'hello':
         this.log.appendLine(`[host] ready: pid ${m.pid}, version ${m.version}`);
         return;
+      case 'gitProgress':
+        this.progress.get(m.requestId)?.(m.message);
+        return;
       case 'accepted':
       case 'capabilities':
+      case 'gitFetched':
+      case 'gitApproved':
+      case 'gitCacheCleaned':
         this.settle(m.requestId, (p) => p.resolve(m));
         return;
       case 'rejected':

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { auditPathFor, readSettings, SettingsError } from './config';
+import { auditPathFor, readSettings, SettingsError, type SandboxSettings } from './config';
 import type { ViolationDiagnostics } from './diagnostics';
-import { HostRejection, type HostClient, type RunRequest } from './host-client';
+import { HostRejection, type GitFetched, type HostClient, type RunRequest } from './host-client';
 import { PolicyFileError, readWorkspaceLayer, type WorkspaceLayer } from './policy-file';
 import type { RunRecord, RunStore } from './runs';
 import { RunTerminal } from './terminal';
@@ -17,7 +17,23 @@ export interface RunTarget {
   cwd?: string;
   /** Policy fields of this run only (a task's "mode", "profile", ...): the highest layer. */
   overrides?: PolicyInput;
-  origin: 'command' | 'task';
+  origin: 'command' | 'task' | 'git';
+  /** The git-script definition of a git run. */
+  gitSpec?: unknown;
+}
+
+/** What a run in a folder is under: the policy layers and where it is recorded. */
+export interface PolicyContext {
+  workspace: string;
+  settings: SandboxSettings;
+  wsLayer: WorkspaceLayer | null;
+  notes: string[];
+  layers: RunRequest['layers'];
+  approvedLoosening: boolean | undefined;
+  auditPath: string;
+  mode: string;
+  profile: string;
+  label?: string;
 }
 
 const LOOSENING_KEY = 'scriptSandbox.approvedLoosening';
@@ -82,10 +98,22 @@ export class RunService implements vscode.Disposable {
       return null;
     }
     const folder = vscode.workspace.getWorkspaceFolder(script);
-    const workspace = folder?.uri.fsPath ?? path.dirname(script.fsPath);
+    const ctx = await this.policyContext(script, folder, target.overrides);
+    if (!ctx) return null;
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === script.toString());
+    if (doc?.isDirty) await doc.save();
+    return this.prepared(target, ctx, { command: [script.fsPath, ...(target.args ?? [])], cwd: target.cwd ?? ctx.workspace });
+  }
+
+  /**
+   * The policy layers of a run in `folder` (or beside `scope` when there is none): settings, the
+   * workspace policy file when trusted, Restricted Mode's floor. Null after telling the user what is wrong.
+   */
+  async policyContext(scope: vscode.Uri, folder: vscode.WorkspaceFolder | undefined, overrides?: PolicyInput): Promise<PolicyContext | null> {
+    const workspace = folder?.uri.fsPath ?? path.dirname(scope.fsPath);
     let settings;
     try {
-      settings = readSettings(script);
+      settings = readSettings(folder?.uri ?? scope);
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       // Not awaited: the caller (a command, a task) must not hang until the notification is dismissed.
@@ -110,34 +138,65 @@ export class RunService implements vscode.Disposable {
     const notes: string[] = [];
     // Restricted Mode: the workspace's own policy is not trusted, and neither is a mode that turns the
     // sandbox off; strict is the floor.
-    const runLayer: PolicyInput = { ...(target.overrides ?? {}) };
+    const runLayer: PolicyInput = { ...(overrides ?? {}) };
     if (!trusted) {
       runLayer.profile = 'strict';
       if ((runLayer.mode ?? settings.mode) === 'disabled') runLayer.mode = 'enforce';
       notes.push(`Restricted Mode: profile strict${folder ? ', .vscode/sandbox.json ignored' : ''}`);
     }
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === script.toString());
-    if (doc?.isDirty) await doc.save();
+    return {
+      workspace,
+      settings,
+      wsLayer,
+      notes,
+      layers: { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}), ...(Object.keys(runLayer).length ? { run: runLayer } : {}) },
+      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest : undefined,
+      auditPath: auditPathFor(workspace, folder?.uri ?? scope),
+      mode: runLayer.mode ?? settings.mode,
+      profile: runLayer.profile ?? settings.profile,
+    };
+  }
+
+  /** A git-script the user approved: runs its checkout's script in a terminal, like a script of the workspace. */
+  async runFetchedGitScript(fetched: GitFetched, ctx: PolicyContext, gitSpec: unknown): Promise<RunRecord | undefined> {
+    const script = vscode.Uri.file(fetched.scriptPath);
+    const prepared = await this.prepared({ script, args: fetched.args, cwd: fetched.checkoutDir, origin: 'git', gitSpec }, ctx, {
+      command: [fetched.scriptPath, ...fetched.args],
+      cwd: fetched.checkoutDir,
+      gitFetchId: fetched.fetchId,
+      label: `${fetched.name} @ ${fetched.commit.slice(0, 12)}`,
+    });
+    if (!prepared) return undefined;
+    const pty = new RunTerminal(fetched.name, false);
+    const terminal = vscode.window.createTerminal({ name: `Sandbox: ${fetched.name}`, pty, iconPath: new vscode.ThemeIcon('shield') });
+    terminal.show(true);
+    const started = this.start(prepared, pty);
+    pty.onStop = () => this.stop(started.record);
+    return started.done;
+  }
+
+  private async prepared(target: RunTarget, ctx: PolicyContext, how: { command: string[]; cwd: string; gitFetchId?: string; label?: string }): Promise<Prepared | null> {
     let text = '';
     try {
-      text = Buffer.from(await vscode.workspace.fs.readFile(script)).toString('utf8');
+      text = Buffer.from(await vscode.workspace.fs.readFile(target.script)).toString('utf8');
     } catch (e) {
-      void vscode.window.showErrorMessage(`Script Sandbox: cannot read ${script.fsPath}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`Script Sandbox: cannot read ${target.script.fsPath}: ${(e as Error).message}`);
       return null;
     }
     const request: RunRequest = {
-      command: [script.fsPath, ...(target.args ?? [])],
-      cwd: target.cwd ?? workspace,
-      workspace,
+      command: how.command,
+      cwd: how.cwd,
+      workspace: ctx.workspace,
       env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-      layers: { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}), ...(Object.keys(runLayer).length ? { run: runLayer } : {}) },
-      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest : undefined,
+      layers: ctx.layers,
+      approvedLoosening: ctx.approvedLoosening,
       inferInterpreter: true,
-      interpreters: Object.keys(settings.interpreters).length ? settings.interpreters : undefined,
-      auditPath: auditPathFor(workspace, script),
-      alerts: settings.alerts,
+      interpreters: Object.keys(ctx.settings.interpreters).length ? ctx.settings.interpreters : undefined,
+      auditPath: ctx.auditPath,
+      alerts: ctx.settings.alerts,
+      ...(how.gitFetchId ? { gitFetchId: how.gitFetchId } : {}),
     };
-    return { target, text, request, wsLayer, notes, mode: runLayer.mode ?? settings.mode, profile: runLayer.profile ?? settings.profile };
+    return { target, text, request, wsLayer: ctx.wsLayer, notes: [...ctx.notes], mode: ctx.mode, profile: ctx.profile, label: how.label };
   }
 
   private start(p: Prepared, pty: RunTerminal): { record: RunRecord; done: Promise<RunRecord> } {
@@ -146,7 +205,7 @@ export class RunService implements vscode.Disposable {
     const record: RunRecord = {
       key: local,
       id: local,
-      label: path.basename(target.script.fsPath),
+      label: p.label ?? path.basename(target.script.fsPath),
       script: target.script,
       args: target.args ?? [],
       cwd: request.cwd,
@@ -159,6 +218,7 @@ export class RunService implements vscode.Disposable {
       limits: [],
       alerts: [],
       origin: target.origin,
+      ...(target.gitSpec !== undefined ? { gitSpec: target.gitSpec } : {}),
     };
     this.runs.add(record);
     this.diagnostics.reset(target.script);
@@ -259,4 +319,5 @@ interface Prepared {
   notes: string[];
   mode: string;
   profile: string;
+  label?: string;
 }

@@ -32,7 +32,9 @@ export interface RunRecord {
   /** Stop was asked before the host accepted the run. */
   stopRequested?: boolean;
   /** How it was started, so "run again" repeats it: a task's policy overrides, for instance. */
-  origin: 'command' | 'task';
+  origin: 'command' | 'task' | 'git';
+  /** A git-script run: its definition, so "run again" fetches and checks it again. */
+  gitSpec?: unknown;
 }
 
 const MAX_RUNS = 50;
@@ -101,5 +103,6 @@ export function runToJson(r: RunRecord): Record<string, unknown> {
     notes: r.notes,
     policy: r.policy,
     auditPath: r.auditPath,
+    ...(r.gitSpec !== undefined ? { gitScript: r.gitSpec } : {}),
   };
 }

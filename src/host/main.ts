@@ -9,6 +9,7 @@ import type { RunHandle } from './runner';
 import { Monitor, attachMonitor, type Alert } from './monitor';
 import { AuditLog } from './audit-log';
 import { attachAudit, secretValuesFromEnv } from './audit-recorder';
+import { GitRequests } from './git-requests';
 
 function send(m: HostMessage): void {
   process.send?.(m);
@@ -44,6 +45,7 @@ function main(): void {
     }
     return p;
   };
+  const git = new GitRequests(engine, send, auditFor);
   const closeAudits = () => Promise.all([...audits.values()].map((p) => p.then((l) => l.close()).catch(() => undefined)));
   let stopping = false;
   const stop = () => {
@@ -62,7 +64,13 @@ function main(): void {
 
   const startRun = async (m: Extract<ClientMessage, { type: 'run' }>): Promise<void> => {
     try {
-      const { policy, notes } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
+      const resolved = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
+      const notes = resolved.notes;
+      // A git-script: the host sets command, cwd and the checkout's read-only policy, after checking approval.
+      const gitRun = m.gitFetchId ? await git.prepareRun(m.gitFetchId, resolved.policy, m.workspace) : null;
+      const policy = gitRun?.policy ?? resolved.policy;
+      const command = gitRun?.command ?? m.command;
+      const cwd = gitRun?.cwd ?? m.cwd;
       // The log is open before the run starts, so its first record is run_started; a run whose log cannot
       // be opened still runs, and says so.
       let log: AuditLog | null = null;
@@ -73,12 +81,12 @@ function main(): void {
           notes.push(`audit log ${m.auditPath} could not be opened, this run is not recorded: ${(e as Error).message}`);
         }
       }
-      const h = engine.runner.run({ command: m.command, cwd: m.cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters });
+      const h = engine.runner.run({ command, cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters });
       runs.set(h.runId, h);
       send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });
       if (log) {
         const file = m.auditPath;
-        attachAudit(h, log, { command: m.command, cwd: m.cwd, policy, capabilities: engine.capabilities(), secretValues: secretValuesFromEnv(m.env, policy) }).written.catch((e) =>
+        attachAudit(h, log, { command, cwd, policy, capabilities: engine.capabilities(), secretValues: secretValuesFromEnv(m.env, policy), ...(gitRun ? { gitScript: gitRun.gitScript } : {}) }).written.catch((e) =>
           process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`),
         );
       }
@@ -115,6 +123,15 @@ function main(): void {
         break;
       case 'capabilities':
         send({ type: 'capabilities', requestId: m.requestId, report: engine.capabilities() });
+        break;
+      case 'gitFetch':
+        void git.fetch(m);
+        break;
+      case 'gitApprove':
+        git.approve(m);
+        break;
+      case 'gitCacheClean':
+        git.clean(m);
         break;
       case 'shutdown':
         stop();

@@ -13,6 +13,8 @@ export type SandboxErrorCode =
   | 'LAUNCHER_CRASHED'
   | 'PROTOCOL_INVALID'
   | 'IO_FAILED'
+  | 'GIT_FETCH_UNKNOWN' // a run or approval names a git-script fetch this host does not hold (fetch again)
+  | 'GIT_NOT_APPROVED' // a git-script run for a commit the user has not approved
   | 'AUDIT_BROKEN' // the audit chain's tail cannot be read or a line could not be written whole
   | 'AUDIT_LOCKED'; // another writer held the audit lock past the timeout
 

@@ -20,7 +20,23 @@ export const ClientMessage = z.discriminatedUnion('type', [
     auditPath: z.string().min(1).optional(),
     /** Alert rule of the host's monitor: `threshold` violations within `windowMs`; critical ones at once. */
     alerts: z.object({ threshold: z.number().int().min(1), windowMs: z.number().positive(), criticalAtOnce: z.boolean() }).optional(),
+    /** Runs the script of an approved git-script fetch (from gitFetch); the host sets command and cwd. */
+    gitFetchId: z.string().min(1).optional(),
   }),
+  z.object({
+    type: z.literal('gitFetch'),
+    requestId: z.string().min(1),
+    /** A git-script definition, validated by the host (errors name the field). */
+    spec: z.unknown(),
+    workspace: z.string().min(1),
+    /** Where mirrors, checkouts and approvals live (the extension's global storage). */
+    cacheRoot: z.string().min(1),
+    auditPath: z.string().min(1).optional(),
+    layers: z.object({ user: PolicyInput.optional(), workspace: PolicyInput.optional(), run: PolicyInput.optional() }),
+    approvedLoosening: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('gitApprove'), requestId: z.string().min(1), fetchId: z.string().min(1) }),
+  z.object({ type: z.literal('gitCacheClean'), requestId: z.string().min(1), cacheRoot: z.string().min(1) }),
   z.object({ type: z.literal('cancel'), runId: z.string().min(1) }),
   z.object({ type: z.literal('capabilities'), requestId: z.string().min(1) }),
   z.object({ type: z.literal('shutdown') }),
@@ -71,6 +87,32 @@ export const HostMessage = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('capabilities'), requestId: z.string(), report: z.unknown() }),
+  z.object({ type: z.literal('gitProgress'), requestId: z.string(), message: z.string() }),
+  z.object({
+    type: z.literal('gitFetched'),
+    requestId: z.string(),
+    /** Names this fetch in gitApprove and in a run's gitFetchId, while the host lives. */
+    fetchId: z.string(),
+    name: z.string(),
+    repo: z.string(),
+    ref: z.string(),
+    commit: z.string(),
+    checkoutDir: z.string(),
+    scriptPath: z.string(),
+    args: z.array(z.string()),
+    reused: z.boolean(),
+    approval: z.object({
+      status: z.enum(['approved', 'new', 'changed']),
+      previousCommit: z.string().optional(),
+      changedFiles: z.array(z.object({ status: z.string(), path: z.string() })).optional(),
+    }),
+    /** What the approval shows: commit, changes, the policy the script will get. */
+    description: z.string(),
+    /** Violations of the sandboxed fetch itself (git reaching for another host, say). */
+    fetchViolations: z.array(Violation),
+  }),
+  z.object({ type: z.literal('gitApproved'), requestId: z.string() }),
+  z.object({ type: z.literal('gitCacheCleaned'), requestId: z.string(), removed: z.number(), bytes: z.number() }),
   z.object({ type: z.literal('protocol_error'), message: z.string() }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;

@@ -6,6 +6,7 @@ import { CapabilitiesDocument } from '../capabilities';
 import { SECTION, setMode } from '../config';
 import type { SandboxCtx } from '../ctx';
 import { locate } from '../diagnostics';
+import { cleanGitScriptCache, runGitScript } from '../git-scripts';
 import { candidatesFor } from '../locate';
 import { runToJson, type RunRecord } from '../runs';
 import type { MonitorNode } from '../views/monitor-tree';
@@ -53,9 +54,11 @@ export const COMMANDS: Record<string, Handler> = {
     // Returned for callers such as tests and other extensions: plain data of the finished run.
     return run ? runToJson(run) : undefined;
   },
-  'scriptSandbox.runGitScript': async () => {
-    void vscode.window.showInformationMessage('Script Sandbox: running a script from a git repository is not available in this version yet.');
+  'scriptSandbox.runGitScript': async (ctx, arg?: unknown) => {
+    const run = await runGitScript(ctx.host, ctx.runner, ctx.extension.globalStorageUri, arg);
+    return run ? runToJson(run) : undefined;
   },
+  'scriptSandbox.cleanGitScriptCache': (ctx) => cleanGitScriptCache(ctx.host, ctx.extension.globalStorageUri),
   'scriptSandbox.stopRun': async (ctx, arg?: unknown) => {
     const run = await pickRun(ctx, arg, isRunning, 'Stop which run?');
     if (!run) return void vscode.window.showInformationMessage('Script Sandbox: no run is going.');
@@ -64,6 +67,8 @@ export const COMMANDS: Record<string, Handler> = {
   'scriptSandbox.runAgain': async (ctx, arg?: unknown) => {
     const run = await pickRun(ctx, arg, () => true, 'Run which script again?');
     if (!run) return undefined;
+    // A git-script is fetched and checked again (its ref may have moved), never re-run from the checkout.
+    if (run.gitSpec !== undefined) return vscode.commands.executeCommand('scriptSandbox.runGitScript', run.gitSpec);
     const again = await ctx.runner.runFromCommand({ script: run.script, args: run.args, cwd: run.cwd, origin: 'command' });
     return again ? runToJson(again) : undefined;
   },
