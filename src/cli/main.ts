@@ -13,6 +13,7 @@ import { parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
 import { runDemo } from './demo';
 import { runBench } from './bench';
 import { runAuditCommand } from './audit';
+import { cmdGitCache, cmdGitRun } from './git-run';
 import { AuditLog } from '../host/audit-log';
 import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
 import { Monitor, attachMonitor } from '../host/monitor';
@@ -27,6 +28,9 @@ const HELP = `script-sandbox — run scripts under real OS restrictions
   script-sandbox demo                      a sandboxed sample run: a blocked write, a blocked syscall
   script-sandbox bench [--iterations N]    native vs sandboxed timings
   script-sandbox audit tail|stats|verify   the workspace's audit log (script-sandbox audit help)
+  script-sandbox git-run --repo URL --ref REF --script PATH [--yes] [--cache DIR] [run flags] [-- ARGS]
+                                           fetch a script from git in the sandbox, approve its commit, run it
+  script-sandbox git-cache clean [--cache DIR]   remove cached mirrors, checkouts and approvals
 
 run/explain flags:
   --workspace DIR   --policy FILE   --events FILE   --audit FILE (default WORKSPACE/.sandbox/audit.jsonl)
@@ -84,8 +88,14 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
 }
 
-async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: ResolvedPolicy, log: AuditLog): Promise<number> {
-  const engine = createEngine();
+export interface RunTarget {
+  command: string[];
+  cwd: string;
+  gitScript?: { repo: string; ref: string; commit: string };
+}
+
+export async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: ResolvedPolicy, log: AuditLog, target: RunTarget = { command: args.command, cwd: process.cwd() }, given?: Engine): Promise<number> {
+  const engine = given ?? createEngine();
   const monitor = new Monitor();
   try {
     if (policy.mode === 'enforce') {
@@ -97,10 +107,11 @@ async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: Reso
     }
     const eventsFd = args.eventsFile ? openEventsFile(args.eventsFile) : null;
     const env = stringEnv(process.env);
-    const handle = engine.runner.run({ command: args.command, cwd: process.cwd(), policy, env, stdin: 'inherit' });
+    const handle = engine.runner.run({ command: target.command, cwd: target.cwd, policy, env, stdin: 'inherit', inferInterpreter: !!target.gitScript });
     const audit = attachAudit(handle, log, {
-      command: args.command,
-      cwd: process.cwd(),
+      command: target.command,
+      cwd: target.cwd,
+      ...(target.gitScript ? { gitScript: target.gitScript } : {}),
       policy,
       capabilities: engine.capabilities(),
       secretValues: secretValuesFromEnv(env, policy),
@@ -121,7 +132,7 @@ async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: Reso
     return r.exitCode;
   } finally {
     monitor.dispose();
-    engine.dispose();
+    if (!given) engine.dispose();
   }
 }
 
@@ -182,6 +193,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runBench(rest);
       case 'audit':
         return await runAuditCommand(rest);
+      case 'git-run':
+        return await cmdGitRun(rest);
+      case 'git-cache':
+        return cmdGitCache(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -13,6 +13,12 @@ export type SandboxErrorCode =
   | 'LAUNCHER_CRASHED'
   | 'PROTOCOL_INVALID'
   | 'IO_FAILED'
+  | 'GIT_REF_UNKNOWN' // the ref is no tag, branch or commit of the repository
+  | 'GIT_UNREACHABLE'
+  | 'GIT_AUTH_REQUIRED' // the repository asks for credentials; prompts are disabled in the sandbox
+  | 'GIT_FETCH_FAILED'
+  | 'GIT_SCRIPT_MISSING'
+  | 'GIT_SCRIPT_NOT_EXECUTABLE'
   | 'GIT_FETCH_UNKNOWN' // a run or approval names a git-script fetch this host does not hold (fetch again)
   | 'GIT_NOT_APPROVED' // a git-script run for a commit the user has not approved
   | 'AUDIT_BROKEN' // the audit chain's tail cannot be read or a line could not be written whole

@@ -1,0 +1,95 @@
+// script-sandbox git-run: fetch a git-script in the sandbox, ask for approval of its commit (on the
+// terminal, or --yes), then run it like `run`, from its read-only checkout. Exit 3 when not approved.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScriptRun, parseGitScriptSpec } from '../gitscript';
+import { AuditLog } from '../host/audit-log';
+import { createEngine } from '../host/engine';
+import { SandboxError } from '../protocol/errors';
+import { parseRunArgs, UsageError } from './args';
+import { loadPolicy, runWithEngine } from './main';
+
+export const NOT_APPROVED_EXIT = 3;
+
+export function defaultCacheRoot(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'script-sandbox', 'git');
+}
+
+/** Takes the git-run flags out of argv; the rest are run flags and the script's arguments. */
+function splitGitFlags(argv: string[]): { git: { repo?: string; ref?: string; script?: string; cache?: string; yes: boolean }; rest: string[] } {
+  const git: { repo?: string; ref?: string; script?: string; cache?: string; yes: boolean } = { yes: false };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--yes') git.yes = true;
+    else if (a === '--repo' || a === '--ref' || a === '--script' || a === '--cache') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      git[a.slice(2) as 'repo' | 'ref' | 'script' | 'cache'] = v;
+    } else rest.push(a);
+  }
+  return { git, rest };
+}
+
+function ask(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) => rl.question(question, (a) => (rl.close(), resolve(/^y(es)?$/i.test(a.trim())))));
+}
+
+export async function cmdGitRun(argv: string[]): Promise<number> {
+  const { git, rest } = splitGitFlags(argv);
+  for (const f of ['repo', 'ref', 'script'] as const) if (!git[f]) throw new UsageError(`git-run needs --${f}`);
+  const args = parseRunArgs(rest, process.cwd());
+  const spec = parseGitScriptSpec({ repo: git.repo, ref: git.ref, script: git.script, ...(args.command.length ? { args: args.command } : {}) }, 'git-run');
+  const cacheRoot = path.resolve(git.cache ?? defaultCacheRoot());
+  const workspace = path.resolve(args.workspace);
+  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')));
+  await log.append({ type: 'host_started', component: 'cli', version: '0.1.0' });
+  const engine = createEngine();
+  try {
+    const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
+    for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
+    const fetched = await fetchGitScript(engine, spec, {
+      cacheRoot,
+      onProgress: (m) => process.stderr.write(`script-sandbox: git: ${m}\n`),
+      onViolation: (v) => process.stderr.write(`script-sandbox: git fetch: ${v.message}\n`),
+      audit: log,
+    });
+    const store = new ApprovalStore(path.join(cacheRoot, 'approvals.json'));
+    const check = await store.check(engine, fetched, cacheRoot);
+    const run = gitScriptRun(fetched, policy, workspace);
+    if (check.status !== 'approved') {
+      process.stderr.write(`${describeApproval(check, run.policy)}\n`);
+      const approved = git.yes || (process.stdin.isTTY ? await ask(`Run this ${check.status === 'new' ? 'new git-script' : 'changed commit'}? [y/N] `) : false);
+      if (!approved) {
+        process.stderr.write(`script-sandbox: not approved, not run${process.stdin.isTTY ? '' : ' (no terminal to ask on: pass --yes to approve)'}\n`);
+        return NOT_APPROVED_EXIT;
+      }
+      store.approve(fetched);
+    }
+    return await runWithEngine(args, run.policy, log, { command: run.command, cwd: run.cwd, gitScript: run.gitScript }, engine);
+  } catch (e) {
+    if (e instanceof SandboxError) await log.append({ type: 'policy_error', source: 'git-run', message: `${e.code}: ${e.message}` }).catch(() => undefined);
+    throw e;
+  } finally {
+    engine.dispose();
+    await log.append({ type: 'host_stopped', reason: 'cli exit' });
+    await log.close();
+  }
+}
+
+export function cmdGitCache(argv: string[]): number {
+  const { git, rest } = splitGitFlags(argv);
+  if (rest[0] !== 'clean' || rest.length > 1) throw new UsageError('usage: script-sandbox git-cache clean [--cache DIR]');
+  const root = path.resolve(git.cache ?? defaultCacheRoot());
+  const r = fs.existsSync(root) ? cleanGitCache(root) : { removed: 0, bytes: 0 };
+  process.stdout.write(`removed ${r.removed} entries (${(r.bytes / 1048576).toFixed(1)} MiB) from ${root}\n`);
+  return 0;
+}

@@ -1,0 +1,32 @@
+// How a fetched git-script runs: from its checkout, which it may read but never write; writes only where
+// the user's policy allows in the workspace; the repository's own policy request may only tighten.
+import * as path from 'node:path';
+import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
+import type { FetchedGitScript } from './fetch';
+
+const MODE_ORDER = ['disabled', 'warn', 'enforce'] as const;
+const NET_ORDER = ['default', 'api-only', 'strict', 'none'] as const;
+
+/** `base` tightened by `req`: stricter mode and network preset, smaller limits, more denied paths. */
+export function tighten(base: ResolvedPolicy, req: PolicyInput | null, root: string): ResolvedPolicy {
+  if (!req) return base;
+  const p: ResolvedPolicy = structuredClone(base);
+  if (req.mode && MODE_ORDER.indexOf(req.mode) > MODE_ORDER.indexOf(p.mode)) p.mode = req.mode;
+  if (req.network?.preset && NET_ORDER.indexOf(req.network.preset) > NET_ORDER.indexOf(p.network.preset)) p.network.preset = req.network.preset;
+  for (const [k, v] of Object.entries(req.limits ?? {}) as [keyof ResolvedPolicy['limits'], number | undefined][]) {
+    if (typeof v === 'number') p.limits[k] = p.limits[k] == null ? v : Math.min(p.limits[k]!, v);
+  }
+  const abs = (g: string) => (path.isAbsolute(g) ? g : path.join(root, g));
+  p.filesystem.denyWrite.push(...(req.filesystem?.denyWrite ?? []).map(abs));
+  p.filesystem.denyRead.push(...(req.filesystem?.denyRead ?? []).map(abs));
+  if (req.filesystem?.readOnly) p.filesystem.readOnly = true;
+  return p;
+}
+
+export function gitScriptRun(f: FetchedGitScript, base: ResolvedPolicy, workspace: string): { command: string[]; cwd: string; policy: ResolvedPolicy; gitScript: { repo: string; ref: string; commit: string } } {
+  const policy = tighten(base, f.requestedPolicy, workspace);
+  policy.filesystem.allowRead = [...policy.filesystem.allowRead, f.checkoutDir, `${f.checkoutDir}/**`];
+  policy.filesystem.denyWrite = [...policy.filesystem.denyWrite, f.checkoutDir, `${f.checkoutDir}/**`];
+  const args = (f.spec.args ?? []).map((a) => a.replace(/\$\{workspaceFolder\}/g, workspace));
+  return { command: [f.scriptPath, ...args], cwd: f.checkoutDir, policy, gitScript: { repo: f.repo, ref: f.ref, commit: f.commit } };
+}
