@@ -1,23 +1,21 @@
-// Run Git Script in Sandbox: pick a git-script defined in settings or in .vscode/sandbox.json (or enter a
+// Run Git Script in Sandbox: pick a git-script defined in settings (or enter a
 // repository, ref and path), fetch it in the host's sandbox with progress, ask for approval of a new or
 // changed commit, then run it like a script of the workspace (terminal, Problems, monitor, audit).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import * as jsonc from 'jsonc-parser';
 import { GitScriptSpecSchema, type GitScriptSpec } from '../gitscript/spec';
 import { SECTION } from './config';
 import { HostRejection, type GitFetched, type HostClient } from './host-client';
-import { policyFileUri } from './policy-file';
 import type { RunService } from './run-service';
 import type { RunRecord } from './runs';
 
 export interface GitScriptChoice {
   spec: GitScriptSpec;
-  /** Where it is defined: "settings" or the policy file's path. */
+  /** Where it is defined. */
   source: string;
 }
 
-/** The git-scripts of a folder: settings first, then the workspace policy file (trusted workspaces only). */
+/** The git-scripts of a folder, from settings (workspace settings count only in trusted workspaces). */
 export async function configuredGitScripts(folder: vscode.WorkspaceFolder | undefined): Promise<{ scripts: GitScriptChoice[]; problems: string[] }> {
   const scripts: GitScriptChoice[] = [];
   const problems: string[] = [];
@@ -31,16 +29,6 @@ export async function configuredGitScripts(folder: vscode.WorkspaceFolder | unde
     });
   };
   take(vscode.workspace.getConfiguration(SECTION, folder?.uri).get<unknown>('gitScripts'), 'settings', `Setting "${SECTION}.gitScripts"`);
-  if (folder && vscode.workspace.isTrusted) {
-    const uri = policyFileUri(folder.uri);
-    try {
-      const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-      const value = jsonc.parse(text, [], { allowTrailingComma: true }) as Record<string, unknown> | undefined;
-      take(value?.gitScripts, path.relative(folder.uri.fsPath, uri.fsPath), `${path.relative(folder.uri.fsPath, uri.fsPath)}: gitScripts`);
-    } catch {
-      // no policy file: nothing defined there (an invalid one is reported by its validator)
-    }
-  }
   return { scripts, problems };
 }
 

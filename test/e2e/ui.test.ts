@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { descendants, ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer, type CodeServer } from './code-server';
-import { GIT_SCRIPT_VIOLATION_LINE, makeGitScriptRepo, makeWorkspace, VIOLATION_LINES } from './fixtures';
+import { makeWorkspace, VIOLATION_LINES } from './fixtures';
 
 // Tests do not rewrite tracked files unless asked: screenshots go to .vscode-test/ by default.
 const MEDIA = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO, 'media') : path.join(REPO, '.vscode-test', 'screenshots');
@@ -21,7 +21,6 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
   let page: Page;
   let ws: string;
   let bashrc: Buffer | null;
-  let gitRepo: { url: string; dir: string } | undefined;
   const rc = path.join(os.homedir(), '.bashrc');
 
   before(async function () {
@@ -30,12 +29,7 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     const entry = ensureCodeServer();
     const vsix = packageVsix();
     ws = makeWorkspace('e2e');
-    gitRepo = makeGitScriptRepo();
-    cs = await startCodeServer(entry, {
-      workspace: ws,
-      vsix,
-      settings: { 'scriptSandbox.mode': 'enforce', 'scriptSandbox.gitScripts': [{ name: 'tidy-tools', repo: gitRepo.url, ref: 'v1', script: 'bin/tidy.sh' }] },
-    });
+    cs = await startCodeServer(entry, { workspace: ws, vsix, settings: { 'scriptSandbox.mode': 'enforce' } });
     const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith('script-sandbox.script-sandbox-'));
     assert.equal(installed.length, 1, `the VSIX installed offline into ${cs.extensionsDir}`);
     browser = await launchBrowser(path.join(cs.runDir, 'chromium'));
@@ -50,7 +44,6 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     else fs.rmSync(rc, { force: true });
     const left = ws ? processesMatching(ws) : [];
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
-    if (gitRepo) fs.rmSync(gitRepo.dir, { recursive: true, force: true });
     if (cs) fs.rmSync(cs.runDir, { recursive: true, force: true });
     assert.deepEqual(left, [], 'no process of the workspace survives the server');
   });
@@ -161,27 +154,6 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     } finally {
       fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
     }
-  });
-
-  it('a git-script from the command palette: fetched, approved, run read-only, its violation in Problems', async () => {
-    await palette(page, 'Script Sandbox: Run Git Script in Sandbox');
-    const item = page.locator('.quick-input-list .monaco-list-row', { hasText: 'tidy-tools' }).first();
-    await item.waitFor({ timeout: 15_000 });
-    await item.click();
-    // First run of this commit: the approval names the commit and the policy it will get.
-    const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ timeout: 60_000 });
-    assert.match(await dialog.innerText(), /tidy-tools[\s\S]*[0-9a-f]{12}/);
-    await shot(page, 'git-script-approval.png', true);
-    await dialog.locator('.monaco-button', { hasText: 'Approve and Run' }).click();
-    await page.locator('.xterm-rows', { hasText: 'BLOCKED' }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.xterm-rows', { hasText: 'tidy finished' }).first().waitFor({ timeout: 30_000 });
-    await showProblems(page);
-    const row = problemRow(page, 'tidy.sh');
-    await row.waitFor({ timeout: 15_000 });
-    assert.equal(await row.locator('.marker-icon.error').count(), 1, 'an error (blocked)');
-    assert.match(await row.locator('.marker-line').innerText(), new RegExp(`Ln ${GIT_SCRIPT_VIOLATION_LINE},`));
-    await shot(page, 'git-script-violation.png', true);
   });
 
   it('closing the window leaves no host, launcher or script behind', async () => {
