@@ -116,8 +116,9 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
         .first();
       await showProblems(page);
       await row.waitFor({ timeout: 15_000 });
-      assert.equal(await row.locator('.marker-icon.error').count(), 1);
-      assert.match(await row.locator('.marker-line').innerText(), /Ln 2, Col 3/);
+      // The list re-renders when VS Code's own JSON check reports: wait on the row's parts, not a snapshot.
+      await row.locator('.marker-icon.error').waitFor({ timeout: 10_000 });
+      assert.match(await row.locator('.marker-line').innerText({ timeout: 10_000 }), /Ln 2, Col 3/);
       await shot(page, 'policy-error.png');
     } finally {
       fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
