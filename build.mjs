@@ -34,7 +34,7 @@ chmodSync('dist/cli.js', 0o755);
   const { writeFileSync } = await import('node:fs');
   const require = createRequire(import.meta.url);
   const { z } = require('zod');
-  const { PolicyInput } = require('./out/src/policy/schema.js');
-  const schema = { ...z.toJSONSchema(PolicyInput, { io: 'input', target: 'draft-7' }), title: 'Script Sandbox workspace policy (.vscode/sandbox.json)' };
+  const { WorkspacePolicyFile } = require('./out/src/policy/workspace-file.js');
+  const schema = { ...z.toJSONSchema(WorkspacePolicyFile, { io: 'input', target: 'draft-7' }), title: 'Script Sandbox workspace policy (.vscode/sandbox.json)' };
   writeFileSync('dist/sandbox-policy.schema.json', JSON.stringify(schema, null, 2) + '\n');
 }

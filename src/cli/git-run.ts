@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScriptRun, parseGitScriptSpec } from '../gitscript';
+import type { GitScriptSpec } from '../gitscript/spec';
 import { AuditLog } from '../host/audit-log';
 import { createEngine } from '../host/engine';
 import { SandboxError } from '../protocol/errors';
@@ -19,8 +20,17 @@ export function defaultCacheRoot(): string {
 }
 
 /** Takes the git-run flags out of argv; the rest are run flags and the script's arguments. */
-function splitGitFlags(argv: string[]): { git: { repo?: string; ref?: string; script?: string; cache?: string; yes: boolean }; rest: string[] } {
-  const git: { repo?: string; ref?: string; script?: string; cache?: string; yes: boolean } = { yes: false };
+interface GitFlags {
+  repo?: string;
+  ref?: string;
+  script?: string;
+  name?: string;
+  cache?: string;
+  yes: boolean;
+}
+
+function splitGitFlags(argv: string[]): { git: GitFlags; rest: string[] } {
+  const git: GitFlags = { yes: false };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -29,10 +39,10 @@ function splitGitFlags(argv: string[]): { git: { repo?: string; ref?: string; sc
       break;
     }
     if (a === '--yes') git.yes = true;
-    else if (a === '--repo' || a === '--ref' || a === '--script' || a === '--cache') {
+    else if (a === '--repo' || a === '--ref' || a === '--script' || a === '--name' || a === '--cache') {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
-      git[a.slice(2) as 'repo' | 'ref' | 'script' | 'cache'] = v;
+      git[a.slice(2) as 'repo' | 'ref' | 'script' | 'name' | 'cache'] = v;
     } else rest.push(a);
   }
   return { git, rest };
@@ -45,17 +55,18 @@ function ask(question: string): Promise<boolean> {
 
 export async function cmdGitRun(argv: string[]): Promise<number> {
   const { git, rest } = splitGitFlags(argv);
-  for (const f of ['repo', 'ref', 'script'] as const) if (!git[f]) throw new UsageError(`git-run needs --${f}`);
+  if (git.name !== undefined && (git.repo || git.ref || git.script)) throw new UsageError('git-run takes either --name or --repo, --ref and --script');
+  if (git.name === undefined) for (const f of ['repo', 'ref', 'script'] as const) if (!git[f]) throw new UsageError(`git-run needs --${f} (or --name of a git-script in .vscode/sandbox.json)`);
   const args = parseRunArgs(rest, process.cwd());
-  const spec = parseGitScriptSpec({ repo: git.repo, ref: git.ref, script: git.script, ...(args.command.length ? { args: args.command } : {}) }, 'git-run');
   const cacheRoot = path.resolve(git.cache ?? defaultCacheRoot());
   const workspace = path.resolve(args.workspace);
   const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')));
   await log.append({ type: 'host_started', component: 'cli', version: '0.1.0' });
   const engine = createEngine();
   try {
-    const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
+    const { policy, notes, gitScripts } = loadPolicy(args.workspace, args.policyFile, args.layer);
     for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
+    const spec = git.name !== undefined ? namedGitScript(gitScripts, git.name, args.command) : parseGitScriptSpec({ repo: git.repo, ref: git.ref, script: git.script, ...(args.command.length ? { args: args.command } : {}) }, 'git-run');
     const fetched = await fetchGitScript(engine, spec, {
       cacheRoot,
       onProgress: (m) => process.stderr.write(`script-sandbox: git: ${m}\n`),
@@ -83,6 +94,16 @@ export async function cmdGitRun(argv: string[]): Promise<number> {
     await log.append({ type: 'host_stopped', reason: 'cli exit' });
     await log.close();
   }
+}
+
+/** The workspace's git-script of that name; arguments after -- replace its own. */
+function namedGitScript(defined: GitScriptSpec[], name: string, command: string[]): GitScriptSpec {
+  const spec = defined.find((g) => g.name === name);
+  if (!spec) {
+    const known = defined.map((g) => g.name).filter(Boolean);
+    throw new SandboxError('GIT_SCRIPT_UNKNOWN', `no git-script named "${name}" in .vscode/sandbox.json${known.length ? ` (defined: ${known.join(', ')})` : ' (it defines none under "gitScripts")'}`);
+  }
+  return command.length ? { ...spec, args: command } : spec;
 }
 
 export function cmdGitCache(argv: string[]): number {

@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parsePolicyFile, resolvePolicy, explainPolicy } from '../policy';
+import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, explainPolicy } from '../policy';
+import type { GitScriptSpec } from '../gitscript/spec';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { SandboxError } from '../protocol/errors';
 import { createEngine, type Engine } from '../host/engine';
@@ -28,7 +29,7 @@ const HELP = `script-sandbox — run scripts under real OS restrictions
   script-sandbox demo                      a sandboxed sample run: a blocked write, a blocked syscall
   script-sandbox bench [--iterations N]    native vs sandboxed timings
   script-sandbox audit tail|stats|verify   the workspace's audit log (script-sandbox audit help)
-  script-sandbox git-run --repo URL --ref REF --script PATH [--yes] [--cache DIR] [run flags] [-- ARGS]
+  script-sandbox git-run (--repo URL --ref REF --script PATH | --name NAME) [--yes] [--cache DIR] [run flags] [-- ARGS]
                                            fetch a script from git in the sandbox, approve its commit, run it
   script-sandbox git-cache clean [--cache DIR]   remove cached mirrors, checkouts and approvals
 
@@ -42,25 +43,25 @@ Exit status of run: the script's; 128+N if killed by signal N; 125 sandbox setup
 export interface LoadedPolicy {
   policy: ResolvedPolicy;
   notes: string[];
+  /** The git-scripts the workspace file defines. */
+  gitScripts: GitScriptSpec[];
 }
 
 /** Layers: defaults < --policy FILE (the user's own) < <workspace>/.vscode/sandbox.json (tighten only) < flags. */
 export function loadPolicy(workspace: string, policyFile: string | null, runLayer: PolicyInput): LoadedPolicy {
   const ws = path.resolve(workspace);
   if (!fs.existsSync(ws) || !fs.statSync(ws).isDirectory()) throw new UsageError(`--workspace ${workspace}: not a directory`);
-  const readLayer = (file: string): PolicyInput => {
-    let text: string;
+  const readText = (file: string): string => {
     try {
-      text = fs.readFileSync(file, 'utf8');
+      return fs.readFileSync(file, 'utf8');
     } catch (e) {
       throw new SandboxError('POLICY_INVALID', `${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
     }
-    return parsePolicyFile(text, file);
   };
-  const user = policyFile ? readLayer(path.resolve(policyFile)) : undefined;
+  const user = policyFile ? parsePolicyFile(readText(path.resolve(policyFile)), path.resolve(policyFile)) : undefined;
   const wsFile = path.join(ws, '.vscode', 'sandbox.json');
-  const workspaceLayer = fs.existsSync(wsFile) ? readLayer(wsFile) : undefined;
-  return resolvePolicy({ user, workspace: workspaceLayer, run: runLayer }, { workspace: ws, home: os.homedir() });
+  const wsContent = fs.existsSync(wsFile) ? parseWorkspaceFile(readText(wsFile), wsFile) : undefined;
+  return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir() }), gitScripts: wsContent?.gitScripts ?? [] };
 }
 
 async function cmdRun(argv: string[]): Promise<number> {

@@ -24,20 +24,37 @@ export interface GitResult {
 
 /** The host part of a URL, for the fetch's network allow list; null for file:// and local paths. */
 export function repoHost(url: string): string | null {
-  if (url.startsWith('file://')) return null;
-  const m = /^[a-z+]+:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/i.exec(url) ?? /^[\w.-]+@([\w.-]+):/.exec(url);
-  return m ? m[1]!.replace(/^\[|\]$/g, '') : null;
+  return repoEndpoint(url)?.host ?? null;
 }
 
+const DEFAULT_PORT: Readonly<Record<string, number>> = { http: 80, https: 443, git: 9418, ssh: 22, 'git+ssh': 22, 'ssh+git': 22 };
+
+/** Host and port a URL connects to (the scheme's port when none is written); null for file:// and local paths. */
+export function repoEndpoint(url: string): { host: string; port: number } | null {
+  if (url.startsWith('file://')) return null;
+  const m = /^([a-z+]+):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?/i.exec(url);
+  if (m) {
+    const port = m[3] ? Number(m[3]) : DEFAULT_PORT[m[1]!.toLowerCase()];
+    return port ? { host: m[2]!.replace(/^\[|\]$/g, ''), port } : null;
+  }
+  const scp = /^[\w.-]+@([\w.-]+):/.exec(url);
+  return scp ? { host: scp[1]!, port: 22 } : null;
+}
+
+/**
+ * The fetch's own policy. A remote repository: its host only. A loopback one (a local git daemon or http
+ * server): its address and port only, so a redirect or a helper reaching another local service is blocked.
+ */
 export function fetchPolicyLayer(o: GitRunOptions): PolicyInput {
-  const host = repoHost(o.repo);
-  const loopback = host === 'localhost' || (host !== null && /^127\.|^::1$/.test(host));
-  return {
-    mode: 'enforce',
-    profile: 'moderate',
-    network: host === null ? { preset: 'none' } : { preset: 'strict', allowHosts: [host], ...(loopback ? { allowAddresses: [host === 'localhost' ? '127.0.0.1/32' : host.includes(':') ? `${host}/128` : `${host}/32`] } : {}) },
-    limits: { timeoutSeconds: o.timeoutSeconds },
-  };
+  const ep = repoEndpoint(o.repo);
+  let network: PolicyInput['network'] = { preset: 'none' };
+  if (ep) {
+    const { host, port } = ep;
+    const loopback = host === 'localhost' ? ['127.0.0.1/32', '[::1/128]'] : /^127\./.test(host) ? [`${host}/32`] : host === '::1' ? ['[::1/128]'] : [];
+    // Not in allowHosts when loopback: a host entry would allow every port of it.
+    network = loopback.length ? { preset: 'strict', allowAddresses: loopback.map((a) => `${a}:${port}`) } : { preset: 'strict', allowHosts: [host] };
+  }
+  return { mode: 'enforce', profile: 'moderate', network, limits: { timeoutSeconds: o.timeoutSeconds } };
 }
 
 const GIT_ENV: Record<string, string> = {

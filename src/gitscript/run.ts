@@ -24,7 +24,8 @@ export function tighten(base: ResolvedPolicy, req: PolicyInput | null, root: str
 }
 
 export function gitScriptRun(f: FetchedGitScript, base: ResolvedPolicy, workspace: string): { command: string[]; cwd: string; policy: ResolvedPolicy; gitScript: { repo: string; ref: string; commit: string } } {
-  const policy = tighten(base, f.requestedPolicy, workspace);
+  // The definition's own policy, then the repository's request: each may only tighten.
+  const policy = tighten(tighten(base, f.spec.policy ?? null, workspace), f.requestedPolicy, workspace);
   policy.filesystem.allowRead = [...policy.filesystem.allowRead, f.checkoutDir, `${f.checkoutDir}/**`];
   policy.filesystem.denyWrite = [...policy.filesystem.denyWrite, f.checkoutDir, `${f.checkoutDir}/**`];
   const args = (f.spec.args ?? []).map((a) => a.replace(/\$\{workspaceFolder\}/g, workspace));

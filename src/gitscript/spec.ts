@@ -1,6 +1,8 @@
 // A git-script definition: a script in a git repository, pinned to a ref. Pure data, shared by the CLI,
-// the host and the extension (which bundles only this file).
+// the host and the extension (which bundles only this file and the policy schema).
 import { z } from 'zod';
+import { validateLayer } from '../policy/resolve';
+import { PolicyInput } from '../policy/schema';
 import { SandboxError } from '../protocol/errors';
 
 export const GitScriptSpecSchema = z
@@ -18,6 +20,7 @@ export const GitScriptSpecSchema = z
       .refine((s) => !s.startsWith('/') && !s.split('/').includes('..'), 'must be a path inside the repository')
       .describe('Path of the script inside the repository.'),
     args: z.array(z.string()).optional().describe('Arguments for the script; ${workspaceFolder} is replaced by the workspace folder.'),
+    policy: PolicyInput.optional().describe('A policy for this git-script only, applied where it tightens the policy of the run (never loosens it).'),
   })
   .strict()
   .describe('A script that lives in a git repository, fetched at a pinned ref and run in the sandbox.');
@@ -25,7 +28,10 @@ export type GitScriptSpec = z.infer<typeof GitScriptSpecSchema>;
 
 export function parseGitScriptSpec(raw: unknown, source: string): GitScriptSpec {
   const r = GitScriptSpecSchema.safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) {
+    if (r.data.policy) validateLayer(r.data.policy, `${source}: policy`);
+    return r.data;
+  }
   const i = r.error.issues[0]!;
   throw new SandboxError('POLICY_INVALID', `${source}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
 }

@@ -1,6 +1,7 @@
 // The policy module's public API: schema, presets, resolve, evaluate, explain. Pure throughout.
 export * from './schema';
 export * from './violation';
+export { WorkspacePolicyFile, parseWorkspaceFile, splitWorkspaceFile, type WorkspaceFileContent } from './workspace-file';
 export {
   ALWAYS_PROTECTED,
   SYSTEM_PATHS,

@@ -21,6 +21,7 @@ export type SandboxErrorCode =
   | 'GIT_SCRIPT_NOT_EXECUTABLE'
   | 'GIT_FETCH_UNKNOWN' // a run or approval names a git-script fetch this host does not hold (fetch again)
   | 'GIT_NOT_APPROVED' // a git-script run for a commit the user has not approved
+  | 'GIT_SCRIPT_UNKNOWN' // git-run --name names no git-script of the workspace file
   | 'AUDIT_BROKEN' // the audit chain's tail cannot be read or a line could not be written whole
   | 'AUDIT_LOCKED'; // another writer held the audit lock past the timeout
 

@@ -1,13 +1,44 @@
 // git-run against real local repositories: the fetch and the script run in the sandbox, approvals hold per
 // commit, the checkout is read-only, and each failure has its code.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { makeSandbox, runCli, type Sandbox } from './helpers';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForListener(port: number, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`git daemon exited with ${proc.exitCode}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+function listen(server: http.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
 }
 
 describe('git-scripts (git-run, real repositories)', function () {
@@ -129,5 +160,70 @@ describe('git-scripts (git-run, real repositories)', function () {
     assert.equal(cleaned.code, 0);
     assert.match(cleaned.stdout, /removed \d+ entries/);
     assert.deepEqual(fs.readdirSync(path.join(sb.root, 'cache')), []);
+  });
+
+  it('a git-script defined in .vscode/sandbox.json runs by name, with its own policy tightening the run', async () => {
+    fs.mkdirSync(path.join(sb.workspace, '.vscode'));
+    const def = { name: 'tool', repo: `file://${bare}`, ref: 'v1', script: 'bin/tool.sh', args: ['by-name', '${workspaceFolder}'], policy: { network: { preset: 'none' }, limits: { cpuSeconds: 7 } } };
+    fs.writeFileSync(path.join(sb.workspace, '.vscode', 'sandbox.json'), JSON.stringify({ mode: 'enforce', gitScripts: [def] }, null, 2));
+    const cache = path.join(sb.root, 'cache');
+    const r = await runCli(['git-run', '--name', 'tool', '--yes', '--cache', cache, '--workspace', sb.workspace], { cwd: sb.workspace, home: sb.home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tool says by-name/);
+    assert.ok(fs.existsSync(path.join(sb.workspace, 'ran.txt')));
+    const started = audit().find((e) => e.type === 'run_started' && e.gitScript)!;
+    const logged = audit().find((e) => e.type === 'run_started' && e.policyDigest === started.policyDigest && e.policy)!;
+    assert.equal(logged.policy.network.preset, 'none', 'the definition tightened the network');
+    assert.equal(logged.policy.limits.cpuSeconds, 7);
+    const unknown = await runCli(['git-run', '--name', 'nope', '--yes', '--cache', cache, '--workspace', sb.workspace], { cwd: sb.workspace, home: sb.home });
+    assert.equal(unknown.code, 125);
+    assert.match(unknown.stderr, /GIT_SCRIPT_UNKNOWN: no git-script named "nope" in \.vscode\/sandbox\.json \(defined: tool\)/);
+    const both = await runCli(['git-run', '--name', 'tool', '--repo', `file://${bare}`, '--workspace', sb.workspace], { cwd: sb.workspace, home: sb.home });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /either --name or --repo/);
+  });
+
+  it('over a loopback git daemon: the fetch reaches the daemon\'s address and port, and only those', async () => {
+    const port = await freePort();
+    const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${sb.root}`, '--listen=127.0.0.1', `--port=${port}`, sb.root], { stdio: 'ignore' });
+    try {
+      await waitForListener(port, daemon);
+      const r = await gitRun('v1', 'bin/tool.sh', ['--yes'], `git://127.0.0.1:${port}/tools.git`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /tool says hi/);
+      const fetchPolicy = audit().find((e) => e.type === 'run_started' && e.command?.[0] === 'git' && e.policy)!.policy;
+      assert.equal(fetchPolicy.network.preset, 'strict');
+      assert.deepEqual(fetchPolicy.network.allowAddresses, [`127.0.0.1/32:${port}`]);
+    } finally {
+      daemon.kill();
+    }
+  });
+
+  it('a loopback http repository that redirects git to another local port: the connect is blocked and reported, nothing reaches that port', async () => {
+    let reachedOther = 0;
+    const other = http.createServer((_req, res) => {
+      reachedOther++;
+      res.writeHead(404).end();
+    });
+    const otherPort = await listen(other);
+    // The repository's server sends git elsewhere on this machine (a service the fetch has no business with).
+    const redirector = http.createServer((req, res) => res.writeHead(302, { Location: `http://127.0.0.1:${otherPort}${req.url}` }).end());
+    const port = await listen(redirector);
+    try {
+      const r = await gitRun('v1', 'bin/tool.sh', ['--yes'], `http://127.0.0.1:${port}/tools.git`);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, /GIT_(UNREACHABLE|FETCH_FAILED): http:\/\/127\.0\.0\.1/);
+      assert.match(r.stderr, new RegExp(`git fetch: .*127\\.0\\.0\\.1.*${otherPort}`), 'the blocked connect is shown');
+      assert.equal(reachedOther, 0, 'nothing reached the other port');
+      const blocked = audit().filter((e) => e.type === 'violation' && e.violation.kind === 'network').map((e) => e.violation);
+      assert.ok(
+        blocked.some((v) => v.address === '127.0.0.1' && v.port === otherPort && v.action === 'blocked'),
+        `a blocked network violation for 127.0.0.1:${otherPort} is in the audit log: ${JSON.stringify(blocked)}`,
+      );
+      assert.ok(!blocked.some((v) => v.port === port), 'the repository\'s own port was allowed');
+    } finally {
+      redirector.close();
+      other.close();
+    }
   });
 });
