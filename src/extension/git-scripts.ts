@@ -1,4 +1,4 @@
-// Run Git Script in Sandbox: pick a git-script defined in settings (or enter a
+// Run Git Script in Sandbox: pick a git-script defined in settings or in .vscode/sandbox.json (or enter a
 // repository, ref and path), fetch it in the host's sandbox with progress, ask for approval of a new or
 // changed commit, then run it like a script of the workspace (terminal, Problems, monitor, audit).
 import * as path from 'node:path';
@@ -6,36 +6,50 @@ import * as vscode from 'vscode';
 import { GitScriptSpecSchema, type GitScriptSpec } from '../gitscript/spec';
 import { SECTION } from './config';
 import { HostRejection, type GitFetched, type HostClient } from './host-client';
+import { policyFileUri, readWorkspaceLayer } from './policy-file';
 import type { RunService } from './run-service';
 import type { RunRecord } from './runs';
 
 export interface GitScriptChoice {
   spec: GitScriptSpec;
-  /** Where it is defined. */
+  /** Where it is defined: "settings" or the policy file's path. */
   source: string;
 }
 
-/** The git-scripts of a folder, from settings (workspace settings count only in trusted workspaces). */
+/**
+ * The git-scripts of a folder: from settings, then from the folder's .vscode/sandbox.json. The policy file
+ * counts only in a trusted workspace, as for its policy (settings from an untrusted workspace are already
+ * left out by VS Code, as the setting is restricted).
+ */
 export async function configuredGitScripts(folder: vscode.WorkspaceFolder | undefined): Promise<{ scripts: GitScriptChoice[]; problems: string[] }> {
   const scripts: GitScriptChoice[] = [];
   const problems: string[] = [];
   const take = (list: unknown, source: string, where: string) => {
     if (list === undefined || list === null) return;
-    if (!Array.isArray(list)) return void problems.push(`${where} must be a list of git-scripts`);
+    if (!Array.isArray(list)) return void problems.push(`${where} must be a list of git-scripts; none of them is offered.`);
     list.forEach((raw, i) => {
       const r = GitScriptSpecSchema.safeParse(raw);
       if (r.success) scripts.push({ spec: r.data, source });
-      else problems.push(`${where}[${i}]${r.error.issues[0]!.path.length ? `.${r.error.issues[0]!.path.join('.')}` : ''}: ${r.error.issues[0]!.message}`);
+      else problems.push(`${where}[${i}]${r.error.issues[0]!.path.length ? `.${r.error.issues[0]!.path.join('.')}` : ''}: ${r.error.issues[0]!.message}; that git-script is not offered.`);
     });
   };
   take(vscode.workspace.getConfiguration(SECTION, folder?.uri).get<unknown>('gitScripts'), 'settings', `Setting "${SECTION}.gitScripts"`);
+  if (folder && vscode.workspace.isTrusted) {
+    try {
+      const file = await readWorkspaceLayer(folder.uri);
+      const rel = path.relative(folder.uri.fsPath, policyFileUri(folder.uri).fsPath);
+      for (const spec of file?.gitScripts ?? []) scripts.push({ spec, source: rel });
+    } catch (e) {
+      problems.push(`${(e as Error).message}; its git-scripts are not offered.`);
+    }
+  }
   return { scripts, problems };
 }
 
 /** Asks which git-script to run; undefined when the user backs out. */
 async function chooseGitScript(folder: vscode.WorkspaceFolder | undefined): Promise<GitScriptSpec | undefined> {
   const { scripts, problems } = await configuredGitScripts(folder);
-  for (const p of problems) void vscode.window.showWarningMessage(`Script Sandbox: ${p}; that git-script is not offered.`);
+  for (const p of problems) void vscode.window.showWarningMessage(`Script Sandbox: ${p}`);
   const enter = { label: '$(repo) Enter a repository, ref and script…', spec: undefined as GitScriptSpec | undefined };
   const items = [
     ...scripts.map((c) => ({ label: c.spec.name ?? path.basename(c.spec.script), description: `${c.spec.repo} @ ${c.spec.ref}`, detail: `${c.spec.script}${c.spec.args?.length ? ` ${c.spec.args.join(' ')}` : ''} — from ${c.source}`, spec: c.spec as GitScriptSpec | undefined })),

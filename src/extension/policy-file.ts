@@ -4,6 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import * as jsonc from 'jsonc-parser';
+import type { GitScriptSpec } from '../gitscript/spec';
 import type { PolicyInput } from '../policy/schema';
 import { analyzePolicyText } from './policy-text';
 import type { PolicyChange } from './fixes';
@@ -19,6 +20,8 @@ export function policyFileUri(folder: vscode.Uri): vscode.Uri {
 export interface WorkspaceLayer {
   uri: vscode.Uri;
   layer: PolicyInput;
+  /** The git-scripts the file defines (not part of the policy). */
+  gitScripts: GitScriptSpec[];
   /** SHA-256 of the file text: loosening approvals are tied to exactly this content. */
   digest: string;
 }
@@ -40,7 +43,7 @@ export async function readWorkspaceLayer(folder: vscode.Uri): Promise<WorkspaceL
     const pos = lineCol(text, p.offset);
     throw new PolicyFileError(uri, `${uri.fsPath}:${pos.line + 1}:${pos.character + 1}: ${p.message}`);
   }
-  return { uri, layer: a.layer, digest: crypto.createHash('sha256').update(text).digest('hex') };
+  return { uri, layer: a.layer, gitScripts: a.gitScripts, digest: crypto.createHash('sha256').update(text).digest('hex') };
 }
 
 export class PolicyFileError extends Error {

@@ -1,7 +1,9 @@
 // The text of a workspace policy file (JSON with comments) checked against the policy's zod schema, each
 // problem with the range of the key (or token) it is about. Pure, so unit-tested; policy-file.ts shows them.
 import * as jsonc from 'jsonc-parser';
-import { PolicyInput } from '../policy/schema';
+import type { GitScriptSpec } from '../gitscript/spec';
+import type { PolicyInput } from '../policy/schema';
+import { WorkspacePolicyFile } from '../policy/workspace-file';
 
 export interface PolicyProblem {
   offset: number;
@@ -9,7 +11,8 @@ export interface PolicyProblem {
   message: string;
 }
 
-export type PolicyAnalysis = { ok: true; layer: PolicyInput } | { ok: false; problems: PolicyProblem[] };
+/** `layer` is the policy part (what the host resolves); `gitScripts` the workspace's git-scripts. */
+export type PolicyAnalysis = { ok: true; layer: PolicyInput; gitScripts: GitScriptSpec[] } | { ok: false; problems: PolicyProblem[] };
 
 /** Parses and validates the text; every problem carries the range of the key (or token) it is about. */
 export function analyzePolicyText(text: string): PolicyAnalysis {
@@ -19,8 +22,11 @@ export function analyzePolicyText(text: string): PolicyAnalysis {
     const problems = syntax.map((e) => ({ offset: e.offset, length: Math.max(1, e.length), message: `JSON syntax: ${jsonc.printParseErrorCode(e.error)}` }));
     return { ok: false, problems: problems.length ? problems : [{ offset: 0, length: 1, message: 'The file is empty: write a policy object, e.g. { "mode": "enforce" }' }] };
   }
-  const r = PolicyInput.safeParse(jsonc.getNodeValue(tree));
-  if (r.success) return { ok: true, layer: r.data };
+  const r = WorkspacePolicyFile.safeParse(jsonc.getNodeValue(tree));
+  if (r.success) {
+    const { gitScripts, ...layer } = r.data;
+    return { ok: true, layer, gitScripts: gitScripts ?? [] };
+  }
   const problems: PolicyProblem[] = [];
   for (const issue of r.error.issues) {
     const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');

@@ -1,4 +1,5 @@
 // Workspaces the VS Code tiers open: scripts that really do what the sandbox stops (no faked violations).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -52,4 +53,28 @@ export function withBashrcRestored<T>(fn: () => Promise<T>): Promise<T> {
     if (before) fs.writeFileSync(rc, before);
     else fs.rmSync(rc, { force: true });
   });
+}
+
+/** Line (1-based) of the git-script where it tries to modify its own (read-only) checkout. */
+export const GIT_SCRIPT_VIOLATION_LINE = 3;
+
+/**
+ * A bare repository with a tagged script that rewrites itself: run as a git-script, its checkout is
+ * read-only, so the write is a violation on GIT_SCRIPT_VIOLATION_LINE. Returns the file:// URL.
+ */
+export function makeGitScriptRepo(): { url: string; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-gitrepo-'));
+  const work = path.join(dir, 'work');
+  const bare = path.join(dir, 'tools.git');
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  fs.mkdirSync(path.join(work, 'bin'), { recursive: true });
+  const script = ['#!/bin/sh', 'echo "tidying the tools"', 'echo "# patched" >> bin/tidy.sh', 'echo "tidy finished"', ''].join('\n');
+  fs.writeFileSync(path.join(work, 'bin', 'tidy.sh'), script, { mode: 0o755 });
+  git(work, 'init', '-q');
+  git(work, 'add', '.');
+  git(work, 'commit', '-q', '-m', 'tidy script');
+  git(work, 'tag', 'v1');
+  git(dir, 'clone', '-q', '--bare', work, bare);
+  return { url: `file://${bare}`, dir };
 }

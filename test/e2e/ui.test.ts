@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { descendants, ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer, type CodeServer } from './code-server';
-import { makeWorkspace, VIOLATION_LINES } from './fixtures';
+import { GIT_SCRIPT_VIOLATION_LINE, makeGitScriptRepo, makeWorkspace, VIOLATION_LINES } from './fixtures';
 
 // Tests do not rewrite tracked files unless asked: screenshots go to .vscode-test/ by default.
 const MEDIA = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO, 'media') : path.join(REPO, '.vscode-test', 'screenshots');
@@ -21,6 +21,7 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
   let page: Page;
   let ws: string;
   let bashrc: Buffer | null;
+  let gitRepo: { url: string; dir: string } | undefined;
   const rc = path.join(os.homedir(), '.bashrc');
 
   before(async function () {
@@ -29,12 +30,26 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     const entry = ensureCodeServer();
     const vsix = packageVsix();
     ws = makeWorkspace('e2e');
-    cs = await startCodeServer(entry, { workspace: ws, vsix, settings: { 'scriptSandbox.mode': 'enforce' } });
+    gitRepo = makeGitScriptRepo();
+    cs = await startCodeServer(entry, {
+      workspace: ws,
+      vsix,
+      settings: { 'scriptSandbox.mode': 'enforce', 'scriptSandbox.gitScripts': [{ name: 'tidy-tools', repo: gitRepo.url, ref: 'v1', script: 'bin/tidy.sh' }] },
+    });
     const installed = fs.readdirSync(cs.extensionsDir).filter((d) => d.startsWith('script-sandbox.script-sandbox-'));
     assert.equal(installed.length, 1, `the VSIX installed offline into ${cs.extensionsDir}`);
     browser = await launchBrowser(path.join(cs.runDir, 'chromium'));
     page = browser.pages()[0] ?? (await browser.newPage());
     await openWorkbench(page, cs, ws);
+  });
+
+  // A failing step leaves what the window showed (notifications included) for whoever reads the log.
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !page) return;
+    const file = path.join(REPO, '.vscode-test', 'screenshots', `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}.png`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await page.screenshot({ path: file }).catch(() => undefined);
+    console.log(`    screenshot of the failure: ${file}`);
   });
 
   after(async () => {
@@ -44,6 +59,7 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     else fs.rmSync(rc, { force: true });
     const left = ws ? processesMatching(ws) : [];
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
+    if (gitRepo) fs.rmSync(gitRepo.dir, { recursive: true, force: true });
     if (cs) fs.rmSync(cs.runDir, { recursive: true, force: true });
     assert.deepEqual(left, [], 'no process of the workspace survives the server');
   });
@@ -121,6 +137,7 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
       assert.match(await row.locator('.marker-line').innerText({ timeout: 10_000 }), /Ln 2, Col 3/);
       await shot(page, 'policy-error.png');
     } finally {
+      await palette(page, 'View: Close All Editors');
       fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
     }
   });
@@ -155,6 +172,27 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     } finally {
       fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
     }
+  });
+
+  it('a git-script from the command palette: fetched, approved, run read-only, its violation in Problems', async () => {
+    await palette(page, 'Script Sandbox: Run Git Script in Sandbox');
+    const item = page.locator('.quick-input-list .monaco-list-row', { hasText: 'tidy-tools' }).first();
+    await item.waitFor({ timeout: 15_000 });
+    await item.click();
+    // First run of this commit: the approval names the commit and the policy it will get.
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 60_000 });
+    assert.match(await dialog.innerText(), /tidy-tools[\s\S]*[0-9a-f]{12}/);
+    await shot(page, 'git-script-approval.png', true);
+    await dialog.locator('.monaco-button', { hasText: 'Approve and Run' }).click();
+    await page.locator('.xterm-rows', { hasText: 'BLOCKED' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.xterm-rows', { hasText: 'tidy finished' }).first().waitFor({ timeout: 30_000 });
+    await showProblems(page);
+    const row = problemRow(page, 'tidy.sh');
+    await row.waitFor({ timeout: 15_000 });
+    assert.equal(await row.locator('.marker-icon.error').count(), 1, 'an error (blocked)');
+    assert.match(await row.locator('.marker-line').innerText(), new RegExp(`Ln ${GIT_SCRIPT_VIOLATION_LINE},`));
+    await shot(page, 'git-script-violation.png', true);
   });
 
   it('closing the window leaves no host, launcher or script behind', async () => {
@@ -232,7 +270,7 @@ async function palette(page: Page, title: string, filter?: string): Promise<void
     // Quick open (files): type the name, take the first match.
     await page.keyboard.press('Control+P');
     const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.fill(filter);
+    await setInput(input, filter);
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
     await sleep(300);
     await page.keyboard.press('Enter');
@@ -248,13 +286,26 @@ async function palette(page: Page, title: string, filter?: string): Promise<void
       await page.keyboard.press('Escape');
       await page.keyboard.press(attempt === 1 ? 'F1' : 'Control+Shift+P');
       await widget.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.fill(`>${title}`);
+      await setInput(input, `>${title}`);
       await row.first().click({ timeout: 5_000 });
       return;
     } catch (e) {
       if (attempt >= 3) throw e;
     }
   }
+}
+
+/**
+ * Sets a quick input's text on the element itself. Typing (or Playwright's fill) goes to whatever has focus,
+ * and when the widget closes under it the text lands in an open editor, which auto-save then writes.
+ */
+async function setInput(input: Locator, text: string): Promise<void> {
+  await input.waitFor({ state: 'visible', timeout: 5_000 });
+  await input.evaluate((el, v) => {
+    const i = el as HTMLInputElement;
+    i.value = v;
+    i.dispatchEvent(new Event('input', { bubbles: true }));
+  }, text);
 }
 
 async function showProblems(page: Page): Promise<void> {
