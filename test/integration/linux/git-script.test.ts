@@ -183,6 +183,25 @@ describe('git-scripts (git-run, real repositories)', function () {
     assert.match(both.stderr, /either --name or --repo/);
   });
 
+  it('hooks never run: hooks planted in the cached mirror stay silent through a fetch that updates refs', async () => {
+    assert.equal((await gitRun('v1', 'bin/tool.sh', ['--yes'])).code, 0);
+    const cache = path.join(sb.root, 'cache');
+    const mirror = path.join(cache, 'mirrors', fs.readdirSync(path.join(cache, 'mirrors'))[0]!);
+    const marker = path.join(cache, 'hook-ran');
+    for (const hook of ['reference-transaction', 'post-update', 'pre-auto-gc', 'post-checkout', 'fsmonitor-watchman']) {
+      fs.writeFileSync(path.join(mirror, 'hooks', hook), `#!/bin/sh\necho ${hook} >> '${marker}'\n`, { mode: 0o755 });
+    }
+    // A new commit and a moved tag: the fetch updates refs, which would run reference-transaction.
+    fs.writeFileSync(path.join(work, 'bin', 'more.sh'), '#!/bin/sh\n');
+    git(work, 'add', '.');
+    git(work, 'commit', '-q', '-m', 'two');
+    git(work, 'tag', '-f', 'v1');
+    git(work, 'push', '-q', '--force', bare, 'main', 'refs/tags/v1');
+    const r = await gitRun('v1', 'bin/tool.sh', ['--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!fs.existsSync(marker), `a hook ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+  });
+
   it('over a loopback git daemon: the fetch reaches the daemon\'s address and port, and only those', async () => {
     const port = await freePort();
     const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${sb.root}`, '--listen=127.0.0.1', `--port=${port}`, sb.root], { stdio: 'ignore' });
