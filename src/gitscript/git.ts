@@ -1,7 +1,8 @@
 // git, run in the sandbox: it may write only under the cache root, reach only the repository's host (no
 // network at all for file://), never prompt for credentials and never run hooks, within a time limit.
 import * as os from 'node:os';
-import { resolvePolicy } from '../policy';
+import { decidePath, resolvePolicy } from '../policy';
+import { SandboxError } from '../protocol/errors';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import type { AuditLog } from '../host/audit-log';
@@ -54,8 +55,24 @@ export function fetchPolicyLayer(o: GitRunOptions): PolicyInput {
     // Not in allowHosts when loopback: a host entry would allow every port of it.
     network = loopback.length ? { preset: 'strict', allowAddresses: loopback.map((a) => `${a}:${port}`) } : { preset: 'strict', allowHosts: [host] };
   }
-  return { mode: 'enforce', profile: 'moderate', network, limits: { timeoutSeconds: o.timeoutSeconds } };
+  // Profile strict: no shared temp dir is writable (moderate would allow /tmp), reads are system paths, the
+  // cache and a file:// repository. Limits sized for git on big repositories, not strict's defaults.
+  const local = localRepoPath(o.repo);
+  return {
+    mode: 'enforce',
+    profile: 'strict',
+    network,
+    ...(local ? { filesystem: { allowRead: [local, `${local}/**`] } } : {}),
+    limits: { ...GIT_LIMITS, timeoutSeconds: o.timeoutSeconds },
+  };
 }
+
+/** The directory of a file:// repository; null for others. */
+export function localRepoPath(url: string): string | null {
+  return url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)).replace(/(.)\/+$/, '$1') : null;
+}
+
+const GIT_LIMITS = { cpuSeconds: 600, memoryMiB: 4096, maxProcesses: 256, fileSizeMiB: 4096, openFiles: 1024 };
 
 const GIT_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',
@@ -70,7 +87,15 @@ const GIT_ENV: Record<string, string> = {
 
 /** `git ARGS` in the sandbox, with the cache root as its only writable place. */
 export async function runGit(engine: Engine, args: string[], o: GitRunOptions): Promise<GitResult> {
-  const { policy } = resolvePolicy({ run: fetchPolicyLayer(o) }, { workspace: o.cacheRoot, home: os.homedir() });
+  const layer = fetchPolicyLayer(o);
+  const ctx = { workspace: o.cacheRoot, home: os.homedir() };
+  const local = localRepoPath(o.repo);
+  if (local) {
+    // Naming a path in allowRead unlocks it even when protected (~/.ssh, ~/.aws, …): refuse those here.
+    const d = decidePath(resolvePolicy({ run: { ...layer, filesystem: {} } }, ctx).policy, local, 'read');
+    if (!d.allowed && d.rule.startsWith('protected:')) throw new SandboxError('POLICY_INVALID', `${o.repo} is in a protected place (${d.rule.slice('protected:'.length)}): a git-script repository is never read from there`);
+  }
+  const { policy } = resolvePolicy({ run: layer }, ctx);
   const fileProto = o.repo.startsWith('file://') ? ['-c', 'protocol.file.allow=always'] : [];
   const command = ['git', '-c', 'core.hooksPath=/dev/null', '-c', 'credential.helper=', '-c', 'http.followRedirects=true', ...fileProto, ...args];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.homedir(), ...GIT_ENV };

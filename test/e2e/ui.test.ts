@@ -302,7 +302,7 @@ async function palette(page: Page, title: string, filter?: string): Promise<void
 async function setInput(input: Locator, text: string): Promise<void> {
   await input.waitFor({ state: 'visible', timeout: 5_000 });
   await input.evaluate((el, v) => {
-    const i = el as HTMLInputElement;
+    const i = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
     i.value = v;
     i.dispatchEvent(new Event('input', { bubbles: true }));
   }, text);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { makeSandbox, runCli, type Sandbox } from './helpers';
+import { makeSandbox, REPO, runCli, type Sandbox } from './helpers';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -200,6 +200,27 @@ describe('git-scripts (git-run, real repositories)', function () {
     const r = await gitRun('v1', 'bin/tool.sh', ['--yes']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!fs.existsSync(marker), `a hook ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : ''}`);
+  });
+
+  it('the fetch\'s git cannot write outside the cache: a clone aimed elsewhere fails with a file violation', async () => {
+    // git as the fetch runs it (runGit), told to write outside the cache, as a hostile config or a bug might.
+    const { createEngine } = require(path.join(REPO, 'out/src/host/engine.js')) as typeof import('../../../src/host/engine');
+    const { runGit } = require(path.join(REPO, 'out/src/gitscript/git.js')) as typeof import('../../../src/gitscript/git');
+    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/supervisor-worker.js') });
+    try {
+      const cache = path.join(sb.root, 'cache');
+      fs.mkdirSync(cache);
+      const seen: string[] = [];
+      const target = path.join(sb.outside, 'stolen.git');
+      const r = await runGit(engine, ['clone', '-q', '--bare', `file://${bare}`, target], { cacheRoot: cache, repo: `file://${bare}`, timeoutSeconds: 30, onViolation: (v) => seen.push(`${v.kind} ${v.action} ${v.resolvedPath ?? v.path}`) });
+      assert.notEqual(r.code, 0, 'the clone outside the cache succeeded');
+      assert.ok(!fs.existsSync(path.join(target, 'HEAD')), 'nothing was written there');
+      assert.ok(seen.some((s) => s.startsWith('file blocked ') && s.includes(sb.outside)), `a blocked write under ${sb.outside}: ${JSON.stringify(seen)}`);
+      const inside = await runGit(engine, ['clone', '-q', '--bare', `file://${bare}`, path.join(cache, 'ok.git')], { cacheRoot: cache, repo: `file://${bare}`, timeoutSeconds: 30 });
+      assert.equal(inside.code, 0, `the same clone into the cache works: ${inside.stderr}`);
+    } finally {
+      engine.dispose();
+    }
   });
 
   it('over a loopback git daemon: the fetch reaches the daemon\'s address and port, and only those', async () => {

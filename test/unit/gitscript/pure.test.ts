@@ -1,11 +1,13 @@
 // Git-scripts' pure parts: which host and port a fetch may reach, how a definition's and a repository's
 // policy requests tighten (never loosen) the run, and git-scripts defined in .vscode/sandbox.json.
 import * as assert from 'node:assert/strict';
-import { fetchPolicyLayer, repoEndpoint } from '../../../src/gitscript/git';
+import * as os from 'node:os';
+import type { Engine } from '../../../src/host/engine';
+import { fetchPolicyLayer, repoEndpoint, runGit } from '../../../src/gitscript/git';
 import type { FetchedGitScript } from '../../../src/gitscript/fetch';
 import { gitScriptRun, tighten } from '../../../src/gitscript/run';
 import { parseGitScriptSpec } from '../../../src/gitscript/spec';
-import { decideAddress, resolvePolicy } from '../../../src/policy';
+import { decideAddress, decidePath, resolvePolicy } from '../../../src/policy';
 import { parseWorkspaceFile } from '../../../src/policy/workspace-file';
 import { analyzePolicyText } from '../../../src/extension/policy-text';
 import { SandboxError } from '../../../src/protocol/errors';
@@ -23,8 +25,14 @@ describe('gitscript: what the fetch may reach', () => {
     assert.equal(repoEndpoint('file:///srv/tools.git'), null);
   });
 
-  it('a file:// repository gets no network; a remote one its host only', () => {
-    assert.equal(fetchPolicyLayer({ cacheRoot: '/c', repo: 'file:///srv/t.git', timeoutSeconds: 5 }).network?.preset, 'none');
+  it('a file:// repository gets no network and may be read; a remote one its host only; no profile with a writable /tmp', () => {
+    const local = fetchPolicyLayer({ cacheRoot: '/c', repo: 'file:///srv/t.git/', timeoutSeconds: 5 });
+    assert.equal(local.network?.preset, 'none');
+    assert.deepEqual(local.filesystem?.allowRead, ['/srv/t.git', '/srv/t.git/**']);
+    assert.equal(local.profile, 'strict', 'moderate would let git write to /tmp');
+    const p = resolved(local);
+    assert.equal(decidePath(p, '/tmp/elsewhere/x', 'write').allowed, false);
+    assert.equal(decidePath(p, '/ws/mirrors/k.git/HEAD', 'write').allowed, true, 'the cache (the run\'s workspace) is writable');
     const remote = fetchPolicyLayer({ cacheRoot: '/c', repo: 'https://git.example.com/t.git', timeoutSeconds: 5 });
     assert.deepEqual(remote.network, { preset: 'strict', allowHosts: ['git.example.com'] });
     assert.equal(remote.limits?.timeoutSeconds, 5);
@@ -40,6 +48,16 @@ describe('gitscript: what the fetch may reach', () => {
     assert.equal(decideAddress(lh, '127.0.0.1', 9418).allowed, true);
     assert.equal(decideAddress(lh, '::1', 9418).allowed, true);
     assert.equal(decideAddress(lh, '127.0.0.1', 22).allowed, false);
+  });
+});
+
+describe('gitscript: a file:// repository in a protected place', () => {
+  it('is refused before git runs: naming it in allowRead would unlock it', async () => {
+    const engine = {} as Engine; // never reached: the refusal comes first
+    await assert.rejects(
+      runGit(engine, ['ls-remote', 'x'], { cacheRoot: '/c', repo: `file://${os.homedir()}/.ssh`, timeoutSeconds: 5 }),
+      (e: unknown) => e instanceof SandboxError && e.code === 'POLICY_INVALID' && /protected place \(~\/\.ssh\)/.test(e.message),
+    );
   });
 });
 
