@@ -10,6 +10,7 @@ import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import { decideEnv } from '../policy/evaluate';
 import { SandboxError, type SandboxErrorData } from '../protocol/errors';
+import { needsEgressProxy, startEgressProxy, withProxyAllowed } from './egress-proxy';
 import type { Launcher, LauncherSource } from './launcher-source';
 import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
@@ -149,8 +150,20 @@ export class Runner {
     });
   }
 
-  private async start(req: RunRequest, handle: RunHandle): Promise<void> {
+  private async start(given: RunRequest, handle: RunHandle): Promise<void> {
     const t0 = Date.now();
+    const runId = handle.runId;
+    // Wildcard host rules are matched by name through a per-run proxy; the script may reach the proxy.
+    const proxy = needsEgressProxy(given.policy) ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
+    const req = proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given;
+    try {
+      await this.startWith(req, handle, t0, proxy?.env() ?? {});
+    } finally {
+      proxy?.close();
+    }
+  }
+
+  private async startWith(req: RunRequest, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
     const p = req.policy;
     const runId = handle.runId;
 
@@ -162,7 +175,7 @@ export class Runner {
       interpreters: req.interpreters,
     });
     const tmpDir = makeRunTmp(runId);
-    const env: Record<string, string> = { ...kept, TMPDIR: tmpDir };
+    const env: Record<string, string> = { ...kept, ...proxyEnv, TMPDIR: tmpDir };
     const toolRoots = toolRootsFor(interpreterFiles(cmd, env.PATH), [p.home, os.homedir()]);
 
     let tree: RunTree | null = null;

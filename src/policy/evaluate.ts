@@ -343,10 +343,13 @@ export function decideAddress(policy: ResolvedPolicy, ip: string, port: number, 
     return deny(`blocked-port:${port}`, `port ${portLabel(port)} is blocked; only an allowAddresses entry with this port (e.g. ${addrText.includes(':') ? `[${addrText}]` : addrText}:${port}) allows it`);
   }
 
+  // A wildcard host rule needs the name an address was looked up by; without it (a client that skipped
+  // the sandbox's proxy), say so rather than only "not allowed".
+  const wildcardHint = !h && net.allowHosts.some((x) => x.includes('*')) ? '; wildcard allowHosts entries match by name, through the sandbox proxy (HTTP_PROXY/HTTPS_PROXY), which this connection did not use' : '';
   const byAddress = withPort ?? covering[0];
   const byHost = net.allowHosts.find((pat) => hostMatches(pat, h, addr));
   if (cls.category !== 'public' && cls.category !== 'cloud-metadata' && !byAddress && !byHost) {
-    return deny(`${cls.category}:${cls.range}`, `${subject} is a ${cls.what}, in ${cls.range}; allow it with network.allowAddresses`);
+    return deny(`${cls.category}:${cls.range}`, `${subject} is a ${cls.what}, in ${cls.range}; allow it with network.allowAddresses${wildcardHint}`);
   }
 
   const via = byAddress ? allow(`allowAddresses:${byAddress.text}`, `${shown}:${port} is allowed by allowAddresses ${byAddress.text}`) : byHost ? allow(`allowHosts:${byHost}`, `${h ?? addrText} is allowed by allowHosts ${byHost}`) : null;
@@ -354,10 +357,10 @@ export function decideAddress(policy: ResolvedPolicy, ip: string, port: number, 
     case 'default':
       return via ?? allow('preset:default', `${shown} is a ${cls.what}; network preset default allows the public internet`);
     case 'strict':
-      return via ?? deny('preset:strict(not-allowed)', `${shown} is not on allowHosts or allowAddresses (network preset strict)`);
+      return via ?? deny('preset:strict(not-allowed)', `${shown} is not on allowHosts or allowAddresses (network preset strict)${wildcardHint}`);
     case 'api-only': {
       if (byAddress && byAddress.ports !== null) return via!;
-      if (!via) return deny('preset:api-only(not-allowed)', `${shown} is not on allowHosts or allowAddresses (network preset api-only)`);
+      if (!via) return deny('preset:api-only(not-allowed)', `${shown} is not on allowHosts or allowAddresses (network preset api-only)${wildcardHint}`);
       if (port !== 443) return deny('preset:api-only(port-443-only)', `network preset api-only allows port 443 only, not ${portLabel(port)}`);
       return via;
     }

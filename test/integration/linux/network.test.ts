@@ -1,6 +1,7 @@
 // Network policy, enforced by the supervisor on real connects to loopback servers we run ourselves.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -34,6 +35,51 @@ for target in sys.argv[1:]:
     except OSError as e:
         out.append([target, e.errno])
 print(json.dumps(out))
+`;
+
+/** Uses the proxy the sandbox exports: CONNECT for host:port targets, urllib for http:// URLs; ip:port is a direct connect. */
+const PROXIED_PY = `import json, os, socket, sys, urllib.request
+proxy = os.environ.get('HTTPS_PROXY', '')
+ph, pp = proxy.rsplit('/', 1)[-1].rsplit(':', 1) if proxy else ('', '0')
+res = []
+for t in sys.argv[1:]:
+    if t.startswith('http://'):
+        try:
+            with urllib.request.urlopen(t, timeout=5) as r:
+                res.append('GET %d %s' % (r.status, r.read().decode().strip()))
+        except Exception as e:
+            res.append('GET error %s' % e)
+    elif t[0].isdigit():
+        h, p = t.rsplit(':', 1)
+        s = socket.socket()
+        s.settimeout(3)
+        try:
+            s.connect((h, int(p)))
+            res.append('direct %s ok' % h)
+        except OSError as e:
+            res.append('direct %s %s' % (h, e.errno))
+    else:
+        s = socket.create_connection((ph, int(pp)), timeout=5)
+        s.sendall(('CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' % (t, t)).encode())
+        head = b''
+        while b'\\r\\n\\r\\n' not in head:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        status = head.split(b' ', 2)[1].decode() if head else 'none'
+        if status == '200':
+            rest = head.split(b'\\r\\n\\r\\n', 1)[1]
+            while b'\\n' not in rest:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+            res.append('CONNECT %s 200 %s' % (t, rest.decode().strip()))
+        else:
+            res.append('CONNECT %s %s' % (t, status))
+        s.close()
+print(json.dumps({'proxy': proxy, 'results': res}))
 `;
 
 function connectResults(r: CliResult): Array<[string, string | number]> {
@@ -138,6 +184,36 @@ describe('network policy (supervisor, real connects)', function () {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('wildcard allowHosts: matched by name through the run\'s proxy (CONNECT and http://); a direct connect without a name is refused and told why', async function () {
+    const a = await server('127.0.0.7');
+    const b = await server('127.0.0.8');
+    const c = await server('127.0.0.9');
+    const web = http.createServer((_req, res) => res.end('web ok\n'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.7', () => r()));
+    const webPort = (web.address() as net.AddressInfo).port;
+    try {
+      const hosts = path.join(sb.root, 'hosts');
+      fs.writeFileSync(hosts, `127.0.0.1 localhost\n127.0.0.7 api.allowed.test\n127.0.0.8 evil.other.test\n`);
+      writeScript(sb.workspace, 'proxied.py', PROXIED_PY);
+      const r = await runWithHosts(sb, hosts, ['--net', 'strict', '--allow-host', '*.allowed.test'], [PYTHON, 'proxied.py', `api.allowed.test:${a.port}`, `evil.other.test:${b.port}`, `http://api.allowed.test:${webPort}/`, `127.0.0.9:${c.port}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      assert.match(String(out.proxy), /^http:\/\/127\.0\.0\.1:\d+$/, 'the proxy is exported to the script');
+      assert.deepEqual(out.results, [`CONNECT api.allowed.test:${a.port} 200 hello`, `CONNECT evil.other.test:${b.port} 403`, 'GET 200 web ok', 'direct 127.0.0.9 13']);
+      assert.equal(a.count(), 1);
+      assert.equal(b.count(), 0, 'nothing reached the host outside the wildcard');
+      assert.equal(c.count(), 0);
+      const v = violations(r);
+      assert.equal(v.length, 2, JSON.stringify(v));
+      assert.equal(v[0]!.host, 'evil.other.test');
+      assert.match(String(v[0]!.message), /^Blocked connect to evil\.other\.test:\d+ \(127\.0\.0\.8\) through the sandbox proxy/);
+      assert.equal(v[1]!.address, '127.0.0.9');
+      assert.match(String(v[1]!.message), /wildcard allowHosts entries match by name, through the sandbox proxy/);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close(), new Promise((r) => web.close(r))]);
     }
   });
 
