@@ -178,7 +178,7 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
               extraDeny: p.syscalls.extraDeny,
               denyAction,
               monitor: listener
-                ? { network: p.network.preset !== 'none' || !enforce, fileWrites: true, fileReads: !enforce }
+                ? { network: p.network.preset !== 'none' || !enforce, fileWrites: true, fileReads: !enforce || p.filesystem.reportReads }
                 : null,
             }),
           ),

@@ -39,6 +39,7 @@ const POLICY_FLAGS: Record<string, Spec> = {
   '--allow-write': { kind: 'list', apply: (l, v) => void (fsl(l).allowWrite ??= []).push(v) },
   '--deny-write': { kind: 'list', apply: (l, v) => void (fsl(l).denyWrite ??= []).push(v) },
   '--read-only': { kind: 'flag', apply: (l) => void (fsl(l).readOnly = true) },
+  '--report-reads': { kind: 'flag', apply: (l) => void (fsl(l).reportReads = true) },
   '--env-allow': { kind: 'list', apply: (l, v) => void ((l.env ??= {}).allow ??= []).push(v) },
   '--net': { kind: 'value', apply: (l, v) => void ((l.network ??= {}).preset = v as never) },
   '--allow-host': { kind: 'list', apply: (l, v) => void ((l.network ??= {}).allowHosts ??= []).push(v) },

@@ -55,7 +55,8 @@ export async function runBench(argv: string[]): Promise<number> {
   const repo = path.join(root, 'repo');
   makeRepo(repo);
   const { policy } = resolvePolicy({ run: { mode: 'enforce', profile: 'moderate' } }, { workspace: repo, home: os.homedir() });
-  const cases: Array<{ name: string; cmd: string[] }> = [
+  const reportReads = { ...policy, filesystem: { ...policy.filesystem, reportReads: true } };
+  const cases: Array<{ name: string; cmd: string[]; policy?: typeof policy }> = [
     { name: '/bin/true', cmd: ['/bin/true'] },
     { name: "sh -c 'echo hi'", cmd: ['/bin/sh', '-c', 'echo hi'] },
     { name: 'python3 -c pass', cmd: ['python3', '-c', 'pass'] },
@@ -63,6 +64,7 @@ export async function runBench(argv: string[]): Promise<number> {
     // File monitoring: read opens never reach the supervisor in enforce mode (BPF tests the open flags);
     // write opens do, one notification each.
     { name: '10,000 opens (read)', cmd: ['python3', '-c', "import os\nfor i in range(10000): os.close(os.open('file-1.txt', os.O_RDONLY))"] },
+    { name: '10,000 opens (read, reportReads)', cmd: ['python3', '-c', "import os\nfor i in range(10000): os.close(os.open('file-1.txt', os.O_RDONLY))"], policy: reportReads },
     { name: '10,000 opens (write)', cmd: ['python3', '-c', "import os\nfor i in range(10000): os.close(os.open('file-1.txt', os.O_WRONLY))"] },
   ];
   const bwrap = findInPath('bwrap', process.env.PATH);
@@ -79,10 +81,11 @@ export async function runBench(argv: string[]): Promise<number> {
       const native: number[] = [];
       const sandboxed: number[] = [];
       const peer: number[] = [];
-      await timeSandboxed(engine, c.cmd, repo, policy); // warm the page cache
+      const p = c.policy ?? policy;
+      await timeSandboxed(engine, c.cmd, repo, p); // warm the page cache
       for (let i = 0; i < n; i++) {
         native.push(await timeNative([nativePath, ...c.cmd.slice(1)], repo));
-        sandboxed.push(await timeSandboxed(engine, c.cmd, repo, policy));
+        sandboxed.push(await timeSandboxed(engine, c.cmd, repo, p));
         if (bwrap) peer.push(await timeNative([bwrap, '--ro-bind', '/', '/', '--bind', repo, repo, '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', nativePath, ...c.cmd.slice(1)], repo));
       }
       const nm = quantile(native, 0.5);
@@ -95,8 +98,8 @@ export async function runBench(argv: string[]): Promise<number> {
     fs.rmSync(root, { recursive: true, force: true });
   }
   const w = (s: string, k: number) => s.padEnd(k);
-  process.stdout.write(`${w('case', 26)}${w('variant', 16)}${w('median ms', 11)}${w('p95 ms', 10)}ratio\n`);
-  for (const r of rows) process.stdout.write(`${w(r.name, 26)}${w(r.variant, 16)}${w(r.medianMs.toFixed(1), 11)}${w(r.p95Ms.toFixed(1), 10)}${r.ratioToNative?.toFixed(2) ?? ''}\n`);
+  process.stdout.write(`${w('case', 34)}${w('variant', 16)}${w('median ms', 11)}${w('p95 ms', 10)}ratio\n`);
+  for (const r of rows) process.stdout.write(`${w(r.name, 34)}${w(r.variant, 16)}${w(r.medianMs.toFixed(1), 11)}${w(r.p95Ms.toFixed(1), 10)}${r.ratioToNative?.toFixed(2) ?? ''}\n`);
   if (!bwrap) process.stdout.write('(bubblewrap not installed: no peer rows; apt-get install bubblewrap to add them)\n');
   fs.writeFileSync(jsonOut, JSON.stringify({ machine: { cpus: os.cpus().length, kernel: os.release(), node: process.version }, iterations: n, rows }, null, 2) + '\n');
   process.stdout.write(`JSON written to ${jsonOut}\n`);

@@ -60,6 +60,7 @@ export function readSettings(scope?: vscode.Uri): SandboxSettings {
     profile: cfg.get('profile', 'moderate'),
     filesystem: compact({
       readOnly: scalar<boolean>(cfg, 'filesystem.readOnly'),
+      reportReads: scalar<boolean>(cfg, 'filesystem.reportReads'),
       allowRead: list(cfg, 'filesystem.allowRead'),
       denyRead: list(cfg, 'filesystem.denyRead'),
       allowWrite: list(cfg, 'filesystem.allowWrite'),

@@ -203,6 +203,7 @@ export function presetFor(profile: Profile): ProfilePreset {
     profile,
     filesystem: {
       readOnly: false,
+      reportReads: false,
       readEverywhere: t.readEverywhere,
       writeOutsideSystem: t.writeOutsideSystem,
       allowRead: [],

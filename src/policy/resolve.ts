@@ -133,6 +133,7 @@ function applyLayer(d: ResolvedPolicy, l: PolicyInput, ctx: Ctx): void {
   const f = l.filesystem;
   if (f) {
     if (f.readOnly !== undefined) d.filesystem.readOnly = f.readOnly;
+    if (f.reportReads !== undefined) d.filesystem.reportReads = f.reportReads;
     d.filesystem.allowRead = union(d.filesystem.allowRead, ex(f.allowRead));
     d.filesystem.denyRead = union(d.filesystem.denyRead, ex(f.denyRead));
     d.filesystem.allowWrite = union(d.filesystem.allowWrite, ex(f.allowWrite));

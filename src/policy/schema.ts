@@ -23,6 +23,9 @@ const globList = (what: string) => z.array(glob).describe(what);
 export const FilesystemInput = z
   .object({
     readOnly: z.boolean().describe('When true, the script may not write anywhere, not even in the workspace (temp dir excepted).'),
+    reportReads: z
+      .boolean()
+      .describe('Enforce mode: also report reads that are blocked (a protected or denied path) as violations. Every read-only open then passes through the supervisor, which costs time on open-heavy scripts; warn mode always reports them.'),
     allowRead: globList('Paths the script may read in addition to the profile.'),
     denyRead: globList('Paths the script may never read.'),
     allowWrite: globList('Paths the script may write in addition to the workspace.'),
@@ -110,6 +113,7 @@ export const ResolvedPolicy = z
     filesystem: z
       .object({
         readOnly: z.boolean().describe('No writes outside the temp dir.'),
+        reportReads: z.boolean().describe('Blocked reads are reported in enforce mode too (read opens are supervised).'),
         readEverywhere: z.boolean().describe('Reads allowed everywhere except denied and protected paths.'),
         writeOutsideSystem: z.boolean().describe('Writes allowed everywhere except system, denied and protected paths.'),
         allowRead: z.array(z.string()).describe('Absolute globs readable.'),

@@ -79,6 +79,25 @@ describe('live violations (supervisor)', function () {
     assert.ok(v.some((x) => String(x.path).endsWith('id_rsa') && x.action === 'warned'), JSON.stringify(v));
   });
 
+  it('enforce: a blocked read of a protected file is an event only with --report-reads; either way it fails', async () => {
+    const script = 'cat "$HOME/.ssh/id_rsa" >/dev/null 2>&1 && echo READ || echo DENIED; cat /etc/hostname >/dev/null && echo SYSTEM-OK';
+    const quiet = await runIn(sb, ['--profile', 'moderate'], ['/bin/sh', '-c', script]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.match(quiet.stdout, /DENIED\nSYSTEM-OK/);
+    assert.deepEqual(quiet.events.filter((e) => e.type === 'violation'), [], 'read opens are not supervised by default (cost)');
+    const loud = await runIn(sb, ['--profile', 'moderate', '--report-reads'], ['/bin/sh', '-c', script]);
+    assert.equal(loud.code, 0, loud.stderr);
+    assert.match(loud.stdout, /DENIED\nSYSTEM-OK/);
+    const v = loud.events.filter((e) => e.type === 'violation');
+    assert.equal(v.length, 1, JSON.stringify(v));
+    assert.equal(v[0]!.action, 'blocked');
+    assert.equal(v[0]!.kind, 'file');
+    assert.equal(v[0]!.severity, 'critical');
+    assert.equal(v[0]!.rule, 'protected:~/.ssh');
+    assert.equal(v[0]!.path, path.join(sb.home, '.ssh', 'id_rsa'));
+    assert.match(String(v[0]!.message), /^Blocked read of /);
+  });
+
   it('--events shows an early violation before the script ends', async () => {
     const events = path.join(sb.root, 'live.jsonl');
     const child = spawn(process.execPath, [CLI, 'run', '--events', events, '--workspace', sb.workspace, '--profile', 'strict', '--', '/bin/sh', '-c', `echo x > ${sb.outside}/early.txt; sleep 5`], {
