@@ -113,7 +113,7 @@ export const ResolvedPolicy = z
     filesystem: z
       .object({
         readOnly: z.boolean().describe('No writes outside the temp dir.'),
-        reportReads: z.boolean().describe('Blocked reads are reported in enforce mode too (read opens are supervised).'),
+        reportReads: z.boolean().default(false).describe('Blocked reads are reported in enforce mode too (read opens are supervised). Absent in records written before it existed.'),
         readEverywhere: z.boolean().describe('Reads allowed everywhere except denied and protected paths.'),
         writeOutsideSystem: z.boolean().describe('Writes allowed everywhere except system, denied and protected paths.'),
         allowRead: z.array(z.string()).describe('Absolute globs readable.'),

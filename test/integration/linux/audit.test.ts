@@ -44,7 +44,7 @@ const POLICY = {
   profile: 'strict',
   workspace: '/w',
   home: '/h',
-  filesystem: { readOnly: false, readEverywhere: false, writeOutsideSystem: false, allowRead: [], denyRead: [], allowWrite: [], denyWrite: [], protected: [] },
+  filesystem: { readOnly: false, reportReads: false, readEverywhere: false, writeOutsideSystem: false, allowRead: [], denyRead: [], allowWrite: [], denyWrite: [], protected: [] },
   limits: { cpuSeconds: null, memoryMiB: null, maxProcesses: null, fileSizeMiB: null, openFiles: null, timeoutSeconds: null },
   env: { allow: [], set: {}, secretPatterns: [] },
   network: { preset: 'none', allowHosts: [], denyHosts: [], allowAddresses: [], blockedPorts: [], allowUnixSockets: [] },
