@@ -73,7 +73,7 @@ export async function cmdGitRun(argv: string[]): Promise<number> {
       onViolation: (v) => process.stderr.write(`script-sandbox: git fetch: ${v.message}\n`),
       audit: log,
     });
-    const store = new ApprovalStore(path.join(cacheRoot, 'approvals.json'));
+    const store = ApprovalStore.inCache(cacheRoot);
     const check = await store.check(engine, fetched, cacheRoot);
     const run = gitScriptRun(fetched, policy, workspace);
     if (check.status !== 'approved') {

@@ -23,6 +23,11 @@ type Entry = { commit: string; repo: string; requestedPolicy: PolicyInput | null
 export class ApprovalStore {
   constructor(private readonly file: string) {}
 
+  /** The store a git-script cache keeps beside its mirrors and checkouts (cleaned with them). */
+  static inCache(cacheRoot: string): ApprovalStore {
+    return new ApprovalStore(path.join(cacheRoot, 'approvals.json'));
+  }
+
   private read(): Record<string, Entry> {
     try {
       return JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, Entry>;

@@ -3,12 +3,12 @@
 // looked up by, but a proxy request names the host, so the rule is matched by name here. Clients that
 // ignore the proxy variables still connect directly and meet the supervisor, which decides by address
 // (and says, when a wildcard rule could not be matched, that only the proxy can match it).
-import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { decideAddress, type Decision } from '../policy';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
+import { lookupAll } from './host-names';
 
 export interface EgressProxy {
   readonly port: number;
@@ -36,17 +36,6 @@ export function parseAuthority(s: string): { host: string; port: number } | null
   return port >= 1 && port <= 65535 ? { host: (m[1] ?? m[2]!).toLowerCase(), port } : null;
 }
 
-function lookup(host: string, timeoutMs: number): Promise<string[]> {
-  if (net.isIP(host)) return Promise.resolve([host]);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve([]), timeoutMs);
-    dns.lookup(host, { all: true }, (err, addrs) => {
-      clearTimeout(t);
-      resolve(err ? [] : addrs.map((a) => a.address));
-    });
-  });
-}
-
 interface Target {
   ip: string;
   decision: Decision;
@@ -62,7 +51,7 @@ export async function startEgressProxy(policy: ResolvedPolicy, runId: string, on
 
   /** The address to use, or null (refused, reported). In warn mode a would-be block is reported and used. */
   const decide = async (host: string, port: number, how: string): Promise<{ ip: string } | { refused: string }> => {
-    const ips = await lookup(host, 5000);
+    const ips = net.isIP(host) ? [host] : await lookupAll(host, 5000);
     if (!ips.length) return { refused: `${host} does not resolve` };
     const targets: Target[] = ips.map((ip) => ({ ip, decision: decideAddress(policy, ip, port, net.isIP(host) ? undefined : host) }));
     const ok = targets.find((t) => t.decision.allowed);

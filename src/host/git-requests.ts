@@ -22,10 +22,6 @@ export interface GitRun {
   gitScript: { repo: string; ref: string; commit: string };
 }
 
-export function approvalsFile(cacheRoot: string): string {
-  return path.join(cacheRoot, 'approvals.json');
-}
-
 export class GitRequests {
   private readonly fetches = new Map<string, { fetched: FetchedGitScript; cacheRoot: string }>();
 
@@ -47,7 +43,7 @@ export class GitRequests {
         onViolation: (v) => fetchViolations.push(v),
         audit,
       });
-      const check = await new ApprovalStore(approvalsFile(m.cacheRoot)).check(this.engine, fetched, m.cacheRoot);
+      const check = await ApprovalStore.inCache(m.cacheRoot).check(this.engine, fetched, m.cacheRoot);
       const run = gitScriptRun(fetched, policy, m.workspace);
       const fetchId = randomUUID();
       this.fetches.set(fetchId, { fetched, cacheRoot: m.cacheRoot });
@@ -75,7 +71,7 @@ export class GitRequests {
   approve(m: Msg<'gitApprove'>): void {
     try {
       const f = this.held(m.fetchId);
-      new ApprovalStore(approvalsFile(f.cacheRoot)).approve(f.fetched);
+      ApprovalStore.inCache(f.cacheRoot).approve(f.fetched);
       this.send({ type: 'gitApproved', requestId: m.requestId });
     } catch (e) {
       this.reject(m.requestId, e);
@@ -85,7 +81,7 @@ export class GitRequests {
   /** The command, cwd and policy of an approved fetch; throws a SandboxError otherwise. */
   async prepareRun(fetchId: string, base: ResolvedPolicy, workspace: string): Promise<GitRun> {
     const f = this.held(fetchId);
-    const check = await new ApprovalStore(approvalsFile(f.cacheRoot)).check(this.engine, f.fetched, f.cacheRoot);
+    const check = await ApprovalStore.inCache(f.cacheRoot).check(this.engine, f.fetched, f.cacheRoot);
     if (check.status !== 'approved') {
       throw new SandboxError('GIT_NOT_APPROVED', `commit ${f.fetched.commit.slice(0, 12)} of ${f.fetched.repo} is not approved; run the git-script again and approve it`);
     }

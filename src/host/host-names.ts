@@ -26,7 +26,8 @@ export function parseResolvConf(text: string): string[] {
     .filter((x): x is string => !!x);
 }
 
-function lookupAll(name: string, timeoutMs: number): Promise<string[]> {
+/** Every address of a name (the system resolver, /etc/hosts included); none on error or timeout. */
+export function lookupAll(name: string, timeoutMs: number): Promise<string[]> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve([]), timeoutMs);
     dns.lookup(name, { all: true }, (err, addrs) => {

@@ -298,14 +298,17 @@ export function resolvePolicy(layers: PolicyLayers, ctx: ResolveContext): Resolu
 /** Parses a policy file: JSON with // and /* *\/ comments and trailing commas. A syntax error names the file,
  *  line and column; a schema error the file and the field. */
 export function parsePolicyFile(text: string, sourceName: string): PolicyInput {
-  let raw: unknown;
+  return validateLayer(parsePolicyJson(text, sourceName), sourceName);
+}
+
+/** The JSON-with-comments value of a policy file; a syntax error is POLICY_INVALID naming the file, line and column. */
+export function parsePolicyJson(text: string, sourceName: string): unknown {
   try {
-    raw = parseJsonc(text);
+    return parseJsonc(text);
   } catch (e) {
     if (e instanceof JsoncError) throw new SandboxError('POLICY_INVALID', `${sourceName}:${e.line}:${e.column}: ${e.message}`);
     throw e;
   }
-  return validateLayer(raw, sourceName);
 }
 
 /** JSON with object keys sorted at every depth; arrays keep their order. */

@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { GitScriptSpecSchema, type GitScriptSpec } from '../gitscript/spec';
 import { SandboxError } from '../protocol/errors';
-import { JsoncError, parseJsonc } from './jsonc';
-import { validateLayer } from './resolve';
+import { parsePolicyJson, validateLayer } from './resolve';
 import { PolicyInput, describeZodError } from './schema';
 
 export const WorkspacePolicyFile = PolicyInput.extend({
@@ -33,12 +32,5 @@ export function splitWorkspaceFile(raw: unknown, source: string): WorkspaceFileC
 
 /** Parses the text of a workspace file (JSON with comments); a syntax error names the file, line and column. */
 export function parseWorkspaceFile(text: string, source: string): WorkspaceFileContent {
-  let raw: unknown;
-  try {
-    raw = parseJsonc(text);
-  } catch (e) {
-    if (e instanceof JsoncError) throw new SandboxError('POLICY_INVALID', `${source}:${e.line}:${e.column}: ${e.message}`);
-    throw e;
-  }
-  return splitWorkspaceFile(raw, source);
+  return splitWorkspaceFile(parsePolicyJson(text, source), source);
 }
