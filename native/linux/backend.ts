@@ -8,7 +8,8 @@ import { applyAndExec } from './apply';
 import { probeLinux } from './capabilities';
 import { expandCarveOutsOnDisk } from './carve-outs';
 import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
-import { compileLinuxPlan, landlockGrants, type CompileRequest, type Grant } from './compile-plan';
+import { compileLinuxPlan, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
+import type { FsModel } from '../../src/policy/fs-model';
 import { loadHostCalls, type HostCalls } from './host-calls';
 import * as procfs from './procfs';
 import { hostArch, syscallTable } from './seccomp';
@@ -18,7 +19,9 @@ export interface LinuxBackend extends SandboxBackend {
   readonly supported: true;
   compile(policy: ResolvedPolicy, req: Omit<CompileRequest, 'arch'>): LinuxPlan;
   /** What Landlock grants for this run, for the supervisor's diagnostics. */
-  grants(policy: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file'> & { listener: boolean }): Grant[];
+  grants(policy: ResolvedPolicy, req: RunFsRequest): Grant[];
+  /** The run's filesystem model as compiled (grants, protected set, the mounts' data), read from the disk. */
+  fsModel(policy: ResolvedPolicy, req: RunFsRequest): FsModel;
   /** Syscall number → name for this machine's architecture. */
   syscallNames(): Record<number, string>;
   detectCgroups(): CgroupSupport;
@@ -42,6 +45,7 @@ export function createLinuxBackend(): LinuxBackend {
       return compileLinuxPlan(policy, { ...req, arch }, { expand: expandCarveOutsOnDisk });
     },
     grants: (policy, req) => landlockGrants(policy, req),
+    fsModel: (policy, req) => runFsModel(policy, req),
     syscallNames() {
       if (!arch) return {};
       const out: Record<number, string> = {};

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LandlockRule } from '../plan';
+import type { FsModelFs } from '../../src/policy/fs-model';
 
 export interface CarveOutFs {
   /** Names of the entries of `dir`, or null when it cannot be listed. */
@@ -117,3 +118,23 @@ export const diskFs: Required<CarveOutFs> = {
 export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[]): LandlockRule[] {
   return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath);
 }
+
+/** The real file system, for the filesystem model's reads of git metadata (src/policy/fs-model.ts). */
+export const diskModelFs: FsModelFs = {
+  readdir: diskFs.readdir,
+  readFile(p) {
+    try {
+      return fs.lstatSync(p).isFile() ? fs.readFileSync(p, 'utf8') : null;
+    } catch {
+      return null;
+    }
+  },
+  kind(p) {
+    try {
+      const st = fs.lstatSync(p);
+      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+    } catch {
+      return null;
+    }
+  },
+};

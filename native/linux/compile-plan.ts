@@ -2,33 +2,14 @@
 // "everything under X but not Y" into concrete Landlock rules (Landlock can only grant).
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { ALWAYS_PROTECTED, SYSTEM_PATHS } from '../../src/policy/presets';
+import { buildFsModel, READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model';
+import { diskModelFs } from './carve-outs';
+import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, RlimitSpec } from '../plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
 import type { SeccompAction, SeccompArch } from './seccomp';
 
-export const READ_RIGHTS: LandlockAccess[] = ['execute', 'read_file', 'read_dir'];
-export const WRITE_RIGHTS: LandlockAccess[] = [
-  'write_file',
-  'remove_dir',
-  'remove_file',
-  'make_dir',
-  'make_reg',
-  'make_sock',
-  'make_fifo',
-  'make_sym',
-  'refer',
-  'truncate',
-];
 const ALL_RIGHTS: LandlockAccess[] = [...READ_RIGHTS, ...WRITE_RIGHTS, 'make_char', 'make_block', 'ioctl_dev'];
-
-/** Device nodes a script needs; /dev as a whole is never granted (raw disks would bypass every path rule). */
-const DEV_READ_WRITE = ['/dev/null', '/dev/zero', '/dev/full', '/dev/tty', '/dev/pts', '/dev/ptmx'];
-// /dev/fd and /dev/std* are links into /proc/self/fd (covered by /proc); a rule on them would land on
-// whatever the launcher's fds are (pipes), which Landlock rejects with EBADFD.
-const DEV_READ_ONLY = ['/dev/random', '/dev/urandom'];
-/** Always readable: kernel interfaces the runtime of nearly every language reads. Writes stay denied. */
-const KERNEL_READ = ['/proc', '/sys'];
 
 export interface CompileRequest {
   runId: string;
@@ -45,81 +26,39 @@ export interface CompileRequest {
   nprocLimit: number | null;
   /** A supervisor will take the seccomp listener: deny-list and monitored calls notify it. */
   listener: boolean;
+  /** namespaces: protected paths inside writable roots are read-only mounts (the namespace stage makes
+   *  them from the filesystem model); fallback: they are Landlock carve-outs. Default (interim, until the
+   *  namespace stage is wired): 'namespaces' when a supervisor listens, else 'fallback'. */
+  tier?: FsTier;
+  /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */
+  auditDir?: string;
 }
 
-export interface Grant {
-  access: LandlockAccess[];
-  paths: string[];
-  except: string[];
-}
+export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'tier' | 'auditDir' | 'listener'>;
 
 /**
- * What the policy grants, as path sets with exceptions. Pure.
- *
- * Reads: Landlock carves secrets out of what is readable (the expansion replaces an ancestor's rule by rules
- * on its other children). Writes: carving a path out of a writable directory would also take away the
- * right to create files in that directory, so protected paths *inside* writable areas (.git/hooks, .vscode,
- * rc files when home is the workspace) are guarded by the seccomp supervisor instead, which denies on its
- * own copy of the path. Without a supervisor (no user notifications) they fall back to Landlock carve-outs.
+ * The filesystem model of a run as compiled: the one the Landlock rules and the supervisor's diagnostics
+ * share. With an explicit tier, the model's. Without one (interim, until the namespace stage makes the
+ * mounts): fallback without a supervisor; with one, the namespace model whose hidden paths stay Landlock
+ * carve-outs (denyRead and secrets are kernel-enforced as before) except the audit folder, and whose
+ * protected paths inside writable roots are guarded by the supervisor, as before this model existed.
  */
-export function landlockGrants(p: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file'> & { listener?: boolean }): Grant[] {
-  const fs = p.filesystem;
-  const secretCarveOuts = protectedPaths(p, 'read');
-  const readCarveOuts = [...secretCarveOuts, ...staticPaths(fs.denyRead), '/dev'];
-  const writeCarveOuts = [
-    ...SYSTEM_PATHS,
-    ...readCarveOuts,
-    ...(req.listener ? [] : [...protectedPaths(p, 'write'), ...staticPaths(fs.denyWrite)]),
-  ];
-
-  const readRoots = fs.readEverywhere
-    ? ['/']
-    : [...SYSTEM_PATHS, p.workspace, ...req.toolRoots, path.dirname(req.file), ...staticPaths(fs.allowRead)];
-  const writeRoots = fs.readOnly
-    ? []
-    : fs.writeOutsideSystem
-      ? ['/']
-      : [p.workspace, ...staticPaths(fs.allowWrite), ...(p.profile === 'strict' ? [] : ['/tmp', '/dev/shm'])];
-
-  return [
-    { access: READ_RIGHTS, paths: dedupe(readRoots), except: dedupe(readCarveOuts) },
-    { access: [...READ_RIGHTS, ...WRITE_RIGHTS], paths: dedupe(writeRoots), except: dedupe(writeCarveOuts) },
-    // The private temp dir and device nodes are granted explicitly, under no exception.
-    { access: [...READ_RIGHTS, ...WRITE_RIGHTS], paths: [req.tmpDir], except: [] },
-    { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: DEV_READ_WRITE, except: [] },
-    { access: ['read_file', 'read_dir'], paths: DEV_READ_ONLY, except: [] },
-    { access: READ_RIGHTS, paths: KERNEL_READ, except: secretCarveOuts },
-  ];
+export function runFsModel(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): FsModel {
+  if (req.tier || !req.listener) return buildFsModel(p, { ...req, tier: req.tier ?? 'fallback' }, fs);
+  const m = buildFsModel(p, { ...req, tier: 'namespaces' }, fs);
+  const audit = [`${p.workspace}/.sandbox`, ...(req.auditDir ? [req.auditDir] : [])];
+  const cuts = m.hidden.map((h) => h.path).filter((h) => !audit.includes(h));
+  const grants = m.grants.map((g) =>
+    g.access.includes('write_file') && g.except.length + cuts.length > 0
+      ? { ...g, except: [...new Set([...g.except, ...cuts.filter((c) => g.paths.some((root) => isUnder(c, root)))])] }
+      : g,
+  );
+  return { ...m, grants };
 }
 
-/** Protected paths that the policy does not unlock by naming them in an allow list. */
-function protectedPaths(p: ResolvedPolicy, access: 'read' | 'write'): string[] {
-  const named = access === 'read' ? p.filesystem.allowRead : p.filesystem.allowWrite;
-  return ALWAYS_PROTECTED.filter((e) => (access === 'read' ? !e.read : !e.write))
-    .map((e) => expandEntry(e.path, p))
-    .filter((abs) => !named.some((g) => g === abs || g.startsWith(abs + '/')));
-}
-
-function expandEntry(entry: string, p: ResolvedPolicy): string {
-  if (entry.startsWith('~/')) return path.join(p.home, entry.slice(2));
-  if (entry.startsWith('/')) return entry;
-  return path.join(p.workspace, entry);
-}
-
-/** The path part of a glob before its first wildcard, for Landlock (which knows no globs). */
-export function staticPaths(globs: string[]): string[] {
-  const out: string[] = [];
-  for (const g of globs) {
-    const parts = g.split('/');
-    const idx = parts.findIndex((s) => /[*?[\]{}!]/.test(s));
-    const prefix = idx === -1 ? g : parts.slice(0, idx).join('/') || '/';
-    out.push(prefix);
-  }
-  return out;
-}
-
-function dedupe(xs: string[]): string[] {
-  return [...new Set(xs.map((x) => (x.length > 1 ? x.replace(/\/+$/, '') : x)))];
+/** The Landlock grants of a run (runFsModel's), read from the disk. */
+export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): Grant[] {
+  return runFsModel(p, req, fs).grants;
 }
 
 export type ExpandFn = (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[];
@@ -156,6 +95,8 @@ export function rlimitsFor(p: ResolvedPolicy, nprocLimit: number | null): Rlimit
 
 export interface CompileDeps {
   expand: ExpandFn;
+  /** Reads of the workspace's git metadata for the protected set; default: the disk. */
+  fs?: FsModelFs;
 }
 
 export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: CompileDeps): LinuxPlan {
@@ -196,26 +137,10 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: enforce ? landlockPlan(landlockGrants(p, { ...req, listener }), deps.expand, ['abstract_unix_socket', 'signal']) : null,
+    landlock: enforce ? landlockPlan(landlockGrants(p, { ...req, listener }, deps.fs ?? diskModelFs), deps.expand, ['abstract_unix_socket', 'signal']) : null,
     seccomp,
     requireLandlock: enforce,
   };
 }
 
-/**
- * Whether the grants let `access` happen at `p`: the same answer Landlock gives, for diagnostics. Pure.
- * A directory on the way to an exception is expanded into rules on its existing children, so a new entry
- * there (`exists` false) cannot be created.
- */
-export function grantsAllow(grants: Grant[], p: string, access: 'read' | 'write', exists = true): boolean {
-  const need: LandlockAccess = access === 'read' ? 'read_file' : 'write_file';
-  const under = (x: string, root: string) => root === '/' || x === root || x.startsWith(root + '/');
-  const parent = path.dirname(p);
-  return grants.some(
-    (g) =>
-      g.access.includes(need) &&
-      g.paths.some((root) => under(p, root)) &&
-      !g.except.some((e) => under(p, e)) &&
-      (exists || !g.except.some((e) => e !== parent && under(e, parent) && g.paths.some((root) => under(parent, root)))),
-  );
-}
+export { grantsAllow, READ_RIGHTS, WRITE_RIGHTS, type Grant } from '../../src/policy/fs-model';

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { LinuxBackend } from '../../native';
 import type { CgroupSupport, RunCgroup } from '../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../policy/schema';
+import type { Grant, ProtectedPath } from '../policy/fs-model';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from './platform';
 import { Supervisor } from './supervisor';
 import { Reaper } from './reaper';
@@ -66,13 +67,19 @@ export class LinuxHostPlatform implements HostPlatform {
         runId: req.runId,
         mode: req.policy.mode === 'enforce' ? 'enforce' : 'warn',
         policy: req.policy,
-        grants: this.native.grants(req.policy, { ...req.plan, listener: true }),
+        ...this.fileModel(req),
         tmpDir: req.plan.tmpDir,
         denied: req.policy.syscalls.extraDeny,
         ...names,
       },
       { onViolation: req.onViolation, onError: req.onError },
     );
+  }
+
+  /** The grants and protected set the supervisor's file decisions share with the compiled Landlock rules. */
+  private fileModel(req: SupervisionRequest): { grants: Grant[]; protected: ProtectedPath[] } {
+    const m = this.native.fsModel(req.policy, { ...req.plan, listener: true });
+    return { grants: m.grants, protected: m.protected };
   }
 
   childrenUsage() {

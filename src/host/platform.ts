@@ -3,6 +3,7 @@
 import type { CapabilityReport } from '../../native/backend';
 import type { Plan } from '../../native/plan';
 import type { ResolvedPolicy } from '../policy/schema';
+import type { FsTier } from '../policy/fs-model';
 import type { TreeCrossing } from './watchdog';
 import type { Violation } from '../policy/violation';
 
@@ -15,6 +16,10 @@ export interface PlanRequest {
   tmpDir: string;
   toolRoots: string[];
   nprocLimit: number | null;
+  /** Filesystem tier (see native/linux/compile-plan.ts CompileRequest.tier); default by supervision. */
+  tier?: FsTier;
+  /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */
+  auditDir?: string;
 }
 
 export interface TreeUsage {

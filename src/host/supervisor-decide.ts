@@ -3,7 +3,7 @@
 // event never claims a block the kernel would not make (and vice versa).
 import * as fs from 'node:fs';
 import { decideAddress, decidePath, protectedPaths } from '../policy';
-import { grantsAllow } from '../../native/linux/compile-plan';
+import { grantsAllow } from '../policy/fs-model';
 import type { SupervisedRun } from './supervisor-protocol';
 import type { SockAddr } from './sockaddr';
 import { deniedSyscallCatalog } from '../../native/linux/seccomp';
@@ -89,11 +89,12 @@ export function decideBind(r: SupervisedRun, a: SockAddr): Verdict | null {
 
 export function decideFile(r: SupervisedRun, written: string, abs: string, resolved: string, access: 'read' | 'write', moves = false): Verdict | null {
   const kernel = grantsAllow(r.grants, resolved, access, fs.existsSync(resolved)) || under(resolved, r.tmpDir);
-  const d = decidePath(r.policy, resolved, access, { tmpDir: r.tmpDir });
+  const prot = r.protected ?? protectedPaths(r.policy);
+  const d = decidePath(r.policy, resolved, access, { tmpDir: r.tmpDir, protected: prot });
   if (moves) {
     // Renaming or removing an ancestor of a protected path (mv .git g; edit g/hooks; mv g .git) is
     // writing to the protected path.
-    const inside = protectedPaths(r.policy).find((pp) => !pp.write && pp.abs !== resolved && under(pp.abs, resolved));
+    const inside = prot.find((pp) => !pp.write && pp.abs !== resolved && under(pp.abs, resolved));
     if (inside) {
       return {
         kind: 'file',

@@ -2,7 +2,7 @@
 // so these are plain types; what crosses from the sandboxed process is validated where it is read.
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import type { Grant } from '../../native/linux/compile-plan';
+import type { Grant, ProtectedPath } from '../policy/fs-model';
 
 export interface SupervisedRun {
   runId: string;
@@ -12,6 +12,9 @@ export interface SupervisedRun {
   policy: ResolvedPolicy;
   /** What Landlock grants this run (or would, in warn mode): file decisions mirror the kernel's. */
   grants: Grant[];
+  /** The run's protected set from the same filesystem model (git metadata, audit folder, unprotect applied);
+   *  absent: the policy's own list. */
+  protected?: ProtectedPath[];
   /** Address → host name, from resolving the policy's host lists and /etc/hosts. */
   hostNames: Record<string, string>;
   /** Addresses of the allowed host names (strict/api-only presets). */

@@ -2,16 +2,15 @@
 // mechanisms (Landlock, seccomp) are the boundary; these functions say what the policy means.
 import type { ResolvedPolicy } from './schema';
 import {
-  ALWAYS_PROTECTED,
   DEVICE_READ_ONLY,
   DEVICE_READ_WRITE,
   DEVICE_ROOT,
   PORT_NAMES,
   SHARED_TEMP_PATHS,
-  SYSTEM_PATHS,
   sharedTempWritable,
 } from './presets';
-import { displayPath, expandEntry, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
+import { displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
+import { denyingGlob, protectedPaths, protectionBlocks, systemPathOf, type ProtectedPath } from './fs-model';
 import {
   METADATA_HOSTS,
   classifyIp,
@@ -41,30 +40,8 @@ const deny = (rule: string, reason: string): Decision => ({ allowed: false, rule
 
 // ---------------------------------------------------------------- files
 
-export interface ProtectedPath {
-  /** Absolute. */
-  abs: string;
-  /** As written in ALWAYS_PROTECTED (`~/.ssh`, `.git/hooks`), or the absolute path. */
-  display: string;
-  read: boolean;
-  write: boolean;
-  reason: string;
-}
-
-/** The policy's protected paths with their rights, matched back to ALWAYS_PROTECTED; an unknown entry is
- *  treated as a secret (neither readable nor writable). */
-export function protectedPaths(policy: ResolvedPolicy): ProtectedPath[] {
-  const known = new Map(ALWAYS_PROTECTED.map((e) => [expandEntry(e.path, policy.home, policy.workspace), e]));
-  return policy.filesystem.protected.map((raw) => {
-    const abs = normalizeAbs(raw);
-    const e = known.get(abs);
-    return e ? { abs, display: e.path, read: e.read, write: e.write, reason: e.reason } : { abs, display: abs, read: false, write: false, reason: 'protected path' };
-  });
-}
-
-export function systemPathOf(p: string): string | null {
-  return SYSTEM_PATHS.find((s) => isUnder(p, s)) ?? null;
-}
+export type { ProtectedPath } from './fs-model';
+export { protectedPaths, systemPathOf } from './fs-model';
 
 /** Device paths that are the process's own descriptors (writing to them writes to stdout & co.). */
 const FD_ALIASES = ['/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr'];
@@ -72,6 +49,8 @@ const FD_ALIASES = ['/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr'];
 export interface PathExtras {
   /** The run's private temp dir: always writable (unless denied or protected). */
   tmpDir?: string;
+  /** The run's protected set (FsModel.protected: with what git metadata adds); default: the policy's own. */
+  protected?: readonly ProtectedPath[];
 }
 
 /**
@@ -87,22 +66,24 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
   const show = (x: string) => displayPath(x, policy.home);
   const verb = access === 'read' ? 'reading' : 'writing';
 
-  // 1. Explicit deny lists.
-  const [denyName, denyList] = access === 'read' ? (['denyRead', fsp.denyRead] as const) : (['denyWrite', fsp.denyWrite] as const);
-  const denied = denyList.find((g) => globCovers(g, p));
-  if (denied) return deny(`${denyName}:${denied}`, `${verb} ${show(p)} is denied by ${denyName} ${show(denied)}`);
+  // 1. Explicit deny lists. Writing is blocked by denyRead too: the kernel carves such a path out of every
+  // grant, and a hidden path is hidden for writing as well.
+  const denied = denyingGlob(policy, p, access);
+  if (denied) {
+    const { list, glob } = denied;
+    const cross = list === 'denyRead' && access === 'write' ? ' (a path that may not be read may not be written either)' : '';
+    return deny(`${list}:${glob}`, `${verb} ${show(p)} is denied by ${list} ${show(glob)}${cross}`);
+  }
 
   // 2. Protected paths, unless an allow entry of the same access names them (or something inside) and covers p.
-  const unlockList = access === 'read' ? fsp.allowRead : fsp.allowWrite;
   const unlockName = access === 'read' ? 'allowRead' : 'allowWrite';
   let unlockedBy: { glob: string; entry: ProtectedPath } | null = null;
-  for (const e of protectedPaths(policy)) {
-    if (!isUnder(p, e.abs) || (access === 'read' ? e.read : e.write)) continue;
-    const named = unlockList.find((g) => globNames(g, e.abs) && globCovers(g, p));
-    if (!named) {
+  for (const b of protectionBlocks(policy, extras.protected ?? protectedPaths(policy), p, access)) {
+    const e = b.entry;
+    if (!b.unlockedBy) {
       return deny(`protected:${e.display}`, `${verb} ${show(p)} is blocked: ${show(e.abs)} is protected (${e.reason}); only an ${unlockName} entry naming it unlocks it`);
     }
-    unlockedBy ??= { glob: named, entry: e };
+    unlockedBy ??= { glob: b.unlockedBy, entry: e };
   }
 
   // 3. The run's temp dir; read-only mode.

@@ -73,3 +73,22 @@ export {
 export { globCovers, globNames, globStaticPrefix, normalizeAbs, isUnder, displayPath } from './paths';
 export { parseJsonc, JsoncError } from './jsonc';
 export { explainPolicy, type PolicyExplanation } from './explain';
+export {
+  buildFsModel,
+  protectedSet,
+  grantsAllow,
+  modelAllows,
+  kernelPrefix,
+  gitConfigValues,
+  parseGitFile,
+  NO_FS,
+  READ_RIGHTS,
+  WRITE_RIGHTS,
+  type FsModel,
+  type FsModelFs,
+  type FsModelRequest,
+  type FsTier,
+  type Grant,
+  type ProtectedInWritable,
+  type HiddenPath,
+} from './fs-model';

@@ -48,6 +48,8 @@ export function globStaticPrefix(glob: string): string {
 export function globCovers(glob: string, p: string): boolean {
   if (glob === '/' || glob === '/**') return p.startsWith('/');
   if (!hasMagic(glob)) return isUnder(p, unescapeGlob(glob));
+  // `X/**` is X's subtree, X included: what a file rule on X (Landlock) covers.
+  if (glob.endsWith('/**') && !hasMagic(glob.slice(0, -3))) return isUnder(p, normalizeAbs(unescapeGlob(glob.slice(0, -3)) || '/'));
   if (minimatch(p, glob, MM)) return true;
   return minimatch(p, glob.replace(/\/+$/, '') + '/**', MM);
 }

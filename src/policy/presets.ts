@@ -11,10 +11,15 @@ export interface ProtectedEntry {
   readonly read: boolean;
   readonly write: boolean;
   readonly reason: string;
+  /** Relative paths inside it that stay writable (git's `objects`, `refs`, `logs` inside `.git`). */
+  readonly writableInside?: readonly string[];
 }
 
 const secret = (path: string, reason: string): ProtectedEntry => ({ path, read: false, write: false, reason });
 const noWrite = (path: string, reason: string): ProtectedEntry => ({ path, read: true, write: false, reason });
+
+/** Inside a protected git directory: what git writes on every commit or fetch, and runs nothing from. */
+export const GIT_WRITABLE: readonly string[] = Object.freeze(['objects', 'refs', 'logs']);
 
 export const ALWAYS_PROTECTED: readonly ProtectedEntry[] = Object.freeze(
   [
@@ -53,10 +58,11 @@ export const ALWAYS_PROTECTED: readonly ProtectedEntry[] = Object.freeze(
     noWrite('~/.config/Code/User', 'VS Code user settings (could switch the sandbox off)'),
     noWrite('~/.vscode/extensions', 'VS Code extensions (run outside the sandbox)'),
     // In the workspace: code that git or VS Code runs later, and the sandbox's own records.
-    noWrite('.git/hooks', 'git hooks run outside the sandbox'),
-    noWrite('.git/config', 'git configuration (core.hooksPath, core.fsmonitor run outside the sandbox)'),
+    // .git as a whole: git renames lock files into its root (index, HEAD, config), so a finer split cannot be
+    // kept by the kernel; the object store, refs and reflogs stay writable so commits and fetches work.
+    { ...noWrite('.git', 'git metadata: hooks and config (core.hooksPath, core.fsmonitor) run outside the sandbox'), writableInside: GIT_WRITABLE },
     noWrite('.vscode', 'workspace settings, tasks and the sandbox policy file'),
-    noWrite('.sandbox', 'the sandbox audit log'),
+    secret('.sandbox', 'the sandbox audit log (hidden from the script)'),
   ].map((e) => Object.freeze(e)),
 );
 
@@ -211,6 +217,7 @@ export function presetFor(profile: Profile): ProfilePreset {
       allowWrite: [],
       denyWrite: [],
       protected: ALWAYS_PROTECTED.map((e) => e.path),
+      unprotect: [],
     },
     limits: { ...t.limits },
     env: { allow: [...DEFAULT_ENV_ALLOW], set: {}, secretPatterns: [...DEFAULT_SECRET_PATTERNS] },

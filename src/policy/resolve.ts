@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import { SandboxError } from '../protocol/errors';
 import { PolicyInput, Profile, ResolvedPolicy, describeZodError } from './schema';
 import { DEFAULT_PROFILE, MODE_RANK, NETWORK_RANK, PROFILE_NAMES, PROFILE_RANK, SYSTEM_PATHS, presetFor } from './presets';
-import { displayPath, escapeGlob, expandEntry, globNames, isAbsolutePath, normalizeAbs } from './paths';
+import { displayPath, escapeGlob, expandEntry, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
 import { parseAddressRule, validHostPattern } from './ip';
 import { compileSecretPattern, protectedPaths } from './evaluate';
 import { JsoncError, parseJsonc } from './jsonc';
@@ -61,6 +61,7 @@ export function validateLayer(raw: unknown, source: string): PolicyInput {
     ['filesystem.denyRead', layer.filesystem?.denyRead],
     ['filesystem.allowWrite', layer.filesystem?.allowWrite],
     ['filesystem.denyWrite', layer.filesystem?.denyWrite],
+    ['filesystem.unprotect', layer.filesystem?.unprotect],
     ['network.allowUnixSockets', layer.network?.allowUnixSockets],
   ] as const;
   for (const [field, list] of globFields) {
@@ -138,6 +139,7 @@ function applyLayer(d: ResolvedPolicy, l: PolicyInput, ctx: Ctx): void {
     d.filesystem.denyRead = union(d.filesystem.denyRead, ex(f.denyRead));
     d.filesystem.allowWrite = union(d.filesystem.allowWrite, ex(f.allowWrite));
     d.filesystem.denyWrite = union(d.filesystem.denyWrite, ex(f.denyWrite));
+    d.filesystem.unprotect = union(d.filesystem.unprotect, f.unprotect?.map((u) => expandEntry(u, ctx.home, ctx.workspace)));
   }
   if (l.limits) for (const [k, v] of Object.entries(l.limits)) if (v !== undefined) d.limits[k as keyof ResolvedPolicy['limits']] = v;
   if (l.env) {
@@ -181,6 +183,9 @@ function build(layers: Partial<Record<LayerName, PolicyInput>>, names: readonly 
     const l = layers[n];
     if (l) applyLayer(d, l, ctx);
   }
+  // An unprotected path releases every protected entry at or below it.
+  const un = d.filesystem.unprotect;
+  if (un.length) d.filesystem.protected = d.filesystem.protected.filter((e) => !un.some((u) => isUnder(e, u)));
   return { policy: d, profileFrom, modeFrom };
 }
 
@@ -211,6 +216,7 @@ export function looserFields(before: ResolvedPolicy, after: ResolvedPolicy): str
   removed('filesystem.denyRead', bf.denyRead, af.denyRead);
   removed('filesystem.denyWrite', bf.denyWrite, af.denyWrite);
   removed('filesystem.protected', bf.protected, af.protected);
+  added('filesystem.unprotect', bf.unprotect, af.unprotect);
   for (const k of Object.keys(before.limits) as (keyof ResolvedPolicy['limits'])[]) {
     const b = before.limits[k];
     const a = after.limits[k];
@@ -250,6 +256,16 @@ export function resolvePolicy(layers: PolicyLayers, ctx: ResolveContext): Resolu
     if (raw !== undefined && raw !== null) valid[n] = validateLayer(raw, LAYER_LABEL[n]);
   }
   const notes: string[] = [];
+
+  // Unprotecting is the user's own decision: a workspace file (which comes with the code it protects against)
+  // may not make it, not even with an approved loosening.
+  const wsUnprotect = valid.workspace?.filesystem?.unprotect ?? [];
+  if (wsUnprotect.length) {
+    throw new SandboxError(
+      'POLICY_LOOSENING',
+      `workspace policy: filesystem.unprotect (${wsUnprotect.join(', ')}): only your own settings, --policy FILE or run flags may unprotect a path; remove it from .vscode/sandbox.json`,
+    );
+  }
 
   if (valid.workspace) {
     const before = build(valid, ['defaults', 'user'], c).policy;

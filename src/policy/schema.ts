@@ -30,6 +30,11 @@ export const FilesystemInput = z
     denyRead: globList('Paths the script may never read.'),
     allowWrite: globList('Paths the script may write in addition to the workspace.'),
     denyWrite: globList('Paths the script may never write, even inside the workspace.'),
+    unprotect: z
+      .array(z.string().min(1, 'must not be empty'))
+      .describe(
+        'Protected paths (literal, relative to the workspace, absolute or ~/…) you release from protection, with everything protected inside them: e.g. ".git" so `npx husky init` can set core.hooksPath. Only from your own settings, --policy FILE or run flags; a workspace policy file or a git-script may not unprotect.',
+      ),
   })
   .partial()
   .strict()
@@ -121,6 +126,10 @@ export const ResolvedPolicy = z
         allowWrite: z.array(z.string()).describe('Absolute globs writable.'),
         denyWrite: z.array(z.string()).describe('Absolute globs never writable.'),
         protected: z.array(z.string()).describe('Always-protected absolute paths, unless named explicitly by an allow list.'),
+        unprotect: z
+          .array(z.string())
+          .default([])
+          .describe('Absolute literal paths released from protection by the user (with everything protected inside them). Absent in records written before it existed.'),
       })
       .describe('Resolved filesystem policy.'),
     limits: z

@@ -16,7 +16,7 @@ export function policy(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy 
     profile: 'moderate',
     workspace: '/work/ws',
     home: '/home/u',
-    filesystem: { readOnly: false, reportReads: false, readEverywhere: true, writeOutsideSystem: false, allowRead: [], denyRead: [], allowWrite: ['/work/ws/**'], denyWrite: [], protected: ['/home/u/.ssh'] },
+    filesystem: { readOnly: false, reportReads: false, readEverywhere: true, writeOutsideSystem: false, allowRead: [], denyRead: [], allowWrite: ['/work/ws/**'], denyWrite: [], protected: ['/home/u/.ssh'], unprotect: [] },
     limits: { cpuSeconds: 10, memoryMiB: 512, maxProcesses: 64, fileSizeMiB: 100, openFiles: 256, timeoutSeconds: 60 },
     env: { allow: ['PATH', 'HOME', 'API_KEY'], set: {}, secretPatterns: ['ghp_[A-Za-z0-9]{20,}'] },
     network: { preset: 'default', allowHosts: [], denyHosts: [], allowAddresses: [], blockedPorts: [22, 3389], allowUnixSockets: [] },

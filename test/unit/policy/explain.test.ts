@@ -21,7 +21,7 @@ describe('policy/explain', () => {
     assert.equal(s.filesystem.write[0], 'the workspace: /work/proj');
     assert.ok(!s.filesystem.write.some((l) => l.startsWith('shared temp')));
     assert.ok(s.filesystem.neverReadable.includes('~/.ssh (SSH keys and known hosts)'));
-    assert.ok(s.filesystem.neverWritable.some((l) => l.startsWith('/work/proj/.git/hooks')));
+    assert.ok(s.filesystem.neverWritable.some((l) => l.startsWith('/work/proj/.git ')));
     assert.equal(s.network.preset, 'none');
     assert.deepEqual(s.network.blocked, ['every IP connection']);
     assert.equal(s.limits.memoryMiB, '1024 MiB (1 GiB) for the whole process tree');
@@ -50,7 +50,7 @@ describe('policy/presets constants', () => {
     for (const p of ['~/.ssh', '~/.aws', '~/.gnupg', '~/.config/gh', '~/.netrc', '~/.docker/config.json', '~/.kube', '~/.git-credentials', '~/.npmrc', '~/.pypirc', '/etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/sudoers.d']) {
       assert.deepEqual([byPath.get(p)?.read, byPath.get(p)?.write], [false, false], p);
     }
-    for (const p of ['~/.bashrc', '~/.bash_profile', '~/.profile', '~/.zshrc', '~/.zprofile', '~/.config/fish', '.git/hooks', '.vscode']) {
+    for (const p of ['~/.bashrc', '~/.bash_profile', '~/.profile', '~/.zshrc', '~/.zprofile', '~/.config/fish', '.git', '.vscode']) {
       assert.deepEqual([byPath.get(p)?.read, byPath.get(p)?.write], [true, false], p);
     }
     assert.ok(Object.isFrozen(ALWAYS_PROTECTED) && Object.isFrozen(ALWAYS_PROTECTED[0]));

@@ -59,7 +59,7 @@ describe('policy/resolve: presets', () => {
     assert.equal(policy.filesystem.protected.length, ALWAYS_PROTECTED.length);
     assert.ok(policy.filesystem.protected.includes('/home/u/.ssh'));
     assert.ok(policy.filesystem.protected.includes('/etc/shadow'));
-    assert.ok(policy.filesystem.protected.includes('/work/proj/.git/hooks'));
+    assert.ok(policy.filesystem.protected.includes('/work/proj/.git'));
     assert.ok(policy.filesystem.protected.includes('/work/proj/.vscode'));
   });
 });

@@ -1,0 +1,497 @@
+// The one filesystem model of a run: from the resolved policy (and a few reads of the workspace's git
+// metadata) to what the kernel grants (Landlock grants with carve-outs), what is protected inside writable
+// roots (read-only mounts in the namespace tier) and what is hidden there. The Linux compile step turns the
+// grants into Landlock rules, the namespace stage turns protectedInWritable/hidden into mounts, and the
+// evaluator (decidePath, explain, the supervisor's diagnostics) reads the same protected set, so an
+// explanation names the rule the kernel applies.
+//
+// Globs become kernel paths through their literal prefix (`/ws/secrets/**` → `/ws/secrets`), computed on
+// the escaped pattern: a workspace named `proj (copy)` or `{a,b}` was escaped by resolve, so its characters
+// are literal here. Landlock knows no wildcards: a deny glob blocks all of its prefix, an allow glob grants
+// all of its prefix, and the evaluator says so.
+import * as path from 'node:path';
+import type { LandlockAccess } from '../../native/plan';
+import type { ResolvedPolicy } from './schema';
+import { ALWAYS_PROTECTED, SHARED_TEMP_PATHS, SYSTEM_PATHS, sharedTempWritable } from './presets';
+import { minimatch } from 'minimatch';
+import { expandEntry, globCovers, globNames, globStaticPrefix, hasMagic, isUnder, normalizeAbs } from './paths';
+
+export type FsTier = 'namespaces' | 'fallback';
+
+export const READ_RIGHTS: LandlockAccess[] = ['execute', 'read_file', 'read_dir'];
+export const WRITE_RIGHTS: LandlockAccess[] = [
+  'write_file',
+  'remove_dir',
+  'remove_file',
+  'make_dir',
+  'make_reg',
+  'make_sock',
+  'make_fifo',
+  'make_sym',
+  'refer',
+  'truncate',
+];
+const RW_RIGHTS: LandlockAccess[] = [...READ_RIGHTS, ...WRITE_RIGHTS];
+
+/** Device nodes a script needs; /dev as a whole is never granted (raw disks would bypass every path rule). */
+export const DEV_READ_WRITE: readonly string[] = ['/dev/null', '/dev/zero', '/dev/full', '/dev/tty', '/dev/pts', '/dev/ptmx'];
+// /dev/fd and /dev/std* are links into /proc/self/fd (covered by /proc); a rule on them would land on
+// whatever the launcher's fds are (pipes), which Landlock rejects with EBADFD.
+export const DEV_READ_ONLY: readonly string[] = ['/dev/random', '/dev/urandom'];
+/** Always readable: kernel interfaces the runtime of nearly every language reads. Writes stay denied. */
+export const KERNEL_READ: readonly string[] = ['/proc', '/sys'];
+
+/** Rights on paths, minus the carve-outs (`except`) and everything below them. */
+export interface Grant {
+  access: LandlockAccess[];
+  paths: string[];
+  except: string[];
+}
+
+/** The file-system reads the model needs, injected so the logic stays pure and testable. */
+export interface FsModelFs {
+  /** UTF-8 contents of a regular file, or null (missing, unreadable, not a file). */
+  readFile(p: string): string | null;
+  /** What is at `p` without following a final symlink, or null when nothing is. */
+  kind(p: string): 'file' | 'dir' | 'other' | null;
+  /** Names in a directory, or null when it cannot be listed. */
+  readdir(dir: string): string[] | null;
+}
+
+/** A file system where nothing exists: the model from the policy alone. */
+export const NO_FS: FsModelFs = { readFile: () => null, kind: () => null, readdir: () => null };
+
+/** A protected path with its rights. */
+export interface ProtectedPath {
+  /** Absolute. */
+  abs: string;
+  /** As written in ALWAYS_PROTECTED (`~/.ssh`, `.git`), or the absolute path. */
+  display: string;
+  /** Whether the profile may grant reading / writing it at all (an allow entry naming it still unlocks it). */
+  read: boolean;
+  write: boolean;
+  reason: string;
+  /** Absolute paths inside it that stay writable (`<gitdir>/objects`, `refs`, `logs`); they may not exist. */
+  writableInside: string[];
+}
+
+/** A protected path inside a writable root: a read-only mount in the namespace tier. */
+export interface ProtectedInWritable {
+  /** Absolute; may not exist (then there is nothing to mount, and creating it is what is blocked). */
+  path: string;
+  reason: string;
+  /** Absolute paths inside `path` mounted read-write again (git's objects/refs/logs, allowWrite entries
+   *  that name something inside it). They may not exist. */
+  writableInside: string[];
+}
+
+/** A path inside a writable root that the script may neither read nor write. */
+export interface HiddenPath {
+  path: string;
+  reason: string;
+}
+
+export interface FsModel {
+  tier: FsTier;
+  /** Every protected path, with what the workspace's git metadata adds (gitdir of a .git file, its common
+   *  dir, core.hooksPath) and the audit folder; without what the user unprotected. */
+  protected: ProtectedPath[];
+  /** Where writes may happen at all (before carve-outs): the workspace, allowWrite prefixes, `/` when the
+   *  profile writes outside system paths, the shared temp dirs. */
+  writableRoots: string[];
+  /** Write-protected (readable) paths inside writable roots, sorted by path (a parent before what is inside
+   *  it; apply each entry, then its writableInside, in this order). Disjoint from `hidden`. */
+  protectedInWritable: ProtectedInWritable[];
+  /** Unreadable, unwritable paths inside writable roots (secrets, denyRead, the audit folder), sorted. */
+  hidden: HiddenPath[];
+  /** Globs the kernel could not follow exactly (too many entries to list): what was done instead. */
+  notes: string[];
+  /** Landlock grants. In the fallback tier protectedInWritable and hidden are carve-outs here; in the
+   *  namespace tier they are left to the mounts (carving a path out of a writable directory also takes the
+   *  right to create entries next to it). */
+  grants: Grant[];
+}
+
+export interface FsModelRequest {
+  /** The run's private temp dir, always writable. */
+  tmpDir: string;
+  /** Extra read+execute roots for the interpreter (e.g. ~/.pyenv). */
+  toolRoots: string[];
+  /** The program path (its folder is readable in strict). */
+  file: string;
+  tier: FsTier;
+  /** The audit log's folder when it is somewhere else than the workspace's `.sandbox`: hidden too. */
+  auditDir?: string;
+}
+
+// ---------------------------------------------------------------- protected set
+
+/** The literal prefix of a glob, unescaped (`/a/b\(c\)/*.txt` → `/a/b(c)`). */
+export function kernelPrefix(glob: string): string {
+  return normalizeAbs(globStaticPrefix(glob));
+}
+
+/** A glob whose matches are exactly its literal prefix and everything below it: a literal path or `X/**`. */
+export function globIsSubtree(glob: string): boolean {
+  const parts = glob.split('/');
+  const idx = parts.findIndex((x) => hasMagic(x));
+  return idx === -1 || (idx === parts.length - 1 && parts[idx] === '**');
+}
+
+const MM = { dot: true, nocomment: true, nonegate: true } as const;
+/** Entries listed per glob before giving up on following it exactly. */
+export const GLOB_LIST_BUDGET = 20_000;
+
+/**
+ * The paths a glob stands for in the kernel, which knows no wildcards: its literal prefix for a subtree glob;
+ * otherwise the existing entries it matches (a matching folder stands for everything below it), listed from
+ * the prefix down (`null` when more than GLOB_LIST_BUDGET entries had to be listed). A snapshot: entries made
+ * later are decided by the supervisor, which evaluates the glob itself.
+ */
+export function globKernelPaths(glob: string, fs: FsModelFs, budget = GLOB_LIST_BUDGET): string[] | null {
+  const pre = kernelPrefix(glob);
+  if (globIsSubtree(glob)) return [pre];
+  const out: string[] = [];
+  let left = budget;
+  const walk = (dir: string): boolean => {
+    const names = fs.readdir(dir);
+    if (!names) return true;
+    for (const name of [...names].sort()) {
+      if (--left < 0) return false;
+      const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
+      if (minimatch(child, glob, MM)) out.push(child);
+      else if (fs.kind(child) === 'dir' && minimatch(child, glob, { ...MM, partial: true }) && !walk(child)) return false;
+    }
+    return true;
+  };
+  if (fs.kind(pre) !== 'dir') return minimatch(pre, glob, MM) && fs.kind(pre) ? [pre] : [];
+  return walk(pre) ? out : null;
+}
+
+/** The policy's protected paths with their rights, matched back to ALWAYS_PROTECTED (an unknown entry is a
+ *  secret: neither readable nor writable). From the policy alone: no git discovery. */
+export function protectedPaths(policy: ResolvedPolicy): ProtectedPath[] {
+  const known = new Map(ALWAYS_PROTECTED.map((e) => [expandEntry(e.path, policy.home, policy.workspace), e]));
+  return policy.filesystem.protected.map((raw) => {
+    const abs = normalizeAbs(raw);
+    const e = known.get(abs);
+    if (!e) return { abs, display: abs, read: false, write: false, reason: 'protected path', writableInside: [] };
+    return { abs, display: e.path, read: e.read, write: e.write, reason: e.reason, writableInside: (e.writableInside ?? []).map((w) => `${abs}/${w}`) };
+  });
+}
+
+/** Values of `section.key` in git-config text, in order (sections and keys case-insensitive). Small on
+ *  purpose: `[section]`, `[section "sub"]`, `key = value`, quotes, `#`/`;` comments. */
+export function gitConfigValues(text: string, section: string, key: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const sec = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"(?:[^"\\]|\\.)*")?\s*\]\s*(.*)$/.exec(line);
+    if (sec) {
+      current = sec[1].toLowerCase();
+      if (!sec[2]) continue;
+      // `[core] hooksPath = x` on one line
+      const rest = sec[2].trim();
+      if (!rest) continue;
+      pushValue(rest);
+      continue;
+    }
+    pushValue(line);
+  }
+  return out;
+
+  function pushValue(line: string): void {
+    if (current !== section.toLowerCase()) return;
+    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*=\s*(.*)$/.exec(line);
+    if (!kv || kv[1].toLowerCase() !== key.toLowerCase()) return;
+    out.push(unquote(kv[2]));
+  }
+}
+
+function unquote(v: string): string {
+  let out = '';
+  let quoted = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (c === '\\' && i + 1 < v.length) {
+      const n = v[++i];
+      out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+    } else if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '#' || c === ';')) break;
+    else out += c;
+  }
+  return out.trim();
+}
+
+/** The path a `.git` file points to (`gitdir: <path>`, relative to the worktree root), or null. */
+export function parseGitFile(text: string, worktree: string): string | null {
+  const m = /^gitdir:\s*(.+?)\s*$/m.exec(text);
+  return m ? normalizeAbs(path.posix.resolve(worktree, m[1])) : null;
+}
+
+/** Protected paths that the workspace's git metadata adds: the gitdir a `.git` file names (worktree,
+ *  submodule), its common dir, and the folder core.hooksPath names. */
+function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs): ProtectedPath[] {
+  const ws = policy.workspace;
+  const dotGit = `${ws}/.git`;
+  if (!policy.filesystem.protected.some((p) => normalizeAbs(p) === dotGit)) return []; // unprotected
+  const out: ProtectedPath[] = [];
+  const git = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: ['objects', 'refs', 'logs'].map((w) => `${abs}/${w}`) });
+  let gitdir: string;
+  const kind = fs.kind(dotGit);
+  if (kind === 'dir') gitdir = dotGit;
+  else if (kind === 'file') {
+    const target = parseGitFile(fs.readFile(dotGit) ?? '', ws);
+    if (!target) return out;
+    gitdir = target;
+    out.push(git(gitdir, 'git directory named by the workspace\'s .git file (worktree or submodule): hooks and config run outside the sandbox'));
+  } else return out;
+  const common = fs.readFile(`${gitdir}/commondir`);
+  const commonDir = common?.trim() ? normalizeAbs(path.posix.resolve(gitdir, common.trim())) : gitdir;
+  if (commonDir !== gitdir) out.push(git(commonDir, 'git common directory of this worktree: its hooks and config run outside the sandbox'));
+  const hooks = [`${commonDir}/config`, `${gitdir}/config.worktree`]
+    .flatMap((f) => gitConfigValues(fs.readFile(f) ?? '', 'core', 'hooksPath'))
+    .pop();
+  if (hooks) {
+    const abs =
+      hooks === '~' || hooks.startsWith('~/') ? normalizeAbs(policy.home + hooks.slice(1)) : normalizeAbs(path.posix.resolve(ws, hooks));
+    out.push({ abs, display: abs, read: true, write: false, reason: 'git hooks folder named by core.hooksPath (hooks run outside the sandbox)', writableInside: [] });
+  }
+  return out;
+}
+
+/** Every protected path of a run: the policy's, what git metadata adds, the audit folder; minus unprotect. */
+export function protectedSet(policy: ResolvedPolicy, fs: FsModelFs = NO_FS, opts: { auditDir?: string } = {}): ProtectedPath[] {
+  const out = protectedPaths(policy);
+  const add = (e: ProtectedPath) => {
+    if (!out.some((x) => x.abs === e.abs)) out.push(e);
+  };
+  for (const e of gitDiscovered(policy, fs)) add(e);
+  if (opts.auditDir) add({ abs: normalizeAbs(opts.auditDir), display: normalizeAbs(opts.auditDir), read: false, write: false, reason: 'the sandbox audit log (hidden from the script)', writableInside: [] });
+  const un = policy.filesystem.unprotect ?? [];
+  return out.filter((e) => !un.some((u) => isUnder(e.abs, normalizeAbs(u))));
+}
+
+// ---------------------------------------------------------------- evaluation shared with decidePath
+
+export interface ProtectionBlock {
+  entry: ProtectedPath;
+  /** An allow entry names the protected path and covers the path: access is allowed after all. */
+  unlockedBy: string | null;
+}
+
+/**
+ * The protected entries that block `access` at `p` (absolute, normalised), in order, each with the allow glob
+ * that unlocks it (an allow entry of the same access whose literal prefix lies inside the protected path and
+ * contains `p`), or null. Writing inside an entry's writableInside is not blocked by that entry.
+ */
+export function protectionBlocks(policy: ResolvedPolicy, prot: readonly ProtectedPath[], p: string, access: 'read' | 'write'): ProtectionBlock[] {
+  const unlockList = access === 'read' ? policy.filesystem.allowRead : policy.filesystem.allowWrite;
+  const out: ProtectionBlock[] = [];
+  for (const e of prot) {
+    if (!isUnder(p, e.abs) || (access === 'read' ? e.read : e.write)) continue;
+    if (access === 'write' && e.writableInside.some((w) => isUnder(p, w))) continue;
+    const g = unlockList.find((x) => globNames(x, e.abs) && globCovers(x, p));
+    out.push({ entry: e, unlockedBy: g ?? null });
+  }
+  return out;
+}
+
+/** The deny glob that blocks `access` at `p` (it matches `p` or a folder above it): denyRead for reading;
+ *  denyWrite, then denyRead (a carve-out takes every right) for writing. */
+export function denyingGlob(policy: ResolvedPolicy, p: string, access: 'read' | 'write'): { list: 'denyRead' | 'denyWrite'; glob: string } | null {
+  const fsp = policy.filesystem;
+  const lists = access === 'read' ? ([['denyRead', fsp.denyRead]] as const) : ([['denyWrite', fsp.denyWrite], ['denyRead', fsp.denyRead]] as const);
+  for (const [list, globs] of lists) {
+    const glob = globs.find((g) => globCovers(g, p));
+    if (glob) return { list, glob };
+  }
+  return null;
+}
+
+export function systemPathOf(p: string): string | null {
+  return SYSTEM_PATHS.find((s) => isUnder(p, s)) ?? null;
+}
+
+// ---------------------------------------------------------------- the model
+
+function uniq(xs: readonly string[]): string[] {
+  return [...new Set(xs.map((x) => normalizeAbs(x)))];
+}
+
+/** Carve-outs strictly below one of `paths`: for a grant that gives back something inside a carve-out (the
+ *  carve-outs above it are what it overrides; one equal to it was ruled out before). */
+function below(paths: readonly string[], cuts: readonly string[]): string[] {
+  return cuts.filter((c) => paths.some((p) => c !== p && isUnder(c, p)));
+}
+
+/** The filesystem model of one run. Pure apart from `fs` (reads of the workspace's git metadata). */
+export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: FsModelFs = NO_FS): FsModel {
+  const fsp = policy.filesystem;
+  const ws = normalizeAbs(policy.workspace);
+  const prot = protectedSet(policy, fs, { auditDir: req.auditDir });
+  const notes: string[] = [];
+  // Each glob as kernel paths; a glob too wide to list is widened (deny: its prefix) or dropped (allow).
+  const kernelPaths = (field: string, g: string, deny: boolean): string[] => {
+    const paths = globKernelPaths(g, fs);
+    if (paths) return paths;
+    notes.push(`${field} ${g}: too many entries below ${kernelPrefix(g)} to follow the pattern; the kernel ${deny ? 'blocks all of it' : 'grants none of it'}`);
+    return deny ? [kernelPrefix(g)] : [];
+  };
+  const denyReadOf = fsp.denyRead.map((g) => ({ glob: g, paths: kernelPaths('denyRead', g, true) }));
+  const denyWriteOf = fsp.denyWrite.map((g) => ({ glob: g, paths: kernelPaths('denyWrite', g, true) }));
+  const allowReadOf = fsp.allowRead.map((g) => ({ glob: g, paths: kernelPaths('allowRead', g, false) }));
+  const allowWriteOf = fsp.allowWrite.map((g) => ({ glob: g, paths: kernelPaths('allowWrite', g, false) }));
+  const denyRead = uniq(denyReadOf.flatMap((x) => x.paths));
+  const denyWrite = uniq(denyWriteOf.flatMap((x) => x.paths));
+  const allowReadP = uniq(allowReadOf.flatMap((x) => x.paths));
+  const allowWriteP = uniq(allowWriteOf.flatMap((x) => x.paths));
+
+  // Writable roots. A root inside a system path (a workspace below /opt, allowWrite /usr/local/x) gets its
+  // own grant: the system-path carve-outs of the main grant would remove it.
+  const writeRoots: string[] = [];
+  const sysRoots: string[] = [];
+  const tempRoots: string[] = [];
+  if (!fsp.readOnly) {
+    if (fsp.writeOutsideSystem) writeRoots.push('/');
+    const wsSys = systemPathOf(ws);
+    (wsSys && wsSys !== ws ? sysRoots : writeRoots).push(ws);
+    // An allowWrite path inside a system path is writable only when its glob names that system path.
+    for (const { glob, paths } of allowWriteOf) {
+      for (const a of paths) {
+        const sys = systemPathOf(a);
+        (sys && globNames(glob, sys) ? sysRoots : writeRoots).push(a);
+      }
+    }
+    if (sharedTempWritable(policy.profile)) tempRoots.push(...SHARED_TEMP_PATHS);
+  }
+  const writableAt = (p: string) =>
+    sysRoots.some((r) => isUnder(p, r)) ||
+    tempRoots.some((r) => isUnder(p, r)) ||
+    (writeRoots.some((r) => isUnder(p, r)) && !systemPathOf(p) && !isUnder(p, '/dev'));
+
+  // What the evaluator would say at p about deny lists and protection (the validity of grant-backs).
+  const evaluatorAllows = (p: string, access: 'read' | 'write') =>
+    !denyingGlob(policy, p, access) && protectionBlocks(policy, prot, p, access).every((b) => b.unlockedBy !== null);
+  // What allow entries naming a protected path unlock inside it.
+  const unlocks = (of: typeof allowReadOf, e: ProtectedPath, access: 'read' | 'write') =>
+    uniq(of.filter((x) => globNames(x.glob, e.abs)).flatMap((x) => x.paths.filter((u) => isUnder(u, e.abs) && evaluatorAllows(u, access))));
+  const readUnlocks = (e: ProtectedPath) => unlocks(allowReadOf, e, 'read');
+  const writeUnlocks = (e: ProtectedPath) => (fsp.readOnly ? [] : unlocks(allowWriteOf, e, 'write'));
+
+  const readSecrets = prot.filter((e) => !e.read && !readUnlocks(e).includes(e.abs));
+  const writeProtected = prot.filter((e) => !e.write && !writeUnlocks(e).includes(e.abs));
+
+  const hidden: HiddenPath[] = [];
+  for (const e of readSecrets) {
+    if (writableAt(e.abs) && readUnlocks(e).length === 0 && writeUnlocks(e).length === 0) hidden.push({ path: e.abs, reason: e.reason });
+  }
+  for (const { glob, paths } of denyReadOf) {
+    for (const d of paths) if (writableAt(d) && !hidden.some((h) => h.path === d)) hidden.push({ path: d, reason: `denyRead ${glob}` });
+  }
+  const isHidden = (p: string) => hidden.some((h) => h.path === p);
+
+  const protectedInWritable: ProtectedInWritable[] = [];
+  for (const e of writeProtected) {
+    if (!e.read || !writableAt(e.abs) || isHidden(e.abs)) continue;
+    const inside = uniq([...e.writableInside.filter((w) => evaluatorAllows(w, 'write')), ...writeUnlocks(e)]);
+    protectedInWritable.push({ path: e.abs, reason: e.reason, writableInside: inside });
+  }
+  for (const { glob, paths } of denyWriteOf) {
+    for (const d of paths) {
+      if (writableAt(d) && !isHidden(d) && !protectedInWritable.some((x) => x.path === d)) protectedInWritable.push({ path: d, reason: `denyWrite ${glob}`, writableInside: [] });
+    }
+  }
+  hidden.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  protectedInWritable.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  // Carve-outs. Reads: secrets, denyRead, /dev. Writes: those, write-protected paths and denyWrite; in the
+  // namespace tier minus what the mounts keep.
+  const readExcept = uniq([...readSecrets.map((e) => e.abs), ...denyRead, '/dev']);
+  const mounted = new Set(req.tier === 'namespaces' ? [...hidden.map((h) => h.path), ...protectedInWritable.map((x) => x.path)] : []);
+  const writeExcept = uniq([...readExcept, ...writeProtected.map((e) => e.abs), ...denyWrite]).filter((c) => !mounted.has(c));
+
+  const readRoots = fsp.readEverywhere ? ['/'] : [...SYSTEM_PATHS, ws, ...req.toolRoots, path.posix.dirname(req.file), ...allowReadP, ...allowWriteP];
+  const grants: Grant[] = [
+    { access: READ_RIGHTS, paths: uniq(readRoots), except: readExcept },
+    { access: RW_RIGHTS, paths: uniq(writeRoots), except: uniq([...SYSTEM_PATHS, ...writeExcept]) },
+  ];
+  if (sysRoots.length) grants.push({ access: RW_RIGHTS, paths: uniq(sysRoots), except: writeExcept });
+  if (tempRoots.length) grants.push({ access: RW_RIGHTS, paths: [...tempRoots], except: writeExcept.filter((c) => c !== '/dev') });
+
+  // What stays writable inside a protected path, and what an allow entry naming a protected path unlocks.
+  for (const e of prot) {
+    const inWritable = protectedInWritable.find((x) => x.path === e.abs);
+    if (inWritable) {
+      if (req.tier === 'fallback' && inWritable.writableInside.length) {
+        grants.push({ access: RW_RIGHTS, paths: inWritable.writableInside, except: below(inWritable.writableInside, writeExcept) });
+      }
+    } else if (!e.write) {
+      // A readable path unlocked as a whole is a writable root already; a secret is granted write rights
+      // only: writing it does not make it readable.
+      const wu = writeUnlocks(e).filter((u) => !e.read || u !== e.abs);
+      if (wu.length) grants.push({ access: e.read ? RW_RIGHTS : WRITE_RIGHTS, paths: wu, except: below(wu, writeExcept) });
+    }
+    if (!e.read) {
+      const ru = readUnlocks(e).filter((u) => u !== e.abs);
+      if (ru.length) grants.push({ access: READ_RIGHTS, paths: ru, except: below(ru, readExcept) });
+    }
+  }
+
+  // The private temp dir and device nodes are granted explicitly, under no exception.
+  grants.push(
+    { access: RW_RIGHTS, paths: [normalizeAbs(req.tmpDir)], except: [] },
+    { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: [...DEV_READ_WRITE], except: [] },
+    { access: ['read_file', 'read_dir'], paths: [...DEV_READ_ONLY], except: [] },
+    { access: READ_RIGHTS, paths: [...KERNEL_READ], except: readExcept },
+  );
+
+  return {
+    tier: req.tier,
+    protected: prot,
+    writableRoots: uniq([...writeRoots, ...sysRoots, ...tempRoots]),
+    protectedInWritable,
+    hidden,
+    notes,
+    grants: grants.filter((g) => g.paths.length > 0),
+  };
+}
+
+// ---------------------------------------------------------------- kernel answers, for diagnostics
+
+/**
+ * Whether the grants let `access` happen at `p`: the same answer Landlock gives. Pure. A directory on the
+ * way to an exception is expanded into rules on its existing children, so a new entry there (`exists`
+ * false) cannot be created.
+ */
+export function grantsAllow(grants: readonly Grant[], p: string, access: 'read' | 'write', exists = true): boolean {
+  const need: LandlockAccess = access === 'read' ? 'read_file' : 'write_file';
+  const under = (x: string, root: string) => root === '/' || x === root || x.startsWith(root + '/');
+  const parent = path.posix.dirname(p);
+  return grants.some(
+    (g) =>
+      g.access.includes(need) &&
+      g.paths.some((root) => under(p, root)) &&
+      !g.except.some((e) => under(p, e)) &&
+      (exists || !g.except.some((e) => e !== parent && under(e, parent) && g.paths.some((root) => under(parent, root)))),
+  );
+}
+
+/**
+ * Whether the kernel lets `access` happen at `p` under the whole model: the grants, and in the namespace
+ * tier the mounts made from protectedInWritable (read-only, writableInside read-write again, applied in
+ * order) and hidden (nothing).
+ */
+export function modelAllows(model: FsModel, p: string, access: 'read' | 'write', exists = true): boolean {
+  if (!grantsAllow(model.grants, p, access, exists)) return false;
+  if (model.tier === 'fallback') return true;
+  if (model.hidden.some((h) => isUnder(p, h.path))) return false;
+  if (access === 'read') return true;
+  let writable = true;
+  for (const e of model.protectedInWritable) {
+    if (isUnder(p, e.path)) writable = e.writableInside.some((w) => isUnder(p, w));
+  }
+  return writable;
+}
