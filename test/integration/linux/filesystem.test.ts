@@ -127,4 +127,23 @@ describe('filesystem (Landlock, real kernel)', function () {
     assert.match(r.stdout, /hook: denied/);
     assert.match(r.stdout, /vscode: denied/);
   });
+
+  // The workspace path meets glob syntax in the policy (`secrets/**` becomes `<workspace>/secrets/**`): its
+  // characters must stay literal, or the kernel rule lands on a path that does not exist and the secret is
+  // readable (it was, for every name below).
+  it('denyRead holds in a workspace named with glob characters: proj (copy), [x], {a,b}, *, ?', async () => {
+    for (const name of ['proj (copy)', '[x]', '{a,b}', 'st*r', 'q?']) {
+      const ws = path.join(sb.root, name);
+      fs.mkdirSync(path.join(ws, 'secrets'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'secrets', 'key'), 'TOPSECRET-KEY\n');
+      fs.writeFileSync(path.join(ws, 'public.txt'), 'public\n');
+      writeScript(ws, 'r.sh', '#!/bin/sh\n' + attempt('secret', 'cat secrets/key') + attempt('public', 'cat public.txt') + attempt('secret-abs', `cat "${ws}/secrets/key"`));
+      const r = await runCli(['run', '--workspace', ws, '--profile', 'moderate', '--mode', 'enforce', '--deny-read', 'secrets/**', '--', './r.sh'], { cwd: ws, home: sb.home });
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, name);
+      assert.match(r.stdout, /secret: denied/, `${name}: ${r.stdout}`);
+      assert.match(r.stdout, /secret-abs: denied/, `${name}: ${r.stdout}`);
+      assert.match(r.stdout, /public: ALLOWED/, `${name}: ${r.stdout}`);
+    }
+  });
 });
