@@ -38,6 +38,7 @@ const POLICY_FLAGS: Record<string, Spec> = {
   '--deny-read': { kind: 'list', apply: (l, v) => void (fsl(l).denyRead ??= []).push(v) },
   '--allow-write': { kind: 'list', apply: (l, v) => void (fsl(l).allowWrite ??= []).push(v) },
   '--deny-write': { kind: 'list', apply: (l, v) => void (fsl(l).denyWrite ??= []).push(v) },
+  '--unprotect': { kind: 'list', apply: (l, v) => void (fsl(l).unprotect ??= []).push(v) },
   '--read-only': { kind: 'flag', apply: (l) => void (fsl(l).readOnly = true) },
   '--report-reads': { kind: 'flag', apply: (l) => void (fsl(l).reportReads = true) },
   '--env-allow': { kind: 'list', apply: (l, v) => void ((l.env ??= {}).allow ??= []).push(v) },

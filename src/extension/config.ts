@@ -40,6 +40,12 @@ function list(cfg: vscode.WorkspaceConfiguration, key: string): string[] | undef
   return Array.isArray(v) && v.length ? (v as string[]) : undefined;
 }
 
+/** Only the user's own (global) value: a workspace's .vscode/settings.json ships with the code it would unprotect. */
+function userList(cfg: vscode.WorkspaceConfiguration, key: string): string[] | undefined {
+  const v = cfg.inspect<unknown>(key)?.globalValue;
+  return Array.isArray(v) && v.length ? (v as string[]) : undefined;
+}
+
 function scalar<T>(cfg: vscode.WorkspaceConfiguration, key: string): T | undefined {
   const v = cfg.get<T | null>(key);
   return v === null || v === undefined || v === '' ? undefined : v;
@@ -65,6 +71,7 @@ export function readSettings(scope?: vscode.Uri): SandboxSettings {
       denyRead: list(cfg, 'filesystem.denyRead'),
       allowWrite: list(cfg, 'filesystem.allowWrite'),
       denyWrite: list(cfg, 'filesystem.denyWrite'),
+      unprotect: userList(cfg, 'filesystem.unprotect'),
     }),
     limits: compact({
       cpuSeconds: scalar<number>(cfg, 'limits.cpuSeconds'),

@@ -82,7 +82,9 @@ export function explainPolicy(policy: ResolvedPolicy): PolicyExplanation {
   }
 
   const neverReadable = prot.filter((e) => !e.read && !unlocked(e.abs, fs.allowRead)).map((e) => `${show(e.abs)} (${e.reason})`);
-  const neverWritable = prot.filter((e) => !e.write && !unlocked(e.abs, fs.allowWrite)).map((e) => `${show(e.abs)} (${e.reason})`);
+  const inside = (e: (typeof prot)[number]) => (e.writableInside.length ? `; inside it ${e.writableInside.map((w) => w.slice(e.abs.length + 1)).join(', ')} stay writable` : '');
+  const neverWritable = prot.filter((e) => !e.write && !unlocked(e.abs, fs.allowWrite)).map((e) => `${show(e.abs)} (${e.reason}${inside(e)})`);
+  if (fs.unprotect?.length) write.push(`unprotected by you: ${list(fs.unprotect)}`);
 
   const net = policy.network;
   const allowed: string[] = [];

@@ -299,6 +299,9 @@ export function resolvePolicy(layers: PolicyLayers, ctx: ResolveContext): Resolu
       if (g) notes.push(`${field} ${displayPath(g, policy.home)} names the protected ${displayPath(e.abs, policy.home)} (${e.reason}): ${access === 'read' ? 'reading' : 'writing'} it is allowed`);
     }
   }
+  if (policy.filesystem.unprotect.length) {
+    notes.push(`filesystem.unprotect ${policy.filesystem.unprotect.map((u) => displayPath(u, policy.home)).join(', ')}: protected paths there are released (your choice)`);
+  }
   for (const g of policy.filesystem.allowWrite) {
     const sys = SYSTEM_PATHS.find((s) => globNames(g, s));
     if (sys) notes.push(`filesystem.allowWrite ${g} names the system path ${sys}: writing there is allowed`);
