@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, explainPolicy } from '../policy';
+import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, explainPolicy, protectedSet } from '../policy';
+import { diskModelFs } from '../../native/linux/carve-outs';
 import type { GitScriptSpec } from '../gitscript/spec';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { SandboxError } from '../protocol/errors';
@@ -174,7 +175,8 @@ function cmdExplain(argv: string[]): number {
   const args = parseRunArgs(argv, process.cwd());
   if (args.command.length) throw new UsageError(`explain takes no command (got "${args.command[0]}")`);
   const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
-  process.stdout.write(JSON.stringify({ ...explainPolicy(policy), notes }, null, 2) + '\n');
+  // The protected set as the run's filesystem model reads it (gitdir of a .git file, core.hooksPath).
+  process.stdout.write(JSON.stringify({ ...explainPolicy(policy, protectedSet(policy, diskModelFs)), notes }, null, 2) + '\n');
   return 0;
 }
 

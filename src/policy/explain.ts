@@ -1,7 +1,7 @@
 // explain: the resolved policy plus one human summary per section, JSON-serialisable (script-sandbox explain).
 import type { ResolvedPolicy } from './schema';
 import { DEVICE_READ_ONLY, DEVICE_READ_WRITE, NETWORK_PRESET_MEANING, PORT_NAMES, SHARED_TEMP_PATHS, SYSTEM_PATHS, sharedTempWritable } from './presets';
-import { protectedPaths } from './evaluate';
+import { protectedPaths, type ProtectedPath } from './evaluate';
 import { displayPath, globNames } from './paths';
 import { policyDigest } from './resolve';
 
@@ -51,11 +51,11 @@ function seconds(v: number): string {
   return `${v} s`;
 }
 
-export function explainPolicy(policy: ResolvedPolicy): PolicyExplanation {
+/** `prot`: the run's protected set (FsModel.protected, with what git metadata adds); default: the policy's own. */
+export function explainPolicy(policy: ResolvedPolicy, prot: readonly ProtectedPath[] = protectedPaths(policy)): PolicyExplanation {
   const fs = policy.filesystem;
   const show = (p: string) => displayPath(p, policy.home);
   const list = (xs: readonly string[]) => xs.map(show).join(', ');
-  const prot = protectedPaths(policy);
   const unlocked = (abs: string, l: string[]) => l.some((g) => globNames(g, abs));
 
   const read: string[] = [];
