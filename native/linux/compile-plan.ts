@@ -49,8 +49,8 @@ export function runFsModel(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs =
   const audit = [`${p.workspace}/.sandbox`, ...(req.auditDir ? [req.auditDir] : [])];
   const cuts = m.hidden.map((h) => h.path).filter((h) => !audit.includes(h));
   const grants = m.grants.map((g) =>
-    g.access.includes('write_file') && g.except.length + cuts.length > 0
-      ? { ...g, except: [...new Set([...g.except, ...cuts.filter((c) => g.paths.some((root) => isUnder(c, root)))])] }
+    g.access.includes('write_file') && cuts.length
+      ? { ...g, except: [...new Set([...g.except, ...cuts.filter((c) => g.paths.some((root) => isUnder(c, root) || isUnder(root, c)))])] }
       : g,
   );
   return { ...m, grants };

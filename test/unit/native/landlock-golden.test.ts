@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import type { FsModelFs, FsTier } from '../../../src/policy/fs-model';
-import { landlockGrants, landlockPlan } from '../../../native/linux/compile-plan';
+import { landlockGrants, landlockPlan, runFsModel } from '../../../native/linux/compile-plan';
+import { grantsAllow } from '../../../src/policy/fs-model';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
 import type { LandlockRule } from '../../../native/plan';
 
@@ -94,4 +95,25 @@ describe('Landlock golden dumps (filesystem model → rules)', () => {
       assert.equal(text, fs.readFileSync(file, 'utf8'), `${c.file} differs: review the change, then rerun with UPDATE_GOLDEN=1`);
     });
   }
+});
+
+describe('runFsModel without a tier (interim, until the namespace stage makes the mounts)', () => {
+  const policy = () => resolvePolicy({ user: { filesystem: { denyRead: ['secrets/**'] } } }, { workspace: WS, home: HOME }).policy;
+  const base = { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/main.py` };
+
+  it('with a supervisor: denyRead stays a Landlock carve-out; .git, .vscode and the audit folder are left to the supervisor', () => {
+    const m = runFsModel(policy(), { ...base, listener: true }, tree().modelFs);
+    assert.equal(m.tier, 'namespaces');
+    assert.equal(grantsAllow(m.grants, `${WS}/secrets/key`, 'read'), false);
+    assert.equal(grantsAllow(m.grants, `${WS}/.git/hooks/x`, 'write'), true);
+    assert.equal(grantsAllow(m.grants, `${WS}/.sandbox/audit.jsonl`, 'read'), true);
+    assert.equal(grantsAllow(m.grants, `${WS}/new.txt`, 'write', false), false, 'the carve-out costs creating entries next to it');
+  });
+
+  it('without a supervisor: the fallback tier', () => {
+    const m = runFsModel(policy(), { ...base, listener: false }, tree().modelFs);
+    assert.equal(m.tier, 'fallback');
+    assert.equal(grantsAllow(m.grants, `${WS}/.git/hooks/x`, 'write'), false);
+    assert.equal(grantsAllow(m.grants, `${WS}/.sandbox/audit.jsonl`, 'read'), false);
+  });
 });
