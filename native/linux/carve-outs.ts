@@ -119,19 +119,30 @@ export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[]
   return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath);
 }
 
-/** The real file system, for the filesystem model's reads of git metadata (src/policy/fs-model.ts). */
+/** Git metadata files are small; a workspace's `.git` could be made huge to stall the host. */
+const MODEL_READ_LIMIT = 64 * 1024;
+
+/** The real file system, for the filesystem model's reads of git metadata (src/policy/fs-model.ts).
+ *  Symlinks are followed, as git follows them (a `.git` or `config` that is a link still counts). */
 export const diskModelFs: FsModelFs = {
   readdir: diskFs.readdir,
   readFile(p) {
+    let fd: number | null = null;
     try {
-      return fs.lstatSync(p).isFile() ? fs.readFileSync(p, 'utf8') : null;
+      fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      if (!fs.fstatSync(fd).isFile()) return null;
+      const buf = Buffer.alloc(MODEL_READ_LIMIT);
+      const n = fs.readSync(fd, buf, 0, MODEL_READ_LIMIT, 0);
+      return buf.subarray(0, n).toString('utf8');
     } catch {
       return null;
+    } finally {
+      if (fd !== null) fs.closeSync(fd);
     }
   },
   kind(p) {
     try {
-      const st = fs.lstatSync(p);
+      const st = fs.statSync(p);
       return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
     } catch {
       return null;

@@ -52,7 +52,7 @@ export interface Grant {
 export interface FsModelFs {
   /** UTF-8 contents of a regular file, or null (missing, unreadable, not a file). */
   readFile(p: string): string | null;
-  /** What is at `p` without following a final symlink, or null when nothing is. */
+  /** What is at `p` (following symlinks, as git does), or null when nothing is. */
   kind(p: string): 'file' | 'dir' | 'other' | null;
   /** Names in a directory, or null when it cannot be listed. */
   readdir(dir: string): string[] | null;

@@ -130,3 +130,29 @@ describe('expandCarveOuts', function () {
     });
   });
 });
+
+describe('diskModelFs (the filesystem model\'s reads of git metadata)', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const path = require('node:path') as typeof import('node:path');
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  const { diskModelFs } = require('../../../native/linux/carve-outs') as typeof import('../../../native/linux/carve-outs');
+
+  it('reads at most 64 KiB, never blocks on a FIFO, and follows symlinks as git does', () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'model-fs-'));
+    try {
+      fs.writeFileSync(path.join(d, 'big'), Buffer.alloc(1024 * 1024, 0x61));
+      assert.equal(diskModelFs.readFile(path.join(d, 'big'))!.length, 64 * 1024);
+      execFileSync('mkfifo', [path.join(d, 'fifo')]);
+      assert.equal(diskModelFs.readFile(path.join(d, 'fifo')), null);
+      assert.equal(diskModelFs.kind(path.join(d, 'fifo')), 'other');
+      fs.mkdirSync(path.join(d, 'real-git'));
+      fs.symlinkSync(path.join(d, 'real-git'), path.join(d, '.git'));
+      assert.equal(diskModelFs.kind(path.join(d, '.git')), 'dir');
+      assert.equal(diskModelFs.kind(path.join(d, 'missing')), null);
+      assert.equal(diskModelFs.readFile(path.join(d, 'real-git')), null);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
