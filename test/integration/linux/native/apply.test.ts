@@ -101,6 +101,19 @@ describe(`native apply sequence, real child process (uid ${process.getuid?.()})`
     }
   });
 
+  it('a launcher holding capabilities over its own user namespace (unshare --keep-caps) leaves the program none', function () {
+    const probe = spawnSync('unshare', ['--user', '--map-current-user', '--keep-caps', '/bin/sh', '-c', "grep '^CapEff' /proc/self/status"], { encoding: 'utf8' });
+    if (probe.status !== 0 || /CapEff:\s+0+$/m.test(probe.stdout)) this.skip(); // no user namespaces here, or no ambient capabilities in them
+    const input = { plan: shPlan("grep -E '^Cap' /proc/$$/status", { noNewPrivs: true }) };
+    const r = spawnSync('unshare', ['--user', '--map-current-user', '--keep-caps', process.execPath, h.script, JSON.stringify(input)], {
+      env: { NODE_PATH: h.nodePath, PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const f of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb', 'CapBnd']) assert.match(statusField(r.stdout, f) ?? '', /^0+$/, `${f} in ${r.stdout}`);
+  });
+
   it('applies rlimits, visible in /proc/self/limits', function () {
     const r = runHarness(h, {
       plan: shPlan('cat /proc/$$/limits', {
