@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import type { ApplyHooks } from '../backend';
 import type { LinuxPlan } from '../plan';
 import { SandboxError } from '../../src/protocol/errors';
+import { dropCapabilities, type CapsDropResult } from './caps';
 import { applyLandlock, landlockAbi, type LandlockApplyResult } from './landlock';
 import {
   CLOSE_RANGE_CLOEXEC,
@@ -44,6 +45,8 @@ export function applyAndExec(plan: LinuxPlan, libc: Libc, hooks: LinuxApplyHooks
   if (plan.noNewPrivs || plan.landlock || plan.seccomp) setNoNewPrivs(libc);
   dieWithParent(libc, hooks.parentPid);
   ownSession(libc);
+  // After every step that may need a capability, before the restrictions (which need none, only no_new_privs).
+  capabilityStep(libc, plan);
   // Not `hooks.onLandlock?.(landlockStep(…))`: an absent hook would skip evaluating the step itself.
   const landlock = landlockStep(libc, plan);
   hooks.onLandlock?.(landlock);
@@ -99,6 +102,16 @@ export function ownSession(libc: Libc): void {
     if (e instanceof SandboxError && e.errno === E.EPERM && libc.getsid(0) === libc.getpid()) return;
     throw e;
   }
+}
+
+/**
+ * Every sandboxed run (warn included) gives up every capability: a capability is no policy decision the
+ * supervisor could report and let through, and a warn run with root's powers would hide what the enforce run
+ * then breaks. Dropping needs no privilege, so failure means an unexpected kernel state: refuse in every mode.
+ */
+export function capabilityStep(libc: Libc, plan: LinuxPlan): CapsDropResult | null {
+  if (!(plan.noNewPrivs || plan.landlock || plan.seccomp)) return null;
+  return dropCapabilities(libc);
 }
 
 export function landlockStep(libc: Libc, plan: LinuxPlan): LandlockApplyResult | null {

@@ -99,7 +99,11 @@ export interface CompileDeps {
   fs?: FsModelFs;
 }
 
-export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: CompileDeps): LinuxPlan {
+/**
+ * `metadataLocked`: the run has no private mount namespace (the fallback tier), so chmod/chown/xattr/utime
+ * calls, which Landlock does not mediate, are denied by the syscall filter instead of by read-only mounts.
+ */
+export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: CompileDeps, metadataLocked = false): LinuxPlan {
   const sandboxed = p.mode !== 'disabled';
   const enforce = p.mode === 'enforce';
   const listener = sandboxed && req.listener;
@@ -121,6 +125,8 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
               monitor: listener
                 ? { network: p.network.preset !== 'none' || !enforce, fileWrites: true, fileReads: !enforce || p.filesystem.reportReads }
                 : null,
+              // warn: the same calls notify (or log) and are reported as would-be blocks.
+              metadataLocked,
             }),
           ),
         ).toString('base64'),

@@ -79,6 +79,13 @@ export const UtsnameStruct = koffi.struct({
   domainname: koffi.array('char', UTS_LEN, 'String'),
 });
 
+/** struct __user_cap_header_struct { __u32 version; int pid; } (linux/capability.h). */
+export const CapHeaderStruct = koffi.struct({ version: 'uint32_t', pid: 'int' });
+/** struct __user_cap_data_struct { __u32 effective, permitted, inheritable; }: version 3 takes two (caps 0-31, 32-63). */
+export const CapDataStruct = koffi.struct({ effective: 'uint32_t', permitted: 'uint32_t', inheritable: 'uint32_t' });
+export const _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+export const CAP_DATA_COUNT = 2;
+
 // ---- constants used by callers ----
 
 export const SIG_DFL = 0n;
@@ -110,6 +117,13 @@ export interface Utsname {
   machine: string;
 }
 
+/** The three capability sets of the calling thread, one bit per capability number. */
+export interface CapSets {
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+}
+
 export interface Rlimit {
   soft: bigint;
   hard: bigint;
@@ -133,6 +147,10 @@ export interface Libc {
   closeRange(first: number, last: number, flags: number): void;
 
   prctl(option: number, arg2?: number, arg3?: number, arg4?: number, arg5?: number): number;
+  /** capget(2) of the calling thread, version 3 (64 capability bits). */
+  capget(): CapSets;
+  /** capset(2) of the calling thread, version 3. */
+  capset(sets: CapSets): void;
   getrlimit(resource: number): Rlimit;
   setrlimit(resource: number, limit: Rlimit): void;
   open(path: string, flags: number, mode?: number): number;
@@ -177,6 +195,36 @@ function toBig(v: number | bigint): bigint {
   return typeof v === 'bigint' ? v : BigInt(v);
 }
 
+/** Header for capget/capset on the calling thread (pid 0), version 3. */
+function capHeader(): Buffer {
+  const b = Buffer.alloc(koffi.sizeof(CapHeaderStruct));
+  b.writeUInt32LE(_LINUX_CAPABILITY_VERSION_3, koffi.offsetof(CapHeaderStruct, 'version'));
+  b.writeInt32LE(0, koffi.offsetof(CapHeaderStruct, 'pid'));
+  return b;
+}
+
+type CapSetName = keyof CapSets;
+const CAP_SET_NAMES: readonly CapSetName[] = ['effective', 'permitted', 'inheritable'];
+
+/** Two __user_cap_data_struct: element 0 holds capabilities 0-31, element 1 holds 32-63. Native byte order (LE on x86_64/aarch64). */
+export function encodeCapData(sets: CapSets): Buffer {
+  const size = koffi.sizeof(CapDataStruct);
+  const b = Buffer.alloc(CAP_DATA_COUNT * size);
+  for (let i = 0; i < CAP_DATA_COUNT; i++) {
+    for (const k of CAP_SET_NAMES) b.writeUInt32LE(Number((sets[k] >> BigInt(32 * i)) & 0xffff_ffffn), i * size + koffi.offsetof(CapDataStruct, k));
+  }
+  return b;
+}
+
+export function decodeCapData(b: Buffer): CapSets {
+  const size = koffi.sizeof(CapDataStruct);
+  const out: CapSets = { effective: 0n, permitted: 0n, inheritable: 0n };
+  for (let i = 0; i < CAP_DATA_COUNT; i++) {
+    for (const k of CAP_SET_NAMES) out[k] |= BigInt(b.readUInt32LE(i * size + koffi.offsetof(CapDataStruct, k))) << BigInt(32 * i);
+  }
+  return out;
+}
+
 /** glibc on Linux; dlopen(NULL) (the already-linked C library, e.g. musl) as a fallback. */
 type TypeSpec = string | TypeObject | ReturnType<typeof koffi.out>;
 
@@ -204,6 +252,8 @@ export function loadLibc(arch: string = process.arch): Libc {
   const sys_u32_u32_u32 = fn('syscall', 'long', ['long', 'uint32_t', 'uint32_t', 'uint32_t']);
 
   const c_prctl = fn('prctl', 'int', ['int', 'ulong', 'ulong', 'ulong', 'ulong']);
+  const c_capget = fn('capget', 'int', ['void *', 'void *']);
+  const c_capset = fn('capset', 'int', ['void *', 'void *']);
   const c_getrlimit = fn('getrlimit', 'int', ['int', koffi.out(koffi.pointer(RlimitStruct))]);
   const c_setrlimit = fn('setrlimit', 'int', ['int', koffi.pointer(RlimitStruct)]);
   const c_open = fn('open', 'int', ['str', 'int', 'uint32_t']);
@@ -243,6 +293,14 @@ export function loadLibc(arch: string = process.arch): Libc {
     },
 
     prctl: (option, a2 = 0, a3 = 0, a4 = 0, a5 = 0) => check('prctl', c_prctl(option, a2, a3, a4, a5)),
+    capget() {
+      const data = Buffer.alloc(CAP_DATA_COUNT * koffi.sizeof(CapDataStruct));
+      check('capget', c_capget(capHeader(), data));
+      return decodeCapData(data);
+    },
+    capset(sets) {
+      check('capset', c_capset(capHeader(), encodeCapData(sets)));
+    },
     getrlimit(resource) {
       const out: { rlim_cur?: number | bigint; rlim_max?: number | bigint } = {};
       check('getrlimit', c_getrlimit(resource, out));

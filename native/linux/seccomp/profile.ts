@@ -26,6 +26,12 @@ export interface SyscallFilterOptions {
   denyAction: SeccompAction;
   /** Calls to hand to the supervisor for a decision; null or absent: none. */
   monitor?: MonitorOptions | null;
+  /**
+   * Deny the metadata calls Landlock does not cover (chmod, chown, xattrs, timestamps; path and fd forms).
+   * For the tier without a private mount namespace, where read-only mounts cannot keep them off protected
+   * files the script owns. Absent: false.
+   */
+  metadataLocked?: boolean;
 }
 
 export const EPERM = 1;
@@ -53,6 +59,9 @@ const SOCK_TYPE_MASK = 0xf;
 const SOCK_RAW = 3;
 const SOCK_PACKET = 10;
 
+const PRIO_PROCESS = 0;
+const IOPRIO_WHO_PROCESS = 1;
+
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
 
@@ -62,6 +71,35 @@ const PERSONALITY_QUERY = 0xffffffff;
 
 /** O_ACCMODE | O_CREAT | O_TRUNC: the open flags that make an open a write (same on x86_64 and aarch64). */
 const OPEN_WRITE_FLAGS = 0x3 | 0x40 | 0x200;
+
+/**
+ * Calls that act on another process named by a pid argument (arg 0, a pid_t): allowed only on the caller
+ * itself (pid 0). A script once set the host's open-file limit to 20 with prlimit64. The kernel lets any
+ * process of the same uid do this, so only the filter can keep the host and the user's other processes out.
+ * `readOnly`: the call with a NULL pointer at that argument changes nothing and stays allowed.
+ */
+const FOREIGN_PID_CALLS: readonly Readonly<{ syscall: string; reason: string; readOnly?: 1 | 2 | 3 }>[] = Object.freeze([
+  { syscall: 'prlimit64', reason: "prlimit64: change another process's resource limits", readOnly: 2 },
+  { syscall: 'sched_setaffinity', reason: "sched_setaffinity: change another process's CPU affinity" },
+  { syscall: 'sched_setscheduler', reason: "sched_setscheduler: change another process's scheduling" },
+  { syscall: 'sched_setparam', reason: "sched_setparam: change another process's scheduling" },
+  { syscall: 'sched_setattr', reason: "sched_setattr: change another process's scheduling" },
+  { syscall: 'migrate_pages', reason: "migrate_pages: move another process's memory" },
+  { syscall: 'move_pages', reason: "move_pages: move another process's memory" },
+  // which/who pairs: only (PRIO_PROCESS | IOPRIO_WHO_PROCESS, 0), the caller itself, passes.
+  { syscall: 'setpriority', reason: 'setpriority: change the priority of other processes, a process group or a user' },
+  { syscall: 'ioprio_set', reason: 'ioprio_set: change the I/O priority of other processes, a process group or a user' },
+]);
+
+/** Metadata calls Landlock does not mediate (denied with metadataLocked). */
+const METADATA_CALLS: readonly string[] = Object.freeze([
+  'chmod', 'fchmod', 'fchmodat', 'fchmodat2',
+  'chown', 'fchown', 'lchown', 'fchownat',
+  'setxattr', 'lsetxattr', 'fsetxattr', 'setxattrat',
+  'removexattr', 'lremovexattr', 'fremovexattr', 'removexattrat',
+  'utime', 'utimes', 'futimesat', 'utimensat',
+  'file_setattr',
+]);
 
 /** One entry per syscall the profile can deny; reasons read "name: what it would let a script do". */
 const CATALOG: readonly Readonly<{ syscall: string; reason: string }>[] = Object.freeze(
@@ -116,7 +154,7 @@ const CATALOG: readonly Readonly<{ syscall: string; reason: string }>[] = Object
   { syscall: 'name_to_handle_at', reason: 'name_to_handle_at: obtain file handles for open_by_handle_at' },
   { syscall: 'personality', reason: 'personality: change the execution domain (e.g. disable address randomisation)' },
   { syscall: 'ioctl', reason: 'ioctl: TIOCSTI/TIOCLINUX inject input into the terminal' },
-  { syscall: 'socket', reason: 'socket: address family or socket type not allowed (raw, packet, netlink other than route, or network off)' },
+  { syscall: 'socket', reason: 'socket: address family or socket type not allowed (raw, packet, netlink other than route, or inet/inet6/netlink with the network off)' },
   { syscall: 'socketpair', reason: 'socketpair: only unix socket pairs are allowed' },
   { syscall: 'sethostname', reason: 'sethostname: rename the machine' },
   { syscall: 'setdomainname', reason: 'setdomainname: rename the machine\'s NIS domain' },
@@ -130,6 +168,9 @@ const CATALOG: readonly Readonly<{ syscall: string; reason: string }>[] = Object
   { syscall: 'pidfd_getfd', reason: "pidfd_getfd: take file descriptors from another process" },
   { syscall: 'fanotify_init', reason: 'fanotify_init: watch filesystem activity system-wide' },
   { syscall: 'process_madvise', reason: "process_madvise: change another process's memory" },
+  { syscall: 'memfd_secret', reason: 'memfd_secret: memory hidden from the kernel and every inspection' },
+  ...FOREIGN_PID_CALLS.map((c) => ({ syscall: c.syscall, reason: c.reason })),
+  ...METADATA_CALLS.map((syscall) => ({ syscall, reason: `${syscall}: change file permissions, owners, extended attributes or times (Landlock does not cover these)` })),
   ].map((e) => Object.freeze(e)),
 );
 
@@ -191,6 +232,7 @@ const ALWAYS_DENIED: readonly string[] = Object.freeze([
   'pidfd_getfd',
   'fanotify_init',
   'process_madvise',
+  'memfd_secret',
 ]);
 
 /** Every syscall the profile may deny, with why: for violation explanations and documentation. */
@@ -213,6 +255,8 @@ function socketRules(network: 'none' | 'inet', deny: SeccompAction): SeccompRule
       family.ne(AF_NETLINK),
     ]),
   ];
+  // Netlink route sockets show the host's interfaces, addresses and routes: off with the network.
+  if (network === 'none') rules.push(rule('socket', deny, 'socket: netlink sockets (the network is off)', [family.eq(AF_NETLINK)]));
   for (const af of [AF_INET, AF_INET6]) {
     const name = af === AF_INET ? 'inet' : 'inet6';
     if (network === 'none') {
@@ -224,6 +268,24 @@ function socketRules(network: 'none' | 'inet', deny: SeccompAction): SeccompRule
     rules.push(rule('socket', deny, `socket: ${name} SOCK_PACKET sockets (sniff packets)`, [family.eq(af), type.maskedEq(SOCK_TYPE_MASK, SOCK_PACKET)]));
   }
   rules.push(rule('socket', deny, 'socket: netlink protocols other than NETLINK_ROUTE', [family.eq(AF_NETLINK), arg32(2).ne(NETLINK_ROUTE)]));
+  return rules;
+}
+
+function foreignPidRules(deny: SeccompAction): SeccompRule[] {
+  const rules: SeccompRule[] = [];
+  for (const c of FOREIGN_PID_CALLS) {
+    if (c.syscall === 'setpriority' || c.syscall === 'ioprio_set') {
+      // which and who are ints; `who` 0 means the caller only together with the per-process `which`.
+      const self = c.syscall === 'setpriority' ? PRIO_PROCESS : IOPRIO_WHO_PROCESS;
+      rules.push(rule(c.syscall, deny, c.reason, [arg32(0).ne(self)]));
+      rules.push(rule(c.syscall, deny, c.reason, [arg32(1).ne(0)]));
+      continue;
+    }
+    // pid_t is an int: the low word is what the kernel reads.
+    const when = [arg32(0).ne(0)];
+    if (c.readOnly !== undefined) when.push(arg64(c.readOnly).ne(0));
+    rules.push(rule(c.syscall, deny, c.reason, when));
+  }
   return rules;
 }
 
@@ -284,6 +346,8 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
   rules.push(rule('ioctl', deny, 'ioctl: TIOCLINUX can inject input into the console', [arg32(1).eq(TIOCLINUX)]));
 
   rules.push(...socketRules(o.network, deny));
+  rules.push(...foreignPidRules(deny));
+  if (o.metadataLocked) METADATA_CALLS.forEach(denyAll);
   rules.push(rule('socketpair', deny, reasonOf('socketpair'), [arg32(0).ne(AF_UNIX)]));
 
   // After the built-in rules, so a listed clone3 keeps its ENOSYS (an EPERM would break thread creation).

@@ -2,7 +2,7 @@
 // leader, an older kernel without close_range CLOEXEC), against a fake libc that records calls.
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
-import { dieWithParent, landlockStep, ownSession, prepareFds, resetSignals } from '../../../native/linux/apply';
+import { capabilityStep, dieWithParent, landlockStep, ownSession, prepareFds, resetSignals } from '../../../native/linux/apply';
 import { sysError, type Libc } from '../../../native/linux/libc';
 import type { LinuxPlan } from '../../../native/plan';
 import { SandboxError } from '../../../src/protocol/errors';
@@ -49,6 +49,18 @@ describe('apply steps (fake libc)', function () {
         throw sysError('landlock_create_ruleset', errno);
       },
     });
+
+  it('capabilities: a disabled-mode plan touches nothing; a sandboxed one drops them and a failure is fatal', function () {
+    assert.equal(capabilityStep(fakeLibc({}), plan({ noNewPrivs: false, landlock: null, seccomp: null })), null);
+    const failing = fakeLibc({
+      capget: () => ({ effective: 0n, permitted: 0n, inheritable: 0n }),
+      prctl: () => 0,
+      capset: () => {
+        throw sysError('capset', E.EINVAL);
+      },
+    });
+    assert.throws(() => capabilityStep(failing, plan({})), (e: unknown) => e instanceof SandboxError && e.call === 'capset' && e.errno === E.EINVAL);
+  });
 
   it('fails closed when Landlock is required but missing (ENOSYS / EOPNOTSUPP)', function () {
     for (const errno of [E.ENOSYS, E.EOPNOTSUPP]) {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import koffi from 'koffi';
 import type { TypeObject } from 'koffi';
 import { PathBeneathAttrStruct, RulesetAttrStruct, encodePathBeneath, encodeRulesetAttr } from '../../../native/linux/landlock';
-import { RlimitStruct, SigactionStruct, UtsnameStruct } from '../../../native/linux/libc';
+import { CapDataStruct, CapHeaderStruct, RlimitStruct, SigactionStruct, UtsnameStruct, decodeCapData, encodeCapData } from '../../../native/linux/libc';
 import { NotifSizesStruct, SockFilterStruct, SockFprogStruct } from '../../../native/linux/seccomp-load';
 
 function layout(t: TypeObject, fields: string[]): Record<string, number> {
@@ -24,6 +24,22 @@ describe('native struct layouts', function () {
       sa_flags: 136,
       sa_restorer: 144,
     });
+  });
+
+  it('capability header { u32 version; int pid } = 8 bytes, data { u32 effective, permitted, inheritable } = 12 bytes', function () {
+    assert.equal(koffi.sizeof(CapHeaderStruct), 8);
+    assert.deepEqual(layout(CapHeaderStruct, ['version', 'pid']), { version: 0, pid: 4 });
+    assert.equal(koffi.sizeof(CapDataStruct), 12);
+    assert.deepEqual(layout(CapDataStruct, ['effective', 'permitted', 'inheritable']), { effective: 0, permitted: 4, inheritable: 8 });
+    // Version 3: two data structs, capabilities 0-31 in the first, 32-63 in the second.
+    const sets = { effective: 0x1_0000_0101n, permitted: 0x1ff_ffff_ffffn, inheritable: 0n };
+    const b = encodeCapData(sets);
+    assert.equal(b.length, 24);
+    assert.equal(b.readUInt32LE(0), 0x101);
+    assert.equal(b.readUInt32LE(4), 0xffff_ffff);
+    assert.equal(b.readUInt32LE(12), 1);
+    assert.equal(b.readUInt32LE(16), 0x1ff);
+    assert.deepEqual(decodeCapData(b), sets);
   });
 
   it('struct utsname = 6 × char[65]', function () {

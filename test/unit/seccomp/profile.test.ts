@@ -38,8 +38,20 @@ const ALWAYS_DENIED = [
   'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'keyctl', 'add_key', 'request_key', 'reboot', 'swapon',
   'swapoff', 'acct', 'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex', 'iopl', 'ioperm', 'syslog', 'quotactl',
   'quotactl_fd', 'open_by_handle_at', 'name_to_handle_at', 'uselib', 'lookup_dcookie', 'nfsservctl', 'kcmp', 'pidfd_getfd',
-  'fanotify_init', 'process_madvise', 'sethostname', 'setdomainname', 'vhangup',
+  'fanotify_init', 'process_madvise', 'sethostname', 'setdomainname', 'vhangup', 'memfd_secret',
 ];
+
+/** Denied only with metadataLocked (the tier without a private mount namespace). */
+const METADATA = [
+  'chmod', 'fchmod', 'fchmodat', 'fchmodat2', 'chown', 'fchown', 'lchown', 'fchownat',
+  'setxattr', 'lsetxattr', 'fsetxattr', 'setxattrat', 'removexattr', 'lremovexattr', 'fremovexattr', 'removexattrat',
+  'utime', 'utimes', 'futimesat', 'utimensat', 'file_setattr',
+];
+
+/** pid in arg 0: the caller itself (0) passes, any other pid is EPERM. */
+const PID_CALLS = ['prlimit64', 'sched_setaffinity', 'sched_setscheduler', 'sched_setparam', 'sched_setattr', 'migrate_pages', 'move_pages'];
+const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+const IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2, IOPRIO_WHO_USER = 3;
 
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17, AF_NETLINK = 16, AF_BLUETOOTH = 31, AF_VSOCK = 40;
 const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_PACKET = 10, SOCK_NONBLOCK_CLOEXEC = 0x80800;
@@ -99,8 +111,10 @@ const CASES: Case[] = [
   { name: 'socket(AF_VSOCK)', syscall: 'socket', args: [AF_VSOCK, SOCK_STREAM, 0], inet: EPERM_RET },
   { name: 'socket(AF_UNIX + 1<<32): family is an int', syscall: 'socket', args: [AF_UNIX + 2 ** 32, SOCK_STREAM, 0], inet: SECCOMP_RET_ALLOW },
   { name: 'socket(AF_PACKET + 1<<32)', syscall: 'socket', args: [AF_PACKET + 2 ** 32, SOCK_RAW, 0], inet: EPERM_RET },
-  { name: 'socket(AF_NETLINK, RAW, ROUTE)', syscall: 'socket', args: [AF_NETLINK, SOCK_RAW, 0], inet: SECCOMP_RET_ALLOW },
-  { name: 'socket(AF_NETLINK, DGRAM|CLOEXEC, ROUTE)', syscall: 'socket', args: [AF_NETLINK, SOCK_DGRAM | 0x80000, 0], inet: SECCOMP_RET_ALLOW },
+  // With the network off, a netlink route socket would still show the host's interfaces and routes.
+  { name: 'socket(AF_NETLINK, RAW, ROUTE)', syscall: 'socket', args: [AF_NETLINK, SOCK_RAW, 0], inet: SECCOMP_RET_ALLOW, none: EPERM_RET },
+  { name: 'socket(AF_NETLINK, DGRAM|CLOEXEC, ROUTE)', syscall: 'socket', args: [AF_NETLINK, SOCK_DGRAM | 0x80000, 0], inet: SECCOMP_RET_ALLOW, none: EPERM_RET },
+  { name: 'socket(AF_NETLINK + 1<<32, RAW, ROUTE)', syscall: 'socket', args: [AF_NETLINK + 2 ** 32, SOCK_RAW, 0], inet: SECCOMP_RET_ALLOW, none: EPERM_RET },
   { name: 'socket(AF_NETLINK, RAW, AUDIT)', syscall: 'socket', args: [AF_NETLINK, SOCK_RAW, 9], inet: EPERM_RET },
   { name: 'socket(AF_NETLINK, RAW, NETFILTER)', syscall: 'socket', args: [AF_NETLINK, SOCK_RAW, 12], inet: EPERM_RET },
   { name: 'socketpair(AF_UNIX)', syscall: 'socketpair', args: [AF_UNIX, SOCK_STREAM, 0, 0], inet: SECCOMP_RET_ALLOW },
@@ -112,6 +126,31 @@ const CASES: Case[] = [
   { name: 'fork', syscall: 'fork', inet: SECCOMP_RET_ALLOW },
   { name: 'landlock_restrict_self', syscall: 'landlock_restrict_self', inet: SECCOMP_RET_ALLOW },
   ...ALWAYS_DENIED.map((s) => ({ name: s, syscall: s, args: [0, 0, 0, 0, 0, 0], inet: EPERM_RET })),
+  ...METADATA.map((s) => ({ name: `${s} (metadata not locked)`, syscall: s, args: [0x1000, 0o777, 0, 0], inet: SECCOMP_RET_ALLOW })),
+  ...PID_CALLS.flatMap((s): Case[] => [
+    { name: `${s}(pid 0)`, syscall: s, args: [0, 7, 0x1000, 0x2000], inet: SECCOMP_RET_ALLOW },
+    { name: `${s}(pid 42)`, syscall: s, args: [42, 7, 0x1000, 0x2000], inet: EPERM_RET },
+    { name: `${s}(pid 1)`, syscall: s, args: [1, 7, 0x1000, 0x2000], inet: EPERM_RET },
+    { name: `${s}(pid -1)`, syscall: s, args: [-1, 7, 0x1000, 0x2000], inet: EPERM_RET },
+    // pid_t is an int: high bits are ignored by the kernel, so they must be by the filter too.
+    { name: `${s}(pid 1<<32: the kernel reads 0)`, syscall: s, args: [2 ** 32, 7, 0x1000, 0x2000], inet: SECCOMP_RET_ALLOW },
+    { name: `${s}(pid 42 + 1<<32)`, syscall: s, args: [2 ** 32 + 42, 7, 0x1000, 0x2000], inet: EPERM_RET },
+  ]),
+  // Reading another process's limits (new_limit NULL) changes nothing; /proc/<pid>/limits shows them anyway.
+  { name: 'prlimit64(pid 42, NOFILE, NULL, &old)', syscall: 'prlimit64', args: [42, 7, 0, 0x2000], inet: SECCOMP_RET_ALLOW },
+  { name: 'prlimit64(pid 42, NOFILE, &new, NULL)', syscall: 'prlimit64', args: [42, 7, 0x1000, 0], inet: EPERM_RET },
+  { name: 'setpriority(PRIO_PROCESS, 0)', syscall: 'setpriority', args: [PRIO_PROCESS, 0, 10], inet: SECCOMP_RET_ALLOW },
+  { name: 'setpriority(PRIO_PROCESS, 42)', syscall: 'setpriority', args: [PRIO_PROCESS, 42, 10], inet: EPERM_RET },
+  { name: 'setpriority(PRIO_PROCESS, 1<<32)', syscall: 'setpriority', args: [PRIO_PROCESS, 2 ** 32, 10], inet: SECCOMP_RET_ALLOW },
+  { name: 'setpriority(PRIO_PGRP, 0)', syscall: 'setpriority', args: [PRIO_PGRP, 0, 10], inet: EPERM_RET },
+  { name: 'setpriority(PRIO_USER, 0)', syscall: 'setpriority', args: [PRIO_USER, 0, 10], inet: EPERM_RET },
+  { name: 'setpriority(PRIO_USER + 1<<32, 0)', syscall: 'setpriority', args: [PRIO_USER + 2 ** 32, 0, 10], inet: EPERM_RET },
+  { name: 'ioprio_set(WHO_PROCESS, 0)', syscall: 'ioprio_set', args: [IOPRIO_WHO_PROCESS, 0, 0x4004], inet: SECCOMP_RET_ALLOW },
+  { name: 'ioprio_set(WHO_PROCESS, 42)', syscall: 'ioprio_set', args: [IOPRIO_WHO_PROCESS, 42, 0x4004], inet: EPERM_RET },
+  { name: 'ioprio_set(WHO_PGRP, 0)', syscall: 'ioprio_set', args: [IOPRIO_WHO_PGRP, 0, 0x4004], inet: EPERM_RET },
+  { name: 'ioprio_set(WHO_USER, 0)', syscall: 'ioprio_set', args: [IOPRIO_WHO_USER, 0, 0x4004], inet: EPERM_RET },
+  { name: 'getpriority(PRIO_USER, 0)', syscall: 'getpriority', args: [PRIO_USER, 0], inet: SECCOMP_RET_ALLOW },
+  { name: 'sched_getaffinity(42)', syscall: 'sched_getaffinity', args: [42, 128, 0x1000], inet: SECCOMP_RET_ALLOW },
 ];
 
 describe('seccomp profile', () => {
@@ -153,7 +192,25 @@ describe('seccomp profile', () => {
       it('x86-only calls are skipped on aarch64, not mistaken for other numbers', () => {
         const missing = CASES.filter((c) => t[c.syscall] === undefined).map((c) => c.syscall);
         if (arch === 'x86_64') assert.deepEqual(missing, []);
-        else assert.deepEqual(missing.sort(), ['fork', 'iopl', 'ioperm', 'open', 'uselib'].sort());
+        else assert.deepEqual([...new Set(missing)].sort(), ['fork', 'iopl', 'ioperm', 'open', 'uselib', 'chmod', 'chown', 'lchown', 'utime', 'utimes', 'futimesat'].sort());
+      });
+
+      it('metadataLocked denies every metadata call (EPERM, path and fd forms), and only those', () => {
+        const locked = createEvaluator(compileFilter(buildProfileFilter(options(arch, { metadataLocked: true }))));
+        const open = createEvaluator(compileFilter(buildProfileFilter(options(arch, { metadataLocked: false }))));
+        const here = METADATA.filter((s) => t[s] !== undefined);
+        assert.ok(here.length >= (arch === 'x86_64' ? METADATA.length : METADATA.length - 6), here.join(','));
+        for (const s of here) {
+          assert.equal(locked({ nr: t[s]!, arch: me, args: [3, 0x1000, 0o777] }), EPERM_RET, s);
+          assert.equal(open({ nr: t[s]!, arch: me, args: [3, 0x1000, 0o777] }), SECCOMP_RET_ALLOW, s);
+        }
+        // utimensat(fd, NULL, …) is futimens: denied too (a read-only fd still lets the owner change times).
+        assert.equal(locked({ nr: t.utimensat!, arch: me, args: [3, 0, 0, 0] }), EPERM_RET);
+        for (const s of ['read', 'write', 'openat', 'fstat', 'getxattr', 'fgetxattr', 'listxattr', 'fchdir', 'file_getattr']) {
+          if (t[s] !== undefined) assert.equal(locked({ nr: t[s]!, arch: me, args: [3, 0x1000, 0] }), SECCOMP_RET_ALLOW, s);
+        }
+        const notify = createEvaluator(compileFilter(buildProfileFilter(options(arch, { metadataLocked: true, denyAction: { kind: 'notify' } }))));
+        assert.equal(notify({ nr: t.fchmod!, arch: me, args: [3, 0o777] }), SECCOMP_RET_USER_NOTIF);
       });
 
       it('wrong arch and x32 numbers kill', () => {

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { landlockAbi } from '../../../../native/linux/landlock';
+import { buildProfileFilter, compileFilter, encodeFilter } from '../../../../native/linux/seccomp';
 import { loadLibc, RLIM_INFINITY, type Libc } from '../../../../native/linux/libc';
 import type { LinuxPlan } from '../../../../native/plan';
 import { ALL, READ, buildHarness, runHarness, shPlan, tempDir, type Harness } from './harness';
@@ -87,6 +88,30 @@ describe(`native apply sequence, real child process (uid ${process.getuid?.()})`
     assert.equal(statusField(on.stdout, 'NoNewPrivs'), '1');
     const off = runHarness(h, { plan: shPlan('grep NoNewPrivs /proc/$$/status') });
     assert.equal(statusField(off.stdout, 'NoNewPrivs'), '0');
+  });
+
+  it('a sandboxed plan leaves the exec\'d program no capability; a disabled-mode plan leaves them alone', function () {
+    const on = runHarness(h, { plan: shPlan("grep -E '^Cap' /proc/$$/status", { noNewPrivs: true }) });
+    assert.equal(on.status, 0, on.stderr);
+    for (const f of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb']) assert.match(statusField(on.stdout, f) ?? '', /^0+$/, f);
+    if (process.getuid?.() === 0) {
+      assert.match(statusField(on.stdout, 'CapBnd') ?? '', /^0+$/, 'root: bounding set emptied');
+      const off = runHarness(h, { plan: shPlan("grep -E '^Cap' /proc/$$/status") });
+      assert.doesNotMatch(statusField(off.stdout, 'CapEff') ?? '', /^0+$/, 'mode disabled: root keeps its capabilities');
+    }
+  });
+
+  it('a launcher holding capabilities over its own user namespace (unshare --keep-caps) leaves the program none', function () {
+    const probe = spawnSync('unshare', ['--user', '--map-current-user', '--keep-caps', '/bin/sh', '-c', "grep '^CapEff' /proc/self/status"], { encoding: 'utf8' });
+    if (probe.status !== 0 || /CapEff:\s+0+$/m.test(probe.stdout)) this.skip(); // no user namespaces here, or no ambient capabilities in them
+    const input = { plan: shPlan("grep -E '^Cap' /proc/$$/status", { noNewPrivs: true }) };
+    const r = spawnSync('unshare', ['--user', '--map-current-user', '--keep-caps', process.execPath, h.script, JSON.stringify(input)], {
+      env: { NODE_PATH: h.nodePath, PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const f of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb', 'CapBnd']) assert.match(statusField(r.stdout, f) ?? '', /^0+$/, `${f} in ${r.stdout}`);
   });
 
   it('applies rlimits, visible in /proc/self/limits', function () {
@@ -333,6 +358,34 @@ describe(`native apply sequence, real child process (uid ${process.getuid?.()})`
       assert.ok(r.listenerFd !== null && r.listenerFd >= 3, r.stderr);
       assert.deepEqual(r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).sort(), ['0', '1', '2']);
       assert.equal(statusField(r.stdout, 'Seccomp'), '2');
+    });
+
+    it('the profile with metadataLocked: chmod, chown and touch fail with EPERM and the file keeps its mode and times; without it they work', function () {
+      const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : null;
+      if (!arch) this.skip();
+      const dir = tempDir('sbx-native-meta');
+      cleanup.push(dir);
+      const f = path.join(dir, 'f');
+      const program = (metadataLocked: boolean) =>
+        encodeFilter(compileFilter(buildProfileFilter({ arch: arch!, network: 'inet', allowPtrace: false, extraDeny: [], denyAction: { kind: 'errno', errno: 1 }, metadataLocked }))).toString('base64');
+      const script = 'chmod 600 "$F" || echo chmod-refused; chown "$(id -u)" "$F" || echo chown-refused; touch -d 2001-01-01 "$F" || echo touch-refused';
+      for (const locked of [true, false]) {
+        fs.writeFileSync(f, 'x');
+        fs.chmodSync(f, 0o666);
+        fs.utimesSync(f, 1e9, 1e9);
+        const r = runHarness(h, { plan: shPlan(script, { env: { PATH: '/usr/bin:/bin', F: f }, noNewPrivs: true, seccomp: { program: program(locked), listener: false } }) });
+        assert.equal(r.status, 0, r.stderr);
+        const st = fs.statSync(f);
+        if (locked) {
+          assert.equal(r.stdout, 'chmod-refused\nchown-refused\ntouch-refused\n');
+          assert.equal(st.mode & 0o777, 0o666);
+          assert.equal(st.mtimeMs, 1e12);
+        } else {
+          assert.equal(r.stdout, '', r.stderr);
+          assert.equal(st.mode & 0o777, 0o600);
+          assert.notEqual(st.mtimeMs, 1e12);
+        }
+      }
     });
 
     it('rejects a malformed program before touching the kernel', function () {

@@ -1,0 +1,45 @@
+// compileLinuxPlan's metadataLocked parameter reaches the seccomp program: default false (chmod allowed),
+// true denies the metadata calls (EPERM in enforce without a supervisor, a notification with one).
+import * as assert from 'node:assert/strict';
+import { compileLinuxPlan, type CompileDeps, type CompileRequest } from '../../../native/linux/compile-plan';
+import { AUDIT_ARCH, SECCOMP_RET_ALLOW, SECCOMP_RET_USER_NOTIF, createEvaluator, decodeFilter, syscallTable } from '../../../native/linux/seccomp';
+import { resolvePolicy } from '../../../src/policy';
+
+const CTX = { workspace: '/work/proj', home: '/home/u' };
+const EPERM_RET = 0x00050001;
+
+const req = (listener: boolean): CompileRequest => ({
+  runId: 'r',
+  file: '/usr/bin/python3',
+  argv: ['python3'],
+  env: {},
+  cwd: CTX.workspace,
+  tmpDir: '/tmp/run-r',
+  toolRoots: [],
+  arch: 'x86_64',
+  nprocLimit: null,
+  listener,
+});
+
+describe('compileLinuxPlan metadataLocked', () => {
+  const t = syscallTable('x86_64');
+  const me = AUDIT_ARCH.x86_64;
+  const run = (listener: boolean, locked?: boolean) => {
+    const { policy } = resolvePolicy({ run: { profile: 'moderate' } }, CTX);
+    const deps: CompileDeps = { expand: (rules) => rules };
+    const plan = locked === undefined ? compileLinuxPlan(policy, req(listener), deps) : compileLinuxPlan(policy, req(listener), deps, locked);
+    return createEvaluator(decodeFilter(Buffer.from(plan.seccomp!.program, 'base64')));
+  };
+
+  it('defaults to false: chmod, fchown and utimensat pass', () => {
+    const ev = run(false);
+    for (const s of ['chmod', 'fchown', 'utimensat']) assert.equal(ev({ nr: t[s]!, arch: me, args: [3, 0o777] }), SECCOMP_RET_ALLOW, s);
+  });
+
+  it('true: denied with EPERM by the kernel, or sent to the supervisor (which answers EPERM in enforce)', () => {
+    for (const s of ['chmod', 'fchmod', 'fchownat', 'setxattr', 'utimensat', 'file_setattr']) {
+      assert.equal(run(false, true)({ nr: t[s]!, arch: me, args: [3, 0o777] }), EPERM_RET, s);
+      assert.equal(run(true, true)({ nr: t[s]!, arch: me, args: [3, 0o777] }), SECCOMP_RET_USER_NOTIF, s);
+    }
+  });
+});
