@@ -34,12 +34,11 @@ function under(p: string, root: string): boolean {
 export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
   if (a.family === 'inet' || a.family === 'inet6') {
     if (a.port === 53 && r.resolvers.includes(a.ip)) return null;
+    // The name the address was looked up by (the policy's host lists overwrite /etc/hosts, deny names last),
+    // then the one address decision every preset and the proxy share: an allowed name never skips the
+    // blocked ports, metadata or local categories.
     const host = r.hostNames[a.ip];
-    if (r.allowedAddresses.includes(a.ip) && !(r.policy.network.preset === 'api-only' && a.port !== 443)) {
-      // Resolved from an allowed name; deny lists and blocked categories still apply below for default.
-      if (r.policy.network.preset !== 'default') return null;
-    }
-    const d = decideAddress(r.policy, a.ip, a.port, host);
+    const d = decideAddress(r.policy, a.ip, a.port, host, { localAddresses: r.localAddresses });
     if (d.allowed) return null;
     const shown = a.family === 'inet6' ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
     return {
