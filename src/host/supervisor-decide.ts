@@ -55,14 +55,15 @@ export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
   if (a.family === 'unix' && !a.abstract && !a.unnamed) {
     const p = a.path;
     if (NAME_SERVICE_SOCKETS.includes(p)) return null;
-    if (under(p, r.policy.workspace)) return null;
+    // p is the resolved socket file (links followed as the kernel follows them for the target).
+    if (under(p, r.policy.workspace) || under(p, r.tmpDir)) return null;
     if (r.policy.network.allowUnixSockets.some((g) => under(p, g))) return null;
     return {
       kind: 'network',
       severity: CRITICAL_SOCKETS.some((re) => re.test(p)) ? 'critical' : 'error',
       rule: 'unix-socket-outside-workspace',
       what: `connect to unix socket ${p}`,
-      why: 'unix sockets outside the workspace (docker, ssh-agent, dbus, X11) need network.allowUnixSockets',
+      why: "unix sockets outside the workspace and the run's TMPDIR (docker, ssh-agent, dbus, X11) need network.allowUnixSockets",
       address: p,
     };
   }
