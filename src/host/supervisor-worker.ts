@@ -10,6 +10,7 @@ import type { Violation } from '../policy/violation';
 import type { SupervisorControl, SupervisorEvent, SupervisedRun } from './supervisor-protocol';
 import { decideConnect, decideBind, decideFile, decideDenied, type Verdict } from './supervisor-decide';
 import { parseSockaddr, unixSockaddr, describeAddr } from './sockaddr';
+import { resolveComponents } from './target-path';
 
 const EPERM = 1;
 const EACCES = 13;
@@ -706,46 +707,6 @@ class SupervisorLoop {
     const resolved = resolveComponents(root, base, p, followLast);
     return { abs, resolved };
   }
-}
-
-/**
- * Walks `p` from `base` (both in the target's view, seen through `root`), as the kernel's path walk does:
- * `..` goes to the parent of what was reached so far, a symlink is replaced by its target where it stands.
- * Past the first component that does not exist the rest is joined as text (the kernel fails there anyway).
- */
-export function resolveComponents(root: string, base: string, p: string, followLast: boolean): string {
-  let cur = p.startsWith('/') ? '/' : base;
-  const rest = p.split('/').filter((c) => c !== '' && c !== '.');
-  let links = 0;
-  while (rest.length) {
-    const c = rest.shift()!;
-    if (c === '.') continue;
-    if (c === '..') {
-      cur = path.posix.dirname(cur);
-      continue;
-    }
-    const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(root + next);
-    } catch {
-      return path.posix.join(next, ...rest);
-    }
-    if (st.isSymbolicLink() && (rest.length > 0 || followLast)) {
-      if (++links > 40) return path.posix.join(next, ...rest); // ELOOP in the kernel
-      let target: string;
-      try {
-        target = fs.readlinkSync(root + next);
-      } catch {
-        return path.posix.join(next, ...rest);
-      }
-      if (target.startsWith('/')) cur = '/';
-      rest.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
-      continue;
-    }
-    cur = next;
-  }
-  return cur;
 }
 
 function unreadable(call: string, kind: Verdict['kind'] = 'network'): Verdict {
