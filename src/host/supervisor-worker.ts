@@ -32,7 +32,6 @@ const O_CLOEXEC = 0o2000000;
 const O_PATH = 0o10000000;
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_IN_ROOT = 0x10;
-const ENOENT = 2;
 const EAGAIN = 11;
 const EINVAL = 22;
 const ENOTSOCK = 88;
@@ -342,11 +341,9 @@ class SupervisorLoop {
           this.refuse(r, note, name, unreadable(name), EACCES);
           return { refused: true };
         }
-        // No socket there (or a link loop): the kernel fails the same way. Still say so when the written path
-        // itself is outside what the policy allows.
-        const v = decideConnect(r, { ...addr, path: addr.path.startsWith('/') ? addr.path : path.join('/proc', String(note.pid), 'cwd', addr.path) });
-        if (v) this.refuse(r, note, name, v, EACCES);
-        else if (r.mode === 'enforce') this.answer(r, note, -o.errno);
+        // No socket file there (or a link loop, or a directory it may not search): nothing to connect to and
+        // nothing to decide; the answer is the kernel's own (ENOENT for an absent nscd socket, say).
+        if (r.mode === 'enforce') this.answer(r, note, -o.errno);
         else this.cont(r, note);
         return { refused: true };
       }
@@ -448,7 +445,7 @@ class SupervisorLoop {
       if (len > MAX_SEND) return void this.n.respond(r.listener, note.id, { error: EMSGSIZE });
       return this.refuse(r, note, name, unreadable(name), EACCES);
     }
-    this.emulateSend(r, note, name, [{ name: dest.buf, data, control: null, fds: dest.opath !== null ? [dest.opath] : [] }], Number(note.args[3]! & 0xffffffffn), false);
+    this.emulateSend(r, note, [{ name: dest.buf, data, control: null, fds: dest.opath !== null ? [dest.opath] : [] }], Number(note.args[3]! & 0xffffffffn), false);
   }
 
   /**
@@ -474,10 +471,6 @@ class SupervisorLoop {
       (domain === AF_UNIX && (type === SOCK_STREAM || type === SOCK_SEQPACKET)) ||
       ((domain === AF_INET || domain === AF_INET6) && type === SOCK_STREAM && (proto === IPPROTO_TCP || proto === IPPROTO_MPTCP) && (flags & MSG_FASTOPEN) === 0);
     if (nameIgnored || (domain !== AF_UNIX && domain !== AF_INET && domain !== AF_INET6)) return this.cont(r, note);
-    if ((domain === AF_INET || domain === AF_INET6) && type === SOCK_STREAM && (flags & MSG_FASTOPEN) !== 0) {
-      // TCP Fast Open connects to msg_name inside sendmsg; clients fall back to connect on EOPNOTSUPP.
-      if (r.mode === 'enforce') return void this.n.respond(r.listener, note.id, { error: EOPNOTSUPP });
-    }
     const count = name === 'sendmsg' ? 1 : Math.min(Number(note.args[2]! & 0xffffffffn), UIO_MAXIOV);
     if (count === 0) return r.mode === 'enforce' ? this.answer(r, note, 0) : this.cont(r, note);
     const msgs: OutMessage[] = [];
@@ -501,7 +494,7 @@ class SupervisorLoop {
       release();
       return this.cont(r, note);
     }
-    this.emulateSend(r, note, name, msgs, flags, name === 'sendmmsg');
+    this.emulateSend(r, note, msgs, flags, name === 'sendmmsg');
   }
 
   /** One msghdr at `at`, copied and its destination decided; an errno for what the kernel would refuse too. */
@@ -578,8 +571,14 @@ class SupervisorLoop {
    * Sends our copies on our copy of the target's socket. The target's own blocking mode is kept: a send that
    * would block waits (in the poll loop, not stalling other runs) until the socket is writable.
    */
-  private emulateSend(r: RunState, note: Notification, name: string, msgs: OutMessage[], flags: number, mmsg: boolean): void {
+  private emulateSend(r: RunState, note: Notification, msgs: OutMessage[], flags: number, mmsg: boolean): void {
     const release = () => msgs.forEach((m) => m.fds.forEach((fd) => this.n.close(fd)));
+    if ((flags & MSG_FASTOPEN) !== 0) {
+      // TCP Fast Open would connect inside the send, and a non-blocking one cannot be finished for a blocking
+      // caller; the kernel's answer when the client side is off is EOPNOTSUPP, and clients fall back to connect.
+      release();
+      return void this.n.respond(r.listener, note.id, { error: EOPNOTSUPP });
+    }
     const fd = this.stealFd(r, note, Number(note.args[0]! & 0xffffffffn));
     if (fd === null) {
       release();
@@ -595,7 +594,7 @@ class SupervisorLoop {
     const attempt = (): boolean => {
       while (sent < msgs.length) {
         const m = msgs[sent]!;
-        const res = this.n.sendmsg(fd, m, (flags | MSG_DONTWAIT) & ~MSG_FASTOPEN);
+        const res = this.n.sendmsg(fd, m, flags | MSG_DONTWAIT);
         if (res === -EAGAIN && blocking && sent === 0) return false;
         if (res < 0) {
           finish(sent > 0 ? sent : res);
@@ -616,7 +615,6 @@ class SupervisorLoop {
       return true;
     };
     if (!attempt()) this.pending.set(fd, { run: r, note, fd, retry: attempt, drop: () => (this.n.close(fd), release()) });
-    void name;
   }
 
   private onOpen(r: RunState, note: Notification, name: string): void {
