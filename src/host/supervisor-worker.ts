@@ -56,6 +56,8 @@ const UIO_MAXIOV = 1024;
 /** Largest payload the supervisor copies for one emulated message (a datagram is at most 64 KiB anyway). */
 const MAX_SEND = 256 * 1024;
 const MAX_CONTROL = 64 * 1024;
+/** Most payload one sendmmsg has copied before the supervisor stops taking further messages. */
+const MAX_BATCH = 4 * 1024 * 1024;
 
 interface RunState extends SupervisedRun {
   hup: boolean;
@@ -475,6 +477,7 @@ class SupervisorLoop {
     if (count === 0) return r.mode === 'enforce' ? this.answer(r, note, 0) : this.cont(r, note);
     const msgs: OutMessage[] = [];
     const release = () => msgs.forEach((m) => m.fds.forEach((fd) => this.n.close(fd)));
+    let copied = 0;
     for (let i = 0; i < count; i++) {
       const at = note.args[1]! + BigInt(i * MMSGHDR);
       const m = this.copyMessage(r, note, name, at);
@@ -489,6 +492,10 @@ class SupervisorLoop {
         return;
       }
       msgs.push(m);
+      copied += m.data.length;
+      // Bounded work per call: past MAX_BATCH bytes the rest is not sent (sendmmsg may send fewer than asked
+      // and says how many); nothing unchecked is ever sent.
+      if (copied > MAX_BATCH) break;
     }
     if (r.mode !== 'enforce') {
       release();
