@@ -285,6 +285,54 @@ print(json.dumps({'r': r, 'lens': [msgs[0].len, msgs[1].len]}))
       await good.close();
     }
   });
+  it('a thread flipping an abstract unix address to a path outside the workspace reaches nothing (abstract addresses are refused in enforce)', async () => {
+    const outsideSock = path.join(sb.outside, 'flip.sock');
+    const outside = await unixListener(outsideSock);
+    try {
+      const py = `import ctypes, socket, struct, threading, sys, json
+libc = ctypes.CDLL(None, use_errno=True)
+P = struct.pack('<H', 1) + sys.argv[1].encode() + b'\\0'
+A = struct.pack('<H', 1) + b'\\0abstract-name' + b'\\0' * (len(P) - 16)
+buf = ctypes.create_string_buffer(A, len(P))
+stop = False
+def flip():
+    while not stop:
+        ctypes.memmove(buf, P, len(P)); ctypes.memmove(buf, A, len(P))
+t = threading.Thread(target=flip); t.start()
+ok = 0
+for i in range(300):
+    s = socket.socket(socket.AF_UNIX)
+    ctypes.memmove(buf, A, len(P))
+    if libc.connect(s.fileno(), buf, len(P)) == 0: ok += 1
+    s.close()
+stop = True; t.join()
+print(json.dumps({'ok': ok}))
+`;
+      writeScript(sb.workspace, 'abs.py', py);
+      const r = await runIn(sb, [], [PYTHON, 'abs.py', outsideSock]);
+      assert.equal(r.code, 0, r.stderr);
+      await settle();
+      assert.equal(outside.count(), 0, 'the listener outside the workspace was reached');
+      assert.equal(lastJson(r).ok, 0);
+    } finally {
+      await outside.close();
+    }
+  });
+
+  it('fds passed with SCM_RIGHTS over an emulated unix datagram socketpair arrive and work', async () => {
+    const py = `import json, os, socket
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+r, w = os.pipe()
+socket.send_fds(a, [b'take this'], [w])
+msg, fds, flags, addr = socket.recv_fds(b, 100, 1)
+os.write(fds[0], b'through the passed fd')
+print(json.dumps([msg.decode(), os.read(r, 100).decode()]))
+`;
+    writeScript(sb.workspace, 'fds.py', py);
+    const r = await runIn(sb, [], [PYTHON, 'fds.py']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(lastJson(r), ['take this', 'through the passed fd']);
+  });
 });
 
 void IS_ROOT;
