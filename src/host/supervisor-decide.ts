@@ -31,6 +31,15 @@ function under(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
 }
 
+/** The path with its links resolved, or itself when it does not exist. */
+function physical(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
   if (a.family === 'inet' || a.family === 'inet6') {
     if (a.port === 53 && r.resolvers.includes(a.ip)) return null;
@@ -55,9 +64,11 @@ export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
   if (a.family === 'unix' && !a.abstract && !a.unnamed) {
     const p = a.path;
     if (NAME_SERVICE_SOCKETS.includes(p)) return null;
-    // p is the resolved socket file (links followed as the kernel follows them for the target).
-    if (under(p, r.policy.workspace) || under(p, r.tmpDir)) return null;
-    if (r.policy.network.allowUnixSockets.some((g) => under(p, g))) return null;
+    // p is the resolved socket file (links followed as the kernel follows them for the target), so each
+    // allowed place counts as written and as resolved (a workspace under a linked /home).
+    const inside = (root: string) => under(p, root) || under(p, physical(root));
+    if (inside(r.policy.workspace) || inside(r.tmpDir)) return null;
+    if (r.policy.network.allowUnixSockets.some(inside)) return null;
     return {
       kind: 'network',
       severity: CRITICAL_SOCKETS.some((re) => re.test(p)) ? 'critical' : 'error',
