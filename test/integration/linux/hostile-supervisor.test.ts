@@ -333,6 +333,20 @@ print(json.dumps([msg.decode(), os.read(r, 100).decode()]))
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(lastJson(r), ['take this', 'through the passed fd']);
   });
+  it("a unix socket the script makes in the run's TMPDIR is reachable (multiprocessing-style listener)", async () => {
+    const py = `import json, os, socket, tempfile
+d = tempfile.mkdtemp()
+p = os.path.join(d, 'listener')
+srv = socket.socket(socket.AF_UNIX); srv.bind(p); srv.listen(1)
+c = socket.socket(socket.AF_UNIX); c.connect(p)
+conn, _ = srv.accept(); conn.sendall(b'hello'); print(json.dumps([p.startswith(os.environ['TMPDIR']), c.recv(10).decode()]))
+`;
+    writeScript(sb.workspace, 'tmpsock.py', py);
+    const r = await runIn(sb, [], [PYTHON, 'tmpsock.py']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(lastJson(r), [true, 'hello']);
+    assert.deepEqual(violations(r), []);
+  });
 });
 
 void IS_ROOT;
