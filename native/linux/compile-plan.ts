@@ -123,7 +123,8 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
               extraDeny: p.syscalls.extraDeny,
               denyAction,
               monitor: listener
-                ? { network: p.network.preset !== 'none' || !enforce, fileWrites: true, fileReads: !enforce || p.filesystem.reportReads }
+                ? // network in every preset: with no IP sockets (none) unix socket paths still need their check.
+                  { network: true, fileWrites: true, fileReads: !enforce || p.filesystem.reportReads }
                 : null,
               // warn: the same calls notify (or log) and are reported as would-be blocks.
               metadataLocked,

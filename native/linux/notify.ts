@@ -32,6 +32,22 @@ export const SeccompNotifRespStruct = koffi.struct('seccomp_notif_resp', {
   error: 'int32_t',
   flags: 'uint32_t',
 });
+/** struct iovec and struct msghdr (x86_64 and aarch64 layout), for sendmsg from the supervisor's own copies. */
+export const IoVecStruct = koffi.struct('sb_iovec', { iov_base: 'void *', iov_len: 'size_t' });
+export const MsgHdrStruct = koffi.struct('sb_msghdr', {
+  msg_name: 'void *',
+  msg_namelen: 'uint32_t',
+  msg_iov: koffi.pointer(IoVecStruct),
+  msg_iovlen: 'size_t',
+  msg_control: 'void *',
+  msg_controllen: 'size_t',
+  msg_flags: 'int',
+});
+/** struct open_how. */
+export const OpenHowStruct = koffi.struct('sb_open_how', { flags: 'uint64_t', mode: 'uint64_t', resolve: 'uint64_t' });
+/** openat2 has the same number on x86_64 and aarch64 (the unified table). */
+export const NR_OPENAT2 = 437;
+
 /** struct pollfd. */
 export const PollfdStruct = koffi.struct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
 
@@ -75,6 +91,10 @@ export interface NotifyCalls {
   getsockoptInt(fd: number, level: number, opt: number): number; // value or -errno
   getfl(fd: number): number;
   setfl(fd: number, flags: number): void;
+  /** sendmsg with our own copies: one data buffer, an optional address and control block. Bytes or -errno. */
+  sendmsg(fd: number, m: { name: Buffer | null; data: Buffer; control: Buffer | null }, flags: number): number;
+  /** openat2(dirfd, path, how): fd or -errno. */
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number;
 }
 
 export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
@@ -93,6 +113,8 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   const c_getsockopt = lib.func('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer('int')), koffi.inout(koffi.pointer('uint32_t'))]);
   const c_fcntl = lib.func('fcntl', 'int', ['int', 'int', 'int']);
   const c_read = lib.func('read', 'long', ['int', 'void *', 'size_t']);
+  const c_sendmsg = lib.func('sendmsg', 'long', ['int', koffi.pointer(MsgHdrStruct), 'int']);
+  const sys_openat2 = lib.func('syscall', 'long', ['long', 'int', 'str', koffi.pointer(OpenHowStruct), 'size_t']);
   const c_write = lib.func('write', 'long', ['int', 'void *', 'size_t']);
 
   const notifSize = koffi.sizeof(SeccompNotifStruct);
@@ -218,6 +240,23 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
     setfl(fd, flags) {
       if (c_fcntl(fd, 4 /* F_SETFL */, flags) < 0) throw sysError('fcntl(F_SETFL)', koffi.errno());
     },
+    sendmsg(fd, m, flags) {
+      const hdr = {
+        msg_name: m.name,
+        msg_namelen: m.name ? m.name.length : 0,
+        msg_iov: [{ iov_base: m.data.length ? m.data : null, iov_len: m.data.length }],
+        msg_iovlen: 1,
+        msg_control: m.control,
+        msg_controllen: m.control ? m.control.length : 0,
+        msg_flags: 0,
+      };
+      const n = Number(c_sendmsg(fd, hdr, flags));
+      return n < 0 ? negErrno() : n;
+    },
+    openat2(dirfd, p, flags, resolve) {
+      const r = Number(sys_openat2(NR_OPENAT2, dirfd, p, { flags: BigInt(flags), mode: 0n, resolve: BigInt(resolve) }, koffi.sizeof(OpenHowStruct)));
+      return r < 0 ? negErrno() : r;
+    },
   };
 }
 
@@ -251,6 +290,31 @@ export class TargetMemory {
       this.fds.delete(pid);
     }
     return null;
+  }
+
+  /** Exactly len bytes, or null: a short read (unmapped memory, process gone) is no argument to decide on. */
+  readExact(pid: number, addr: bigint, len: number): Buffer | null {
+    if (len === 0) return Buffer.alloc(0);
+    const b = this.read(pid, addr, len);
+    return b && b.length === len ? b : null;
+  }
+
+  /** Writes into the target's memory (a result field the kernel would fill in); false when it could not. */
+  write(pid: number, addr: bigint, data: Buffer): boolean {
+    if (addr === 0n) return false;
+    let fd: number;
+    try {
+      fd = fs.openSync(`/proc/${pid}/mem`, 'r+');
+    } catch {
+      return false;
+    }
+    try {
+      return fs.writeSync(fd, data, 0, data.length, Number(addr)) === data.length;
+    } catch {
+      return false;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** A NUL-terminated string of at most max bytes; reads page-wise so it never crosses into unmapped memory. */

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { decideAddress, type Decision } from '../policy';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { lookupAll } from './host-names';
+import { lookupAll, localInterfaceAddresses } from './host-names';
 
 export interface EgressProxy {
   readonly port: number;
@@ -43,6 +43,8 @@ interface Target {
 
 export async function startEgressProxy(policy: ResolvedPolicy, runId: string, onViolation: (v: Violation) => void): Promise<EgressProxy> {
   const sockets = new Set<net.Socket>();
+  // The same address decision as the supervisor's, with this machine's addresses found at run start.
+  const localAddresses = localInterfaceAddresses();
   const track = (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -53,7 +55,7 @@ export async function startEgressProxy(policy: ResolvedPolicy, runId: string, on
   const decide = async (host: string, port: number, how: string): Promise<{ ip: string } | { refused: string }> => {
     const ips = net.isIP(host) ? [host] : await lookupAll(host, 5000);
     if (!ips.length) return { refused: `${host} does not resolve` };
-    const targets: Target[] = ips.map((ip) => ({ ip, decision: decideAddress(policy, ip, port, net.isIP(host) ? undefined : host) }));
+    const targets: Target[] = ips.map((ip) => ({ ip, decision: decideAddress(policy, ip, port, net.isIP(host) ? undefined : host, { localAddresses }) }));
     const ok = targets.find((t) => t.decision.allowed);
     if (ok) return { ip: ok.ip };
     const first = targets[0]!;

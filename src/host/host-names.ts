@@ -2,12 +2,24 @@
 // names from /etc/hosts, and the system's DNS resolvers (so that resolving a name is never itself refused).
 import * as dns from 'node:dns';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { ResolvedPolicy } from '../policy/schema';
 
 export interface NetworkNames {
   hostNames: Record<string, string>;
   allowedAddresses: string[];
   resolvers: string[];
+  /** Every address of this machine's interfaces (eth0's too: a service on 0.0.0.0 answers there). */
+  localAddresses: string[];
+}
+
+/** This machine's interface addresses now; none when they cannot be listed. */
+export function localInterfaceAddresses(): string[] {
+  try {
+    return Object.values(os.networkInterfaces()).flatMap((xs) => (xs ?? []).map((x) => x.address.replace(/%.*$/, '')));
+  } catch {
+    return [];
+  }
 }
 
 export function parseHostsFile(text: string): Record<string, string> {
@@ -56,5 +68,5 @@ export async function resolveNetworkNames(p: ResolvedPolicy, timeoutMs = 2000): 
       if (allow.includes(h) && !p.network.denyHosts.includes(h)) allowedAddresses.push(a);
     }
   }
-  return { hostNames, allowedAddresses, resolvers: parseResolvConf(read('/etc/resolv.conf')) };
+  return { hostNames, allowedAddresses, resolvers: parseResolvConf(read('/etc/resolv.conf')), localAddresses: localInterfaceAddresses() };
 }

@@ -31,15 +31,23 @@ function under(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
 }
 
+/** The path with its links resolved, or itself when it does not exist. */
+function physical(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
   if (a.family === 'inet' || a.family === 'inet6') {
     if (a.port === 53 && r.resolvers.includes(a.ip)) return null;
+    // The name the address was looked up by (the policy's host lists overwrite /etc/hosts, deny names last),
+    // then the one address decision every preset and the proxy share: an allowed name never skips the
+    // blocked ports, metadata or local categories.
     const host = r.hostNames[a.ip];
-    if (r.allowedAddresses.includes(a.ip) && !(r.policy.network.preset === 'api-only' && a.port !== 443)) {
-      // Resolved from an allowed name; deny lists and blocked categories still apply below for default.
-      if (r.policy.network.preset !== 'default') return null;
-    }
-    const d = decideAddress(r.policy, a.ip, a.port, host);
+    const d = decideAddress(r.policy, a.ip, a.port, host, { localAddresses: r.localAddresses });
     if (d.allowed) return null;
     const shown = a.family === 'inet6' ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
     return {
@@ -56,14 +64,17 @@ export function decideConnect(r: SupervisedRun, a: SockAddr): Verdict | null {
   if (a.family === 'unix' && !a.abstract && !a.unnamed) {
     const p = a.path;
     if (NAME_SERVICE_SOCKETS.includes(p)) return null;
-    if (under(p, r.policy.workspace)) return null;
-    if (r.policy.network.allowUnixSockets.some((g) => under(p, g))) return null;
+    // p is the resolved socket file (links followed as the kernel follows them for the target), so each
+    // allowed place counts as written and as resolved (a workspace under a linked /home).
+    const inside = (root: string) => under(p, root) || under(p, physical(root));
+    if (inside(r.policy.workspace) || inside(r.tmpDir)) return null;
+    if (r.policy.network.allowUnixSockets.some(inside)) return null;
     return {
       kind: 'network',
       severity: CRITICAL_SOCKETS.some((re) => re.test(p)) ? 'critical' : 'error',
       rule: 'unix-socket-outside-workspace',
       what: `connect to unix socket ${p}`,
-      why: 'unix sockets outside the workspace (docker, ssh-agent, dbus, X11) need network.allowUnixSockets',
+      why: "unix sockets outside the workspace and the run's TMPDIR (docker, ssh-agent, dbus, X11) need network.allowUnixSockets",
       address: p,
     };
   }

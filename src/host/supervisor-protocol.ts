@@ -19,6 +19,8 @@ export interface SupervisedRun {
   hostNames: Record<string, string>;
   /** Addresses of the allowed host names (strict/api-only presets). */
   allowedAddresses: string[];
+  /** This machine's own interface addresses at run start: connecting to them is connecting to local services. */
+  localAddresses: string[];
   /** The system's DNS resolvers: port 53 on these is allowed so names can be resolved at all. */
   resolvers: string[];
   /** The run's private temp dir (always writable). */

@@ -293,7 +293,12 @@ const portLabel = (port: number) => (PORT_NAMES[port] ? `${port} (${PORT_NAMES[p
  * covering the address names the port) > loopback / link-local / private / multicast / reserved (unless
  * allowAddresses covers it or the host is on allowHosts) > the preset.
  */
-export function decideAddress(policy: ResolvedPolicy, ip: string, port: number, host?: string): Decision {
+export interface AddressContext {
+  /** This machine's own interface addresses, found at run start: reaching them is reaching local services. */
+  localAddresses?: readonly string[];
+}
+
+export function decideAddress(policy: ResolvedPolicy, ip: string, port: number, host?: string, ctx: AddressContext = {}): Decision {
   const net = policy.network;
   const parsed = parseIp(ip);
   const h = host ? normalizeHost(host) : undefined;
@@ -308,7 +313,7 @@ export function decideAddress(policy: ResolvedPolicy, ip: string, port: number, 
 
   if (h && METADATA_HOSTS.includes(h)) return deny(`cloud-metadata:${h}`, `${h} is a cloud metadata service name (instance credentials); blocked by name`);
 
-  const cls = classifyIp(addr);
+  const cls = classifyIp(addr, ctx.localAddresses);
   const rules = addressRules(policy);
   if (cls.category === 'cloud-metadata') {
     const exact = rules.find((r) => ruleNamesExactly(r, addr) && ruleCovers(r, addr, port));
@@ -329,7 +334,14 @@ export function decideAddress(policy: ResolvedPolicy, ip: string, port: number, 
   const wildcardHint = !h && net.allowHosts.some((x) => x.includes('*')) ? '; wildcard allowHosts entries match by name, through the sandbox proxy (HTTP_PROXY/HTTPS_PROXY), which this connection did not use' : '';
   const byAddress = withPort ?? covering[0];
   const byHost = net.allowHosts.find((pat) => hostMatches(pat, h, addr));
-  if (cls.category !== 'public' && cls.category !== 'cloud-metadata' && !byAddress && !byHost) {
+  // A name on allowHosts may lead to a non-public address only when the entry names it exactly: a wildcard
+  // entry (*.example.com) says nothing about which addresses its names may have, and anyone who controls a
+  // name below it (or its DNS) could point it at loopback or the LAN.
+  const byExactHost = byHost !== undefined && !byHost.includes('*') ? byHost : undefined;
+  if (cls.category !== 'public' && cls.category !== 'cloud-metadata' && !byAddress && !byExactHost) {
+    if (byHost) {
+      return deny(`${cls.category}:${cls.range}`, `${shown} matches allowHosts ${byHost}, but resolves to ${subject}, a ${cls.what}, in ${cls.range}; a wildcard host rule never reaches non-public addresses (name the host exactly or use network.allowAddresses)`);
+    }
     return deny(`${cls.category}:${cls.range}`, `${subject} is a ${cls.what}, in ${cls.range}; allow it with network.allowAddresses${wildcardHint}`);
   }
 

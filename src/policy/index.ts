@@ -53,6 +53,7 @@ export {
   type PathExtras,
   type ProtectedPath,
   type AddressInfo,
+  type AddressContext,
 } from './evaluate';
 export {
   parseIpLiteral,

@@ -127,13 +127,16 @@ export function parseIpLiteral(s: string): string | null {
   return ip ? formatIp(ip) : null;
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) IPv6 address. */
+/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96) or 6to4 (2002::/16, the
+ *  address in bytes 2–5) IPv6 address: the host that is really reached, so it is what gets classified. */
 export function embeddedIpv4(ip: Ip): Ip | null {
   if (ip.version !== 6) return null;
   const b = ip.bytes;
   const mapped = b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
   const nat64 = b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && b.slice(4, 12).every((x) => x === 0);
-  return mapped || nat64 ? { version: 4, bytes: b.slice(12) } : null;
+  if (mapped || nat64) return { version: 4, bytes: b.slice(12) };
+  if (b[0] === 0x20 && b[1] === 0x02) return { version: 4, bytes: b.slice(2, 6) };
+  return null;
 }
 
 export function unwrapIp(ip: Ip): Ip {
@@ -153,8 +156,8 @@ export function parseCidr(s: string): Cidr | null {
     prefix = Number(pt);
     if (prefix > max) return null;
   }
-  // ::ffff:a.b.c.d/n with n ≥ 96 is an IPv4 range.
-  const v4 = embeddedIpv4(ip);
+  // ::ffff:a.b.c.d/n (or NAT64) with n ≥ 96 is an IPv4 range; 6to4 keeps its IPv4 in the middle, so not it.
+  const v4 = ip.version === 6 && !(ip.bytes[0] === 0x20 && ip.bytes[1] === 0x02) ? embeddedIpv4(ip) : null;
   if (v4 && prefix >= 96) return { ip: v4, prefix: prefix - 96 };
   return { ip, prefix };
 }
@@ -173,10 +176,10 @@ export function formatCidr(c: Cidr): string {
   return `${formatIp(c.ip)}/${c.prefix}`;
 }
 
-export type AddressCategory = 'cloud-metadata' | 'unspecified' | 'loopback' | 'link-local' | 'private' | 'multicast' | 'reserved' | 'public';
+export type AddressCategory = 'cloud-metadata' | 'unspecified' | 'loopback' | 'local-interface' | 'link-local' | 'private' | 'multicast' | 'reserved' | 'public';
 
 interface CategoryRange {
-  category: Exclude<AddressCategory, 'public'>;
+  category: Exclude<AddressCategory, 'public' | 'local-interface'>;
   cidr: string;
   what: string;
 }
@@ -205,6 +208,15 @@ const RANGES: readonly CategoryRange[] = Object.freeze([
   { category: 'multicast', cidr: '224.0.0.0/4', what: 'multicast address' },
   { category: 'multicast', cidr: 'ff00::/8', what: 'multicast address' },
   { category: 'reserved', cidr: '240.0.0.0/4', what: 'reserved or broadcast address' },
+  // Special-purpose ranges (RFC 6890) that are no public internet: documentation, benchmarking, IETF.
+  { category: 'reserved', cidr: '192.0.0.0/24', what: 'IETF protocol assignment address (RFC 6890, not public)' },
+  { category: 'reserved', cidr: '192.0.2.0/24', what: 'documentation address TEST-NET-1 (RFC 5737, not public)' },
+  { category: 'reserved', cidr: '198.51.100.0/24', what: 'documentation address TEST-NET-2 (RFC 5737, not public)' },
+  { category: 'reserved', cidr: '203.0.113.0/24', what: 'documentation address TEST-NET-3 (RFC 5737, not public)' },
+  { category: 'reserved', cidr: '198.18.0.0/15', what: 'benchmarking address (RFC 2544, not public)' },
+  { category: 'reserved', cidr: '2001:db8::/32', what: 'documentation address (RFC 3849, not public)' },
+  // 6to4 whose embedded IPv4 did not unwrap (never: unwrapIp handles 2002::/16); kept so the range is named.
+  { category: 'reserved', cidr: '2002::/16', what: '6to4 address' },
 ]);
 
 function frozenCidr(c: Cidr): Cidr {
@@ -219,11 +231,18 @@ export interface Classification {
   what: string;
 }
 
-/** Classifies an address (unwrap IPv4-mapped / NAT64 first). */
-export function classifyIp(ip: Ip): Classification {
+/** Classifies an address (unwrap IPv4-mapped / NAT64 / 6to4 first). `local`: this machine's own interface
+ *  addresses (found at run start); a service listening on 0.0.0.0 is reached through them as through
+ *  loopback, so they count as local whatever range they are in (metadata and loopback still name themselves). */
+export function classifyIp(ip: Ip, local: readonly string[] = []): Classification {
   const r = PARSED_RANGES.find((x) => cidrContains(x.parsed, ip));
+  if (r && (r.category === 'cloud-metadata' || r.category === 'unspecified' || r.category === 'loopback')) return { category: r.category, range: r.cidr, what: r.what };
+  const text = formatIp(ip);
+  if (local.some((l) => { const p = parseIp(l); return p !== null && formatIp(unwrapIp(p)) === text; })) {
+    return { category: 'local-interface', range: text, what: "address of one of this machine's own network interfaces (services on this machine)" };
+  }
   if (r) return { category: r.category, range: r.cidr, what: r.what };
-  return { category: 'public', range: formatIp(ip), what: 'public address' };
+  return { category: 'public', range: text, what: 'public address' };
 }
 
 /** Host names of cloud metadata services, blocked by name whatever address they resolve to. */

@@ -198,7 +198,9 @@ describe('network policy (supervisor, real connects)', function () {
       const hosts = path.join(sb.root, 'hosts');
       fs.writeFileSync(hosts, `127.0.0.1 localhost\n127.0.0.7 api.allowed.test\n127.0.0.8 evil.other.test\n`);
       writeScript(sb.workspace, 'proxied.py', PROXIED_PY);
-      const r = await runWithHosts(sb, hosts, ['--net', 'strict', '--allow-host', '*.allowed.test'], [PYTHON, 'proxied.py', `api.allowed.test:${a.port}`, `evil.other.test:${b.port}`, `http://api.allowed.test:${webPort}/`, `127.0.0.9:${c.port}`]);
+      // The stand-in "public" server sits on loopback, which a wildcard rule alone never reaches (a name below
+      // it could point anywhere): the address is allowed on purpose, as a local service must be.
+      const r = await runWithHosts(sb, hosts, ['--net', 'strict', '--allow-host', '*.allowed.test', '--allow-address', '127.0.0.7/32'], [PYTHON, 'proxied.py', `api.allowed.test:${a.port}`, `evil.other.test:${b.port}`, `http://api.allowed.test:${webPort}/`, `127.0.0.9:${c.port}`]);
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
       assert.match(String(out.proxy), /^http:\/\/127\.0\.0\.1:\d+$/, 'the proxy is exported to the script');

@@ -5,12 +5,29 @@ import type { TypeObject } from 'koffi';
 import { PathBeneathAttrStruct, RulesetAttrStruct, encodePathBeneath, encodeRulesetAttr } from '../../../native/linux/landlock';
 import { CapDataStruct, CapHeaderStruct, RlimitStruct, SigactionStruct, UtsnameStruct, decodeCapData, encodeCapData } from '../../../native/linux/libc';
 import { NotifSizesStruct, SockFilterStruct, SockFprogStruct } from '../../../native/linux/seccomp-load';
+import { IoVecStruct, MsgHdrStruct, OpenHowStruct } from '../../../native/linux/notify';
 
 function layout(t: TypeObject, fields: string[]): Record<string, number> {
   return Object.fromEntries(fields.map((f) => [f, koffi.offsetof(t, f)]));
 }
 
 describe('native struct layouts', function () {
+  it('struct iovec = 16, struct msghdr = 56 (the supervisor reads and builds them), struct open_how = 24', function () {
+    assert.equal(koffi.sizeof(IoVecStruct), 16);
+    assert.deepEqual(layout(IoVecStruct, ['iov_base', 'iov_len']), { iov_base: 0, iov_len: 8 });
+    assert.equal(koffi.sizeof(MsgHdrStruct), 56);
+    assert.deepEqual(layout(MsgHdrStruct, ['msg_name', 'msg_namelen', 'msg_iov', 'msg_iovlen', 'msg_control', 'msg_controllen', 'msg_flags']), {
+      msg_name: 0,
+      msg_namelen: 8,
+      msg_iov: 16,
+      msg_iovlen: 24,
+      msg_control: 32,
+      msg_controllen: 40,
+      msg_flags: 48,
+    });
+    assert.equal(koffi.sizeof(OpenHowStruct), 24);
+  });
+
   it('struct rlimit { rlim_t cur, max } = 16 bytes', function () {
     assert.equal(koffi.sizeof(RlimitStruct), 16);
     assert.deepEqual(layout(RlimitStruct, ['rlim_cur', 'rlim_max']), { rlim_cur: 0, rlim_max: 8 });

@@ -202,3 +202,84 @@ describe('policy/decideAddress', () => {
     assert.ok(!hostMatches('example.com', undefined));
   });
 });
+
+describe('policy/decideAddress: one decision for every allowed connection', () => {
+  const def = pol();
+
+  const special: Array<[string, RegExp]> = [
+    ['192.0.2.1', /^reserved:192\.0\.2\.0\/24$/],
+    ['198.51.100.7', /^reserved:198\.51\.100\.0\/24$/],
+    ['203.0.113.9', /^reserved:203\.0\.113\.0\/24$/],
+    ['198.18.0.1', /^reserved:198\.18\.0\.0\/15$/],
+    ['198.19.255.254', /^reserved:198\.18\.0\.0\/15$/],
+    ['192.0.0.8', /^reserved:192\.0\.0\.0\/24$/],
+    ['0.1.2.3', /^unspecified:0\.0\.0\.0\/8$/],
+    ['100.127.255.1', /^private:100\.64\.0\.0\/10$/],
+    ['169.254.7.7', /^link-local:/],
+    ['239.1.1.1', /^multicast:/],
+    ['250.1.1.1', /^reserved:240\.0\.0\.0\/4$/],
+    ['fc00::1', /^private:fc00::\/7$/],
+    ['fe80::abcd', /^link-local:fe80::\/10$/],
+    ['2001:db8::5', /^reserved:2001:db8::\/32$/],
+    ['::ffff:192.168.1.1', /^private:192\.168\.0\.0\/16$/],
+    ['::ffff:198.18.0.1', /^reserved:198\.18\.0\.0\/15$/],
+    // 6to4: decided by the IPv4 inside (2002:AABB:CCDD::/48 → AA.BB.CC.DD).
+    ['2002:7f00:1::1', /^loopback:127\.0\.0\.0\/8$/],
+    ['2002:a9fe:a9fe::1', /^cloud-metadata:169\.254\.169\.254$/],
+    ['2002:c0a8:101::1', /^private:192\.168\.0\.0\/16$/],
+    ['2002:c000:201::1', /^reserved:192\.0\.2\.0\/24$/],
+  ];
+  for (const [ip, rule] of special) {
+    it(`${ip} is not public`, () => {
+      const d = decideAddress(def, ip, 443);
+      assert.equal(d.allowed, false, d.reason);
+      assert.match(d.rule, rule);
+    });
+  }
+
+  it('6to4 around a public IPv4 is decided as that IPv4', () => {
+    assert.equal(decideAddress(def, '2002:5db8:d822::1', 443).allowed, true); // 93.184.216.34
+    assert.equal(describeAddress('2002:5db8:d822::1')?.effective, '93.184.216.34');
+  });
+
+  it("this machine's own interface address counts as local, in every preset, by name or not", () => {
+    const ctx = { localAddresses: ['127.0.0.1', '93.184.216.40', 'fe80::1%eth0'] };
+    const d = decideAddress(def, '93.184.216.40', 8080, undefined, ctx);
+    assert.equal(d.allowed, false, d.reason);
+    assert.match(d.rule, /^local-interface:93\.184\.216\.40$/);
+    assert.match(d.reason, /own network interfaces/);
+    assert.equal(decideAddress(def, '::ffff:93.184.216.40', 8080, undefined, ctx).allowed, false);
+    assert.equal(decideAddress(def, '93.184.216.41', 8080, undefined, ctx).allowed, true, 'a neighbour is not this machine');
+    const wild = pol({ preset: 'strict', allowHosts: ['*.example.com'] });
+    assert.equal(decideAddress(wild, '93.184.216.40', 443, 'me.example.com', ctx).allowed, false);
+    // On purpose: an allowAddresses entry.
+    assert.equal(decideAddress(pol({ allowAddresses: ['93.184.216.40/32:8080'] }), '93.184.216.40', 8080, undefined, ctx).allowed, true);
+  });
+
+  it('an allowed host name never skips blocked ports, in strict and api-only', () => {
+    for (const preset of ['strict', 'api-only', 'default'] as const) {
+      const p = pol({ preset, allowHosts: ['vm'] });
+      assert.equal(decideAddress(p, '127.0.0.1', 6379, 'vm').rule, 'blocked-port:6379', preset);
+      assert.equal(decideAddress(p, '127.0.0.1', 22, 'vm').rule, 'blocked-port:22', preset);
+      assert.equal(decideAddress(p, '93.184.216.34', 3389, 'vm').rule, 'blocked-port:3389', preset);
+    }
+  });
+
+  it('an allowed host name never reaches cloud metadata', () => {
+    const p = pol({ preset: 'strict', allowHosts: ['innocent.test'] });
+    assert.match(decideAddress(p, '169.254.169.254', 80, 'innocent.test').rule, /^cloud-metadata:/);
+    assert.match(decideAddress(p, '2002:a9fe:a9fe::', 80, 'innocent.test').rule, /^cloud-metadata:/);
+  });
+
+  it('a name matching a wildcard rule never reaches loopback, private or special ranges; the reason says why', () => {
+    const p = pol({ preset: 'strict', allowHosts: ['*.example.com'] });
+    for (const ip of ['127.0.0.1', '10.0.0.5', '192.168.1.1', '192.0.2.2', 'fd00::2', '::1']) {
+      const d = decideAddress(p, ip, 443, 'evil.example.com');
+      assert.equal(d.allowed, false, ip);
+      assert.match(d.reason, /wildcard host rule never reaches non-public addresses/, ip);
+    }
+    assert.equal(decideAddress(p, '93.184.216.34', 443, 'www.example.com').allowed, true);
+    const any = pol({ preset: 'default', allowHosts: ['*'] });
+    assert.equal(decideAddress(any, '127.0.0.1', 8080, 'localhost').allowed, false);
+  });
+});
