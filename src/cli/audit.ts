@@ -2,7 +2,7 @@
 // takes the writers' lock or changes a file, so it is safe next to running hosts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { auditChainFiles, readAuditRecords, verifyAuditFile } from '../host/audit-log';
+import { auditChainFiles, readAuditRecords, verifyAuditFile } from '../audit';
 import { violationStats, type ViolationStats, type Count } from '../host/monitor';
 import { parseAuditLine, type AuditRecord } from '../protocol/audit';
 import type { Violation } from '../policy/violation';
@@ -11,7 +11,8 @@ export const AUDIT_HELP = `script-sandbox audit — the workspace's audit log (d
 
   script-sandbox audit tail [-n N] [--follow] [--json]   the last N records (default 20); --follow waits for more
   script-sandbox audit stats [--since 1h|30m|2d] [--json] runs, violations, limits and usage
-  script-sandbox audit verify [FILE]                       check the hash chain; exit 1 at the first broken line
+  script-sandbox audit verify [FILE]                       check the keyed chain; exit 1 at the first broken line,
+                                                           3 when the log is intact but unkeyed (older format)
 
   --file F          the log to read (rotated siblings F.1, F.2, … are found next to it)
   --workspace DIR   the workspace whose .sandbox/audit.jsonl to read (default: the current directory)`;
@@ -134,14 +135,20 @@ export async function runAuditCommand(argv: string[], ioIn: Partial<AuditCliIo> 
 
 function cmdVerify(file: string, io: AuditCliIo): number {
   const r = verifyAuditFile(file);
+  const range = r.lines ? `, seq ${r.firstSeq}..${r.lastSeq}` : '';
+  if (r.unkeyed) {
+    // Intact but not keyed: anyone who could write the file could have rewritten and re-hashed it.
+    io.stdout(`unkeyed (older format): ${r.lines} line${r.lines === 1 ? '' : 's'} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}${range}; the hash chain is intact but carries no key, so it cannot show that the lines are unchanged\n`);
+    return 3;
+  }
   if (!r.ok) {
     const b = r.firstBroken!;
     io.stdout(b.line > 0 ? `line ${b.line} of ${b.file}: ${b.reason}\n` : `${b.file}: ${b.reason}\n`);
     return 1;
   }
-  const range = r.lines ? `, seq ${r.firstSeq}..${r.lastSeq}` : '';
   io.stdout(`ok: ${r.lines} line${r.lines === 1 ? '' : 's'} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}${range}, chain intact\n`);
   if (r.lines && !r.anchored) io.stdout(`note: the chain starts at seq ${r.firstSeq}: older lines were rotated out\n`);
+  if (r.unkeyedLines) io.stdout(`note: the first ${r.unkeyedLines} line${r.unkeyedLines === 1 ? ' is' : 's are'} in the older unkeyed format; the first keyed line after them pins their hashes\n`);
   if (r.incompleteTail) io.stdout(`note: ${r.incompleteTail.file} ends in an incomplete line (${r.incompleteTail.bytes} bytes) left by a writer that died mid-write; the next writer cuts it off\n`);
   return 0;
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScriptRun, parseGitScriptSpec } from '../gitscript';
 import type { GitScriptSpec } from '../gitscript/spec';
-import { AuditLog } from '../host/audit-log';
+import { AuditLog } from '../audit';
 import { createEngine } from '../host/engine';
 import { SandboxError } from '../protocol/errors';
 import { parseRunArgs, UsageError } from './args';
@@ -60,7 +60,7 @@ export async function cmdGitRun(argv: string[]): Promise<number> {
   const args = parseRunArgs(rest, process.cwd());
   const cacheRoot = path.resolve(git.cache ?? defaultCacheRoot());
   const workspace = path.resolve(args.workspace);
-  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')));
+  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), { workspace });
   await log.append({ type: 'host_started', component: 'cli', version: '0.1.0' });
   const engine = createEngine();
   try {

@@ -16,7 +16,7 @@ import { runDemo } from './demo';
 import { runBench } from './bench';
 import { runAuditCommand } from './audit';
 import { cmdGitCache, cmdGitRun } from './git-run';
-import { AuditLog } from '../host/audit-log';
+import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
 import { Monitor, attachMonitor } from '../host/monitor';
 
@@ -70,7 +70,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
   const workspace = path.resolve(args.workspace);
   // The audit log opens first, so that a policy that fails to load is recorded too.
-  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')));
+  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), { workspace });
   await log.append({ type: 'host_started', component: 'cli', version: VERSION });
   try {
     let loaded: LoadedPolicy;

@@ -7,7 +7,7 @@ import { parsePolicyFile, resolvePolicy } from '../policy';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import { SandboxError } from '../protocol/errors';
-import type { AuditLog } from '../host/audit-log';
+import type { AuditLog } from '../audit';
 import type { Engine } from '../host/engine';
 import { runGit, type GitRunOptions } from './git';
 import type { GitScriptSpec } from './spec';

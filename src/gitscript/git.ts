@@ -5,7 +5,7 @@ import { decidePath, resolvePolicy } from '../policy';
 import { SandboxError } from '../protocol/errors';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import type { AuditLog } from '../host/audit-log';
+import type { AuditLog } from '../audit';
 import { attachAudit } from '../host/audit-recorder';
 import type { Engine } from '../host/engine';
 

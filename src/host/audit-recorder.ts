@@ -7,7 +7,7 @@ import { decideEnv } from '../policy/evaluate';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import type { CapabilitySummary, AuditRecordInput } from '../protocol/audit';
-import type { AuditLog } from './audit-log';
+import type { AuditLog } from '../audit';
 import type { RunHandle, RunStarted, RunResult } from './runner';
 
 export interface AuditRunMeta {

@@ -10,7 +10,7 @@ import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import { SandboxError } from '../protocol/errors';
 import type { ClientMessage, HostMessage } from '../protocol/host';
-import type { AuditLog } from './audit-log';
+import type { AuditLog } from '../audit';
 import type { Engine } from './engine';
 
 type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
@@ -28,14 +28,14 @@ export class GitRequests {
   constructor(
     private readonly engine: Engine,
     private readonly send: (m: HostMessage) => void,
-    private readonly auditFor: (file: string) => Promise<AuditLog>,
+    private readonly auditFor: (file: string, workspace: string) => Promise<AuditLog>,
   ) {}
 
   async fetch(m: Msg<'gitFetch'>): Promise<void> {
     try {
       const spec = parseGitScriptSpec(m.spec, 'git-script');
       const { policy } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
-      const audit = m.auditPath ? await this.auditFor(m.auditPath).catch(() => undefined) : undefined;
+      const audit = m.auditPath ? await this.auditFor(m.auditPath, m.workspace).catch(() => undefined) : undefined;
       const fetchViolations: Violation[] = [];
       const fetched = await fetchGitScript(this.engine, spec, {
         cacheRoot: m.cacheRoot,

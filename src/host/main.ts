@@ -7,7 +7,7 @@ import { SandboxError } from '../protocol/errors';
 import { createEngine } from './engine';
 import type { RunHandle } from './runner';
 import { Monitor, attachMonitor, type Alert } from './monitor';
-import { AuditLog } from './audit-log';
+import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from './audit-recorder';
 import { GitRequests } from './git-requests';
 
@@ -35,11 +35,12 @@ function main(): void {
     return monitor.m;
   };
   // Audit logs by file, opened on first use and kept open: several windows may share one (the log locks).
+  // The folders below the workspace are opened without following links (AUDIT_UNSAFE_PATH otherwise).
   const audits = new Map<string, Promise<AuditLog>>();
-  const auditFor = (file: string): Promise<AuditLog> => {
+  const auditFor = (file: string, workspace: string): Promise<AuditLog> => {
     let p = audits.get(file);
     if (!p) {
-      p = AuditLog.open(file);
+      p = AuditLog.open(file, { workspace });
       p.catch(() => audits.delete(file));
       audits.set(file, p);
     }
@@ -71,13 +72,15 @@ function main(): void {
       const policy = gitRun?.policy ?? resolved.policy;
       const command = gitRun?.command ?? m.command;
       const cwd = gitRun?.cwd ?? m.cwd;
-      // The log is open before the run starts, so its first record is run_started; a run whose log cannot
-      // be opened still runs, and says so.
+      // The log is open before the run starts, so its first record is run_started. In enforce mode nothing
+      // runs unrecorded: a log that cannot be opened (e.g. a planted `.sandbox` link) refuses the run; in
+      // warn mode the run goes ahead and says so.
       let log: AuditLog | null = null;
       if (m.auditPath) {
         try {
-          log = await auditFor(m.auditPath);
+          log = await auditFor(m.auditPath, m.workspace);
         } catch (e) {
+          if (policy.mode === 'enforce') throw e instanceof SandboxError ? e : new SandboxError('IO_FAILED', `audit log ${m.auditPath}: ${(e as Error).message}`);
           notes.push(`audit log ${m.auditPath} could not be opened, this run is not recorded: ${(e as Error).message}`);
         }
       }

@@ -38,6 +38,7 @@ export const ALWAYS_PROTECTED: readonly ProtectedEntry[] = Object.freeze(
     secret('~/.azure', 'Azure credentials'),
     secret('~/.password-store', 'pass password store'),
     secret('~/.local/share/keyrings', 'desktop keyrings'),
+    secret('~/.local/state/script-sandbox', 'audit log key and lock'),
     secret('/etc/shadow', 'password hashes'),
     secret('/etc/gshadow', 'group password hashes'),
     secret('/etc/sudoers', 'sudo rules'),

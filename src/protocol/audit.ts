@@ -1,11 +1,17 @@
-// The audit log's record format, shared by the writer (src/host/audit-log), the verifier and every reader
+// The audit log's record format, shared by the writer (src/audit), the verifier and every reader
 // (CLI `audit`, the extension). One JSON object per line; every line carries the chain fields, so a reader
-// can check any line on its own and the whole file as a hash chain.
+// can check any line on its own and the whole file as a chain.
+//
+// Version 2 lines are keyed: `mac` (always the last field) is HMAC-SHA-256, under the user's audit key, of
+// the line's exact bytes without it, and `prev` is the previous line's mac. Version 1 lines (older format)
+// are unkeyed: no mac, `prev` is the SHA-256 of the previous line. See src/audit/chain.ts.
 import { z } from 'zod';
 import { ResolvedPolicy } from '../policy/schema';
 import { Violation } from '../policy/violation';
 
-export const AUDIT_FORMAT_VERSION = 1;
+/** The version written now (keyed); 1 is the older unkeyed format, still read. */
+export const AUDIT_FORMAT_VERSION = 2;
+export const UNKEYED_FORMAT_VERSION = 1;
 /** `prev` of the very first line of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -25,11 +31,12 @@ export const AuditWriter = z
 export type AuditWriter = z.infer<typeof AuditWriter>;
 
 const common = {
-  v: z.literal(AUDIT_FORMAT_VERSION).describe('Format version.'),
+  v: z.union([z.literal(UNKEYED_FORMAT_VERSION), z.literal(AUDIT_FORMAT_VERSION)]).describe('Format version: 2 keyed (mac), 1 the older unkeyed format.'),
   seq: z.number().int().positive().describe('Position in the chain: 1 for the first line, +1 per line, continuing across rotated files.'),
-  prev: sha256Hex.describe('SHA-256 (hex) of the previous line\'s exact bytes without its newline (across rotation: the rotated file\'s last line); 64 zeros for seq 1.'),
+  prev: sha256Hex.describe('The previous line\'s link (across rotation: the rotated file\'s last line): its mac for a version 2 line, the SHA-256 of its exact bytes without the newline for a version 1 line; 64 zeros for seq 1.'),
   time: isoMillis,
   writer: AuditWriter,
+  mac: sha256Hex.optional().describe('Version 2: HMAC-SHA-256 (hex), under the user\'s audit key, of this line\'s bytes without the mac field; always the last field.'),
 };
 
 export const LimitName = z.enum(['cpu', 'memory', 'processes', 'fileSize', 'openFiles', 'timeout']);

@@ -23,7 +23,8 @@ export type SandboxErrorCode =
   | 'GIT_NOT_APPROVED' // a git-script run for a commit the user has not approved
   | 'GIT_SCRIPT_UNKNOWN' // git-run --name names no git-script of the workspace file
   | 'AUDIT_BROKEN' // the audit chain's tail cannot be read or a line could not be written whole
-  | 'AUDIT_LOCKED'; // another writer held the audit lock past the timeout
+  | 'AUDIT_LOCKED' // another writer held the audit lock past the timeout
+  | 'AUDIT_UNSAFE_PATH'; // the audit log's folder or file is a symbolic link, not ours, or writable by others
 
 export interface SandboxErrorData {
   code: SandboxErrorCode;

@@ -46,7 +46,7 @@ describe('audit log written by script-sandbox run', function () {
     assert.deepEqual(finished.slice(0, 3).map((f) => f.exitCode), [0, 0, 0]);
     assert.ok([128 + 24, 128 + 9].includes(finished[3]!.exitCode), `cpu run exit ${finished[3]!.exitCode}`); // SIGXCPU, or SIGKILL at the hard limit
     assert.equal(finished[4]!.exitCode, 128 + 9);
-    const ok = await runCli(['audit', 'verify', audit]);
+    const ok = await runCli(['audit', 'verify', audit], { home: sb.home });
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   });
 
@@ -55,7 +55,7 @@ describe('audit log written by script-sandbox run', function () {
     const original = fs.readFileSync(audit, 'utf8').trim().split('\n');
     const check = async (lines: string[], line: number) => {
       fs.writeFileSync(audit, lines.join('\n') + '\n');
-      const r = await runCli(['audit', 'verify', audit]);
+      const r = await runCli(['audit', 'verify', audit], { home: sb.home });
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.stdout + r.stderr, new RegExp(`line ${line}\\b`));
     };
@@ -83,11 +83,11 @@ describe('audit log written by script-sandbox run', function () {
 
   it('audit stats and tail read the file', async () => {
     await run([], ['/bin/sh', '-c', `echo x > ${sb.outside}/a; echo y > ${sb.outside}/b; true`]);
-    const stats = await runCli(['audit', 'stats', '--json', '--file', audit]);
+    const stats = await runCli(['audit', 'stats', '--json', '--file', audit], { home: sb.home });
     assert.equal(stats.code, 0, stats.stderr);
     const s = JSON.parse(stats.stdout);
     assert.ok(JSON.stringify(s).includes('file'), stats.stdout);
-    const tail = await runCli(['audit', 'tail', '-n', '2', '--file', audit]);
+    const tail = await runCli(['audit', 'tail', '-n', '2', '--file', audit], { home: sb.home });
     assert.equal(tail.code, 0, tail.stderr);
     assert.equal(tail.stdout.trim().split('\n').length, 2, tail.stdout);
   });

@@ -5,10 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLog, auditChainFiles, readAuditRecords, verifyAuditFile } from '../../../src/host/audit-log';
+import { AuditLog, auditChainFiles, readAuditRecords, verifyAuditFile } from '../../../src/audit';
 import type { AuditRecord } from '../../../src/protocol/audit';
 
-const AUDIT_LOG_MODULE = require.resolve('../../../src/host/audit-log');
+const AUDIT_LOG_MODULE = require.resolve('../../../src/audit');
 
 // A writer: opens the log (recovering dead writers' runs), starts a run, then appends violations until
 // told to stop (SIGTERM) or killed. Prints "ack <seq>" once a record is in the file, so the test knows

@@ -3,11 +3,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLog, auditChainFiles, readAuditRecords, rotatedPath, verifyAuditFile } from '../../../src/host/audit-log';
+import { AuditLog, auditChainFiles, defaultStateDir, readAuditKey, readAuditRecords, rotatedPath, verifyAuditFile } from '../../../src/audit';
 import { AuditRecord, GENESIS_HASH, type AuditRecordInput } from '../../../src/protocol/audit';
 import { SandboxError } from '../../../src/protocol/errors';
 import { openFileLock, processIdentity } from '../../../native/linux/file-lock';
-import { lines, policy, tempDir, violation, writeLines } from './fixtures';
+import { lines, policy, tempDir, violation, writeLines, useTempHome } from './fixtures';
 
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
@@ -37,6 +37,7 @@ async function fill(log: AuditLog, n: number, runId = 'run-1'): Promise<void> {
 }
 
 describe('audit log: hash chain and verify', function () {
+  useTempHome();
   let t: ReturnType<typeof tempDir>;
   let file: string;
   beforeEach(() => {
@@ -45,7 +46,7 @@ describe('audit log: hash chain and verify', function () {
   });
   afterEach(() => t.cleanup());
 
-  it('chains every line to the previous one: seq 1.., prev = SHA-256 of the previous line, genesis first', async function () {
+  it('chains every line to the previous one: seq 1.., prev = the previous line\'s keyed mac, genesis first', async function () {
     const log = await AuditLog.open(file);
     await log.append({ type: 'host_started', component: 'test' });
     await log.append(runStarted('r1'));
@@ -55,15 +56,22 @@ describe('audit log: hash chain and verify', function () {
     await log.close();
     const ls = lines(file);
     assert.equal(ls.length, 9);
+    const key = readAuditKey(defaultStateDir())!;
+    assert.equal(key.length, 32);
     let prev = GENESIS_HASH;
     ls.forEach((l, i) => {
       const r = AuditRecord.parse(JSON.parse(l));
+      assert.equal(r.v, 2);
       assert.equal(r.seq, i + 1);
       assert.equal(r.prev, prev);
       assert.match(r.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.equal(r.writer.pid, process.pid);
       assert.equal(r.writer.host, os.hostname());
-      prev = sha(l);
+      // mac, the last field, is HMAC-SHA-256 under the user's key of the line without it.
+      const m = /,"mac":"([0-9a-f]{64})"\}$/.exec(l)!;
+      assert.equal(m[1], r.mac);
+      assert.equal(crypto.createHmac('sha256', key).update(`${l.slice(0, l.length - m[0].length)}}`).digest('hex'), r.mac);
+      prev = r.mac!;
     });
     const v = verifyAuditFile(file);
     assert.deepEqual([v.ok, v.lines, v.anchored, v.firstSeq, v.lastSeq], [true, 9, true, 1, 9]);
@@ -167,6 +175,7 @@ describe('audit log: hash chain and verify', function () {
 });
 
 describe('audit log: several writers, rotation, repair', function () {
+  useTempHome();
   let t: ReturnType<typeof tempDir>;
   let file: string;
   beforeEach(() => {
@@ -200,7 +209,7 @@ describe('audit log: several writers, rotation, repair', function () {
     // The new file's first line continues from the rotated file's last line.
     const last1 = lines(rotatedPath(file, 1)).at(-1)!;
     const first0 = JSON.parse(lines(file)[0]!);
-    assert.equal(first0.prev, sha(last1));
+    assert.equal(first0.prev, JSON.parse(last1).mac);
     assert.equal(first0.seq, JSON.parse(last1).seq + 1);
     const v = verifyAuditFile(file);
     assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
@@ -228,7 +237,8 @@ describe('audit log: several writers, rotation, repair', function () {
     assert.equal(v.ok, false);
     assert.equal(v.firstBroken!.file, r1);
     assert.equal(v.firstBroken!.line, ls.length);
-    assert.match(v.firstBroken!.reason, /line 1 of audit\.jsonl/);
+    // Each line carries its own keyed mac, so the edit is caught at the line itself.
+    assert.match(v.firstBroken!.reason, /changed after it was written/);
   });
 
   it('rotation by another writer is noticed: the chain goes on from the rotated file', async function () {
@@ -339,7 +349,7 @@ describe('audit log: several writers, rotation, repair', function () {
   it('fails with AUDIT_LOCKED when another holder keeps the lock past the timeout, then recovers', async function () {
     const log = await AuditLog.open(file, { lockTimeoutMs: 150 });
     assert.equal(log.lockMechanism, 'flock');
-    const other = openFileLock(`${file}.lock`);
+    const other = openFileLock(log.lockFile);
     assert.equal(other.tryAcquire(), true);
     const t0 = Date.now();
     await assert.rejects(fill(log, 1), (e: unknown) => e instanceof SandboxError && e.code === 'AUDIT_LOCKED');
@@ -353,6 +363,7 @@ describe('audit log: several writers, rotation, repair', function () {
 });
 
 describe('audit log: secret masking', function () {
+  useTempHome();
   let t: ReturnType<typeof tempDir>;
   beforeEach(() => (t = tempDir()));
   afterEach(() => t.cleanup());
@@ -405,6 +416,7 @@ describe('audit log: secret masking', function () {
 });
 
 describe('audit log: recovering runs of dead writers', function () {
+  useTempHome();
   let t: ReturnType<typeof tempDir>;
   let file: string;
   beforeEach(() => {

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runAuditCommand, parseDuration, type AuditCliIo } from '../../../src/cli/audit';
-import { AuditLog } from '../../../src/host/audit-log';
-import { lines, tempDir, violation, writeLines } from './fixtures';
+import { AuditLog } from '../../../src/audit';
+import { lines, tempDir, violation, writeLines, useTempHome } from './fixtures';
 
 function io(cwd: string, extra: Partial<AuditCliIo> = {}) {
   const out: string[] = [];
@@ -14,6 +14,7 @@ function io(cwd: string, extra: Partial<AuditCliIo> = {}) {
 const HOUR = 3_600_000;
 
 describe('cli: script-sandbox audit', function () {
+  useTempHome();
   let t: ReturnType<typeof tempDir>;
   let file: string;
   const T0 = Date.UTC(2025, 5, 1, 12);

@@ -52,3 +52,23 @@ export function lines(file: string): string[] {
 export function writeLines(file: string, ls: string[]): void {
   fs.writeFileSync(file, ls.map((l) => `${l}\n`).join(''));
 }
+
+/**
+ * Points HOME at a fresh folder for the enclosing describe block, so the audit key and locks
+ * (~/.local/state/script-sandbox) are the test's own and the real home is left alone.
+ */
+export function useTempHome(): { home: string } {
+  const state = { home: '' };
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.HOME;
+    state.home = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-audit-home-'));
+    process.env.HOME = state.home;
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.HOME;
+    else process.env.HOME = saved;
+    fs.rmSync(state.home, { recursive: true, force: true });
+  });
+  return state;
+}

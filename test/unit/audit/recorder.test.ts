@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditLog, readAuditRecords, verifyAuditFile } from '../../../src/host/audit-log';
+import { AuditLog, readAuditRecords, verifyAuditFile } from '../../../src/audit';
 import { attachAudit, secretValuesFromEnv, summarizeCapabilities } from '../../../src/host/audit-recorder';
 import { RunHandle, type RunResult, type RunStarted } from '../../../src/host/runner';
 import { policyDigest } from '../../../src/policy';
-import { policy, tempDir, violation } from './fixtures';
+import { policy, tempDir, violation, useTempHome } from './fixtures';
 
 function startedEvent(runId: string, over: Partial<RunStarted> = {}): RunStarted {
   return { runId, pid: 4242, command: ['./s.sh'], file: '/bin/sh', script: '/work/ws/s.sh', cwd: '/work/ws', envRemoved: [], treeLimits: 'cgroup v1', time: new Date().toISOString(), ...over };
@@ -16,6 +16,7 @@ function result(runId: string, over: Partial<RunResult> = {}): RunResult {
 }
 
 describe('audit recorder', function () {
+  useTempHome();
   let t: ReturnType<typeof tempDir>;
   let file: string;
   beforeEach(() => {
