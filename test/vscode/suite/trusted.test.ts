@@ -267,6 +267,34 @@ describe('Script Sandbox in VS Code (trusted workspace)', function () {
         await setSetting('mode', 'enforce');
       }
     });
+
+    it('a workspace auditPath outside the workspace is ignored; one that leaves it through a symbolic link records nothing', async () => {
+      // The host appends the audit log outside any sandbox: a repository must not choose a file elsewhere.
+      const cfg = vscode.workspace.getConfiguration('scriptSandbox', workspaceUri());
+      const outside = path.join(os.homedir(), `sandbox-audit-escape-${process.pid}.jsonl`);
+      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-audit-out-'));
+      const link = workspaceUri('linked-logs').fsPath;
+      fs.symlinkSync(outDir, link);
+      try {
+        await cfg.update('auditPath', outside, vscode.ConfigurationTarget.Workspace);
+        const r = await runScript(workspaceUri('scripts', 'hello.sh'));
+        assert.equal(r.exitCode, 0);
+        assert.equal(fs.existsSync(outside), false, `${outside} must not be written`);
+        assert.equal((r as unknown as { auditPath: string }).auditPath, workspaceUri('.sandbox', 'audit.jsonl').fsPath);
+        assert.ok(r.notes.some((n) => n.startsWith('ignored scriptSandbox.auditPath = ') && n.includes('outside the workspace')), r.notes.join(' | '));
+
+        await cfg.update('auditPath', 'linked-logs/audit.jsonl', vscode.ConfigurationTarget.Workspace);
+        const r2 = await runScript(workspaceUri('scripts', 'hello.sh'));
+        assert.equal(r2.exitCode, 0);
+        assert.deepEqual(fs.readdirSync(outDir), [], 'nothing written through the link');
+        assert.ok(r2.notes.some((n) => n.includes('symbolic link') && n.includes('not recorded')), r2.notes.join(' | '));
+      } finally {
+        await cfg.update('auditPath', undefined, vscode.ConfigurationTarget.Workspace);
+        fs.rmSync(link, { force: true });
+        fs.rmSync(outDir, { recursive: true, force: true });
+        fs.rmSync(outside, { force: true });
+      }
+    });
   });
 
   it('reveals a run in the audit log and copies it as JSON', async () => {
