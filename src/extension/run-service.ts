@@ -181,8 +181,7 @@ export class RunService implements vscode.Disposable {
       notes.push(...lines);
       // Once per run, not awaited: the run goes ahead under the user's settings.
       void vscode.window.showWarningMessage(
-        `Script Sandbox: ${ignored.length === 1 ? 'a workspace setting that would loosen your sandbox was' : `${ignored.length} workspace settings that would loosen your sandbox were`} ignored: ${ignored.map((i) => `${i.setting} from ${i.source.detail}`).join('; ')}.`,
-        { detail: lines.join('\n') },
+        `Script Sandbox: ${ignored.length === 1 ? 'a workspace setting that would loosen your sandbox was' : `${ignored.length} workspace settings that would loosen your sandbox were`} ignored: ${ignored.map((i) => `${i.setting} from ${i.source.detail}`).join('; ')}. The run's terminal says what each would loosen.`,
       );
     }
     return {

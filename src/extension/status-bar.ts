@@ -11,30 +11,36 @@ const ICONS: Record<string, string> = { enforce: '$(shield)', warn: '$(warning)'
 export class ModeStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('scriptSandbox.mode', vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
+  /** The layered settings, read again only when they (or trust) change: runs change far more often. */
+  private settings: { value: SandboxSettings | null; problem: string } = { value: null, problem: '' };
 
   constructor(private readonly runs: RunStore) {
     this.item.name = 'Script Sandbox Mode';
     this.item.command = 'scriptSandbox.switchMode';
     this.disposables.push(
       this.item,
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SECTION) && this.update()),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.update()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SECTION) && this.reread()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reread()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reread()),
       runs.onDidChange(() => this.update()),
     );
-    this.update();
+    this.reread();
     this.item.show();
+  }
+
+  private reread(): void {
+    try {
+      this.settings = { value: readSettings(vscode.workspace.workspaceFolders?.[0]?.uri), problem: '' };
+    } catch (e) {
+      this.settings = { value: null, problem: (e as Error).message };
+    }
+    this.update();
   }
 
   private update(): void {
     const running = this.runs.running().length;
     const restricted = !vscode.workspace.isTrusted;
-    let settings: SandboxSettings | null = null;
-    let problem = '';
-    try {
-      settings = readSettings(vscode.workspace.workspaceFolders?.[0]?.uri);
-    } catch (e) {
-      problem = (e as Error).message;
-    }
+    const { value: settings, problem } = this.settings;
     const mode = settings?.mode ?? vscode.workspace.getConfiguration(SECTION).get<string>('mode', 'enforce');
     const shown = settings ? describeOrigin(settings.origins.mode) : mode;
     this.item.text = `${ICONS[mode] ?? '$(shield)'} Sandbox: ${shown}${restricted ? ' (strict)' : ''}${running ? ` · ${running} running` : ''}`;
