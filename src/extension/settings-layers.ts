@@ -43,8 +43,8 @@ export interface Source {
   detail: string;
 }
 
-export const DEFAULT_SOURCE: Source = { kind: 'default', label: 'default', detail: 'default' };
-export const USER_SOURCE: Source = { kind: 'user', label: 'user', detail: 'user settings' };
+export const DEFAULT_SOURCE: Readonly<Source> = Object.freeze({ kind: 'default', label: 'default', detail: 'default' });
+export const USER_SOURCE: Readonly<Source> = Object.freeze({ kind: 'user', label: 'user', detail: 'user settings' });
 
 /** One setting as `inspect()` gives it, reduced to the user's value (or the default) and the workspace's. */
 export interface InspectedSetting {
@@ -94,7 +94,7 @@ export class SettingsError extends Error {
   }
 }
 
-const LISTS = new Set<PolicySetting>(POLICY_SETTINGS.filter((k) => /allow|deny|secretPatterns/i.test(k)));
+const isList = (k: PolicySetting) => /allow|deny|secretPatterns/i.test(k);
 
 /** Unset (null, '', []) values leave the profile's defaults alone. */
 function isSet(v: unknown): boolean {
@@ -171,7 +171,7 @@ export function layerSettings(settings: Partial<Record<PolicySetting, InspectedS
   }
 
   const effective: Partial<Record<PolicySetting, unknown>> = { ...userValues };
-  for (const k of Object.keys(taken) as PolicySetting[]) effective[k] = LISTS.has(k) ? union(userValues[k], taken[k]) : taken[k];
+  for (const k of Object.keys(taken) as PolicySetting[]) effective[k] = isList(k) ? union(userValues[k], taken[k]) : taken[k];
   const layer = parseLayer(effective, () => '');
   const mode = layer.mode ?? 'enforce';
   const profile = layer.profile ?? 'moderate';
@@ -232,7 +232,7 @@ export function isInside(dir: string, p: string): boolean {
 }
 
 export type AlertNotify = 'all' | 'critical' | 'none';
-const NOTIFY_RANK: Readonly<Record<AlertNotify, number>> = { all: 0, critical: 1, none: 2 };
+const NOTIFY_RANK: Readonly<Record<AlertNotify, number>> = Object.freeze({ all: 0, critical: 1, none: 2 });
 
 /**
  * Alert settings may only be made louder by a workspace: a lower threshold, a longer window, more
