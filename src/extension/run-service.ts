@@ -1,22 +1,25 @@
 // One run, end to end: settings + workspace policy file + trust → layers; the host runs it; events go to
 // the run's terminal, the Problems panel and the run store as they arrive.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PolicyInput } from '../policy/schema';
+import { MODE_RANK, PROFILE_RANK } from '../policy/presets';
+import type { Mode, PolicyInput, Profile } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { auditPathFor, readSettings, SettingsError, type SandboxSettings } from './config';
+import { auditPathSetting, readSettings, SettingsError, type SandboxSettings } from './config';
 import type { ViolationDiagnostics } from './diagnostics';
 import { HostRejection, type GitFetched, type HostClient, type RunRequest } from './host-client';
 import { PolicyFileError, readWorkspaceLayer, type WorkspaceLayer } from './policy-file';
 import type { RunRecord, RunStore } from './runs';
+import { describeIgnored, describeOrigin, layerTask, type IgnoredSetting, type Origin, type Source } from './settings-layers';
 import { RunTerminal } from './terminal';
 
 export interface RunTarget {
   script: vscode.Uri;
   args?: string[];
   cwd?: string;
-  /** Policy fields of this run only (a task's "mode", "profile", ...): the highest layer. */
-  overrides?: PolicyInput;
+  /** A task's own policy fields: workspace input, kept only where they tighten the policy otherwise in force. */
+  task?: { name: string; fields: { mode?: Mode; profile?: Profile } };
   origin: 'command' | 'task' | 'git';
   /** The git-script definition of a git run. */
   gitSpec?: unknown;
@@ -30,9 +33,12 @@ export interface PolicyContext {
   notes: string[];
   layers: RunRequest['layers'];
   approvedLoosening: boolean | undefined;
-  auditPath: string;
+  /** Undefined when the configured log would lead outside the workspace (the run is then not recorded). */
+  auditPath: string | undefined;
   mode: string;
   profile: string;
+  /** Where the mode and the profile (before .vscode/sandbox.json) came from. */
+  origins: { mode: Origin; profile: Origin };
   label?: string;
 }
 
@@ -98,7 +104,7 @@ export class RunService implements vscode.Disposable {
       return null;
     }
     const folder = vscode.workspace.getWorkspaceFolder(script);
-    const ctx = await this.policyContext(script, folder, target.overrides);
+    const ctx = await this.policyContext(script, folder, target.task);
     if (!ctx) return null;
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === script.toString());
     if (doc?.isDirty) await doc.save();
@@ -109,18 +115,21 @@ export class RunService implements vscode.Disposable {
    * The policy layers of a run in `folder` (or beside `scope` when there is none): settings, the
    * workspace policy file when trusted, Restricted Mode's floor. Null after telling the user what is wrong.
    */
-  async policyContext(scope: vscode.Uri, folder: vscode.WorkspaceFolder | undefined, overrides?: PolicyInput): Promise<PolicyContext | null> {
+  async policyContext(scope: vscode.Uri, folder: vscode.WorkspaceFolder | undefined, task?: RunTarget['task']): Promise<PolicyContext | null> {
     const workspace = folder?.uri.fsPath ?? path.dirname(scope.fsPath);
-    let settings;
-    try {
-      settings = readSettings(folder?.uri ?? scope);
-    } catch (e) {
+    const settingsError = (e: unknown): null => {
       if (!(e instanceof SettingsError)) throw e;
       // Not awaited: the caller (a command, a task) must not hang until the notification is dismissed.
       void vscode.window.showErrorMessage(`Script Sandbox: ${e.message}. The run did not start.`, 'Open Settings').then((open) => {
         if (open) void vscode.commands.executeCommand('workbench.action.openSettings', 'scriptSandbox');
       });
       return null;
+    };
+    let settings: SandboxSettings;
+    try {
+      settings = readSettings(folder?.uri ?? scope, workspace);
+    } catch (e) {
+      return settingsError(e);
     }
     const trusted = vscode.workspace.isTrusted;
     let wsLayer: WorkspaceLayer | null = null;
@@ -136,13 +145,44 @@ export class RunService implements vscode.Disposable {
       }
     }
     const notes: string[] = [];
+    const ignored: IgnoredSetting[] = [...settings.ignored];
+    const origins = { ...settings.origins };
+    // A task's mode/profile come from the workspace's tasks.json: they may only tighten what is in force.
+    let runLayer: PolicyInput = {};
+    if (task && (task.fields.mode !== undefined || task.fields.profile !== undefined)) {
+      const source: Source = { kind: 'task', label: 'task', detail: `task "${task.name}"` };
+      try {
+        const t = layerTask(task.fields, source, { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}) }, { workspace, home: os.homedir() });
+        runLayer = t.run;
+        ignored.push(...t.ignored);
+      } catch (e) {
+        return settingsError(e);
+      }
+      if (runLayer.mode) origins.mode = { value: runLayer.mode, source, tightened: runLayer.mode !== settings.mode };
+      if (runLayer.profile) origins.profile = { value: runLayer.profile, source, tightened: runLayer.profile !== settings.profile };
+    }
+    const audit = auditPathSetting(workspace, folder?.uri ?? scope);
+    ignored.push(...audit.ignored);
+    notes.push(...audit.notes);
     // Restricted Mode: the workspace's own policy is not trusted, and neither is a mode that turns the
     // sandbox off; strict is the floor.
-    const runLayer: PolicyInput = { ...(overrides ?? {}) };
     if (!trusted) {
+      const restricted: Source = { kind: 'restricted', label: 'Restricted Mode', detail: 'Restricted Mode' };
       runLayer.profile = 'strict';
-      if ((runLayer.mode ?? settings.mode) === 'disabled') runLayer.mode = 'enforce';
+      origins.profile = { value: 'strict', source: restricted, tightened: settings.profile !== 'strict' };
+      if ((runLayer.mode ?? settings.mode) === 'disabled') {
+        runLayer.mode = 'enforce';
+        origins.mode = { value: 'enforce', source: restricted, tightened: true };
+      }
       notes.push(`Restricted Mode: profile strict${folder ? ', .vscode/sandbox.json ignored' : ''}`);
+    }
+    if (ignored.length) {
+      const lines = ignored.map(describeIgnored);
+      notes.push(...lines);
+      // Once per run, not awaited: the run goes ahead under the user's settings.
+      void vscode.window.showWarningMessage(
+        `Script Sandbox: ${ignored.length === 1 ? 'a workspace setting that would loosen your sandbox was' : `${ignored.length} workspace settings that would loosen your sandbox were`} ignored: ${ignored.map((i) => `${i.setting} from ${i.source.detail}`).join('; ')}. The run's terminal says what each would loosen.`,
+      );
     }
     return {
       workspace,
@@ -151,9 +191,10 @@ export class RunService implements vscode.Disposable {
       notes,
       layers: { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}), ...(Object.keys(runLayer).length ? { run: runLayer } : {}) },
       approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest : undefined,
-      auditPath: auditPathFor(workspace, folder?.uri ?? scope),
+      auditPath: audit.path,
       mode: runLayer.mode ?? settings.mode,
       profile: runLayer.profile ?? settings.profile,
+      origins,
     };
   }
 
@@ -192,11 +233,11 @@ export class RunService implements vscode.Disposable {
       approvedLoosening: ctx.approvedLoosening,
       inferInterpreter: true,
       interpreters: Object.keys(ctx.settings.interpreters).length ? ctx.settings.interpreters : undefined,
-      auditPath: ctx.auditPath,
+      ...(ctx.auditPath ? { auditPath: ctx.auditPath } : {}),
       alerts: ctx.settings.alerts,
       ...(how.gitFetchId ? { gitFetchId: how.gitFetchId } : {}),
     };
-    return { target, text, request, wsLayer: ctx.wsLayer, notes: [...ctx.notes], mode: ctx.mode, profile: ctx.profile, label: how.label };
+    return { target, text, request, wsLayer: ctx.wsLayer, notes: [...ctx.notes], mode: ctx.mode, profile: ctx.profile, origins: ctx.origins, label: how.label };
   }
 
   private start(p: Prepared, pty: RunTerminal): { record: RunRecord; done: Promise<RunRecord> } {
@@ -210,7 +251,7 @@ export class RunService implements vscode.Disposable {
       args: target.args ?? [],
       cwd: request.cwd,
       workspace: request.workspace,
-      auditPath: request.auditPath!,
+      auditPath: request.auditPath ?? '',
       status: 'starting',
       startedAt: Date.now(),
       notes: p.notes,
@@ -267,8 +308,12 @@ export class RunService implements vscode.Disposable {
             record.id = a.runId;
             record.policy = a.policy;
             if (record.stopRequested) this.host.cancel(a.runId);
-            // The header names the policy actually in force (a workspace file may have changed the mode).
-            pty.header(request.command, a.policy?.mode ?? p.mode, a.policy?.profile ?? p.profile);
+            // The header names the policy actually in force and where each value came from (a workspace
+            // file may have changed the mode).
+            const mode = inForce('mode', a.policy?.mode ?? p.mode, p.origins.mode);
+            const profile = inForce('profile', a.policy?.profile ?? p.profile, p.origins.profile);
+            pty.header(request.command, mode, profile);
+            record.notes.push(`in force: mode ${mode}, profile ${profile}`);
             for (const n of a.notes ?? []) {
               record.notes.push(n);
               pty.note(n);
@@ -319,5 +364,13 @@ interface Prepared {
   notes: string[];
   mode: string;
   profile: string;
+  origins: { mode: Origin; profile: Origin };
   label?: string;
+}
+
+/** "enforce (user)"; a value the settings did not give came from .vscode/sandbox.json (tightened, or approved). */
+function inForce(key: 'mode' | 'profile', value: string, origin: Origin): string {
+  if (value === origin.value) return describeOrigin(origin);
+  const rank = (v: string) => (key === 'mode' ? MODE_RANK[v as Mode] : PROFILE_RANK[v as Profile]);
+  return `${value} (.vscode/sandbox.json, ${rank(value) < rank(origin.value) ? 'tightened' : 'approved loosening'})`;
 }

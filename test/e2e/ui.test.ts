@@ -106,7 +106,7 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     await sleep(300);
     await select.click();
     await page.locator('.select-box-dropdown-list-container .monaco-list-row', { hasText: /^warn/ }).first().click();
-    await page.locator('.statusbar-item', { hasText: 'Sandbox: warn' }).waitFor({ timeout: 15_000 });
+    await page.locator('.statusbar-item', { hasText: 'Sandbox: warn (user)' }).waitFor({ timeout: 15_000 });
     await shot(page, 'settings-mode.png');
     await page.keyboard.press('Control+W'); // close the Settings editor
     await palette(page, 'View: Show Explorer');
@@ -153,7 +153,7 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     await sleep(300);
     await select.click();
     await page.locator('.select-box-dropdown-list-container .monaco-list-row', { hasText: /^enforce/ }).first().click();
-    await page.locator('.statusbar-item', { hasText: 'Sandbox: enforce' }).waitFor({ timeout: 15_000 });
+    await page.locator('.statusbar-item', { hasText: /Sandbox: enforce \((user|default)\)/ }).waitFor({ timeout: 15_000 });
     await page.keyboard.press('Control+W');
     await palette(page, 'View: Show Explorer');
     try {

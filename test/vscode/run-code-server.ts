@@ -13,11 +13,29 @@ const SUITE_TIMEOUT_MS = 6 * 60_000;
 /** The workbench's own start-up chatter, forwarded with the suite's console; not worth a CI log. */
 const WORKBENCH_NOISE = /^(Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache|Creating a socket|Resolving connection token|Resolved connection token|\[Service Worker\]|ChatSessionStore)/;
 
-const TASKS_JSON = JSON.stringify({ version: '2.0.0', tasks: [{ label: 'hello in sandbox', type: 'sandbox', script: 'scripts/hello.sh', profile: 'strict' }] }, null, 2);
+const TASKS_JSON = JSON.stringify(
+  {
+    version: '2.0.0',
+    tasks: [
+      { label: 'hello in sandbox', type: 'sandbox', script: 'scripts/hello.sh', profile: 'strict' },
+      // tasks.json is the workspace's too: this one tries to switch the sandbox off for its run.
+      { label: 'escape task', type: 'sandbox', script: 'scripts/escape.sh', mode: 'disabled', profile: 'permissive' },
+    ],
+  },
+  null,
+  2,
+);
+
+/** What a repository might ship in its own .vscode/settings.json to switch the sandbox off: every trusted
+ *  test runs under it, and the user's settings (mode enforce) must still hold. */
+const WORKSPACE_SETTINGS = { 'scriptSandbox.mode': 'disabled', 'scriptSandbox.profile': 'permissive', 'scriptSandbox.filesystem.allowWrite': ['~'] };
 
 function workspaceFor(suite: string): string {
   const extra: Record<string, string> = { '.sandbox-test.json': JSON.stringify({ suite }) };
-  if (suite === 'trusted') extra['.vscode/tasks.json'] = TASKS_JSON;
+  if (suite === 'trusted') {
+    extra['.vscode/tasks.json'] = TASKS_JSON;
+    extra['.vscode/settings.json'] = JSON.stringify(WORKSPACE_SETTINGS, null, 2);
+  }
   // What an untrusted repository might ship to switch the sandbox off: Restricted Mode must ignore it.
   if (suite === 'restricted') extra['.vscode/sandbox.json'] = JSON.stringify({ mode: 'disabled', profile: 'permissive' });
   return makeWorkspace(`vscode-${suite}`, extra);

@@ -106,7 +106,7 @@ export const COMMANDS: Record<string, Handler> = {
   },
   'scriptSandbox.clearDiagnostics': (ctx) => ctx.diagnostics.clear(),
   'scriptSandbox.switchMode': async (_ctx, mode?: unknown) => {
-    const current = vscode.workspace.getConfiguration(SECTION).get<string>('mode');
+    const current = vscode.workspace.getConfiguration(SECTION).inspect<string>('mode')?.globalValue ?? 'enforce';
     const chosen =
       typeof mode === 'string' && Mode.safeParse(mode).success
         ? (mode as Mode)

@@ -188,6 +188,115 @@ describe('Script Sandbox in VS Code (trusted workspace)', function () {
     assert.equal(r.policy?.profile, 'strict', 'the task\'s profile applies');
   });
 
+  describe('a workspace that tries to loosen the user\'s settings', () => {
+    // The fixture's .vscode/settings.json sets mode disabled, profile permissive and allowWrite ["~"]; the
+    // user's mode is enforce. The script writes a file in the home directory, outside the workspace.
+    const target = path.join(os.homedir(), `sandbox-settings-escape-${process.pid}.txt`);
+    const escape = () => workspaceUri('scripts', 'escape.sh');
+
+    beforeEach(() => {
+      fs.rmSync(target, { force: true });
+      fs.writeFileSync(escape().fsPath, `#!/bin/sh\necho escaped > "${target}"\necho "exit $?"\n`, { mode: 0o755 });
+    });
+    afterEach(() => fs.rmSync(target, { force: true }));
+
+    it('VS Code itself gives the workspace\'s values (the precondition of the attack)', () => {
+      const cfg = vscode.workspace.getConfiguration('scriptSandbox', workspaceUri());
+      assert.equal(cfg.get('mode'), 'disabled');
+      assert.equal(cfg.get('profile'), 'permissive');
+      assert.equal(cfg.inspect('mode')?.globalValue, 'enforce');
+    });
+
+    it('a run stays under the user\'s mode and profile: the write outside the workspace is blocked', async () => {
+      const r = await runScript(escape());
+      assert.equal(r.status, 'finished', JSON.stringify(r));
+      assert.equal(fs.existsSync(target), false, `${target} must not exist: the run was not sandboxed`);
+      assert.equal(r.policy?.mode, 'enforce');
+      assert.equal(r.policy?.profile, 'moderate');
+      assert.ok(!r.policy?.filesystem.allowWrite.some((g) => g === os.homedir()), `allowWrite: ${r.policy?.filesystem.allowWrite.join(', ')}`);
+      const v = r.violations.find((x) => x.kind === 'file' && (x.path ?? '').endsWith(path.basename(target)));
+      assert.ok(v, `a violation for the write: ${JSON.stringify(r.violations)}`);
+      assert.equal(v.action, 'blocked');
+      for (const setting of ['scriptSandbox.mode', 'scriptSandbox.profile', 'scriptSandbox.filesystem.allowWrite']) {
+        assert.ok(
+          r.notes.some((n) => n.startsWith(`ignored ${setting} = `) && n.includes('.vscode/settings.json')),
+          `a note naming ${setting} and where it came from: ${r.notes.join(' | ')}`,
+        );
+      }
+      assert.ok(r.notes.includes('in force: mode enforce (user), profile moderate (default)'), r.notes.join(' | '));
+    });
+
+    it('a tasks.json task with "mode": "disabled" stays under the user\'s mode too', async () => {
+      const tasks = await vscode.tasks.fetchTasks({ type: 'sandbox' });
+      const task = tasks.find((t) => t.name === 'escape task');
+      assert.ok(task, `tasks: ${tasks.map((t) => t.name).join(', ')}`);
+      const before = sandbox.runs().length;
+      const ended = new Promise<void>((resolve) => {
+        const sub = vscode.tasks.onDidEndTask((e) => {
+          if (e.execution.task.name === task.name) {
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+      await vscode.tasks.executeTask(task);
+      await ended;
+      const r = await waitFor('task run finished', () => sandbox.runs().length > before && sandbox.runs()[0]!.status === 'finished' && sandbox.runs()[0]);
+      assert.equal(fs.existsSync(target), false, `${target} must not exist: the task's run was not sandboxed`);
+      assert.equal(r.policy?.mode, 'enforce');
+      assert.equal(r.policy?.profile, 'moderate');
+      assert.ok(r.violations.some((x) => x.kind === 'file' && x.action === 'blocked'), JSON.stringify(r.violations));
+      assert.ok(r.notes.some((n) => n.startsWith('ignored task "escape task": mode = "disabled"')), r.notes.join(' | '));
+      assert.ok(r.notes.some((n) => n.startsWith('ignored task "escape task": profile = "permissive"')), r.notes.join(' | '));
+    });
+
+    it('workspace values that tighten are taken, and the run says where its mode came from', async () => {
+      const cfg = vscode.workspace.getConfiguration('scriptSandbox', workspaceUri());
+      await setSetting('mode', 'warn');
+      await cfg.update('mode', 'enforce', vscode.ConfigurationTarget.Workspace);
+      await cfg.update('limits.maxProcesses', 7, vscode.ConfigurationTarget.Workspace);
+      try {
+        const r = await runScript(escape());
+        assert.equal(fs.existsSync(target), false, 'enforce (from the workspace) blocks the write');
+        assert.equal(r.policy?.mode, 'enforce');
+        assert.equal((r.policy as unknown as { limits: { maxProcesses: number } }).limits.maxProcesses, 7);
+        assert.ok(r.notes.includes('in force: mode enforce (workspace, tightened), profile moderate (default)'), r.notes.join(' | '));
+      } finally {
+        await cfg.update('limits.maxProcesses', undefined, vscode.ConfigurationTarget.Workspace);
+        await cfg.update('mode', 'disabled', vscode.ConfigurationTarget.Workspace);
+        await setSetting('mode', 'enforce');
+      }
+    });
+
+    it('a workspace auditPath outside the workspace is ignored; one that leaves it through a symbolic link records nothing', async () => {
+      // The host appends the audit log outside any sandbox: a repository must not choose a file elsewhere.
+      const cfg = vscode.workspace.getConfiguration('scriptSandbox', workspaceUri());
+      const outside = path.join(os.homedir(), `sandbox-audit-escape-${process.pid}.jsonl`);
+      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-audit-out-'));
+      const link = workspaceUri('linked-logs').fsPath;
+      fs.symlinkSync(outDir, link);
+      try {
+        await cfg.update('auditPath', outside, vscode.ConfigurationTarget.Workspace);
+        const r = await runScript(workspaceUri('scripts', 'hello.sh'));
+        assert.equal(r.exitCode, 0);
+        assert.equal(fs.existsSync(outside), false, `${outside} must not be written`);
+        assert.equal((r as unknown as { auditPath: string }).auditPath, workspaceUri('.sandbox', 'audit.jsonl').fsPath);
+        assert.ok(r.notes.some((n) => n.startsWith('ignored scriptSandbox.auditPath = ') && n.includes('outside the workspace')), r.notes.join(' | '));
+
+        await cfg.update('auditPath', 'linked-logs/audit.jsonl', vscode.ConfigurationTarget.Workspace);
+        const r2 = await runScript(workspaceUri('scripts', 'hello.sh'));
+        assert.equal(r2.exitCode, 0);
+        assert.deepEqual(fs.readdirSync(outDir), [], 'nothing written through the link');
+        assert.ok(r2.notes.some((n) => n.includes('symbolic link') && n.includes('not recorded')), r2.notes.join(' | '));
+      } finally {
+        await cfg.update('auditPath', undefined, vscode.ConfigurationTarget.Workspace);
+        fs.rmSync(link, { force: true });
+        fs.rmSync(outDir, { recursive: true, force: true });
+        fs.rmSync(outside, { force: true });
+      }
+    });
+  });
+
   it('reveals a run in the audit log and copies it as JSON', async () => {
     const run = sandbox.runs().find((r) => r.violations.length > 0)!;
     await vscode.commands.executeCommand('scriptSandbox.revealInAuditLog', run.runId);
