@@ -18,7 +18,7 @@ while [ $i -lt 150 ]; do
   i=$((i+1))
   echo "line $i $1"
   echo $i >> out.txt
-  [ $((i % 10)) -eq 0 ] && : > "$HOME/.bashrc" 2>/dev/null
+  [ $((i % 10)) -eq 0 ] && (echo x > "$HOME/.bashrc") 2>/dev/null
   sleep 0.03
 done
 `;
