@@ -68,6 +68,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv, process.cwd());
   if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
   const workspace = path.resolve(args.workspace);
+  // Before the log: opening it creates <workspace>/.sandbox, which turned a mistyped --workspace into a new,
+  // empty (and writable) workspace that the run then used.
+  if (!fs.existsSync(workspace) || !fs.statSync(workspace).isDirectory()) throw new UsageError(`--workspace ${args.workspace}: not a directory`);
   // The audit log opens first, so that a policy that fails to load is recorded too.
   const log = await openAuditLog(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')));
   await log.append({ type: 'host_started', component: 'cli', version: VERSION });

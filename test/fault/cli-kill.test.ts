@@ -50,7 +50,7 @@ describe('fault: the CLI killed with SIGKILL mid-run', function () {
 
   for (let i = 0; i < TRIALS; i++) {
     it(`trial ${i + 1}/${TRIALS}`, async () => {
-      const killAfterMs = Math.round(400 + rand() * 3600);
+      const killAfterMs = Math.round(i % 2 === 0 ? rand() * 2500 : 400 + rand() * 3600);
       const marker = `ss-fault-cli-${seed}-${i}-${process.pid}`;
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-cli-'));
       const ws = path.join(root, 'ws');
@@ -59,12 +59,16 @@ describe('fault: the CLI killed with SIGKILL mid-run', function () {
       fs.mkdirSync(home);
       fs.writeFileSync(path.join(ws, 'busy.sh'), SCRIPT, { mode: 0o755 });
       const audit = path.join(ws, '.sandbox', 'audit.jsonl');
+      const events = path.join(root, 'events.jsonl');
       const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
       try {
-        const cli = spawn(process.execPath, [CLI, 'run', '--workspace', ws, '--events', path.join(root, 'events.jsonl'), '--timeout', '60', '--', './busy.sh', marker], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const cli = spawn(process.execPath, [CLI, 'run', '--workspace', ws, '--events', events, '--timeout', '60', '--', './busy.sh', marker], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
         cli.stdout.on('data', () => undefined);
         cli.stderr.on('data', () => undefined);
         const exited = new Promise((r) => cli.once('exit', r));
+        // Odd trials: a random moment from the spawn (often during setup). Even ones: a random moment after the
+        // script started (events file), while it writes output and violation records.
+        if (i % 2 === 0) await waitUntil(() => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"run_started"'), 60_000, 50);
         await new Promise((r) => setTimeout(r, killAfterMs));
         // The copy just before the kill: every complete line in it must survive.
         const before = fs.existsSync(audit) ? fs.readFileSync(audit, 'utf8') : '';

@@ -69,6 +69,14 @@ describe('fuzz: CLI processes (node dist/cli.js)', function () {
     assert.deepEqual(problems, []);
   });
 
+  it('a mistyped --workspace is a usage error and creates nothing', async () => {
+    const typo = path.join(ROOT, 'no-such-ws');
+    const r = await runCli(['run', '--workspace', typo, '--', '/bin/true'], { cwd: WS });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^script-sandbox: --workspace .*no-such-ws: not a directory$/m);
+    assert.ok(!fs.existsSync(typo), 'the run created the mistyped workspace');
+  });
+
   it('a valid run through the real CLI succeeds with its output', async () => {
     const r = await runCli(['run', '--workspace', WS, '--policy', path.join(ROOT, 'ok-policy.json'), '--timeout', '20', '--', '/bin/echo', 'valid'], { cwd: WS });
     assert.equal(r.code, 0, r.stderr);
