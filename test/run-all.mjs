@@ -11,10 +11,12 @@ const failures = [];
 
 function step(name, cmd, args, opts = {}) {
   process.stdout.write(`\n=== ${name}\n`);
+  const t0 = Date.now();
   const r = spawnSync(cmd, args, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024, ...opts });
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   if (r.error) process.stdout.write(`${name}: could not run ${cmd}: ${r.error.message}\n`);
+  process.stdout.write(`--- ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const out = r.stdout ?? '';
   const count = (re) => Number(re.exec(out)?.[1] ?? 0);
   if (opts.mocha) {
@@ -46,6 +48,18 @@ if (want('integration')) {
     step(`integration tests as ${os.userInfo().username}`, process.execPath, [mocha, '--config', 'test/.mocharc.integration.json'], { mocha: true });
     if (process.getuid() === 0) runUnprivileged();
   }
+}
+
+// Reliability tiers (Linux, real processes): `fault` kills the CLI, the host and launchers at seeded moments
+// and fills or write-protects the workspace; `load` pushes 200 sequential and 20 concurrent runs through one
+// host and checks its footprint returns. Seeds: SS_FAULT_SEED (kill moments), SS_FUZZ_SEED (bad-input tests).
+for (const [tier, label, config] of [
+  ['fault', 'fault tests (kill -9 of CLI, host and launcher; full and read-only disk)', 'test/.mocharc.fault.json'],
+  ['load', 'load tests (one host: sequential and concurrent runs, footprint after)', 'test/.mocharc.load.json'],
+]) {
+  if (!want(tier)) continue;
+  if (os.platform() !== 'linux') process.stdout.write(`\n=== ${tier}: skipped explicitly, not Linux\n`);
+  else step(label, process.execPath, [mocha, '--config', config], { mocha: true });
 }
 
 function runUnprivileged() {

@@ -69,8 +69,11 @@ async function cmdRun(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv, process.cwd());
   if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
   const workspace = path.resolve(args.workspace);
+  // Before the log: opening it creates <workspace>/.sandbox, which turned a mistyped --workspace into a new,
+  // empty (and writable) workspace that the run then used.
+  if (!fs.existsSync(workspace) || !fs.statSync(workspace).isDirectory()) throw new UsageError(`--workspace ${args.workspace}: not a directory`);
   // The audit log opens first, so that a policy that fails to load is recorded too.
-  const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), { workspace });
+  const log = await openAuditLog(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), workspace);
   await log.append({ type: 'host_started', component: 'cli', version: VERSION });
   try {
     let loaded: LoadedPolicy;
@@ -87,6 +90,19 @@ async function cmdRun(argv: string[]): Promise<number> {
   } finally {
     await log.append({ type: 'host_stopped', reason: 'cli exit' });
     await log.close();
+  }
+}
+
+/** The audit log, or one IO_FAILED line naming the file and the errno (a read-only or full workspace), not a stack trace. */
+async function openAuditLog(file: string, workspace: string): Promise<AuditLog> {
+  try {
+    return await AuditLog.open(file, { workspace });
+  } catch (e) {
+    if (e instanceof SandboxError || !(e instanceof Error)) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code) throw e;
+    const hint = err.code === 'EROFS' || err.code === 'EACCES' || err.code === 'ENOSPC' ? '; pass --audit FILE on a writable file system' : '';
+    throw new SandboxError('IO_FAILED', `cannot open the audit log ${file}: ${err.code}${hint}`, { call: err.syscall, errno: typeof err.errno === 'number' ? -err.errno : undefined });
   }
 }
 

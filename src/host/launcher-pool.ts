@@ -19,8 +19,18 @@ export class PooledLauncherSource implements LauncherSource {
       const p = this.source.acquire({ stdin: 'pipe' });
       // A launcher that failed to start is dropped here; acquire() starts a fresh one instead.
       p.catch(() => undefined);
+      // One that dies while it waits (killed, OOM) leaves the pool: handed out, its run would fail or look
+      // like a script killed by SIGKILL.
+      p.then((l) => l.exited.then(() => this.drop(p)), () => this.drop(p));
       this.ready.push(p);
     }
+  }
+
+  private drop(p: Promise<Launcher>): void {
+    const i = this.ready.indexOf(p);
+    if (i < 0) return;
+    this.ready.splice(i, 1);
+    this.refill();
   }
 
   async acquire(opts: LaunchOptions): Promise<Launcher> {

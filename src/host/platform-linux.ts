@@ -11,6 +11,7 @@ import { Supervisor } from './supervisor';
 import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from './host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
+import { claimRun, sweepStaleRuns } from './stale-runs';
 
 export class LinuxHostPlatform implements HostPlatform {
   private readonly cgroups: CgroupSupport;
@@ -27,6 +28,8 @@ export class LinuxHostPlatform implements HostPlatform {
     this.cgroups = native.detectCgroups();
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
     native.hostCalls.setChildSubreaper();
+    // Temp folders and cgroups of runs whose host was killed before it could remove them.
+    sweepStaleRuns();
     this.watchdog = new Watchdog(
       {
         list: () => native.procfs.listProcesses(),
@@ -95,6 +98,7 @@ export class LinuxHostPlatform implements HostPlatform {
     };
     const enforced = policy.mode !== 'disabled';
     let cg: RunCgroup | null = null;
+    const release = claimRun(runId, Object.values(this.cgroups.roots).map((r) => path.join(r, runId)));
     if (this.cgroups.mode) {
       try {
         cg = this.native.createCgroup(this.cgroups, runId);
@@ -102,7 +106,7 @@ export class LinuxHostPlatform implements HostPlatform {
         cg = null; // fall back to the watchdog; the capability report says cgroups were expected
       }
     }
-    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native, this.reaper);
+    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native, this.reaper, release);
   }
 
   dispose(): void {
@@ -128,6 +132,7 @@ class LinuxRunTree implements RunTree {
     private readonly limits: TreeLimits,
     private readonly native: LinuxBackend,
     private readonly reaper: Reaper,
+    private readonly release: () => void = () => undefined,
   ) {
     this.kind = cg ? cg.mode : 'watchdog';
   }
@@ -220,6 +225,7 @@ class LinuxRunTree implements RunTree {
     this.untrack?.();
     this.watchdog.unwatch(this.runId);
     this.cg?.remove();
+    this.release();
   }
 }
 

@@ -1,0 +1,115 @@
+// The launcher killed during setup, at seeded moments: idle in the pool after `ready`, or while the run's
+// plan is applied. The run must end (a setup error, or killed), nothing may run unsandboxed (any output the
+// script produces shows seccomp on and the protected write refused), and the same host serves the next run.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HostProcess } from '../integration/linux/host-process';
+import { faultSeed, prng } from './fault-support';
+
+const TRIALS = Number(process.env.SS_FAULT_LAUNCHER_TRIALS ?? 8);
+
+/** The host's launcher children (pooled idle ones and the one a run uses before it execs). */
+function launchersOf(hostPid: number): number[] {
+  const out: number[] = [];
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === hostPid && fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').includes('launcher.js')) out.push(Number(n));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+describe('fault: the launcher killed mid-setup', function () {
+  this.timeout(600_000);
+  const seed = faultSeed() + 2;
+  const rand = prng(seed);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-launcher-'));
+  const ws = path.join(root, 'ws');
+  const home = path.join(root, 'home');
+  fs.mkdirSync(ws);
+  fs.mkdirSync(home);
+  fs.writeFileSync(path.join(home, '.bashrc'), 'original\n');
+  // Proves from inside that the sandbox is on: seccomp filter mode, and a protected write refused.
+  fs.writeFileSync(path.join(ws, 'probe.sh'), '#!/bin/sh\ngrep "^Seccomp:" /proc/self/status\n(echo x > "$HOME/.bashrc") 2>/dev/null && echo UNSANDBOXED-WRITE\necho done\n', { mode: 0o755 });
+  const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+  let host: HostProcess;
+  const outcomes: Record<string, number> = {};
+  const examples: Record<string, string> = {};
+  let nextFailed = 0;
+
+  before(async () => {
+    host = new HostProcess({ HOME: home });
+    await host.ready(60_000);
+  });
+  after(async () => {
+    process.stdout.write(`      [fault] launcher kill: ${TRIALS} trials (seed ${seed}); outcomes ${JSON.stringify(outcomes)}; next run also killed before exec ${nextFailed}/${TRIALS} (then served); e.g. ${JSON.stringify(examples)}\n`);
+    await host.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  for (let i = 0; i < TRIALS; i++) {
+    it(`trial ${i + 1}/${TRIALS}: ${i % 2 ? 'during setup' : 'idle in the pool, right after ready'}`, async () => {
+      // Let the pool refill so there is something to kill.
+      await new Promise((r) => setTimeout(r, 1500));
+      let killed = 0;
+      const killAll = () => {
+        for (const pid of launchersOf(host.pid)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+            killed++;
+          } catch {
+            // gone
+          }
+        }
+      };
+      if (i % 2 === 0) killAll();
+      host.send({ type: 'run', requestId: `probe-${i}`, command: ['./probe.sh'], cwd: ws, workspace: ws, env, layers: { user: { limits: { timeoutSeconds: 60 } } } });
+      if (i % 2 === 1) {
+        await new Promise((r) => setTimeout(r, Math.round(rand() * 400)));
+        killAll();
+      }
+      const ans = await host.waitFor((m) => m.requestId === `probe-${i}` && (m.type === 'accepted' || m.type === 'rejected'), 60_000, 'answer', true);
+      assert.equal(ans.type, 'accepted', JSON.stringify(ans));
+      const runId = String(ans.runId);
+      const f = await host.finished(runId, 120_000);
+      const out = host.output(runId);
+      assert.ok(!out.includes('UNSANDBOXED-WRITE'), `the script ran without the sandbox: ${out}`);
+      assert.ok(!/Seccomp:\s*0/.test(out), `the script ran without seccomp: ${out}`);
+      assert.equal(fs.readFileSync(path.join(home, '.bashrc'), 'utf8'), 'original\n');
+      const setupError = f.setupError as { code: string; message: string } | null;
+      const kind = setupError ? `setupError ${setupError.code}` : f.exitCode === 0 && out.includes('done') ? 'ran sandboxed (a fresh launcher)' : `ended ${f.signal ?? `exit ${f.exitCode}`} without a setup error`;
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+      examples[kind] ??= setupError ? setupError.message : JSON.stringify({ exitCode: f.exitCode, signal: f.signal, killed });
+      if (setupError) assert.ok(setupError.message.length > 0 && !/undefined|\n\s+at /.test(setupError.message), setupError.message);
+      else if (!(f.exitCode === 0 && out.includes('done'))) {
+        // KNOWN BUG (reported): a launcher that dies before exec is reported as a script killed by SIGKILL
+        // (exit 137, and a 'started' event) instead of a setup error: launcher-source's exec() takes "control
+        // channel closed" for "exec happened" even when the launcher never sent its 'exec' message.
+        assert.equal(f.signal, 'SIGKILL', JSON.stringify(f));
+      }
+
+      // The same host serves the next run. FINDING (reported): right after a kill during setup, the next run
+      // sometimes dies with SIGKILL before exec too (a launcher killed in the same sweep still handed out);
+      // it is counted, and the run after it must succeed.
+      assert.ok(host.alive, 'the host died');
+      let okId = '';
+      let okF: Record<string, unknown> = {};
+      for (let attempt = 0; attempt < 2; attempt++) {
+        okId = await host.run({ requestId: `next-${i}-${attempt}`, command: ['./probe.sh'], cwd: ws, workspace: ws, env });
+        okF = await host.finished(okId, 120_000);
+        if (okF.exitCode === 0) break;
+        nextFailed++;
+        assert.equal(okF.signal, 'SIGKILL', JSON.stringify(okF));
+      }
+      assert.equal(okF.exitCode, 0, `${JSON.stringify(okF)} output ${host.output(okId)}`);
+      assert.match(host.output(okId), /Seccomp:\s*2[\s\S]*done/);
+    });
+  }
+});
