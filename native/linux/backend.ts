@@ -8,9 +8,10 @@ import { applyAndExec } from './apply';
 import { probeLinux } from './capabilities';
 import { expandCarveOutsOnDisk } from './carve-outs';
 import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
-import { compileLinuxPlan, landlockGrants, type CompileRequest, type Grant } from './compile-plan';
+import { compileLinuxPlan, landlockGrants, namespacePlanForTier, type CompileRequest, type Grant } from './compile-plan';
 import { loadHostCalls, type HostCalls } from './host-calls';
 import * as procfs from './procfs';
+import { probeNamespaceStage, type NamespaceStage } from './namespace-stage';
 import { hostArch, syscallTable } from './seccomp';
 
 export interface LinuxBackend extends SandboxBackend {
@@ -18,17 +19,20 @@ export interface LinuxBackend extends SandboxBackend {
   readonly supported: true;
   compile(policy: ResolvedPolicy, req: Omit<CompileRequest, 'arch'>): LinuxPlan;
   /** What Landlock grants for this run, for the supervisor's diagnostics. */
-  grants(policy: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file'> & { listener: boolean }): Grant[];
+  grants(policy: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces'> & { listener: boolean }): Grant[];
   /** Syscall number → name for this machine's architecture. */
   syscallNames(): Record<number, string>;
   detectCgroups(): CgroupSupport;
   createCgroup(support: CgroupSupport, runId: string): RunCgroup;
   readonly hostCalls: HostCalls;
   readonly procfs: typeof procfs;
+  /** Whether the launcher can be started in its own namespaces here; probed once, on first call. */
+  namespaceStage(): NamespaceStage;
 }
 
 export function createLinuxBackend(): LinuxBackend {
   let hostCalls: HostCalls | null = null;
+  let stage: NamespaceStage | null = null;
   const arch = hostArch(process.arch);
   return {
     platform: 'linux',
@@ -41,7 +45,7 @@ export function createLinuxBackend(): LinuxBackend {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
       return compileLinuxPlan(policy, { ...req, arch }, { expand: expandCarveOutsOnDisk });
     },
-    grants: (policy, req) => landlockGrants(policy, req),
+    grants: (policy, req) => landlockGrants(policy, { ...req, namespaces: namespacePlanForTier(policy, req) }),
     syscallNames() {
       if (!arch) return {};
       const out: Record<number, string> = {};
@@ -55,6 +59,7 @@ export function createLinuxBackend(): LinuxBackend {
       return hostCalls;
     },
     procfs,
+    namespaceStage: () => (stage ??= probeNamespaceStage()),
   };
 }
 

@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import { ALWAYS_PROTECTED, SYSTEM_PATHS } from '../../src/policy/presets';
-import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, RlimitSpec } from '../plan';
+import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../plan';
+import { namespacePlanFor, uncoveredProtected } from './namespace-plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
 import type { SeccompAction, SeccompArch } from './seccomp';
 
@@ -45,6 +46,8 @@ export interface CompileRequest {
   nprocLimit: number | null;
   /** A supervisor will take the seccomp listener: deny-list and monitored calls notify it. */
   listener: boolean;
+  /** The launcher runs in its own user/mount/PID namespaces (namespace tier); false = fallback tier. */
+  namespaces?: boolean;
 }
 
 export interface Grant {
@@ -61,15 +64,21 @@ export interface Grant {
  * right to create files in that directory, so protected paths *inside* writable areas (.git/hooks, .vscode,
  * rc files when home is the workspace) are guarded by the seccomp supervisor instead, which denies on its
  * own copy of the path. Without a supervisor (no user notifications) they fall back to Landlock carve-outs.
+ * The supervisor is never the only guard: in the fallback tier (no namespaces) they are carve-outs too; in the
+ * namespace tier read-only mounts hold them, and `kernelGuarded` (when given) lists what the mounts do not
+ * cover, which stays a carve-out.
  */
-export function landlockGrants(p: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file'> & { listener?: boolean }): Grant[] {
+export function landlockGrants(
+  p: ResolvedPolicy,
+  req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file'> & { listener?: boolean; namespaces?: NamespacePlan | null },
+): Grant[] {
   const fs = p.filesystem;
   const secretCarveOuts = protectedPaths(p, 'read');
   const readCarveOuts = [...secretCarveOuts, ...staticPaths(fs.denyRead), '/dev'];
   const writeCarveOuts = [
     ...SYSTEM_PATHS,
     ...readCarveOuts,
-    ...(req.listener ? [] : [...protectedPaths(p, 'write'), ...staticPaths(fs.denyWrite)]),
+    ...(req.listener && req.namespaces ? uncoveredProtected(req.namespaces, protectedPaths(p, 'write')) : [...protectedPaths(p, 'write'), ...staticPaths(fs.denyWrite)]),
   ];
 
   const readRoots = fs.readEverywhere
@@ -186,6 +195,9 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
         listener,
       }
     : null;
+  // Namespace tier: mounts in enforce only (warn blocks nothing); the grants mirror the tier in every mode.
+  const tierPlan = sandboxed ? namespacePlanForTier(p, { ...req, listener }) : null;
+  const namespaces = enforce ? tierPlan : null;
   return {
     platform: 'linux',
     runId: req.runId,
@@ -196,10 +208,16 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: enforce ? landlockPlan(landlockGrants(p, { ...req, listener }), deps.expand, ['abstract_unix_socket', 'signal']) : null,
+    landlock: enforce ? landlockPlan(landlockGrants(p, { ...req, listener, namespaces: tierPlan }), deps.expand, ['abstract_unix_socket', 'signal']) : null,
     seccomp,
     requireLandlock: enforce,
+    namespaces,
   };
+}
+
+/** The namespace plan when the request is for the namespace tier, else null. The plan needs the write roots. */
+export function namespacePlanForTier(p: ResolvedPolicy, req: Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces'> & { listener?: boolean }): NamespacePlan | null {
+  return req.namespaces ? namespacePlanFor(p, req, landlockGrants(p, { ...req, namespaces: null })) : null;
 }
 
 /**

@@ -11,6 +11,15 @@ import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from './host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
 
+export const NAMESPACE_TIER = 'namespaces: control files read-only in the kernel, private /proc, IPC, network when none';
+export const FALLBACK_TIER = "fallback: protected paths carved out of Landlock grants; new entries directly in a protected path's parent cannot be created";
+
+/** Which protection tier runs get: the namespace stage, or Landlock carve-outs only. */
+export interface NamespaceTier {
+  namespaces: boolean;
+  detail: string;
+}
+
 export class LinuxHostPlatform implements HostPlatform {
   private readonly cgroups: CgroupSupport;
   private readonly watchdog: Watchdog;
@@ -22,6 +31,7 @@ export class LinuxHostPlatform implements HostPlatform {
     private readonly native: LinuxBackend,
     private readonly supervisorWorkerPath: string,
     hostOwns: (pid: number) => boolean = () => false,
+    private readonly tier: NamespaceTier = { namespaces: false, detail: FALLBACK_TIER },
   ) {
     this.cgroups = native.detectCgroups();
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
@@ -41,11 +51,24 @@ export class LinuxHostPlatform implements HostPlatform {
   }
 
   probe() {
-    return this.native.probe();
+    const r = this.native.probe();
+    return {
+      ...r,
+      capabilities: [
+        ...r.capabilities,
+        {
+          name: 'namespaces',
+          available: this.tier.namespaces,
+          detail: this.tier.detail,
+          requiredForEnforce: false,
+          fix: 'util-linux unshare, perl and user namespaces allowed for this user give the namespace tier',
+        },
+      ],
+    };
   }
 
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }) {
-    return this.native.compile(policy, req);
+    return this.native.compile(policy, { ...req, namespaces: this.tier.namespaces });
   }
 
   supervises(policy: ResolvedPolicy): boolean {
@@ -66,7 +89,7 @@ export class LinuxHostPlatform implements HostPlatform {
         runId: req.runId,
         mode: req.policy.mode === 'enforce' ? 'enforce' : 'warn',
         policy: req.policy,
-        grants: this.native.grants(req.policy, { ...req.plan, listener: true }),
+        grants: this.native.grants(req.policy, { ...req.plan, listener: true, namespaces: this.tier.namespaces }),
         tmpDir: req.plan.tmpDir,
         denied: req.policy.syscalls.extraDeny,
         ...names,
