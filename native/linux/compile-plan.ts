@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import { ALWAYS_PROTECTED, SYSTEM_PATHS } from '../../src/policy/presets';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../plan';
-import { namespacePlanFor, uncoveredProtected } from './namespace-plan';
+import { gitHooksPaths, namespacePlanFor, uncoveredProtected } from './namespace-plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
 import type { SeccompAction, SeccompArch } from './seccomp';
 
@@ -78,7 +78,9 @@ export function landlockGrants(
   const writeCarveOuts = [
     ...SYSTEM_PATHS,
     ...readCarveOuts,
-    ...(req.listener && req.namespaces ? uncoveredProtected(req.namespaces, protectedPaths(p, 'write')) : [...protectedPaths(p, 'write'), ...staticPaths(fs.denyWrite)]),
+    ...(req.listener && req.namespaces
+      ? uncoveredProtected(req.namespaces, protectedPaths(p, 'write'))
+      : [...protectedPaths(p, 'write'), ...hooksPathsIfGitProtected(p), ...staticPaths(fs.denyWrite)]),
   ];
 
   const readRoots = fs.readEverywhere
@@ -107,6 +109,11 @@ function protectedPaths(p: ResolvedPolicy, access: 'read' | 'write'): string[] {
   return ALWAYS_PROTECTED.filter((e) => (access === 'read' ? !e.read : !e.write))
     .map((e) => expandEntry(e.path, p))
     .filter((abs) => !named.some((g) => g === abs || g.startsWith(abs + '/')));
+}
+
+/** core.hooksPath dirs, protected like .git/hooks unless .git/hooks is unlocked. */
+function hooksPathsIfGitProtected(p: ResolvedPolicy): string[] {
+  return protectedPaths(p, 'write').includes(path.join(p.workspace, '.git/hooks')) ? gitHooksPaths(p.workspace, p.home) : [];
 }
 
 function expandEntry(entry: string, p: ResolvedPolicy): string {

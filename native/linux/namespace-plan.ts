@@ -71,6 +71,13 @@ export function namespacePlanFor(p: ResolvedPolicy, req: { tmpDir: string }, gra
       }
     }
   }
+  // core.hooksPath (e.g. .husky) names hooks git runs outside the sandbox, like .git/hooks.
+  if (gitProtected) {
+    for (const h of gitHooksPaths(p.workspace, p.home)) {
+      const t = resolveLoose(h);
+      if (inWritable(t) && fs.existsSync(t)) readOnly.push(t);
+    }
+  }
   return {
     writable: dedupe([...writable, ...backWritable]),
     readOnly: dedupe(readOnly),
@@ -86,6 +93,36 @@ export function uncoveredProtected(ns: NamespacePlan, protectedPaths: string[]):
     const r = resolveLoose(x);
     return !covers.some((c) => under(r, c));
   });
+}
+
+/**
+ * Directories named by `core.hooksPath` in the workspace repository's config (absolute, `~/` or relative to
+ * the work tree, as git reads it). The global config is outside the workspace and already protected.
+ */
+export function gitHooksPaths(workspace: string, home: string): string[] {
+  const dotGit = path.join(workspace, '.git');
+  if (!fs.existsSync(dotGit)) return [];
+  const out: string[] = [];
+  for (const gitDir of gitDirsOf(dotGit)) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(gitDir, 'config'), 'utf8');
+    } catch {
+      continue;
+    }
+    let section = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      const sec = /^\[\s*([^\]\s"]+)[^\]]*\]/.exec(line);
+      if (sec) section = sec[1]!.toLowerCase();
+      const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*=\s*(.*)$/.exec(line);
+      if (!kv || section !== 'core' || kv[1]!.toLowerCase() !== 'hookspath') continue;
+      const v = kv[2]!.replace(/^"(.*)"$/, '$1').trim();
+      if (!v) continue;
+      out.push(v.startsWith('~/') ? path.join(home, v.slice(2)) : path.resolve(workspace, v));
+    }
+  }
+  return dedupe(out);
 }
 
 /**
