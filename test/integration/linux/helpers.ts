@@ -54,6 +54,8 @@ export function runCli(
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: opts.home ?? os.homedir(),
     LANG: 'C.UTF-8',
+    // SCRIPT_SANDBOX_NAMESPACES=0 in the test's environment runs the suite in the fallback tier.
+    ...(process.env.SCRIPT_SANDBOX_NAMESPACES !== undefined ? { SCRIPT_SANDBOX_NAMESPACES: process.env.SCRIPT_SANDBOX_NAMESPACES } : {}),
     ...opts.env,
   };
   const stdio: StdioOptions = opts.stdio3 !== undefined ? ['ignore', 'pipe', 'pipe', opts.stdio3] : ['ignore', 'pipe', 'pipe'];
