@@ -65,8 +65,10 @@ export interface Grant {
  * rc files when home is the workspace) are guarded by the seccomp supervisor instead, which denies on its
  * own copy of the path. Without a supervisor (no user notifications) they fall back to Landlock carve-outs.
  * The supervisor is never the only guard: in the fallback tier (no namespaces) they are carve-outs too; in the
- * namespace tier read-only mounts hold them, and `kernelGuarded` (when given) lists what the mounts do not
- * cover, which stays a carve-out.
+ * namespace tier (`namespaces` given) read-only mounts hold them, and what the mounts do not cover (missing
+ * entries without a placeholder) stays a carve-out. A user's denyWrite glob is carved out by its literal
+ * prefix only without a supervisor (with one, `**\/*.env` would otherwise take the whole workspace away);
+ * with a supervisor only literal denyWrite paths are carve-outs.
  */
 export function landlockGrants(
   p: ResolvedPolicy,
@@ -80,7 +82,7 @@ export function landlockGrants(
     ...readCarveOuts,
     ...(req.listener && req.namespaces
       ? uncoveredProtected(req.namespaces, protectedPaths(p, 'write'))
-      : [...protectedPaths(p, 'write'), ...hooksPathsIfGitProtected(p), ...staticPaths(fs.denyWrite)]),
+      : [...protectedPaths(p, 'write'), ...hooksPathsIfGitProtected(p), ...(req.listener ? literalPaths(fs.denyWrite) : staticPaths(fs.denyWrite))]),
   ];
 
   const readRoots = fs.readEverywhere
@@ -132,6 +134,11 @@ export function staticPaths(globs: string[]): string[] {
     out.push(prefix);
   }
   return out;
+}
+
+/** Globs without any wildcard: plain paths. */
+function literalPaths(globs: string[]): string[] {
+  return globs.filter((g) => !/[*?[\]{}!]/.test(g));
 }
 
 function dedupe(xs: string[]): string[] {
