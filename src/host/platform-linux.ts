@@ -182,7 +182,10 @@ class LinuxRunTree implements RunTree {
     // still ends a run that sits at its process limit (a fork bomb retries forever) and keeps open files
     // and tree CPU.
     const limits: TreeLimits = this.cg ? { ...this.limits, memoryBytes: null } : this.limits;
-    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing);
+    // Namespace tier: the launcher's parent is its PID namespace's init, which adopts the script's orphans.
+    const parent = this.native.procfs.readProc(this.rootPid)?.ppid;
+    const anchors = parent && parent !== process.pid ? [parent] : [];
+    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing, anchors);
   }
 
   killAll(): void {

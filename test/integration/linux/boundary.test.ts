@@ -219,6 +219,14 @@ describe('boundary: control files in writable areas (real kernel)', function () 
       assert.deepEqual(alive, [], `daemon still alive: ${alive.join(' ')}`);
     });
 
+    it('an orphan adopted by the namespace init still counts: a double-forked memory hog is a memory limit event', async () => {
+      // Root here has cgroups (the kernel kills the hog); without them (sbtest) the watchdog must attribute the
+      // hog, re-parented to the namespace's init, to the run.
+      const hog = `${PYTHON} -c "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); import time; time.sleep(30)"`;
+      const r = await runIn(sb, ['--mode', 'enforce', '--memory', '64', '--timeout', '40'], ['/bin/sh', '-c', `(${hog} &) ; sleep 6; echo done`]);
+      assert.ok(r.events.some((e) => e.type === 'limit_exceeded' && e.limit === 'memory'), JSON.stringify(r.events.map((e) => e.type)));
+    });
+
     it("the script's uid is the caller's (no mapped root)", async () => {
       const r = await runIn(sb, ['--mode', 'enforce'], ['/bin/sh', '-c', 'id -u; id -g']);
       assert.deepEqual(r.stdout.trim().split('\n'), [String(process.getuid?.()), String(process.getgid?.())]);
