@@ -126,13 +126,28 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
         drained,
         onListener: null,
         kill: () => {
-          // The namespace's init first: its end kills every process in the namespace at once.
           if (pids.init !== null) {
+            // Namespace tier: the launcher (the script) first. The init then reaps it and exits, which kills
+            // every other process in the namespace, and the stage process (the host's child) reaps the init,
+            // so the run's CPU reaches the host's children usage. Killing the init or the stage outright would
+            // drop that; they are killed only if the init is still there a moment later.
+            const init = pids.init;
             try {
-              process.kill(pids.init, 'SIGKILL');
+              process.kill(pids.launcher, 'SIGKILL');
             } catch {
               // gone
             }
+            const later = setTimeout(() => {
+              if (parentOf(init) !== child.pid) return; // exited (and its pid maybe reused)
+              try {
+                process.kill(init, 'SIGKILL');
+              } catch {
+                // gone
+              }
+            }, 300);
+            later.unref();
+            void exited.then(() => clearTimeout(later));
+            return;
           }
           try {
             child.kill('SIGKILL');
@@ -187,6 +202,15 @@ function initStatus(sock: net.Socket): Promise<number | null> {
     sock.once('close', done);
     sock.once('error', () => undefined);
   });
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
 }
 
 function childrenOf(pid: number): number[] {
