@@ -44,6 +44,23 @@ export interface RlimitSpec {
   hard: number;
 }
 
+/**
+ * The run's own mount (and network, IPC) namespace, made by the launcher after the plan arrives; the user,
+ * mount and PID namespaces themselves exist from the launcher's start (util-linux unshare). The three path
+ * lists are applied together from the shallowest path to the deepest, so a writable entry inside a
+ * read-only one (`.git/objects` inside `.git`) is given back read-write.
+ */
+export interface NamespacePlan {
+  /** Everything outside these is read-only in the run's mount namespace. Absolute, resolved. */
+  writable: string[];
+  /** Inside writable areas: bound read-only over themselves (existing by the time the launcher runs). */
+  readOnly: string[];
+  /** Inside writable areas: covered by an empty read-only directory (the script cannot even read them). */
+  hidden: string[];
+  /** Private network namespace with only `lo` up. */
+  isolateNetwork: boolean;
+}
+
 export interface LinuxPlan {
   platform: 'linux';
   runId: string;
@@ -60,6 +77,8 @@ export interface LinuxPlan {
   seccomp: { program: string; listener: boolean } | null;
   /** Fail closed when the kernel lacks Landlock (enforce). In warn mode a missing mechanism is reported. */
   requireLandlock: boolean;
+  /** null = fallback tier: no namespaces (protected paths are Landlock carve-outs). */
+  namespaces: NamespacePlan | null;
 }
 
 export type Plan = LinuxPlan;

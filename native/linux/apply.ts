@@ -21,6 +21,7 @@ import {
   SIG_IGN,
   type Libc,
 } from './libc';
+import { applyNamespaces } from './namespaces';
 import { applyRlimits } from './rlimit';
 import { decodeProgram, installFilter } from './seccomp-load';
 
@@ -39,6 +40,9 @@ export interface LinuxApplyHooks extends ApplyHooks {
 export function applyAndExec(plan: LinuxPlan, libc: Libc, hooks: LinuxApplyHooks = {}): never {
   const argv = cStrings('argv', plan.argv);
   const envp = cStrings('env', Object.entries(plan.env).map(([k, v]) => `${k}=${v}`));
+  // Namespace stage first (before Landlock, before any capability drop): it needs CAP_SYS_ADMIN over the
+  // launcher's own namespaces, and the chdir must land on the mounts it makes, not on the ones it covers.
+  namespaceStep(libc, plan);
   changeDirectory(plan.cwd);
   applyRlimits(libc, plan.rlimits);
   // Landlock and unprivileged seccomp both require no_new_privs; a plan that asks for either gets it.
@@ -112,6 +116,10 @@ export function ownSession(libc: Libc): void {
 export function capabilityStep(libc: Libc, plan: LinuxPlan): CapsDropResult | null {
   if (!(plan.noNewPrivs || plan.landlock || plan.seccomp)) return null;
   return dropCapabilities(libc);
+}
+
+export function namespaceStep(libc: Libc, plan: LinuxPlan): void {
+  if (plan.namespaces) applyNamespaces(libc, plan.namespaces);
 }
 
 export function landlockStep(libc: Libc, plan: LinuxPlan): LandlockApplyResult | null {

@@ -12,6 +12,7 @@ import { compileLinuxPlan, landlockGrants, runFsModel, type CompileRequest, type
 import type { FsModel } from '../../src/policy/fs-model';
 import { loadHostCalls, type HostCalls } from './host-calls';
 import * as procfs from './procfs';
+import { probeNamespaceStage, type NamespaceStage } from './namespace-stage';
 import { hostArch, syscallTable } from './seccomp';
 
 export interface LinuxBackend extends SandboxBackend {
@@ -28,10 +29,13 @@ export interface LinuxBackend extends SandboxBackend {
   createCgroup(support: CgroupSupport, runId: string): RunCgroup;
   readonly hostCalls: HostCalls;
   readonly procfs: typeof procfs;
+  /** Whether the launcher can be started in its own namespaces here; probed once, on first call. */
+  namespaceStage(): NamespaceStage;
 }
 
 export function createLinuxBackend(): LinuxBackend {
   let hostCalls: HostCalls | null = null;
+  let stage: NamespaceStage | null = null;
   const arch = hostArch(process.arch);
   return {
     platform: 'linux',
@@ -59,6 +63,7 @@ export function createLinuxBackend(): LinuxBackend {
       return hostCalls;
     },
     procfs,
+    namespaceStage: () => (stage ??= probeNamespaceStage()),
   };
 }
 

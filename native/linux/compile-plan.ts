@@ -5,7 +5,8 @@ import type { ResolvedPolicy } from '../../src/policy/schema';
 import { buildFsModel, READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model';
 import { diskModelFs } from './carve-outs';
 import { isUnder } from '../../src/policy/paths';
-import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, RlimitSpec } from '../plan';
+import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../plan';
+import { diskMountFs, namespacePlanFor, uncoveredProtected, type MountFs } from './namespace-plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
 import type { SeccompAction, SeccompArch } from './seccomp';
 
@@ -26,34 +27,47 @@ export interface CompileRequest {
   nprocLimit: number | null;
   /** A supervisor will take the seccomp listener: deny-list and monitored calls notify it. */
   listener: boolean;
-  /** namespaces: protected paths inside writable roots are read-only mounts (the namespace stage makes
-   *  them from the filesystem model); fallback: they are Landlock carve-outs. Default (interim, until the
-   *  namespace stage is wired): 'namespaces' when a supervisor listens, else 'fallback'. */
-  tier?: FsTier;
+  /** The launcher runs in its own user/mount/PID namespaces (the namespace tier): protected paths inside
+   *  writable roots are read-only mounts. false/absent: the fallback tier, where they are Landlock carve-outs. */
+  namespaces?: boolean;
   /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */
   auditDir?: string;
 }
 
-export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'tier' | 'auditDir' | 'listener'>;
+export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener'>;
+
+export interface RunFs {
+  model: FsModel;
+  /** The mounts of the namespace tier; null in the fallback tier. */
+  mounts: NamespacePlan | null;
+}
 
 /**
- * The filesystem model of a run as compiled: the one the Landlock rules and the supervisor's diagnostics
- * share. With an explicit tier, the model's. Without one (interim, until the namespace stage makes the
- * mounts): fallback without a supervisor; with one, the namespace model whose hidden paths stay Landlock
- * carve-outs (denyRead and secrets are kernel-enforced as before) except the audit folder, and whose
- * protected paths inside writable roots are guarded by the supervisor, as before this model existed.
+ * The filesystem model of a run as compiled: the one the Landlock rules, the namespace stage's mounts and the
+ * supervisor's diagnostics share. In the namespace tier, a protected path the mounts cannot cover (missing,
+ * with no placeholder possible: an rc file in a writable home) stays a Landlock carve-out, so the supervisor
+ * is never its only guard.
  */
+export function runFs(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): RunFs {
+  const tier: FsTier = req.namespaces ? 'namespaces' : 'fallback';
+  const model = buildFsModel(p, { ...req, tier }, fs);
+  if (tier === 'fallback') return { model, mounts: null };
+  // A fixture tree (unit tests) has no links: what exists is itself resolved.
+  const disk: MountFs = fs === diskModelFs ? diskMountFs : { realpath: (x) => (fs.kind(x) === null ? null : x), kind: (x) => fs.kind(x) };
+  const mounts = namespacePlanFor(p, model, req, disk);
+  const cuts = uncoveredProtected(mounts, [...model.protectedInWritable.map((e) => e.path), ...model.hidden.map((h) => h.path)], disk);
+  const grants = cuts.length
+    ? model.grants.map((g) =>
+        g.access.includes('write_file')
+          ? { ...g, except: [...new Set([...g.except, ...cuts.filter((c) => g.paths.some((root) => isUnder(c, root) || isUnder(root, c)))])] }
+          : g,
+      )
+    : model.grants;
+  return { model: { ...model, grants }, mounts };
+}
+
 export function runFsModel(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): FsModel {
-  if (req.tier || !req.listener) return buildFsModel(p, { ...req, tier: req.tier ?? 'fallback' }, fs);
-  const m = buildFsModel(p, { ...req, tier: 'namespaces' }, fs);
-  const audit = [`${p.workspace}/.sandbox`, ...(req.auditDir ? [req.auditDir] : [])];
-  const cuts = m.hidden.map((h) => h.path).filter((h) => !audit.includes(h));
-  const grants = m.grants.map((g) =>
-    g.access.includes('write_file') && cuts.length
-      ? { ...g, except: [...new Set([...g.except, ...cuts.filter((c) => g.paths.some((root) => isUnder(c, root) || isUnder(root, c)))])] }
-      : g,
-  );
-  return { ...m, grants };
+  return runFs(p, req, fs).model;
 }
 
 /** The Landlock grants of a run (runFsModel's), read from the disk. */
@@ -103,10 +117,11 @@ export interface CompileDeps {
  * `metadataLocked`: the run has no private mount namespace (the fallback tier), so chmod/chown/xattr/utime
  * calls, which Landlock does not mediate, are denied by the syscall filter instead of by read-only mounts.
  */
-export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: CompileDeps, metadataLocked = false): LinuxPlan {
+export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: CompileDeps, metadataLocked = !req.namespaces): LinuxPlan {
   const sandboxed = p.mode !== 'disabled';
   const enforce = p.mode === 'enforce';
   const listener = sandboxed && req.listener;
+  const fs = sandboxed ? runFs(p, { ...req, listener }, deps.fs ?? diskModelFs) : null;
   // enforce: the kernel blocks (Landlock, BPF); with a listener the deny list goes through the supervisor,
   // which answers EPERM and reports the syscall by name. warn: nothing is blocked; the filter only notifies
   // (or logs, without a listener) and the supervisor lets every call continue, reporting would-be blocks.
@@ -144,9 +159,11 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: enforce ? landlockPlan(landlockGrants(p, { ...req, listener }, deps.fs ?? diskModelFs), deps.expand, ['abstract_unix_socket', 'signal']) : null,
+    landlock: enforce && fs ? landlockPlan(fs.model.grants, deps.expand, ['abstract_unix_socket', 'signal']) : null,
     seccomp,
     requireLandlock: enforce,
+    // Mounts in enforce only (warn blocks nothing); the grants mirror the tier in every mode.
+    namespaces: enforce && fs ? fs.mounts : null,
   };
 }
 

@@ -17,6 +17,9 @@ export interface SyscallNumbers {
   pidfd_getfd: number;
   pidfd_send_signal: number;
   close_range: number;
+  open_tree: number;
+  move_mount: number;
+  mount_setattr: number;
 }
 
 export const SYSCALL_NUMBERS: Readonly<Record<'x64' | 'arm64', Readonly<SyscallNumbers>>> = {
@@ -30,6 +33,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<'x64' | 'arm64', Readonly<SyscallN
     pidfd_getfd: 438,
     pidfd_send_signal: 424,
     close_range: 436,
+    open_tree: 428,
+    move_mount: 429,
+    mount_setattr: 442,
   },
   // include/uapi/asm-generic/unistd.h (aarch64 uses the generic table)
   arm64: {
@@ -41,6 +47,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<'x64' | 'arm64', Readonly<SyscallN
     pidfd_getfd: 438,
     pidfd_send_signal: 424,
     close_range: 436,
+    open_tree: 428,
+    move_mount: 429,
+    mount_setattr: 442,
   },
 };
 
@@ -145,6 +154,16 @@ export interface Libc {
   pidfdGetfd(pidfd: number, targetFd: number, flags: number): number;
   pidfdSendSignal(pidfd: number, sig: number, flags: number): void;
   closeRange(first: number, last: number, flags: number): void;
+  /** Mount API (Linux 5.2 / 5.12 for mount_setattr); glibc < 2.36 has no wrappers. */
+  openTree(dfd: number, path: string, flags: number): number;
+  moveMount(fromDfd: number, fromPath: string, toDfd: number, toPath: string, flags: number): void;
+  /** attr: struct mount_attr (32 bytes: attr_set u64, attr_clr u64, propagation u64, userns_fd u64). */
+  mountSetattr(dfd: number, path: string, flags: number, attr: Buffer): void;
+  unshare(flags: number): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  socket(domain: number, type: number, protocol: number): number;
+  /** ioctl with a pointer argument (the buffer is read and written by the kernel). */
+  ioctlPtr(fd: number, request: number, arg: Buffer): number;
 
   prctl(option: number, arg2?: number, arg3?: number, arg4?: number, arg5?: number): number;
   /** capget(2) of the calling thread, version 3 (64 capability bits). */
@@ -250,6 +269,13 @@ export function loadLibc(arch: string = process.arch): Libc {
   const sys_u32_u32_p = fn('syscall', 'long', ['long', 'uint32_t', 'uint32_t', 'void *']);
   const sys_i_i_u32 = fn('syscall', 'long', ['long', 'int', 'int', 'uint32_t']);
   const sys_u32_u32_u32 = fn('syscall', 'long', ['long', 'uint32_t', 'uint32_t', 'uint32_t']);
+  const sys_i_s_u32 = fn('syscall', 'long', ['long', 'int', 'str', 'uint32_t']);
+  const sys_i_s_i_s_u32 = fn('syscall', 'long', ['long', 'int', 'str', 'int', 'str', 'uint32_t']);
+  const sys_i_s_u32_p_sz = fn('syscall', 'long', ['long', 'int', 'str', 'uint32_t', 'void *', 'size_t']);
+  const c_unshare = fn('unshare', 'int', ['int']);
+  const c_mount = fn('mount', 'int', ['str', 'str', 'str', 'ulong', 'str']);
+  const c_socket = fn('socket', 'int', ['int', 'int', 'int']);
+  const c_ioctl_p = fn('ioctl', 'int', ['int', 'ulong', 'void *']);
 
   const c_prctl = fn('prctl', 'int', ['int', 'ulong', 'ulong', 'ulong', 'ulong']);
   const c_capget = fn('capget', 'int', ['void *', 'void *']);
@@ -291,6 +317,21 @@ export function loadLibc(arch: string = process.arch): Libc {
     closeRange(first, last, flags) {
       check('close_range', sys_u32_u32_u32(nr.close_range, first >>> 0, last >>> 0, flags >>> 0));
     },
+    openTree: (dfd, p, flags) => check('open_tree', sys_i_s_u32(nr.open_tree, dfd, p, flags >>> 0)),
+    moveMount(fromDfd, fromPath, toDfd, toPath, flags) {
+      check('move_mount', sys_i_s_i_s_u32(nr.move_mount, fromDfd, fromPath, toDfd, toPath, flags >>> 0));
+    },
+    mountSetattr(dfd, p, flags, attr) {
+      check('mount_setattr', sys_i_s_u32_p_sz(nr.mount_setattr, dfd, p, flags >>> 0, attr, attr.length));
+    },
+    unshare(flags) {
+      check('unshare', c_unshare(flags));
+    },
+    mount(source, target, fstype, flags, data) {
+      check('mount', c_mount(source, target, fstype, flags, data));
+    },
+    socket: (domain, type, protocol) => check('socket', c_socket(domain, type, protocol)),
+    ioctlPtr: (fd, request, arg) => check('ioctl', c_ioctl_p(fd, request, arg)),
 
     prctl: (option, a2 = 0, a3 = 0, a4 = 0, a5 = 0) => check('prctl', c_prctl(option, a2, a3, a4, a5)),
     capget() {

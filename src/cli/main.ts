@@ -26,6 +26,7 @@ const HELP = `script-sandbox — run scripts under real OS restrictions
 
   script-sandbox run [flags] [--] COMMAND [ARGS...]
   script-sandbox check [--json]            what this machine can enforce (exit 1 if enforce is impossible)
+  --no-namespaces (with any command)       fallback tier: no user/mount/PID namespaces (also SCRIPT_SANDBOX_NAMESPACES=0)
   script-sandbox explain [flags]           the resolved policy, as JSON
   script-sandbox demo                      a sandboxed sample run: a blocked write, a blocked syscall
   script-sandbox bench [--iterations N]    native vs sandboxed timings
@@ -179,6 +180,8 @@ function cmdCheck(argv: string[]): number {
         process.stdout.write(`  ${c.available ? 'yes' : 'NO '}  ${c.name.padEnd(20)} ${c.detail}${!c.available && c.fix ? `\n        fix: ${c.fix}` : ''}\n`);
       }
       process.stdout.write(`  tree limits (memory, processes): ${r.treeLimits}\n`);
+      const ns = r.capabilities.find((c) => c.name === 'namespaces');
+      if (ns) process.stdout.write(`  protection tier: ${ns.detail}\n`);
       process.stdout.write(r.enforcePossible ? 'enforce mode: possible\n' : 'enforce mode: IMPOSSIBLE on this machine (use warn or disabled)\n');
     }
     return r.enforcePossible ? 0 : 1;
@@ -196,7 +199,10 @@ function cmdExplain(argv: string[]): number {
   return 0;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(given: string[]): Promise<number> {
+  // --no-namespaces (any command): the fallback tier, through the one switch the engine reads.
+  const argv = given.filter((a) => a !== '--no-namespaces');
+  if (argv.length !== given.length) process.env.SCRIPT_SANDBOX_NAMESPACES = '0';
   const [sub, ...rest] = argv;
   try {
     switch (sub) {

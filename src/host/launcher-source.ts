@@ -1,7 +1,9 @@
 // Where launchers come from. Today: a cold spawn per run. The pool (pre-warmed launchers, koffi already
 // loaded) implements the same interface, so the runner does not change when it arrives.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Plan } from '../../native/plan';
 import { SandboxError, type SandboxErrorData } from '../protocol/errors';
@@ -39,10 +41,19 @@ export interface LauncherSource {
   dispose(): void;
 }
 
-/** Spawns `node launcher.js` with fd 3 as a socketpair control channel. */
+/**
+ * Spawns `node launcher.js` with fd 3 as a socketpair control channel. With `namespacePrefix` (the namespace
+ * tier), the launcher is started under that command (util-linux unshare and an init, see
+ * native/linux/namespace-stage.ts): the host's child is then `unshare`, the launcher its grandchild, and fd 4
+ * carries the init's report of the launcher's (then the script's) exact wait status.
+ */
 export class ColdLauncherSource implements LauncherSource {
   private readonly live = new Set<ChildProcess>();
-  constructor(private readonly launcherPath: string, private readonly nodePath = process.execPath) {}
+  constructor(
+    private readonly launcherPath: string,
+    private readonly nodePath = process.execPath,
+    private readonly namespacePrefix: string[] = [],
+  ) {}
 
   owns(pid: number): boolean {
     for (const c of this.live) if (c.pid === pid) return true;
@@ -50,15 +61,17 @@ export class ColdLauncherSource implements LauncherSource {
   }
 
   acquire(opts: LaunchOptions): Promise<Launcher> {
-    const child = spawn(this.nodePath, [this.launcherPath], {
-      stdio: [opts.stdin, 'pipe', 'pipe', 'pipe'],
+    const ns = this.namespacePrefix.length > 0;
+    const argv = [...this.namespacePrefix, this.nodePath, this.launcherPath];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ns ? [opts.stdin, 'pipe', 'pipe', 'pipe', 'pipe'] : [opts.stdin, 'pipe', 'pipe', 'pipe'],
       // The launcher's own environment is not the script's (that comes in the plan); keep it empty so
       // NODE_OPTIONS and friends from the user's shell cannot change how the launcher behaves.
       env: {},
     });
     this.live.add(child);
     child.once('exit', () => this.live.delete(child));
-    return startLauncher(child);
+    return startLauncher(child, ns);
   }
 
   dispose(): void {
@@ -67,12 +80,17 @@ export class ColdLauncherSource implements LauncherSource {
   }
 }
 
-function startLauncher(child: ChildProcess): Promise<Launcher> {
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
   const control = child.stdio[3] as net.Socket;
   const lines = lineReader(control);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const childExit = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  // Namespace tier: `unshare` exits with the init's status, which cannot carry a signal (an init cannot kill
+  // itself); the init's fd-4 line has the exact wait status. Without it (the init was killed), unshare's own.
+  const exited = ns ? Promise.all([childExit, initStatus(child.stdio[4] as net.Socket)]).then(([e, st]) => (st === null ? e : fromWaitStatus(st))) : childExit;
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const drained = (graceMs: number) =>
     Promise.race([closed, new Promise<void>((r) => setTimeout(r, graceMs).unref())]).then(() => {
@@ -90,8 +108,17 @@ function startLauncher(child: ChildProcess): Promise<Launcher> {
       const msg = parseLauncherMessage(first);
       if (msg.type === 'error') return reject(new SandboxError(msg.error.code as never, msg.error.message, msg.error));
       if (msg.type !== 'ready') return reject(new SandboxError('PROTOCOL_INVALID', `launcher sent ${msg.type} before ready`));
+      const pids = ns ? namespacePids(child.pid!) : { init: null, launcher: child.pid! };
+      if (pids === null) {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          // gone
+        }
+        return reject(new SandboxError('LAUNCHER_CRASHED', `cannot find the launcher's host pid below unshare (${child.pid})`));
+      }
       const launcher: Launcher = {
-        pid: child.pid!,
+        pid: pids.launcher,
         stdin: child.stdin,
         stdout: child.stdout!,
         stderr: child.stderr!,
@@ -99,6 +126,29 @@ function startLauncher(child: ChildProcess): Promise<Launcher> {
         drained,
         onListener: null,
         kill: () => {
+          if (pids.init !== null) {
+            // Namespace tier: the launcher (the script) first. The init then reaps it and exits, which kills
+            // every other process in the namespace, and the stage process (the host's child) reaps the init,
+            // so the run's CPU reaches the host's children usage. Killing the init or the stage outright would
+            // drop that; they are killed only if the init is still there a moment later.
+            const init = pids.init;
+            try {
+              process.kill(pids.launcher, 'SIGKILL');
+            } catch {
+              // gone
+            }
+            const later = setTimeout(() => {
+              if (parentOf(init) !== child.pid) return; // exited (and its pid maybe reused)
+              try {
+                process.kill(init, 'SIGKILL');
+              } catch {
+                // gone
+              }
+            }, 300);
+            later.unref();
+            void exited.then(() => clearTimeout(later));
+            return;
+          }
           try {
             child.kill('SIGKILL');
           } catch {
@@ -130,6 +180,73 @@ function startLauncher(child: ChildProcess): Promise<Launcher> {
   });
 }
 
+
+const SIGNAL_NAMES = Object.fromEntries(Object.entries(os.constants.signals).map(([k, v]) => [v, k])) as Record<number, NodeJS.Signals>;
+
+/** A wait status (as the init reads it from waitpid) as Node reports exits. */
+export function fromWaitStatus(st: number): Exit {
+  const sig = st & 0x7f;
+  return sig ? { code: null, signal: SIGNAL_NAMES[sig] ?? 'SIGKILL' } : { code: (st >> 8) & 0xff, signal: null };
+}
+
+/** The init's status line on fd 4, or null when it ended without one. */
+function initStatus(sock: net.Socket): Promise<number | null> {
+  return new Promise((resolve) => {
+    let text = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (text += d));
+    const done = () => {
+      const m = /^(\d+)\n/.exec(text);
+      resolve(m ? Number(m[1]) : null);
+    };
+    sock.once('close', done);
+    sock.once('error', () => undefined);
+  });
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // Kernels without CONFIG_PROC_CHILDREN: scan the table for the parent.
+    const out: number[] = [];
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+      } catch {
+        // exited
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Host pids of the namespace's init (unshare's child) and the launcher (the init's child). The launcher's own
+ * process.pid is 2 inside its PID namespace; supervision (pidfd_getfd), the watchdog, the cgroup and every
+ * kill use the host's pid.
+ */
+function namespacePids(unsharePid: number): { init: number; launcher: number } | null {
+  const init = childrenOf(unsharePid)[0];
+  if (init === undefined) return null;
+  const launcher = childrenOf(init)[0];
+  return launcher === undefined ? null : { init, launcher };
+}
 
 /** Async line iterator over a socket; null at end of stream. */
 function lineReader(sock: net.Socket): { next(): Promise<string | null> } {

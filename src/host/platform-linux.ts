@@ -13,6 +13,15 @@ import { resolveNetworkNames, type NetworkNames } from './host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
 import { claimRun, sweepStaleRuns } from './stale-runs';
 
+export const NAMESPACE_TIER = 'namespaces: control files read-only in the kernel, private /proc, IPC, network when none';
+export const FALLBACK_TIER = "fallback: protected paths carved out of Landlock grants; new entries directly in a protected path's parent cannot be created";
+
+/** Which protection tier runs get: the namespace stage, or Landlock carve-outs only. */
+export interface NamespaceTier {
+  namespaces: boolean;
+  detail: string;
+}
+
 export class LinuxHostPlatform implements HostPlatform {
   private readonly cgroups: CgroupSupport;
   private readonly watchdog: Watchdog;
@@ -24,6 +33,7 @@ export class LinuxHostPlatform implements HostPlatform {
     private readonly native: LinuxBackend,
     private readonly supervisorWorkerPath: string,
     hostOwns: (pid: number) => boolean = () => false,
+    private readonly tier: NamespaceTier = { namespaces: false, detail: FALLBACK_TIER },
   ) {
     this.cgroups = native.detectCgroups();
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
@@ -45,11 +55,24 @@ export class LinuxHostPlatform implements HostPlatform {
   }
 
   probe() {
-    return this.native.probe();
+    const r = this.native.probe();
+    return {
+      ...r,
+      capabilities: [
+        ...r.capabilities,
+        {
+          name: 'namespaces',
+          available: this.tier.namespaces,
+          detail: this.tier.detail,
+          requiredForEnforce: false,
+          fix: 'util-linux unshare, perl and user namespaces allowed for this user give the namespace tier',
+        },
+      ],
+    };
   }
 
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }) {
-    return this.native.compile(policy, req);
+    return this.native.compile(policy, { ...req, namespaces: this.tier.namespaces });
   }
 
   supervises(policy: ResolvedPolicy): boolean {
@@ -81,7 +104,7 @@ export class LinuxHostPlatform implements HostPlatform {
 
   /** The grants and protected set the supervisor's file decisions share with the compiled Landlock rules. */
   private fileModel(req: SupervisionRequest): { grants: Grant[]; protected: ProtectedPath[] } {
-    const m = this.native.fsModel(req.policy, { ...req.plan, listener: true });
+    const m = this.native.fsModel(req.policy, { ...req.plan, listener: true, namespaces: this.tier.namespaces });
     return { grants: m.grants, protected: m.protected };
   }
 
@@ -171,7 +194,10 @@ class LinuxRunTree implements RunTree {
     // still ends a run that sits at its process limit (a fork bomb retries forever) and keeps open files
     // and tree CPU.
     const limits: TreeLimits = this.cg ? { ...this.limits, memoryBytes: null } : this.limits;
-    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing);
+    // Namespace tier: the launcher's parent is its PID namespace's init, which adopts the script's orphans.
+    const parent = this.native.procfs.readProc(this.rootPid)?.ppid;
+    const anchors = parent && parent !== process.pid ? [parent] : [];
+    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing, anchors);
   }
 
   killAll(): void {

@@ -16,6 +16,7 @@ import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCom
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
 import type { Plan } from '../../native/plan';
 import type { TreeCrossing } from './watchdog';
+import { Placeholders } from './ns-placeholders';
 
 export interface RunRequest {
   command: string[];
@@ -183,26 +184,33 @@ export class Runner {
     let plan: Plan;
     let planReq: PlanRequest;
     let prepared: unknown = null;
+    let releasePlaceholders = () => undefined as void;
     const supervised = this.platform.supervises(p);
     try {
       if (supervised) prepared = await this.platform.prepareSupervision(p);
       tree = this.platform.createTree(runId, p);
       planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit() };
       plan = this.platform.compile(p, { ...planReq, listener: supervised });
+      releasePlaceholders = this.placeholders.make(plan.namespaces);
       launcher = await this.launchers.acquire({ stdin: req.stdin ?? 'ignore' });
     } catch (e) {
       launcher?.kill();
       tree?.dispose();
+      releasePlaceholders();
       fs.rmSync(tmpDir, { recursive: true, force: true });
       throw e;
     }
-    await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared });
+    try {
+      await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared, releasePlaceholders });
+    } finally {
+      releasePlaceholders();
+    }
   }
 
   private async supervise(
     req: RunRequest,
     handle: RunHandle,
-    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown },
+    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void },
   ): Promise<void> {
     const p = req.policy;
     const { tree, launcher } = s;
@@ -312,6 +320,7 @@ export class Runner {
 
     const usage = this.measure(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
     tree.dispose();
+    s.releasePlaceholders();
     fs.rmSync(s.tmpDir, { recursive: true, force: true });
     const setupError = outcome.ok ? null : outcome.error;
     handle.finish({
@@ -363,6 +372,8 @@ export class Runner {
 
   /** Runs in flight, each with a flag set when another run overlapped it (its rusage delta is then shared). */
   private readonly inFlight = new Set<{ other: boolean }>();
+  /** Namespace tier: empty directories made as bind targets for missing protected entries. */
+  private readonly placeholders = new Placeholders();
 }
 
 type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };

@@ -24,6 +24,11 @@ export interface WatchedRun {
   readonly rootPid: number;
   /** Every pid ever attributed to this run (alive or not). */
   readonly members: Set<number>;
+  /**
+   * Processes whose children belong to the run without being measured themselves: the run's PID-namespace
+   * init, to which the script's orphans are re-parented in the namespace tier.
+   */
+  readonly anchors: Set<number>;
   limits: TreeLimits;
   onCrossing(c: TreeCrossing): void;
   last: TreeSample;
@@ -52,10 +57,11 @@ export class Watchdog {
     private readonly isHostOwn: (pid: number) => boolean = () => false,
   ) {}
 
-  watch(runId: string, rootPid: number, limits: TreeLimits, onCrossing: (c: TreeCrossing) => void): WatchedRun {
+  watch(runId: string, rootPid: number, limits: TreeLimits, onCrossing: (c: TreeCrossing) => void, anchors: number[] = []): WatchedRun {
     const run: WatchedRun = {
       rootPid,
       members: new Set([rootPid]),
+      anchors: new Set(anchors),
       limits,
       onCrossing,
       last: { processes: 1, rssBytes: 0, cpuMs: 0, maxFds: 0 },
@@ -100,7 +106,7 @@ export class Watchdog {
 
   private attribute(procs: ProcInfo[], byPid: Map<number, ProcInfo>): void {
     const owner = new Map<number, WatchedRun>();
-    for (const run of this.runs.values()) for (const pid of run.members) owner.set(pid, run);
+    for (const run of this.runs.values()) for (const pid of [...run.members, ...run.anchors]) owner.set(pid, run);
     for (const p of procs) {
       if (owner.has(p.pid)) continue;
       // Walk up until a known member or the host; the pid set of a chain is small.

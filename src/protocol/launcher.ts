@@ -35,6 +35,10 @@ const LinuxPlanSchema = z.object({
     .nullable(),
   seccomp: z.object({ program: z.string(), listener: z.boolean() }).nullable(),
   requireLandlock: z.boolean(),
+  namespaces: z
+    .object({ writable: z.array(z.string()), readOnly: z.array(z.string()), hidden: z.array(z.string()), isolateNetwork: z.boolean() })
+    .nullable()
+    .default(null),
 });
 
 export const PlanMessage = z.object({ type: z.literal('plan'), plan: LinuxPlanSchema });

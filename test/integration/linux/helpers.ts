@@ -54,6 +54,8 @@ export function runCli(
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: opts.home ?? os.homedir(),
     LANG: 'C.UTF-8',
+    // SCRIPT_SANDBOX_NAMESPACES=0 in the test's environment runs the suite in the fallback tier.
+    ...(process.env.SCRIPT_SANDBOX_NAMESPACES !== undefined ? { SCRIPT_SANDBOX_NAMESPACES: process.env.SCRIPT_SANDBOX_NAMESPACES } : {}),
     ...opts.env,
   };
   const stdio: StdioOptions = opts.stdio3 !== undefined ? ['ignore', 'pipe', 'pipe', opts.stdio3] : ['ignore', 'pipe', 'pipe'];
@@ -110,6 +112,29 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Host pids of live processes whose command line contains `token`. A pid a script reads inside the sandbox
+ * is its PID namespace's number in the namespace tier, not the host's: tests that look for a script's
+ * processes from outside give them a unique argument (e.g. `sleep 30.<random>`) and look for that.
+ */
+export function processesWith(token: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(token) && pidAlive(Number(name))) out.push(Number(name));
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+/** A unique `sleep` argument of about `seconds` (GNU sleep takes fractions). */
+export function sleepToken(seconds: number): string {
+  return `${seconds}.${String(Math.floor(Math.random() * 1e9)).padStart(9, '1')}`;
 }
 
 export const PYTHON = 'python3';

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { finished, limitEvents, makeSandbox, pidAlive, runIn, writeScript, PYTHON, type Sandbox } from './helpers';
+import { finished, limitEvents, makeSandbox, processesWith, runIn, sleepToken, writeScript, PYTHON, type Sandbox } from './helpers';
 
 describe('resource limits (real kernel)', function () {
   this.timeout(60000);
@@ -74,33 +74,36 @@ describe('resource limits (real kernel)', function () {
   });
 
   it('wall clock: --timeout 1 kills a sleeping script with its children', async () => {
-    writeScript(sb.workspace, 's.sh', '#!/bin/sh\nsleep 30 &\necho $! > child.pid\nsleep 30\n');
+    const tok = sleepToken(30);
+    writeScript(sb.workspace, 's.sh', `#!/bin/sh\nsleep ${tok} &\necho $! > child.pid\nsleep 30\n`);
     const t0 = Date.now();
     const r = await runIn(sb, ['--timeout', '1'], ['./s.sh']);
     const took = Date.now() - t0;
     assert.ok(took < 5000, `took ${took} ms`);
     assert.equal(r.code, 128 + 9);
     assert.deepEqual(limitEvents(r), ['timeout']);
-    const child = Number(fs.readFileSync(path.join(sb.workspace, 'child.pid'), 'utf8'));
-    assert.ok(!pidAlive(child), `child ${child} survived`);
+    assert.ok(Number(fs.readFileSync(path.join(sb.workspace, 'child.pid'), 'utf8')) > 0);
+    assert.deepEqual(processesWith(tok), [], 'the child survived');
   });
 
   it('a double-forked daemon (setsid, re-parented) does not outlive the run', async () => {
-    writeScript(sb.workspace, 'd.sh', '#!/bin/sh\n( setsid sh -c \'echo $$ > daemon.pid; exec sleep 60\' & )\nfor i in $(seq 50); do [ -s daemon.pid ] && break; sleep 0.1; done\necho started\n');
+    const tok = sleepToken(60);
+    writeScript(sb.workspace, 'd.sh', `#!/bin/sh\n( setsid sh -c 'echo $$ > daemon.pid; exec sleep ${tok}' & )\nfor i in $(seq 50); do [ -s daemon.pid ] && break; sleep 0.1; done\necho started\n`);
     const r = await runIn(sb, [], ['./d.sh']);
     assert.equal(r.code, 0, r.stderr);
     const pid = Number(fs.readFileSync(path.join(sb.workspace, 'daemon.pid'), 'utf8'));
     assert.ok(pid > 0);
     await new Promise((res) => setTimeout(res, 200));
-    assert.ok(!pidAlive(pid), `daemon ${pid} outlived the run`);
+    assert.deepEqual(processesWith(tok), [], 'the daemon outlived the run');
   });
 
   it('a daemon that escapes fast (fork and exit between two polls) is still swept', async () => {
-    writeScript(sb.workspace, 'd.sh', '#!/bin/sh\nsh -c \'setsid sh -c "echo \\$\\$ > daemon.pid; exec sleep 60" & exit 0\'\nfor i in $(seq 50); do [ -s daemon.pid ] && break; sleep 0.1; done\n');
+    const tok = sleepToken(60);
+    writeScript(sb.workspace, 'd.sh', `#!/bin/sh\nsh -c 'setsid sh -c "echo \\$\\$ > daemon.pid; exec sleep ${tok}" & exit 0'\nfor i in $(seq 50); do [ -s daemon.pid ] && break; sleep 0.1; done\n`);
     const r = await runIn(sb, [], ['./d.sh']);
     assert.equal(r.code, 0, r.stderr);
-    const pid = Number(fs.readFileSync(path.join(sb.workspace, 'daemon.pid'), 'utf8'));
+    assert.ok(Number(fs.readFileSync(path.join(sb.workspace, 'daemon.pid'), 'utf8')) > 0);
     await new Promise((res) => setTimeout(res, 200));
-    assert.ok(!pidAlive(pid), `daemon ${pid} outlived the run`);
+    assert.deepEqual(processesWith(tok), [], 'the daemon outlived the run');
   });
 });

@@ -39,6 +39,7 @@ const plan = (over: Partial<LinuxPlan>): LinuxPlan => ({
   landlock: { handled: ['read_file'], rules: [], carveOuts: [], scopes: [] },
   seccomp: null,
   requireLandlock: true,
+  namespaces: null,
   ...over,
 });
 

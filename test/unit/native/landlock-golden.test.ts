@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import type { FsModelFs, FsTier } from '../../../src/policy/fs-model';
 import { landlockGrants, landlockPlan, runFsModel } from '../../../native/linux/compile-plan';
-import { grantsAllow } from '../../../src/policy/fs-model';
+import { grantsAllow, modelAllows } from '../../../src/policy/fs-model';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
 import type { LandlockRule } from '../../../native/plan';
 
@@ -82,7 +82,7 @@ describe('Landlock golden dumps (filesystem model → rules)', () => {
     it(c.file, () => {
       const t = tree();
       const policy = resolvePolicy({ user: c.input }, { workspace: WS, home: HOME }).policy;
-      const grants = landlockGrants(policy, { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/main.py`, tier: c.tier, listener: true }, t.modelFs);
+      const grants = landlockGrants(policy, { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/main.py`, namespaces: c.tier === 'namespaces', listener: true }, t.modelFs);
       const plan = landlockPlan(grants, (rules, cuts) => expandCarveOuts(rules, cuts, t.readdir, t.isDir), ['abstract_unix_socket', 'signal']);
       const text = dump(plan.rules);
       const file = path.join(GOLDEN_DIR, c.file);
@@ -97,23 +97,32 @@ describe('Landlock golden dumps (filesystem model → rules)', () => {
   }
 });
 
-describe('runFsModel without a tier (interim, until the namespace stage makes the mounts)', () => {
-  const policy = () => resolvePolicy({ user: { filesystem: { denyRead: ['secrets/**'] } } }, { workspace: WS, home: HOME }).policy;
-  const base = { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/main.py` };
+describe('runFsModel: the tier decides who holds the protected paths', () => {
+  const policy = (input: Record<string, unknown> = {}) => resolvePolicy({ user: { filesystem: { denyRead: ['secrets/**'] }, ...input } }, { workspace: WS, home: HOME }).policy;
+  const base = { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/main.py`, listener: true };
 
-  it('with a supervisor: denyRead stays a Landlock carve-out; .git, .vscode and the audit folder are left to the supervisor', () => {
-    const m = runFsModel(policy(), { ...base, listener: true }, tree().modelFs);
+  it('namespace tier: denyRead stays a Landlock carve-out; .git and .vscode are left to the read-only mounts', () => {
+    const m = runFsModel(policy(), { ...base, namespaces: true }, tree().modelFs);
     assert.equal(m.tier, 'namespaces');
-    assert.equal(grantsAllow(m.grants, `${WS}/secrets/key`, 'read'), false);
-    assert.equal(grantsAllow(m.grants, `${WS}/.git/hooks/x`, 'write'), true);
-    assert.equal(grantsAllow(m.grants, `${WS}/.sandbox/audit.jsonl`, 'read'), true);
-    assert.equal(grantsAllow(m.grants, `${WS}/new.txt`, 'write', false), false, 'the carve-out costs creating entries next to it');
+    assert.equal(modelAllows(m, `${WS}/secrets/key`, 'read'), false, 'hidden by a mount');
+    assert.equal(grantsAllow(m.grants, `${WS}/.git/hooks/x`, 'write'), true, 'Landlock leaves it to the mount');
+    assert.equal(modelAllows(m, `${WS}/.git/hooks/x`, 'write'), false, 'the read-only mount holds it');
+    assert.equal(modelAllows(m, `${WS}/.git/objects/cc`, 'write', false), true);
   });
 
-  it('without a supervisor: the fallback tier', () => {
-    const m = runFsModel(policy(), { ...base, listener: false }, tree().modelFs);
-    assert.equal(m.tier, 'fallback');
-    assert.equal(grantsAllow(m.grants, `${WS}/.git/hooks/x`, 'write'), false);
-    assert.equal(grantsAllow(m.grants, `${WS}/.sandbox/audit.jsonl`, 'read'), false);
+  it('namespace tier: a protected path the mounts cannot cover (missing, outside the workspace) stays a carve-out', () => {
+    const m = runFsModel(policy({ profile: 'permissive' }), { ...base, namespaces: true }, tree().modelFs);
+    assert.equal(grantsAllow(m.grants, `${HOME}/.bashrc`, 'write'), true, 'exists: the read-only mount holds it');
+    assert.equal(grantsAllow(m.grants, `${HOME}/.zshrc`, 'write', false), false, 'missing: no mount, so Landlock');
+    assert.equal(grantsAllow(m.grants, `${HOME}/.config/autostart/x.desktop`, 'write', false), false);
+  });
+
+  it('fallback tier: every protected path is a carve-out, with or without a supervisor', () => {
+    for (const listener of [true, false]) {
+      const m = runFsModel(policy(), { ...base, listener }, tree().modelFs);
+      assert.equal(m.tier, 'fallback');
+      assert.equal(grantsAllow(m.grants, `${WS}/.git/hooks/x`, 'write'), false);
+      assert.equal(grantsAllow(m.grants, `${WS}/.sandbox/audit.jsonl`, 'read'), false);
+    }
   });
 });

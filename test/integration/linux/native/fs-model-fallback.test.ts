@@ -42,7 +42,7 @@ describe('filesystem model, fallback tier: Landlock alone (no supervisor)', func
 
   it('protected paths inside the workspace are carve-outs; git objects and refs stay writable', function () {
     const policy = resolvePolicy({ user: { profile: 'strict', filesystem: { denyRead: ['secrets/**'] } } }, { workspace: ws, home: path.join(root, 'home') }).policy;
-    const grants = landlockGrants(policy, { tmpDir: path.join(root, 'tmp'), toolRoots: [], file: '/bin/sh', tier: 'fallback', listener: false }, diskModelFs);
+    const grants = landlockGrants(policy, { tmpDir: path.join(root, 'tmp'), toolRoots: [], file: '/bin/sh', namespaces: false, listener: false }, diskModelFs);
     const attempt = (label: string, cmd: string) => `if ${cmd} 2>/dev/null; then echo "${label}: ALLOWED"; else echo "${label}: denied"; fi\n`;
     const script =
       attempt('hook', "sh -c 'echo x > .git/hooks/pre-commit'") +

@@ -121,6 +121,7 @@ export function shPlan(script: string, over: Partial<LinuxPlan> = {}): LinuxPlan
     landlock: null,
     seccomp: null,
     requireLandlock: false,
+    namespaces: null,
     ...over,
   };
 }

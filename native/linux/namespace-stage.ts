@@ -1,0 +1,89 @@
+// The namespace stage's command line and its probe. A multithreaded process (Node) cannot
+// unshare(CLONE_NEWUSER) (EINVAL), so the launcher is started by util-linux `unshare` (new user and mount
+// namespaces, uid mapped to itself: the script sees the caller's uid, never a mapped root) and a small perl
+// program that adds the PID namespace. PID 1 of that namespace is a tiny init, not the launcher: the kernel
+// ignores signals without a handler that a namespace's init gets from inside its namespace, so a script as
+// PID 1 could not `kill -TERM $$`, would never get SIGXFSZ/SIGXCPU, and would leave its orphans unreaped.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+
+/** fd of the init's status line (the wait status of the launcher/script, as a decimal number). */
+export const INIT_STATUS_FD = 4;
+
+/** unshare, mount and prctl numbers for the perl stage (perl's syscall() takes the number). */
+const STAGE_SYSCALLS: Record<string, [number, number, number]> = { x64: [272, 165, 157], arm64: [97, 40, 167] };
+
+// util-linux unshare makes the user namespace (uid mapped to itself, capabilities kept as ambient) and the
+// mount namespace, then execs this perl program in place: the host's child never holds the control channel
+// (fd 3) for long, so the launcher's exec still shows as its end of file. The program takes the PID namespace
+// (it is single-threaded, so it may), forks PID 1 (the init), closes its fds 3 and 4 and waits. The init
+// mounts a fresh /proc, forks the launcher, closes fd 3, reaps every orphan, and when the launcher (then the
+// script) ends writes the exact wait status on fd 4 and exits: every process left in the namespace dies.
+const STAGE_PL = [
+  'my ($nr_unshare, $nr_mount, $nr_prctl) = map { $_ + 0 } splice(@ARGV, 0, 3);',
+  'sub closefd { my $fd = shift; if (open(my $h, "<&=", $fd)) { close($h) } }',
+  'syscall($nr_unshare, 0x20000000) == 0 or die "script-sandbox init: unshare(CLONE_NEWPID): $!\\n";',
+  'my $init = fork; defined $init or die "script-sandbox init: fork: $!\\n";',
+  'if (!$init) {',
+  '  syscall($nr_prctl, 1, 9, 0, 0, 0);',
+  // perl's syscall() wants modifiable strings for pointer arguments.
+  '  my ($src, $dir, $type) = ("proc", "/proc", "proc");',
+  '  syscall($nr_mount, $src, $dir, $type, 14, 0) == 0 or die "script-sandbox init: mount /proc: $!\\n";',
+  '  my $pid = fork; defined $pid or die "script-sandbox init: fork: $!\\n";',
+  '  if (!$pid) { exec { $ARGV[0] } @ARGV; warn "script-sandbox init: exec $ARGV[0]: $!\\n"; exit 127 }',
+  '  closefd(3);',
+  '  my $st = -1;',
+  '  for (;;) { my $w = waitpid(-1, 0); last if $w == -1; if ($w == $pid) { $st = $?; last } }',
+  `  if (open(my $fh, ">&=", ${INIT_STATUS_FD})) { syswrite($fh, "$st\\n") }`,
+  '  exit(($st & 127) ? 128 + ($st & 127) : ($st >> 8));',
+  '}',
+  `closefd(3); closefd(${INIT_STATUS_FD});`,
+  'waitpid($init, 0);',
+  'exit(($? & 127) ? 128 + ($? & 127) : ($? >> 8));',
+].join('\n');
+
+export const UNSHARE_FLAGS = ['--user', '--map-current-user', '--keep-caps', '--mount', '--propagation', 'private'];
+
+export interface NamespaceStage {
+  available: boolean;
+  detail: string;
+  /** The command to prefix to `node launcher.js` (empty when unavailable). */
+  prefix: string[];
+}
+
+function findFile(names: string[]): string | null {
+  for (const n of names) {
+    try {
+      fs.accessSync(n, fs.constants.X_OK);
+      return n;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/** Tries the stage once (~10-20 ms): the binaries exist, and user namespaces with a bind mount work here. */
+export function probeNamespaceStage(): NamespaceStage {
+  const unshare = findFile(['/usr/bin/unshare', '/bin/unshare']);
+  const perl = findFile(['/usr/bin/perl', '/bin/perl']);
+  if (!unshare) return { available: false, detail: 'util-linux unshare not found (/usr/bin/unshare)', prefix: [] };
+  if (!perl) return { available: false, detail: 'perl not found (/usr/bin/perl): needed as the namespace init', prefix: [] };
+  const nrs = STAGE_SYSCALLS[process.arch];
+  if (!nrs) return { available: false, detail: `no namespace stage for ${process.arch}`, prefix: [] };
+  const prefix = [unshare, ...UNSHARE_FLAGS, '--', perl, '-e', STAGE_PL, ...nrs.map(String)];
+  // The probe runs the same init with a command that mounts (in its private mount namespace only), so a
+  // machine where the namespaces are made but mounts are refused counts as unavailable. `$$` is 2: the shell
+  // is the init's child in a fresh PID namespace.
+  const r = spawnSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', 'mount -t tmpfs -o ro,size=4k none /tmp && echo $$'], {
+    encoding: 'utf8',
+    timeout: 5000,
+    stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore'],
+  });
+  if (r.error) return { available: false, detail: `unshare failed to run: ${r.error.message}`, prefix: [] };
+  if (r.status !== 0 || r.stdout.trim() !== '2') {
+    const why = (r.stderr || '').trim().split('\n')[0] || `exit ${r.status ?? r.signal}`;
+    return { available: false, detail: `user namespaces refused here: ${why}`, prefix: [] };
+  }
+  return { available: true, detail: 'user, mount, PID, IPC (and network when isolated) namespaces via util-linux unshare', prefix };
+}
