@@ -126,6 +126,7 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
   // which answers EPERM and reports the syscall by name. warn: nothing is blocked; the filter only notifies
   // (or logs, without a listener) and the supervisor lets every call continue, reporting would-be blocks.
   // The foreign-architecture kill stays in every mode: it is not a policy, it is the filter's integrity.
+  // So do the foreign-pid denials (prlimit64 etc. on another pid): plain EPERM in the BPF, see profile.ts.
   const denyAction: SeccompAction = listener ? { kind: 'notify' } : enforce ? { kind: 'errno', errno: 1 } : { kind: 'log' };
   const seccomp = sandboxed
     ? {

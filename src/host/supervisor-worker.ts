@@ -63,7 +63,12 @@ interface RunState extends SupervisedRun {
   hup: boolean;
   pidfds: Map<number, number>;
   counts: Map<string, number>;
+  /** Pids (tids) that made a supervised call: the worker's cached /proc/<pid>/mem fds to close with the run. */
+  pids: Set<number>;
 }
+
+/** A run's remembered pids above which the ones that are gone are forgotten (a script forking many processes). */
+const PID_SWEEP = 64;
 
 /** A call the supervisor performs for the target that has to wait until our copy of its socket is writable. */
 interface PendingOp {
@@ -128,11 +133,28 @@ class SupervisorLoop {
         else if (rev & POLLHUP) {
           // No process is left under this filter.
           r.hup = true;
+          this.forgetGone(r, true);
           this.post({ type: 'hup', runId: r.runId });
         }
       }
     }
     this.mem.dispose();
+  }
+
+  /**
+   * Closes the cached /proc/<pid>/mem fds and pidfds of the run's pids that are gone (all of them when no
+   * process is left under the filter). A pid reused meanwhile only costs a reopen: a stale mem fd reads as
+   * empty and is reopened (TargetMemory.read), a stale pidfd is replaced (stealFd).
+   */
+  private forgetGone(r: RunState, all: boolean): void {
+    for (const pid of r.pids) {
+      if (!all && fs.existsSync(`/proc/${pid}`)) continue;
+      this.mem.forget(pid);
+      const pfd = r.pidfds.get(pid);
+      if (pfd !== undefined) this.n.close(pfd);
+      r.pidfds.delete(pid);
+      r.pids.delete(pid);
+    }
   }
 
   private post(e: SupervisorEvent): void {
@@ -144,11 +166,12 @@ class SupervisorLoop {
       const m = receiveMessageOnPort(this.control)?.message as SupervisorControl | { type: 'sync'; token: number } | undefined;
       if (!m) return;
       if (m.type === 'add') {
-        this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map() });
+        this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map(), pids: new Set() });
       } else if (m.type === 'remove') {
         for (const [fd, r] of this.runs) {
           if (r.runId !== m.runId) continue;
           for (const pfd of r.pidfds.values()) this.n.close(pfd);
+          for (const pid of r.pids) this.mem.forget(pid);
           this.n.close(fd);
           this.runs.delete(fd);
         }
@@ -167,6 +190,10 @@ class SupervisorLoop {
     const note = this.n.recv(r.listener);
     if (!note) return;
     const name = this.names[note.nr] ?? `syscall_${note.nr}`;
+    if (!r.pids.has(note.pid)) {
+      if (r.pids.size >= PID_SWEEP) this.forgetGone(r, false);
+      r.pids.add(note.pid);
+    }
     try {
       if (r.denied.includes(name)) return this.onDenied(r, note, name);
       switch (name) {
@@ -259,21 +286,27 @@ class SupervisorLoop {
 
   /** A copy of the target's fd in our process, after making sure the notification (and so the pid) is still live. */
   private stealFd(r: RunState, note: Notification, fd: number): number | null {
-    let pidfd = r.pidfds.get(note.pid);
-    if (pidfd === undefined) {
-      try {
-        pidfd = this.n.pidfdOpen(note.pid);
-      } catch {
-        return null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let pidfd = r.pidfds.get(note.pid);
+      if (pidfd === undefined) {
+        try {
+          pidfd = this.n.pidfdOpen(note.pid);
+        } catch {
+          return null;
+        }
+        r.pidfds.set(note.pid, pidfd);
       }
-      r.pidfds.set(note.pid, pidfd);
+      if (!this.n.idValid(r.listener, note.id)) return null;
+      try {
+        return this.n.pidfdGetfd(pidfd, fd);
+      } catch {
+        // A cached pidfd of an earlier process that had this pid (gone, ESRCH): open a fresh one once. The
+        // notification checked live above means note.pid is the caller now.
+        this.n.close(pidfd);
+        r.pidfds.delete(note.pid);
+      }
     }
-    if (!this.n.idValid(r.listener, note.id)) return null;
-    try {
-      return this.n.pidfdGetfd(pidfd, fd);
-    } catch {
-      return null;
-    }
+    return null;
   }
 
   private answer(r: RunState, note: Notification, res: number): void {

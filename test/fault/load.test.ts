@@ -13,8 +13,9 @@ const SEQ = Number(process.env.SS_LOAD_SEQ ?? 200);
 const CONC = Number(process.env.SS_LOAD_CONC ?? 20);
 
 interface Footprint {
-  /** Open fds other than /proc/<pid>/mem (counted apart: a known leak, see memFds). */
+  /** All open fds, /proc/<pid>/mem ones included. */
   fds: number;
+  /** Of which /proc/<pid>/mem (the supervisor's cached target memory; forgotten with each run's pids). */
   memFds: number;
   threads: number;
   children: number;
@@ -42,7 +43,7 @@ function footprint(pid: number): Footprint {
       continue; // closed while we looked
     }
     if (/^\/proc\/\d+\/mem$/.test(target)) memFds++;
-    else fds++;
+    fds++;
   }
   return { fds, memFds, threads: fs.readdirSync(`/proc/${pid}/task`).length, children };
 }
@@ -117,13 +118,9 @@ describe('load: one host, many runs', function () {
   });
 
   it('afterwards: no /proc/<pid>/mem fd left open per supervised process', function () {
+    // The supervisor worker caches one /proc/<pid>/mem fd per process that made a supervised call; it closes
+    // them when the run ends (or the pid is gone). A leak here grows by one fd per such process until EMFILE.
     const now = footprint(host.pid);
-    // KNOWN BUG (reported): the supervisor worker's TargetMemory keeps one /proc/<pid>/mem fd per process that
-    // made a supervised call and never forgets it (forget() has no caller), so a long-lived host leaks an fd
-    // per such process until EMFILE. Skipped with the count until src/host/supervisor-worker.ts forgets pids.
-    if (now.memFds > base.memFds + 2) {
-      process.stdout.write(`      [load] KNOWN LEAK: /proc/<pid>/mem fds ${base.memFds} → ${now.memFds} after ${runIds.length} runs\n`);
-      this.skip();
-    }
+    assert.ok(now.memFds <= base.memFds, `/proc/<pid>/mem fds ${base.memFds} → ${now.memFds} after ${runIds.length} runs`);
   });
 });

@@ -271,7 +271,13 @@ function socketRules(network: 'none' | 'inet', deny: SeccompAction): SeccompRule
   return rules;
 }
 
-function foreignPidRules(deny: SeccompAction): SeccompRule[] {
+/**
+ * EPERM in every mode, whatever the deny action: like the foreign-architecture kill these protect the host
+ * (its limits and scheduling), not a policy, so warn mode's "notify and continue" or "log" must not apply. In
+ * the tier without a PID namespace the host is a pid the script can name.
+ */
+function foreignPidRules(): SeccompRule[] {
+  const deny = errno(EPERM);
   const rules: SeccompRule[] = [];
   for (const c of FOREIGN_PID_CALLS) {
     if (c.syscall === 'setpriority' || c.syscall === 'ioprio_set') {
@@ -346,7 +352,7 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
   rules.push(rule('ioctl', deny, 'ioctl: TIOCLINUX can inject input into the console', [arg32(1).eq(TIOCLINUX)]));
 
   rules.push(...socketRules(o.network, deny));
-  rules.push(...foreignPidRules(deny));
+  rules.push(...foreignPidRules());
   if (o.metadataLocked) METADATA_CALLS.forEach(denyAll);
   rules.push(rule('socketpair', deny, reasonOf('socketpair'), [arg32(0).ne(AF_UNIX)]));
 

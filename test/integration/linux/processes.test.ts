@@ -41,6 +41,9 @@ for a in sys.argv[1:]:
         attempt('prlimit_nofile', lambda: resource.prlimit(ppid, resource.RLIMIT_NOFILE, (20, 20)))
         attempt('prlimit_cpu', lambda: resource.prlimit(ppid, resource.RLIMIT_CPU, (1, 1)))
         attempt('prlimit_self', lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0)))
+        # Reading another process's limits (new_limit NULL) stays allowed: the parent's limits after the attempts.
+        out['parent_nofile'] = list(resource.prlimit(ppid, resource.RLIMIT_NOFILE))
+        out['parent_cpu'] = list(resource.prlimit(ppid, resource.RLIMIT_CPU))
     elif a == 'setpriority':
         attempt('setpriority_parent', lambda: os.setpriority(os.PRIO_PROCESS, ppid, 10))
         attempt('setpriority_user', lambda: os.setpriority(os.PRIO_USER, 0, 10))
@@ -130,6 +133,21 @@ describe('processes and privileges', function () {
     const o = lastJson(r.stdout);
     for (const k of ['prlimit_core', 'prlimit_nofile', 'prlimit_cpu']) assert.equal(o[k], 'EPERM', `${k}: ${JSON.stringify(o)}`);
     assert.equal(o.prlimit_self, 'ok');
+  });
+
+  it('warn mode, tier without a PID namespace: prlimit64 on the parent still fails and its limits stay as they were', async () => {
+    // Warn mode lets policy denials through; these protect the host (the parent is a pid the script can name
+    // here), so they are EPERM in every mode. The parent's limits are read back after the attempts (a read,
+    // new_limit NULL, stays allowed), and the run still finishes normally.
+    const r = await runIn(sb, ['--mode', 'warn'], [PYTHON, 'attack.py', 'prlimit'], { SCRIPT_SANDBOX_NAMESPACES: '0' });
+    assert.equal(r.code, 0, r.stderr);
+    finished(r);
+    const o = lastJson(r.stdout);
+    assert.ok(Number(o.ppid) > 1, `the parent is visible (no PID namespace): ${JSON.stringify(o)}`);
+    for (const k of ['prlimit_core', 'prlimit_nofile', 'prlimit_cpu']) assert.equal(o[k], 'EPERM', `${k}: ${JSON.stringify(o)}`);
+    assert.equal(o.prlimit_self, 'ok');
+    assert.notDeepEqual(o.parent_nofile, [20, 20], JSON.stringify(o));
+    assert.notDeepEqual(o.parent_cpu, [1, 1], JSON.stringify(o));
   });
 
   it('setpriority and sched_setaffinity on the parent (or all of the user) fail; on itself they work', async () => {

@@ -5,6 +5,7 @@ import {
   AUDIT_ARCH,
   SECCOMP_RET_ALLOW,
   SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_LOG,
   SECCOMP_RET_USER_NOTIF,
   actionOf,
   buildProfileFilter,
@@ -220,6 +221,20 @@ describe('seccomp profile', () => {
         if (arch === 'x86_64') {
           assert.equal(run({ nr: 0x40000000 | 1, arch: me }), SECCOMP_RET_KILL_PROCESS);
           assert.equal(run({ nr: 0x40000000 | 101, arch: me }), SECCOMP_RET_KILL_PROCESS);
+        }
+      });
+
+      it('warn mode (deny action log or notify): foreign-pid calls are still EPERM, the rest follows the mode', () => {
+        // They protect the host (its limits, its scheduling), not a policy: warn mode must not let them through.
+        for (const [denyAction, warned] of [[{ kind: 'log' }, SECCOMP_RET_LOG], [{ kind: 'notify' }, SECCOMP_RET_USER_NOTIF]] as const) {
+          const run = createEvaluator(compileFilter(buildProfileFilter(options(arch, { denyAction }))));
+          assert.equal(run({ nr: t.prlimit64!, arch: me, args: [42, 7, 0x1000, 0] }), EPERM_RET, `prlimit64(42) with ${denyAction.kind}`);
+          assert.equal(run({ nr: t.prlimit64!, arch: me, args: [0, 7, 0x1000, 0] }), SECCOMP_RET_ALLOW, 'prlimit64(0)');
+          assert.equal(run({ nr: t.prlimit64!, arch: me, args: [42, 7, 0, 0x2000] }), SECCOMP_RET_ALLOW, 'prlimit64(42) read only');
+          for (const s of PID_CALLS) assert.equal(run({ nr: t[s]!, arch: me, args: [1, 7, 0x1000, 0x2000] }), EPERM_RET, s);
+          assert.equal(run({ nr: t.setpriority!, arch: me, args: [PRIO_USER, 0, 10] }), EPERM_RET, 'setpriority(PRIO_USER)');
+          assert.equal(run({ nr: t.ioprio_set!, arch: me, args: [IOPRIO_WHO_PROCESS, 42, 0x4004] }), EPERM_RET, 'ioprio_set(42)');
+          assert.equal(run({ nr: t.mount!, arch: me }), warned, `mount with ${denyAction.kind}`);
         }
       });
 
