@@ -49,13 +49,7 @@ export function openLogDir(file: string, root?: string): LogDir {
       comps = rel ? rel.split(path.sep) : [];
     }
   }
-  if (!comps.length) {
-    try {
-      fs.mkdirSync(anchor, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw ioError(`mkdir ${anchor}`, e);
-    }
-  }
+  if (!comps.length) makeDirs(anchor);
   let fd = openDir(anchor, anchor, false);
   const viaFd = procFdWorks(fd);
   let shown = anchor;
@@ -101,6 +95,29 @@ export function openLogDir(file: string, root?: string): LogDir {
       open = false;
     },
   };
+}
+
+/**
+ * `mkdir -p` one component at a time, stopping at the first error. Not `fs.mkdirSync(…, { recursive: true })`:
+ * under /proc it never returns (mkdir /proc/nope/x is ENOENT, and Node keeps retrying the parent, whose mkdir
+ * is ENOENT too), so `--audit /proc/nope/a.jsonl` hung the CLI before the run.
+ */
+function makeDirs(dir: string): void {
+  const parts = dir.split(path.sep).filter(Boolean);
+  let p = path.parse(dir).root;
+  for (const part of parts) {
+    p = path.join(p, part);
+    try {
+      if (fs.statSync(p).isDirectory()) continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`mkdir ${p}`, e);
+    }
+    try {
+      fs.mkdirSync(p, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`mkdir ${p}`, e);
+    }
+  }
 }
 
 /** Opens (creating, 0600) the log file `name` in dir for appending, refusing links and foreign files. */

@@ -20,7 +20,10 @@ export interface Launcher {
   readonly stdin: Writable | null;
   readonly stdout: Readable;
   readonly stderr: Readable;
-  /** Resolves once the script is exec'd (control fd closed silently) or the launcher reported an error. */
+  /**
+   * Resolves once the script is exec'd (the launcher's 'exec' message, then the control fd closed at execve),
+   * or with an error: one the launcher reported, or LAUNCHER_CRASHED when the channel closed without 'exec'.
+   */
   exec(plan: Plan): Promise<ExecOutcome>;
   /** Resolves when the process (launcher, then script) has exited; its output may still be in flight. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -157,10 +160,16 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
         },
         async exec(plan: Plan): Promise<ExecOutcome> {
           control.write(JSON.stringify({ type: 'plan', plan }) + '\n');
-          let launcherCpu = { userMs: 0, systemMs: 0 };
+          let launcherCpu: { userMs: number; systemMs: number } | null = null;
           for (;;) {
             const line = await lines.next();
-            if (line === null) return { ok: true, launcherCpu }; // closed at exec: the script is running
+            // Closed after the 'exec' message: fd 3 went at execve, the script is running. Closed without it:
+            // the launcher died during setup (killed, crashed), which is a setup error, not a started run.
+            if (line === null) {
+              return launcherCpu
+                ? { ok: true, launcherCpu }
+                : { ok: false, error: { code: 'LAUNCHER_CRASHED', message: 'launcher exited before the script started (killed or crashed during setup)' } };
+            }
             const m = parseLauncherMessage(line);
             if (m.type === 'exec') {
               launcherCpu = { userMs: m.cpuUserMs, systemMs: m.cpuSystemMs };

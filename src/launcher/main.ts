@@ -1,7 +1,8 @@
 // The pre-exec program. Started by the host (possibly ahead of time, as a pool member) with fd 3 a
 // socketpair to the host. It loads the native backend, says "ready", waits for one plan, applies it and
-// execs the script. Everything it writes to fd 3 is a LauncherMessage; success is the silent close of fd 3
-// at exec (it is close-on-exec by then), failure is an error message followed by exit 125.
+// execs the script. Everything it writes to fd 3 is a LauncherMessage; success is an 'exec' message then the
+// close of fd 3 at exec (it is close-on-exec by then), which the host requires (a close without 'exec' is a
+// launcher that died during setup); failure is an error message followed by exit 125.
 import * as fs from 'node:fs';
 import { loadBackend } from '../../native';
 import { SandboxError } from '../protocol/errors';

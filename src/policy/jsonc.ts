@@ -12,12 +12,19 @@ export class JsoncError extends Error {
   }
 }
 
+/**
+ * How deep objects and lists may nest. The parser recurses once per level, so an unbounded depth is a stack
+ * overflow on a file of a few kilobytes of '['; a real policy file nests four or five levels.
+ */
+export const MAX_JSONC_DEPTH = 64;
+
 export function parseJsonc(text: string): unknown {
   return new Parser(text).parseDocument();
 }
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly s: string) {
     if (s.charCodeAt(0) === 0xfeff) this.i = 1; // BOM
   }
@@ -68,8 +75,15 @@ class Parser {
 
   private value(): unknown {
     const c = this.s[this.i];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    if (c === '{' || c === '[') {
+      if (this.depth >= MAX_JSONC_DEPTH) this.fail(`objects and lists nest more than ${MAX_JSONC_DEPTH} levels deep`);
+      this.depth++;
+      try {
+        return c === '{' ? this.object() : this.array();
+      } finally {
+        this.depth--;
+      }
+    }
     if (c === '"') return this.string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
     for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {

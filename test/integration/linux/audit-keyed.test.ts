@@ -81,6 +81,20 @@ describe('audit log out of the script\'s reach', function () {
     assert.ok(fs.lstatSync(path.join(sb.workspace, '.sandbox')).isSymbolicLink(), 'the link is left for the user to see');
   });
 
+  it('an audit path under /proc or /sys fails at once with a typed IO_FAILED, and nothing runs', async () => {
+    // Was a hang: fs.mkdirSync('/proc/nope', { recursive: true }) never returns, so the CLI sat there forever.
+    const marker = path.join(sb.workspace, 'ran.txt');
+    for (const [file, errno] of [['/proc/nope/a.jsonl', 'ENOENT'], ['/proc/nope/deeper/a.jsonl', 'ENOENT'], ['/sys/nope/a.jsonl', 'EPERM|EACCES|EROFS']] as const) {
+      const started = Date.now();
+      const r = await runCli(['run', '--workspace', sb.workspace, '--profile', 'strict', '--audit', file, '--', '/bin/sh', '-c', `echo yes > ${marker}`], { cwd: sb.workspace, home: sb.home, timeoutMs: 20000 });
+      assert.equal(r.signal, null, `${file}: the CLI hung and was killed after ${Date.now() - started} ms`);
+      assert.equal(r.code, 125, `${file}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`IO_FAILED: mkdir /(proc|sys)/nope: (${errno})`));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(!fs.existsSync(marker), 'the script must not run unrecorded');
+    }
+  });
+
   it('a lock held by another process on the old lock path (.sandbox/audit.jsonl.lock) no longer blocks recording', async () => {
     fs.mkdirSync(path.dirname(audit), { mode: 0o700 });
     const holder = spawn('/usr/bin/flock', ['-x', `${audit}.lock`, '-c', 'echo held; exec sleep 120'], { stdio: ['ignore', 'pipe', 'inherit'] });

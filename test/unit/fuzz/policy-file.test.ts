@@ -86,15 +86,21 @@ describe('fuzz: workspace policy file text', function () {
   });
 
   it('a deeply nested document is a typed error, not a stack overflow', function () {
-    for (const text of ['['.repeat(20_000), '{"a":'.repeat(20_000), `{"env":{"set":${'['.repeat(50_000)}`]) {
-      try {
-        tryParse(text);
-      } catch (e) {
-        // KNOWN BUG (reported): the recursive-descent JSONC parser overflows the stack; the CLI then prints
-        // "internal error" with a stack trace. Skipped with the reproducer until src/policy/jsonc.ts bounds depth.
-        if (/Maximum call stack size exceeded/.test((e as Error).message)) this.skip();
-        throw e;
+    // Was a reported bug: the recursive-descent JSONC parser overflowed the stack and the CLI printed
+    // "internal error" with a stack trace. src/policy/jsonc.ts now bounds the depth (MAX_JSONC_DEPTH).
+    for (const text of ['['.repeat(20_000), '{"a":'.repeat(20_000), `{"env":{"set":${'['.repeat(50_000)}`, `{\n  "a":\n${'['.repeat(65)}`]) {
+      for (const parse of [parseWorkspaceFile, parsePolicyFile] as const) {
+        const e = tryParse(text, parse);
+        assert.ok(e, `accepted ${JSON.stringify(text.slice(0, 40))}…`);
+        assert.equal(e.code, 'POLICY_INVALID');
+        assert.match(e.message, /^\/ws\/\.vscode\/sandbox\.json:\d+:\d+: objects and lists nest more than 64 levels deep$/);
       }
     }
+    // Line and column point at the first bracket too deep.
+    assert.match(tryParse(`{\n  "a":\n${'['.repeat(65)}`)!.message, /sandbox\.json:3:64: /);
+    // Exactly 64 levels (three objects, 61 lists) still parse; the schema then judges the content.
+    const ok = `{"env":{"set":{"A":${'['.repeat(61)}${']'.repeat(61)}}}}`;
+    const e = tryParse(ok);
+    assert.ok(!e || !/nest more than/.test(e.message), e?.message);
   });
 });
