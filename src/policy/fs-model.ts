@@ -180,49 +180,99 @@ export function protectedPaths(policy: ResolvedPolicy): ProtectedPath[] {
   });
 }
 
-/** Values of `section.key` in git-config text, in order (sections and keys case-insensitive). Small on
- *  purpose: `[section]`, `[section "sub"]`, `key = value`, quotes, `#`/`;` comments. */
-export function gitConfigValues(text: string, section: string, key: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const sec = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"(?:[^"\\]|\\.)*")?\s*\]\s*(.*)$/.exec(line);
-    if (sec) {
-      current = sec[1].toLowerCase();
-      if (!sec[2]) continue;
-      // `[core] hooksPath = x` on one line
-      const rest = sec[2].trim();
-      if (!rest) continue;
-      pushValue(rest);
-      continue;
-    }
-    pushValue(line);
-  }
-  return out;
-
-  function pushValue(line: string): void {
-    if (current !== section.toLowerCase()) return;
-    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*=\s*(.*)$/.exec(line);
-    if (!kv || kv[1].toLowerCase() !== key.toLowerCase()) return;
-    out.push(unquote(kv[2]));
-  }
+/** One `key = value` of git-config text: section lower-cased, subsection as written (null when none), key
+ *  lower-cased, value decoded as git does. */
+export interface GitConfigEntry {
+  section: string;
+  subsection: string | null;
+  key: string;
+  value: string;
 }
 
-function unquote(v: string): string {
-  let out = '';
-  let quoted = false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c === '\\' && i + 1 < v.length) {
-      const n = v[++i];
-      out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-    } else if (c === '"') quoted = !quoted;
-    else if (!quoted && (c === '#' || c === ';')) break;
-    else out += c;
+/** The entries of git-config text, in order. Parsed as git does for what the model reads: `[section]`,
+ *  `[section "sub"]` (and the old `[section.sub]`), keys case-insensitive, a value's inline `#`/`;` comment
+ *  and unquoted trailing whitespace dropped, whitespace inside quotes kept (`"hooks "` is `hooks `), the
+ *  escapes `\"` `\\` `\n` `\t` `\b`, and a backslash at the end of a line continuing the value. */
+export function gitConfigEntries(text: string): GitConfigEntry[] {
+  const out: GitConfigEntry[] = [];
+  const lines = text.split(/\r?\n/);
+  let section = '';
+  let subsection: string | null = null;
+  for (let li = 0; li < lines.length; li++) {
+    let line = lines[li].replace(/^\s+/, '');
+    for (;;) {
+      if (!line || line.startsWith('#') || line.startsWith(';')) break;
+      if (line.startsWith('[')) {
+        const sec = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]/.exec(line);
+        if (!sec) break;
+        const name = sec[1];
+        if (sec[2] !== undefined) {
+          section = name.toLowerCase();
+          subsection = sec[2].replace(/\\(.)/g, '$1');
+        } else {
+          const dot = name.indexOf('.');
+          section = (dot === -1 ? name : name.slice(0, dot)).toLowerCase();
+          subsection = dot === -1 ? null : name.slice(dot + 1).toLowerCase();
+        }
+        line = line.slice(sec[0].length).replace(/^\s+/, ''); // `[core] hooksPath = x` on one line
+        continue;
+      }
+      const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(=?)/.exec(line);
+      if (!kv) break;
+      if (!kv[2]) break; // a bare key (boolean true): no path
+      let rest = line.slice(kv[0].length);
+      let value = '';
+      let quoted = false;
+      let spaces = '';
+      let started = false;
+      for (let i = 0; ; i++) {
+        if (i >= rest.length) {
+          break;
+        }
+        const c = rest[i];
+        if (c === '\\') {
+          if (i + 1 >= rest.length) {
+            // continuation: the value goes on on the next line
+            if (li + 1 < lines.length) {
+              rest = lines[++li];
+              i = -1;
+              continue;
+            }
+            break;
+          }
+          const n = rest[++i];
+          value += spaces + (n === 'n' ? '\n' : n === 't' ? '\t' : n === 'b' ? '\b' : n);
+          spaces = '';
+          started = true;
+        } else if (c === '"') {
+          quoted = !quoted;
+          value += spaces;
+          spaces = '';
+          started = true;
+        } else if (!quoted && (c === '#' || c === ';')) break;
+        else if (!quoted && /\s/.test(c)) {
+          if (started) spaces += ' ';
+        } else {
+          value += spaces + c;
+          spaces = '';
+          started = true;
+        }
+      }
+      out.push({ section, subsection, key: kv[1].toLowerCase(), value });
+      break;
+    }
   }
-  return out.trim();
+  return out;
+}
+
+/** Values of `section.key` in git-config text, in order (sections and keys case-insensitive, any
+ *  subsection). */
+export function gitConfigValues(text: string, section: string, key: string): string[] {
+  const s = section.toLowerCase();
+  const k = key.toLowerCase();
+  return gitConfigEntries(text)
+    .filter((e) => e.section === s && e.key === k)
+    .map((e) => e.value);
 }
 
 /** The path a `.git` file points to (`gitdir: <path>`, relative to the worktree root), or null. */
@@ -231,34 +281,110 @@ export function parseGitFile(text: string, worktree: string): string | null {
   return m ? normalizeAbs(path.posix.resolve(worktree, m[1])) : null;
 }
 
+const GIT_CONFIG_INCLUDE_DEPTH = 10;
+
+/** A path from git config: `~` is the home folder, a relative path is relative to `base`. */
+function configPath(v: string, home: string, base: string): string {
+  return v === '~' || v.startsWith('~/') ? normalizeAbs(home + v.slice(1)) : normalizeAbs(path.posix.resolve(base, v));
+}
+
+/** Config files and the files they include (include.path, includeIf.*.path: relative to the including file's
+ *  folder), followed transitively, with their entries. Conditions of includeIf are not evaluated: every file
+ *  git might include counts. */
+function readConfigs(files: readonly string[], home: string, fs: FsModelFs): { file: string; included: boolean; entries: GitConfigEntry[] }[] {
+  const out: { file: string; included: boolean; entries: GitConfigEntry[] }[] = [];
+  const seen = new Set<string>();
+  const visit = (file: string, included: boolean, depth: number) => {
+    if (seen.has(file) || depth > GIT_CONFIG_INCLUDE_DEPTH) return;
+    seen.add(file);
+    const entries = gitConfigEntries(fs.readFile(file) ?? '');
+    out.push({ file, included, entries });
+    for (const e of entries) {
+      if ((e.section === 'include' || e.section === 'includeif') && e.key === 'path' && e.value) {
+        visit(configPath(e.value, home, path.posix.dirname(file)), true, depth + 1);
+      }
+    }
+  };
+  for (const f of files) visit(f, false, 0);
+  return out;
+}
+
+/** The repository that contains `dir` (not `dir` itself): the first `.git` found walking up from its parent,
+ *  as git's discovery does from a subfolder. Filesystem boundaries are not seen: the walk stops at `/`. */
+function containingRepo(dir: string, fs: FsModelFs): string | null {
+  for (let d = path.posix.dirname(dir); ; d = path.posix.dirname(d)) {
+    if (fs.kind(d === '/' ? '/.git' : `${d}/.git`)) return d;
+    if (d === '/') return null;
+  }
+}
+
 /** Protected paths that the workspace's git metadata adds: the gitdir a `.git` file names (worktree,
- *  submodule), its common dir, and the folder core.hooksPath names. */
+ *  submodule), its common dir, the folder core.hooksPath names (in the repository's config, the global
+ *  config or a file either includes), the files those configs include, a core.fsmonitor program inside the
+ *  workspace, the `.git` of every checked-out submodule, and the same for the repository that contains the
+ *  workspace (git run in the workspace finds it when the workspace has no `.git`, and the user runs git there). */
 function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs): ProtectedPath[] {
   const ws = policy.workspace;
   const dotGit = `${ws}/.git`;
   if (!policy.filesystem.protected.some((p) => normalizeAbs(p) === dotGit)) return []; // unprotected
   const out: ProtectedPath[] = [];
   const git = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: ['objects', 'refs', 'logs'].map((w) => `${abs}/${w}`) });
-  let gitdir: string;
-  const kind = fs.kind(dotGit);
-  if (kind === 'dir') gitdir = dotGit;
-  else if (kind === 'file') {
-    const target = parseGitFile(fs.readFile(dotGit) ?? '', ws);
-    if (!target) return out;
-    gitdir = target;
-    out.push(git(gitdir, 'git directory named by the workspace\'s .git file (worktree or submodule): hooks and config run outside the sandbox'));
-  } else return out;
-  const common = fs.readFile(`${gitdir}/commondir`);
-  const commonDir = common?.trim() ? normalizeAbs(path.posix.resolve(gitdir, common.trim())) : gitdir;
-  if (commonDir !== gitdir) out.push(git(commonDir, 'git common directory of this worktree: its hooks and config run outside the sandbox'));
-  const hooks = [`${commonDir}/config`, `${gitdir}/config.worktree`]
-    .flatMap((f) => gitConfigValues(fs.readFile(f) ?? '', 'core', 'hooksPath'))
-    .pop();
-  if (hooks) {
-    const abs =
-      hooks === '~' || hooks.startsWith('~/') ? normalizeAbs(policy.home + hooks.slice(1)) : normalizeAbs(path.posix.resolve(ws, hooks));
-    out.push({ abs, display: abs, read: true, write: false, reason: 'git hooks folder named by core.hooksPath (hooks run outside the sandbox)', writableInside: [] });
-  }
+  const plain = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: [] });
+  const home = policy.home;
+  const globalConfigs = [`${home}/.config/git/config`, `${home}/.gitconfig`];
+
+  const repo = (root: string, own: boolean) => {
+    const dg = `${root}/.git`;
+    let gitdir: string;
+    const kind = fs.kind(dg);
+    if (!own) {
+      if (kind === 'dir') out.push(git(dg, 'git directory of the repository that contains the workspace: its hooks and config run outside the sandbox'));
+      else if (kind === 'file') out.push(plain(dg, 'the .git file of the repository that contains the workspace'));
+    }
+    if (kind === 'dir') gitdir = dg;
+    else if (kind === 'file') {
+      const target = parseGitFile(fs.readFile(dg) ?? '', root);
+      if (!target) return;
+      gitdir = target;
+      out.push(git(gitdir, 'git directory named by a .git file (worktree or submodule): hooks and config run outside the sandbox'));
+    } else return;
+    const common = fs.readFile(`${gitdir}/commondir`);
+    const commonDir = common?.trim() ? normalizeAbs(path.posix.resolve(gitdir, common.trim())) : gitdir;
+    if (commonDir !== gitdir) out.push(git(commonDir, 'git common directory of this worktree: its hooks and config run outside the sandbox'));
+    const configs = readConfigs([...globalConfigs, `${commonDir}/config`, `${gitdir}/config.worktree`], home, fs);
+    for (const c of configs) {
+      if (c.included) out.push(plain(c.file, 'a file git config includes (include.path / includeIf.*.path): its settings run commands outside the sandbox'));
+      for (const e of c.entries) {
+        if (e.section !== 'core' || e.subsection !== null || !e.value) continue;
+        if (e.key === 'hookspath') {
+          // Relative to the work tree, whichever config file names it.
+          const abs = configPath(e.value, home, root);
+          out.push(plain(abs, 'git hooks folder named by core.hooksPath (hooks run outside the sandbox)'));
+          // Husky v9 sets core.hooksPath=.husky/_, whose generated hooks source the user's scripts in .husky:
+          // writing .husky/pre-commit runs code as surely as writing .husky/_/pre-commit.
+          if (path.posix.basename(abs) === '_') out.push(plain(path.posix.dirname(abs), 'the scripts the husky hooks in core.hooksPath run (hooks run outside the sandbox)'));
+        } else if (e.key === 'fsmonitor') {
+          const abs = configPath(e.value, home, root);
+          if (isUnder(abs, ws) && fs.kind(abs) === 'file') out.push(plain(abs, 'the core.fsmonitor program (git status runs it outside the sandbox)'));
+        }
+      }
+    }
+    if (own) {
+      // A checked-out submodule's .git is a file naming its gitdir; rewritten, it points the superproject's
+      // git at a gitdir whose config runs commands.
+      for (const e of gitConfigEntries(fs.readFile(`${root}/.gitmodules`) ?? '')) {
+        if (e.section !== 'submodule' || e.key !== 'path' || !e.value) continue;
+        const sub = normalizeAbs(path.posix.resolve(root, e.value));
+        if (sub === root || !isUnder(sub, root)) continue;
+        const sk = fs.kind(`${sub}/.git`);
+        if (sk === 'dir') out.push(git(`${sub}/.git`, 'git directory of a submodule: its hooks and config run outside the sandbox'));
+        else if (sk === 'file') out.push(plain(`${sub}/.git`, 'the .git file of a submodule (names the gitdir whose config git runs)'));
+      }
+    }
+  };
+  repo(ws, true);
+  const outer = containingRepo(ws, fs);
+  if (outer) repo(outer, false);
   return out;
 }
 
