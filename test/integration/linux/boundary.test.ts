@@ -124,6 +124,63 @@ attempt('non-dumpable write .git/hooks/post-merge', lambda: write('.git/hooks/po
 print('\n'.join(results))
 `;
 
+// Git metadata outside the workspace's own .git that git run by the user still executes: the .git of the
+// repository that contains the workspace, a hooksPath set only in the global config, a submodule's .git file.
+const GIT_ATTACKS_SH = String.raw`
+try() { name=$1; shift; if ( "$@" ) 2>/dev/null; then echo "$name: ALLOWED"; else echo "$name: denied"; fi; }
+try 'outer .git/hooks/pre-commit' sh -c 'printf "#!/bin/sh\necho pwned\n" > ../.git/hooks/pre-commit'
+try 'outer .git/config' sh -c 'printf "[core]\n\tfsmonitor = /tmp/x\n" >> ../.git/config'
+try 'global hooksPath .githooks/pre-commit' sh -c 'mkdir -p .githooks && printf "#!/bin/sh\n" > .githooks/pre-commit'
+try 'husky script' sh -c 'printf "echo pwned\n" > .husky/pre-commit'
+try 'submodule .git file' sh -c 'printf "gitdir: ../evil\n" > sub/.git'
+echo x > ../.git/objects/probe && echo WROTE-OBJECTS
+echo end
+`;
+
+describe('boundary: git metadata the model follows outside .git (real kernel)', function () {
+  this.timeout(90000);
+  const nsProblem = userNamespacesWork();
+  let sb: Sandbox;
+  beforeEach(function () {
+    if (!hasTool('git')) this.skip();
+    sb = makeSandbox();
+    const ws = sb.workspace;
+    // sb.root is a repository that contains the workspace; the workspace is one too, with husky v9's
+    // hooksPath only in the global config and a checked-out submodule.
+    execFileSync('git', ['init', '-q', sb.root]);
+    execFileSync('git', ['init', '-q', ws]);
+    fs.writeFileSync(path.join(sb.home, '.gitconfig'), '[core]\n\thooksPath = .husky/_\n[include]\n\tpath = ../ws/.gitinc\n');
+    fs.writeFileSync(path.join(ws, '.gitinc'), '[core]\n\thooksPath = .githooks\n');
+    fs.mkdirSync(path.join(ws, '.husky', '_'), { recursive: true });
+    fs.writeFileSync(path.join(ws, '.husky', 'pre-commit'), 'npm test\n');
+    fs.writeFileSync(path.join(ws, '.gitmodules'), '[submodule "sub"]\n\tpath = sub\n\turl = ../sub\n');
+    fs.mkdirSync(path.join(ws, 'sub'));
+    fs.writeFileSync(path.join(ws, 'sub', '.git'), 'gitdir: ../.git/modules/sub\n');
+  });
+  afterEach(() => sb?.cleanup());
+
+  const snap = () => ({
+    outer: snapshot(path.join(sb.root, '.git'), ['objects', 'refs', 'logs']),
+    husky: snapshot(path.join(sb.workspace, '.husky')),
+    sub: fs.readFileSync(path.join(sb.workspace, 'sub', '.git'), 'utf8'),
+    githooks: fs.existsSync(path.join(sb.workspace, '.githooks')),
+  });
+
+  for (const tier of ['namespaces', 'fallback'] as const) {
+    it(`${tier} tier: the containing repository's .git, global/included hooksPath, husky scripts and a submodule's .git are unchanged`, async function () {
+      if (tier === 'namespaces' && nsProblem) this.skip();
+      const env: Record<string, string> = tier === 'fallback' ? { SCRIPT_SANDBOX_NAMESPACES: '0' } : {};
+      writeScript(sb.outside, 'git-attacks.sh', GIT_ATTACKS_SH);
+      const before = snap();
+      const r = await runIn(sb, ['--mode', 'enforce'], ['/bin/sh', path.join(sb.outside, 'git-attacks.sh')], env);
+      assert.match(r.stdout, /^end$/m, `attack script did not finish: ${r.stdout}\n${r.stderr}`);
+      assert.deepEqual(r.stdout.split('\n').filter((l) => /ALLOWED/.test(l)), [], r.stdout);
+      assert.match(r.stdout, /WROTE-OBJECTS/, 'objects of the containing repository stay writable');
+      assert.deepEqual(snap(), before);
+    });
+  }
+});
+
 describe('boundary: control files in writable areas (real kernel)', function () {
   this.timeout(90000);
   const nsProblem = userNamespacesWork();
