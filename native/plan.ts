@@ -57,6 +57,9 @@ export interface NamespacePlan {
   readOnly: string[];
   /** Inside writable areas: covered by an empty read-only directory (the script cannot even read them). */
   hidden: string[];
+  /** Inside writable areas: bound onto themselves (read-write as they were) so that the kernel refuses to rename
+   *  them (EBUSY): the directories on the way to a readOnly/hidden entry and to the workspace. */
+  pinned: string[];
   /** Private network namespace with only `lo` up. */
   isolateNetwork: boolean;
 }

@@ -44,12 +44,34 @@ export function namespacePlanFor(p: ResolvedPolicy, model: FsModel, req: { tmpDi
     }
   }
   for (const h of model.hidden) place(h.path, hidden);
+  const allWritable = dedupe([...writable, ...backWritable]);
   return {
-    writable: dedupe([...writable, ...backWritable]),
+    writable: allWritable,
     readOnly: dedupe(readOnly),
     hidden: dedupe(hidden),
+    pinned: pinsFor(ws, [...readOnly, ...hidden], allWritable, inWritable),
     isolateNetwork: p.mode === 'enforce' && p.network.preset === 'none',
   };
+}
+
+/**
+ * The kernel lets a plain directory that contains a mount point be renamed (only a mount point itself is
+ * EBUSY), so renaming `tools` away, or `/tmp/deep` above a workspace, would carry a read-only bind along and
+ * let a staged tree take its name. Every directory on the way from a writable root to a bound entry (its
+ * ancestors) and to the workspace (itself included) is therefore made a mount point of its own. The write
+ * roots themselves are mounts already (moved back), except when `/` is writable and nothing is moved.
+ */
+function pinsFor(ws: string, entries: string[], writable: string[], inWritable: (x: string) => boolean): string[] {
+  const mounted = new Set([...entries, ...(writable.includes('/') ? ['/'] : writable)]);
+  const pins: string[] = [];
+  const chain = (from: string) => {
+    for (let cur = from; cur !== path.dirname(cur); cur = path.dirname(cur)) {
+      if (inWritable(cur) && !mounted.has(cur)) pins.push(cur);
+    }
+  };
+  for (const e of entries) chain(path.dirname(e));
+  chain(ws);
+  return dedupe(pins);
 }
 
 /** Protected paths (absolute, as given) that no readOnly or hidden entry covers: they stay Landlock carve-outs. */

@@ -51,14 +51,15 @@ export function loopbackUp(libc: Libc): void {
   }
 }
 
-type MountOp = { kind: 'writable' | 'readOnly' | 'hidden'; path: string };
-const KIND_ORDER = { writable: 0, readOnly: 1, hidden: 2 } as const;
+type MountOp = { kind: 'writable' | 'pinned' | 'readOnly' | 'hidden'; path: string };
+const KIND_ORDER = { writable: 0, pinned: 1, readOnly: 2, hidden: 3 } as const;
 
-/** Shallow before deep; at one path, writable first so read-only or hidden wins. */
+/** Shallow before deep (a pin, a recursive clone, then never shadows a deeper entry); at one path, writable first so read-only or hidden wins. */
 export function mountOrder(ns: NamespacePlan): MountOp[] {
   const depth = (p: string) => (p === '/' ? 0 : p.split('/').length - 1);
   const ops: MountOp[] = [
     ...ns.writable.map((p) => ({ kind: 'writable' as const, path: p })),
+    ...ns.pinned.map((p) => ({ kind: 'pinned' as const, path: p })),
     ...ns.readOnly.map((p) => ({ kind: 'readOnly' as const, path: p })),
     ...ns.hidden.map((p) => ({ kind: 'hidden' as const, path: p })),
   ];
@@ -109,6 +110,8 @@ export function applyMounts(libc: Libc, ns: NamespacePlan): void {
         clones.delete(op.path);
         step('give back read-write', op.path, () => libc.moveMount(fd, '', AT_FDCWD, op.path, MOVE_MOUNT_F_EMPTY_PATH));
         libc.close(fd);
+      } else if (op.kind === 'pinned') {
+        pin(libc, op.path);
       } else if (op.kind === 'readOnly') {
         bindReadOnly(libc, op.path, op.path);
       } else {
@@ -117,6 +120,17 @@ export function applyMounts(libc: Libc, ns: NamespacePlan): void {
     }
   } finally {
     for (const fd of clones.values()) libc.close(fd);
+  }
+}
+
+/** A recursive clone of `p` moved onto itself: same files and flags, but now a mount point, which the kernel
+ *  refuses to rename or remove (EBUSY). */
+function pin(libc: Libc, p: string): void {
+  const fd = step('clone', p, () => libc.openTree(AT_FDCWD, p, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE));
+  try {
+    step('pin', p, () => libc.moveMount(fd, '', AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH));
+  } finally {
+    libc.close(fd);
   }
 }
 

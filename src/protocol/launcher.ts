@@ -36,7 +36,7 @@ const LinuxPlanSchema = z.object({
   seccomp: z.object({ program: z.string(), listener: z.boolean() }).nullable(),
   requireLandlock: z.boolean(),
   namespaces: z
-    .object({ writable: z.array(z.string()), readOnly: z.array(z.string()), hidden: z.array(z.string()), isolateNetwork: z.boolean() })
+    .object({ writable: z.array(z.string()), readOnly: z.array(z.string()), hidden: z.array(z.string()), pinned: z.array(z.string()), isolateNetwork: z.boolean() })
     .nullable()
     .default(null),
 });

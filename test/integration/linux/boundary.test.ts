@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runIn, writeScript, PYTHON, type Sandbox } from './helpers';
+import { makeSandbox, runCli, runIn, writeScript, PYTHON, type Sandbox } from './helpers';
 
 const UNSHARE = '/usr/bin/unshare';
 
@@ -181,6 +181,41 @@ describe('boundary: git metadata the model follows outside .git (real kernel)', 
   }
 });
 
+// Renames `<dir>/<twin>` (harmless, what the supervisor checks) while a thread flips its last byte to make it
+// `<dir>/<name>` (what the kernel uses), to `<dir>/<name>.moved`; then puts a staged tree at `<dir>/<name>`.
+// The kernel allows renaming a plain directory that contains a mount point: only a mount point itself is EBUSY.
+const ANCESTOR_RACE_PY = String.raw`
+import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+d, name, twin, staged = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+buf = ctypes.create_string_buffer(os.path.join(d, twin).encode())
+i = len(buf.value) - 1
+dest = os.path.join(d, name + '.moved').encode()
+stop = [False]
+def flip():
+    while not stop[0]:
+        buf[i] = name[-1].encode()
+        buf[i] = twin[-1].encode()
+t = threading.Thread(target=flip, daemon=True)
+t.start()
+won = False
+errs = set()
+deadline = time.time() + 3
+while time.time() < deadline and not won:
+    if libc.rename(buf, dest) == 0:
+        if os.path.exists(os.path.join(d, name + '.moved', staged)):
+            won = True
+        else:
+            os.rename(dest, os.path.join(d, twin))
+    else:
+        errs.add(os.strerror(ctypes.get_errno()))
+stop[0] = True
+if won:
+    os.makedirs(os.path.join(d, 'stage', staged))
+    os.rename(os.path.join(d, 'stage'), os.path.join(d, name))
+print('race: ' + ('ALLOWED' if won else 'denied') + ' ' + '|'.join(sorted(errs)))
+`;
+
 describe('boundary: control files in writable areas (real kernel)', function () {
   this.timeout(90000);
   const nsProblem = userNamespacesWork();
@@ -293,6 +328,38 @@ describe('boundary: control files in writable areas (real kernel)', function () 
       const r = await runIn(sb, ['--mode', 'enforce'], ['/bin/sh', '-c', 'kill -TERM $$; echo not-reached']);
       assert.equal(r.code, 128 + 15);
       assert.doesNotMatch(r.stdout, /not-reached/);
+    });
+
+    it('an ancestor of core.hooksPath cannot be renamed away (EBUSY), not even past the supervisor', async () => {
+      const ws = sb.workspace;
+      execFileSync('git', ['-C', ws, 'config', 'core.hooksPath', 'tools/hooks']);
+      fs.mkdirSync(path.join(ws, 'tools', 'hooks'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'tools', 'hooks', 'pre-commit'), '#!/bin/sh\nnpm test\n', { mode: 0o755 });
+      fs.mkdirSync(path.join(ws, 'toolz'));
+      writeScript(ws, 'race.py', ANCESTOR_RACE_PY);
+      const before = snapshot(path.join(ws, 'tools'));
+      const r = await runIn(sb, ['--mode', 'enforce'], [PYTHON, 'race.py', ws, 'tools', 'toolz', 'hooks']);
+      assert.match(r.stdout, /^race: denied .*Device or resource busy/m, `${r.stdout}\n${r.stderr}`);
+      assert.ok(!fs.existsSync(path.join(ws, 'tools.moved')));
+      assert.deepEqual(snapshot(path.join(ws, 'tools')), before);
+    });
+
+    it('a workspace inside a wider write grant: its ancestor cannot be renamed away (EBUSY)', async () => {
+      // moderate: <grant>/deep/ws, the grant writable as a whole (as /tmp is for a workspace in /tmp).
+      const grant = path.join(sb.root, 'grant');
+      const ws = path.join(grant, 'deep', 'ws');
+      fs.mkdirSync(ws, { recursive: true });
+      fs.mkdirSync(path.join(grant, 'deeq'));
+      execFileSync('git', ['init', '-q', ws]);
+      writeScript(ws, 'race.py', ANCESTOR_RACE_PY);
+      const before = snapshot(path.join(ws, '.git'), ['objects', 'refs', 'logs']);
+      const r = await runCli(['run', '--workspace', ws, '--profile', 'moderate', '--mode', 'enforce', '--allow-write', grant, '--', PYTHON, 'race.py', grant, 'deep', 'deeq', 'ws'], {
+        cwd: ws,
+        home: sb.home,
+      });
+      assert.match(r.stdout, /^race: denied .*Device or resource busy/m, `${r.stdout}\n${r.stderr}`);
+      assert.ok(!fs.existsSync(path.join(grant, 'deep.moved')));
+      assert.deepEqual(snapshot(path.join(ws, '.git'), ['objects', 'refs', 'logs']), before);
     });
 
     it('placeholders: a missing .vscode is bound empty and read-only, then removed; .sandbox is hidden', async () => {

@@ -43,6 +43,24 @@ describe('namespace plan', function () {
     assert.equal(ns.isolateNetwork, false);
   });
 
+  it('pins: the directories between a write root and a bound entry or the workspace, never a write root itself', () => {
+    // The default layout: the workspace is a write root (a mount already) and .git, .husky sit right in it;
+    // only the workspace's own ancestors inside a temp root (this test's tree may be in /tmp) are pinned.
+    const base = mounts(policy()).pinned;
+    assert.ok(base.every((x) => ws.startsWith(x + '/')), base.join(' '));
+    // core.hooksPath tools/hooks: tools is pinned (renaming it would carry the read-only hooks bind along).
+    fs.writeFileSync(path.join(ws, '.git', 'config'), '[core]\n\tbare = false\n\thooksPath = tools/hooks\n');
+    fs.mkdirSync(path.join(ws, 'tools', 'hooks'), { recursive: true });
+    assert.deepEqual([...mounts(policy()).pinned].sort(), [...base, path.join(ws, 'tools')].sort());
+    // A workspace two levels inside a wider grant: both levels pinned, the grant itself not.
+    const p = policy({ filesystem: { allowWrite: [root] } });
+    const ns = mounts(p);
+    assert.ok(ns.writable.includes(root));
+    assert.ok(!ns.pinned.includes(root) && !ns.pinned.includes(ws));
+    const order = mountOrder({ writable: ['/g', '/g/d/ws'], readOnly: ['/g/d/ws/.git'], hidden: [], pinned: ['/g/d'], isolateNetwork: false });
+    assert.deepEqual(order.map((o) => `${o.kind}:${o.path}`), ['writable:/g', 'pinned:/g/d', 'writable:/g/d/ws', 'readOnly:/g/d/ws/.git']);
+  });
+
   it('network isolated only for --net none in enforce', () => {
     const p = policy({ network: { preset: 'none' } });
     assert.equal(mounts(p).isolateNetwork, true);
@@ -73,7 +91,7 @@ describe('namespace plan', function () {
   });
 
   it('mount order: shallow before deep, writable before read-only at one depth', () => {
-    const order = mountOrder({ writable: ['/w', '/w/.git/objects'], readOnly: ['/w/.git'], hidden: ['/w/.sandbox'], isolateNetwork: false });
+    const order = mountOrder({ writable: ['/w', '/w/.git/objects'], readOnly: ['/w/.git'], hidden: ['/w/.sandbox'], pinned: [], isolateNetwork: false });
     assert.deepEqual(
       order.map((o) => `${o.kind}:${o.path}`),
       ['writable:/w', 'readOnly:/w/.git', 'hidden:/w/.sandbox', 'writable:/w/.git/objects'],
