@@ -115,7 +115,8 @@ export interface CompileDeps {
 
 /**
  * `metadataLocked`: the run has no private mount namespace (the fallback tier), so chmod/chown/xattr/utime
- * calls, which Landlock does not mediate, are denied by the syscall filter instead of by read-only mounts.
+ * calls, which Landlock does not mediate, are denied by the syscall filter instead of by read-only mounts;
+ * and, with no IPC namespace, SysV IPC calls are denied too.
  */
 export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: CompileDeps, metadataLocked = !req.namespaces): LinuxPlan {
   const sandboxed = p.mode !== 'disabled';
@@ -144,6 +145,8 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
                 : null,
               // warn: the same calls notify (or log) and are reported as would-be blocks.
               metadataLocked,
+              // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
+              ipcLocked: metadataLocked,
             }),
           ),
         ).toString('base64'),

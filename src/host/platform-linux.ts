@@ -41,7 +41,7 @@ export class LinuxHostPlatform implements HostPlatform {
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
     native.hostCalls.setChildSubreaper();
     // Temp folders and cgroups of runs whose host was killed before it could remove them.
-    sweepStaleRuns();
+    sweepStaleRuns(Object.values(this.cgroups.roots));
     this.watchdog = new Watchdog(
       {
         list: () => native.procfs.listProcesses(),
@@ -123,7 +123,7 @@ export class LinuxHostPlatform implements HostPlatform {
     };
     const enforced = policy.mode !== 'disabled';
     let cg: RunCgroup | null = null;
-    const release = claimRun(runId, Object.values(this.cgroups.roots).map((r) => path.join(r, runId)));
+    const release = claimRun(runId);
     if (this.cgroups.mode) {
       try {
         cg = this.native.createCgroup(this.cgroups, runId);

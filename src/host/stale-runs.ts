@@ -3,18 +3,23 @@
 // owner record naming its host process while it lives, and a host, when it starts, removes what records of
 // dead hosts name. Only recorded runs are touched: a run of a live host, or one started by a version that
 // wrote no record, is never removed.
+// The records live in the per-user state folder (0700, a protected secret no sandbox can write), not in the
+// temp base a script in moderate/permissive can write; and a record names only its run: what to remove is
+// recomputed from the run id and this host's own roots, so a planted record cannot point the sweep (and its
+// SIGKILLs) elsewhere.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processIdentity, processLiveness, type ProcessIdentity } from '../../native/linux/file-lock';
+import { defaultStateDir, ensureStateDir } from '../audit/key';
 
 interface OwnerRecord {
   owner: ProcessIdentity;
   runId: string;
-  cgroups: string[];
 }
 
-const RUN_ID = /^[a-z0-9]+-[0-9a-f]+$/;
+/** The run ids the runner makes (runner.ts newRunId: base-36 time, '-', 8 hex digits); nothing else is swept. */
+const RUN_ID = /^[a-z0-9]{1,16}-[0-9a-f]{8}$/;
 
 /** The per-user base the runner keeps temp folders in, when it is ours and private (else null: no records). */
 function privateBase(): string | null {
@@ -34,9 +39,12 @@ function privateBase(): string | null {
   return base;
 }
 
-function ownersDir(base: string): string {
-  const dir = path.join(base, '.owners');
+/** ~/.local/state/script-sandbox/runs, created 0700; throws when the state folder is unsafe. */
+function ownersDir(): string {
+  const dir = path.join(ensureStateDir(defaultStateDir()), 'runs');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || (st.mode & 0o077) !== 0) throw new Error(`${dir} is not a private directory`);
   return dir;
 }
 
@@ -45,12 +53,11 @@ function ownersDir(base: string): string {
  * leaves a record); returns the release to call once the run is cleaned up. Never throws: a run without a
  * record only loses the clean-up after a crash.
  */
-export function claimRun(runId: string, cgroupDirs: string[]): () => void {
+export function claimRun(runId: string): () => void {
   try {
-    const base = privateBase();
-    if (!base || !RUN_ID.test(runId)) return () => undefined;
-    const file = path.join(ownersDir(base), `${runId}.json`);
-    const rec: OwnerRecord = { owner: processIdentity(), runId, cgroups: cgroupDirs };
+    if (!RUN_ID.test(runId)) return () => undefined;
+    const file = path.join(ownersDir(), `${runId}.json`);
+    const rec: OwnerRecord = { owner: processIdentity(), runId };
     fs.writeFileSync(file, JSON.stringify(rec), { mode: 0o600 });
     return () => fs.rmSync(file, { force: true });
   } catch {
@@ -59,8 +66,8 @@ export function claimRun(runId: string, cgroupDirs: string[]): () => void {
 }
 
 /** The temp folders the runner may have made for a run: in the private base, or a mkdtemp fallback. */
-function tempFoldersOf(base: string, runId: string): string[] {
-  const out = [path.join(base, runId)];
+function tempFoldersOf(base: string | null, runId: string): string[] {
+  const out = base ? [path.join(base, runId)] : [];
   try {
     for (const n of fs.readdirSync(os.tmpdir())) if (n.startsWith(`script-sandbox-${runId}-`)) out.push(path.join(os.tmpdir(), n));
   } catch {
@@ -94,13 +101,15 @@ function removeCgroup(dir: string): boolean {
   return false;
 }
 
-/** Removes temp folders and cgroups of runs whose host is dead; returns what it removed. Never throws. */
-export function sweepStaleRuns(): string[] {
+/**
+ * Removes temp folders and cgroups of runs whose host is dead; returns what it removed. Never throws.
+ * `cgroupRoots`: this host's own cgroup roots (detectCgroups), under which a run's cgroup is `<root>/<runId>`.
+ */
+export function sweepStaleRuns(cgroupRoots: readonly string[]): string[] {
   const removed: string[] = [];
   try {
     const base = privateBase();
-    if (!base) return removed;
-    const dir = ownersDir(base);
+    const dir = ownersDir();
     for (const name of fs.readdirSync(dir)) {
       const file = path.join(dir, name);
       let rec: OwnerRecord;
@@ -109,11 +118,11 @@ export function sweepStaleRuns(): string[] {
       } catch {
         continue; // being written, or not ours to judge
       }
-      if (!rec?.owner || typeof rec.runId !== 'string' || !RUN_ID.test(rec.runId) || processLiveness(rec.owner) !== 'dead') continue;
+      if (!rec?.owner || typeof rec.runId !== 'string' || !RUN_ID.test(rec.runId) || name !== `${rec.runId}.json`) continue;
+      if (processLiveness(rec.owner) !== 'dead') continue;
       let all = true;
-      // Only directories named after the run: a record cannot point the sweep elsewhere.
-      for (const cg of Array.isArray(rec.cgroups) ? rec.cgroups : []) {
-        if (typeof cg !== 'string' || path.basename(cg) !== rec.runId || !cg.startsWith('/sys/fs/cgroup/')) continue;
+      // Recomputed from the validated run id and our own roots; the record names no path.
+      for (const cg of cgroupRoots.map((r) => path.join(r, rec.runId))) {
         if (!fs.existsSync(cg)) continue;
         if (removeCgroup(cg)) removed.push(cg);
         else all = false;

@@ -58,6 +58,13 @@ export const ALWAYS_PROTECTED: readonly ProtectedEntry[] = Object.freeze(
     noWrite('~/.config/systemd/user', 'user services started outside the sandbox'),
     noWrite('~/.config/Code/User', 'VS Code user settings (could switch the sandbox off)'),
     noWrite('~/.vscode/extensions', 'VS Code extensions (run outside the sandbox)'),
+    noWrite('~/.local/bin', 'user programs on PATH (run outside the sandbox)'),
+    noWrite('~/.cargo/bin', 'cargo-installed programs on PATH (run outside the sandbox)'),
+    noWrite('~/.cargo/config.toml', 'cargo configuration (runners and aliases run outside the sandbox)'),
+    noWrite('~/.pyenv/shims', 'pyenv shims on PATH (run outside the sandbox)'),
+    noWrite('~/.pyenv/version', 'pyenv default interpreter choice'),
+    noWrite('~/.config/pip', 'pip configuration (index and install options used outside the sandbox)'),
+    noWrite('~/.cache/script-sandbox/git/approvals.json', 'git-script approvals (an edit would approve code unseen)'),
     // In the workspace: code that git or VS Code runs later, and the sandbox's own records.
     // .git as a whole: git renames lock files into its root (index, HEAD, config), so a finer split cannot be
     // kept by the kernel; the object store, refs and reflogs stay writable so commits and fetches work.

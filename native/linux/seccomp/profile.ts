@@ -32,6 +32,11 @@ export interface SyscallFilterOptions {
    * files the script owns. Absent: false.
    */
   metadataLocked?: boolean;
+  /**
+   * Deny SysV IPC (shared memory, message queues, semaphores) with the deny action. For the tier without an
+   * IPC namespace, where these calls would reach the host's segments of the same uid. Absent: false.
+   */
+  ipcLocked?: boolean;
 }
 
 export const EPERM = 1;
@@ -99,6 +104,13 @@ const METADATA_CALLS: readonly string[] = Object.freeze([
   'removexattr', 'lremovexattr', 'fremovexattr', 'removexattrat',
   'utime', 'utimes', 'futimesat', 'utimensat',
   'file_setattr',
+]);
+
+/** SysV IPC calls (denied with ipcLocked); i386's ipc() multiplexer is already killed with the foreign arches. */
+const SYSV_IPC_CALLS: readonly string[] = Object.freeze([
+  'shmget', 'shmat', 'shmctl', 'shmdt',
+  'msgget', 'msgsnd', 'msgrcv', 'msgctl',
+  'semget', 'semop', 'semtimedop', 'semctl',
 ]);
 
 /** One entry per syscall the profile can deny; reasons read "name: what it would let a script do". */
@@ -354,6 +366,7 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
   rules.push(...socketRules(o.network, deny));
   rules.push(...foreignPidRules());
   if (o.metadataLocked) METADATA_CALLS.forEach(denyAll);
+  if (o.ipcLocked) SYSV_IPC_CALLS.forEach((c) => void rules.push(rule(c, deny, `${c}: SysV IPC reaches the host's segments without an IPC namespace`)));
   rules.push(rule('socketpair', deny, reasonOf('socketpair'), [arg32(0).ne(AF_UNIX)]));
 
   // After the built-in rules, so a listed clone3 keeps its ENOSYS (an EPERM would break thread creation).

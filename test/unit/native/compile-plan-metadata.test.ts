@@ -45,4 +45,23 @@ describe('compileLinuxPlan metadataLocked', () => {
       assert.equal(run(true, true)({ nr: t[s]!, arch: me, args: [3, 0o777] }), SECCOMP_RET_USER_NOTIF, s);
     }
   });
+
+  it('SysV IPC: allowed in the namespace tier (private IPC namespace), EPERM in the fallback tier on x86_64 and aarch64', () => {
+    const IPC = ['shmget', 'shmat', 'shmctl', 'shmdt', 'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'semget', 'semop', 'semtimedop', 'semctl'];
+    for (const arch of ['x86_64', 'aarch64'] as const) {
+      const tab = syscallTable(arch);
+      const build = (namespaces: boolean) => {
+        const { policy } = resolvePolicy({ run: { profile: 'strict', network: { preset: 'none' } } }, CTX);
+        const plan = compileLinuxPlan(policy, { ...req(false, namespaces), arch }, { expand: (rules) => rules });
+        return createEvaluator(decodeFilter(Buffer.from(plan.seccomp!.program, 'base64')));
+      };
+      const ns = build(true);
+      const fallback = build(false);
+      for (const s of IPC) {
+        assert.ok(tab[s] !== undefined, `${arch} ${s}`);
+        assert.equal(ns({ nr: tab[s]!, arch: AUDIT_ARCH[arch], args: [0x1234, 0, 0] }), SECCOMP_RET_ALLOW, `${arch} ${s} namespace tier`);
+        assert.equal(fallback({ nr: tab[s]!, arch: AUDIT_ARCH[arch], args: [0x1234, 0, 0] }), EPERM_RET, `${arch} ${s} fallback tier`);
+      }
+    }
+  });
 });
