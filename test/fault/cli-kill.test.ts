@@ -87,7 +87,7 @@ describe('fault: the CLI killed with SIGKILL mid-run', function () {
         const afterLines = new Set(completeLines(afterText));
         const beforeLines = completeLines(before);
         const linesLost = beforeLines.filter((l) => !afterLines.has(l)).length;
-        const v = auditVerify(audit);
+        const v = auditVerify(audit, home);
         const killedRuns = auditRunIds(audit).slice(0, -1); // the last run_started is the next run's
         const leftTmp = killedRuns.flatMap(runTempDirs);
         const leftCg = killedRuns.flatMap(runCgroupDirs);

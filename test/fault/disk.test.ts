@@ -57,17 +57,17 @@ describe('fault: full disk and read-only workspace', function () {
     assert.match(fill.stdout, /No space left on device/);
     assert.ok([0, 125].includes(fill.code!), `exit ${fill.code}: ${fill.stderr}`);
     if (fill.code === 125) assert.match(fill.stderr, /^script-sandbox: .*(audit|space|ENOSPC)/im);
-    const full = auditVerify(audit);
+    const full = auditVerify(audit, root);
     assert.ok(full.ok, `audit log corrupt on a full disk: ${full.output}`);
     // The disk still full: a new run says so clearly (or runs); never a stack trace.
     const whileFull = await runCli(['run', '--workspace', ws, '--', '/bin/true'], { cwd: ws });
     readable(whileFull.stderr);
-    assert.ok(auditVerify(audit).ok);
+    assert.ok(auditVerify(audit, root).ok);
     process.stdout.write(`      [fault] full disk: fill run exit ${fill.code} (${fill.stderr.trim().split('\n').filter((l) => /^script-sandbox: [A-Z_]+:/.test(l)).join(' | ') || 'no sandbox error'}); run while full exit ${whileFull.code} (${whileFull.stderr.trim().split('\n').pop() ?? ''})\n`);
     fs.rmSync(path.join(ws, 'big'));
     const again = await runCli(['run', '--workspace', ws, '--', '/bin/echo', 'again'], { cwd: ws });
     assert.equal(again.code, 0, again.stderr);
-    const v = auditVerify(audit);
+    const v = auditVerify(audit, root);
     assert.ok(v.ok, v.output);
   });
 
@@ -76,16 +76,16 @@ describe('fault: full disk and read-only workspace', function () {
     const err = mount(['-o', 'remount,ro', ws]);
     if (err) return assert.fail(`remount ro failed: ${err}`);
     try {
-      const r = await runCli(['run', '--workspace', ws, '--', '/bin/true'], { cwd: ws });
+      const r = await runCli(['run', '--workspace', ws, '--', '/bin/true'], { cwd: ws, home: root });
       readable(r.stderr);
       if (r.code !== 0) assert.match(r.stderr, /^script-sandbox: .*(read-only|EROFS|audit)/im);
       const auditElsewhere = path.join(root, 'audit.jsonl');
-      const w = await runCli(['run', '--workspace', ws, '--audit', auditElsewhere, '--', '/bin/sh', '-c', 'echo x > data.txt; echo status $?'], { cwd: ws });
+      const w = await runCli(['run', '--workspace', ws, '--audit', auditElsewhere, '--', '/bin/sh', '-c', 'echo x > data.txt; echo status $?'], { cwd: ws, home: root });
       readable(w.stderr);
       assert.equal(w.code, 0, w.stderr);
       assert.match(w.stdout, /status [1-9]/);
       assert.equal(fs.readFileSync(path.join(ws, 'data.txt'), 'utf8'), 'kept\n');
-      const v = auditVerify(auditElsewhere);
+      const v = auditVerify(auditElsewhere, root);
       assert.ok(v.ok, v.output);
       process.stdout.write(`      [fault] read-only workspace: run exit ${r.code} (${r.stderr.trim().split('\n').pop() ?? ''})\n`);
     } finally {

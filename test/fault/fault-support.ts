@@ -86,9 +86,12 @@ export function auditRunIds(file: string): string[] {
   return [...ids];
 }
 
-/** `script-sandbox audit verify FILE` through the real CLI (the audit module may move; its CLI stays). */
-export function auditVerify(file: string): { ok: boolean; output: string } {
-  const r = spawnSync(process.execPath, [CLI, 'audit', 'verify', file], { encoding: 'utf8', timeout: 120_000 });
+/**
+ * `script-sandbox audit verify FILE` through the real CLI (the audit module may move; its CLI stays), as the
+ * writer: the chain is keyed with the key in the writer's HOME.
+ */
+export function auditVerify(file: string, home: string): { ok: boolean; output: string } {
+  const r = spawnSync(process.execPath, [CLI, 'audit', 'verify', file], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, HOME: home } });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
 }
 

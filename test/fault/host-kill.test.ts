@@ -66,7 +66,7 @@ describe('fault: the host process killed with SIGKILL mid-run', function () {
         const lost = beforeLines.filter((l) => !afterLines.has(l)).length;
         tally.linesBefore += beforeLines.length;
         tally.linesLost += lost;
-        const v = auditVerify(audit);
+        const v = auditVerify(audit, home);
         if (v.ok) tally.verified++;
         const leftTmp = runTempDirs(runId);
         const leftCg = runCgroupDirs(runId);
