@@ -10,10 +10,14 @@ import { SandboxError } from '../protocol/errors';
 export class Placeholders {
   private readonly users = new Map<string, number>();
 
-  /** Makes the missing entries; returns the release for the run's end. */
-  make(ns: NamespacePlan | null): () => void {
-    if (!ns) return () => undefined;
+  /**
+   * Makes the missing entries; returns the release for the run's end and the entries left out: on a read-only
+   * file system nothing can be created there, by us or by the script, so no bind is needed (nor possible).
+   */
+  make(ns: NamespacePlan | null): { release: () => void; readOnlyFs: string[] } {
+    if (!ns) return { release: () => undefined, readOnlyFs: [] };
     const mine: string[] = [];
+    const readOnlyFs: string[] = [];
     for (const p of [...ns.readOnly, ...ns.hidden]) {
       const n = this.users.get(p);
       if (n !== undefined) {
@@ -25,6 +29,10 @@ export class Placeholders {
         fs.mkdirSync(p, { mode: 0o755 });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // exists (not ours): bound as it is
+        if ((e as NodeJS.ErrnoException).code === 'EROFS') {
+          readOnlyFs.push(p);
+          continue;
+        }
         // The launcher would fail on the missing bind target anyway; say why here.
         throw new SandboxError('SETUP_FAILED', `cannot create the placeholder ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
           call: 'mkdir',
@@ -35,7 +43,7 @@ export class Placeholders {
       mine.push(p);
     }
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
       // Deepest first, so a placeholder inside another is gone before its parent is tried.
@@ -53,5 +61,6 @@ export class Placeholders {
         }
       }
     };
+    return { release, readOnlyFs };
   }
 }

@@ -191,7 +191,12 @@ export class Runner {
       tree = this.platform.createTree(runId, p);
       planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit() };
       plan = this.platform.compile(p, { ...planReq, listener: supervised });
-      releasePlaceholders = this.placeholders.make(plan.namespaces);
+      const made = this.placeholders.make(plan.namespaces);
+      releasePlaceholders = made.release;
+      if (plan.namespaces && made.readOnlyFs.length) {
+        const keep = (x: string) => !made.readOnlyFs.includes(x);
+        plan = { ...plan, namespaces: { ...plan.namespaces, readOnly: plan.namespaces.readOnly.filter(keep), hidden: plan.namespaces.hidden.filter(keep) } };
+      }
       launcher = await this.launchers.acquire({ stdin: req.stdin ?? 'ignore' });
     } catch (e) {
       launcher?.kill();

@@ -49,7 +49,7 @@ describe('fault: full disk and read-only workspace', function () {
 
   it('a script filling the disk: the run ends, the audit log stays whole, and recovers when space returns', async () => {
     const audit = path.join(ws, '.sandbox', 'audit.jsonl');
-    const first = await runCli(['run', '--workspace', ws, '--', '/bin/echo', 'first'], { cwd: ws });
+    const first = await runCli(['run', '--workspace', ws, '--', '/bin/echo', 'first'], { cwd: ws, home: root });
     assert.equal(first.code, 0, first.stderr);
     // Fill the disk from inside the sandbox, then keep writing audit records (violations) while it is full.
     const fill = await runCli(['run', '--workspace', ws, '--', '/bin/sh', '-c', 'dd if=/dev/zero of=big bs=64k count=64 2>&1; (echo x > "$HOME/.bashrc") 2>/dev/null; (echo x > "$HOME/.profile") 2>/dev/null; echo after-fill'], { cwd: ws, home: root });
@@ -60,12 +60,12 @@ describe('fault: full disk and read-only workspace', function () {
     const full = auditVerify(audit, root);
     assert.ok(full.ok, `audit log corrupt on a full disk: ${full.output}`);
     // The disk still full: a new run says so clearly (or runs); never a stack trace.
-    const whileFull = await runCli(['run', '--workspace', ws, '--', '/bin/true'], { cwd: ws });
+    const whileFull = await runCli(['run', '--workspace', ws, '--', '/bin/true'], { cwd: ws, home: root });
     readable(whileFull.stderr);
     assert.ok(auditVerify(audit, root).ok);
     process.stdout.write(`      [fault] full disk: fill run exit ${fill.code} (${fill.stderr.trim().split('\n').filter((l) => /^script-sandbox: [A-Z_]+:/.test(l)).join(' | ') || 'no sandbox error'}); run while full exit ${whileFull.code} (${whileFull.stderr.trim().split('\n').pop() ?? ''})\n`);
     fs.rmSync(path.join(ws, 'big'));
-    const again = await runCli(['run', '--workspace', ws, '--', '/bin/echo', 'again'], { cwd: ws });
+    const again = await runCli(['run', '--workspace', ws, '--', '/bin/echo', 'again'], { cwd: ws, home: root });
     assert.equal(again.code, 0, again.stderr);
     const v = auditVerify(audit, root);
     assert.ok(v.ok, v.output);
