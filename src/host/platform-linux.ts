@@ -187,7 +187,7 @@ class LinuxRunTree implements RunTree {
     }
   }
 
-  arm(onCrossing: (c: TreeCrossing) => void): void {
+  arm(onCrossing: (c: TreeCrossing) => void, launcherCpuMs = 0): void {
     if (this.cg) {
       this.cg.resetPeak();
       this.cg.setLimits({ memoryBytes: this.limits.memoryBytes, pidsMax: null });
@@ -199,7 +199,8 @@ class LinuxRunTree implements RunTree {
     // Namespace tier: the launcher's parent is its PID namespace's init, which adopts the script's orphans.
     const parent = this.native.procfs.readProc(this.rootPid)?.ppid;
     const anchors = parent && parent !== process.pid ? [parent] : [];
-    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing, anchors);
+    // The tree's CPU is the script's: the root process spent launcherCpuMs as the launcher before exec.
+    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing, anchors, launcherCpuMs);
   }
 
   killAll(): void {

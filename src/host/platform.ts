@@ -38,7 +38,8 @@ export interface RunTree {
    * Called once the script is exec'd: limits on memory and the watchdog's checks start only now, so the
    * launcher's own Node heap is never charged to the script.
    */
-  arm(onCrossing: (c: TreeCrossing) => void): void;
+  /** launcherCpuMs: CPU the root process used as the launcher before exec, left out of the tree's CPU. */
+  arm(onCrossing: (c: TreeCrossing) => void, launcherCpuMs?: number): void;
   /** RLIMIT_NPROC to set when nothing better bounds the process count, else null. */
   nprocRlimit(): number | null;
   killAll(): void;

@@ -280,7 +280,7 @@ export class Runner {
         reportLimit(crossingEvent(c, p));
         // A crossing of memory, processes or tree CPU ends the run in enforce: a limit that only logs is none.
         if (c.limit !== 'openFiles' && p.mode === 'enforce') killTree();
-      });
+      }, outcome.launcherCpu.userMs + outcome.launcherCpu.systemMs);
       handle.emit('started', {
         runId: handle.runId,
         pid: launcher.pid,

@@ -29,6 +29,8 @@ export interface WatchedRun {
    * init, to which the script's orphans are re-parented in the namespace tier.
    */
   readonly anchors: Set<number>;
+  /** CPU the root process spent as the launcher before exec (it is the same process): not the script's. */
+  readonly cpuBaseMs: number;
   limits: TreeLimits;
   onCrossing(c: TreeCrossing): void;
   last: TreeSample;
@@ -57,11 +59,12 @@ export class Watchdog {
     private readonly isHostOwn: (pid: number) => boolean = () => false,
   ) {}
 
-  watch(runId: string, rootPid: number, limits: TreeLimits, onCrossing: (c: TreeCrossing) => void, anchors: number[] = []): WatchedRun {
+  watch(runId: string, rootPid: number, limits: TreeLimits, onCrossing: (c: TreeCrossing) => void, anchors: number[] = [], cpuBaseMs = 0): WatchedRun {
     const run: WatchedRun = {
       rootPid,
       members: new Set([rootPid]),
       anchors: new Set(anchors),
+      cpuBaseMs,
       limits,
       onCrossing,
       last: { processes: 1, rssBytes: 0, cpuMs: 0, maxFds: 0 },
@@ -153,7 +156,7 @@ export class Watchdog {
       ticks += p.cpuTicks + p.childCpuTicks;
       if (run.limits.openFiles != null) maxFds = Math.max(maxFds, this.table.fds(p.pid) ?? 0);
     }
-    const sample = { processes, rssBytes: rssPages * this.table.pageSize, cpuMs: (ticks * 1000) / this.table.ticksPerSecond, maxFds };
+    const sample = { processes, rssBytes: rssPages * this.table.pageSize, cpuMs: Math.max(0, (ticks * 1000) / this.table.ticksPerSecond - run.cpuBaseMs), maxFds };
     run.last = sample;
     run.peakRssBytes = Math.max(run.peakRssBytes, sample.rssBytes);
     const l = run.limits;
