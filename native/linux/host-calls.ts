@@ -16,8 +16,12 @@ export interface ChildUsage {
 export interface HostCalls {
   setChildSubreaper(): boolean;
   childrenUsage(): ChildUsage;
-  /** Reaps one specific zombie without touching libuv's own children (never waitpid(-1)). */
-  reap(pid: number): boolean;
+  /**
+   * Reaps one specific zombie without touching libuv's own children (never waitpid(-1)). Returns the CPU it
+   * and the children it waited for used (wait4's rusage), or null when nothing was reaped: a reaped orphan's
+   * CPU is in no process's /proc figures any more, so the watchdog charges this to its run.
+   */
+  reap(pid: number): { cpuMs: number } | null;
 }
 
 export function loadHostCalls(): HostCalls {
@@ -43,7 +47,7 @@ export function loadHostCalls(): HostCalls {
   });
   const prctl = lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
   const getrusage = lib.func('getrusage', 'int', ['int', koffi.out(koffi.pointer(Rusage))]);
-  const waitpid = lib.func('int waitpid(int, _Out_ int *, int)');
+  const wait4 = lib.func('wait4', 'int', ['int', koffi.out(koffi.pointer('int')), 'int', koffi.out(koffi.pointer(Rusage))]);
   type Tv = { tv_sec: number; tv_usec: number };
   const ms = (t: Tv) => t.tv_sec * 1000 + t.tv_usec / 1000;
   return {
@@ -55,7 +59,9 @@ export function loadHostCalls(): HostCalls {
     },
     reap(pid: number) {
       const status = [0];
-      return waitpid(pid, status, WNOHANG) === pid;
+      const r: { ru_utime: Tv; ru_stime: Tv } = { ru_utime: { tv_sec: 0, tv_usec: 0 }, ru_stime: { tv_sec: 0, tv_usec: 0 } };
+      if (wait4(pid, status, WNOHANG, r) !== pid) return null;
+      return { cpuMs: ms(r.ru_utime) + ms(r.ru_stime) };
     },
   };
 }

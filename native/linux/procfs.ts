@@ -74,3 +74,94 @@ export function peakRssKiB(pid: number): number | null {
 
 export const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ is 100 on every Linux ABI Node supports
 export const PAGE_SIZE = 4096;
+
+/** A shared-memory object (memfd, tmpfs/hugetlbfs file) a process holds open: (dev, ino) and its allocated size. */
+export interface ShmemObject {
+  /** `major:minor:ino`, the same spelling /proc/<pid>/maps uses (after decoding), to deduplicate across fds and processes. */
+  key: string;
+  bytes: number;
+}
+
+const TMPFS_MAGIC = 0x01021994;
+const HUGETLBFS_MAGIC = 0x958458f6;
+const RAMFS_MAGIC = 0x858458f6;
+
+/**
+ * Shared-memory objects a process holds through its fds: memfds and regular files on a tmpfs, hugetlbfs or
+ * ramfs (/dev/shm, a tmpfs /tmp). Their pages are memory whether or not any process maps them, and an
+ * unmapped one is in nobody's RSS. Looked at through /proc/<pid>/fd/N (the open file itself, so an unlinked
+ * file counts too). At most `maxFds` fds are examined; `scanned` says how many were.
+ */
+export function heldShmem(pid: number, maxFds: number): { objects: ShmemObject[]; scanned: number } {
+  let names: string[];
+  try {
+    names = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return { objects: [], scanned: 0 };
+  }
+  const objects: ShmemObject[] = [];
+  let scanned = 0;
+  for (const n of names) {
+    if (scanned >= maxFds) break;
+    scanned++;
+    const link = `/proc/${pid}/fd/${n}`;
+    try {
+      // Sockets, pipes and anon inodes read as "socket:[..]" etc.; only paths can be files on a memory fs.
+      if (!fs.readlinkSync(link).startsWith('/')) continue;
+      const st = fs.statSync(link, { bigint: true });
+      if (!st.isFile() || st.blocks === 0n) continue;
+      const type = Number(fs.statfsSync(link).type);
+      if (type !== TMPFS_MAGIC && type !== HUGETLBFS_MAGIC && type !== RAMFS_MAGIC) continue;
+      objects.push({ key: devInoKey(st.dev, st.ino), bytes: Number(st.blocks) * 512 });
+    } catch {
+      // closed meanwhile, or the process is gone
+    }
+  }
+  return { objects, scanned };
+}
+
+/** glibc's makedev encoding (what Node's stat returns) back to major:minor, plus the inode. */
+export function devInoKey(dev: bigint, ino: bigint): string {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}:${ino}`;
+}
+
+/** The key of a /proc/<pid>/maps line (dev as hex "MM:mm", inode decimal), or null for an anonymous mapping. */
+export function mapsLineKey(line: string): string | null {
+  const f = line.split(/\s+/, 6);
+  const dev = f[3];
+  const ino = f[4];
+  if (!dev || !ino || ino === '0') return null;
+  const [maj, min] = dev.split(':');
+  return `${parseInt(maj ?? '', 16)}:${parseInt(min ?? '', 16)}:${ino}`;
+}
+
+/**
+ * Resident bytes of a process's mappings of the given objects: the part of those objects its RSS already
+ * counts. /proc/<pid>/maps (cheap, no page walk) finds whether it maps any of them at all; only then is
+ * /proc/<pid>/smaps read for the per-mapping Rss.
+ */
+export function mappedBytesOf(pid: number, keys: ReadonlySet<string>): number {
+  if (!keys.size) return 0;
+  let maps: string;
+  try {
+    maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
+  } catch {
+    return 0;
+  }
+  if (!maps.split('\n').some((l) => keys.has(mapsLineKey(l) ?? ''))) return 0;
+  let smaps: string;
+  try {
+    smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return 0;
+  }
+  let bytes = 0;
+  let inside = false;
+  for (const l of smaps.split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) inside = keys.has(mapsLineKey(l) ?? '');
+    else if (inside && l.startsWith('Rss:')) bytes += Number(/(\d+) kB/.exec(l)?.[1] ?? 0) * 1024;
+  }
+  return bytes;
+}

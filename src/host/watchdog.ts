@@ -2,7 +2,7 @@
 // double fork re-parents them to the host, which is a child subreaper), measures the tree, and reports
 // limit crossings. Where a cgroup exists it holds the hard limits; the watchdog still does attribution,
 // daemon sweeping and the limits cgroups do not have (open files).
-import type { ProcInfo } from '../../native/linux/procfs';
+import type { ProcInfo, ShmemObject } from '../../native/linux/procfs';
 
 export interface TreeLimits {
   memoryBytes: number | null;
@@ -13,6 +13,7 @@ export interface TreeLimits {
 
 export interface TreeSample {
   processes: number;
+  /** The tree's memory: RSS plus shared memory it holds open without mapping (see Watchdog.memoryOf). */
   rssBytes: number;
   cpuMs: number;
   maxFds: number;
@@ -36,6 +37,12 @@ export interface WatchedRun {
   last: TreeSample;
   peakRssBytes: number;
   crossed: Set<TreeCrossing['limit']>;
+  /** CPU of members the host reaped (orphans re-parented to it): gone from /proc, still the run's. */
+  retiredCpuMs: number;
+  /** Per live member: shared-memory objects it holds open and the resident bytes of its mappings of them. */
+  shmem: Map<number, { objects: ShmemObject[]; mappedBytes: number }>;
+  /** Where the next tick's fd scan starts among the live members (the scan is budgeted, see FD_SCAN_BUDGET). */
+  shmemCursor: number;
 }
 
 export interface ProcessTable {
@@ -43,9 +50,21 @@ export interface ProcessTable {
   fds(pid: number): number | null;
   pageSize: number;
   ticksPerSecond: number;
-  /** Reaps a zombie re-parented to the host. */
-  reap(pid: number): void;
+  /** Reaps a zombie re-parented to the host; returns the CPU it used (its own and its waited-for children's). */
+  reap(pid: number): { cpuMs: number } | null;
+  /** Memfds and tmpfs/hugetlbfs files the process holds open, examining at most maxFds fds. */
+  heldShmem?(pid: number, maxFds: number): { objects: ShmemObject[]; scanned: number };
+  /** Resident bytes of the process's mappings of these objects (already in its RSS). */
+  mappedBytesOf?(pid: number, keys: ReadonlySet<string>): number;
 }
+
+/**
+ * fds examined per tick and run for held shared memory. Members are scanned round-robin from where the last
+ * tick stopped, each fully (a process's fd table is bounded by RLIMIT_NOFILE), until the budget is spent; the
+ * others keep their last result. So a tick costs at most about max(budget, one fd table) readlinks (+ a stat
+ * and statfs per regular file), and a memfd is seen at most (fds of the run / budget) ticks after it is made.
+ */
+const FD_SCAN_BUDGET = 1024;
 
 export class Watchdog {
   private readonly runs = new Map<string, WatchedRun>();
@@ -70,6 +89,9 @@ export class Watchdog {
       last: { processes: 1, rssBytes: 0, cpuMs: 0, maxFds: 0 },
       peakRssBytes: 0,
       crossed: new Set(),
+      retiredCpuMs: 0,
+      shmem: new Map(),
+      shmemCursor: 0,
     };
     this.runs.set(runId, run);
     if (!this.timer) {
@@ -111,7 +133,12 @@ export class Watchdog {
     const owner = new Map<number, WatchedRun>();
     for (const run of this.runs.values()) for (const pid of [...run.members, ...run.anchors]) owner.set(pid, run);
     for (const p of procs) {
-      if (owner.has(p.pid)) continue;
+      const known = owner.get(p.pid);
+      if (known) {
+        // A member orphan that ended: the host is its parent and must reap it, and its CPU leaves /proc with it.
+        if (p.ppid === this.hostPid && p.state === 'Z' && p.pid !== known.rootPid && known.members.has(p.pid)) this.reapInto(known, p.pid);
+        continue;
+      }
       // Walk up until a known member or the host; the pid set of a chain is small.
       let cur: ProcInfo | undefined = p;
       let found: WatchedRun | undefined;
@@ -125,8 +152,13 @@ export class Watchdog {
         found.members.add(p.pid);
         owner.set(p.pid, found);
       }
-      if (p.ppid === this.hostPid && p.state === 'Z' && found && p.pid !== found.rootPid) this.table.reap(p.pid);
+      if (p.ppid === this.hostPid && p.state === 'Z' && found && p.pid !== found.rootPid) this.reapInto(found, p.pid);
     }
+  }
+
+  private reapInto(run: WatchedRun, pid: number): void {
+    const r = this.table.reap(pid);
+    if (r) run.retiredCpuMs += r.cpuMs;
   }
 
   /**
@@ -149,14 +181,21 @@ export class Watchdog {
     let rssPages = 0;
     let ticks = 0;
     let maxFds = 0;
+    const live: number[] = [];
     for (const p of procs) {
+      // Namespace tier: the init reaps the script's orphans, so their CPU ends in its children's figures.
+      if (run.anchors.has(p.pid) && p.state !== 'Z') ticks += p.childCpuTicks;
       if (!run.members.has(p.pid) || p.state === 'Z') continue;
       processes++;
+      live.push(p.pid);
       rssPages += p.rssPages;
       ticks += p.cpuTicks + p.childCpuTicks;
       if (run.limits.openFiles != null) maxFds = Math.max(maxFds, this.table.fds(p.pid) ?? 0);
     }
-    const sample = { processes, rssBytes: rssPages * this.table.pageSize, cpuMs: Math.max(0, (ticks * 1000) / this.table.ticksPerSecond - run.cpuBaseMs), maxFds };
+    const rssBytes = rssPages * this.table.pageSize;
+    const memory = run.limits.memoryBytes != null ? rssBytes + this.unmappedShmem(run, live) : rssBytes;
+    const cpuMs = (ticks * 1000) / this.table.ticksPerSecond + run.retiredCpuMs;
+    const sample = { processes, rssBytes: memory, cpuMs: Math.max(0, cpuMs - run.cpuBaseMs), maxFds };
     run.last = sample;
     run.peakRssBytes = Math.max(run.peakRssBytes, sample.rssBytes);
     const l = run.limits;
@@ -164,6 +203,48 @@ export class Watchdog {
     this.check(run, 'processes', sample.processes, l.maxProcesses, (o, m) => o >= m);
     this.check(run, 'openFiles', sample.maxFds, l.openFiles, (o, m) => o >= m);
     this.check(run, 'cpu', sample.cpuMs / 1000, l.cpuSeconds, (o, m) => o > m);
+  }
+
+  /**
+   * Shared memory the run holds that no RSS shows. The rule, so nothing counts twice: RSS (from stat) already
+   * includes every resident page a process maps, shared memory too (RssShmem); memfds and tmpfs files held
+   * open add their allocated size (st_blocks, once per (dev, ino) for the whole run), minus what the run's
+   * processes map of those same objects (their RSS has it already, read per mapping from smaps only for a
+   * process that maps one). Not counted: tmpfs files nobody holds or maps (a file left in /dev/shm), and fds
+   * in flight in a unix socket: see README "Limits".
+   */
+  private unmappedShmem(run: WatchedRun, live: number[]): number {
+    const held = this.table.heldShmem;
+    if (!held || !live.length) return 0;
+    const alive = new Set(live);
+    for (const pid of run.shmem.keys()) if (!alive.has(pid)) run.shmem.delete(pid);
+    let budget = FD_SCAN_BUDGET;
+    const start = run.shmemCursor % live.length;
+    let i = 0;
+    for (; i < live.length && budget > 0; i++) {
+      const pid = live[(start + i) % live.length]!;
+      const r = held.call(this.table, pid, Number.MAX_SAFE_INTEGER);
+      budget -= Math.max(1, r.scanned);
+      run.shmem.set(pid, { objects: r.objects, mappedBytes: run.shmem.get(pid)?.mappedBytes ?? 0 });
+    }
+    run.shmemCursor = start + i;
+    const objects = new Map<string, number>();
+    for (const s of run.shmem.values()) for (const o of s.objects) objects.set(o.key, o.bytes);
+    if (!objects.size) return 0;
+    let total = 0;
+    for (const b of objects.values()) total += b;
+    // Which processes map a held object changes rarely; it is re-read with the same rotation as the fds.
+    const keys = new Set(objects.keys());
+    let mapped = 0;
+    for (let j = 0; j < live.length; j++) {
+      const pid = live[j]!;
+      const entry = run.shmem.get(pid) ?? { objects: [], mappedBytes: 0 };
+      const inTurn = (j - start + live.length) % live.length < i;
+      if (inTurn) entry.mappedBytes = this.table.mappedBytesOf?.(pid, keys) ?? 0;
+      run.shmem.set(pid, entry);
+      mapped += entry.mappedBytes;
+    }
+    return Math.max(0, total - mapped);
   }
 
   private check(run: WatchedRun, limit: TreeCrossing['limit'], observed: number, max: number | null, crossed: (o: number, m: number) => boolean): void {
