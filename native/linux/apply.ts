@@ -8,6 +8,7 @@ import type { LinuxPlan } from '../plan';
 import { SandboxError } from '../../src/protocol/errors';
 import { dropCapabilities, type CapsDropResult } from './caps';
 import { applyLandlock, landlockAbi, type LandlockApplyResult } from './landlock';
+import { scopeContextOf, scopeRefusal, unkeptScopes } from './landlock-scopes';
 import {
   CLOSE_RANGE_CLOEXEC,
   FD_CLOEXEC,
@@ -133,6 +134,9 @@ export function landlockStep(libc: Libc, plan: LinuxPlan): LandlockApplyResult |
     }
     return null;
   }
+  // An ABI without scoping drops it silently: refuse in enforce unless another mechanism keeps each scope.
+  const unkept = plan.requireLandlock ? unkeptScopes(plan.landlock.scopes, scopeContextOf(plan, abi)) : [];
+  if (unkept.length) throw new SandboxError('MECHANISM_UNAVAILABLE', scopeRefusal(unkept, abi), { call: 'landlock_create_ruleset' });
   return applyLandlock(libc, plan.landlock, abi);
 }
 

@@ -6,6 +6,7 @@ import type { ResolvedPolicy } from '../../src/policy/schema';
 import { loadLibc } from './libc';
 import { applyAndExec } from './apply';
 import { probeLinux } from './capabilities';
+import { landlockAbi } from './landlock';
 import { expandCarveOutsOnDisk } from './carve-outs';
 import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
 import { compileLinuxPlan, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
@@ -31,6 +32,8 @@ export interface LinuxBackend extends SandboxBackend {
   readonly procfs: typeof procfs;
   /** Whether the launcher can be started in its own namespaces here; probed once, on first call. */
   namespaceStage(): NamespaceStage;
+  /** The kernel's Landlock ABI (null: none), for what the tier can promise (see landlock-scopes.ts). */
+  landlockAbi(): number | null;
 }
 
 export function createLinuxBackend(): LinuxBackend {
@@ -64,6 +67,7 @@ export function createLinuxBackend(): LinuxBackend {
     },
     procfs,
     namespaceStage: () => (stage ??= probeNamespaceStage()),
+    landlockAbi: () => landlockAbi(loadLibc()),
   };
 }
 

@@ -12,6 +12,7 @@ import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from './host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
 import { claimRun, sweepStaleRuns } from './stale-runs';
+import { scopingCapability } from '../../native/linux/landlock-scopes';
 
 export const NAMESPACE_TIER =
   'namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none';
@@ -60,10 +61,14 @@ export class LinuxHostPlatform implements HostPlatform {
 
   probe() {
     const r = this.native.probe();
+    // Landlock scoping lost on ABI < 6 is kept by the PID namespace (signals) or the supervisor (abstract
+    // sockets) in some tiers only; what nothing keeps makes enforce impossible here.
+    const scoping = scopingCapability(this.native.landlockAbi(), { namespaces: this.tier.namespaces, supervised: this.notifyAvailable });
     return {
       ...r,
+      enforcePossible: r.enforcePossible && scoping.available,
       capabilities: [
-        ...r.capabilities,
+        ...r.capabilities.flatMap((c) => (c.name === 'landlock' ? [c, scoping] : [c])),
         {
           name: 'namespaces',
           available: this.tier.namespaces,
