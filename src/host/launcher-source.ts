@@ -13,7 +13,14 @@ export interface LaunchOptions {
   stdin: 'pipe' | 'inherit' | 'ignore';
 }
 
-export type ExecOutcome = { ok: true; launcherCpu: { userMs: number; systemMs: number } } | { ok: false; error: SandboxErrorData };
+export type ExecOutcome =
+  | { ok: true; launcherCpu: { userMs: number; systemMs: number } }
+  /**
+   * silent: the launcher said nothing after the plan was sent (no listener, no exec, no error) before its
+   * channel closed: typically a pooled launcher killed while it waited. The script cannot have started (the
+   * launcher announces exec first), so the runner may give the plan to another launcher.
+   */
+  | { ok: false; error: SandboxErrorData; silent?: boolean };
 
 export interface Launcher {
   readonly pid: number;
@@ -161,8 +168,13 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
         async exec(plan: Plan): Promise<ExecOutcome> {
           control.write(JSON.stringify({ type: 'plan', plan }) + '\n');
           let launcherCpu: { userMs: number; systemMs: number } | null = null;
+          let heard = false;
           for (;;) {
             const line = await lines.next();
+            if (line === null && !heard) {
+              return { ok: false, silent: true, error: { code: 'LAUNCHER_CRASHED', message: 'launcher exited before it answered the plan (killed while it waited, or crashed at once)' } };
+            }
+            heard = true;
             // Closed after the 'exec' message: fd 3 went at execve, the script is running. Closed without it:
             // the launcher died during setup (killed, crashed), which is a setup error, not a started run.
             if (line === null) {

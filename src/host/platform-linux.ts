@@ -184,6 +184,8 @@ class LinuxRunTree implements RunTree {
   }
 
   attach(pid: number): void {
+    // Attached again when the first launcher was found dead before it answered: forget the old group.
+    this.untrack?.();
     this.rootPid = pid;
     // The launcher calls setsid(): the script's process group is its pid.
     this.untrack = this.reaper.track({ pgid: pid, cgroupDirs: this.cg?.directories() ?? [] });

@@ -32,7 +32,10 @@ export interface TreeUsage {
 /** One run's process tree: limits, accounting, and the kill that reaches daemonised descendants. */
 export interface RunTree {
   readonly kind: 'cgroup v2' | 'cgroup v1' | 'watchdog';
-  /** Called with the launcher pid before the plan is sent, so the script starts inside the tree. */
+  /**
+   * Called with the launcher pid before the plan is sent, so the script starts inside the tree; again with a
+   * replacement when that launcher was dead (the last call wins). Throws ESRCH when a cgroup refuses a gone pid.
+   */
   attach(pid: number): void;
   /**
    * Called once the script is exec'd: limits on memory and the watchdog's checks start only now, so the

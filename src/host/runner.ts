@@ -11,7 +11,7 @@ import type { Violation } from '../policy/violation';
 import { decideEnv } from '../policy/evaluate';
 import { SandboxError, type SandboxErrorData } from '../protocol/errors';
 import { needsEgressProxy, startEgressProxy, withProxyAllowed } from './egress-proxy';
-import type { Launcher, LauncherSource } from './launcher-source';
+import type { ExecOutcome, Launcher, LauncherSource } from './launcher-source';
 import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
 import type { Plan } from '../../native/plan';
@@ -107,6 +107,7 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
 }
 
 const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
+const ESRCH = os.constants.errno.ESRCH;
 
 export function exitStatusFor(code: number | null, signal: string | null): number {
   if (signal) return 128 + (SIGNAL_NUMBERS[signal] ?? 0);
@@ -218,7 +219,9 @@ export class Runner {
     s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void },
   ): Promise<void> {
     const p = req.policy;
-    const { tree, launcher } = s;
+    const { tree } = s;
+    // Replaced when the first launcher turns out dead before it answered the plan (see startOn).
+    let launcher = s.launcher;
     const limits: LimitEvent[] = [];
     let timedOut = false;
     let cancelled = false;
@@ -238,26 +241,25 @@ export class Runner {
     };
 
     let supervision: Supervision | null = null;
-    launcher.onListener = async (fd) => {
-      supervision = this.platform.supervise(
-        {
-          runId: handle.runId,
-          policy: p,
-          plan: s.planReq,
-          launcherPid: launcher.pid,
-          fd,
-          onViolation: (v) => handle.emit('violation', v),
-          onError: (message) => handle.emit('stderr', Buffer.from(`script-sandbox: ${message}\n`)),
-        },
-        s.prepared,
-      );
+    const bind = (l: Launcher) => {
+      l.onListener = async (fd) => {
+        supervision = this.platform.supervise(
+          {
+            runId: handle.runId,
+            policy: p,
+            plan: s.planReq,
+            launcherPid: l.pid,
+            fd,
+            onViolation: (v) => handle.emit('violation', v),
+            onError: (message) => handle.emit('stderr', Buffer.from(`script-sandbox: ${message}\n`)),
+          },
+          s.prepared,
+        );
+      };
+      l.stdout.on('data', (b: Buffer) => handle.emit('stdout', b));
+      l.stderr.on('data', (b: Buffer) => handle.emit('stderr', b));
+      handle.stdin = l.stdin;
     };
-
-    launcher.stdout.on('data', (b: Buffer) => handle.emit('stdout', b));
-    launcher.stderr.on('data', (b: Buffer) => handle.emit('stderr', b));
-    handle.stdin = launcher.stdin;
-
-    tree.attach(launcher.pid);
 
     const timeoutS = p.limits.timeoutSeconds;
     // The wall clock applies in every mode, warn included: it is the hard stop that keeps a run from hanging forever.
@@ -274,7 +276,22 @@ export class Runner {
     for (const o of this.inFlight) o.other = true;
     this.inFlight.add(overlap);
     const usageBefore = this.platform.childrenUsage();
-    const outcome = await launcher.exec(s.plan);
+    let outcome = await this.startOn(launcher, bind, tree, s.plan);
+    // A pooled launcher killed while it waited is found dead only now (the tree could not take its pid, or it
+    // closed its channel without a word). The script never started, so the plan goes to another launcher; the
+    // pool holds two and one kill can take both, hence up to two replacements.
+    for (let retry = 0; outcome === 'dead' && retry < 2 && !cancelled && !timedOut; retry++) {
+      launcher.kill();
+      overlap.other = true; // the dead launcher's own CPU reaches the host's children usage: sampled figures
+      try {
+        launcher = await this.launchers.acquire({ stdin: req.stdin ?? 'ignore' });
+      } catch (e) {
+        outcome = { ok: false, error: (e instanceof SandboxError ? e : new SandboxError('LAUNCHER_CRASHED', (e as Error)?.message ?? String(e))).toData() };
+        break;
+      }
+      outcome = await this.startOn(launcher, bind, tree, s.plan);
+    }
+    if (outcome === 'dead') outcome = { ok: false, error: { code: 'LAUNCHER_CRASHED', message: 'launchers exited before they answered the plan (killed while they waited, or crashed at once)' } };
     if (outcome.ok) {
       tree.arm((c) => {
         reportLimit(crossingEvent(c, p));
@@ -339,6 +356,23 @@ export class Runner {
       timedOut,
       cancelled,
     });
+  }
+
+  /**
+   * Binds a launcher to the run, puts it in the tree and hands it the plan; 'dead' when it was gone before
+   * it answered (nothing of the script ran), so another launcher may take the plan.
+   */
+  private async startOn(l: Launcher, bind: (l: Launcher) => void, tree: RunTree, plan: Plan): Promise<ExecOutcome | 'dead'> {
+    bind(l);
+    try {
+      tree.attach(l.pid);
+    } catch (e) {
+      // A cgroup refuses a pid that is gone (ESRCH): the launcher died while it waited.
+      if ((e as NodeJS.ErrnoException)?.code === 'ESRCH' || (e as SandboxError)?.errno === ESRCH) return 'dead';
+      throw e;
+    }
+    const outcome = await l.exec(plan);
+    return !outcome.ok && outcome.silent ? 'dead' : outcome;
   }
 
   /** Exact usage from a cgroup; else the kernel's rusage of reaped children when this run was the only one; else sampled. */

@@ -126,3 +126,46 @@ describe('fault: the launcher killed mid-setup', function () {
     });
   }
 });
+
+describe('fault: the pooled launchers killed while idle', function () {
+  this.timeout(300_000);
+  const ROUNDS = 3;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-pool-'));
+  const ws = path.join(root, 'ws');
+  const home = path.join(root, 'home');
+  fs.mkdirSync(ws);
+  fs.mkdirSync(home);
+  fs.writeFileSync(path.join(ws, 'probe.sh'), '#!/bin/sh\ngrep "^Seccomp:" /proc/self/status\necho done\n', { mode: 0o755 });
+  const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+
+  for (const tier of ['namespace', 'fallback'] as const) {
+    it(`${tier} tier: with every pooled launcher killed just before, the next run still succeeds on its first try (${ROUNDS} rounds)`, async () => {
+      const host = new HostProcess({ HOME: home, ...(tier === 'fallback' ? { SCRIPT_SANDBOX_NAMESPACES: '0' } : {}) });
+      try {
+        await host.ready(60_000);
+        for (let round = 0; round < ROUNDS; round++) {
+          // The pool is full and idle: every launcher child of the host is a pooled one.
+          let pooled: number[] = [];
+          await waitUntilAsync(() => (pooled = launchersOf(host.pid)).length >= 2, 30_000);
+          assert.ok(pooled.length >= 2, `pool not refilled: ${pooled.join(',')}`);
+          for (const pid of pooled) process.kill(pid, 'SIGKILL');
+          // At once: the host hears of the deaths (if at all) while it handles the run.
+          const runId = await host.run({ requestId: `pool-${tier}-${round}`, command: ['./probe.sh'], cwd: ws, workspace: ws, env });
+          const f = await host.finished(runId, 120_000);
+          assert.equal(f.setupError, null, `round ${round}: ${JSON.stringify(f.setupError)}`);
+          assert.equal(f.exitCode, 0, `round ${round}: ${JSON.stringify(f)}`);
+          assert.match(host.output(runId), /Seccomp:\s*2[\s\S]*done/);
+        }
+      } finally {
+        await host.stop();
+      }
+    });
+  }
+
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+});
+
+async function waitUntilAsync(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+}

@@ -27,12 +27,13 @@ describe('launcher source: exec() outcome', function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-launcher-src-'))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function outcome(name: string, then: string) {
+  async function outcome(name: string, then: string, onListener: ((fd: number) => Promise<void>) | null = null) {
     const file = path.join(dir, `${name}.js`);
     fs.writeFileSync(file, launcher(then));
     const src = new ColdLauncherSource(file);
     try {
       const l = await src.acquire({ stdin: 'ignore' });
+      l.onListener = onListener;
       const out = await l.exec(PLAN);
       const exit = await l.exited;
       return { out, exit };
@@ -41,8 +42,15 @@ describe('launcher source: exec() outcome', function () {
     }
   }
 
-  it("a launcher that dies during setup (no 'exec' message) is LAUNCHER_CRASHED, not a started run", async () => {
+  it("a launcher that dies without a word after the plan is LAUNCHER_CRASHED and silent (the runner may use another), not a started run", async () => {
     const { out, exit } = await outcome('killed', "process.kill(process.pid, 'SIGKILL');");
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.deepEqual(out, { ok: false, silent: true, error: { code: 'LAUNCHER_CRASHED', message: 'launcher exited before it answered the plan (killed while it waited, or crashed at once)' } });
+  });
+
+  it("a launcher that dies during setup after a message (no 'exec' message) is LAUNCHER_CRASHED, not silent, not a started run", async () => {
+    const then = "send({ type: 'listener', fd: 9 }); s.resume(); s.on('data', () => process.kill(process.pid, 'SIGKILL'));";
+    const { out, exit } = await outcome('killed-late', then, async () => undefined);
     assert.equal(exit.signal, 'SIGKILL');
     assert.deepEqual(out, { ok: false, error: { code: 'LAUNCHER_CRASHED', message: 'launcher exited before the script started (killed or crashed during setup)' } });
   });
