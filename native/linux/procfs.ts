@@ -90,21 +90,24 @@ const RAMFS_MAGIC = 0x858458f6;
  * Shared-memory objects a process holds through its fds: memfds and regular files on a tmpfs, hugetlbfs or
  * ramfs (/dev/shm, a tmpfs /tmp). Their pages are memory whether or not any process maps them, and an
  * unmapped one is in nobody's RSS. Looked at through /proc/<pid>/fd/N (the open file itself, so an unlinked
- * file counts too). At most `maxFds` fds are examined; `scanned` says how many were.
+ * file counts too). Examines the fds numbered fromFd and up, at most maxFds of them; nextFd is where to go on
+ * (null: the table was examined to its end).
  */
-export function heldShmem(pid: number, maxFds: number): { objects: ShmemObject[]; scanned: number } {
-  let names: string[];
+export function heldShmem(pid: number, fromFd: number, maxFds: number): { objects: Array<ShmemObject & { fd: number }>; scanned: number; nextFd: number | null } {
+  let fds: number[];
   try {
-    names = fs.readdirSync(`/proc/${pid}/fd`);
+    fds = fs
+      .readdirSync(`/proc/${pid}/fd`)
+      .map(Number)
+      .filter((fd) => fd >= fromFd)
+      .sort((a, b) => a - b);
   } catch {
-    return { objects: [], scanned: 0 };
+    return { objects: [], scanned: 0, nextFd: null };
   }
-  const objects: ShmemObject[] = [];
-  let scanned = 0;
-  for (const n of names) {
-    if (scanned >= maxFds) break;
-    scanned++;
-    const link = `/proc/${pid}/fd/${n}`;
+  const take = fds.slice(0, Math.max(1, maxFds));
+  const objects: Array<ShmemObject & { fd: number }> = [];
+  for (const fd of take) {
+    const link = `/proc/${pid}/fd/${fd}`;
     try {
       // Sockets, pipes and anon inodes read as "socket:[..]" etc.; only paths can be files on a memory fs.
       if (!fs.readlinkSync(link).startsWith('/')) continue;
@@ -112,12 +115,12 @@ export function heldShmem(pid: number, maxFds: number): { objects: ShmemObject[]
       if (!st.isFile() || st.blocks === 0n) continue;
       const type = Number(fs.statfsSync(link).type);
       if (type !== TMPFS_MAGIC && type !== HUGETLBFS_MAGIC && type !== RAMFS_MAGIC) continue;
-      objects.push({ key: devInoKey(st.dev, st.ino), bytes: Number(st.blocks) * 512 });
+      objects.push({ fd, key: devInoKey(st.dev, st.ino), bytes: Number(st.blocks) * 512 });
     } catch {
       // closed meanwhile, or the process is gone
     }
   }
-  return { objects, scanned };
+  return { objects, scanned: take.length, nextFd: take.length < fds.length ? take[take.length - 1]! + 1 : null };
 }
 
 /** glibc's makedev encoding (what Node's stat returns) back to major:minor, plus the inode. */

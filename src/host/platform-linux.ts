@@ -50,7 +50,7 @@ export class LinuxHostPlatform implements HostPlatform {
         pageSize: native.procfs.PAGE_SIZE,
         ticksPerSecond: native.procfs.CLOCK_TICKS_PER_SECOND,
         reap: (pid) => native.hostCalls.reap(pid),
-        heldShmem: (pid, maxFds) => native.procfs.heldShmem(pid, maxFds),
+        heldShmem: (pid, fromFd, maxFds) => native.procfs.heldShmem(pid, fromFd, maxFds),
         mappedBytesOf: (pid, keys) => native.procfs.mappedBytesOf(pid, keys),
       },
       process.pid,

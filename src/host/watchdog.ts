@@ -39,8 +39,11 @@ export interface WatchedRun {
   crossed: Set<TreeCrossing['limit']>;
   /** CPU of members the host reaped (orphans re-parented to it): gone from /proc, still the run's. */
   retiredCpuMs: number;
-  /** Per live member: shared-memory objects it holds open and the resident bytes of its mappings of them. */
-  shmem: Map<number, { objects: ShmemObject[]; mappedBytes: number }>;
+  /**
+   * Per live member: shared-memory objects it holds open (by fd), where its next fd scan starts, and the
+   * resident bytes of its mappings of held objects.
+   */
+  shmem: Map<number, { objects: Map<number, ShmemObject>; fromFd: number; mappedBytes: number }>;
   /** Where the next tick's fd scan starts among the live members (the scan is budgeted, see FD_SCAN_BUDGET). */
   shmemCursor: number;
 }
@@ -52,19 +55,20 @@ export interface ProcessTable {
   ticksPerSecond: number;
   /** Reaps a zombie re-parented to the host; returns the CPU it used (its own and its waited-for children's). */
   reap(pid: number): { cpuMs: number } | null;
-  /** Memfds and tmpfs/hugetlbfs files the process holds open, examining at most maxFds fds. */
-  heldShmem?(pid: number, maxFds: number): { objects: ShmemObject[]; scanned: number };
+  /** Memfds and tmpfs/hugetlbfs files the process holds open, examining at most maxFds fds from fromFd on. */
+  heldShmem?(pid: number, fromFd: number, maxFds: number): { objects: Array<ShmemObject & { fd: number }>; scanned: number; nextFd: number | null };
   /** Resident bytes of the process's mappings of these objects (already in its RSS). */
   mappedBytesOf?(pid: number, keys: ReadonlySet<string>): number;
 }
 
 /**
- * fds examined per tick and run for held shared memory. Members are scanned round-robin from where the last
- * tick stopped, each fully (a process's fd table is bounded by RLIMIT_NOFILE), until the budget is spent; the
- * others keep their last result. So a tick costs at most about max(budget, one fd table) readlinks (+ a stat
- * and statfs per regular file), and a memfd is seen at most (fds of the run / budget) ticks after it is made.
+ * fds examined per tick and run for held shared memory (a readlink each, plus a stat and statfs per regular
+ * file: some 10-100 µs apiece on a busy machine). The scan goes on each tick where the last one stopped:
+ * process by process round-robin, and within a process by fd number, so a 4096-fd table takes several ticks
+ * and the others keep their last result meanwhile. A memfd is seen at most (fds of the run / budget) ticks
+ * after it is made.
  */
-const FD_SCAN_BUDGET = 1024;
+const FD_SCAN_BUDGET = 256;
 
 export class Watchdog {
   private readonly runs = new Map<string, WatchedRun>();
@@ -220,28 +224,33 @@ export class Watchdog {
     for (const pid of run.shmem.keys()) if (!alive.has(pid)) run.shmem.delete(pid);
     let budget = FD_SCAN_BUDGET;
     const start = run.shmemCursor % live.length;
-    let i = 0;
-    for (; i < live.length && budget > 0; i++) {
+    const visited = new Set<number>();
+    for (let i = 0; i < live.length && budget > 0; i++) {
       const pid = live[(start + i) % live.length]!;
-      const r = held.call(this.table, pid, Number.MAX_SAFE_INTEGER);
+      const st = run.shmem.get(pid) ?? { objects: new Map<number, ShmemObject>(), fromFd: 0, mappedBytes: 0 };
+      run.shmem.set(pid, st);
+      const r = held.call(this.table, pid, st.fromFd, budget);
+      // The examined fd range is now known exactly: forget what was there, keep what is there.
+      for (const fd of [...st.objects.keys()]) if (fd >= st.fromFd && (r.nextFd === null || fd < r.nextFd)) st.objects.delete(fd);
+      for (const o of r.objects) st.objects.set(o.fd, { key: o.key, bytes: o.bytes });
       budget -= Math.max(1, r.scanned);
-      run.shmem.set(pid, { objects: r.objects, mappedBytes: run.shmem.get(pid)?.mappedBytes ?? 0 });
+      visited.add(pid);
+      st.fromFd = r.nextFd ?? 0;
+      // A table not finished stays first in line for the next tick.
+      run.shmemCursor = r.nextFd === null ? start + i + 1 : start + i;
     }
-    run.shmemCursor = start + i;
     const objects = new Map<string, number>();
-    for (const s of run.shmem.values()) for (const o of s.objects) objects.set(o.key, o.bytes);
+    for (const s of run.shmem.values()) for (const o of s.objects.values()) objects.set(o.key, o.bytes);
     if (!objects.size) return 0;
     let total = 0;
     for (const b of objects.values()) total += b;
     // Which processes map a held object changes rarely; it is re-read with the same rotation as the fds.
     const keys = new Set(objects.keys());
     let mapped = 0;
-    for (let j = 0; j < live.length; j++) {
-      const pid = live[j]!;
-      const entry = run.shmem.get(pid) ?? { objects: [], mappedBytes: 0 };
-      const inTurn = (j - start + live.length) % live.length < i;
-      if (inTurn) entry.mappedBytes = this.table.mappedBytesOf?.(pid, keys) ?? 0;
-      run.shmem.set(pid, entry);
+    for (const pid of live) {
+      const entry = run.shmem.get(pid);
+      if (!entry) continue;
+      if (visited.has(pid)) entry.mappedBytes = this.table.mappedBytesOf?.(pid, keys) ?? 0;
       mapped += entry.mappedBytes;
     }
     return Math.max(0, total - mapped);

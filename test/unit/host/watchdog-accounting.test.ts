@@ -29,9 +29,12 @@ class FakeTable implements ProcessTable {
     this.reaped.push(pid);
     return { cpuMs: this.reapCpu.get(pid) ?? 0 };
   }
-  heldShmem(pid: number) {
-    const objects = this.held.get(pid) ?? [];
-    return { objects, scanned: objects.length + 3 };
+  /** fds 0-2 are not shared memory; the objects sit at fds 3, 4, ... */
+  heldShmem(pid: number, fromFd: number, maxFds: number) {
+    const all = [0, 1, 2].map((fd) => ({ fd, key: '', bytes: 0 })).concat((this.held.get(pid) ?? []).map((o, i) => ({ ...o, fd: 3 + i })));
+    const rest = all.filter((o) => o.fd >= fromFd);
+    const take = rest.slice(0, maxFds);
+    return { objects: take.filter((o) => o.bytes > 0), scanned: take.length, nextFd: take.length < rest.length ? take[take.length - 1]!.fd + 1 : null };
   }
   mappedBytesOf(pid: number, keys: ReadonlySet<string>) {
     let b = 0;
@@ -109,12 +112,34 @@ describe('host: watchdog accounting', () => {
     w.unwatch('r');
   });
 
+  it('a process with more fds than one tick may examine is covered over several ticks, and a closed memfd leaves the count', () => {
+    const t = new FakeTable();
+    t.procs = [proc(200, HOST)];
+    const filler = Array.from({ length: 600 }, () => ({ key: '', bytes: 0 }));
+    // The memfd sits behind 600 uninteresting fds: at fd 603.
+    t.held.set(200, [...filler, { key: '0:1:5', bytes: 300 * 1048576 }]);
+    const w = new Watchdog(t, HOST, 1e6);
+    const crossings: TreeCrossing[] = [];
+    const run = w.watch('r', 200, limits({ memoryBytes: 64 * 1048576 }), (c) => crossings.push(c));
+    let ticks = 1;
+    while (!crossings.length && ticks < 10) {
+      w.tick();
+      ticks++;
+    }
+    assert.deepEqual(crossings.map((c) => c.limit), ['memory']);
+    assert.ok(ticks >= 3, `found after ${ticks} ticks: the budget was not applied`);
+    t.held.set(200, filler);
+    for (let i = 0; i < 4; i++) w.tick();
+    assert.equal(run.last.rssBytes, 0);
+    w.unwatch('r');
+  });
+
   it('without a memory limit no fd is scanned (a cgroup holds memory, or nothing is asked)', () => {
     const t = new FakeTable();
     let scans = 0;
     t.heldShmem = () => {
       scans++;
-      return { objects: [], scanned: 0 };
+      return { objects: [], scanned: 0, nextFd: null };
     };
     t.procs = [proc(200, HOST)];
     const w = new Watchdog(t, HOST, 1e6);
