@@ -141,30 +141,27 @@ export function mapsLineKey(line: string): string | null {
 }
 
 /**
- * Resident bytes of a process's mappings of the given objects: the part of those objects its RSS already
- * counts. /proc/<pid>/maps (cheap, no page walk) finds whether it maps any of them at all; only then is
- * /proc/<pid>/smaps read for the per-mapping Rss.
+ * Resident bytes of a process's mappings of the given objects (the part of them its RSS counts), with its
+ * whole RSS, both from one read of /proc/<pid>/smaps, so the two agree even while it maps or unmaps (the RSS
+ * in /proc/<pid>/stat is read at another moment). null when smaps cannot be read.
  */
-export function mappedBytesOf(pid: number, keys: ReadonlySet<string>): number {
-  if (!keys.size) return 0;
-  let maps: string;
-  try {
-    maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
-  } catch {
-    return 0;
-  }
-  if (!maps.split('\n').some((l) => keys.has(mapsLineKey(l) ?? ''))) return 0;
+export function mappedBytesOf(pid: number, keys: ReadonlySet<string>): { mappedBytes: number; rssBytes: number } | null {
   let smaps: string;
   try {
     smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
   } catch {
-    return 0;
+    return null;
   }
-  let bytes = 0;
+  let mappedBytes = 0;
+  let rssBytes = 0;
   let inside = false;
   for (const l of smaps.split('\n')) {
     if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) inside = keys.has(mapsLineKey(l) ?? '');
-    else if (inside && l.startsWith('Rss:')) bytes += Number(/(\d+) kB/.exec(l)?.[1] ?? 0) * 1024;
+    else if (l.startsWith('Rss:')) {
+      const b = Number(/(\d+) kB/.exec(l)?.[1] ?? 0) * 1024;
+      rssBytes += b;
+      if (inside) mappedBytes += b;
+    }
   }
-  return bytes;
+  return { mappedBytes, rssBytes };
 }

@@ -43,7 +43,7 @@ export interface WatchedRun {
    * Per live member: shared-memory objects it holds open (by fd), where its next fd scan starts, and the
    * resident bytes of its mappings of held objects.
    */
-  shmem: Map<number, { objects: Map<number, ShmemObject>; fromFd: number; mappedBytes: number }>;
+  shmem: Map<number, { objects: Map<number, ShmemObject>; fromFd: number; mapped: { mappedBytes: number; rssBytes: number } | null }>;
   /** Where the next tick's fd scan starts among the live members (the scan is budgeted, see FD_SCAN_BUDGET). */
   shmemCursor: number;
 }
@@ -57,8 +57,8 @@ export interface ProcessTable {
   reap(pid: number): { cpuMs: number } | null;
   /** Memfds and tmpfs/hugetlbfs files the process holds open, examining at most maxFds fds from fromFd on. */
   heldShmem?(pid: number, fromFd: number, maxFds: number): { objects: Array<ShmemObject & { fd: number }>; scanned: number; nextFd: number | null };
-  /** Resident bytes of the process's mappings of these objects (already in its RSS). */
-  mappedBytesOf?(pid: number, keys: ReadonlySet<string>): number;
+  /** Resident bytes of the process's mappings of these objects and its whole RSS, from one read (null: unreadable). */
+  mappedBytesOf?(pid: number, keys: ReadonlySet<string>): { mappedBytes: number; rssBytes: number } | null;
 }
 
 /**
@@ -69,6 +69,8 @@ export interface ProcessTable {
  * after it is made.
  */
 const FD_SCAN_BUDGET = 256;
+/** /proc/<pid>/smaps reads per tick and run (a page-table walk each), only while the run holds shared memory. */
+const SMAPS_BUDGET = 8;
 
 export class Watchdog {
   private readonly runs = new Map<string, WatchedRun>();
@@ -185,19 +187,19 @@ export class Watchdog {
     let rssPages = 0;
     let ticks = 0;
     let maxFds = 0;
-    const live: number[] = [];
+    const live = new Map<number, number>(); // pid → RSS bytes
     for (const p of procs) {
       // Namespace tier: the init reaps the script's orphans, so their CPU ends in its children's figures.
       if (run.anchors.has(p.pid) && p.state !== 'Z') ticks += p.childCpuTicks;
       if (!run.members.has(p.pid) || p.state === 'Z') continue;
       processes++;
-      live.push(p.pid);
+      live.set(p.pid, p.rssPages * this.table.pageSize);
       rssPages += p.rssPages;
       ticks += p.cpuTicks + p.childCpuTicks;
       if (run.limits.openFiles != null) maxFds = Math.max(maxFds, this.table.fds(p.pid) ?? 0);
     }
     const rssBytes = rssPages * this.table.pageSize;
-    const memory = run.limits.memoryBytes != null ? rssBytes + this.unmappedShmem(run, live) : rssBytes;
+    const memory = run.limits.memoryBytes != null ? (this.memoryWithShmem(run, live) ?? rssBytes) : rssBytes;
     const cpuMs = (ticks * 1000) / this.table.ticksPerSecond + run.retiredCpuMs;
     const sample = { processes, rssBytes: memory, cpuMs: Math.max(0, cpuMs - run.cpuBaseMs), maxFds };
     run.last = sample;
@@ -210,24 +212,25 @@ export class Watchdog {
   }
 
   /**
-   * Shared memory the run holds that no RSS shows. The rule, so nothing counts twice: RSS (from stat) already
-   * includes every resident page a process maps, shared memory too (RssShmem); memfds and tmpfs files held
-   * open add their allocated size (st_blocks, once per (dev, ino) for the whole run), minus what the run's
-   * processes map of those same objects (their RSS has it already, read per mapping from smaps only for a
-   * process that maps one). Not counted: tmpfs files nobody holds or maps (a file left in /dev/shm), and fds
-   * in flight in a unix socket: see README "Limits".
+   * The tree's memory with the shared memory it holds that no RSS shows, or null when it holds none. The rule,
+   * so nothing counts twice: RSS already includes every resident page a process maps, shared memory too
+   * (RssShmem); memfds and tmpfs files held open add their allocated size (st_blocks, once per (dev, ino) for
+   * the whole run), and a process that maps one of those counts only its RSS outside those mappings (RSS and
+   * the mappings' share from one read of its smaps, so a map or unmap between two reads cannot make a page
+   * count twice or not at all). Not counted: tmpfs files nobody of the run holds or maps (a file left in
+   * /dev/shm), and fds in flight in a unix socket: see README "Limits".
    */
-  private unmappedShmem(run: WatchedRun, live: number[]): number {
+  private memoryWithShmem(run: WatchedRun, live: Map<number, number>): number | null {
     const held = this.table.heldShmem;
-    if (!held || !live.length) return 0;
-    const alive = new Set(live);
-    for (const pid of run.shmem.keys()) if (!alive.has(pid)) run.shmem.delete(pid);
+    if (!held || !live.size) return null;
+    const pids = [...live.keys()];
+    for (const pid of run.shmem.keys()) if (!live.has(pid)) run.shmem.delete(pid);
     let budget = FD_SCAN_BUDGET;
-    const start = run.shmemCursor % live.length;
+    const start = run.shmemCursor % pids.length;
     const visited = new Set<number>();
-    for (let i = 0; i < live.length && budget > 0; i++) {
-      const pid = live[(start + i) % live.length]!;
-      const st = run.shmem.get(pid) ?? { objects: new Map<number, ShmemObject>(), fromFd: 0, mappedBytes: 0 };
+    for (let i = 0; i < pids.length && budget > 0; i++) {
+      const pid = pids[(start + i) % pids.length]!;
+      const st = run.shmem.get(pid) ?? { objects: new Map<number, ShmemObject>(), fromFd: 0, mapped: null };
       run.shmem.set(pid, st);
       const r = held.call(this.table, pid, st.fromFd, budget);
       // The examined fd range is now known exactly: forget what was there, keep what is there.
@@ -241,19 +244,29 @@ export class Watchdog {
     }
     const objects = new Map<string, number>();
     for (const s of run.shmem.values()) for (const o of s.objects.values()) objects.set(o.key, o.bytes);
-    if (!objects.size) return 0;
-    let total = 0;
-    for (const b of objects.values()) total += b;
-    // Which processes map a held object changes rarely; it is re-read with the same rotation as the fds.
+    if (!objects.size) return null;
+    let memory = 0;
+    for (const b of objects.values()) memory += b;
     const keys = new Set(objects.keys());
-    let mapped = 0;
-    for (const pid of live) {
+    // smaps walks the page tables: read for the processes known to map a held object (each tick: their RSS must
+    // come from the same read as their mappings), then for the fd scan's rotation, SMAPS_BUDGET in all.
+    let smapsLeft = SMAPS_BUDGET;
+    const fresh = new Set<number>();
+    const order = [...live.keys()].sort((a, b) => Number(!!run.shmem.get(b)?.mapped?.mappedBytes) - Number(!!run.shmem.get(a)?.mapped?.mappedBytes));
+    for (const pid of order) {
       const entry = run.shmem.get(pid);
-      if (!entry) continue;
-      if (visited.has(pid)) entry.mappedBytes = this.table.mappedBytesOf?.(pid, keys) ?? 0;
-      mapped += entry.mappedBytes;
+      if (!entry || smapsLeft <= 0 || !(entry.mapped?.mappedBytes || visited.has(pid))) continue;
+      smapsLeft--;
+      entry.mapped = this.table.mappedBytesOf?.(pid, keys) ?? null;
+      if (entry.mapped) fresh.add(pid);
     }
-    return Math.max(0, total - mapped);
+    for (const [pid, rss] of live) {
+      const m = run.shmem.get(pid)?.mapped;
+      // Read this tick: RSS and mappings from the same smaps. Otherwise stat's RSS (a process over the smaps
+      // budget that maps a held object may count it twice until its turn: an over-count, never an under-count).
+      memory += m && fresh.has(pid) ? Math.max(0, m.rssBytes - m.mappedBytes) : rss;
+    }
+    return memory;
   }
 
   private check(run: WatchedRun, limit: TreeCrossing['limit'], observed: number, max: number | null, crossed: (o: number, m: number) => boolean): void {

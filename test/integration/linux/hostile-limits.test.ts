@@ -62,6 +62,19 @@ for i in range(3):
 print("survived", flush=True)
 `;
 
+// 40 MiB in a memfd that stays open and mapped (every page touched): RSS has it already, so the tree is at
+// about 40 MiB + the interpreter, under 64. Counted twice (held + mapped) it would cross.
+const MEMFD_MAPPED = `import mmap, os, time
+fd = os.memfd_create("mapped")
+os.ftruncate(fd, 40 << 20)
+m = mmap.mmap(fd, 40 << 20)
+for off in range(0, 40 << 20, 4096):
+    m[off] = 1
+print("mapped", flush=True)
+time.sleep(2)
+print("survived", flush=True)
+`;
+
 describe('hostile limits: memory and CPU the watchdog must not lose', function () {
   this.timeout(90000);
   let sb: Sandbox;
@@ -83,6 +96,14 @@ describe('hostile limits: memory and CPU the watchdog must not lose', function (
       assert.deepEqual(limitEvents(r), ['memory']);
     });
   }
+
+  it('a memfd both held open and mapped counts once: 40 MiB stays under --memory 64', async () => {
+    writeScript(sb.workspace, 'mapped.py', MEMFD_MAPPED);
+    const r = await runIn(sb, ['--memory', '64'], [PY, 'mapped.py']);
+    assert.match(r.stdout, /survived/, `tree ${String(r.events[0]?.treeLimits)}: ${r.stderr} ${JSON.stringify(r.events)}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(limitEvents(r), []);
+  });
 
   it('memory held in memfds is reported at --memory 64 in warn mode (watchdog)', async function () {
     writeScript(sb.workspace, 'hoard.py', MEMFD_HOARD);

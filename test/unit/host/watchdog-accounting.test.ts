@@ -36,10 +36,18 @@ class FakeTable implements ProcessTable {
     const take = rest.slice(0, maxFds);
     return { objects: take.filter((o) => o.bytes > 0), scanned: take.length, nextFd: take.length < rest.length ? take[take.length - 1]!.fd + 1 : null };
   }
+  /** The process's RSS as smaps would show it, when it maps a held object. */
+  smapsRss = new Map<number, number>();
   mappedBytesOf(pid: number, keys: ReadonlySet<string>) {
     let b = 0;
-    for (const [k, v] of this.mapped.get(pid) ?? []) if (keys.has(k)) b += v;
-    return b;
+    let any = false;
+    for (const [k, v] of this.mapped.get(pid) ?? []) {
+      if (!keys.has(k)) continue;
+      b += v;
+      any = true;
+    }
+    const rssBytes = this.smapsRss.get(pid) ?? (this.procs.find((p) => p.pid === pid)?.rssPages ?? 0) * this.pageSize;
+    return { mappedBytes: any ? b : 0, rssBytes };
   }
 }
 
@@ -108,6 +116,12 @@ describe('host: watchdog accounting', () => {
     t.mapped.set(200, new Map([['0:1:9', 40 * 1048576]]));
     const w = new Watchdog(t, HOST, 1e6);
     const run = w.watch('r', 200, limits({ memoryBytes: 1 << 30 }), () => undefined);
+    assert.equal(run.last.rssBytes, 104 * 1048576);
+    // stat's RSS read before an unmap, smaps after it: the process's own figures come from smaps alone.
+    t.procs = [proc(200, HOST, { rssPages: 44 * 256 })];
+    t.mapped.set(200, new Map());
+    t.smapsRss.set(200, 4 * 1048576);
+    w.tick();
     assert.equal(run.last.rssBytes, 104 * 1048576);
     w.unwatch('r');
   });
