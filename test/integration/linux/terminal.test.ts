@@ -2,8 +2,12 @@
 // `terminal`, keys as terminalInput, resizes as terminalResize, the script's output as `output` messages.
 // Observed from outside: what the script prints back, how it ended, and when its lines arrived.
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
 import { HostProcess, type Msg } from './host-process';
-import { PYTHON, makeSandbox, writeScript, type Sandbox } from './helpers';
+import { CLI, PYTHON, makeSandbox, writeScript, type Sandbox } from './helpers';
+import { loadPtyCalls } from '../../../native/linux/pty';
 
 const TIERS = [
   { name: 'namespace tier', env: {} as Record<string, string> },
@@ -127,3 +131,49 @@ for (const tier of TIERS) {
     });
   });
 }
+
+describe('the CLI keeps the caller\'s terminal', function () {
+  this.timeout(120000);
+  let sb: Sandbox;
+  beforeEach(() => (sb = makeSandbox()));
+  afterEach(() => sb.cleanup());
+
+  it('stdin stays the caller\'s tty: typing works, it can be reopened by its path, TIOCSTI is EPERM', async () => {
+    const ptys = loadPtyCalls();
+    const pair = ptys.open({ rows: 24, cols: 80 });
+    const master = new tty.ReadStream(pair.master);
+    let screen = '';
+    master.on('data', (d) => (screen += d));
+    master.on('error', () => undefined);
+    const slaveFd = fs.openSync(pair.slave, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    try {
+      writeScript(sb.workspace, 'sti.py', 'import errno, fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b"Z")\n    print("injected")\nexcept OSError as e:\n    print("denied", errno.errorcode.get(e.errno, e.errno))\n', 0o644);
+      const script = writeScript(sb.workspace, 'cli-tty.sh', `#!/bin/sh\nT=$(tty)\necho "tty=$T"\necho on-screen > "$T" && echo reopen=ok\n${PYTHON} sti.py\nread name\necho "hi $name"\n`);
+      fs.writeSync(pair.master, 'Bob\r');
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, 'run', '--workspace', sb.workspace, '--', script], {
+          cwd: sb.workspace,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' },
+          stdio: [slaveFd, 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (err += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, out, err }));
+      });
+      assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+      assert.match(r.out, new RegExp(`tty=${pair.slave}\\b`));
+      assert.match(r.out, /reopen=ok/);
+      assert.match(r.out, /denied EPERM/);
+      assert.match(r.out, /hi Bob/);
+      await new Promise((res) => setTimeout(res, 200));
+      assert.match(screen, /on-screen/);
+      assert.doesNotMatch(screen + r.out, /injected|Z\r?\nhi/);
+    } finally {
+      fs.closeSync(slaveFd);
+      master.destroy();
+    }
+  });
+});
