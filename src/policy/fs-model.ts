@@ -594,9 +594,11 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
 export const PTY_SLAVE = /^\/dev\/pts\/\d+$/;
 
 /**
- * Terminals of a run: the pty multiplexers (a script may make its own ptys; glibc's openpty reaches the slave
- * with TIOCGPTPEER, no path needed) and exactly the run's own terminal. Never /dev/pts as a whole: every
- * other session's terminal of the same user is in there (read what they type, write onto their screen).
+ * Terminals of a run: the pty multiplexers and exactly the run's own terminal. Never /dev/pts as a whole:
+ * every other session's terminal of the same user is in there (read what they type, write onto their
+ * screen). Known cost: a pty the script makes itself has an ungranted slave, and Landlock checks the open
+ * inside TIOCGPTPEER too (EACCES), so `script`, expect or pty.spawn fail under Landlock; a private devpts
+ * instance in the namespace tier would give them back.
  */
 export function terminalGrants(ttyPath: string | undefined): Grant[] {
   const own = ttyPath && PTY_SLAVE.test(ttyPath) ? [ttyPath] : [];
