@@ -10,7 +10,6 @@ import { ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startC
 import { makeWorkspace } from './fixtures';
 
 const EXTRA = {
-  'scripts/greet.sh': ['#!/bin/sh', 'printf "What is your name? "', 'read name', 'echo "Hello, $name, from the sandbox"', ''].join('\n'),
   'scripts/slow.py': ['import time', 'print("first line, then a pause")', 'time.sleep(4)', 'print("second line after the pause")', ''].join('\n'),
 };
 
