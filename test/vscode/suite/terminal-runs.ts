@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { api, runScript, waitFor, workspaceUri, type Api } from './helpers';
 
-function runTerminal(name: string): Promise<vscode.Terminal> {
-  return waitFor(`terminal ${name}`, () => [...vscode.window.terminals].reverse().find((t) => t.name === `Sandbox: ${name}`), 20_000);
+/** The terminal a run opens: a new one (the previous run's terminal of the same script is disposed). */
+function newRunTerminal(name: string, before: readonly vscode.Terminal[]): Promise<vscode.Terminal> {
+  return waitFor(`terminal ${name}`, () => vscode.window.terminals.find((t) => t.name === `Sandbox: ${name}` && !before.includes(t) && t.exitStatus === undefined), 20_000);
 }
 
 export function registerTerminalRuns(): void {
@@ -21,8 +22,9 @@ describe('Script Sandbox in VS Code: runs in a real terminal', function () {
   it('typing a name in the run\'s terminal reaches the script', async () => {
     const out = workspaceUri('scripts', 'greeted.txt').fsPath;
     fs.rmSync(out, { force: true });
+    const before = [...vscode.window.terminals];
     const pending = runScript(workspaceUri('scripts', 'greet.sh'));
-    const terminal = await runTerminal('greet.sh');
+    const terminal = await newRunTerminal('greet.sh', before);
     await waitFor('greet.sh running', () => sandbox.runs().find((r) => r.status === 'running' && (r as unknown as { script: string }).script.endsWith('greet.sh')), 20_000);
     terminal.sendText('Ada', true);
     const r = await pending;
@@ -31,8 +33,9 @@ describe('Script Sandbox in VS Code: runs in a real terminal', function () {
   });
 
   it('Ctrl+C in the run\'s terminal stops a long script; the run ends by SIGINT', async () => {
+    const before = [...vscode.window.terminals];
     const pending = runScript(workspaceUri('scripts', 'long.sh'));
-    const terminal = await runTerminal('long.sh');
+    const terminal = await newRunTerminal('long.sh', before);
     const run = await waitFor('long.sh running', () => sandbox.runs().find((r) => r.status === 'running' && (r as unknown as { script: string }).script.endsWith('long.sh')), 20_000);
     const pid = (run as unknown as { pid: number }).pid;
     // The script has printed its line once it is exec'd and past the prompt-less start.
