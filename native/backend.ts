@@ -32,6 +32,24 @@ export interface SandboxBackend {
    * throws a SandboxError (code, failing call, errno) and the script has not run.
    */
   applyAndExec(plan: Plan, hooks?: ApplyHooks): never;
+  /** Pseudo-terminals for runs; absent where a run cannot have one. */
+  readonly ptys?: PtyCalls;
+}
+
+export interface TerminalSize {
+  rows: number;
+  cols: number;
+}
+
+export interface PtyCalls {
+  /** A new pty pair with the window size set: the master (close-on-exec, non-blocking) and the slave's path. */
+  open(size: TerminalSize): { master: number; slave: string };
+  /** Window size on the master: the slave's foreground process group gets SIGWINCH. */
+  resize(master: number, size: TerminalSize): void;
+  size(fd: number): TerminalSize;
+  /** Launcher side, as the leader of a session without a terminal: the slave as controlling terminal and fds 0-2. */
+  attach(slave: string): void;
+  close(fd: number): void;
 }
 
 export interface ApplyHooks {

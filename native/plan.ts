@@ -82,6 +82,8 @@ export interface LinuxPlan {
   requireLandlock: boolean;
   /** null = fallback tier: no namespaces (protected paths are Landlock carve-outs). */
   namespaces: NamespacePlan | null;
+  /** A pty slave the host made: the script's stdin/stdout/stderr and controlling terminal. Absent: none. */
+  terminal?: { path: string } | null;
 }
 
 export type Plan = LinuxPlan;

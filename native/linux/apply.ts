@@ -24,6 +24,7 @@ import {
 } from './libc';
 import { applyNamespaces } from './namespaces';
 import { applyRlimits } from './rlimit';
+import { loadPtyCalls } from './pty';
 import { decodeProgram, installFilter } from './seccomp-load';
 
 const E = os.constants.errno;
@@ -50,6 +51,7 @@ export function applyAndExec(plan: LinuxPlan, libc: Libc, hooks: LinuxApplyHooks
   if (plan.noNewPrivs || plan.landlock || plan.seccomp) setNoNewPrivs(libc);
   dieWithParent(libc, hooks.parentPid);
   ownSession(libc);
+  terminalStep(plan);
   // After every step that may need a capability, before the restrictions (which need none, only no_new_privs).
   capabilityStep(libc, plan);
   // Not `hooks.onLandlock?.(landlockStep(…))`: an absent hook would skip evaluating the step itself.
@@ -107,6 +109,14 @@ export function ownSession(libc: Libc): void {
     if (e instanceof SandboxError && e.errno === E.EPERM && libc.getsid(0) === libc.getpid()) return;
     throw e;
   }
+}
+
+/**
+ * The host's pty slave as the script's terminal, in the session ownSession made: before the restrictions, so
+ * the open and TIOCSCTTY need no grant and no filter exception.
+ */
+export function terminalStep(plan: LinuxPlan): void {
+  if (plan.terminal) loadPtyCalls().attach(plan.terminal.path);
 }
 
 /**

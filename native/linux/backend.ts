@@ -12,6 +12,7 @@ import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
 import { compileLinuxPlan, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
 import type { FsModel } from '../../src/policy/fs-model';
 import { loadHostCalls, type HostCalls } from './host-calls';
+import { loadPtyCalls, type PtyCalls } from './pty';
 import * as procfs from './procfs';
 import { probeNamespaceStage, type NamespaceStage } from './namespace-stage';
 import { hostArch, syscallTable } from './seccomp';
@@ -29,6 +30,7 @@ export interface LinuxBackend extends SandboxBackend {
   detectCgroups(): CgroupSupport;
   createCgroup(support: CgroupSupport, runId: string): RunCgroup;
   readonly hostCalls: HostCalls;
+  readonly ptys: PtyCalls;
   readonly procfs: typeof procfs;
   /** Whether the launcher can be started in its own namespaces here; probed once, on first call. */
   namespaceStage(): NamespaceStage;
@@ -39,6 +41,7 @@ export interface LinuxBackend extends SandboxBackend {
 export function createLinuxBackend(): LinuxBackend {
   let hostCalls: HostCalls | null = null;
   let stage: NamespaceStage | null = null;
+  let ptys: PtyCalls | null = null;
   const arch = hostArch(process.arch);
   return {
     platform: 'linux',
@@ -64,6 +67,10 @@ export function createLinuxBackend(): LinuxBackend {
     get hostCalls() {
       hostCalls ??= loadHostCalls();
       return hostCalls;
+    },
+    get ptys() {
+      ptys ??= loadPtyCalls();
+      return ptys;
     },
     procfs,
     namespaceStage: () => (stage ??= probeNamespaceStage()),

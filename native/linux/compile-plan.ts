@@ -32,9 +32,11 @@ export interface CompileRequest {
   namespaces?: boolean;
   /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */
   auditDir?: string;
+  /** The run's own terminal, granted by its exact path (fs-model terminalGrants). */
+  ttyPath?: string;
 }
 
-export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener'>;
+export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener' | 'ttyPath'>;
 
 export interface RunFs {
   model: FsModel;

@@ -19,6 +19,7 @@ import { cmdGitCache, cmdGitRun } from './git-run';
 import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
 import { Monitor, attachMonitor } from '../host/monitor';
+import { callerTty } from './caller-tty';
 
 const VERSION = '0.1.0';
 
@@ -126,7 +127,9 @@ export async function runWithEngine(args: ReturnType<typeof parseRunArgs>, polic
     }
     const eventsFd = args.eventsFile ? openEventsFile(args.eventsFile) : null;
     const env = stringEnv(process.env);
-    const handle = engine.runner.run({ command: target.command, cwd: target.cwd, policy, env, stdin: 'inherit', inferInterpreter: !!target.gitScript });
+    // The caller's terminal stays the script's stdin (typing works), granted by its exact path.
+    const tty = callerTty();
+    const handle = engine.runner.run({ command: target.command, cwd: target.cwd, policy, env, stdin: 'inherit', inferInterpreter: !!target.gitScript, ...(tty ? { callerTty: tty } : {}) });
     const audit = attachAudit(handle, log, {
       command: target.command,
       cwd: target.cwd,

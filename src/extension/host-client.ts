@@ -108,6 +108,15 @@ export class HostClient implements vscode.Disposable {
     if (this.sinks.has(runId)) this.send({ type: 'cancel', runId });
   }
 
+  /** Keys typed in the terminal of a run started with `terminal`. */
+  terminalInput(runId: string, data: string): void {
+    if (this.sinks.has(runId) && data) this.send({ type: 'terminalInput', runId, data });
+  }
+
+  terminalResize(runId: string, size: { rows: number; cols: number }): void {
+    if (this.sinks.has(runId)) this.send({ type: 'terminalResize', runId, size });
+  }
+
   async capabilities(): Promise<unknown> {
     const requestId = randomUUID();
     const reply = await this.request({ type: 'capabilities', requestId }, requestId);

@@ -291,7 +291,8 @@ export class RunService implements vscode.Disposable {
           this.runs.changed(record);
         },
         finished: (m: NonNullable<RunRecord['result']>) => {
-          record.result = m;
+          // Ctrl+C in the run's terminal stopped it (SIGINT through the terminal, not a host cancel): "stopped".
+          record.result = pty.relay.stoppedByInterrupt(m) ? { ...m, cancelled: true } : m;
           if (m.setupError) record.error = m.setupError;
           pty.finished(m, record.violations.length);
           end(m.setupError ? 'failed' : 'finished');
@@ -303,9 +304,10 @@ export class RunService implements vscode.Disposable {
         },
       };
       const accept = (approved: boolean | undefined): Promise<void> =>
-        this.host.run({ ...request, approvedLoosening: approved }, sink).then(
+        this.host.run({ ...request, env: { TERM: 'xterm-256color', ...request.env }, approvedLoosening: approved, terminal: { size: pty.relay.requestSize() } }, sink).then(
           (a) => {
             record.id = a.runId;
+            pty.relay.connect({ input: (d) => this.host.terminalInput(a.runId, d), resize: (size) => this.host.terminalResize(a.runId, size) });
             record.policy = a.policy;
             if (record.stopRequested) this.host.cancel(a.runId);
             // The header names the policy actually in force and where each value came from (a workspace

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { Violation } from '../policy/violation';
 import type { Finished } from './host-client';
+import { TerminalRelay } from './run-pseudoterminal';
 
 const ESC = '\x1b[';
 const RESET = `${ESC}0m`;
@@ -29,8 +30,10 @@ export class RunTerminal implements vscode.Pseudoterminal {
   private running = true;
   /** Whether the script's last output ended a line: violation lines must start on their own. */
   private atLineStart = true;
-  /** Called when the user presses Ctrl+C or closes the terminal while the run is going. */
+  /** Called when the user closes the terminal (or presses Ctrl+C before the run started) while the run is going. */
   onStop: () => void = () => undefined;
+  /** Keys and size to the run's pseudo-terminal in the host, once the run is accepted. */
+  readonly relay = new TerminalRelay();
 
   constructor(
     private readonly title: string,
@@ -38,7 +41,8 @@ export class RunTerminal implements vscode.Pseudoterminal {
     private readonly closeOnEnd: boolean,
   ) {}
 
-  open(): void {
+  open(initialDimensions?: vscode.TerminalDimensions): void {
+    this.relay.setSize(initialDimensions);
     const pending = this.buffer ?? [];
     this.buffer = null;
     for (const s of pending) this.writeEmitter.fire(s);
@@ -48,8 +52,15 @@ export class RunTerminal implements vscode.Pseudoterminal {
     if (this.running) this.onStop();
   }
 
+  setDimensions(d: vscode.TerminalDimensions): void {
+    this.relay.setSize(d);
+  }
+
   handleInput(data: string): void {
-    if (data === '\x03' && this.running) {
+    if (!this.running) return;
+    // The run's terminal takes every key once the host accepted the run: Ctrl+C there is SIGINT to the script.
+    if (this.relay.connected) return this.relay.input(data);
+    if (data === '\x03') {
       this.line(`${YELLOW}^C — stopping the run (the whole process tree)…${RESET}`);
       this.onStop();
     }
@@ -104,7 +115,7 @@ export class RunTerminal implements vscode.Pseudoterminal {
       `${violations} violation${violations === 1 ? '' : 's'}`,
     ];
     if (f.setupError) this.line(`${RED}✖ sandbox setup failed: ${f.setupError.code}: ${f.setupError.message}${f.setupError.call ? ` (${f.setupError.call})` : ''}${RESET}`);
-    const state = f.cancelled ? `${YELLOW}■ stopped` : f.timedOut ? `${RED}■ timed out` : ok ? `${GREEN}■ finished` : `${RED}■ failed`;
+    const state = f.cancelled || this.relay.stoppedByInterrupt(f) ? `${YELLOW}■ stopped` : f.timedOut ? `${RED}■ timed out` : ok ? `${GREEN}■ finished` : `${RED}■ failed`;
     this.line(`${state}${RESET} ${DIM}—${RESET} ${parts.join(` ${DIM}·${RESET} `)}`);
     this.end(f.exitCode);
   }
@@ -117,6 +128,7 @@ export class RunTerminal implements vscode.Pseudoterminal {
   private end(code: number): void {
     if (!this.running) return;
     this.running = false;
+    this.relay.end();
     if (this.closeOnEnd) this.closeEmitter.fire(code);
   }
 

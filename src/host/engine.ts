@@ -2,6 +2,7 @@
 // host process both start here, so they run scripts the same way.
 import * as path from 'node:path';
 import { loadBackend, type CapabilityReport } from '../../native';
+import type { PtyCalls } from '../../native/backend';
 import { SandboxError } from '../protocol/errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
@@ -13,6 +14,8 @@ export interface Engine {
   runner: Runner;
   platform: HostPlatform;
   capabilities(): CapabilityReport;
+  /** Pseudo-terminals for runs in a terminal (RunRequest.terminal); null where the backend has none. */
+  readonly ptys: PtyCalls | null;
   dispose(): void;
 }
 
@@ -49,6 +52,9 @@ export function createEngine(
     runner: new Runner(platform, launchers),
     platform,
     capabilities: () => (report ??= platform.probe()),
+    get ptys() {
+      return backend.ptys ?? null;
+    },
     dispose() {
       launchers.dispose();
       platform.dispose();

@@ -10,6 +10,7 @@ import { Monitor, attachMonitor, type Alert } from './monitor';
 import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from './audit-recorder';
 import { GitRequests } from './git-requests';
+import { RunTerminal } from './run-terminal';
 
 function send(m: HostMessage): void {
   process.send?.(m);
@@ -23,6 +24,7 @@ function main(): void {
   // Pre-warmed launchers: a run from the editor should not pay for starting Node.
   const engine = createEngine({ pool: 2 });
   const runs = new Map<string, RunHandle>();
+  const terminals = new Map<string, RunTerminal>();
   // One monitor across runs (the alert window spans runs); rebuilt when a run asks for another rule.
   let monitor: { rule: string; m: Monitor } | null = null;
   const monitorFor = (rule: { threshold: number; windowMs: number; criticalAtOnce: boolean } | undefined): Monitor => {
@@ -64,6 +66,7 @@ function main(): void {
   };
 
   const startRun = async (m: Extract<ClientMessage, { type: 'run' }>): Promise<void> => {
+    let terminal: RunTerminal | null = null;
     try {
       const resolved = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
       const notes = resolved.notes;
@@ -84,8 +87,10 @@ function main(): void {
           notes.push(`audit log ${m.auditPath} could not be opened, this run is not recorded: ${(e as Error).message}`);
         }
       }
-      const h = engine.runner.run({ command, cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters });
+      terminal = m.terminal ? openTerminal(engine, m.terminal.size) : null;
+      const h = engine.runner.run({ command, cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters, ...(terminal ? { terminal } : {}) });
       runs.set(h.runId, h);
+      if (terminal) terminals.set(h.runId, terminal);
       send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });
       if (log) {
         const file = m.auditPath;
@@ -102,9 +107,12 @@ function main(): void {
       h.on('limit', (l) => send({ type: 'limit', runId: h.runId, limit: l.limit, action: l.action, message: l.message }));
       h.once('finished', (r) => {
         runs.delete(h.runId);
+        terminals.get(h.runId)?.close();
+        terminals.delete(h.runId);
         send({ type: 'finished', runId: r.runId, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, cpuUserMs: r.cpuUserMs, cpuSystemMs: r.cpuSystemMs, maxRssKiB: r.maxRssKiB, setupError: r.setupError, usageSource: r.usageSource, timedOut: r.timedOut, cancelled: r.cancelled });
       });
     } catch (e) {
+      if (terminal && ![...terminals.values()].includes(terminal)) terminal.close();
       const err = e instanceof SandboxError ? e : new SandboxError('SETUP_FAILED', String((e as Error)?.message ?? e));
       send({ type: 'rejected', requestId: m.requestId, error: err.toData() });
     }
@@ -123,6 +131,12 @@ function main(): void {
         break;
       case 'cancel':
         runs.get(m.runId)?.cancel();
+        break;
+      case 'terminalInput':
+        terminals.get(m.runId)?.write(m.data);
+        break;
+      case 'terminalResize':
+        terminals.get(m.runId)?.resize(m.size);
         break;
       case 'capabilities':
         send({ type: 'capabilities', requestId: m.requestId, report: engine.capabilities() });
@@ -146,6 +160,13 @@ function main(): void {
   // and leave the runs' grandchildren orphaned; take the trees down first.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, stop);
   send({ type: 'hello', pid: process.pid, version: '0.1.0' });
+}
+
+/** A run's pseudo-terminal, or a typed error where the backend has none. */
+function openTerminal(engine: ReturnType<typeof createEngine>, size: { rows: number; cols: number }): RunTerminal {
+  const ptys = engine.ptys;
+  if (!ptys) throw new SandboxError('PLATFORM_UNSUPPORTED', 'runs in a terminal are not available on this platform');
+  return new RunTerminal(ptys, size);
 }
 
 main();

@@ -20,6 +20,8 @@ export interface PlanRequest {
   tier?: FsTier;
   /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */
   auditDir?: string;
+  /** The run's own terminal (pty slave or the CLI caller's tty): the only /dev/pts entry granted. */
+  ttyPath?: string;
 }
 
 export interface TreeUsage {

@@ -17,6 +17,7 @@ import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform
 import type { Plan } from '../../native/plan';
 import type { TreeCrossing } from './watchdog';
 import { Placeholders } from './ns-placeholders';
+import type { RunTerminalPort } from './run-terminal';
 
 export interface RunRequest {
   command: string[];
@@ -28,6 +29,10 @@ export interface RunRequest {
   inferInterpreter?: boolean;
   interpreters?: Record<string, string[]>;
   runId?: string;
+  /** A pty the caller made (the host): the script's stdin/stdout/stderr and controlling terminal; `stdin` is ignored. */
+  terminal?: RunTerminalPort;
+  /** The caller's own terminal the script inherits (the CLI's tty on stdin): granted by its exact path. */
+  callerTty?: string;
 }
 
 export type LimitName = 'cpu' | 'memory' | 'processes' | 'fileSize' | 'openFiles' | 'timeout';
@@ -190,15 +195,16 @@ export class Runner {
     try {
       if (supervised) prepared = await this.platform.prepareSupervision(p);
       tree = this.platform.createTree(runId, p);
-      planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit() };
+      planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit(), ...ttyOf(req) };
       plan = this.platform.compile(p, { ...planReq, listener: supervised });
+      if (req.terminal) plan = { ...plan, terminal: { path: req.terminal.path } };
       const made = this.placeholders.make(plan.namespaces);
       releasePlaceholders = made.release;
       if (plan.namespaces && made.readOnlyFs.length) {
         const keep = (x: string) => !made.readOnlyFs.includes(x);
         plan = { ...plan, namespaces: { ...plan.namespaces, readOnly: plan.namespaces.readOnly.filter(keep), hidden: plan.namespaces.hidden.filter(keep) } };
       }
-      launcher = await this.launchers.acquire({ stdin: req.stdin ?? 'ignore' });
+      launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
     } catch (e) {
       launcher?.kill();
       tree?.dispose();
@@ -258,8 +264,10 @@ export class Runner {
       };
       l.stdout.on('data', (b: Buffer) => handle.emit('stdout', b));
       l.stderr.on('data', (b: Buffer) => handle.emit('stderr', b));
-      handle.stdin = l.stdin;
+      handle.stdin = req.terminal ? null : l.stdin;
     };
+
+    req.terminal?.onOutput((b) => handle.emit('stdout', b));
 
     const timeoutS = p.limits.timeoutSeconds;
     // The wall clock applies in every mode, warn included: it is the hard stop that keeps a run from hanging forever.
@@ -284,7 +292,7 @@ export class Runner {
       launcher.kill();
       overlap.other = true; // the dead launcher's own CPU reaches the host's children usage: sampled figures
       try {
-        launcher = await this.launchers.acquire({ stdin: req.stdin ?? 'ignore' });
+        launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
       } catch (e) {
         outcome = { ok: false, error: (e instanceof SandboxError ? e : new SandboxError('LAUNCHER_CRASHED', (e as Error)?.message ?? String(e))).toData() };
         break;
@@ -318,7 +326,7 @@ export class Runner {
     // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close and
     // nothing holds the output pipes open; then the output is drained.
     tree.sweep();
-    await launcher.drained(2000);
+    await Promise.all([launcher.drained(2000), req.terminal?.drained(2000)]);
     // Every violation the supervisor saw is delivered before 'finished'.
     const sv = supervision as Supervision | null;
     if (sv) {
@@ -413,6 +421,12 @@ export class Runner {
   private readonly inFlight = new Set<{ other: boolean }>();
   /** Namespace tier: empty directories made as bind targets for missing protected entries. */
   private readonly placeholders = new Placeholders();
+}
+
+/** The run's terminal for the grants: the host's pty slave, else the caller's tty. */
+function ttyOf(req: RunRequest): { ttyPath?: string } {
+  const p = req.terminal?.path ?? req.callerTty;
+  return p ? { ttyPath: p } : {};
 }
 
 type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };

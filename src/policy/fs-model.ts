@@ -34,7 +34,7 @@ export const WRITE_RIGHTS: LandlockAccess[] = [
 const RW_RIGHTS: LandlockAccess[] = [...READ_RIGHTS, ...WRITE_RIGHTS];
 
 /** Device nodes a script needs; /dev as a whole is never granted (raw disks would bypass every path rule). */
-export const DEV_READ_WRITE: readonly string[] = ['/dev/null', '/dev/zero', '/dev/full', '/dev/tty', '/dev/pts', '/dev/ptmx'];
+export const DEV_READ_WRITE: readonly string[] = ['/dev/null', '/dev/zero', '/dev/full', '/dev/tty'];
 // /dev/fd and /dev/std* are links into /proc/self/fd (covered by /proc); a rule on them would land on
 // whatever the launcher's fds are (pipes), which Landlock rejects with EBADFD.
 export const DEV_READ_ONLY: readonly string[] = ['/dev/random', '/dev/urandom'];
@@ -122,6 +122,8 @@ export interface FsModelRequest {
   tier: FsTier;
   /** The audit log's folder when it is somewhere else than the workspace's `.sandbox`: hidden too. */
   auditDir?: string;
+  /** The run's own terminal (a pty slave the host made, or the CLI caller's tty): see terminalGrants. */
+  ttyPath?: string;
 }
 
 // ---------------------------------------------------------------- protected set
@@ -572,6 +574,7 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
     { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: [...DEV_READ_WRITE], except: [] },
     { access: ['read_file', 'read_dir'], paths: [...DEV_READ_ONLY], except: [] },
     { access: READ_RIGHTS, paths: [...KERNEL_READ], except: readExcept },
+    ...terminalGrants(req.ttyPath),
   );
 
   return {
@@ -583,6 +586,23 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
     notes,
     grants: grants.filter((g) => g.paths.length > 0),
   };
+}
+
+// ---------------------------------------------------------------- terminals
+
+/** A pty slave path (`/dev/pts/N`): the only terminals a grant may name besides the multiplexers. */
+export const PTY_SLAVE = /^\/dev\/pts\/\d+$/;
+
+/**
+ * Terminals of a run: the pty multiplexers and exactly the run's own terminal. Never /dev/pts as a whole:
+ * every other session's terminal of the same user is in there (read what they type, write onto their
+ * screen). Known cost: a pty the script makes itself has an ungranted slave, and Landlock checks the open
+ * inside TIOCGPTPEER too (EACCES), so `script`, expect or pty.spawn fail under Landlock; a private devpts
+ * instance in the namespace tier would give them back.
+ */
+export function terminalGrants(ttyPath: string | undefined): Grant[] {
+  const own = ttyPath && PTY_SLAVE.test(ttyPath) ? [ttyPath] : [];
+  return [{ access: ['read_file', 'write_file', 'ioctl_dev'], paths: ['/dev/ptmx', '/dev/pts/ptmx', ...own], except: [] }];
 }
 
 // ---------------------------------------------------------------- kernel answers, for diagnostics

@@ -3,6 +3,17 @@ import { z } from 'zod';
 import { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { Violation } from '../policy/violation';
 
+/** A terminal's size in character cells. */
+export const TerminalSize = z.object({ rows: z.number().int().min(1).max(10000), cols: z.number().int().min(1).max(10000) });
+export type TerminalSize = z.infer<typeof TerminalSize>;
+
+/**
+ * A run in a terminal: the host makes a pseudo-terminal, the script gets its slave as stdin/stdout/stderr and
+ * controlling terminal, and output comes back as `output` (stdout) messages; keys go in as terminalInput.
+ */
+export const RunTerminalRequest = z.object({ size: TerminalSize }).describe('Run the script in a pseudo-terminal of this size');
+export type RunTerminalRequest = z.infer<typeof RunTerminalRequest>;
+
 export const ClientMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('run'),
@@ -22,6 +33,7 @@ export const ClientMessage = z.discriminatedUnion('type', [
     alerts: z.object({ threshold: z.number().int().min(1), windowMs: z.number().positive(), criticalAtOnce: z.boolean() }).optional(),
     /** Runs the script of an approved git-script fetch (from gitFetch); the host sets command and cwd. */
     gitFetchId: z.string().min(1).optional(),
+    terminal: RunTerminalRequest.optional(),
   }),
   z.object({
     type: z.literal('gitFetch'),
@@ -38,6 +50,9 @@ export const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('gitApprove'), requestId: z.string().min(1), fetchId: z.string().min(1) }),
   z.object({ type: z.literal('gitCacheClean'), requestId: z.string().min(1), cacheRoot: z.string().min(1) }),
   z.object({ type: z.literal('cancel'), runId: z.string().min(1) }),
+  /** Keys typed in a terminal run (Ctrl+C is "\x03": the terminal's line discipline makes it SIGINT). */
+  z.object({ type: z.literal('terminalInput'), runId: z.string().min(1), data: z.string().max(1 << 16) }),
+  z.object({ type: z.literal('terminalResize'), runId: z.string().min(1), size: TerminalSize }),
   z.object({ type: z.literal('capabilities'), requestId: z.string().min(1) }),
   z.object({ type: z.literal('shutdown') }),
 ]);

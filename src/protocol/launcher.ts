@@ -39,6 +39,7 @@ const LinuxPlanSchema = z.object({
     .object({ writable: z.array(z.string()), readOnly: z.array(z.string()), hidden: z.array(z.string()), pinned: z.array(z.string()), isolateNetwork: z.boolean() })
     .nullable()
     .default(null),
+  terminal: z.object({ path: z.string().regex(/^\/dev\/pts\/\d+$/) }).nullable().optional(),
 });
 
 export const PlanMessage = z.object({ type: z.literal('plan'), plan: LinuxPlanSchema });

@@ -27,6 +27,8 @@ export const SCRIPTS: Record<string, string> = {
   // Runs until stopped: for Stop and for "no process left behind".
   'long.sh': ['#!/bin/sh', 'echo "working for a while"', 'sleep 300', ''].join('\n'),
   'hello.sh': ['#!/bin/sh', 'echo "hello from the sandbox"', ''].join('\n'),
+  // Asks for a name in the run's terminal (a real pty): the greeting on screen, the name in greeted.txt.
+  'greet.sh': ['#!/bin/sh', 'printf "What is your name? "', 'read name', 'echo "Hello, $name, from the sandbox"', 'echo "$name" > "$(dirname "$0")/greeted.txt"', ''].join('\n'),
 };
 
 /** A fresh workspace with scripts/…; `extra` files are written relative to it. */

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { api, runScript, setSetting, waitFor, watchDiagnostics, workspaceUri, type Api, type RunJson } from './helpers';
+import { registerTerminalRuns } from './terminal-runs';
 
 // Same numbers as test/e2e/fixtures.ts (1-based lines where each script does what the sandbox stops).
 const DEPLOY_LINE = 4;
@@ -368,3 +369,5 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+// After the suite above (its first test needs a window with no host yet).
+registerTerminalRuns();
