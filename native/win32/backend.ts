@@ -77,6 +77,10 @@ function probeWin32(k: Kernel32): CapabilityReport {
     jobOk = true;
     jobDetail = j.refused.length ? `job objects with kill-on-close and limits; refused here: ${j.refused.join(', ')}` : 'job objects with kill-on-close, process, memory and CPU limits, completion port';
     j.close();
+    // Warn mode's notification limits are a separate class (Windows 8+); said here when the system refuses it.
+    const w = JobObject.create(k, { mode: 'warn', activeProcesses: null, jobMemoryBytes: 1 << 30, cpuSeconds: null });
+    if (w.refused.length) jobDetail += `; warn mode: ${w.refused.join(', ')} refused, so crossings in warn are not reported live`;
+    w.close();
   } catch (e) {
     jobDetail = `CreateJobObjectW/SetInformationJobObject failed: ${(e as Error).message}`;
   }

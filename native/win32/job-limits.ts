@@ -73,6 +73,11 @@ export function notificationLimitInfo(l: JobLimits): Buffer | null {
   return encodeStruct(JOBOBJECT_NOTIFICATION_LIMIT_INFORMATION, { ...v, LimitFlags: flags });
 }
 
+/** Whether the end-of-job action matters: only with a hard job time limit (enforce with a CPU limit). */
+export function needsEndOfJobTime(l: JobLimits): boolean {
+  return l.mode === 'enforce' && l.cpuSeconds != null;
+}
+
 /** End-of-job action (class 6): terminate in enforce; post a message and keep running in warn. */
 export function endOfJobTimeInfo(l: JobLimits): Buffer {
   return encodeStruct(JOBOBJECT_END_OF_JOB_TIME_INFORMATION, { EndOfJobTimeAction: l.mode === 'enforce' ? JOB_OBJECT_TERMINATE_AT_END_OF_JOB : JOB_OBJECT_POST_AT_END_OF_JOB });

@@ -4,7 +4,7 @@
 import koffi from 'koffi';
 import { INVALID_HANDLE_VALUE, JobInfoClass, WAIT_TIMEOUT } from './constants';
 import { check, handle, type Handle, type Kernel32 } from './kernel32';
-import { associatePortInfo, endOfJobTimeInfo, extendedLimitInfo, notificationLimitInfo, type JobLimits } from './job-limits';
+import { associatePortInfo, endOfJobTimeInfo, extendedLimitInfo, needsEndOfJobTime, notificationLimitInfo, type JobLimits } from './job-limits';
 import { decodeStruct, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOBOBJECT_LIMIT_VIOLATION_INFORMATION } from './structs';
 
 export interface JobMessage {
@@ -40,7 +40,8 @@ export class JobObject {
       const ext = extendedLimitInfo(limits);
       check(k, 'SetInformationJobObject(ExtendedLimitInformation)', k.SetInformationJobObject(job, JobInfoClass.ExtendedLimitInformation, ext.buf, ext.buf.length) !== 0, 'MECHANISM_UNAVAILABLE');
       const eoj = endOfJobTimeInfo(limits);
-      if (!k.SetInformationJobObject(job, JobInfoClass.EndOfJobTimeInformation, eoj, eoj.length)) refused.push(`end-of-job action (error ${k.GetLastError()})`);
+      // Terminate is the default action; set explicitly with a job time limit (Wine refuses the class).
+      if (needsEndOfJobTime(limits) && !k.SetInformationJobObject(job, JobInfoClass.EndOfJobTimeInformation, eoj, eoj.length)) refused.push(`end-of-job action (error ${k.GetLastError()})`);
       const notify = notificationLimitInfo(limits);
       if (notify && !k.SetInformationJobObject(job, JobInfoClass.NotificationLimitInformation, notify, notify.length)) refused.push(`notification limits (error ${k.GetLastError()})`);
       const port = handle(k.CreateIoCompletionPort(INVALID_HANDLE_VALUE, 0n, 0n, 1));
