@@ -102,6 +102,9 @@ function probeWin32(k: Kernel32): CapabilityReport {
   });
   caps.push({ name: 'filesystem', available: false, detail: 'writes and protected reads are not confined on Windows yet (no restricted token or AppContainer): reported as not enforced', requiredForEnforce: false });
   caps.push({ name: 'network', available: false, detail: 'no network control without admin (WFP) or an AppContainer: reported as not enforced; enforce refuses a policy that asks for it', requiredForEnforce: false });
+  caps.push({ name: 'file_size_limit', available: false, detail: 'Windows has no per-file size limit (RLIMIT_FSIZE): fileSizeMiB is not enforced', requiredForEnforce: false });
+  caps.push({ name: 'open_files_limit', available: false, detail: 'Windows has no per-process handle limit (RLIMIT_NOFILE): openFiles is not enforced', requiredForEnforce: false });
+  caps.push({ name: 'syscall_filter', available: false, detail: 'Windows has no seccomp equivalent', requiredForEnforce: false });
   caps.push({ name: 'live_violations', available: jobOk, detail: 'job completion-port messages (process, memory and CPU limits) only; no file or network events', requiredForEnforce: false });
   return {
     platform: 'win32',

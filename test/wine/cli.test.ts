@@ -20,6 +20,21 @@ function wineEnv(): NodeJS.ProcessEnv {
   return { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
 }
 
+/** Wine, Node for Windows and koffi's Windows binary present, and a Windows 10 prefix (made once). */
+function wineReady(): boolean {
+  const missing = [WINE, NODE_EXE, KOFFI_WIN].filter((f) => !fs.existsSync(f));
+  if (missing.length) {
+    console.log(`      skipped: missing ${missing.join(', ')} (run .ci/run, or set SS_WINE / SS_WINE_NODE)`);
+    return false;
+  }
+  if (!fs.existsSync(path.join(PREFIX, 'system.reg'))) {
+    // Node refuses Wine's default Windows version: the prefix is set to Windows 10 once (about 20 s).
+    fs.mkdirSync(PREFIX, { recursive: true });
+    spawnSync(WINE, ['winecfg', '/v', 'win10'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
+  }
+  return true;
+}
+
 interface CliRun {
   status: number | null;
   out: string;
@@ -54,15 +69,7 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
   let ws: string;
 
   before(function () {
-    const missing = [WINE, NODE_EXE, KOFFI_WIN].filter((f) => !fs.existsSync(f));
-    if (missing.length) {
-      console.log(`      skipped: missing ${missing.join(', ')} (run .ci/run, or set SS_WINE / SS_WINE_NODE)`);
-      this.skip();
-    }
-    if (!fs.existsSync(path.join(PREFIX, 'system.reg'))) {
-      // Node refuses Wine's default Windows version: the prefix is set to Windows 10 once.
-      spawnSync(WINE, ['winecfg', '/v', 'win10'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
-    }
+    if (!wineReady()) this.skip();
   });
 
   beforeEach(function () {
@@ -89,6 +96,23 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
     }
     assert.doesNotMatch(r.out, /child ran/);
     assert.match(r.err, /process limit 1/, r.err);
+  });
+
+  it('`check` on Windows reports the job object and says file and network confinement are not enforced', function () {
+    const out = path.join(ws, '..', 'check.txt');
+    const fo = fs.openSync(out, 'w');
+    const r = spawnSync(WINE, [NODE_EXE, z(path.join(repo, 'dist', 'cli.js')), 'check', '--json'], { cwd: ws, env: wineEnv(), stdio: ['ignore', fo, fo], timeout: 120_000 });
+    fs.closeSync(fo);
+    const text = fs.readFileSync(out, 'utf8');
+    console.log(`      [wine] check --json → exit ${r.status}`);
+    const report = JSON.parse(text.slice(text.indexOf('{'))) as { platform: string; treeLimits: string; capabilities: Array<{ name: string; available: boolean; detail: string }> };
+    assert.equal(report.platform, 'win32');
+    assert.equal(report.treeLimits, 'job object');
+    const cap = (n: string) => report.capabilities.find((c) => c.name === n);
+    assert.equal(cap('job_object')?.available, true, text);
+    assert.equal(cap('filesystem')?.available, false);
+    assert.equal(cap('network')?.available, false);
+    console.log(`      [wine] job_object: ${cap('job_object')?.detail}`);
   });
 
   it('the wall-clock timeout terminates the job', function () {
@@ -155,11 +179,7 @@ describe('Wine tier: job mechanisms, one by one (what Wine enforces)', function 
   this.timeout(240_000);
 
   before(function () {
-    const missing = [WINE, NODE_EXE, KOFFI_WIN].filter((f) => !fs.existsSync(f));
-    if (missing.length) {
-      console.log(`      skipped: missing ${missing.join(', ')} (run .ci/run, or set SS_WINE / SS_WINE_NODE)`);
-      this.skip();
-    }
+    if (!wineReady()) this.skip();
   });
 
   it('CreateProcessW with JOB_LIST creates the process inside the job; IsProcessInJob, the accounting and the port all see it', function () {
