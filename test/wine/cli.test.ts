@@ -86,6 +86,16 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
     assert.doesNotMatch(r.err, /recognize/);
   });
 
+  it('Windows command forms: a bare name found on the ;-separated PATH with PATHEXT, and a .\\ relative path', function () {
+    const r1 = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--', 'cmd', '/c', 'echo via-path']);
+    assert.equal(r1.status, 0, r1.err);
+    assert.match(r1.out, /via-path/);
+    fs.writeFileSync(path.join(ws, 'rel.cmd'), '@echo off\r\necho relative ok\r\n');
+    const r2 = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--', '.\\rel.cmd']);
+    assert.equal(r2.status, 0, r2.err);
+    assert.match(r2.out, /relative ok/);
+  });
+
   it('the script is in the run\'s job: the job\'s active process limit refuses its child (enforce)', function () {
     // maxProcesses 1: the script itself is the one process the job allows; cmd's child must be refused.
     fs.writeFileSync(path.join(ws, 'p.bat'), '@echo off\r\ncmd /c echo child ran\r\necho after %errorlevel%\r\n');
