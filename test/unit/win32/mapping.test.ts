@@ -125,5 +125,9 @@ describe('win32 plan and capability report', function () {
     const p = resolvePolicy({ run: {} }, { workspace: 'z:\\tmp\\ws', home: 'C:\\Users\\me' }).policy;
     assert.equal(p.workspace, 'Z:/tmp/ws');
     assert.equal(p.home, 'C:/Users/me');
+    const unc = resolvePolicy({ run: {} }, { workspace: '\\\\srv\\share\\ws\\..\\w2', home: 'C:\\Users\\me' }).policy;
+    assert.equal(unc.workspace, '//srv/share/w2');
+    // On Linux a relative path is still refused.
+    assert.throws(() => resolvePolicy({ run: {} }, { workspace: 'C:rel', home: '/h' }), /absolute path/);
   });
 });
