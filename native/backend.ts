@@ -18,8 +18,8 @@ export interface CapabilityReport {
   arch: string;
   kernel: string;
   capabilities: Capability[];
-  /** Where memory/process-count limits are enforced: "cgroup v2", "cgroup v1", or "watchdog". */
-  treeLimits: 'cgroup v2' | 'cgroup v1' | 'watchdog' | 'none';
+  /** Where memory/process-count limits are enforced: "cgroup v2", "cgroup v1", "watchdog" or a Windows "job object". */
+  treeLimits: 'cgroup v2' | 'cgroup v1' | 'watchdog' | 'job object' | 'none';
   enforcePossible: boolean;
 }
 

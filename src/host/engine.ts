@@ -8,6 +8,7 @@ import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } from './platform-linux';
 import type { HostPlatform } from './platform';
+import { Win32HostPlatform } from './platform-win32';
 import { Runner } from './runner';
 
 export interface Engine {
@@ -39,6 +40,22 @@ export function createEngine(
   if (!backend.supported) {
     const report = backend.probe();
     throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
+  }
+  if (backend.platform === 'win32') {
+    // Windows: no namespace stage; each run's job object lives in this process (src/host/platform-win32.ts).
+    const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
+    const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
+    const platform = new Win32HostPlatform(backend);
+    let report: CapabilityReport | null = null;
+    return {
+      runner: new Runner(platform, launchers),
+      platform,
+      capabilities: () => (report ??= platform.probe()),
+      dispose() {
+        launchers.dispose();
+        platform.dispose();
+      },
+    };
   }
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
   const tier: NamespaceTier = stage?.available

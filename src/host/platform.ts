@@ -33,7 +33,7 @@ export interface TreeUsage {
 
 /** One run's process tree: limits, accounting, and the kill that reaches daemonised descendants. */
 export interface RunTree {
-  readonly kind: 'cgroup v2' | 'cgroup v1' | 'watchdog';
+  readonly kind: 'cgroup v2' | 'cgroup v1' | 'watchdog' | 'job object';
   /**
    * Called with the launcher pid before the plan is sent, so the script starts inside the tree; again with a
    * replacement when that launcher was dead (the last call wins). Throws ESRCH when a cgroup refuses a gone pid.

@@ -51,6 +51,8 @@ function awaitAck(): void {
  * launcher has already used, so the script gets the budget the policy gave it.
  */
 function withOwnCpuAdded(plan: Plan): Plan {
+  // Windows: the script is a separate process in a job; the launcher's CPU is not charged to it.
+  if (plan.platform !== 'linux') return plan;
   const u = process.cpuUsage();
   const used = Math.ceil((u.user + u.system) / 1e6);
   return {

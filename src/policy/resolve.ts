@@ -237,7 +237,17 @@ export function looserFields(before: ResolvedPolicy, after: ResolvedPolicy): str
 
 // ---------------------------------------------------------------- resolve
 
+/** A Windows absolute path (`C:\\…`, `Z:/…`, `\\\\server\\share\\…`), which Node for Windows gives for the workspace and home. */
+const WINDOWS_ABSOLUTE = /^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)/;
+
 function checkCtxPath(what: string, p: string): string {
+  // On Windows the policy model works on the same path with `/` separators and an upper-case drive letter
+  // (`Z:\\tmp\\ws` → `Z:/tmp/ws`), so its prefix tests and globs apply unchanged.
+  if (typeof p === 'string' && WINDOWS_ABSOLUTE.test(p)) {
+    const slashed = p.replace(/\\/g, '/').replace(/^[a-z]:/, (d) => d.toUpperCase());
+    // A UNC path keeps its two leading slashes (normalising would make //server/share a local /server/share).
+    return slashed.startsWith('//') ? '/' + normalizeAbs(slashed.slice(1)) : normalizeAbs(slashed);
+  }
   if (typeof p !== 'string' || !isAbsolutePath(p)) throw new SandboxError('POLICY_INVALID', `${what} must be an absolute path, got "${p}"`);
   return normalizeAbs(p);
 }

@@ -42,7 +42,19 @@ const LinuxPlanSchema = z.object({
   terminal: z.object({ path: z.string().regex(/^\/dev\/pts\/\d+$/) }).nullable().optional(),
 });
 
-export const PlanMessage = z.object({ type: z.literal('plan'), plan: LinuxPlanSchema });
+const Win32PlanSchema = z.object({
+  platform: z.literal('win32'),
+  runId: z.string(),
+  application: z.string().min(1),
+  commandLine: z.string().min(1),
+  env: z.record(z.string(), z.string()),
+  cwd: z.string().min(1),
+  job: z.object({ hostPid: z.number().int(), handle: z.string().regex(/^\d+$/) }).nullable(),
+  requireJob: z.boolean(),
+  namespaces: z.null(),
+});
+
+export const PlanMessage = z.object({ type: z.literal('plan'), plan: z.discriminatedUnion('platform', [LinuxPlanSchema, Win32PlanSchema]) });
 
 export function parsePlanMessage(line: string): Plan {
   let raw: unknown;
