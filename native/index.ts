@@ -4,15 +4,17 @@ import * as os from 'node:os';
 import type { CapabilityReport, SandboxBackend } from './backend';
 import { createLinuxBackend, type LinuxBackend } from './linux/backend';
 import { SandboxError } from '../src/protocol/errors';
+import { createDarwinBackend, type DarwinBackend } from './darwin/backend';
 
 export type { LinuxBackend } from './linux/backend';
+export type { DarwinBackend } from './darwin/backend';
 export type { CapabilityReport, SandboxBackend, Capability } from './backend';
 
 export interface UnsupportedBackend extends SandboxBackend {
   readonly supported: false;
 }
 
-export type AnyBackend = LinuxBackend | UnsupportedBackend;
+export type AnyBackend = LinuxBackend | DarwinBackend | UnsupportedBackend;
 
 function unsupported(platform: string, why: string): UnsupportedBackend {
   return {
@@ -41,7 +43,7 @@ export function loadBackend(platform: string = process.platform): AnyBackend {
     case 'win32':
       return unsupported(platform, 'Windows Job Object backend not implemented yet: enforce is impossible, disabled mode only');
     case 'darwin':
-      return unsupported(platform, 'macOS rlimit/Seatbelt backend not implemented yet: enforce is impossible, disabled mode only');
+      return createDarwinBackend();
     default:
       return unsupported(platform, `no sandbox backend for ${platform}`);
   }

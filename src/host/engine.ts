@@ -1,13 +1,14 @@
 // Assembles the runner for this OS: the backend, the host platform and a launcher source. The CLI and the
 // host process both start here, so they run scripts the same way.
 import * as path from 'node:path';
-import { loadBackend, type CapabilityReport } from '../../native';
+import { loadBackend, type CapabilityReport, type DarwinBackend } from '../../native';
 import { SandboxError } from '../protocol/errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } from './platform-linux';
 import type { HostPlatform } from './platform';
 import { Runner } from './runner';
+import { DarwinHostPlatform } from './platform-darwin';
 
 export interface Engine {
   runner: Runner;
@@ -37,6 +38,7 @@ export function createEngine(
     const report = backend.probe();
     throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
   }
+  if (backend.platform === 'darwin') return darwinEngine(backend, opts);
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
   const tier: NamespaceTier = stage?.available
     ? { namespaces: true, detail: NAMESPACE_TIER }
@@ -44,6 +46,23 @@ export function createEngine(
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, tier.namespaces ? stage!.prefix : []);
   const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
+  let report: CapabilityReport | null = null;
+  return {
+    runner: new Runner(platform, launchers),
+    platform,
+    capabilities: () => (report ??= platform.probe()),
+    dispose() {
+      launchers.dispose();
+      platform.dispose();
+    },
+  };
+}
+
+/** macOS: no namespace stage, the watchdog over `ps`, the same launcher sources. */
+function darwinEngine(backend: DarwinBackend, opts: { launcherPath?: string; launchers?: LauncherSource; pool?: number }): Engine {
+  const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
+  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
+  const platform = new DarwinHostPlatform(backend, (pid) => launchers.owns(pid));
   let report: CapabilityReport | null = null;
   return {
     runner: new Runner(platform, launchers),

@@ -41,7 +41,19 @@ const LinuxPlanSchema = z.object({
     .default(null),
 });
 
-export const PlanMessage = z.object({ type: z.literal('plan'), plan: LinuxPlanSchema });
+// macOS (native/darwin/plan.ts): the Seatbelt profile text and Darwin's rlimits.
+const DarwinPlanSchema = z.object({
+  platform: z.literal('darwin'),
+  runId: z.string(),
+  file: z.string().min(1),
+  argv: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()),
+  cwd: z.string().min(1),
+  rlimits: z.array(Rlimit),
+  seatbelt: z.string().min(1).nullable(),
+});
+
+export const PlanMessage = z.object({ type: z.literal('plan'), plan: z.discriminatedUnion('platform', [LinuxPlanSchema, DarwinPlanSchema]) });
 
 export function parsePlanMessage(line: string): Plan {
   let raw: unknown;

@@ -1,0 +1,192 @@
+// Pure parts of native/darwin and the macOS host platform, checked on any OS: SBPL escaping and canonical
+// paths, Darwin's rlimit numbers and clamping, the unified-log denial parser, the capability report, the
+// `ps` parser of the watchdog, the launcher's sandbox-exec argv and the plan message on the control channel.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { privateCanonical, realpathCanonical, regexEscape, sbplString, subtreeRegexes } from '../../../native/darwin/sbpl';
+import { DARWIN_OPEN_MAX, DARWIN_RLIMIT, DARWIN_RLIM_INFINITY, DARWIN_RESOURCE, applyDarwinRlimits, clampDarwinRlimit } from '../../../native/darwin/rlimit';
+import { RLIMIT_RESOURCE } from '../../../native/linux/rlimit';
+import { denialToViolation, isReadyLine, logTimestampToIso, parseDenialMessage, parseLogLine } from '../../../native/darwin/log-stream';
+import { darwinReport } from '../../../native/darwin/capabilities';
+import { SANDBOX_EXEC, checkProfile, sandboxExecArgv } from '../../../native/darwin/apply';
+import { parsePs, parsePsTime } from '../../../src/host/platform-darwin';
+import { parsePlanMessage } from '../../../src/protocol/launcher';
+import { Violation } from '../../../src/policy/violation';
+import type { DarwinPlan } from '../../../native/darwin/plan';
+
+describe('darwin: SBPL atoms', () => {
+  it('canonical paths: /tmp, /var, /etc live under /private; /tmpx and others unchanged', () => {
+    assert.equal(privateCanonical('/tmp'), '/private/tmp');
+    assert.equal(privateCanonical('/var/folders/x/T/'), '/private/var/folders/x/T');
+    assert.equal(privateCanonical('/etc/hosts'), '/private/etc/hosts');
+    assert.equal(privateCanonical('/tmpx/a'), '/tmpx/a');
+    assert.equal(privateCanonical('/private/tmp/a'), '/private/tmp/a');
+    assert.equal(privateCanonical('/Users/u/tmp'), '/Users/u/tmp');
+  });
+
+  it('realpathCanonical follows a symlinked folder and keeps the missing rest', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-darwin-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'real'));
+      fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'link'));
+      const real = fs.realpathSync.native(path.join(dir, 'real'));
+      assert.equal(realpathCanonical(path.join(dir, 'link', 'not', 'yet')), privateCanonical(`${real}/not/yet`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('strings: backslash and quote escaped, unicode kept, control characters refused', () => {
+    assert.equal(sbplString('a "b" \\c ü'), '"a \\"b\\" \\\\c ü"');
+    assert.throws(() => sbplString('a\nb'), /control character/);
+    assert.throws(() => sbplString('a\u0000b'), /control character/);
+    assert.throws(() => sbplString('a\ud800b'), /invalid UTF-16/);
+  });
+
+  it('regexes: every ERE metacharacter escaped; a subtree regex matches the path, below it, any ASCII case, not a sibling', () => {
+    assert.equal(regexEscape('a.b[c](d){e}*+?|^$\\'), 'a\\.b\\[c\\]\\(d\\)\\{e\\}\\*\\+\\?\\|\\^\\$\\\\');
+    const [re] = subtreeRegexes('/Users/u/p (1)/.git');
+    const js = new RegExp(re);
+    for (const ok of ['/Users/u/p (1)/.git', '/users/U/P (1)/.GIT/hooks/x']) assert.ok(js.test(ok), ok);
+    for (const no of ['/Users/u/p (1)/.gitx', '/Users/u/p 1/.git', '/Users/u/p (1)/xgit']) assert.ok(!js.test(no), no);
+    assert.equal(subtreeRegexes('/a/é').length, 2, 'NFC and NFD');
+    assert.equal(subtreeRegexes('/a/b').length, 1);
+  });
+});
+
+describe('darwin: rlimits', () => {
+  it("Darwin's numbers (xnu bsd/sys/resource.h), NPROC/NOFILE differ from Linux", () => {
+    assert.deepEqual({ ...DARWIN_RLIMIT }, { CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, AS: 5, RSS: 5, MEMLOCK: 6, NPROC: 7, NOFILE: 8 });
+    assert.equal(DARWIN_RESOURCE.nofile, 8);
+    assert.notEqual(DARWIN_RESOURCE.nofile, RLIMIT_RESOURCE.nofile);
+    assert.equal(DARWIN_RESOURCE.nproc, undefined, 'per user: the watchdog');
+    assert.equal(DARWIN_RESOURCE.as, undefined, 'EINVAL since macOS 12');
+    assert.equal(DARWIN_RLIM_INFINITY, 0x7fff_ffff_ffff_ffffn);
+  });
+
+  it('clamps: hard to the current hard, soft to hard, NOFILE soft never infinite (OPEN_MAX)', () => {
+    const inf = { soft: DARWIN_RLIM_INFINITY, hard: DARWIN_RLIM_INFINITY };
+    assert.deepEqual(clampDarwinRlimit({ resource: 'nofile', soft: -1, hard: -1 }, inf), { soft: DARWIN_OPEN_MAX, hard: DARWIN_RLIM_INFINITY });
+    assert.deepEqual(clampDarwinRlimit({ resource: 'cpu', soft: 5, hard: 6 }, { soft: 3n, hard: 4n }), { soft: 4n, hard: 4n });
+    assert.throws(() => clampDarwinRlimit({ resource: 'cpu', soft: 1.5, hard: 2 }, inf), /non-negative/);
+  });
+
+  it('applies the supported ones by Darwin number, skips nproc and as', () => {
+    const calls: [number, bigint, bigint][] = [];
+    applyDarwinRlimits(
+      { getrlimit: () => ({ soft: DARWIN_RLIM_INFINITY, hard: DARWIN_RLIM_INFINITY }), setrlimit: (r, l) => void calls.push([r, l.soft, l.hard]) },
+      [
+        { resource: 'core', soft: 0, hard: 0 },
+        { resource: 'cpu', soft: 2, hard: 3 },
+        { resource: 'nproc', soft: 10, hard: 10 },
+        { resource: 'as', soft: 1 << 30, hard: 1 << 30 },
+        { resource: 'nofile', soft: 64, hard: 64 },
+      ],
+    );
+    assert.deepEqual(calls, [
+      [4, 0n, 0n],
+      [0, 2n, 3n],
+      [8, 64n, 64n],
+    ]);
+  });
+});
+
+describe('darwin: unified-log denials', () => {
+  // Shapes from `log stream --style ndjson` (PLATFORMS.md §2.3; Codex seatbelt_denials).
+  const line = (msg: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ traceID: 1, eventType: 'logEvent', processID: 0, senderImagePath: '/System/Library/Extensions/Sandbox.kext/Contents/MacOS/Sandbox', timestamp: '2026-10-09 12:00:01.123456+0000', eventMessage: msg, ...extra });
+
+  it('parses a file denial with pid, operation, path (spaces kept) and time', () => {
+    const d = parseLogLine(line('Sandbox: python3(4242) deny(1) file-read-data /Users/u/.ssh/id ed25519'));
+    assert.deepEqual(d, { process: 'python3', pid: 4242, operation: 'file-read-data', target: '/Users/u/.ssh/id ed25519', tag: null, time: '2026-10-09T12:00:01.123Z' });
+  });
+
+  it('parses the run tag of (with message …) and a process name with parentheses', () => {
+    const d = parseDenialMessage('Sandbox: my (tool)(17) deny(1) file-write-create /Users/u/x script-sandbox:run-1');
+    assert.equal(d?.process, 'my (tool)');
+    assert.equal(d?.pid, 17);
+    assert.equal(d?.target, '/Users/u/x');
+    assert.equal(d?.tag, 'script-sandbox:run-1');
+  });
+
+  it('ignores the banner, other messages, torn and non-JSON lines', () => {
+    assert.equal(parseLogLine('Filtering the log data using "sender == \\"Sandbox\\""'), null);
+    assert.ok(isReadyLine('Filtering the log data using "x"'));
+    assert.equal(parseLogLine(line('Sandbox: 1 duplicate report for python3 deny(1) file-read-data /x')), null);
+    assert.equal(parseLogLine('{"eventMessage": "Sandbox: a(1) deny(1) file-read-da'), null);
+    assert.equal(parseLogLine(JSON.stringify({ eventMessage: 42 })), null);
+    assert.equal(logTimestampToIso('yesterday'), null);
+  });
+
+  it('maps to the one violation type: file (write is error), network with address and port, others syscall', () => {
+    const now = () => new Date('2026-01-01T00:00:00Z');
+    const w = denialToViolation(parseDenialMessage('Sandbox: sh(5) deny(1) file-write-create /Users/u/proj/.git/hooks/pre-commit') as never, 'r1', now);
+    const n = denialToViolation({ ...(parseDenialMessage('Sandbox: curl(6) deny(1) network-outbound 93.184.216.34:443') as object), time: null } as never, 'r1', now);
+    const m = denialToViolation({ ...(parseDenialMessage('Sandbox: x(7) deny(1) mach-lookup com.apple.foo') as object), time: null } as never, 'r1', now);
+    for (const v of [w, n, m]) Violation.parse(v);
+    assert.equal(w.kind, 'file');
+    assert.equal(w.severity, 'error');
+    assert.equal(w.path, '/Users/u/proj/.git/hooks/pre-commit');
+    assert.equal(n.kind, 'network');
+    assert.equal(n.address, '93.184.216.34');
+    assert.equal(n.port, 443);
+    assert.equal(m.kind, 'syscall');
+    assert.equal(m.rule, 'seatbelt:mach-lookup');
+    assert.equal(m.time, '2026-01-01T00:00:00.000Z');
+  });
+});
+
+describe('darwin: capability report', () => {
+  it('enforce possible with sandbox-exec; live violations unavailable without admin, with the reason', () => {
+    const r = darwinReport({ kernel: 'Darwin 23.6.0', sandboxExec: true, admin: false, log: true }, 'arm64');
+    assert.equal(r.enforcePossible, true);
+    assert.equal(r.treeLimits, 'watchdog');
+    const live = r.capabilities.find((c) => c.name === 'live_violations');
+    assert.equal(live?.available, false);
+    assert.match(live?.detail ?? '', /admin/);
+    for (const c of r.capabilities) assert.match(c.detail, /^(enforced|reported|not available)/, c.name);
+    assert.equal(r.capabilities.find((c) => c.name === 'syscall_filter')?.available, false);
+  });
+
+  it('no sandbox-exec: enforce impossible', () => {
+    const r = darwinReport({ kernel: 'Darwin 25.0.0', sandboxExec: false, admin: true, log: true });
+    assert.equal(r.enforcePossible, false);
+    assert.match(r.capabilities.find((c) => c.name === 'seatbelt')?.detail ?? '', /^not available/);
+  });
+});
+
+describe('darwin: launcher and host pieces', () => {
+  const plan: DarwinPlan = { platform: 'darwin', runId: 'r', file: '/usr/bin/python3', argv: ['python3', '-c', 'x'], env: { A: '1' }, cwd: '/Users/u/p', rlimits: [{ resource: 'core', soft: 0, hard: 0 }], seatbelt: '(version 1)(deny default)' };
+
+  it('execs the fixed /usr/bin/sandbox-exec with the profile, "--", then the script', () => {
+    assert.deepEqual(sandboxExecArgv(plan), { file: SANDBOX_EXEC, argv: ['/usr/bin/sandbox-exec', '-p', '(version 1)(deny default)', '--', '/usr/bin/python3', '-c', 'x'] });
+    assert.deepEqual(sandboxExecArgv({ ...plan, seatbelt: null }), { file: '/usr/bin/python3', argv: ['python3', '-c', 'x'] });
+  });
+
+  it('a profile Seatbelt rejects (exit 65) or a nested sandbox (exit 71) is a typed setup error before the script runs', () => {
+    const fake = (status: number, stderr: string) => (() => ({ status, stderr, stdout: '', signal: null, pid: 1, output: [] })) as never;
+    assert.throws(() => checkProfile('(bad', fake(65, 'sandbox-exec: syntax error\n')), (e: Error & { code?: string }) => e.code === 'SETUP_FAILED' && /syntax error/.test(e.message));
+    assert.throws(() => checkProfile('(x)', fake(71, 'sandbox_apply: Operation not permitted')), /Operation not permitted/);
+    assert.doesNotThrow(() => checkProfile('(version 1)', fake(0, '')));
+  });
+
+  it('the plan message carries a darwin plan; a linux-only field set is still a linux plan', () => {
+    const got = parsePlanMessage(JSON.stringify({ type: 'plan', plan }));
+    assert.deepEqual(got, plan);
+    assert.throws(() => parsePlanMessage(JSON.stringify({ type: 'plan', plan: { ...plan, seatbelt: 5 } })), /plan message invalid/);
+  });
+
+  it('ps output → process table for the watchdog (cpu in 1/100 s, RSS in KiB, zombies)', () => {
+    assert.equal(parsePsTime('0:01.50'), 150);
+    assert.equal(parsePsTime('1:02:03.04'), (3600 + 120 + 3) * 100 + 4);
+    assert.equal(parsePsTime('2-00:00:00'), 2 * 86400 * 100);
+    assert.equal(parsePsTime('x'), null);
+    const rows = parsePs('  1     0     1 Ss     12345   1:00.00\n 501   1   501 Z+ 0 0:00.00\nbad line\n');
+    assert.deepEqual(rows.map((r) => [r.pid, r.ppid, r.pgid, r.state, r.rssPages, r.cpuTicks]), [
+      [1, 0, 1, 'S', 12345, 6000],
+      [501, 1, 501, 'Z', 0, 0],
+    ]);
+  });
+});
