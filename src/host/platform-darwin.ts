@@ -71,6 +71,12 @@ export class DarwinHostPlatform implements HostPlatform {
     return plan as unknown as Plan;
   }
 
+  /** Seatbelt names no hosts or ranges: in enforce every preset but none reaches the network through the
+   *  run's proxy, whose loopback port is the only one the profile opens. */
+  proxiesAllEgress(policy: ResolvedPolicy): boolean {
+    return policy.mode === 'enforce' && policy.network.preset !== 'none';
+  }
+
   supervises(): boolean {
     return false;
   }

@@ -77,5 +77,8 @@ export interface HostPlatform {
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }): Plan;
   createTree(runId: string, policy: ResolvedPolicy): RunTree;
   childrenUsage(): { userMs: number; systemMs: number; maxRssKiB: number };
+  /** True when every run with network must go through the egress proxy (the kernel rules cannot name hosts:
+   *  macOS Seatbelt only opens the proxy's loopback port). Absent: only wildcard host rules need it. */
+  proxiesAllEgress?(policy: ResolvedPolicy): boolean;
   dispose(): void;
 }

@@ -155,7 +155,9 @@ export class Runner {
     const t0 = Date.now();
     const runId = handle.runId;
     // Wildcard host rules are matched by name through a per-run proxy; the script may reach the proxy.
-    const proxy = needsEgressProxy(given.policy) ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
+    // A platform whose kernel rules cannot name hosts (macOS Seatbelt) sends all egress through the proxy.
+    const wantsProxy = needsEgressProxy(given.policy) || (this.platform.proxiesAllEgress?.(given.policy) ?? false);
+    const proxy = wantsProxy ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
     const req = proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given;
     try {
       await this.startWith(req, handle, t0, proxy?.env() ?? {});

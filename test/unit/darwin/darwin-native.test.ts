@@ -11,7 +11,10 @@ import { RLIMIT_RESOURCE } from '../../../native/linux/rlimit';
 import { denialToViolation, isReadyLine, logTimestampToIso, parseDenialMessage, parseLogLine } from '../../../native/darwin/log-stream';
 import { darwinReport } from '../../../native/darwin/capabilities';
 import { SANDBOX_EXEC, checkProfile, sandboxExecArgv } from '../../../native/darwin/apply';
-import { parsePs, parsePsTime } from '../../../src/host/platform-darwin';
+import { DarwinHostPlatform, parsePs, parsePsTime } from '../../../src/host/platform-darwin';
+import { resolvePolicy } from '../../../src/policy';
+import { withProxyAllowed } from '../../../src/host/egress-proxy';
+import { compileDarwinPlan } from '../../../native/darwin/backend';
 import { parsePlanMessage } from '../../../src/protocol/launcher';
 import { Violation } from '../../../src/policy/violation';
 import type { DarwinPlan } from '../../../native/darwin/plan';
@@ -188,5 +191,21 @@ describe('darwin: launcher and host pieces', () => {
       [1, 0, 1, 'S', 12345, 6000],
       [501, 1, 501, 'Z', 0, 0],
     ]);
+  });
+});
+
+describe('darwin: network through the egress proxy', () => {
+  it('enforce with any preset but none sends all egress through the proxy; its port is the only one the profile opens', () => {
+    const ctx = { workspace: '/Users/u/p', home: '/Users/u' };
+    const strict = resolvePolicy({ user: { network: { preset: 'strict', allowHosts: ['api.example.com'] } } }, ctx).policy;
+    const none = resolvePolicy({ user: { network: { preset: 'none' } } }, ctx).policy;
+    const warn = resolvePolicy({ user: { mode: 'warn', network: { preset: 'default' } } }, ctx).policy;
+    const platform = new DarwinHostPlatform({} as never);
+    assert.equal(platform.proxiesAllEgress(strict), true);
+    assert.equal(platform.proxiesAllEgress(none), false);
+    assert.equal(platform.proxiesAllEgress(warn), false, 'warn applies no profile');
+    const plan = compileDarwinPlan(withProxyAllowed(strict, 45678), { runId: 'r', file: '/bin/sh', argv: ['sh'], env: {}, cwd: '/Users/u/p', tmpDir: '/tmp/r', toolRoots: [], proxyPort: null });
+    const net = (plan.seatbelt ?? '').split('\n').filter((l) => l.includes('network-outbound'));
+    assert.deepEqual(net, ['(allow network-outbound (remote ip "localhost:45678"))']);
   });
 });
