@@ -162,3 +162,57 @@ export function streamDenials(opts: {
     },
   };
 }
+
+interface RoutedRun {
+  belongs(pid: number): boolean;
+  onDenial(d: SandboxDenial): void;
+  onUnavailable(reason: string): void;
+}
+
+/**
+ * One `log stream` per host, shared by its runs: a denial goes to the run whose tag it carries
+ * (`script-sandbox:<runId>`, the profile's `(with message …)`), else to the run whose process tree has its
+ * pid. Started on the first registration; when the log cannot be read, the run registered at that moment
+ * hears why once, and later runs rely on the capability report (no per-run noise).
+ */
+export class DenialRouter {
+  private readonly runs = new Map<string, RoutedRun>();
+  private stream: { stop(): void } | null = null;
+  private unavailable: string | null = null;
+
+  constructor(private readonly start: (h: { onDenial(d: SandboxDenial): void; onUnavailable(reason: string): void }) => { stop(): void } = (h) => streamDenials(h)) {}
+
+  /** Whether the log could not be read (the reason), or null while it can (or is not started yet). */
+  get unavailableReason(): string | null {
+    return this.unavailable;
+  }
+
+  register(runId: string, run: RoutedRun): () => void {
+    this.runs.set(runId, run);
+    if (!this.stream && this.unavailable === null) {
+      this.stream = this.start({
+        onDenial: (d) => this.route(d),
+        onUnavailable: (reason) => {
+          this.unavailable = reason;
+          this.stream = null;
+          for (const r of this.runs.values()) r.onUnavailable(reason);
+        },
+      });
+    }
+    return () => {
+      this.runs.delete(runId);
+    };
+  }
+
+  private route(d: SandboxDenial): void {
+    const byTag = d.tag?.startsWith('script-sandbox:') ? this.runs.get(d.tag.slice('script-sandbox:'.length)) : undefined;
+    const run = byTag ?? [...this.runs.values()].find((r) => r.belongs(d.pid));
+    run?.onDenial(d);
+  }
+
+  dispose(): void {
+    this.stream?.stop();
+    this.stream = null;
+    this.runs.clear();
+  }
+}

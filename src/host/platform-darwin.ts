@@ -1,7 +1,7 @@
 // HostPlatform on macOS: compile with native/darwin (Seatbelt profile + rlimits), process trees held by the
 // watchdog over `ps` (no cgroups, no /proc), killed as the launcher's process group (it calls setsid).
 // No seccomp listener: supervises() is false; Seatbelt denials come from the unified log (native/darwin
-// log-stream), which the runner does not wire yet (see README, macOS).
+// log-stream), one `log stream` per host routed to runs by their tag or pid (watchViolations).
 import { spawnSync } from 'node:child_process';
 import type { DarwinBackend } from '../../native';
 import type { ProcInfo } from '../../native/linux/procfs';
@@ -9,6 +9,8 @@ import type { Plan } from '../../native/plan';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from './platform';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
+import { DenialRouter, denialToViolation } from '../../native/darwin/log-stream';
+import type { Violation } from '../policy/violation';
 
 /** `ps` reports RSS in KiB; the watchdog multiplies by pageSize, so a "page" here is 1 KiB. */
 const PS_PAGE = 1024;
@@ -16,6 +18,8 @@ const PS_PAGE = 1024;
 const PS_TICKS = 100;
 /** One `ps` per poll costs a spawn: poll less often than Linux's /proc reads. */
 export const DARWIN_WATCH_MS = 250;
+/** How long after the script exits its last denials may still arrive through the log. */
+export const DENIAL_GRACE_MS = 300;
 
 /** `[[dd-]hh:]mm:ss[.cc]` → hundredths of a second; null when malformed. */
 export function parsePsTime(t: string): number | null {
@@ -47,10 +51,12 @@ function listPs(): ProcInfo[] {
 
 export class DarwinHostPlatform implements HostPlatform {
   private readonly watchdog: Watchdog;
+  private readonly trees = new Map<string, DarwinRunTree>();
 
   constructor(
     private readonly native: DarwinBackend,
     hostOwns: (pid: number) => boolean = () => false,
+    private readonly denials: DenialRouter = new DenialRouter(),
   ) {
     this.watchdog = new Watchdog(
       { list: listPs, fds: () => null, pageSize: PS_PAGE, ticksPerSecond: PS_TICKS, reap: () => undefined },
@@ -75,6 +81,25 @@ export class DarwinHostPlatform implements HostPlatform {
    *  run's proxy, whose loopback port is the only one the profile opens. */
   proxiesAllEgress(policy: ResolvedPolicy): boolean {
     return policy.mode === 'enforce' && policy.network.preset !== 'none';
+  }
+
+  /** Enforce runs only: warn and disabled apply no profile, so there is nothing to deny. */
+  watchViolations(req: { runId: string; policy: ResolvedPolicy; rootPid: number; onViolation(v: Violation): void; onError(message: string): void }) {
+    if (req.policy.mode !== 'enforce') return null;
+    const unregister = this.denials.register(req.runId, {
+      belongs: (pid) => pid === req.rootPid || (this.trees.get(req.runId)?.knownPids().has(pid) ?? false),
+      onDenial: (d) => req.onViolation(denialToViolation(d, req.runId)),
+      onUnavailable: (reason) => req.onError(`live file and network violations unavailable: ${reason}`),
+    });
+    return {
+      flush: () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            unregister();
+            resolve();
+          }, this.denials.unavailableReason === null ? DENIAL_GRACE_MS : 0),
+        ),
+    };
   }
 
   supervises(): boolean {
@@ -104,11 +129,14 @@ export class DarwinHostPlatform implements HostPlatform {
             openFiles: null, // no per-process fd count without libproc; RLIMIT_NOFILE holds it
             cpuSeconds: policy.limits.cpuSeconds,
           };
-    return new DarwinRunTree(runId, this.watchdog, limits);
+    const tree = new DarwinRunTree(runId, this.watchdog, limits, () => this.trees.delete(runId));
+    this.trees.set(runId, tree);
+    return tree;
   }
 
   dispose(): void {
     // The watchdog stops when its last run is unwatched.
+    this.denials.dispose();
   }
 }
 
@@ -121,7 +149,13 @@ class DarwinRunTree implements RunTree {
     private readonly runId: string,
     private readonly watchdog: Watchdog,
     private readonly limits: TreeLimits,
+    private readonly onDispose: () => void = () => undefined,
   ) {}
+
+  /** Every pid the watchdog ever attributed to the run, and the root. */
+  knownPids(): Set<number> {
+    return new Set([this.rootPid, ...(this.watched?.members ?? [])]);
+  }
 
   attach(pid: number): void {
     this.rootPid = pid;
@@ -168,5 +202,6 @@ class DarwinRunTree implements RunTree {
 
   dispose(): void {
     this.watchdog.unwatch(this.runId);
+    this.onDispose();
   }
 }

@@ -276,6 +276,13 @@ export class Runner {
     for (const o of this.inFlight) o.other = true;
     this.inFlight.add(overlap);
     const usageBefore = this.platform.childrenUsage();
+    const external = this.platform.watchViolations?.({
+      runId: handle.runId,
+      policy: p,
+      rootPid: launcher.pid,
+      onViolation: (v) => handle.emit('violation', v),
+      onError: (message) => handle.emit('stderr', Buffer.from(`script-sandbox: ${message}\n`)),
+    });
     const outcome = await launcher.exec(s.plan);
     if (outcome.ok) {
       tree.arm((c) => {
@@ -310,6 +317,7 @@ export class Runner {
       await sv.flush();
       sv.detach();
     }
+    await external?.flush();
 
     // Limits the kernel enforced show up as the way the process ended.
     const l = p.limits;

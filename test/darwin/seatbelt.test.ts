@@ -3,6 +3,7 @@
 // GitHub macos runner (.github/workflows/cross-platform.yml); on any other OS every test skips with the
 // reason. Build first: `node build.mjs`, then mocha on out/test/darwin/*.test.js.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -47,6 +48,21 @@ describe('macOS Seatbelt backend (real sandbox-exec)', function () {
     assert.equal(fs.readFileSync(target, 'utf8'), 'original\n');
     assert.ok(!fs.existsSync(path.join(sb.outside, 'new.txt')));
     assert.match(r.stderr + r.stdout, /Operation not permitted/);
+  });
+
+  it('the refused write is reported live as a file violation (admin accounts: the unified log)', async function () {
+    const groups = spawnSync('/usr/bin/id', ['-Gn'], { encoding: 'utf8' }).stdout ?? '';
+    if (!groups.split(/\s+/).includes('admin')) {
+      console.log('    skipped: not an admin account, `log stream` cannot be read (the capability report says so)');
+      this.skip();
+    }
+    const r = await runIn(sb, ['--profile', 'moderate', '--net', 'none'], ['/bin/sh', '-c', `sleep 1; echo x > "${sb.outside}/live.txt"; sleep 1; exit 0`]);
+    assert.equal(r.code, 0, r.stderr);
+    const v = r.events.filter((e) => e.type === 'violation' && e.kind === 'file');
+    assert.ok(
+      v.some((e) => String(e.path ?? '').endsWith('/live.txt')),
+      `no live violation for live.txt: ${JSON.stringify(r.events.filter((e) => e.type === 'violation')).slice(0, 500)}`,
+    );
   });
 
   it("a read of the planted secret in HOME's .ssh is refused", async () => {

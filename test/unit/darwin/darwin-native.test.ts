@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { privateCanonical, realpathCanonical, regexEscape, sbplString, subtreeRegexes } from '../../../native/darwin/sbpl';
 import { DARWIN_OPEN_MAX, DARWIN_RLIMIT, DARWIN_RLIM_INFINITY, DARWIN_RESOURCE, applyDarwinRlimits, clampDarwinRlimit } from '../../../native/darwin/rlimit';
 import { RLIMIT_RESOURCE } from '../../../native/linux/rlimit';
-import { denialToViolation, isReadyLine, logTimestampToIso, parseDenialMessage, parseLogLine } from '../../../native/darwin/log-stream';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { DenialRouter, denialToViolation, isReadyLine, logTimestampToIso, parseDenialMessage, parseLogLine, streamDenials, type SandboxDenial } from '../../../native/darwin/log-stream';
 import { darwinReport } from '../../../native/darwin/capabilities';
 import { SANDBOX_EXEC, checkProfile, sandboxExecArgv } from '../../../native/darwin/apply';
 import { DarwinHostPlatform, parsePs, parsePsTime } from '../../../src/host/platform-darwin';
@@ -207,5 +209,97 @@ describe('darwin: network through the egress proxy', () => {
     const plan = compileDarwinPlan(withProxyAllowed(strict, 45678), { runId: 'r', file: '/bin/sh', argv: ['sh'], env: {}, cwd: '/Users/u/p', tmpDir: '/tmp/r', toolRoots: [], proxyPort: null });
     const net = (plan.seatbelt ?? '').split('\n').filter((l) => l.includes('network-outbound'));
     assert.deepEqual(net, ['(allow network-outbound (remote ip "localhost:45678"))']);
+  });
+});
+
+describe('darwin: live denials routed from one log stream', () => {
+  type H = { onDenial(d: SandboxDenial): void; onUnavailable(reason: string): void };
+  const denial = (pid: number, tag: string | null): SandboxDenial => ({ process: 'sh', pid, operation: 'file-write-create', target: '/x', tag, time: null });
+
+  it('routes by the run tag first, then by a pid of the run tree; a stranger is dropped', () => {
+    let h: H | null = null;
+    let starts = 0;
+    const router = new DenialRouter((x) => {
+      h = x;
+      starts++;
+      return { stop: () => undefined };
+    });
+    const got: Record<string, number[]> = { a: [], b: [] };
+    router.register('a', { belongs: (p) => p === 10, onDenial: (d) => got.a.push(d.pid), onUnavailable: () => assert.fail() });
+    router.register('b', { belongs: (p) => p === 20, onDenial: (d) => got.b.push(d.pid), onUnavailable: () => assert.fail() });
+    assert.equal(starts, 1, 'one stream per host');
+    h!.onDenial(denial(10, null));
+    h!.onDenial(denial(20, null));
+    h!.onDenial(denial(99, 'script-sandbox:a'));
+    h!.onDenial(denial(30, null));
+    assert.deepEqual(got, { a: [10, 99], b: [20] });
+  });
+
+  it('a log that cannot be read is told to the runs registered then, once, and not restarted', () => {
+    let h: H | null = null;
+    let starts = 0;
+    const router = new DenialRouter((x) => {
+      h = x;
+      starts++;
+      return { stop: () => undefined };
+    });
+    const heard: string[] = [];
+    router.register('a', { belongs: () => false, onDenial: () => undefined, onUnavailable: (r) => heard.push(r) });
+    h!.onUnavailable('log stream needs an admin account');
+    router.register('b', { belongs: () => false, onDenial: () => undefined, onUnavailable: (r) => heard.push(`b ${r}`) });
+    assert.deepEqual(heard, ['log stream needs an admin account']);
+    assert.equal(starts, 1);
+    assert.equal(router.unavailableReason, 'log stream needs an admin account');
+  });
+
+  it('streamDenials: lines split across chunks are joined; exit 77 is "needs an admin account"', () => {
+    const fakeChild = () => {
+      const c = new EventEmitter() as EventEmitter & { stdout: PassThrough; stderr: PassThrough; kill(): void };
+      c.stdout = new PassThrough();
+      c.stderr = new PassThrough();
+      c.kill = () => undefined;
+      return c;
+    };
+    const child = fakeChild();
+    const got: SandboxDenial[] = [];
+    const reasons: string[] = [];
+    streamDenials({ onDenial: (d) => got.push(d), onUnavailable: (r) => reasons.push(r), spawnLog: () => child as never });
+    const msg = JSON.stringify({ eventMessage: 'Sandbox: cat(7) deny(1) file-read-data /Users/u/.ssh/id script-sandbox:r1', timestamp: '2026-10-09 12:00:01.5+0000' });
+    child.stdout.write('Filtering the log data using "sender == \\"Sandbox\\""\n' + msg.slice(0, 20));
+    child.stdout.write(msg.slice(20) + '\n');
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      assert.equal(got.length, 1);
+      assert.equal(got[0].tag, 'script-sandbox:r1');
+      const c2 = fakeChild();
+      streamDenials({ onDenial: () => undefined, onUnavailable: (r) => reasons.push(r), spawnLog: () => c2 as never });
+      c2.stderr.write("log: Must be admin to run 'stream' command\n");
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        c2.emit('exit', 77);
+        assert.match(reasons[0], /admin/);
+      });
+    });
+  });
+
+  it('the macOS host platform turns a tagged denial into a violation of the run, in enforce only', async () => {
+    let h: H | null = null;
+    const router = new DenialRouter((x) => {
+      h = x;
+      return { stop: () => undefined };
+    });
+    const platform = new DarwinHostPlatform({} as never, () => false, router);
+    const ctx = { workspace: '/Users/u/p', home: '/Users/u' };
+    const enforce = resolvePolicy({ user: {} }, ctx).policy;
+    const warn = resolvePolicy({ user: { mode: 'warn' } }, ctx).policy;
+    const seen: Violation[] = [];
+    assert.equal(platform.watchViolations({ runId: 'r9', policy: warn, rootPid: 5, onViolation: () => assert.fail(), onError: () => undefined }), null);
+    const w = platform.watchViolations({ runId: 'r9', policy: enforce, rootPid: 5, onViolation: (v) => seen.push(v), onError: () => undefined });
+    h!.onDenial({ process: 'sh', pid: 5, operation: 'file-write-create', target: '/Users/u/outside.txt', tag: null, time: '2026-01-01T00:00:00.000Z' });
+    await w!.flush();
+    h!.onDenial({ process: 'sh', pid: 5, operation: 'file-write-create', target: '/late', tag: null, time: null });
+    assert.equal(seen.length, 1, 'nothing after flush');
+    assert.equal(seen[0].runId, 'r9');
+    assert.equal(seen[0].kind, 'file');
+    assert.equal(seen[0].path, '/Users/u/outside.txt');
+    platform.dispose();
   });
 });
