@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import { buildFsModel, grantsAllow, NO_FS, type FsModel, type FsModelFs, type Grant } from '../../src/policy/fs-model';
 import { escapeGlob, isUnder, normalizeAbs } from '../../src/policy/paths';
-import { privateCanonical, renderFilter, sbplString, subtreeDenyFilters, type PathFilter } from './sbpl';
+import { privateCanonical, renderFilter, sbplString, subtreeDenyFilters } from './sbpl';
 
 /** Read roots of a strict profile on macOS (SYSTEM_PATHS are Linux's): the OS, the dyld cache, toolchains. */
 export const DARWIN_SYSTEM_READ: readonly string[] = Object.freeze([
@@ -45,7 +45,10 @@ export const DARWIN_SECRETS: readonly string[] = Object.freeze([
 export const DARWIN_NO_WRITE: readonly string[] = Object.freeze([
   '~/Library/LaunchAgents', // programs started at login
   '~/Library/Application Support/Code/User', // VS Code settings (could switch the sandbox off)
+  '~/Applications', // apps run outside the sandbox
 ]);
+/** macOS system folders the Linux SYSTEM_PATHS do not name; /Applications is writable by admin users. */
+export const DARWIN_SYSTEM_NO_WRITE: readonly string[] = Object.freeze(['/System', '/Library', '/Applications', '/private/var/db']);
 
 /** The policy with macOS's own secrets (protected: unreadable, unwritable) and start-up paths (denyWrite). */
 export function withDarwinPaths(p: ResolvedPolicy): ResolvedPolicy {
@@ -57,7 +60,7 @@ export function withDarwinPaths(p: ResolvedPolicy): ResolvedPolicy {
     filesystem: {
       ...p.filesystem,
       protected: [...new Set([...p.filesystem.protected, ...DARWIN_SECRETS.map(home).filter(keep)])],
-      denyWrite: [...p.filesystem.denyWrite, ...DARWIN_NO_WRITE.map(home).filter(keep).map(escapeGlob)],
+      denyWrite: [...p.filesystem.denyWrite, ...DARWIN_NO_WRITE.map(home).filter(keep).map(escapeGlob), ...DARWIN_SYSTEM_NO_WRITE.map(escapeGlob)],
     },
   };
 }
@@ -106,29 +109,53 @@ function indent(lines: string[], n = 2): string[] {
 }
 
 /**
- * One allow rule per granted root: `(subpath root)` minus every carve-out inside it. A root inside a
- * carve-out grants nothing (a grant never overrides a carve-out of its own). /dev roots are literals
- * (device nodes), other roots subpaths.
+ * The filters of one grant: per granted root, `(subpath root)` minus every carve-out inside it (exact and
+ * case-folded). A root inside a carve-out grants nothing (a grant never overrides a carve-out of its own).
+ * /dev roots are literals (device nodes), other roots subpaths. Each filter is a list of lines.
  */
-export function grantRules(g: Grant, canonical: Canonical): string[] {
-  const ops = grantOps(g);
-  if (ops.length === 0) return [];
-  const out: string[] = [];
+export function grantFilters(g: Grant, canonical: Canonical): string[][] {
+  const out: string[][] = [];
   const roots = [...new Set(g.paths.map(canonical))].sort();
   const cuts = [...new Set(g.except.map(canonical))].sort();
   for (const root of roots) {
     if (cuts.some((c) => isUnder(root, c))) continue;
     const inside = cuts.filter((c) => isUnder(c, root));
-    const rootFilter: PathFilter = { kind: root.startsWith('/dev/') && root !== '/dev/pts' ? 'literal' : 'subpath', value: root };
+    const rootFilter = renderFilter({ kind: root.startsWith('/dev/') && root !== '/dev/pts' ? 'literal' : 'subpath', value: root });
     if (inside.length === 0) {
-      out.push(`(allow ${ops.join(' ')} ${renderFilter(rootFilter)})`);
+      out.push([rootFilter]);
       continue;
     }
-    out.push(`(allow ${ops.join(' ')}`, '  (require-all', `    ${renderFilter(rootFilter)}`);
-    for (const c of inside) for (const f of subtreeDenyFilters(c)) out.push(`    (require-not ${renderFilter(f)})`);
-    out.push('  ))');
+    const lines = ['(require-all', `  ${rootFilter}`];
+    for (const c of inside) for (const f of subtreeDenyFilters(c)) lines.push(`  (require-not ${renderFilter(f)})`);
+    lines.push(')');
+    out.push(lines);
   }
   return out;
+}
+
+/** One allow rule per granted root, its carve-outs inside it. */
+export function grantRules(g: Grant, canonical: Canonical): string[] {
+  const ops = grantOps(g);
+  if (ops.length === 0) return [];
+  const out: string[] = [];
+  for (const f of grantFilters(g, canonical)) {
+    if (f.length === 1) out.push(`(allow ${ops.join(' ')} ${f[0]})`);
+    else out.push(`(allow ${ops.join(' ')}`, ...indent(f), ')');
+  }
+  return out;
+}
+
+/**
+ * Hard links only of files the script may write anyway: a link to a read-only file (a start-up file, a hook,
+ * anything outside the write grants) placed in the workspace would make it writable through the new name,
+ * since Seatbelt decides by path. `file-link` is allowed inside the write grants and denied everywhere else,
+ * last; both rules name the same filter, so whichever path the kernel checks, only writable files link.
+ */
+export function linkRules(model: FsModel, canonical: Canonical, tag: string): string[] {
+  const writable = model.grants.filter((g) => grantOps(g).includes(RULE_OPS.write)).flatMap((g) => grantFilters(g, canonical));
+  if (writable.length === 0) return [`(deny file-link (with message ${sbplString(tag)}))`];
+  const any = ['(require-any', ...indent(writable.flat()), ')'];
+  return ['(allow file-link', ...indent(any), ')', `(deny file-link (with message ${sbplString(tag)})`, '  (require-not', ...indent(any, 4), '  ))'];
 }
 
 /** Folders above a write-protected or hidden path that the grants let the script rename or delete. */
@@ -186,6 +213,9 @@ export function seatbeltProfile(policy: ResolvedPolicy, req: SeatbeltRequest, fs
   lines.push('; network');
   const net = networkRules(p, req.proxyPort, notes);
   lines.push(...net);
+
+  lines.push('; hard links: only of what the script may write anyway');
+  lines.push(...linkRules(model, canonical, `script-sandbox:${req.runId}`));
 
   const moves = moveBlockTargets(model, canonical);
   if (moves.length) {

@@ -129,6 +129,24 @@ describe('Seatbelt profile properties', () => {
     assert.ok(odd.includes('[Uu]\u0308[Nn][Ii]\u0308'), 'the NFD form of the name is carved out too');
   });
 
+  it('hard links only inside the write grants: allowed there, denied everywhere else (last)', () => {
+    for (const t of [moderate, permissive]) {
+      const allow = t.indexOf('(allow file-link');
+      const deny = t.indexOf('(deny file-link');
+      assert.ok(allow > 0 && deny > allow, 'both rules, deny after allow');
+      assert.match(t.slice(deny), /^\(deny file-link \(with message "script-sandbox:run-1"\)\n {2}\(require-not\n {4}\(require-any/);
+    }
+    assert.ok(strict.includes('(allow file-link'));
+  });
+
+  it('permissive writes outside system paths but never /System, /Library, /Applications or ~/Library/LaunchAgents', () => {
+    const grant = permissive.slice(permissive.indexOf('(allow file-read* process-exec file-write*\n  (require-all\n    (subpath "/")'));
+    const first = grant.slice(0, grant.indexOf('\n)\n'));
+    for (const p of ['/System', '/Library', '/Applications', '/usr', '/private/etc', '/Users/u/Library/LaunchAgents', '/Users/u/.zshrc', '/Users/u/.ssh']) {
+      assert.ok(first.includes(`(require-not (subpath "${p}"))`), p);
+    }
+  });
+
   it('refuses a path with a control character instead of guessing its spelling', () => {
     const policy = resolvePolicy({ user: {} }, { workspace: '/Users/u/a\nb', home: HOME }).policy;
     assert.throws(() => seatbeltProfile(policy, req('/Users/u/a\nb')), /control character/);
