@@ -90,6 +90,8 @@ export type Canonical = (p: string) => string;
 const RULE_OPS = {
   read: 'file-read*',
   exec: 'process-exec',
+  // dyld maps libraries with PROT_EXEC: a separate operation from reading them on recent macOS.
+  map: 'file-map-executable',
   write: 'file-write*',
   ioctl: 'file-ioctl',
 } as const;
@@ -98,7 +100,7 @@ const RULE_OPS = {
 export function grantOps(g: Grant): string[] {
   const ops: string[] = [];
   if (g.access.includes('read_file') || g.access.includes('read_dir')) ops.push(RULE_OPS.read);
-  if (g.access.includes('execute')) ops.push(RULE_OPS.exec);
+  if (g.access.includes('execute')) ops.push(RULE_OPS.exec, RULE_OPS.map);
   if (g.access.includes('write_file') || g.access.includes('make_reg') || g.access.includes('remove_file')) ops.push(RULE_OPS.write);
   if (g.access.includes('ioctl_dev')) ops.push(RULE_OPS.ioctl);
   return ops;

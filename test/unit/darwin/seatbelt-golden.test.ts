@@ -140,7 +140,9 @@ describe('Seatbelt profile properties', () => {
   });
 
   it('permissive writes outside system paths but never /System, /Library, /Applications or ~/Library/LaunchAgents', () => {
-    const grant = permissive.slice(permissive.indexOf('(allow file-read* process-exec file-write*\n  (require-all\n    (subpath "/")'));
+    const at = permissive.search(/\(allow [^\n]*file-write\*\n {2}\(require-all\n {4}\(subpath "\/"\)/);
+    assert.ok(at > 0, 'a write grant on /');
+    const grant = permissive.slice(at);
     const first = grant.slice(0, grant.indexOf('\n)\n'));
     for (const p of ['/System', '/Library', '/Applications', '/usr', '/private/etc', '/Users/u/Library/LaunchAgents', '/Users/u/.zshrc', '/Users/u/.ssh']) {
       assert.ok(first.includes(`(require-not (subpath "${p}"))`), p);
