@@ -7,7 +7,7 @@ import type { DarwinPlan } from './plan';
 import { seatbeltProfile, type Canonical, type SeatbeltProfile } from './seatbelt';
 import { darwinReport, probeDarwinFacts } from './capabilities';
 import { applyDarwinAndExec } from './apply';
-import { loadLibSystem } from './libsystem';
+import { loadChildrenUsage, loadLibSystem, type ChildrenUsage } from './libsystem';
 import { realpathCanonical } from './sbpl';
 import { diskModelFs } from '../linux/carve-outs';
 import { SandboxError } from '../../src/protocol/errors';
@@ -30,6 +30,8 @@ export interface DarwinBackend extends SandboxBackend {
   readonly supported: true;
   compile(policy: ResolvedPolicy, req: DarwinCompileRequest, fs?: FsModelFs): DarwinPlan;
   profile(policy: ResolvedPolicy, req: DarwinCompileRequest, fs?: FsModelFs): SeatbeltProfile;
+  /** Host side: getrusage(RUSAGE_CHILDREN), libSystem loaded on first call. */
+  childrenUsage(): ChildrenUsage;
 }
 
 /** Limits setrlimit holds on macOS; memory and process count are the watchdog's. */
@@ -58,6 +60,7 @@ export function compileDarwinPlan(p: ResolvedPolicy, req: DarwinCompileRequest, 
 }
 
 export function createDarwinBackend(): DarwinBackend {
+  let usage: (() => ChildrenUsage) | null = null;
   return {
     platform: 'darwin',
     supported: true,
@@ -70,5 +73,6 @@ export function createDarwinBackend(): DarwinBackend {
     // The workspace's git metadata is read from the disk (diskModelFs has no Linux calls, only node:fs).
     compile: (p, req, fs = diskModelFs) => compileDarwinPlan(p, req, fs, realpathCanonical),
     profile: (p, req, fs = diskModelFs) => seatbeltProfile(p, req, fs, realpathCanonical),
+    childrenUsage: () => (usage ??= loadChildrenUsage())(),
   };
 }

@@ -12,6 +12,54 @@ import type { DarwinRlimit } from './rlimit';
 /** struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; }: two u64 on Darwin too (resource.h). */
 export const DarwinRlimitStruct = koffi.struct('darwin_rlimit', { rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
 
+/**
+ * struct rusage on Darwin (bsd/sys/resource.h): two struct timeval (time_t tv_sec 8 bytes, suseconds_t
+ * tv_usec a 32-bit int, padded to 16), then 14 longs. ru_maxrss is in bytes on macOS (KiB on Linux).
+ */
+export const DarwinRusageStruct = koffi.struct('darwin_rusage', {
+  ru_utime_sec: 'int64_t',
+  ru_utime_usec: 'int32_t',
+  ru_stime_sec: 'int64_t',
+  ru_stime_usec: 'int32_t',
+  ru_maxrss: 'int64_t',
+  ru_ixrss: 'int64_t',
+  ru_idrss: 'int64_t',
+  ru_isrss: 'int64_t',
+  ru_minflt: 'int64_t',
+  ru_majflt: 'int64_t',
+  ru_nswap: 'int64_t',
+  ru_inblock: 'int64_t',
+  ru_oublock: 'int64_t',
+  ru_msgsnd: 'int64_t',
+  ru_msgrcv: 'int64_t',
+  ru_nsignals: 'int64_t',
+  ru_nvcsw: 'int64_t',
+  ru_nivcsw: 'int64_t',
+});
+export const RUSAGE_CHILDREN = -1;
+
+export interface ChildrenUsage {
+  userMs: number;
+  systemMs: number;
+  maxRssKiB: number;
+}
+
+/** Host side: CPU and peak RSS of the reaped children (getrusage(RUSAGE_CHILDREN)), for the run's figures. */
+export function loadChildrenUsage(): () => ChildrenUsage {
+  const lib = koffi.load(LIBSYSTEM_PATH);
+  const c_getrusage = lib.func('getrusage', 'int', ['int', koffi.out(koffi.pointer(DarwinRusageStruct))]);
+  return () => {
+    const r: Record<string, number | bigint> = {};
+    check('getrusage', c_getrusage(RUSAGE_CHILDREN, r));
+    const n = (k: string) => Number(r[k] ?? 0);
+    return {
+      userMs: n('ru_utime_sec') * 1000 + n('ru_utime_usec') / 1000,
+      systemMs: n('ru_stime_sec') * 1000 + n('ru_stime_usec') / 1000,
+      maxRssKiB: Math.round(n('ru_maxrss') / 1024),
+    };
+  };
+}
+
 export const LIBSYSTEM_PATH = '/usr/lib/libSystem.B.dylib';
 export const F_GETFD = 1;
 export const F_SETFD = 2;

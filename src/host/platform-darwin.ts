@@ -115,8 +115,7 @@ export class DarwinHostPlatform implements HostPlatform {
   }
 
   childrenUsage() {
-    const u = process.resourceUsage();
-    return { userMs: 0, systemMs: 0, maxRssKiB: u.maxRSS };
+    return this.native.childrenUsage();
   }
 
   createTree(runId: string, policy: ResolvedPolicy): RunTree {

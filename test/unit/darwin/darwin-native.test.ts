@@ -20,6 +20,8 @@ import { compileDarwinPlan } from '../../../native/darwin/backend';
 import { parsePlanMessage } from '../../../src/protocol/launcher';
 import { Violation } from '../../../src/policy/violation';
 import type { DarwinPlan } from '../../../native/darwin/plan';
+import koffi from 'koffi';
+import { DarwinRlimitStruct, DarwinRusageStruct } from '../../../native/darwin/libsystem';
 
 describe('darwin: SBPL atoms', () => {
   it('canonical paths: /tmp, /var, /etc live under /private; /tmpx and others unchanged', () => {
@@ -301,5 +303,18 @@ describe('darwin: live denials routed from one log stream', () => {
     assert.equal(seen[0].kind, 'file');
     assert.equal(seen[0].path, '/Users/u/outside.txt');
     platform.dispose();
+  });
+});
+
+describe('darwin: libSystem struct layouts (fixed-width fields: koffi gives Darwin\'s layout on any OS)', () => {
+  it('struct rlimit is 2 x u64; struct rusage is 144 bytes with ru_maxrss at 32', () => {
+    assert.equal(koffi.sizeof(DarwinRlimitStruct), 16);
+    assert.equal(koffi.offsetof(DarwinRlimitStruct, 'rlim_max'), 8);
+    assert.equal(koffi.sizeof(DarwinRusageStruct), 144);
+    assert.equal(koffi.offsetof(DarwinRusageStruct, 'ru_utime_usec'), 8);
+    assert.equal(koffi.offsetof(DarwinRusageStruct, 'ru_stime_sec'), 16);
+    assert.equal(koffi.offsetof(DarwinRusageStruct, 'ru_stime_usec'), 24);
+    assert.equal(koffi.offsetof(DarwinRusageStruct, 'ru_maxrss'), 32);
+    assert.equal(koffi.offsetof(DarwinRusageStruct, 'ru_nivcsw'), 136);
   });
 });
