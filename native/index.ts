@@ -5,16 +5,18 @@ import type { CapabilityReport, SandboxBackend } from './backend';
 import { createLinuxBackend, type LinuxBackend } from './linux/backend';
 import { createWin32Backend, type Win32Backend } from './win32/backend';
 import { SandboxError } from '../src/protocol/errors';
+import { createDarwinBackend, type DarwinBackend } from './darwin/backend';
 
 export type { LinuxBackend } from './linux/backend';
 export type { Win32Backend } from './win32/backend';
+export type { DarwinBackend } from './darwin/backend';
 export type { CapabilityReport, SandboxBackend, Capability } from './backend';
 
 export interface UnsupportedBackend extends SandboxBackend {
   readonly supported: false;
 }
 
-export type AnyBackend = LinuxBackend | Win32Backend | UnsupportedBackend;
+export type AnyBackend = LinuxBackend | Win32Backend | DarwinBackend | UnsupportedBackend;
 
 function unsupported(platform: string, why: string): UnsupportedBackend {
   return {
@@ -43,7 +45,7 @@ export function loadBackend(platform: string = process.platform): AnyBackend {
     case 'win32':
       return createWin32Backend();
     case 'darwin':
-      return unsupported(platform, 'macOS rlimit/Seatbelt backend not implemented yet: enforce is impossible, disabled mode only');
+      return createDarwinBackend();
     default:
       return unsupported(platform, `no sandbox backend for ${platform}`);
   }

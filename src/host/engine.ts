@@ -1,7 +1,7 @@
 // Assembles the runner for this OS: the backend, the host platform and a launcher source. The CLI and the
 // host process both start here, so they run scripts the same way.
 import * as path from 'node:path';
-import { loadBackend, type CapabilityReport } from '../../native';
+import { loadBackend, type CapabilityReport, type DarwinBackend } from '../../native';
 import type { PtyCalls } from '../../native/backend';
 import { SandboxError } from '../protocol/errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
@@ -10,6 +10,7 @@ import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } 
 import type { HostPlatform } from './platform';
 import { Win32HostPlatform } from './platform-win32';
 import { Runner } from './runner';
+import { DarwinHostPlatform } from './platform-darwin';
 
 export interface Engine {
   runner: Runner;
@@ -51,12 +52,14 @@ export function createEngine(
       runner: new Runner(platform, launchers),
       platform,
       capabilities: () => (report ??= platform.probe()),
+      ptys: null,
       dispose() {
         launchers.dispose();
         platform.dispose();
       },
     };
   }
+  if (backend.platform === 'darwin') return darwinEngine(backend, opts);
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
   const tier: NamespaceTier = stage?.available
     ? { namespaces: true, detail: NAMESPACE_TIER }
@@ -72,6 +75,24 @@ export function createEngine(
     get ptys() {
       return backend.ptys ?? null;
     },
+    dispose() {
+      launchers.dispose();
+      platform.dispose();
+    },
+  };
+}
+
+/** macOS: no namespace stage, the watchdog over `ps`, the same launcher sources. */
+function darwinEngine(backend: DarwinBackend, opts: { launcherPath?: string; launchers?: LauncherSource; pool?: number }): Engine {
+  const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
+  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
+  const platform = new DarwinHostPlatform(backend, (pid) => launchers.owns(pid));
+  let report: CapabilityReport | null = null;
+  return {
+    runner: new Runner(platform, launchers),
+    platform,
+    capabilities: () => (report ??= platform.probe()),
+    ptys: null,
     dispose() {
       launchers.dispose();
       platform.dispose();

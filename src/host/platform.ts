@@ -82,5 +82,11 @@ export interface HostPlatform {
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }): Plan;
   createTree(runId: string, policy: ResolvedPolicy): RunTree;
   childrenUsage(): { userMs: number; systemMs: number; maxRssKiB: number };
+  /** True when every run with network must go through the egress proxy (the kernel rules cannot name hosts:
+   *  macOS Seatbelt only opens the proxy's loopback port). Absent: only wildcard host rules need it. */
+  proxiesAllEgress?(policy: ResolvedPolicy): boolean;
+  /** Violations read from outside the script's processes (macOS: the unified log), for platforms without a
+   *  supervisor fd. Started before exec; flush() delivers what is late (log latency) before 'finished'. */
+  watchViolations?(req: { runId: string; policy: ResolvedPolicy; rootPid: number; onViolation(v: Violation): void; onError(message: string): void }): { flush(): Promise<void> } | null;
   dispose(): void;
 }

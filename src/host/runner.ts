@@ -161,7 +161,9 @@ export class Runner {
     const t0 = Date.now();
     const runId = handle.runId;
     // Wildcard host rules are matched by name through a per-run proxy; the script may reach the proxy.
-    const proxy = needsEgressProxy(given.policy) ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
+    // A platform whose kernel rules cannot name hosts (macOS Seatbelt) sends all egress through the proxy.
+    const wantsProxy = needsEgressProxy(given.policy) || (this.platform.proxiesAllEgress?.(given.policy) ?? false);
+    const proxy = wantsProxy ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
     const req = proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given;
     try {
       await this.startWith(req, handle, t0, proxy?.env() ?? {});
@@ -197,7 +199,7 @@ export class Runner {
       tree = this.platform.createTree(runId, p);
       planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit(), ...ttyOf(req) };
       plan = this.platform.compile(p, { ...planReq, listener: supervised });
-      if (req.terminal) plan = { ...plan, terminal: { path: req.terminal.path } };
+      if (req.terminal && plan.platform === 'linux') plan = { ...plan, terminal: { path: req.terminal.path } };
       const made = this.placeholders.make(plan.namespaces);
       releasePlaceholders = made.release;
       if (plan.namespaces && made.readOnlyFs.length) {
@@ -284,6 +286,13 @@ export class Runner {
     for (const o of this.inFlight) o.other = true;
     this.inFlight.add(overlap);
     const usageBefore = this.platform.childrenUsage();
+    const external = this.platform.watchViolations?.({
+      runId: handle.runId,
+      policy: p,
+      rootPid: launcher.pid,
+      onViolation: (v) => handle.emit('violation', v),
+      onError: (message) => handle.emit('stderr', Buffer.from(`script-sandbox: ${message}\n`)),
+    });
     let outcome = await this.startOn(launcher, bind, tree, s.plan);
     // A pooled launcher killed while it waited is found dead only now (the tree could not take its pid, or it
     // closed its channel without a word). The script never started, so the plan goes to another launcher; the
@@ -333,6 +342,7 @@ export class Runner {
       await sv.flush();
       sv.detach();
     }
+    await external?.flush();
 
     // Limits the kernel enforced show up as the way the process ended.
     const l = p.limits;

@@ -54,7 +54,19 @@ const Win32PlanSchema = z.object({
   namespaces: z.null(),
 });
 
-export const PlanMessage = z.object({ type: z.literal('plan'), plan: z.discriminatedUnion('platform', [LinuxPlanSchema, Win32PlanSchema]) });
+// macOS (native/darwin/plan.ts): the Seatbelt profile text and Darwin's rlimits.
+const DarwinPlanSchema = z.object({
+  platform: z.literal('darwin'),
+  runId: z.string(),
+  file: z.string().min(1),
+  argv: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()),
+  cwd: z.string().min(1),
+  rlimits: z.array(Rlimit),
+  seatbelt: z.string().min(1).nullable(),
+});
+
+export const PlanMessage = z.object({ type: z.literal('plan'), plan: z.discriminatedUnion('platform', [LinuxPlanSchema, Win32PlanSchema, DarwinPlanSchema]) });
 
 export function parsePlanMessage(line: string): Plan {
   let raw: unknown;

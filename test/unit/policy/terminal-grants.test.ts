@@ -41,7 +41,7 @@ describe('terminal protocol', () => {
   });
   it('a plan names only a pty slave as the terminal', () => {
     const plan = { platform: 'linux', runId: 'r', file: '/bin/true', argv: ['true'], env: {}, cwd: '/', rlimits: [], noNewPrivs: true, landlock: null, seccomp: null, requireLandlock: false };
-    assert.equal(parsePlanMessage(JSON.stringify({ type: 'plan', plan: { ...plan, terminal: { path: '/dev/pts/4' } } })).terminal?.path, '/dev/pts/4');
+    assert.equal((parsePlanMessage(JSON.stringify({ type: 'plan', plan: { ...plan, terminal: { path: '/dev/pts/4' } } })) as { terminal?: { path: string } }).terminal?.path, '/dev/pts/4');
     assert.throws(() => parsePlanMessage(JSON.stringify({ type: 'plan', plan: { ...plan, terminal: { path: '/dev/tty' } } })), /PROTOCOL|invalid/);
   });
 });
