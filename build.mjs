@@ -1,4 +1,4 @@
-// Builds the four bundles (extension, host, launcher, cli) into dist/ and the tests into out/.
+// Builds the bundles (extension, host, launcher, supervisor, cli entry and cli-main) into dist/ and the tests into out/.
 // koffi stays external: its native binary is loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, chmodSync } from 'node:fs';
@@ -37,7 +37,9 @@ await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
   build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
   build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'] }),
-  build({ ...bundled, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], banner: { js: '#!/usr/bin/env node' } }),
+  // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
+  build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'] }),
   // Tests: one file per source so mocha can pick them by glob; sources are compiled alongside.
   build({ ...common, bundle: false, entryPoints: [...listTs('test'), ...listTs('src'), ...listTs('native')], outdir: 'out', outbase: '.' }),
 ]);

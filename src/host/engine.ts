@@ -5,6 +5,7 @@ import { loadBackend, type CapabilityReport } from '../../native';
 import { SandboxError } from '../protocol/errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
+import { PrestartedLauncherSource } from './launcher-prestart';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } from './platform-linux';
 import type { HostPlatform } from './platform';
 import { Runner } from './runner';
@@ -30,7 +31,15 @@ export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean 
 }
 
 export function createEngine(
-  opts: { launcherPath?: string; supervisorPath?: string; launchers?: LauncherSource; pool?: number; namespaces?: boolean } = {},
+  opts: {
+    launcherPath?: string;
+    supervisorPath?: string;
+    launchers?: LauncherSource;
+    pool?: number;
+    namespaces?: boolean;
+    /** Start one launcher now, for a run that comes soon with this stdin (the CLI's single run). */
+    prestart?: 'pipe' | 'inherit' | 'ignore';
+  } = {},
 ): Engine {
   const backend = loadBackend();
   if (!backend.supported) {
@@ -42,7 +51,7 @@ export function createEngine(
     ? { namespaces: true, detail: NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, tier.namespaces ? stage!.prefix : []);
-  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
+  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
   let report: CapabilityReport | null = null;
   return {
