@@ -14,6 +14,8 @@ export interface Engine {
   runner: Runner;
   platform: HostPlatform;
   capabilities(): CapabilityReport;
+  /** Resolves when no launcher is starting (a pool is full): the bench times runs only then. */
+  launchersSettled(): Promise<void>;
   dispose(): void;
 }
 
@@ -51,13 +53,15 @@ export function createEngine(
     ? { namespaces: true, detail: NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, tier.namespaces ? stage!.prefix : []);
-  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
+  const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
+  const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
   let report: CapabilityReport | null = null;
   return {
     runner: new Runner(platform, launchers),
     platform,
     capabilities: () => (report ??= platform.probe()),
+    launchersSettled: () => pool?.whenFull() ?? Promise.resolve(),
     dispose() {
       launchers.dispose();
       platform.dispose();
