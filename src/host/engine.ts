@@ -19,7 +19,7 @@ export interface Engine {
   dispose(): void;
 }
 
-/** dist/launcher.js sits beside the bundle that runs this code (dist/cli.js or dist/host.js). */
+/** dist/launcher.js sits beside the bundle that runs this code (dist/cli-main.js or dist/host.js). */
 export function defaultLauncherPath(): string {
   return path.join(__dirname, 'launcher.js');
 }
