@@ -1,10 +1,26 @@
-// Builds the four bundles (extension, host, launcher, cli) into dist/ and the tests into out/.
+// Builds the bundles (extension, host, launcher, supervisor, cli entry and cli-main) into dist/ and the tests into out/.
 // koffi stays external: its native binary is loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { createRequire } from 'node:module';
 
 const common = { platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
+// zod's entry re-exports every locale (`export * as locales`), ~368 KB of each bundle that nobody reads: the
+// products only use the English messages zod configures by default (classic/schemas.js imports locales/en.js
+// directly). The locales index is replaced by one that exports only `en`, so z.locales.en still works.
+const zodLocalesDir = join(dirname(createRequire(import.meta.url).resolve('zod/package.json')), 'v4', 'locales');
+const englishOnlyZod = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)locales\/index\.js$/ }, (a) => (a.resolveDir.startsWith(join(zodLocalesDir, '..')) ? { path: 'zod-locales-en', namespace: 'zod-en' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, () => ({ contents: `export { default as en } from ${JSON.stringify(join(zodLocalesDir, 'en.js'))};`, resolveDir: zodLocalesDir, loader: 'js' }));
+  },
+};
+// Bundles are minified (a smaller file parses faster at every Node start); names are kept so stack traces
+// and error class names stay readable, and the source maps map back to the TypeScript.
+const bundled = { ...common, bundle: true, minify: true, keepNames: true, plugins: [englishOnlyZod] };
 
 function listTs(dir) {
   const out = [];
@@ -19,9 +35,11 @@ function listTs(dir) {
 rmSync('out', { recursive: true, force: true });
 await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
-  build({ ...common, bundle: true, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
-  build({ ...common, bundle: true, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'] }),
-  build({ ...common, bundle: true, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
+  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'] }),
+  // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
+  build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'] }),
   // Tests: one file per source so mocha can pick them by glob; sources are compiled alongside.
   build({ ...common, bundle: false, entryPoints: [...listTs('test'), ...listTs('src'), ...listTs('native')], outdir: 'out', outbase: '.' }),
 ]);

@@ -10,6 +10,9 @@ export const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
 export const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
 export const SECCOMP_IOCTL_NOTIF_ID_VALID = 0x40082102;
 export const SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+/** _IOW('!', 4, __u64): the flags are the ioctl's argument itself (Linux 6.6+). */
+export const SECCOMP_IOCTL_NOTIF_SET_FLAGS = 0x40082104;
+export const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;
 
 /** struct seccomp_data, field for field. */
 export const SeccompDataStruct = koffi.struct('seccomp_data', {
@@ -71,6 +74,11 @@ export interface NotifyCalls {
   /** Answers; false when the target is gone or the syscall was interrupted (ENOENT). */
   respond(listener: number, id: bigint, r: { val?: bigint; error?: number; continue?: boolean }): boolean;
   idValid(listener: number, id: bigint): boolean;
+  /**
+   * Asks the kernel to wake the target synchronously on our answer (and us on its call), on the same CPU
+   * where it can: a round trip without a trip through the scheduler's queues. false where unsupported.
+   */
+  setSyncWakeUp(listener: number): boolean;
   /** poll() on a worker thread; resolves with [fd, revents] pairs that are ready. */
   pollAsync(fds: number[], timeoutMs: number): Promise<Array<[number, number]>>;
   /** Blocking poll(), for the supervisor's own worker thread: [fd, events] in, [fd, revents] out. */
@@ -102,6 +110,7 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   const lib = koffi.load('libc.so.6');
   const ioctlRecv = lib.func('ioctl', 'int', ['int', 'ulong', 'void *']);
   const ioctlId = lib.func('ioctl', 'int', ['int', 'ulong', koffi.pointer('uint64_t')]);
+  const ioctlVal = lib.func('ioctl', 'int', ['int', 'ulong', 'ulong']);
   const poll = lib.func('poll', 'int', ['void *', 'ulong', 'int']);
   const sys_i_u32 = lib.func('syscall', 'long', ['long', 'int', 'uint32_t']);
   const sys_i_i_u32 = lib.func('syscall', 'long', ['long', 'int', 'int', 'uint32_t']);
@@ -128,11 +137,15 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   const offRespFlags = koffi.offsetof(SeccompNotifRespStruct, 'flags');
   const ENOENT = 2;
   const negErrno = () => -koffi.errno();
+  // One buffer each for the hot loop (a NotifyCalls belongs to one thread): no allocation per notification.
+  const recvBuf = Buffer.alloc(notifSize);
+  const respBuf = Buffer.alloc(respSize);
+  let pollBuf = Buffer.alloc(0);
 
   return {
     recv(listener) {
       // The buffer must be zeroed: the kernel rejects RECV with a non-zero struct (EINVAL).
-      const buf = Buffer.alloc(notifSize);
+      const buf = recvBuf.fill(0);
       if (ioctlRecv(listener, SECCOMP_IOCTL_NOTIF_RECV, buf) < 0) {
         const e = koffi.errno();
         if (e === ENOENT || e === 11 /* EAGAIN */ || e === 4 /* EINTR */) return null;
@@ -143,7 +156,7 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
       return { id: buf.readBigUInt64LE(0), pid: buf.readUInt32LE(offPid), nr: buf.readInt32LE(offNr), arch: buf.readUInt32LE(offArch), args };
     },
     respond(listener, id, r) {
-      const buf = Buffer.alloc(respSize);
+      const buf = respBuf;
       buf.writeBigUInt64LE(id, 0);
       buf.writeBigInt64LE(r.val ?? 0n, offRespVal);
       buf.writeInt32LE(r.continue ? 0 : -(r.error ?? 0), offRespErr);
@@ -157,6 +170,9 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
     },
     idValid(listener, id) {
       return ioctlId(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, [id]) === 0;
+    },
+    setSyncWakeUp(listener) {
+      return ioctlVal(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) === 0;
     },
     pollAsync(fds, timeoutMs) {
       const size = koffi.sizeof(PollfdStruct);
@@ -180,7 +196,8 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
     },
     pollSync(fds, timeoutMs) {
       const size = koffi.sizeof(PollfdStruct);
-      const buf = Buffer.alloc(size * fds.length);
+      if (pollBuf.length < size * fds.length) pollBuf = Buffer.alloc(size * fds.length * 2);
+      const buf = pollBuf.fill(0, 0, size * fds.length);
       fds.forEach(([fd, ev], i) => {
         buf.writeInt32LE(fd, i * size);
         buf.writeInt16LE(ev, i * size + 4);

@@ -11,7 +11,8 @@ import { SandboxError } from '../protocol/errors';
 import { createEngine, type Engine } from '../host/engine';
 import { openEventsFile, recordEvents } from '../host/events-file';
 import type { RunResult } from '../host/runner';
-import { parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
+import { parseRunArgs, UsageError } from './args';
+import { HELP } from './help';
 import { runDemo } from './demo';
 import { runBench } from './bench';
 import { runAuditCommand } from './audit';
@@ -22,26 +23,6 @@ import { Monitor, attachMonitor } from '../host/monitor';
 import { callerTty } from './caller-tty';
 
 const VERSION = '0.1.0';
-
-const HELP = `script-sandbox — run scripts under real OS restrictions
-
-  script-sandbox run [flags] [--] COMMAND [ARGS...]
-  script-sandbox check [--json]            what this machine can enforce (exit 1 if enforce is impossible)
-  --no-namespaces (with any command)       fallback tier: no user/mount/PID namespaces (also SCRIPT_SANDBOX_NAMESPACES=0)
-  script-sandbox explain [flags]           the resolved policy, as JSON
-  script-sandbox demo                      a sandboxed sample run: a blocked write, a blocked syscall
-  script-sandbox bench [--iterations N]    native vs sandboxed timings
-  script-sandbox audit tail|stats|verify   the workspace's audit log (script-sandbox audit help)
-  script-sandbox git-run (--repo URL --ref REF --script PATH | --name NAME) [--yes] [--cache DIR] [run flags] [-- ARGS]
-                                           fetch a script from git in the sandbox, approve its commit, run it
-  script-sandbox git-cache clean [--cache DIR]   remove cached mirrors, checkouts and approvals
-
-run/explain flags:
-  --workspace DIR   --policy FILE   --events FILE   --audit FILE (default WORKSPACE/.sandbox/audit.jsonl)
-  ${RUN_FLAGS_HELP.join(' ')}
-  (--allow-*/--deny-*/--env-allow are repeatable; globs are relative to the workspace or absolute, ~ is home)
-
-Exit status of run: the script's; 128+N if killed by signal N; 125 sandbox setup error; 126 not executable; 127 not found.`;
 
 export interface LoadedPolicy {
   policy: ResolvedPolicy;
@@ -74,8 +55,22 @@ async function cmdRun(argv: string[]): Promise<number> {
   // Before the log: opening it creates <workspace>/.sandbox, which turned a mistyped --workspace into a new,
   // empty (and writable) workspace that the run then used.
   if (!fs.existsSync(workspace) || !fs.statSync(workspace).isDirectory()) throw new UsageError(`--workspace ${args.workspace}: not a directory`);
+  // The launcher (a second Node start) boots while this process reads its log and policy. An engine that
+  // cannot be made here fails again, at the same place as before, once the log is open to record it.
+  let engine: Engine | undefined;
+  try {
+    engine = createEngine({ prestart: 'inherit' });
+  } catch {
+    engine = undefined;
+  }
   // The audit log opens first, so that a policy that fails to load is recorded too.
-  const log = await openAuditLog(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), workspace);
+  let log: AuditLog;
+  try {
+    log = await openAuditLog(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), workspace);
+  } catch (e) {
+    engine?.dispose();
+    throw e;
+  }
   await log.append({ type: 'host_started', component: 'cli', version: VERSION });
   try {
     let loaded: LoadedPolicy;
@@ -88,8 +83,9 @@ async function cmdRun(argv: string[]): Promise<number> {
     const { policy, notes } = loaded;
     log.addSecretPatterns(policy.env.secretPatterns);
     for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
-    return await runWithEngine(args, policy, log);
+    return await runWithEngine(args, policy, log, undefined, engine);
   } finally {
+    engine?.dispose();
     await log.append({ type: 'host_stopped', reason: 'cli exit' });
     await log.close();
   }

@@ -6,6 +6,7 @@ import type { PtyCalls } from '../../native/backend';
 import { SandboxError } from '../protocol/errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
+import { PrestartedLauncherSource } from './launcher-prestart';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } from './platform-linux';
 import type { HostPlatform } from './platform';
 import { Win32HostPlatform } from './platform-win32';
@@ -18,10 +19,12 @@ export interface Engine {
   capabilities(): CapabilityReport;
   /** Pseudo-terminals for runs in a terminal (RunRequest.terminal); null where the backend has none. */
   readonly ptys: PtyCalls | null;
+  /** Resolves when no launcher is starting (a pool is full): the bench times runs only then. */
+  launchersSettled(): Promise<void>;
   dispose(): void;
 }
 
-/** dist/launcher.js sits beside the bundle that runs this code (dist/cli.js or dist/host.js). */
+/** dist/launcher.js sits beside the bundle that runs this code (dist/cli-main.js or dist/host.js). */
 export function defaultLauncherPath(): string {
   return path.join(__dirname, 'launcher.js');
 }
@@ -35,7 +38,15 @@ export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean 
 }
 
 export function createEngine(
-  opts: { launcherPath?: string; supervisorPath?: string; launchers?: LauncherSource; pool?: number; namespaces?: boolean } = {},
+  opts: {
+    launcherPath?: string;
+    supervisorPath?: string;
+    launchers?: LauncherSource;
+    pool?: number;
+    namespaces?: boolean;
+    /** Start one launcher now, for a run that comes soon with this stdin (the CLI's single run). */
+    prestart?: 'pipe' | 'inherit' | 'ignore';
+  } = {},
 ): Engine {
   const backend = loadBackend();
   if (!backend.supported) {
@@ -53,6 +64,7 @@ export function createEngine(
       platform,
       capabilities: () => (report ??= platform.probe()),
       ptys: null,
+      launchersSettled: () => (launchers instanceof PooledLauncherSource ? launchers.whenFull() : Promise.resolve()),
       dispose() {
         launchers.dispose();
         platform.dispose();
@@ -65,7 +77,8 @@ export function createEngine(
     ? { namespaces: true, detail: NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, tier.namespaces ? stage!.prefix : []);
-  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
+  const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
+  const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
   let report: CapabilityReport | null = null;
   return {
@@ -75,6 +88,7 @@ export function createEngine(
     get ptys() {
       return backend.ptys ?? null;
     },
+    launchersSettled: () => pool?.whenFull() ?? Promise.resolve(),
     dispose() {
       launchers.dispose();
       platform.dispose();
@@ -93,6 +107,7 @@ function darwinEngine(backend: DarwinBackend, opts: { launcherPath?: string; lau
     platform,
     capabilities: () => (report ??= platform.probe()),
     ptys: null,
+    launchersSettled: () => (launchers instanceof PooledLauncherSource ? launchers.whenFull() : Promise.resolve()),
     dispose() {
       launchers.dispose();
       platform.dispose();

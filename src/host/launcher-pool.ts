@@ -36,7 +36,6 @@ export class PooledLauncherSource implements LauncherSource {
   async acquire(opts: LaunchOptions): Promise<Launcher> {
     if (opts.stdin === 'inherit' || this.disposed) return this.source.acquire(opts);
     const next = this.ready.shift();
-    this.refill();
     let launcher: Launcher;
     try {
       launcher = next ? await next : await this.source.acquire({ stdin: 'pipe' });
@@ -44,7 +43,33 @@ export class PooledLauncherSource implements LauncherSource {
       launcher = await this.source.acquire({ stdin: 'pipe' });
     }
     if (opts.stdin === 'ignore') launcher.stdin?.end();
+    this.refillAfterExec(launcher);
     return launcher;
+  }
+
+  /**
+   * The replacement starts once the run it serves has exec'd (or ended): a Node start on a 2-core machine
+   * otherwise competes with the plan, the kernel setup and the supervisor hand-off of that very run.
+   */
+  private refillAfterExec(launcher: Launcher): void {
+    const exec = launcher.exec;
+    const refill = () => this.refill();
+    launcher.exec = (plan) => {
+      const p = exec.call(launcher, plan);
+      p.then(refill, refill);
+      return p;
+    };
+    launcher.exited.then(refill, refill);
+  }
+
+  /** Resolves when every pool slot holds a ready launcher (or failed to): nothing is starting any more. */
+  async whenFull(): Promise<void> {
+    while (!this.disposed) {
+      const pending = [...this.ready];
+      await Promise.allSettled(pending);
+      if (this.ready.length >= this.size && pending.length === this.ready.length && pending.every((p, i) => p === this.ready[i])) return;
+      if (this.ready.length < this.size) await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   owns(pid: number): boolean {

@@ -72,6 +72,11 @@ export interface RunResult {
   setupError: SandboxErrorData | null;
   timedOut: boolean;
   cancelled: boolean;
+  /**
+   * Where the time went, in ms from the request (performance.now()): the script's exec (null when it never
+   * started), its exit as the host saw it, and the result handed over.
+   */
+  phases?: { execMs: number | null; exitMs: number; resultMs: number };
 }
 
 export interface RunHandleEvents {
@@ -89,6 +94,9 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
   /** Writable stdin when requested with stdin: 'pipe'. */
   stdin: NodeJS.WritableStream | null = null;
   cancelImpl: () => void = () => undefined;
+
+  /** performance.now() when the run was requested: the origin of RunResult.phases. */
+  readonly requestedAt = performance.now();
 
   constructor(readonly runId: string) {
     super();
@@ -309,6 +317,7 @@ export class Runner {
       outcome = await this.startOn(launcher, bind, tree, s.plan);
     }
     if (outcome === 'dead') outcome = { ok: false, error: { code: 'LAUNCHER_CRASHED', message: 'launchers exited before they answered the plan (killed while they waited, or crashed at once)' } };
+    const execAt = outcome.ok ? performance.now() : null;
     if (outcome.ok) {
       tree.arm((c) => {
         reportLimit(crossingEvent(c, p));
@@ -328,6 +337,7 @@ export class Runner {
       });
     }
     const { code, signal } = await launcher.exited;
+    const exitAt = performance.now();
     if (timer) clearTimeout(timer);
 
     const concurrentReaps = this.platform.childrenUsage();
@@ -335,14 +345,11 @@ export class Runner {
     // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close and
     // nothing holds the output pipes open; then the output is drained.
     tree.sweep();
-    await Promise.all([launcher.drained(2000), req.terminal?.drained(2000)]);
-    // Every violation the supervisor saw is delivered before 'finished'.
+    // Every violation the supervisor saw is delivered before 'finished'; the worker's answer and the output's
+    // end are awaited together.
     const sv = supervision as Supervision | null;
-    if (sv) {
-      await sv.flush();
-      sv.detach();
-    }
-    await external?.flush();
+    await Promise.all([launcher.drained(2000), req.terminal?.drained(2000), sv?.flush(), external?.flush()]);
+    sv?.detach();
 
     // Limits the kernel enforced show up as the way the process ended.
     const l = p.limits;
@@ -359,21 +366,29 @@ export class Runner {
     if (hits.processes && l.maxProcesses != null) reportLimit({ limit: 'processes', observed: l.maxProcesses, max: l.maxProcesses, action: 'denied', message: `process limit ${l.maxProcesses} reached; further forks failed` });
 
     const usage = this.measure(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
-    tree.dispose();
-    s.releasePlaceholders();
-    fs.rmSync(s.tmpDir, { recursive: true, force: true });
     const setupError = outcome.ok ? null : outcome.error;
-    handle.finish({
-      runId: handle.runId,
-      exitCode: setupError ? exitForError(setupError.code) : exitStatusFor(code, signal),
-      signal: setupError ? null : signal,
-      durationMs: Date.now() - s.t0,
-      ...usage,
-      limits,
-      setupError,
-      timedOut,
-      cancelled,
-    });
+    const at = (t: number | null) => (t === null ? null : round3(t - handle.requestedAt));
+    // The result goes out before the teardown (cgroup rmdir, reaper update, temp folder): 'finished' listeners
+    // (the host's IPC send) run first. The teardown is still synchronous here, so a caller awaiting wait()
+    // resumes after it and finds the run's cgroup and TMPDIR gone, as before.
+    try {
+      handle.finish({
+        runId: handle.runId,
+        exitCode: setupError ? exitForError(setupError.code) : exitStatusFor(code, signal),
+        signal: setupError ? null : signal,
+        durationMs: Date.now() - s.t0,
+        ...usage,
+        limits,
+        setupError,
+        timedOut,
+        cancelled,
+        phases: { execMs: at(execAt), exitMs: at(exitAt)!, resultMs: at(performance.now())! },
+      });
+    } finally {
+      tree.dispose();
+      s.releasePlaceholders();
+      fs.rmSync(s.tmpDir, { recursive: true, force: true });
+    }
   }
 
   /**
@@ -447,6 +462,10 @@ function signalName(n: number): string | null {
 
 function round(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function exitForError(code: string): number {

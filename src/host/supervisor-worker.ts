@@ -167,6 +167,8 @@ class SupervisorLoop {
       if (!m) return;
       if (m.type === 'add') {
         this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map(), pids: new Set() });
+        // Synchronous wake-ups (Linux 6.6+) cut a round trip's scheduling latency; older kernels refuse, which is fine.
+        this.n.setSyncWakeUp(m.run.listener);
       } else if (m.type === 'remove') {
         for (const [fd, r] of this.runs) {
           if (r.runId !== m.runId) continue;

@@ -118,18 +118,18 @@ export class Watchdog {
 
   /** Live processes of a run right now (fresh scan). */
   liveMembers(runId: string): number[] {
-    this.tick();
+    // One scan of /proc serves both the attribution and the answer (it is most of the time from a run's exit
+    // to its result).
+    const procs = this.table.list();
+    this.tick(procs);
     const run = this.runs.get(runId);
     if (!run) return [];
-    return this.table
-      .list()
-      .filter((p) => run.members.has(p.pid) && p.state !== 'Z')
-      .map((p) => p.pid);
+    return procs.filter((p) => run.members.has(p.pid) && p.state !== 'Z').map((p) => p.pid);
   }
 
-  tick(): void {
+  tick(procs?: ProcInfo[]): void {
     if (!this.runs.size) return;
-    const procs = this.table.list();
+    procs ??= this.table.list();
     const byPid = new Map(procs.map((p) => [p.pid, p]));
     this.attribute(procs, byPid);
     for (const run of this.runs.values()) this.measure(run, procs);

@@ -1,0 +1,28 @@
+// The CLI's process entry (dist/cli.js). Usage text is answered from this small bundle; every command loads
+// the rest (dist/cli-main.js: policy engine, zod, koffi) only when it runs, so `--help` costs about one Node
+// start. src/cli/main.ts stays the module tests import.
+import * as path from 'node:path';
+import { HELP } from './help';
+
+function entry(given: string[]): Promise<number> | number {
+  const sub = given.filter((a) => a !== '--no-namespaces')[0];
+  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
+    process.stdout.write(HELP + '\n');
+    return sub === undefined ? 2 : 0;
+  }
+  // A path esbuild does not follow: the commands are their own bundle beside this one.
+  const mod = require(path.join(__dirname, 'cli-main.js')) as typeof import('./main');
+  return mod.main(given);
+}
+
+Promise.resolve()
+  .then(() => entry(process.argv.slice(2)))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`script-sandbox: ${String(e)}\n`);
+      process.exitCode = 125;
+    },
+  );
