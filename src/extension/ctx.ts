@@ -7,6 +7,7 @@ import { ViolationDiagnostics } from './diagnostics';
 import { HostClient } from './host-client';
 import { PolicyFileValidator } from './policy-file';
 import { RunService } from './run-service';
+import { RunnableFiles } from './runnable';
 import { RunStore } from './runs';
 import { MonitorTree, type MonitorNode } from './views/monitor-tree';
 
@@ -21,6 +22,7 @@ export interface SandboxCtx {
   readonly tree: MonitorTree;
   readonly treeView: vscode.TreeView<MonitorNode>;
   readonly capabilities: CapabilitiesDocument;
+  readonly runnable: RunnableFiles;
 }
 
 /** Builds the services; each one is pushed to the context's subscriptions in the order it must be disposed. */
@@ -46,5 +48,6 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
     tree,
     treeView,
     capabilities: own(new CapabilitiesDocument()),
+    runnable: own(new RunnableFiles()),
   };
 }

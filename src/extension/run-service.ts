@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { MODE_RANK, PROFILE_RANK } from '../policy/presets';
 import type { Mode, PolicyInput, Profile } from '../policy/schema';
 import type { Violation } from '../policy/violation';
+import { interpreterOverrides } from './runnable-rules';
 import { auditPathSetting, readSettings, SettingsError, type SandboxSettings } from './config';
 import type { ViolationDiagnostics } from './diagnostics';
 import { HostRejection, type GitFetched, type HostClient, type RunRequest } from './host-client';
@@ -232,7 +233,7 @@ export class RunService implements vscode.Disposable {
       layers: ctx.layers,
       approvedLoosening: ctx.approvedLoosening,
       inferInterpreter: true,
-      interpreters: Object.keys(ctx.settings.interpreters).length ? ctx.settings.interpreters : undefined,
+      ...interpretersFor(target.script.fsPath, text, ctx.settings),
       ...(ctx.auditPath ? { auditPath: ctx.auditPath } : {}),
       alerts: ctx.settings.alerts,
       ...(how.gitFetchId ? { gitFetchId: how.gitFetchId } : {}),
@@ -373,4 +374,11 @@ function inForce(key: 'mode' | 'profile', value: string, origin: Origin): string
   if (value === origin.value) return describeOrigin(origin);
   const rank = (v: string) => (key === 'mode' ? MODE_RANK[v as Mode] : PROFILE_RANK[v as Profile]);
   return `${value} (.vscode/sandbox.json, ${rank(value) < rank(origin.value) ? 'tightened' : 'approved loosening'})`;
+}
+
+/** The interpreter override for this script: per extension, else per language when it has no `#!` line. */
+function interpretersFor(file: string, text: string, settings: SandboxSettings): { interpreters?: Record<string, string[]> } {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+  const o = interpreterOverrides(file, text.startsWith('#!'), settings.interpreters, settings.languageInterpreters, doc?.languageId);
+  return Object.keys(o).length ? { interpreters: o } : {};
 }

@@ -15,6 +15,7 @@ export interface RunJson {
 export interface Api {
   runs(): RunJson[];
   hostPid(): number | null;
+  runnableFiles(): Promise<string[]>;
   monitor: { getChildren: (n?: unknown) => unknown[]; getTreeItem: (n: unknown) => vscode.TreeItem };
 }
 
