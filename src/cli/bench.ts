@@ -1,5 +1,6 @@
 // `npm run bench`: native vs sandboxed, timed from the host's point of view (request → exit), median and
 // p95 over many iterations, ratios from the same run. bubblewrap is a peer row when installed.
+import { parseCommand, UsageError, type CommandSpec } from './parse';
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -48,9 +49,22 @@ function makeRepo(dir: string): void {
   git('commit', '-qm', 'bench');
 }
 
+export const BENCH_SPEC: CommandSpec = {
+  name: 'bench',
+  summary: 'Times native against sandboxed runs of a few commands (enforce mode, each tier this machine has).',
+  options: {
+    iterations: { type: 'string', value: 'N', help: 'runs per case (default 30)' },
+    'json-file': { type: 'string', value: 'FILE', help: 'where to write the results (default bench-results.json)' },
+  },
+  positionals: 'none',
+};
+
 export async function runBench(argv: string[]): Promise<number> {
-  const n = Number(argv[argv.indexOf('--iterations') + 1] ?? 0) || 30;
-  const jsonOut = argv.includes('--json-file') ? argv[argv.indexOf('--json-file') + 1]! : 'bench-results.json';
+  const { values } = parseCommand(BENCH_SPEC, argv);
+  const iterations = values.iterations as string | undefined;
+  if (iterations !== undefined && !(Number.isInteger(Number(iterations)) && Number(iterations) > 0)) throw new UsageError(`--iterations takes a positive whole number, got "${iterations}"`);
+  const n = iterations !== undefined ? Number(iterations) : 30;
+  const jsonOut = (values['json-file'] as string | undefined) ?? 'bench-results.json';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'script-sandbox-bench-'));
   const repo = path.join(root, 'repo');
   makeRepo(repo);
