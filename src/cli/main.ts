@@ -17,6 +17,8 @@ import { version as PACKAGE_VERSION } from '../../package.json';
 import { runDemo } from './demo';
 import { runBench } from './bench';
 import { runAuditCommand } from './audit';
+import { cmdApprove } from './approve';
+import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
 import { cmdGitCache, cmdGitRun } from './git-run';
 import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
@@ -24,7 +26,7 @@ import { Monitor, attachMonitor } from '../host/monitor';
 
 const VERSION: string = PACKAGE_VERSION;
 
-const SUBCOMMANDS = ['run', 'check', 'explain', 'demo', 'bench', 'audit', 'git-run', 'git-cache', 'help'];
+const SUBCOMMANDS = ['approve', 'run', 'check', 'explain', 'demo', 'bench', 'audit', 'git-run', 'git-cache', 'help'];
 
 const HELP = `script-sandbox — run scripts under real OS restrictions (script-sandbox COMMAND --help for each)
 
@@ -38,6 +40,7 @@ const HELP = `script-sandbox — run scripts under real OS restrictions (script-
   script-sandbox git-run (--repo URL --ref REF --script PATH | --name NAME) [--yes] [--cache DIR] [run flags] [-- ARGS]
                                            fetch a script from git in the sandbox, approve its commit, run it
   script-sandbox git-cache clean [--cache DIR]   remove cached mirrors, checkouts and approvals
+  script-sandbox approve [--workspace DIR] [--yes]  approve a .vscode/sandbox.json that loosens your policy
 
 run/explain flags:
   --workspace DIR   --policy FILE   --events FILE   --audit FILE (default WORKSPACE/.sandbox/audit.jsonl)
@@ -75,8 +78,18 @@ export function loadPolicy(workspace: string, policyFile: string | null, runLaye
   };
   const user = policyFile ? parsePolicyFile(readText(path.resolve(policyFile)), path.resolve(policyFile)) : undefined;
   const wsFile = path.join(ws, '.vscode', 'sandbox.json');
-  const wsContent = fs.existsSync(wsFile) ? parseWorkspaceFile(readText(wsFile), wsFile) : undefined;
-  return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir() }), gitScripts: wsContent?.gitScripts ?? [] };
+  const wsText = fs.existsSync(wsFile) ? readText(wsFile) : undefined;
+  const wsContent = wsText !== undefined ? parseWorkspaceFile(wsText, wsFile) : undefined;
+  // A loosening approved with `script-sandbox approve` (or in the editor) for exactly this text.
+  const approvedLoosening = wsText !== undefined && isLooseningApproved(ws, policyTextDigest(wsText));
+  try {
+    return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir(), approvedLoosening }), gitScripts: wsContent?.gitScripts ?? [] };
+  } catch (e) {
+    if (e instanceof SandboxError && e.code === 'POLICY_LOOSENING') {
+      throw new SandboxError('POLICY_LOOSENING', `${e.message}. To approve it from a terminal: script-sandbox approve --workspace ${ws}${policyFile ? ` --policy ${policyFile}` : ''}`);
+    }
+    throw e;
+  }
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
@@ -242,6 +255,8 @@ export async function main(given: string[]): Promise<number> {
         return await cmdGitRun(rest);
       case 'git-cache':
         return cmdGitCache(rest);
+      case 'approve':
+        return await cmdApprove(rest);
       case '--version':
       case '-V':
       case 'version':

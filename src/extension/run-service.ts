@@ -7,6 +7,7 @@ import { MODE_RANK, PROFILE_RANK } from '../policy/presets';
 import type { Mode, PolicyInput, Profile } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import { interpreterOverrides } from './runnable-rules';
+import { isLooseningApproved, recordLooseningApproval } from '../host/loosening-approvals';
 import { auditPathSetting, readSettings, SettingsError, type SandboxSettings } from './config';
 import type { ViolationDiagnostics } from './diagnostics';
 import { HostRejection, type GitFetched, type HostClient, type RunRequest } from './host-client';
@@ -191,7 +192,8 @@ export class RunService implements vscode.Disposable {
       wsLayer,
       notes,
       layers: { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}), ...(Object.keys(runLayer).length ? { run: runLayer } : {}) },
-      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest : undefined,
+      // The extension's own record, or one made with `script-sandbox approve` (the same digest of the file text).
+      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest || isLooseningApproved(workspace, wsLayer.digest) : undefined,
       auditPath: audit.path,
       mode: runLayer.mode ?? settings.mode,
       profile: runLayer.profile ?? settings.profile,
@@ -348,6 +350,11 @@ export class RunService implements vscode.Disposable {
     if (pick !== allow) return false;
     const approved = { ...this.state.get<Record<string, string>>(LOOSENING_KEY, {}), [workspace]: ws.digest };
     await this.state.update(LOOSENING_KEY, approved);
+    try {
+      recordLooseningApproval(workspace, ws.digest); // so the CLI honours it too
+    } catch {
+      // the user's config directory is not writable: the extension's own record still holds
+    }
     return true;
   }
 

@@ -8,6 +8,7 @@ import type { SandboxCtx } from '../ctx';
 import { locate } from '../diagnostics';
 import { cleanGitScriptCache, runGitScript } from '../git-scripts';
 import { candidatesFor } from '../locate';
+import { ensurePolicyFile } from '../policy-file';
 import { runToJson, type RunRecord } from '../runs';
 import type { MonitorNode } from '../views/monitor-tree';
 
@@ -119,8 +120,15 @@ export const COMMANDS: Record<string, Handler> = {
     if (chosen) await setMode(chosen);
   },
   'scriptSandbox.openPolicyFile': async (_ctx, uri?: vscode.Uri) => {
-    const target = uri ?? (vscode.workspace.workspaceFolders?.[0] && vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, '.vscode', 'sandbox.json'));
-    if (target) await vscode.window.showTextDocument(target, { preview: false });
+    // A folder to create it in: the given file's, the active editor's, or the one the user picks.
+    const folder =
+      (uri && vscode.workspace.getWorkspaceFolder(uri)) ??
+      (vscode.window.activeTextEditor && vscode.workspace.getWorkspaceFolder(vscode.window.activeTextEditor.document.uri)) ??
+      ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Open the policy file of which folder?' }) : vscode.workspace.workspaceFolders?.[0]);
+    if (!folder) return undefined;
+    const target = await ensurePolicyFile(folder.uri);
+    await vscode.window.showTextDocument(target, { preview: false });
+    return target.toString();
   },
 };
 

@@ -86,6 +86,45 @@ describe('cli: usage (node dist/cli.js)', function () {
     assert.equal(r.stdout, 'plain');
   });
 
+  it('approve: a loosening workspace policy is refused naming the command, approved with --yes for exactly that text', () => {
+    const cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-cli-cfg-'));
+    try {
+      const env = { XDG_CONFIG_HOME: cfg };
+      fs.mkdirSync(path.join(ws, '.vscode'));
+      const file = path.join(ws, '.vscode', 'sandbox.json');
+      fs.writeFileSync(file, '{ "profile": "permissive" }\n');
+      const refused = cli(['explain', '--workspace', ws], ws, env);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /POLICY_LOOSENING: workspace policy would loosen your policy: .*To approve it from a terminal: script-sandbox approve --workspace /);
+      const noTty = cli(['approve', '--workspace', ws], ws, env);
+      assert.equal(noTty.code, 3, noTty.stderr);
+      assert.match(noTty.stderr, /not approved \(no terminal to ask on: pass --yes to approve\)/);
+      assert.ok(!fs.existsSync(path.join(cfg, 'script-sandbox', 'loosening-approvals.json')), 'nothing recorded');
+      const yes = cli(['approve', '--workspace', ws, '--yes'], ws, env);
+      assert.equal(yes.code, 0, yes.stderr);
+      assert.equal((fs.statSync(path.join(cfg, 'script-sandbox', 'loosening-approvals.json')).mode & 0o777).toString(8), '600');
+      const explained = cli(['explain', '--workspace', ws], ws, env);
+      assert.equal(explained.code, 0, explained.stderr);
+      assert.equal(JSON.parse(explained.stdout).policy.profile, 'permissive');
+      // Another user (another config dir) has approved nothing; an edit needs a new approval.
+      assert.equal(cli(['explain', '--workspace', ws], ws, { XDG_CONFIG_HOME: path.join(cfg, 'other') }).code, 2);
+      fs.writeFileSync(file, '{ "profile": "permissive", "mode": "warn" }\n');
+      assert.equal(cli(['explain', '--workspace', ws], ws, env).code, 2);
+    } finally {
+      fs.rmSync(cfg, { recursive: true, force: true });
+    }
+  });
+
+  it('a broken workspace policy: one FILE:LINE:COLUMN line per problem, with did-you-mean', () => {
+    fs.mkdirSync(path.join(ws, '.vscode'));
+    fs.writeFileSync(path.join(ws, '.vscode', 'sandbox.json'), '{\n  "mode": "block",\n  "netwrok": {}\n}\n');
+    const r = cli(['explain', '--workspace', ws], ws);
+    assert.equal(r.code, 2);
+    const file = path.join(ws, '.vscode', 'sandbox.json');
+    assert.ok(r.stderr.includes(`${file}:2:3: mode: `), r.stderr);
+    assert.ok(r.stderr.includes(`${file}:3:3: unknown key "netwrok" (did you mean "network"?)`), r.stderr);
+  });
+
   describe('colour', () => {
     // util-linux script(1) gives the CLI a terminal for stdout.
     const onTty = (args: string[], env: Record<string, string>) => {

@@ -1,6 +1,7 @@
 // Inside VS Code: what makes the extension feel native — menus only on runnable files (the context key the
 // extension maintains), and the interpreter settings. The workspace holds NATIVE_FILES (run-code-server.ts).
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -55,5 +56,47 @@ describe('Script Sandbox feels native (menus, settings)', function () {
     assert.deepEqual(li.javascript, ['node']);
     assert.deepEqual(li.shellscript, ['bash']);
     assert.deepEqual(li.powershell?.[0], 'pwsh');
+  });
+
+  it('Open Workspace Policy File creates a commented starter file when there is none', async () => {
+    const uri = workspaceUri('.vscode', 'sandbox.json');
+    assert.ok(!fs.existsSync(uri.fsPath), 'no policy file yet');
+    await vscode.commands.executeCommand('scriptSandbox.openPolicyFile');
+    const editor = await until('the policy file in an editor', async () => vscode.window.activeTextEditor?.document.uri.fsPath === uri.fsPath).then(() => vscode.window.activeTextEditor!);
+    assert.match(editor.document.getText(), /^\/\/ Script Sandbox: this workspace's policy/);
+    assert.ok(fs.existsSync(uri.fsPath), 'written to disk');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(vscode.languages.getDiagnostics(uri).map((d) => d.message), [], 'the starter file has no problems');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a broken policy file: exactly one diagnostic per problem, on its line, with the text the CLI prints', async () => {
+    const uri = workspaceUri('.vscode', 'sandbox.json');
+    const text = ['{', '  // typos a user makes', '  "mode": "block",', '  "limits": { "cpuSeconds": 1.5 },', '  "netwrok": {}', '}', ''].join('\n');
+    fs.writeFileSync(uri.fsPath, text);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    await until('three sandbox diagnostics', async () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'sandbox').length === 3);
+    // VS Code's JSON support has had time to validate the open file against the contributed schema too.
+    await new Promise((r) => setTimeout(r, 3000));
+    const all = vscode.languages.getDiagnostics(uri);
+    assert.deepEqual(
+      all.map((d) => [d.range.start.line + 1, d.source]).sort(),
+      [
+        [3, 'sandbox'],
+        [4, 'sandbox'],
+        [5, 'sandbox'],
+      ],
+      `one diagnostic per problem: ${all.map((d) => `${d.range.start.line + 1} ${d.source}: ${d.message}`).join(' | ')}`,
+    );
+    const unknown = all.find((d) => d.range.start.line === 4)!;
+    assert.equal(unknown.message, 'unknown key "netwrok" (did you mean "network"?)');
+    // The CLI, on the same file: the same messages at the same positions.
+    const ext = vscode.extensions.getExtension('script-sandbox.script-sandbox')!;
+    const r = spawnSync(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'explain', '--workspace', workspaceUri().fsPath], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    assert.equal(r.status, 2, r.stderr);
+    for (const d of all) assert.ok(r.stderr.includes(`${uri.fsPath}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.message}`), `CLI says "${d.message}" at the same place:\n${r.stderr}`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.rmSync(uri.fsPath);
   });
 });
