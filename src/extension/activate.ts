@@ -19,6 +19,10 @@ export interface SandboxApi {
   hostPid(): number | null;
   /** Paths of the files offered "Run in Sandbox" by their content (shebang, x bit), after the first scan. */
   runnableFiles(): Promise<string[]>;
+  /** Runs listed again from the audit logs at activation (after a reload), once that is done. */
+  restoredRuns(): Promise<number>;
+  /** The Monitor's badge count: runs with violations since the view was last visible. */
+  badge(): number;
   monitor: { getChildren: (n?: unknown) => unknown[]; getTreeItem: (n: unknown) => vscode.TreeItem };
 }
 
@@ -35,6 +39,8 @@ export function activate(context: vscode.ExtensionContext): SandboxApi {
   return {
     runs: () => ctx.runs.all().map(runToJson),
     hostPid: () => ctx.host.pid,
+    restoredRuns: () => ctx.restored,
+    badge: () => ctx.badge.count,
     runnableFiles: async () => {
       await ctx.runnable.ready;
       return ctx.runnable.list();

@@ -10,6 +10,7 @@ import { RunService } from './run-service';
 import { RunnableFiles } from './runnable';
 import { RunStore } from './runs';
 import { MonitorTree, type MonitorNode } from './views/monitor-tree';
+import { MonitorBadge, restoreRuns } from './views/monitor-restore';
 
 export interface SandboxCtx {
   readonly extension: vscode.ExtensionContext;
@@ -23,6 +24,9 @@ export interface SandboxCtx {
   readonly treeView: vscode.TreeView<MonitorNode>;
   readonly capabilities: CapabilitiesDocument;
   readonly runnable: RunnableFiles;
+  readonly badge: MonitorBadge;
+  /** Resolves when the runs of before a reload are listed again. */
+  readonly restored: Promise<number>;
 }
 
 /** Builds the services; each one is pushed to the context's subscriptions in the order it must be disposed. */
@@ -49,5 +53,7 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
     treeView,
     capabilities: own(new CapabilitiesDocument()),
     runnable: own(new RunnableFiles()),
+    badge: own(new MonitorBadge(treeView, runs)),
+    restored: restoreRuns(runs, vscode.workspace.workspaceFolders ?? []).catch(() => 0),
   };
 }

@@ -263,6 +263,7 @@ export class RunService implements vscode.Disposable {
       alerts: [],
       origin: target.origin,
       ...(target.gitSpec !== undefined ? { gitSpec: target.gitSpec } : {}),
+      ...(target.task ? { task: target.task } : {}),
     };
     this.runs.add(record);
     this.diagnostics.reset(target.script);

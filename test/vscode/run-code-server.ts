@@ -37,6 +37,7 @@ const NATIVE_FILES: Record<string, string> = {
   'tool.py': 'print("tool")\n',
   'bin/tool': '#!/bin/sh\necho tool\n',
   'data.json': '{}\n',
+  '.vscode/tasks.json': JSON.stringify({ version: '2.0.0', tasks: [{ label: 'tool (strict)', type: 'sandbox', script: 'bin/tool', profile: 'strict' }] }, null, 2),
 };
 
 function workspaceFor(suite: string): string {

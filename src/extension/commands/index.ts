@@ -70,7 +70,8 @@ export const COMMANDS: Record<string, Handler> = {
     if (!run) return undefined;
     // A git-script is fetched and checked again (its ref may have moved), never re-run from the checkout.
     if (run.gitSpec !== undefined) return vscode.commands.executeCommand('scriptSandbox.runGitScript', run.gitSpec);
-    const again = await ctx.runner.runFromCommand({ script: run.script, args: run.args, cwd: run.cwd, origin: 'command' });
+    // Exactly that run again: a task's profile and mode included.
+    const again = await ctx.runner.runFromCommand({ script: run.script, args: run.args, cwd: run.cwd, origin: run.origin === 'task' ? 'task' : 'command', ...(run.task ? { task: run.task } : {}) });
     return again ? runToJson(again) : undefined;
   },
   'scriptSandbox.revealInAuditLog': async (ctx, arg?: unknown) => {

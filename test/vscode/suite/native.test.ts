@@ -99,4 +99,29 @@ describe('Script Sandbox feels native (menus, settings)', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     fs.rmSync(uri.fsPath);
   });
+
+  it('Run Again on a task run repeats it with the task\'s profile', async () => {
+    const tasks = await vscode.tasks.fetchTasks({ type: 'sandbox' });
+    const task = tasks.find((t) => t.name === 'tool (strict)');
+    assert.ok(task, `the task is listed: ${tasks.map((t) => t.name).join(', ')}`);
+    const before = sandbox.runs().length;
+    await vscode.tasks.executeTask(task);
+    await until('the task run finished', async () => sandbox.runs().length > before && sandbox.runs()[0]!.status === 'finished');
+    const taskRun = sandbox.runs()[0]!;
+    assert.equal(taskRun.policy?.profile, 'strict', 'the task asked for strict');
+    const again = await vscode.commands.executeCommand<{ policy?: { profile: string }; runId: string }>('scriptSandbox.runAgain', taskRun.runId);
+    assert.ok(again, 'Run Again started a run');
+    assert.notEqual(again.runId, taskRun.runId);
+    assert.equal(again.policy?.profile, 'strict', 'Run Again keeps the task profile (the user default is moderate)');
+  });
+
+  it('the Monitor badge counts runs with violations while the view is hidden, and clears when it is shown', async () => {
+    await vscode.commands.executeCommand('workbench.view.explorer');
+    const before = sandbox.badge();
+    const r = await vscode.commands.executeCommand<{ violations: unknown[] }>('scriptSandbox.runInSandbox', workspaceUri('scripts', 'deploy.sh'));
+    assert.ok(r && r.violations.length > 0, 'deploy.sh has a violation');
+    await until('the badge counts it', async () => sandbox.badge() === before + 1);
+    await vscode.commands.executeCommand('scriptSandbox.monitor.focus');
+    await until('the badge cleared', async () => sandbox.badge() === 0);
+  });
 });
