@@ -3,7 +3,7 @@
 // badge: runs with violations that finished while the view was not visible, cleared when it is shown.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readAuditRecords } from '../../audit';
+import { readAuditRecords } from '../../audit/verify'; // not ../../audit: its writer needs native/ (file locks)
 import { auditPathFor } from '../config';
 import { pastRuns, type PastRun } from '../run-history';
 import type { RunRecord, RunStore } from '../runs';
