@@ -14,7 +14,8 @@ import { MonitorBadge, restoreRuns } from './views/monitor-restore';
 
 export interface SandboxCtx {
   readonly extension: vscode.ExtensionContext;
-  readonly output: vscode.OutputChannel;
+  /** The extension's own log (Output ▸ Script Sandbox; its level follows Developer: Set Log Level). No telemetry. */
+  readonly output: vscode.LogOutputChannel;
   readonly host: HostClient;
   readonly runs: RunStore;
   readonly diagnostics: ViolationDiagnostics;
@@ -35,7 +36,7 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
     extension.subscriptions.push(d);
     return d;
   };
-  const output = own(vscode.window.createOutputChannel('Script Sandbox'));
+  const output = own(vscode.window.createOutputChannel('Script Sandbox', { log: true }));
   const runs = own(new RunStore());
   const diagnostics = own(new ViolationDiagnostics());
   const host = own(new HostClient(path.join(extension.extensionPath, 'dist', 'host.js'), output));

@@ -140,7 +140,7 @@ export function registerCommands(ctx: SandboxCtx): void {
         try {
           return await handler(ctx, ...args);
         } catch (e) {
-          ctx.output.appendLine(`[${id}] ${(e as Error)?.stack ?? String(e)}`);
+          ctx.output.error(`[${id}] ${(e as Error)?.stack ?? String(e)}`);
           void vscode.window.showErrorMessage(`Script Sandbox: ${id} failed: ${(e as Error)?.message ?? String(e)}`);
           return undefined;
         }
