@@ -36,10 +36,10 @@ rmSync('out', { recursive: true, force: true });
 await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
   build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
-  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'] }),
+  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
   // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
-  build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'] }),
+  build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
   // Tests: one file per source so mocha can pick them by glob; sources are compiled alongside.
   build({ ...common, bundle: false, entryPoints: [...listTs('test'), ...listTs('src'), ...listTs('native')], outdir: 'out', outbase: '.' }),
 ]);
@@ -53,6 +53,26 @@ chmodSync('dist/cli.js', 0o755);
   const require = createRequire(import.meta.url);
   const { z } = require('zod');
   const { WorkspacePolicyFile } = require('./out/src/policy/workspace-file.js');
-  const schema = { ...z.toJSONSchema(WorkspacePolicyFile, { io: 'input', target: 'draft-7' }), title: 'Script Sandbox workspace policy (.vscode/sandbox.json)' };
+  // Completion and hover only: the extension's validator (the same one the CLI uses) reports every problem
+  // once, with "did you mean"; a validating schema made VS Code report each of them a second time.
+  const schema = { ...annotationsOnly(z.toJSONSchema(WorkspacePolicyFile, { io: 'input', target: 'draft-7' })), title: 'Script Sandbox workspace policy (.vscode/sandbox.json)' };
   writeFileSync('dist/sandbox-policy.schema.json', JSON.stringify(schema, null, 2) + '\n');
+}
+
+/** A JSON schema with its validation keywords taken out: enums and consts become examples (still offered
+ *  as completions), descriptions and structure stay. */
+function annotationsOnly(s) {
+  if (Array.isArray(s)) return s.map(annotationsOnly);
+  if (!s || typeof s !== 'object') return s;
+  const out = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (['type', 'required', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'pattern', 'format', 'propertyNames', 'uniqueItems'].includes(k)) continue;
+    if (k === 'enum') out.examples = v;
+    else if (k === 'const') out.examples = [v];
+    else if (k === 'additionalProperties') {
+      if (v && typeof v === 'object') out.additionalProperties = annotationsOnly(v);
+    } else if (k === 'properties' || k === 'definitions' || k === '$defs' || k === 'patternProperties') out[k] = Object.fromEntries(Object.entries(v).map(([n, x]) => [n, annotationsOnly(x)]));
+    else out[k] = annotationsOnly(v);
+  }
+  return out;
 }

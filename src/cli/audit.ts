@@ -6,6 +6,7 @@ import { auditChainFiles, readAuditRecords, verifyAuditFile } from '../audit';
 import { violationStats, type ViolationStats, type Count } from '../host/monitor';
 import { parseAuditLine, type AuditRecord } from '../protocol/audit';
 import type { Violation } from '../policy/violation';
+import { HelpRequest, parseCommand, UsageError, type CommandSpec, type OptionSpec } from './parse';
 
 export const AUDIT_HELP = `script-sandbox audit — the workspace's audit log (default <workspace>/.sandbox/audit.jsonl)
 
@@ -47,49 +48,54 @@ export function parseDuration(s: string): number {
   return Number(m[1]) * unit;
 }
 
-function parseOptions(argv: string[], cwd: string): Options {
-  let file: string | null = null;
-  let workspace = cwd;
-  const o: Options = { file: '', n: 20, follow: false, json: false, sinceMs: null, positional: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new AuditUsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--file':
-        file = value();
-        break;
-      case '--workspace':
-        workspace = value();
-        break;
-      case '-n':
-      case '--lines': {
-        const v = value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0) throw new AuditUsageError(`${flag} takes a whole number, got "${v}"`);
-        o.n = n;
-        break;
-      }
-      case '-f':
-      case '--follow':
-        o.follow = true;
-        break;
-      case '--json':
-        o.json = true;
-        break;
-      case '--since':
-        o.sinceMs = parseDuration(value());
-        break;
-      default:
-        if (a.startsWith('-') && a !== '-') throw new AuditUsageError(`unknown option ${a}`);
-        o.positional.push(a);
-    }
+const LOG_OPTIONS: Record<string, OptionSpec> = {
+  file: { type: 'string', value: 'FILE', help: 'the log to read (rotated siblings FILE.1, FILE.2, … are found next to it)' },
+  workspace: { type: 'string', value: 'DIR', help: 'the workspace whose .sandbox/audit.jsonl to read (default: the current directory)' },
+};
+const AUDIT_SPECS: Record<'tail' | 'stats' | 'verify', CommandSpec> = {
+  tail: {
+    name: 'audit tail',
+    summary: 'The last N records of the audit log, as lines for people (or raw JSON).',
+    options: {
+      lines: { type: 'string', short: 'n', value: 'N', help: 'how many records (default 20)' },
+      follow: { type: 'boolean', short: 'f', help: 'keep printing new records as they come' },
+      json: { type: 'boolean', help: 'raw JSON Lines' },
+      ...LOG_OPTIONS,
+    },
+    positionals: 'any',
+  },
+  stats: {
+    name: 'audit stats',
+    summary: 'Runs, violations, limits and resource usage from the audit log.',
+    options: { since: { type: 'string', value: 'DURATION', help: 'only records newer than this: 90s, 30m, 1h, 2d, 1w' }, json: { type: 'boolean', help: 'as JSON' }, ...LOG_OPTIONS },
+    positionals: 'any',
+  },
+  verify: {
+    name: 'audit verify',
+    operands: '[FILE]',
+    summary: 'Checks the keyed chain of the log: exit 0 intact, 1 at the first broken line, 3 intact but unkeyed (older format).',
+    options: LOG_OPTIONS,
+    positionals: 'any',
+  },
+};
+
+/** One parser for every subcommand (parse.ts); its usage errors are this module's. */
+function parseOptions(argv: string[], cwd: string, sub: 'tail' | 'stats' | 'verify'): Options {
+  let p: ReturnType<typeof parseCommand>;
+  try {
+    p = parseCommand(AUDIT_SPECS[sub], argv);
+  } catch (e) {
+    if (e instanceof UsageError) throw new AuditUsageError(e.message);
+    throw e;
   }
-  o.file = path.resolve(cwd, file ?? path.join(path.resolve(cwd, workspace), '.sandbox', 'audit.jsonl'));
+  const v = p.values as { file?: string; workspace?: string; lines?: string; follow?: boolean; json?: boolean; since?: string };
+  const o: Options = { file: '', n: 20, follow: v.follow === true, json: v.json === true, sinceMs: v.since !== undefined ? parseDuration(v.since) : null, positional: p.positionals };
+  if (v.lines !== undefined) {
+    const n = Number(v.lines);
+    if (!/^\d+$/.test(v.lines.trim()) || !Number.isInteger(n) || n < 0) throw new AuditUsageError(`--lines takes a whole number, got "${v.lines}"`);
+    o.n = n;
+  }
+  o.file = path.resolve(cwd, v.file ?? path.join(path.resolve(cwd, v.workspace ?? cwd), '.sandbox', 'audit.jsonl'));
   return o;
 }
 
@@ -105,11 +111,11 @@ export async function runAuditCommand(argv: string[], ioIn: Partial<AuditCliIo> 
   try {
     switch (sub) {
       case 'tail':
-        return await cmdTail(parseOptions(rest, io.cwd), io);
+        return await cmdTail(parseOptions(rest, io.cwd, 'tail'), io);
       case 'stats':
-        return cmdStats(parseOptions(rest, io.cwd), io);
+        return cmdStats(parseOptions(rest, io.cwd, 'stats'), io);
       case 'verify': {
-        const o = parseOptions(rest, io.cwd);
+        const o = parseOptions(rest, io.cwd, 'verify');
         if (o.positional.length > 1) throw new AuditUsageError('verify takes at most one FILE');
         return cmdVerify(o.positional[0] ? path.resolve(io.cwd, o.positional[0]) : o.file, io);
       }
@@ -123,6 +129,10 @@ export async function runAuditCommand(argv: string[], ioIn: Partial<AuditCliIo> 
         throw new AuditUsageError(`unknown audit command "${sub}" (tail, stats, verify)`);
     }
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      io.stdout(`${e.text}\n`);
+      return 0;
+    }
     if (e instanceof AuditUsageError) {
       io.stderr(`script-sandbox audit: ${e.message}\n${AUDIT_HELP}\n`);
       return 2;

@@ -3,6 +3,7 @@
 // the request to the result), script-sandbox cold CLI (the whole `script-sandbox run` process), bubblewrap
 // when installed. Variants alternate within each iteration (A/B) so drift cancels, and nothing is timed while
 // a pooled launcher is starting (the bench waits for the pool to settle before every timed row).
+import { parseCommand, UsageError, type CommandSpec } from './parse';
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -102,10 +103,28 @@ function comm(pid: number): string {
   }
 }
 
+export const BENCH_SPEC: CommandSpec = {
+  name: 'bench',
+  summary: 'Times native against sandboxed runs of a few commands (enforce mode, each tier this machine has).',
+  options: {
+    iterations: { type: 'string', value: 'N', help: 'runs per case (default 30)' },
+    'cold-iterations': { type: 'string', value: 'N', help: 'cold CLI runs per case (default min(N, 10), at least 5)' },
+    'json-file': { type: 'string', value: 'FILE', help: 'where to write the results (default bench-results.json)' },
+  },
+  positionals: 'none',
+};
+
 export async function runBench(argv: string[]): Promise<number> {
-  const n = Number(argv[argv.indexOf('--iterations') + 1] ?? 0) || 30;
-  const coldN = Math.max(5, Math.min(n, Number(argv[argv.indexOf('--cold-iterations') + 1] ?? 0) || 10));
-  const jsonOut = argv.includes('--json-file') ? argv[argv.indexOf('--json-file') + 1]! : 'bench-results.json';
+  const { values } = parseCommand(BENCH_SPEC, argv);
+  const whole = (name: string, dflt: number): number => {
+    const v = values[name] as string | undefined;
+    if (v === undefined) return dflt;
+    if (!(Number.isInteger(Number(v)) && Number(v) > 0)) throw new UsageError(`--${name} takes a positive whole number, got "${v}"`);
+    return Number(v);
+  };
+  const n = whole('iterations', 30);
+  const coldN = Math.max(5, Math.min(n, whole('cold-iterations', 10)));
+  const jsonOut = (values['json-file'] as string | undefined) ?? 'bench-results.json';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'script-sandbox-bench-'));
   const repo = path.join(root, 'repo');
   makeRepo(repo);

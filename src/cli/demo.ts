@@ -1,5 +1,6 @@
 // `npm run demo`: a sample script in the sandbox that tries a write outside its workspace, a read of a
 // planted secret and a namespace escape, then shows how each went and what was recorded.
+import { parseCommand, type CommandSpec } from './parse';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,7 +22,15 @@ echo "5. exit with status 3"
 exit 3
 `;
 
-export async function runDemo(_argv: string[]): Promise<number> {
+export const DEMO_SPEC: CommandSpec = {
+  name: 'demo',
+  summary: 'A sandboxed sample run in a throw-away workspace: a blocked write outside it, a blocked read of a planted key, a blocked user namespace.',
+  options: {},
+  positionals: 'none',
+};
+
+export async function runDemo(argv: string[]): Promise<number> {
+  parseCommand(DEMO_SPEC, argv);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'script-sandbox-demo-'));
   const workspace = path.join(root, 'workspace');
   const home = path.join(root, 'home');

@@ -9,7 +9,8 @@ import type { GitScriptSpec } from '../gitscript/spec';
 import { AuditLog } from '../audit';
 import { createEngine } from '../host/engine';
 import { SandboxError } from '../protocol/errors';
-import { parseRunArgs, UsageError } from './args';
+import { RUN_SPEC, runArgsFrom, UsageError } from './args';
+import { parseCommand, type CommandSpec, type OptionSpec } from './parse';
 import { loadPolicy, runWithEngine } from './main';
 
 export const NOT_APPROVED_EXIT = 3;
@@ -19,34 +20,31 @@ export function defaultCacheRoot(): string {
   return path.join(base, 'script-sandbox', 'git');
 }
 
-/** Takes the git-run flags out of argv; the rest are run flags and the script's arguments. */
-interface GitFlags {
-  repo?: string;
-  ref?: string;
-  script?: string;
-  name?: string;
-  cache?: string;
-  yes: boolean;
-}
+const GIT_OPTIONS: Record<string, OptionSpec> = {
+  repo: { type: 'string', value: 'URL', help: 'repository: https://, git://, ssh:// or file://' },
+  ref: { type: 'string', value: 'REF', help: 'tag, branch or commit to run' },
+  script: { type: 'string', value: 'PATH', help: 'the script inside the repository' },
+  name: { type: 'string', value: 'NAME', help: 'a git-script defined in .vscode/sandbox.json (instead of --repo/--ref/--script)' },
+  cache: { type: 'string', value: 'DIR', help: 'mirror, checkout and approval cache (default ~/.cache/script-sandbox/git)' },
+  yes: { type: 'boolean', short: 'y', help: 'approve a new or changed commit without asking' },
+};
 
-function splitGitFlags(argv: string[]): { git: GitFlags; rest: string[] } {
-  const git: GitFlags = { yes: false };
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    if (a === '--yes') git.yes = true;
-    else if (a === '--repo' || a === '--ref' || a === '--script' || a === '--name' || a === '--cache') {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      git[a.slice(2) as 'repo' | 'ref' | 'script' | 'name' | 'cache'] = v;
-    } else rest.push(a);
-  }
-  return { git, rest };
-}
+export const GIT_RUN_SPEC: CommandSpec = {
+  name: 'git-run',
+  operands: '[-- ARGS...]',
+  summary: 'Fetches a script from git inside the sandbox, asks you to approve its commit, and runs it read-only from its checkout. Exit 3 when not approved.',
+  options: { ...GIT_OPTIONS, ...RUN_SPEC.options },
+  positionals: 'command',
+  notes: RUN_SPEC.notes,
+};
+
+export const GIT_CACHE_SPEC: CommandSpec = {
+  name: 'git-cache',
+  operands: 'clean',
+  summary: 'Removes cached mirrors, checkouts and approvals of git-scripts.',
+  options: { cache: GIT_OPTIONS.cache! },
+  positionals: 'any',
+};
 
 function ask(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
@@ -54,10 +52,11 @@ function ask(question: string): Promise<boolean> {
 }
 
 export async function cmdGitRun(argv: string[]): Promise<number> {
-  const { git, rest } = splitGitFlags(argv);
+  const parsed = parseCommand(GIT_RUN_SPEC, argv);
+  const git = parsed.values as { repo?: string; ref?: string; script?: string; name?: string; cache?: string; yes?: boolean };
   if (git.name !== undefined && (git.repo || git.ref || git.script)) throw new UsageError('git-run takes either --name or --repo, --ref and --script');
   if (git.name === undefined) for (const f of ['repo', 'ref', 'script'] as const) if (!git[f]) throw new UsageError(`git-run needs --${f} (or --name of a git-script in .vscode/sandbox.json)`);
-  const args = parseRunArgs(rest, process.cwd());
+  const args = runArgsFrom(parsed, process.cwd());
   const cacheRoot = path.resolve(git.cache ?? defaultCacheRoot());
   const workspace = path.resolve(args.workspace);
   const log = await AuditLog.open(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), { workspace });
@@ -107,9 +106,9 @@ function namedGitScript(defined: GitScriptSpec[], name: string, command: string[
 }
 
 export function cmdGitCache(argv: string[]): number {
-  const { git, rest } = splitGitFlags(argv);
-  if (rest[0] !== 'clean' || rest.length > 1) throw new UsageError('usage: script-sandbox git-cache clean [--cache DIR]');
-  const root = path.resolve(git.cache ?? defaultCacheRoot());
+  const { values, positionals } = parseCommand(GIT_CACHE_SPEC, argv);
+  if (positionals[0] !== 'clean' || positionals.length > 1) throw new UsageError('usage: script-sandbox git-cache clean [--cache DIR]');
+  const root = path.resolve((values.cache as string | undefined) ?? defaultCacheRoot());
   const r = fs.existsSync(root) ? cleanGitCache(root) : { removed: 0, bytes: 0 };
   process.stdout.write(`removed ${r.removed} entries (${(r.bytes / 1048576).toFixed(1)} MiB) from ${root}\n`);
   return 0;

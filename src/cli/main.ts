@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, explainPolicy, protectedSet } from '../policy';
+import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, explainPolicy, protectedSet, validateLayer } from '../policy';
 import { diskModelFs } from '../../native/linux/carve-outs';
 import type { GitScriptSpec } from '../gitscript/spec';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
@@ -11,18 +11,31 @@ import { SandboxError } from '../protocol/errors';
 import { createEngine, type Engine } from '../host/engine';
 import { openEventsFile, recordEvents } from '../host/events-file';
 import type { RunResult } from '../host/runner';
-import { parseRunArgs, UsageError } from './args';
+import { EXPLAIN_SPEC, parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
+import { colours, HelpRequest, parseCommand, suggest, type CommandSpec } from './parse';
+import { version as PACKAGE_VERSION } from '../../package.json';
 import { HELP } from './help';
 import { runDemo } from './demo';
 import { runBench } from './bench';
 import { runAuditCommand } from './audit';
+import { cmdApprove } from './approve';
+import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
 import { cmdGitCache, cmdGitRun } from './git-run';
 import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
 import { Monitor, attachMonitor } from '../host/monitor';
 import { callerTty } from './caller-tty';
 
-const VERSION = '0.1.0';
+const VERSION: string = PACKAGE_VERSION;
+
+const SUBCOMMANDS = ['approve', 'run', 'check', 'explain', 'demo', 'bench', 'audit', 'git-run', 'git-cache', 'help'];
+
+const CHECK_SPEC: CommandSpec = {
+  name: 'check',
+  summary: 'What this machine can enforce, mechanism by mechanism, with a fix for each missing one. Exit 1 when enforce mode is impossible.',
+  options: { json: { type: 'boolean', help: 'the capability report as JSON' } },
+  positionals: 'none',
+};
 
 export interface LoadedPolicy {
   policy: ResolvedPolicy;
@@ -44,17 +57,34 @@ export function loadPolicy(workspace: string, policyFile: string | null, runLaye
   };
   const user = policyFile ? parsePolicyFile(readText(path.resolve(policyFile)), path.resolve(policyFile)) : undefined;
   const wsFile = path.join(ws, '.vscode', 'sandbox.json');
-  const wsContent = fs.existsSync(wsFile) ? parseWorkspaceFile(readText(wsFile), wsFile) : undefined;
-  return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir() }), gitScripts: wsContent?.gitScripts ?? [] };
+  const wsText = fs.existsSync(wsFile) ? readText(wsFile) : undefined;
+  const wsContent = wsText !== undefined ? parseWorkspaceFile(wsText, wsFile) : undefined;
+  // A loosening approved with `script-sandbox approve` (or in the editor) for exactly this text.
+  const approvedLoosening = wsText !== undefined && isLooseningApproved(ws, policyTextDigest(wsText));
+  try {
+    return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir(), approvedLoosening }), gitScripts: wsContent?.gitScripts ?? [] };
+  } catch (e) {
+    if (e instanceof SandboxError && e.code === 'POLICY_LOOSENING') {
+      throw new SandboxError('POLICY_LOOSENING', `${e.message}. To approve it from a terminal: script-sandbox approve --workspace ${ws}${policyFile ? ` --policy ${policyFile}` : ''}`);
+    }
+    throw e;
+  }
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv, process.cwd());
   if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
   const workspace = path.resolve(args.workspace);
-  // Before the log: opening it creates <workspace>/.sandbox, which turned a mistyped --workspace into a new,
-  // empty (and writable) workspace that the run then used.
+  // Usage mistakes are found before the log: opening it creates <workspace>/.sandbox, which turned a mistyped
+  // --workspace into a new, empty (and writable) workspace that the run then used.
   if (!fs.existsSync(workspace) || !fs.statSync(workspace).isDirectory()) throw new UsageError(`--workspace ${args.workspace}: not a directory`);
+  if (args.policyFile && !fs.existsSync(path.resolve(args.policyFile))) throw new UsageError(`--policy ${args.policyFile}: no such file`);
+  try {
+    validateLayer(args.layer, 'run flags');
+  } catch (e) {
+    if (e instanceof SandboxError) throw new UsageError(e.message);
+    throw e;
+  }
   // The launcher (a second Node start) boots while this process reads its log and policy. An engine that
   // cannot be made here fails again, at the same place as before, once the log is open to record it.
   let engine: Engine | undefined;
@@ -167,7 +197,8 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 function cmdCheck(argv: string[]): number {
-  const json = argv.includes('--json');
+  const json = parseCommand(CHECK_SPEC, argv).values.json === true;
+  const c = colours(process.stdout);
   let engine: Engine | null = null;
   try {
     engine = createEngine();
@@ -175,13 +206,13 @@ function cmdCheck(argv: string[]): number {
     if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else {
       process.stdout.write(`platform ${r.platform} ${r.arch}, kernel ${r.kernel}\n`);
-      for (const c of r.capabilities) {
-        process.stdout.write(`  ${c.available ? 'yes' : 'NO '}  ${c.name.padEnd(20)} ${c.detail}${!c.available && c.fix ? `\n        fix: ${c.fix}` : ''}\n`);
+      for (const cap of r.capabilities) {
+        process.stdout.write(`  ${cap.available ? c.green('yes') : c.red('NO ')}  ${cap.name.padEnd(20)} ${cap.detail}${!cap.available && cap.fix ? `\n        ${c.yellow('fix:')} ${cap.fix}` : ''}\n`);
       }
       process.stdout.write(`  tree limits (memory, processes): ${r.treeLimits}\n`);
       const ns = r.capabilities.find((c) => c.name === 'namespaces');
       if (ns) process.stdout.write(`  protection tier: ${ns.detail}\n`);
-      process.stdout.write(r.enforcePossible ? 'enforce mode: possible\n' : 'enforce mode: IMPOSSIBLE on this machine (use warn or disabled)\n');
+      process.stdout.write(r.enforcePossible ? `enforce mode: ${c.green('possible')}\n` : `enforce mode: ${c.red('IMPOSSIBLE')} on this machine (use warn or disabled)\n`);
     }
     return r.enforcePossible ? 0 : 1;
   } finally {
@@ -190,8 +221,7 @@ function cmdCheck(argv: string[]): number {
 }
 
 function cmdExplain(argv: string[]): number {
-  const args = parseRunArgs(argv, process.cwd());
-  if (args.command.length) throw new UsageError(`explain takes no command (got "${args.command[0]}")`);
+  const args = parseRunArgs(argv, process.cwd(), EXPLAIN_SPEC);
   const { policy, notes } = loadPolicy(args.workspace, args.policyFile, args.layer);
   // The protected set as the run's filesystem model reads it (gitdir of a .git file, core.hooksPath).
   process.stdout.write(JSON.stringify({ ...explainPolicy(policy, protectedSet(policy, diskModelFs)), notes }, null, 2) + '\n');
@@ -221,18 +251,30 @@ export async function main(given: string[]): Promise<number> {
         return await cmdGitRun(rest);
       case 'git-cache':
         return cmdGitCache(rest);
+      case 'approve':
+        return await cmdApprove(rest);
+      case '--version':
+      case '-V':
+      case 'version':
+        process.stdout.write(`script-sandbox ${VERSION}\n`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
       case '-h':
+        if (sub === 'help' && rest[0] && rest[0] !== 'help') return await main([rest[0], '--help']);
         process.stdout.write(HELP + '\n');
         return sub === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${sub}"`);
+        throw new UsageError(`unknown command "${sub}"${suggest(sub, SUBCOMMANDS, (c) => ` (did you mean ${c}?)`)}; see script-sandbox --help`);
     }
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      process.stdout.write(`${e.text}\n`);
+      return 0;
+    }
     if (e instanceof UsageError) {
-      process.stderr.write(`script-sandbox: ${e.message}\n`);
+      process.stderr.write(`${colours(process.stderr).red('script-sandbox:')} ${e.message}\n`);
       return 2;
     }
     if (e instanceof SandboxError) {

@@ -1,6 +1,8 @@
-// Extension entry. Activation happens on a command, the Sandbox Monitor view, a `sandbox` task, or a
-// workspace with .vscode/sandbox.json — never at startup. Everything built here is disposed on deactivate;
-// disposing the host client shuts the sandbox host down, which takes every run's process tree with it.
+// Extension entry. Activation happens on a command, the Sandbox Monitor view, a `sandbox` task, a workspace
+// with .vscode/sandbox.json, or once start-up has finished (onStartupFinished: the Run in Sandbox menus of
+// extension-less scripts need the runnable-files context key, runnable.ts). Activation is cheap: the sandbox
+// host is forked on the first run. Everything built here is disposed on deactivate; disposing the host client
+// shuts the sandbox host down, which takes every run's process tree with it.
 import * as vscode from 'vscode';
 import { CAPABILITIES_SCHEME } from './capabilities';
 import { registerCommands } from './commands';
@@ -15,6 +17,12 @@ import { runToJson } from './runs';
 export interface SandboxApi {
   runs(): Array<Record<string, unknown>>;
   hostPid(): number | null;
+  /** Paths of the files offered "Run in Sandbox" by their content (shebang, x bit), after the first scan. */
+  runnableFiles(): Promise<string[]>;
+  /** Runs listed again from the audit logs at activation (after a reload), once that is done. */
+  restoredRuns(): Promise<number>;
+  /** The Monitor's badge count: runs with violations since the view was last visible. */
+  badge(): number;
   monitor: { getChildren: (n?: unknown) => unknown[]; getTreeItem: (n: unknown) => vscode.TreeItem };
 }
 
@@ -31,6 +39,12 @@ export function activate(context: vscode.ExtensionContext): SandboxApi {
   return {
     runs: () => ctx.runs.all().map(runToJson),
     hostPid: () => ctx.host.pid,
+    restoredRuns: () => ctx.restored,
+    badge: () => ctx.badge.count,
+    runnableFiles: async () => {
+      await ctx.runnable.ready;
+      return ctx.runnable.list();
+    },
     monitor: {
       getChildren: (n) => ctx.tree.getChildren(n as never),
       getTreeItem: (n) => ctx.tree.getTreeItem(n as never),

@@ -24,6 +24,7 @@ import {
   type PolicySetting,
   type Source,
 } from './settings-layers';
+import { DEFAULT_LANGUAGE_INTERPRETERS } from './runnable-rules';
 
 export { SECTION, SettingsError };
 export const DEFAULT_AUDIT_PATH = path.join('.sandbox', 'audit.jsonl');
@@ -46,11 +47,14 @@ export interface SandboxSettings {
   /** Workspace values left out because they would loosen the user's settings (or point outside). */
   ignored: IgnoredSetting[];
   interpreters: Record<string, string[]>;
+  /** Interpreter by VS Code language id, for a script without a `#!` line. */
+  languageInterpreters: Record<string, string[]>;
   alerts: AlertRule;
   /** Notifications for alerts: all, critical only, or none. */
   notify: 'all' | 'critical' | 'none';
 }
 
+const LanguageInterpreters = z.record(z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'keys are language ids like "python"'), z.array(z.string().min(1)).min(1, 'needs at least the program'));
 const Interpreters = z.record(z.string().regex(/^\.[^./\\]+$/, 'keys are file extensions like ".py"'), z.array(z.string().min(1)).min(1, 'needs at least the program'));
 
 /** The workspace folder a scope belongs to, else the first one. */
@@ -122,6 +126,11 @@ export function readSettings(scope?: vscode.Uri, workspace?: string): SandboxSet
     const i = interp.error.issues[0]!;
     throw new SettingsError(`Setting "${SECTION}.interpreters${i.path.length ? `.${i.path.join('.')}` : ''}" is invalid: ${i.message}`);
   }
+  const byLang = LanguageInterpreters.safeParse({ ...DEFAULT_LANGUAGE_INTERPRETERS, ...cfg.get<object>('languageInterpreters', {}) });
+  if (!byLang.success) {
+    const i = byLang.error.issues[0]!;
+    throw new SettingsError(`Setting "${SECTION}.languageInterpreters${i.path.length ? `.${i.path.join('.')}` : ''}" is invalid: ${i.message}`);
+  }
   const alerts = layerAlerts({
     threshold: inspectSetting(cfg, 'alerts.threshold', trusted, src),
     windowMinutes: inspectSetting(cfg, 'alerts.windowMinutes', trusted, src),
@@ -138,6 +147,7 @@ export function readSettings(scope?: vscode.Uri, workspace?: string): SandboxSet
     origins: layered.origins,
     ignored: [...layered.ignored, ...alerts.ignored],
     interpreters: interp.data,
+    languageInterpreters: byLang.data,
     alerts: { threshold, windowMs: windowMinutes * 60_000, criticalAtOnce: true },
     notify: alerts.notify,
   };

@@ -7,12 +7,15 @@ import { ViolationDiagnostics } from './diagnostics';
 import { HostClient } from './host-client';
 import { PolicyFileValidator } from './policy-file';
 import { RunService } from './run-service';
+import { RunnableFiles } from './runnable';
 import { RunStore } from './runs';
 import { MonitorTree, type MonitorNode } from './views/monitor-tree';
+import { MonitorBadge, restoreRuns } from './views/monitor-restore';
 
 export interface SandboxCtx {
   readonly extension: vscode.ExtensionContext;
-  readonly output: vscode.OutputChannel;
+  /** The extension's own log (Output ▸ Script Sandbox; its level follows Developer: Set Log Level). No telemetry. */
+  readonly output: vscode.LogOutputChannel;
   readonly host: HostClient;
   readonly runs: RunStore;
   readonly diagnostics: ViolationDiagnostics;
@@ -21,6 +24,10 @@ export interface SandboxCtx {
   readonly tree: MonitorTree;
   readonly treeView: vscode.TreeView<MonitorNode>;
   readonly capabilities: CapabilitiesDocument;
+  readonly runnable: RunnableFiles;
+  readonly badge: MonitorBadge;
+  /** Resolves when the runs of before a reload are listed again. */
+  readonly restored: Promise<number>;
 }
 
 /** Builds the services; each one is pushed to the context's subscriptions in the order it must be disposed. */
@@ -29,7 +36,7 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
     extension.subscriptions.push(d);
     return d;
   };
-  const output = own(vscode.window.createOutputChannel('Script Sandbox'));
+  const output = own(vscode.window.createOutputChannel('Script Sandbox', { log: true }));
   const runs = own(new RunStore());
   const diagnostics = own(new ViolationDiagnostics());
   const host = own(new HostClient(path.join(extension.extensionPath, 'dist', 'host.js'), output));
@@ -46,5 +53,8 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
     tree,
     treeView,
     capabilities: own(new CapabilitiesDocument()),
+    runnable: own(new RunnableFiles()),
+    badge: own(new MonitorBadge(treeView, runs)),
+    restored: restoreRuns(runs, vscode.workspace.workspaceFolders ?? []).catch(() => 0),
   };
 }

@@ -62,7 +62,7 @@ export class HostClient implements vscode.Disposable {
 
   constructor(
     private readonly hostPath: string,
-    private readonly log: vscode.OutputChannel,
+    private readonly log: vscode.LogOutputChannel,
   ) {}
 
   get pid(): number | null {
@@ -157,16 +157,16 @@ export class HostClient implements vscode.Disposable {
     // ELECTRON_RUN_AS_NODE: under desktop VS Code execPath is Electron; the host must run as plain Node.
     const child = fork(this.hostPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, serialization: 'json' });
     this.child = child;
-    this.log.appendLine(`[host] started ${this.hostPath} (pid ${child.pid})`);
+    this.log.info(`[host] started ${this.hostPath} (pid ${child.pid})`);
     const onData = (d: Buffer) => {
       const s = d.toString('utf8');
       this.stderrTail = (this.stderrTail + s).slice(-4000);
-      this.log.append(s);
+      for (const line of s.split('\n')) if (line.trim()) this.log.info(`[host] ${line}`);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.on('message', (raw) => this.receive(raw));
-    child.on('error', (e) => this.log.appendLine(`[host] ${e.message}`));
+    child.on('error', (e) => this.log.error(`[host] ${e.message}`));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
     this.hostEmitter.fire(child.pid ?? null);
     return child;
@@ -175,13 +175,13 @@ export class HostClient implements vscode.Disposable {
   private receive(raw: unknown): void {
     const r = HostMessage.safeParse(raw);
     if (!r.success) {
-      this.log.appendLine(`[host] invalid message ignored: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      this.log.warn(`[host] invalid message ignored: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
       return;
     }
     const m = r.data;
     switch (m.type) {
       case 'hello':
-        this.log.appendLine(`[host] ready: pid ${m.pid}, version ${m.version}`);
+        this.log.info(`[host] ready: pid ${m.pid}, version ${m.version}`);
         return;
       case 'gitProgress':
         this.progress.get(m.requestId)?.(m.message);
@@ -218,7 +218,7 @@ export class HostClient implements vscode.Disposable {
         this.alertEmitter.fire(m.alert);
         return;
       case 'protocol_error':
-        this.log.appendLine(`[host] rejected a message: ${m.message}`);
+        this.log.warn(`[host] rejected a message: ${m.message}`);
         return;
     }
   }
@@ -236,7 +236,7 @@ export class HostClient implements vscode.Disposable {
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!this.disposed) {
       this.crashes.push(Date.now());
-      this.log.appendLine(`[host] exited unexpectedly (${how}); it restarts on next use`);
+      this.log.error(`[host] exited unexpectedly (${how}); it restarts on next use`);
     }
     const reason = `the sandbox host exited (${how}); the run was aborted`;
     for (const [id, s] of this.sinks) {

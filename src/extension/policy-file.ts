@@ -1,12 +1,13 @@
 // The workspace policy file `.vscode/sandbox.json` (JSON with comments): validated with the policy's zod
 // schema as the user types, each problem shown in Problems on the offending key; read as the workspace layer
 // of a run; edited by quick fixes.
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import * as jsonc from 'jsonc-parser';
 import type { GitScriptSpec } from '../gitscript/spec';
 import type { PolicyInput } from '../policy/schema';
 import { analyzePolicyText } from './policy-text';
+import { STARTER_POLICY } from './policy-starter';
+import { policyTextDigest } from '../host/loosening-approvals';
 import type { PolicyChange } from './fixes';
 
 export const POLICY_FILE = '.vscode/sandbox.json';
@@ -38,12 +39,9 @@ export async function readWorkspaceLayer(folder: vscode.Uri): Promise<WorkspaceL
   }
   const text = Buffer.from(bytes).toString('utf8');
   const a = analyzePolicyText(text);
-  if (!a.ok) {
-    const p = a.problems[0]!;
-    const pos = lineCol(text, p.offset);
-    throw new PolicyFileError(uri, `${uri.fsPath}:${pos.line + 1}:${pos.character + 1}: ${p.message}`);
-  }
-  return { uri, layer: a.layer, gitScripts: a.gitScripts, digest: crypto.createHash('sha256').update(text).digest('hex') };
+  // The same lines the CLI prints (FILE:LINE:COLUMN: MESSAGE).
+  if (!a.ok) throw new PolicyFileError(uri, a.problems.map((p) => `${uri.fsPath}:${p.line}:${p.column}: ${p.message}`).join('\n'));
+  return { uri, layer: a.layer, gitScripts: a.gitScripts, digest: policyTextDigest(text) };
 }
 
 export class PolicyFileError extends Error {
@@ -86,7 +84,7 @@ export class PolicyFileValidator implements vscode.Disposable {
   }
 
   private validateDocument(doc: vscode.TextDocument): void {
-    if (this.isPolicyFile(doc.uri)) this.publish(doc.uri, doc.getText());
+    if (this.isPolicyFile(doc.uri)) this.publish(doc.uri, doc.getText(), doc.languageId === 'jsonc' || doc.languageId === 'json');
   }
 
   private async validateUri(uri: vscode.Uri): Promise<void> {
@@ -100,13 +98,16 @@ export class PolicyFileValidator implements vscode.Disposable {
     }
   }
 
-  private publish(uri: vscode.Uri, text: string): void {
+  private publish(uri: vscode.Uri, text: string, openAsJson = false): void {
     const a = analyzePolicyText(text);
     if (a.ok) return this.collection.delete(uri);
+    // In an editor, VS Code's JSON support already reports syntax errors and duplicate keys: one report per
+    // problem. (A run still refuses the file, naming the problem the same way the CLI does.)
+    const problems = openAsJson ? a.problems.filter((p) => !p.syntax) : a.problems;
     this.collection.set(
       uri,
-      a.problems.map((p) => {
-        const d = new vscode.Diagnostic(new vscode.Range(lineCol(text, p.offset), lineCol(text, p.offset + p.length)), `Sandbox policy: ${p.message}`, vscode.DiagnosticSeverity.Error);
+      problems.map((p) => {
+        const d = new vscode.Diagnostic(new vscode.Range(lineCol(text, p.offset), lineCol(text, p.offset + p.length)), p.message, vscode.DiagnosticSeverity.Error);
         d.source = SOURCE;
         return d;
       }),
@@ -158,4 +159,17 @@ export async function policyFileEdit(folder: vscode.Uri, change: PolicyChange): 
   const doc = open ?? (await vscode.workspace.openTextDocument(uri));
   for (const e of edits) edit.replace(uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
   return edit;
+}
+
+/** The folder's policy file, created with STARTER_POLICY when missing (never overwriting one). */
+export async function ensurePolicyFile(folder: vscode.Uri): Promise<vscode.Uri> {
+  const uri = policyFileUri(folder);
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    const edit = new vscode.WorkspaceEdit();
+    edit.createFile(uri, { ignoreIfExists: true, contents: Buffer.from(STARTER_POLICY) });
+    if (!(await vscode.workspace.applyEdit(edit))) await vscode.workspace.fs.writeFile(uri, Buffer.from(STARTER_POLICY));
+  }
+  return uri;
 }

@@ -20,13 +20,17 @@ export class SandboxQuickFixes implements vscode.CodeActionProvider {
       if (d.source !== DIAGNOSTIC_SOURCE) continue;
       const v = this.diagnostics.violationFor(doc.uri, d);
       if (!v) continue;
-      for (const [title, change] of fixesFor(v, folder.uri.fsPath)) {
+      const fixes = fixesFor(v, folder.uri.fsPath);
+      for (const [i, [title, change]] of fixes.entries()) {
         if (seen.has(title)) continue;
         seen.add(title);
         const edit = await policyFileEdit(folder.uri, change);
         if (!edit) continue;
         const a = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
         a.diagnostics = [d];
+        // Preferred (Ctrl+. applies it) only when obvious: allowing exactly this path, host or address for a
+        // violation that is not critical. Never for a protected path or the cloud metadata service.
+        a.isPreferred = i === 0 && fixes.length > 1 && v.severity !== 'critical';
         a.edit = edit;
         a.command = { command: 'scriptSandbox.openPolicyFile', title: 'Show the edit', arguments: [policyFileUri(folder.uri)] };
         actions.push(a);

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { MODE_RANK, PROFILE_RANK } from '../policy/presets';
 import type { Mode, PolicyInput, Profile } from '../policy/schema';
 import type { Violation } from '../policy/violation';
+import { interpreterOverrides } from './runnable-rules';
+import { isLooseningApproved, recordLooseningApproval } from '../host/loosening-approvals';
 import { auditPathSetting, readSettings, SettingsError, type SandboxSettings } from './config';
 import type { ViolationDiagnostics } from './diagnostics';
 import { HostRejection, type GitFetched, type HostClient, type RunRequest } from './host-client';
@@ -190,7 +192,8 @@ export class RunService implements vscode.Disposable {
       wsLayer,
       notes,
       layers: { user: settings.layer, ...(wsLayer ? { workspace: wsLayer.layer } : {}), ...(Object.keys(runLayer).length ? { run: runLayer } : {}) },
-      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest : undefined,
+      // The extension's own record, or one made with `script-sandbox approve` (the same digest of the file text).
+      approvedLoosening: wsLayer ? this.state.get<Record<string, string>>(LOOSENING_KEY, {})[workspace] === wsLayer.digest || isLooseningApproved(workspace, wsLayer.digest) : undefined,
       auditPath: audit.path,
       mode: runLayer.mode ?? settings.mode,
       profile: runLayer.profile ?? settings.profile,
@@ -232,7 +235,7 @@ export class RunService implements vscode.Disposable {
       layers: ctx.layers,
       approvedLoosening: ctx.approvedLoosening,
       inferInterpreter: true,
-      interpreters: Object.keys(ctx.settings.interpreters).length ? ctx.settings.interpreters : undefined,
+      ...interpretersFor(target.script.fsPath, text, ctx.settings),
       ...(ctx.auditPath ? { auditPath: ctx.auditPath } : {}),
       alerts: ctx.settings.alerts,
       ...(how.gitFetchId ? { gitFetchId: how.gitFetchId } : {}),
@@ -260,6 +263,7 @@ export class RunService implements vscode.Disposable {
       alerts: [],
       origin: target.origin,
       ...(target.gitSpec !== undefined ? { gitSpec: target.gitSpec } : {}),
+      ...(target.task ? { task: target.task } : {}),
     };
     this.runs.add(record);
     this.diagnostics.reset(target.script);
@@ -349,6 +353,11 @@ export class RunService implements vscode.Disposable {
     if (pick !== allow) return false;
     const approved = { ...this.state.get<Record<string, string>>(LOOSENING_KEY, {}), [workspace]: ws.digest };
     await this.state.update(LOOSENING_KEY, approved);
+    try {
+      recordLooseningApproval(workspace, ws.digest); // so the CLI honours it too
+    } catch {
+      // the user's config directory is not writable: the extension's own record still holds
+    }
     return true;
   }
 
@@ -375,4 +384,11 @@ function inForce(key: 'mode' | 'profile', value: string, origin: Origin): string
   if (value === origin.value) return describeOrigin(origin);
   const rank = (v: string) => (key === 'mode' ? MODE_RANK[v as Mode] : PROFILE_RANK[v as Profile]);
   return `${value} (.vscode/sandbox.json, ${rank(value) < rank(origin.value) ? 'tightened' : 'approved loosening'})`;
+}
+
+/** The interpreter override for this script: per extension, else per language when it has no `#!` line. */
+function interpretersFor(file: string, text: string, settings: SandboxSettings): { interpreters?: Record<string, string[]> } {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+  const o = interpreterOverrides(file, text.startsWith('#!'), settings.interpreters, settings.languageInterpreters, doc?.languageId);
+  return Object.keys(o).length ? { interpreters: o } : {};
 }

@@ -35,6 +35,10 @@ export interface RunRecord {
   origin: 'command' | 'task' | 'git';
   /** A git-script run: its definition, so "run again" fetches and checks it again. */
   gitSpec?: unknown;
+  /** A task run: its name and policy fields, so "run again" repeats it with the same profile and mode. */
+  task?: { name: string; fields: { mode?: ResolvedPolicy['mode']; profile?: ResolvedPolicy['profile'] } };
+  /** Rebuilt from the audit log after a reload (no terminal, no live events). */
+  restored?: boolean;
 }
 
 const MAX_RUNS = 50;
@@ -54,6 +58,13 @@ export class RunStore implements vscode.Disposable {
       if (i < 0) break;
       this.runs.splice(i, 1);
     }
+    this.emitter.fire(undefined);
+  }
+
+  /** Runs from before a reload, oldest first; each goes below the runs already listed. */
+  restore(past: RunRecord[]): void {
+    const known = new Set(this.runs.map((r) => r.id));
+    for (const r of [...past].reverse()) if (!known.has(r.id) && this.runs.length < MAX_RUNS) this.runs.push(r);
     this.emitter.fire(undefined);
   }
 

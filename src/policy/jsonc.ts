@@ -1,11 +1,18 @@
-// JSON with comments (// and /* */) and trailing commas, as VS Code writes its settings files. A small
-// recursive-descent parser, so every syntax error has a line and column whatever V8's JSON.parse says.
+// JSON with comments (// and /* */) and trailing commas, as VS Code writes its settings files: the one parser
+// of policy files for the CLI and the editor, on jsonc-parser (bundled). What it adds: a byte-order mark is
+// skipped; a duplicate key is an error (a policy must not mean two things); nesting is bounded; the first
+// problem is reported in words with its line and column (1-based), and later ones are left out because they
+// are usually echoes of the first.
+import * as jsonc from 'jsonc-parser';
 
 export class JsoncError extends Error {
   constructor(
     message: string,
     readonly line: number,
     readonly column: number,
+    /** Offset and length in the text (a BOM counts as one character). */
+    readonly offset = 0,
+    readonly length = 1,
   ) {
     super(message);
     this.name = 'JsoncError';
@@ -13,197 +20,145 @@ export class JsoncError extends Error {
 }
 
 /**
- * How deep objects and lists may nest. The parser recurses once per level, so an unbounded depth is a stack
+ * How deep objects and lists may nest. jsonc-parser recurses once per level, so an unbounded depth is a stack
  * overflow on a file of a few kilobytes of '['; a real policy file nests four or five levels.
  */
 export const MAX_JSONC_DEPTH = 64;
 
-export function parseJsonc(text: string): unknown {
-  return new Parser(text).parseDocument();
+export interface JsoncDocument {
+  value: unknown;
+  /** jsonc-parser's tree, for the positions of keys and values (offsets include a BOM). */
+  tree: jsonc.Node;
 }
 
-class Parser {
-  private i = 0;
-  private depth = 0;
-  constructor(private readonly s: string) {
-    if (s.charCodeAt(0) === 0xfeff) this.i = 1; // BOM
-  }
+export function parseJsonc(text: string): unknown {
+  return parseJsoncDocument(text).value;
+}
 
-  parseDocument(): unknown {
-    this.skip();
-    if (this.i >= this.s.length) this.fail('the file is empty (expected a JSON object)');
-    const v = this.value();
-    this.skip();
-    if (this.i < this.s.length) this.fail(`unexpected ${this.describe()} after the end of the document`);
-    return v;
-  }
-
-  private fail(msg: string, at = this.i): never {
-    let line = 1;
-    let col = 1;
-    for (let k = 0; k < at && k < this.s.length; k++) {
-      if (this.s[k] === '\n') {
-        line++;
-        col = 1;
-      } else col++;
-    }
-    throw new JsoncError(msg, line, col);
-  }
-
-  private describe(): string {
-    if (this.i >= this.s.length) return 'end of input';
-    const c = this.s[this.i]!;
+/** Parses the text; throws JsoncError with the first problem. */
+export function parseJsoncDocument(text: string): JsoncDocument {
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const s = bom ? text.slice(1) : text;
+  const at = (offset: number) => lineCol(text, offset + bom);
+  const fail = (message: string, offset: number, length = 1): never => {
+    const p = at(offset);
+    throw new JsoncError(message, p.line, p.column, offset + bom, Math.max(1, length));
+  };
+  const found = (offset: number): string => {
+    if (offset >= s.length) return 'end of input';
+    const c = s[offset]!;
     return /\s/.test(c) ? 'whitespace' : `'${c}'`;
-  }
+  };
+  if (!s.trim()) fail('the file is empty (expected a JSON object)', 0);
 
-  /** Whitespace and comments. */
-  private skip(): void {
-    const s = this.s;
-    for (;;) {
-      const c = s[this.i];
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.i++;
-      else if (c === '/' && s[this.i + 1] === '/') {
-        while (this.i < s.length && s[this.i] !== '\n') this.i++;
-      } else if (c === '/' && s[this.i + 1] === '*') {
-        const start = this.i;
-        const end = s.indexOf('*/', this.i + 2);
-        if (end < 0) this.fail('unterminated /* comment', start);
-        this.i = end + 2;
-      } else return;
+  // The value, built here (not jsonc.getNodeValue): a "__proto__" key stays an ordinary own property.
+  type Frame = { kind: 'object'; value: Record<string, unknown>; key: string | null; seen: Set<string>; expectKey: boolean } | { kind: 'array'; value: unknown[] };
+  const stack: Frame[] = [];
+  let root: unknown;
+  let lastLiteral: { offset: number; length: number; number: boolean } | null = null;
+  let lastKey = '';
+  const put = (v: unknown) => {
+    const top = stack[stack.length - 1];
+    if (!top) root = v;
+    else if (top.kind === 'array') top.value.push(v);
+    else if (top.key !== null) {
+      Object.defineProperty(top.value, top.key, { value: v, enumerable: true, writable: true, configurable: true });
+      top.key = null;
     }
-  }
-
-  private value(): unknown {
-    const c = this.s[this.i];
-    if (c === '{' || c === '[') {
-      if (this.depth >= MAX_JSONC_DEPTH) this.fail(`objects and lists nest more than ${MAX_JSONC_DEPTH} levels deep`);
-      this.depth++;
-      try {
-        return c === '{' ? this.object() : this.array();
-      } finally {
-        this.depth--;
-      }
-    }
-    if (c === '"') return this.string();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.s.startsWith(word, this.i)) {
-        this.i += word.length;
-        return v;
-      }
-    }
-    if (c === "'") this.fail("strings need double quotes (\"…\"), not single quotes");
-    this.fail(`expected a value but found ${this.describe()}`);
-  }
-
-  private object(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    const seen = new Set<string>();
-    this.i++; // {
-    this.skip();
-    if (this.s[this.i] === '}') {
-      this.i++;
-      return out;
-    }
-    for (;;) {
-      this.skip();
-      if (this.s[this.i] !== '"') this.fail(`expected a property name in double quotes but found ${this.describe()}`);
-      const keyAt = this.i;
-      const key = this.string();
-      if (seen.has(key)) this.fail(`duplicate key "${key}"`, keyAt);
-      seen.add(key);
-      this.skip();
-      if (this.s[this.i] !== ':') this.fail(`expected ':' after "${key}" but found ${this.describe()}`);
-      this.i++;
-      this.skip();
-      const v = this.value();
-      // defineProperty: a "__proto__" key stays an ordinary own property (and is rejected by the schema).
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.skip();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        this.skip();
-        if (this.s[this.i] === '}') {
-          this.i++; // trailing comma
-          return out;
+  };
+  const open = (offset: number) => {
+    if (stack.length >= MAX_JSONC_DEPTH) fail(`objects and lists nest more than ${MAX_JSONC_DEPTH} levels deep`, offset);
+  };
+  jsonc.visit(
+    s,
+    {
+      onObjectBegin: (offset) => {
+        open(offset);
+        const value: Record<string, unknown> = {};
+        put(value);
+        stack.push({ kind: 'object', value, key: null, seen: new Set(), expectKey: true });
+      },
+      onObjectEnd: () => void stack.pop(),
+      onArrayBegin: (offset) => {
+        open(offset);
+        const value: unknown[] = [];
+        put(value);
+        stack.push({ kind: 'array', value });
+      },
+      onArrayEnd: () => void stack.pop(),
+      onObjectProperty: (name, offset, length) => {
+        const top = stack[stack.length - 1];
+        if (top?.kind !== 'object') return;
+        if (top.seen.has(name)) fail(`duplicate key "${name}"`, offset, length);
+        top.seen.add(name);
+        top.key = name;
+        top.expectKey = false;
+        lastKey = name;
+      },
+      onSeparator: (ch) => {
+        const top = stack[stack.length - 1];
+        if (ch === ',' && top?.kind === 'object') top.expectKey = true;
+      },
+      onLiteralValue: (value, offset, length) => {
+        lastLiteral = { offset, length, number: typeof value === 'number' };
+        put(value);
+      },
+      onError: (code, offset, length) => {
+        const top = stack[stack.length - 1];
+        const prev = lastLiteral as { offset: number; length: number; number: boolean } | null;
+        // "01", "1x": jsonc-parser reads a number and then trips over the rest.
+        if (prev?.number && offset === prev.offset + prev.length && /[0-9A-Za-z_.]/.test(s[offset] ?? '')) fail('invalid number', prev.offset, prev.length);
+        const closer = top?.kind === 'array' ? `',' or ']' in the list` : `',' or '}' after the value of "${lastKey}"`;
+        switch (code) {
+          case jsonc.ParseErrorCode.InvalidSymbol:
+            if (top?.kind === 'object' && top.expectKey) fail(`expected a property name in double quotes but found ${found(offset)}`, offset, length);
+            if (s[offset] === "'") fail('strings need double quotes ("…"), not single quotes', offset, length);
+            return fail(`expected a value but found ${found(offset)}`, offset, length);
+          case jsonc.ParseErrorCode.PropertyNameExpected:
+            return fail(`expected a property name in double quotes but found ${found(offset)}`, offset, length);
+          case jsonc.ParseErrorCode.ValueExpected:
+            return fail(`expected a value but found ${found(offset)}`, offset, length);
+          case jsonc.ParseErrorCode.ColonExpected:
+            return fail(`expected ':' after "${lastKey}" but found ${found(offset)}`, offset, length);
+          case jsonc.ParseErrorCode.CommaExpected:
+          case jsonc.ParseErrorCode.CloseBraceExpected:
+          case jsonc.ParseErrorCode.CloseBracketExpected:
+            return fail(`expected ${closer} but found ${found(offset)}`, offset, length);
+          case jsonc.ParseErrorCode.EndOfFileExpected:
+            return fail(`unexpected ${found(offset)} after the end of the document`, offset, length);
+          case jsonc.ParseErrorCode.UnexpectedEndOfComment:
+            return fail('unterminated /* comment', offset, length);
+          case jsonc.ParseErrorCode.UnexpectedEndOfString:
+            return fail('unterminated string', offset, length);
+          case jsonc.ParseErrorCode.InvalidCharacter:
+            return fail('unterminated string (control character or line break inside it)', offset, length);
+          case jsonc.ParseErrorCode.InvalidEscapeCharacter:
+          case jsonc.ParseErrorCode.InvalidUnicode:
+            return fail('invalid escape in string', offset, length);
+          case jsonc.ParseErrorCode.InvalidNumberFormat:
+            return fail('invalid number', offset, length);
+          default:
+            return fail(jsonc.printParseErrorCode(code), offset, length);
         }
-        continue;
-      }
-      if (c === '}') {
-        this.i++;
-        return out;
-      }
-      this.fail(`expected ',' or '}' after the value of "${key}" but found ${this.describe()}`);
-    }
-  }
+      },
+    },
+    { allowTrailingComma: true, disallowComments: false },
+  );
+  // Depth is bounded by now, so jsonc-parser's recursive tree builder is safe.
+  // Parsed from the full text, so its offsets count the BOM (which it skips as one invalid symbol).
+  const tree = jsonc.parseTree(text, [], { allowTrailingComma: true })!;
+  return { value: root, tree };
+}
 
-  private array(): unknown[] {
-    const out: unknown[] = [];
-    this.i++; // [
-    this.skip();
-    if (this.s[this.i] === ']') {
-      this.i++;
-      return out;
-    }
-    for (;;) {
-      this.skip();
-      out.push(this.value());
-      this.skip();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        this.skip();
-        if (this.s[this.i] === ']') {
-          this.i++; // trailing comma
-          return out;
-        }
-        continue;
-      }
-      if (c === ']') {
-        this.i++;
-        return out;
-      }
-      this.fail(`expected ',' or ']' in the list but found ${this.describe()}`);
-    }
+/** 1-based line and column of an offset. */
+export function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let col = 1;
+  for (let k = 0; k < offset && k < text.length; k++) {
+    if (text[k] === '\n') {
+      line++;
+      col = 1;
+    } else col++;
   }
-
-  private string(): string {
-    const start = this.i;
-    this.i++; // "
-    let out = '';
-    const s = this.s;
-    for (;;) {
-      if (this.i >= s.length) this.fail('unterminated string', start);
-      const c = s[this.i]!;
-      if (c === '"') {
-        this.i++;
-        return out;
-      }
-      if (c === '\n' || c.charCodeAt(0) < 0x20) this.fail('unterminated string (control character or line break inside it)');
-      if (c === '\\') {
-        const e = s[this.i + 1];
-        const map: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && e in map) {
-          out += map[e];
-          this.i += 2;
-        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(s.slice(this.i + 2, this.i + 6))) {
-          out += String.fromCharCode(parseInt(s.slice(this.i + 2, this.i + 6), 16));
-          this.i += 6;
-        } else this.fail(`invalid escape \\${e ?? ''} in string`);
-        continue;
-      }
-      out += c;
-      this.i++;
-    }
-  }
-
-  private number(): number {
-    const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(this.s.slice(this.i, this.i + 400));
-    if (!m) this.fail(`invalid number`);
-    const next = this.s[this.i + m[0].length];
-    if (next !== undefined && /[0-9A-Za-z_.]/.test(next)) this.fail(`invalid number`, this.i);
-    this.i += m[0].length;
-    return Number(m[0]);
-  }
+  return { line, column: col };
 }

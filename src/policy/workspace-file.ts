@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { GitScriptSpecSchema, type GitScriptSpec } from '../gitscript/spec';
 import { SandboxError } from '../protocol/errors';
-import { parsePolicyJson, validateLayer } from './resolve';
+import { validateLayer } from './resolve';
+import { workspaceFileOrThrow } from './policy-text';
 import { PolicyInput, describeZodError } from './schema';
 
 export const WorkspacePolicyFile = PolicyInput.extend({
@@ -30,7 +31,10 @@ export function splitWorkspaceFile(raw: unknown, source: string): WorkspaceFileC
   return { layer: validateLayer(rest, source), gitScripts: g.data.gitScripts };
 }
 
-/** Parses the text of a workspace file (JSON with comments); a syntax error names the file, line and column. */
+/**
+ * Parses the text of a workspace file (JSON with comments) as the editor does (policy-text.ts): every problem
+ * as FILE:LINE:COLUMN: MESSAGE, the same message the editor shows in Problems.
+ */
 export function parseWorkspaceFile(text: string, source: string): WorkspaceFileContent {
-  return splitWorkspaceFile(parsePolicyJson(text, source), source);
+  return workspaceFileOrThrow(text, source);
 }

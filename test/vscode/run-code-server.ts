@@ -30,12 +30,23 @@ const TASKS_JSON = JSON.stringify(
  *  test runs under it, and the user's settings (mode enforce) must still hold. */
 const WORKSPACE_SETTINGS = { 'scriptSandbox.mode': 'disabled', 'scriptSandbox.profile': 'permissive', 'scriptSandbox.filesystem.allowWrite': ['~'] };
 
+/** Files of the "native" suite (menus, policy file, monitor): what a repository typically holds besides scripts. */
+const NATIVE_FILES: Record<string, string> = {
+  'notes.txt': 'just notes\n',
+  'README.md': '# readme\n',
+  'tool.py': 'print("tool")\n',
+  'bin/tool': '#!/bin/sh\necho tool\n',
+  'data.json': '{}\n',
+  '.vscode/tasks.json': JSON.stringify({ version: '2.0.0', tasks: [{ label: 'tool (strict)', type: 'sandbox', script: 'bin/tool', profile: 'strict' }] }, null, 2),
+};
+
 function workspaceFor(suite: string): string {
   const extra: Record<string, string> = { '.sandbox-test.json': JSON.stringify({ suite }) };
   if (suite === 'trusted') {
     extra['.vscode/tasks.json'] = TASKS_JSON;
     extra['.vscode/settings.json'] = JSON.stringify(WORKSPACE_SETTINGS, null, 2);
   }
+  if (suite === 'native') Object.assign(extra, NATIVE_FILES);
   // What an untrusted repository might ship to switch the sandbox off: Restricted Mode must ignore it.
   if (suite === 'restricted') extra['.vscode/sandbox.json'] = JSON.stringify({ mode: 'disabled', profile: 'permissive' });
   return makeWorkspace(`vscode-${suite}`, extra);
@@ -85,7 +96,7 @@ async function runSuite(entry: string, suite: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted'];
+  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted', 'native'];
   let entry: string;
   try {
     entry = ensureCodeServer();

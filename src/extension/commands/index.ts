@@ -8,6 +8,7 @@ import type { SandboxCtx } from '../ctx';
 import { locate } from '../diagnostics';
 import { cleanGitScriptCache, runGitScript } from '../git-scripts';
 import { candidatesFor } from '../locate';
+import { ensurePolicyFile } from '../policy-file';
 import { runToJson, type RunRecord } from '../runs';
 import type { MonitorNode } from '../views/monitor-tree';
 
@@ -69,7 +70,8 @@ export const COMMANDS: Record<string, Handler> = {
     if (!run) return undefined;
     // A git-script is fetched and checked again (its ref may have moved), never re-run from the checkout.
     if (run.gitSpec !== undefined) return vscode.commands.executeCommand('scriptSandbox.runGitScript', run.gitSpec);
-    const again = await ctx.runner.runFromCommand({ script: run.script, args: run.args, cwd: run.cwd, origin: 'command' });
+    // Exactly that run again: a task's profile and mode included.
+    const again = await ctx.runner.runFromCommand({ script: run.script, args: run.args, cwd: run.cwd, origin: run.origin === 'task' ? 'task' : 'command', ...(run.task ? { task: run.task } : {}) });
     return again ? runToJson(again) : undefined;
   },
   'scriptSandbox.revealInAuditLog': async (ctx, arg?: unknown) => {
@@ -119,8 +121,15 @@ export const COMMANDS: Record<string, Handler> = {
     if (chosen) await setMode(chosen);
   },
   'scriptSandbox.openPolicyFile': async (_ctx, uri?: vscode.Uri) => {
-    const target = uri ?? (vscode.workspace.workspaceFolders?.[0] && vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, '.vscode', 'sandbox.json'));
-    if (target) await vscode.window.showTextDocument(target, { preview: false });
+    // A folder to create it in: the given file's, the active editor's, or the one the user picks.
+    const folder =
+      (uri && vscode.workspace.getWorkspaceFolder(uri)) ??
+      (vscode.window.activeTextEditor && vscode.workspace.getWorkspaceFolder(vscode.window.activeTextEditor.document.uri)) ??
+      ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Open the policy file of which folder?' }) : vscode.workspace.workspaceFolders?.[0]);
+    if (!folder) return undefined;
+    const target = await ensurePolicyFile(folder.uri);
+    await vscode.window.showTextDocument(target, { preview: false });
+    return target.toString();
   },
 };
 
@@ -131,7 +140,7 @@ export function registerCommands(ctx: SandboxCtx): void {
         try {
           return await handler(ctx, ...args);
         } catch (e) {
-          ctx.output.appendLine(`[${id}] ${(e as Error)?.stack ?? String(e)}`);
+          ctx.output.error(`[${id}] ${(e as Error)?.stack ?? String(e)}`);
           void vscode.window.showErrorMessage(`Script Sandbox: ${id} failed: ${(e as Error)?.message ?? String(e)}`);
           return undefined;
         }

@@ -59,7 +59,8 @@ describe('extension: workspace policy text', () => {
     const text = '{ "mode": "warn" "profile": "strict" }';
     const r = analyzePolicyText(text);
     assert.ok(!r.ok);
-    assert.match(r.problems[0]!.message, /JSON syntax/);
+    assert.match(r.problems[0]!.message, /^expected ',' or '}' after the value of "mode" but found '"'$/);
+    assert.equal(r.problems[0]!.syntax, true);
     assert.match(at(text, r.problems[0]!.offset), /^"profile"/);
   });
 });

@@ -123,8 +123,8 @@ describe('gitscript: git-scripts in .vscode/sandbox.json', () => {
   });
 
   it('a broken git-script names the file and its index and field', () => {
-    assert.throws(() => parseWorkspaceFile('{ "gitScripts": [ { "repo": "https://h/t.git", "ref": "v1" } ] }', 'f.json'), /f\.json: gitScripts\[0\]\.script/);
-    assert.throws(() => parseWorkspaceFile('{ "gitScripts": {} }', 'f.json'), /f\.json: gitScripts: /);
+    assert.throws(() => parseWorkspaceFile('{ "gitScripts": [ { "repo": "https://h/t.git", "ref": "v1" } ] }', 'f.json'), /f\.json:\d+:\d+: gitScripts\[0\]\.script/);
+    assert.throws(() => parseWorkspaceFile('{ "gitScripts": {} }', 'f.json'), /f\.json:\d+:\d+: gitScripts: /);
     assert.throws(() => parseWorkspaceFile('{ "gitScripts": [], "mdoe": "warn" }', 'f.json'), /mdoe/);
   });
 

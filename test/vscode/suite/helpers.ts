@@ -15,6 +15,9 @@ export interface RunJson {
 export interface Api {
   runs(): RunJson[];
   hostPid(): number | null;
+  runnableFiles(): Promise<string[]>;
+  restoredRuns(): Promise<number>;
+  badge(): number;
   monitor: { getChildren: (n?: unknown) => unknown[]; getTreeItem: (n: unknown) => vscode.TreeItem };
 }
 
