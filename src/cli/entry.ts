@@ -5,8 +5,10 @@ import * as path from 'node:path';
 import { HELP } from './help';
 
 function entry(given: string[]): Promise<number> | number {
-  const sub = given.filter((a) => a !== '--no-namespaces')[0];
-  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
+  const words = given.filter((a) => a !== '--no-namespaces');
+  const sub = words[0];
+  // `help COMMAND` is the command's own help, which the commands' bundle answers.
+  if (sub === undefined || ((sub === 'help' || sub === '--help' || sub === '-h') && words.length === 1)) {
     process.stdout.write(HELP + '\n');
     return sub === undefined ? 2 : 0;
   }
