@@ -73,6 +73,9 @@ export interface ProtectedPath {
   reason: string;
   /** Absolute paths inside it that stay writable (`<gitdir>/objects`, `refs`, `logs`); they may not exist. */
   writableInside: string[];
+  /** The sandbox's own records (the audit folder, the state folder with the audit key and locks): hidden
+   *  from the script in every mode, warn included. */
+  ownRecord?: boolean;
 }
 
 /** A protected path inside a writable root: a read-only mount in the namespace tier. */
@@ -176,9 +179,13 @@ export function protectedPaths(policy: ResolvedPolicy): ProtectedPath[] {
     const abs = normalizeAbs(raw);
     const e = known.get(abs);
     if (!e) return { abs, display: abs, read: false, write: false, reason: 'protected path', writableInside: [] };
-    return { abs, display: e.path, read: e.read, write: e.write, reason: e.reason, writableInside: (e.writableInside ?? []).map((w) => `${abs}/${w}`) };
+    const own = OWN_RECORDS.includes(e.path) ? { ownRecord: true } : {};
+    return { abs, display: e.path, read: e.read, write: e.write, reason: e.reason, writableInside: (e.writableInside ?? []).map((w) => `${abs}/${w}`), ...own };
   });
 }
+
+/** ALWAYS_PROTECTED entries that are the sandbox's own records (see ProtectedPath.ownRecord). */
+export const OWN_RECORDS: readonly string[] = ['.sandbox', '~/.local/state/script-sandbox'];
 
 /** One `key = value` of git-config text: section lower-cased, subsection as written (null when none), key
  *  lower-cased, value decoded as git does. */
@@ -395,7 +402,7 @@ export function protectedSet(policy: ResolvedPolicy, fs: FsModelFs = NO_FS, opts
     if (!out.some((x) => x.abs === e.abs)) out.push(e);
   };
   for (const e of gitDiscovered(policy, fs)) add(e);
-  if (opts.auditDir) add({ abs: normalizeAbs(opts.auditDir), display: normalizeAbs(opts.auditDir), read: false, write: false, reason: 'the sandbox audit log (hidden from the script)', writableInside: [] });
+  if (opts.auditDir) add({ abs: normalizeAbs(opts.auditDir), display: normalizeAbs(opts.auditDir), read: false, write: false, reason: 'the sandbox audit log (hidden from the script)', writableInside: [], ownRecord: true });
   const un = policy.filesystem.unprotect ?? [];
   return out.filter((e) => !un.some((u) => isUnder(e.abs, normalizeAbs(u))));
 }
@@ -581,6 +588,73 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
     protectedInWritable,
     hidden,
     notes,
+    grants: grants.filter((g) => g.paths.length > 0),
+  };
+}
+
+// ---------------------------------------------------------------- warn mode: the integrity set
+
+/** Device nodes a warn run keeps besides DEV_READ_WRITE/DEV_READ_ONLY: shared memory and message queues
+ *  (tmpfs-like, no raw hardware). The rest of /dev stays out: a raw disk would bypass every path rule. */
+export const WARN_DEV_READ_WRITE: readonly string[] = ['/dev/shm', '/dev/mqueue'];
+
+/**
+ * What the kernel keeps in warn mode: warn reports the policy and blocks none of it, but never relaxes the
+ * integrity set, the things whose change would alter what git, VS Code, the shell or this extension do after
+ * the run, or the run's own record. So every protected path (the policy's protected list with what the git
+ * metadata adds, minus what the user unprotected) stays unwritable, wherever it is (a warn run has no write
+ * roots: anything the user can write is writable), and the sandbox's own records (ownRecord) stay unreadable
+ * too. Reading a secret, writing outside the grants, deny lists: reported by the supervisor, not blocked.
+ *
+ * The model's shape is FsModel's: writableRoots `/`, protectedInWritable/hidden the integrity set (the
+ * namespace tier's mounts), and grants for Landlock: everything on `/` except /dev (granted node by node as in
+ * enforce) and, in the fallback tier, the integrity set as carve-outs given back read-only.
+ */
+export function integrityModel(policy: ResolvedPolicy, req: FsModelRequest, fs: FsModelFs = NO_FS): FsModel {
+  const fsp = policy.filesystem;
+  const prot = protectedSet(policy, fs, { auditDir: req.auditDir });
+  // An allow entry naming a protected path unlocks what it covers inside it, as in enforce.
+  const inside = (globs: readonly string[], e: ProtectedPath) =>
+    uniq(globs.filter((g) => globNames(g, e.abs)).flatMap((g) => (globKernelPaths(g, fs) ?? []).filter((u) => isUnder(u, e.abs))));
+  const hidden: HiddenPath[] = [];
+  const readOnly: ProtectedInWritable[] = [];
+  for (const e of prot) {
+    const wu = e.write ? [e.abs] : inside(fsp.allowWrite, e);
+    const ru = e.read ? [e.abs] : inside(fsp.allowRead, e);
+    if (wu.includes(e.abs)) continue; // unlocked as a whole by the user's allowWrite
+    if (e.ownRecord && ru.length === 0 && wu.length === 0) hidden.push({ path: e.abs, reason: e.reason });
+    else readOnly.push({ path: e.abs, reason: e.reason, writableInside: uniq([...e.writableInside, ...wu]) });
+  }
+  // What a hidden path covers needs no rule of its own.
+  const isHiddenAt = (p: string) => hidden.some((h) => h.path !== p && isUnder(p, h.path));
+  const hiddenOut = hidden.filter((h) => !isHiddenAt(h.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const roOut = readOnly.filter((x) => !hidden.some((h) => isUnder(x.path, h.path))).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const hiddenPaths = hiddenOut.map((h) => h.path);
+  const roPaths = roOut.map((x) => x.path);
+  const backWritable = uniq(roOut.flatMap((x) => x.writableInside));
+
+  const everything: LandlockAccess[] = [...RW_RIGHTS, 'make_char', 'make_block', 'ioctl_dev'];
+  // Namespace tier: the mounts keep the integrity set (compile adds carve-outs for what they cannot cover);
+  // a carve-out would also take the right to create entries next to a protected path.
+  const cuts = req.tier === 'fallback' ? uniq([...hiddenPaths, ...roPaths, '/dev']) : ['/dev'];
+  const grants: Grant[] = [{ access: everything, paths: ['/'], except: cuts }];
+  if (req.tier === 'fallback') {
+    grants.push({ access: READ_RIGHTS, paths: roPaths, except: below(roPaths, hiddenPaths) });
+    grants.push({ access: RW_RIGHTS, paths: backWritable, except: below(backWritable, [...roPaths, ...hiddenPaths]) });
+  }
+  grants.push(
+    { access: RW_RIGHTS, paths: [normalizeAbs(req.tmpDir)], except: [] },
+    { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: [...DEV_READ_WRITE], except: [] },
+    { access: ['read_file', 'read_dir'], paths: [...DEV_READ_ONLY], except: [] },
+    { access: RW_RIGHTS, paths: [...WARN_DEV_READ_WRITE], except: [] },
+  );
+  return {
+    tier: req.tier,
+    protected: prot,
+    writableRoots: ['/'],
+    protectedInWritable: roOut,
+    hidden: hiddenOut,
+    notes: [],
     grants: grants.filter((g) => g.paths.length > 0),
   };
 }

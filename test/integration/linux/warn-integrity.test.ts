@@ -66,7 +66,9 @@ def read_key():
 attempt('read the audit key', read_key)
 if key is not None:
     print('KEY ' + key.hex())
-attempt('list the state folder', lambda: results.append('state: ' + ','.join(os.listdir(state))))
+# Names in the state folder may show (as in enforce, for a carve-out's parent); contents never.
+attempt('open a writers\' lock', lambda: os.close(os.open(sys.argv[1], os.O_RDONLY)))
+attempt('create a file in the state folder', lambda: write(os.path.join(state, 'planted'), 'x'))
 
 log = '.sandbox/audit.jsonl'
 attempt('append to the audit log', lambda: write(log, '{"forged":1}\n', 'a'))
@@ -141,9 +143,10 @@ describe('warn mode never relaxes the integrity set (real kernel)', function () 
       assert.equal(first.code, 7, first.stderr);
       const key = fs.readFileSync(path.join(stateDir, 'audit.key')).toString('hex');
       const logBefore = lines();
+      const lock = path.join(stateDir, 'locks', fs.readdirSync(path.join(stateDir, 'locks'))[0]!);
       const before = controls();
       writeScript(sb.outside, 'attacks.py', ATTACKS_PY);
-      const r = await runIn(sb, ['--mode', 'warn', '--profile', 'strict'], [PYTHON, path.join(sb.outside, 'attacks.py')], env);
+      const r = await runIn(sb, ['--mode', 'warn', '--profile', 'strict'], [PYTHON, path.join(sb.outside, 'attacks.py'), lock], env);
       assert.match(r.stdout, /^end$/m, `attack script did not finish: ${r.stdout}\n${r.stderr}`);
       assert.ok(!r.stdout.includes(key), `the audit key was read: ${r.stdout}`);
       assert.deepEqual(r.stdout.split('\n').filter((l) => /ALLOWED/.test(l)), [], r.stdout);
@@ -164,9 +167,13 @@ describe('warn mode never relaxes the integrity set (real kernel)', function () 
     it(`${tier} tier: warn still blocks nothing of the policy (a write outside the workspace, reading ~/.ssh)`, async function () {
       if (tier === 'namespaces' && nsProblem) this.skip();
       const target = path.join(sb.outside, 'warned.txt');
-      const r = await runIn(sb, ['--mode', 'warn', '--profile', 'strict'], ['/bin/sh', '-c', `echo x > ${target} && cat "$HOME/.ssh/id_rsa" && echo x > scratch/ok.txt && echo done`], env);
+      // git's object store stays writable inside the read-only .git (given back in both tiers).
+      const script = `echo x > ${target} && cat "$HOME/.ssh/id_rsa" && echo x > scratch/ok.txt && echo warned-blob | git hash-object -w --stdin && echo done`;
+      const r = await runIn(sb, ['--mode', 'warn', '--profile', 'strict'], ['/bin/sh', '-c', script], env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /FAKE KEY[\s\S]*done/);
+      const blob = r.stdout.split('\n').find((l) => /^[0-9a-f]{40}$/.test(l));
+      assert.ok(blob && fs.existsSync(path.join(sb.workspace, '.git', 'objects', blob.slice(0, 2), blob.slice(2))), r.stdout);
       assert.equal(fs.readFileSync(target, 'utf8'), 'x\n');
       const v = r.events.filter((e) => e.type === 'violation');
       assert.ok(v.some((x) => x.path === target && x.action === 'warned'), JSON.stringify(v));
