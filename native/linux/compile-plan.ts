@@ -32,9 +32,11 @@ export interface CompileRequest {
   namespaces?: boolean;
   /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */
   auditDir?: string;
+  /** Where the user's git finds its global config ($XDG_CONFIG_HOME); default: this process's environment. */
+  xdgConfigHome?: string;
 }
 
-export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener'>;
+export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener' | 'xdgConfigHome'>;
 
 export interface RunFs {
   model: FsModel;
@@ -54,8 +56,9 @@ export interface RunFs {
  */
 export function runFs(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): RunFs {
   const tier: FsTier = req.namespaces ? 'namespaces' : 'fallback';
-  const policyFs = withMounts(p, buildFsModel(p, { ...req, tier }, fs), req, fs);
-  const integrity = p.mode === 'warn' ? withMounts(p, integrityModel(p, { ...req, tier }, fs), req, fs) : null;
+  const modelReq = { ...req, tier, xdgConfigHome: 'xdgConfigHome' in req ? req.xdgConfigHome : process.env.XDG_CONFIG_HOME };
+  const policyFs = withMounts(p, buildFsModel(p, modelReq, fs), req, fs);
+  const integrity = p.mode === 'warn' ? withMounts(p, integrityModel(p, modelReq, fs), req, fs) : null;
   return { ...policyFs, integrity };
 }
 

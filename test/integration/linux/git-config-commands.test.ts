@@ -43,6 +43,8 @@ describe('git config commands inside the workspace stay unchanged (real kernel)'
     fs.mkdirSync(path.join(ws, 'tools'));
     fs.mkdirSync(path.join(ws, 'scratch'));
     for (const t of TOOLS) fs.writeFileSync(path.join(ws, 'tools', t), '#!/bin/sh\nexec cat\n', { mode: 0o755 });
+    // Existing: in the fallback tier no new entry can be made in a folder holding a carve-out.
+    fs.writeFileSync(path.join(ws, 'tools', 'other.txt'), 'before\n');
     fs.appendFileSync(
       path.join(ws, '.git', 'config'),
       [
