@@ -2,7 +2,7 @@
 // "everything under X but not Y" into concrete Landlock rules (Landlock can only grant).
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { buildFsModel, READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model';
+import { buildFsModel, integrityModel, READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model';
 import { diskModelFs } from './carve-outs';
 import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../plan';
@@ -34,26 +34,38 @@ export interface CompileRequest {
   auditDir?: string;
   /** The run's own terminal, granted by its exact path (fs-model terminalGrants). */
   ttyPath?: string;
+  /** Where the user's git finds its global config ($XDG_CONFIG_HOME); default: this process's environment. */
+  xdgConfigHome?: string;
 }
 
-export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener' | 'ttyPath'>;
+export type RunFsRequest = Pick<CompileRequest, 'tmpDir' | 'toolRoots' | 'file' | 'namespaces' | 'auditDir' | 'listener' | 'ttyPath' | 'xdgConfigHome'>;
 
 export interface RunFs {
   model: FsModel;
   /** The mounts of the namespace tier; null in the fallback tier. */
   mounts: NamespacePlan | null;
+  /** Warn mode: what the kernel still keeps, the integrity set (src/policy/fs-model `integrityModel`), as
+   *  Landlock grants and, in the namespace tier, mounts. null in enforce (the model above is kept whole). */
+  integrity: { model: FsModel; mounts: NamespacePlan | null } | null;
 }
 
 /**
  * The filesystem model of a run as compiled: the one the Landlock rules, the namespace stage's mounts and the
  * supervisor's diagnostics share. In the namespace tier, a protected path the mounts cannot cover (missing,
  * with no placeholder possible: an rc file in a writable home) stays a Landlock carve-out, so the supervisor
- * is never its only guard.
+ * is never its only guard. In warn mode `model` still says what enforce would do (the supervisor reports
+ * that), and `integrity` is what the kernel applies.
  */
 export function runFs(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): RunFs {
   const tier: FsTier = req.namespaces ? 'namespaces' : 'fallback';
-  const model = buildFsModel(p, { ...req, tier }, fs);
-  if (tier === 'fallback') return { model, mounts: null };
+  const modelReq = { ...req, tier, xdgConfigHome: 'xdgConfigHome' in req ? req.xdgConfigHome : process.env.XDG_CONFIG_HOME };
+  const policyFs = withMounts(p, buildFsModel(p, modelReq, fs), req, fs);
+  const integrity = p.mode === 'warn' ? withMounts(p, integrityModel(p, modelReq, fs), req, fs) : null;
+  return { ...policyFs, integrity };
+}
+
+function withMounts(p: ResolvedPolicy, model: FsModel, req: RunFsRequest, fs: FsModelFs): { model: FsModel; mounts: NamespacePlan | null } {
+  if (model.tier === 'fallback') return { model, mounts: null };
   // A fixture tree (unit tests) has no links: what exists is itself resolved.
   const disk: MountFs = fs === diskModelFs ? diskMountFs : { realpath: (x) => (fs.kind(x) === null ? null : x), kind: (x) => fs.kind(x) };
   const mounts = namespacePlanFor(p, model, req, disk);
@@ -125,6 +137,9 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
   const enforce = p.mode === 'enforce';
   const listener = sandboxed && req.listener;
   const fs = sandboxed ? runFs(p, { ...req, listener }, deps.fs ?? diskModelFs) : null;
+  // What the kernel applies: the whole policy in enforce; in warn only the integrity set (warn reports the
+  // policy and blocks none of it, but never relaxes the protected paths and the sandbox's own records).
+  const kernelFs = !fs ? null : enforce ? fs : fs.integrity;
   // enforce: the kernel blocks (Landlock, BPF); with a listener the deny list goes through the supervisor,
   // which answers EPERM and reports the syscall by name. warn: nothing is blocked; the filter only notifies
   // (or logs, without a listener) and the supervisor lets every call continue, reporting would-be blocks.
@@ -165,11 +180,11 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: enforce && fs ? landlockPlan(fs.model.grants, deps.expand, ['abstract_unix_socket', 'signal']) : null,
+    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : []) : null,
     seccomp,
-    requireLandlock: enforce,
-    // Mounts in enforce only (warn blocks nothing); the grants mirror the tier in every mode.
-    namespaces: enforce && fs ? fs.mounts : null,
+    // warn included: without Landlock the fallback tier cannot keep the integrity set, so the run is refused.
+    requireLandlock: kernelFs !== null,
+    namespaces: kernelFs ? kernelFs.mounts : null,
   };
 }
 

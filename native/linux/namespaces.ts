@@ -94,15 +94,15 @@ export function applyMounts(libc: Libc, ns: NamespacePlan): void {
   const everythingWritable = ns.writable.includes('/');
   const clones = new Map<string, number>();
   try {
-    if (!everythingWritable) {
-      for (const w of ns.writable) {
-        if (clones.has(w)) continue;
-        // A write root that does not exist stays absent (and read-only if made later).
-        if (!fs.existsSync(w)) continue;
-        clones.set(w, step('clone', w, () => libc.openTree(AT_FDCWD, w, cloneFlags)));
-      }
-      step('make read-only', '/', () => libc.mountSetattr(AT_FDCWD, '/', AT_RECURSIVE, mountAttr(MOUNT_ATTR_RDONLY)));
+    // Cloned even when `/` stays writable (permissive, warn): an entry inside a read-only bind (`.git/objects`)
+    // must be a clone taken before that bind, or it would come back read-only.
+    for (const w of ns.writable) {
+      if (w === '/' || clones.has(w)) continue;
+      // A write root that does not exist stays absent (and read-only if made later).
+      if (!fs.existsSync(w)) continue;
+      clones.set(w, step('clone', w, () => libc.openTree(AT_FDCWD, w, cloneFlags)));
     }
+    if (!everythingWritable) step('make read-only', '/', () => libc.mountSetattr(AT_FDCWD, '/', AT_RECURSIVE, mountAttr(MOUNT_ATTR_RDONLY)));
     for (const op of mountOrder(ns)) {
       if (op.kind === 'writable') {
         const fd = clones.get(op.path);

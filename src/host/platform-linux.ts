@@ -15,9 +15,9 @@ import { claimRun, sweepStaleRuns } from './stale-runs';
 import { scopingCapability } from '../../native/linux/landlock-scopes';
 
 export const NAMESPACE_TIER =
-  'namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none';
+  'namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)';
 export const FALLBACK_TIER =
-  "fallback: protected paths carved out of Landlock grants (new entries directly in a protected path's parent cannot be created); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace";
+  "fallback: protected paths carved out of Landlock grants (new entries directly in a protected path's parent cannot be created); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace; warn mode never relaxes the integrity set (Landlock grants everything but the protected paths and the audit records, and is required)";
 
 /** Which protection tier runs get: the namespace stage, or Landlock carve-outs only. */
 export interface NamespaceTier {

@@ -18,6 +18,7 @@ import type { Plan } from '../../native/plan';
 import type { TreeCrossing } from './watchdog';
 import { Placeholders } from './ns-placeholders';
 import type { RunTerminalPort } from './run-terminal';
+import { nestedRepoViolations, scanGitEntries, type GitEntries } from './nested-repos';
 
 export interface RunRequest {
   command: string[];
@@ -201,6 +202,7 @@ export class Runner {
     let planReq: PlanRequest;
     let prepared: unknown = null;
     let releasePlaceholders = () => undefined as void;
+    let gitBefore: GitEntries | null = null;
     const supervised = this.platform.supervises(p);
     try {
       if (supervised) prepared = await this.platform.prepareSupervision(p);
@@ -215,6 +217,8 @@ export class Runner {
         plan = { ...plan, namespaces: { ...plan.namespaces, readOnly: plan.namespaces.readOnly.filter(keep), hidden: plan.namespaces.hidden.filter(keep) } };
       }
       launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
+      // Nested repositories cannot be forbidden, only found afterwards (see nested-repos.ts).
+      if (p.mode !== 'disabled') gitBefore = scanGitEntries(p.workspace);
     } catch (e) {
       launcher?.kill();
       tree?.dispose();
@@ -223,7 +227,7 @@ export class Runner {
       throw e;
     }
     try {
-      await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared, releasePlaceholders });
+      await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared, releasePlaceholders, gitBefore });
     } finally {
       releasePlaceholders();
     }
@@ -232,7 +236,7 @@ export class Runner {
   private async supervise(
     req: RunRequest,
     handle: RunHandle,
-    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void },
+    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void; gitBefore: GitEntries | null },
   ): Promise<void> {
     const p = req.policy;
     const { tree } = s;
@@ -365,6 +369,9 @@ export class Runner {
     if (hits.memory && l.memoryMiB != null) reportLimit({ limit: 'memory', observed: null, max: l.memoryMiB, action: 'killed', message: `memory limit ${l.memoryMiB} MiB reached; the kernel killed the process (cgroup OOM)` });
     if (hits.processes && l.maxProcesses != null) reportLimit({ limit: 'processes', observed: l.maxProcesses, max: l.maxProcesses, action: 'denied', message: `process limit ${l.maxProcesses} reached; further forks failed` });
 
+    if (s.gitBefore && outcome.ok) {
+      for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), p.mode === 'enforce' ? 'enforce' : 'warn')) handle.emit('violation', v);
+    }
     const usage = this.measure(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
     const setupError = outcome.ok ? null : outcome.error;
     const at = (t: number | null) => (t === null ? null : round3(t - handle.requestedAt));

@@ -31,7 +31,7 @@ export interface PolicyExplanation {
 
 const MODE_TEXT: Record<ResolvedPolicy['mode'], string> = {
   enforce: 'enforce: violations are blocked by kernel mechanisms; the run fails closed when a mechanism is missing',
-  warn: 'warn: nothing is blocked; every would-be block is reported',
+  warn: 'warn: nothing of the policy is blocked; every would-be block is reported. Warn mode never relaxes the integrity set: protected paths (.git, .vscode, shell and git configuration, …) stay unwritable and the sandbox\'s own records (.sandbox, the audit key) unreadable, in the kernel',
   disabled: 'disabled: the script runs without restrictions; the run is still recorded',
 };
 

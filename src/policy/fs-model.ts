@@ -73,6 +73,9 @@ export interface ProtectedPath {
   reason: string;
   /** Absolute paths inside it that stay writable (`<gitdir>/objects`, `refs`, `logs`); they may not exist. */
   writableInside: string[];
+  /** The sandbox's own records (the audit folder, the state folder with the audit key and locks): hidden
+   *  from the script in every mode, warn included. */
+  ownRecord?: boolean;
 }
 
 /** A protected path inside a writable root: a read-only mount in the namespace tier. */
@@ -124,6 +127,8 @@ export interface FsModelRequest {
   auditDir?: string;
   /** The run's own terminal (a pty slave the host made, or the CLI caller's tty): see terminalGrants. */
   ttyPath?: string;
+  /** $XDG_CONFIG_HOME of the user whose git runs later (where git finds its global config); absent: ~/.config. */
+  xdgConfigHome?: string;
 }
 
 // ---------------------------------------------------------------- protected set
@@ -178,9 +183,13 @@ export function protectedPaths(policy: ResolvedPolicy): ProtectedPath[] {
     const abs = normalizeAbs(raw);
     const e = known.get(abs);
     if (!e) return { abs, display: abs, read: false, write: false, reason: 'protected path', writableInside: [] };
-    return { abs, display: e.path, read: e.read, write: e.write, reason: e.reason, writableInside: (e.writableInside ?? []).map((w) => `${abs}/${w}`) };
+    const own = OWN_RECORDS.includes(e.path) ? { ownRecord: true } : {};
+    return { abs, display: e.path, read: e.read, write: e.write, reason: e.reason, writableInside: (e.writableInside ?? []).map((w) => `${abs}/${w}`), ...own };
   });
 }
+
+/** ALWAYS_PROTECTED entries that are the sandbox's own records (see ProtectedPath.ownRecord). */
+export const OWN_RECORDS: readonly string[] = ['.sandbox', '~/.local/state/script-sandbox'];
 
 /** One `key = value` of git-config text: section lower-cased, subsection as written (null when none), key
  *  lower-cased, value decoded as git does. */
@@ -320,12 +329,83 @@ function containingRepo(dir: string, fs: FsModelFs): string | null {
   }
 }
 
+/** The command a git config entry makes git run later (through the shell), or null: core.pager/editor/
+ *  sshCommand/askPass/gitProxy, sequence.editor, diff.external, diff.<driver>.textconv/command,
+ *  filter.<driver>.clean/smudge/process, merge.<driver>.driver, alias.* starting with `!`, credential.helper
+ *  (a `!` command or an absolute path; other names are `git credential-<name>` on PATH), gpg[.<format>].program,
+ *  interactive.diffFilter, pager.<command>. */
+export function configCommand(e: GitConfigEntry): string | null {
+  const { section: s, subsection: sub, key: k, value: v } = e;
+  if (!v) return null;
+  if (s === 'core' && sub === null && ['pager', 'editor', 'sshcommand', 'askpass', 'gitproxy'].includes(k)) return v;
+  if (s === 'sequence' && k === 'editor') return v;
+  if (s === 'diff' && (sub === null ? k === 'external' : k === 'textconv' || k === 'command')) return v;
+  if (s === 'filter' && sub !== null && ['clean', 'smudge', 'process'].includes(k)) return v;
+  if (s === 'merge' && sub !== null && k === 'driver') return v;
+  if (s === 'alias') return v.startsWith('!') ? v.slice(1) : null;
+  if (s === 'credential' && k === 'helper') return v.startsWith('!') ? v.slice(1) : v.startsWith('/') ? v : null;
+  if (s === 'gpg' && k === 'program') return v;
+  if (s === 'interactive' && k === 'difffilter') return v;
+  if (s === 'pager' && sub === null) return v;
+  return null;
+}
+
+/** Interpreters whose first argument is the program that runs (`sh tools/x.sh`). */
+const INTERPRETERS = new Set(['sh', 'bash', 'dash', 'zsh', 'python', 'python3', 'node', 'perl', 'ruby']);
+
+/** The first two shell words of a command, quotes removed (nothing expanded). */
+function shellWords(cmd: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let started = false;
+  let quote: string | null = null;
+  for (const c of cmd) {
+    if (quote) {
+      if (c === quote) quote = null;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      started = true;
+    } else if (/\s/.test(c)) {
+      if (started) words.push(cur);
+      cur = '';
+      started = false;
+      if (words.length === 2) return words;
+    } else {
+      cur += c;
+      started = true;
+    }
+  }
+  if (started) words.push(cur);
+  return words.slice(0, 2);
+}
+
+/**
+ * The files a config command runs, absolute (git runs these from the top of the work tree: a relative path is
+ * relative to `root`): its first word when it is a path (a bare name is looked up on PATH), and the script an
+ * interpreter is given (`sh tools/x.sh`, `python3 x.py`). Words with expansions (`$`, backquote, `%`) and
+ * system paths are left out. Missing files count: creating one plants the program as surely.
+ */
+export function commandFiles(cmd: string, home: string, root: string): string[] {
+  const [first, second] = shellWords(cmd.trim());
+  const out: string[] = [];
+  const add = (w: string | undefined, needSlash: boolean) => {
+    if (!w || /[$`%]/.test(w) || w.startsWith('-') || (needSlash && !w.includes('/'))) return;
+    const abs = configPath(w, home, root);
+    if (!systemPathOf(abs)) out.push(abs);
+  };
+  if (!first) return out;
+  add(first, true);
+  if (INTERPRETERS.has(path.posix.basename(first))) add(second, false);
+  return out;
+}
+
 /** Protected paths that the workspace's git metadata adds: the gitdir a `.git` file names (worktree,
  *  submodule), its common dir, the folder core.hooksPath names (in the repository's config, the global
  *  config or a file either includes), the files those configs include, a core.fsmonitor program inside the
  *  workspace, the `.git` of every checked-out submodule, and the same for the repository that contains the
  *  workspace (git run in the workspace finds it when the workspace has no `.git`, and the user runs git there). */
-function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs): ProtectedPath[] {
+function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHome?: string): ProtectedPath[] {
   const ws = policy.workspace;
   const dotGit = `${ws}/.git`;
   if (!policy.filesystem.protected.some((p) => normalizeAbs(p) === dotGit)) return []; // unprotected
@@ -333,7 +413,8 @@ function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs): ProtectedPath[] {
   const git = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: ['objects', 'refs', 'logs'].map((w) => `${abs}/${w}`) });
   const plain = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: [] });
   const home = policy.home;
-  const globalConfigs = [`${home}/.config/git/config`, `${home}/.gitconfig`];
+  // git reads $XDG_CONFIG_HOME/git/config when that is set, else ~/.config/git/config: both count.
+  const globalConfigs = [...new Set([`${xdgGitDir(home, xdgConfigHome)}/config`, `${home}/.config/git/config`, `${home}/.gitconfig`])];
 
   const repo = (root: string, own: boolean) => {
     const dg = `${root}/.git`;
@@ -370,6 +451,12 @@ function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs): ProtectedPath[] {
           if (isUnder(abs, ws) && fs.kind(abs) === 'file') out.push(plain(abs, 'the core.fsmonitor program (git status runs it outside the sandbox)'));
         }
       }
+      for (const e of c.entries) {
+        const cmd = configCommand(e);
+        if (!cmd) continue;
+        const name = `${e.section}${e.subsection !== null ? `.${e.subsection}` : ''}.${e.key}`;
+        for (const abs of commandFiles(cmd, home, root)) out.push(plain(abs, `the program git config ${name} runs (outside the sandbox, from the work tree)`));
+      }
     }
     if (own) {
       // A checked-out submodule's .git is a file naming its gitdir; rewritten, it points the superproject's
@@ -390,14 +477,23 @@ function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs): ProtectedPath[] {
   return out;
 }
 
+/** The user's git configuration folder: $XDG_CONFIG_HOME/git when that is an absolute path, else ~/.config/git. */
+function xdgGitDir(home: string, xdgConfigHome: string | undefined): string {
+  return xdgConfigHome && xdgConfigHome.startsWith('/') ? `${normalizeAbs(xdgConfigHome)}/git` : `${home}/.config/git`;
+}
+
 /** Every protected path of a run: the policy's, what git metadata adds, the audit folder; minus unprotect. */
-export function protectedSet(policy: ResolvedPolicy, fs: FsModelFs = NO_FS, opts: { auditDir?: string } = {}): ProtectedPath[] {
+export function protectedSet(policy: ResolvedPolicy, fs: FsModelFs = NO_FS, opts: { auditDir?: string; xdgConfigHome?: string } = {}): ProtectedPath[] {
   const out = protectedPaths(policy);
   const add = (e: ProtectedPath) => {
     if (!out.some((x) => x.abs === e.abs)) out.push(e);
   };
-  for (const e of gitDiscovered(policy, fs)) add(e);
-  if (opts.auditDir) add({ abs: normalizeAbs(opts.auditDir), display: normalizeAbs(opts.auditDir), read: false, write: false, reason: 'the sandbox audit log (hidden from the script)', writableInside: [] });
+  // ~/.config/git stands for the user's git configuration folder, which $XDG_CONFIG_HOME moves.
+  const cfg = out.find((e) => e.display === '~/.config/git');
+  const xdg = xdgGitDir(policy.home, opts.xdgConfigHome);
+  if (cfg && xdg !== cfg.abs) add({ ...cfg, abs: xdg, display: '$XDG_CONFIG_HOME/git' });
+  for (const e of gitDiscovered(policy, fs, opts.xdgConfigHome)) add(e);
+  if (opts.auditDir) add({ abs: normalizeAbs(opts.auditDir), display: normalizeAbs(opts.auditDir), read: false, write: false, reason: 'the sandbox audit log (hidden from the script)', writableInside: [], ownRecord: true });
   const un = policy.filesystem.unprotect ?? [];
   return out.filter((e) => !un.some((u) => isUnder(e.abs, normalizeAbs(u))));
 }
@@ -459,7 +555,7 @@ function below(paths: readonly string[], cuts: readonly string[]): string[] {
 export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: FsModelFs = NO_FS): FsModel {
   const fsp = policy.filesystem;
   const ws = normalizeAbs(policy.workspace);
-  const prot = protectedSet(policy, fs, { auditDir: req.auditDir });
+  const prot = protectedSet(policy, fs, { auditDir: req.auditDir, xdgConfigHome: req.xdgConfigHome });
   const notes: string[] = [];
   // Each glob as kernel paths; a glob too wide to list is widened (deny: its prefix) or dropped (allow).
   const kernelPaths = (field: string, g: string, deny: boolean): string[] => {
@@ -603,6 +699,74 @@ export const PTY_SLAVE = /^\/dev\/pts\/\d+$/;
 export function terminalGrants(ttyPath: string | undefined): Grant[] {
   const own = ttyPath && PTY_SLAVE.test(ttyPath) ? [ttyPath] : [];
   return [{ access: ['read_file', 'write_file', 'ioctl_dev'], paths: ['/dev/ptmx', '/dev/pts/ptmx', ...own], except: [] }];
+}
+
+// ---------------------------------------------------------------- warn mode: the integrity set
+
+/** Device nodes a warn run keeps besides DEV_READ_WRITE/DEV_READ_ONLY: shared memory and message queues
+ *  (tmpfs-like, no raw hardware). The rest of /dev stays out: a raw disk would bypass every path rule. */
+export const WARN_DEV_READ_WRITE: readonly string[] = ['/dev/shm', '/dev/mqueue'];
+
+/**
+ * What the kernel keeps in warn mode: warn reports the policy and blocks none of it, but never relaxes the
+ * integrity set, the things whose change would alter what git, VS Code, the shell or this extension do after
+ * the run, or the run's own record. So every protected path (the policy's protected list with what the git
+ * metadata adds, minus what the user unprotected) stays unwritable, wherever it is (a warn run has no write
+ * roots: anything the user can write is writable), and the sandbox's own records (ownRecord) stay unreadable
+ * too. Reading a secret, writing outside the grants, deny lists: reported by the supervisor, not blocked.
+ *
+ * The model's shape is FsModel's: writableRoots `/`, protectedInWritable/hidden the integrity set (the
+ * namespace tier's mounts), and grants for Landlock: everything on `/` except /dev (granted node by node as in
+ * enforce) and, in the fallback tier, the integrity set as carve-outs given back read-only.
+ */
+export function integrityModel(policy: ResolvedPolicy, req: FsModelRequest, fs: FsModelFs = NO_FS): FsModel {
+  const fsp = policy.filesystem;
+  const prot = protectedSet(policy, fs, { auditDir: req.auditDir, xdgConfigHome: req.xdgConfigHome });
+  // An allow entry naming a protected path unlocks what it covers inside it, as in enforce.
+  const inside = (globs: readonly string[], e: ProtectedPath) =>
+    uniq(globs.filter((g) => globNames(g, e.abs)).flatMap((g) => (globKernelPaths(g, fs) ?? []).filter((u) => isUnder(u, e.abs))));
+  const hidden: HiddenPath[] = [];
+  const readOnly: ProtectedInWritable[] = [];
+  for (const e of prot) {
+    const wu = e.write ? [e.abs] : inside(fsp.allowWrite, e);
+    const ru = e.read ? [e.abs] : inside(fsp.allowRead, e);
+    if (wu.includes(e.abs)) continue; // unlocked as a whole by the user's allowWrite
+    if (e.ownRecord && ru.length === 0 && wu.length === 0) hidden.push({ path: e.abs, reason: e.reason });
+    else readOnly.push({ path: e.abs, reason: e.reason, writableInside: uniq([...e.writableInside, ...wu]) });
+  }
+  // What a hidden path covers needs no rule of its own.
+  const isHiddenAt = (p: string) => hidden.some((h) => h.path !== p && isUnder(p, h.path));
+  const hiddenOut = hidden.filter((h) => !isHiddenAt(h.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const roOut = readOnly.filter((x) => !hidden.some((h) => isUnder(x.path, h.path))).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const hiddenPaths = hiddenOut.map((h) => h.path);
+  const roPaths = roOut.map((x) => x.path);
+  const backWritable = uniq(roOut.flatMap((x) => x.writableInside));
+
+  const everything: LandlockAccess[] = [...RW_RIGHTS, 'make_char', 'make_block', 'ioctl_dev'];
+  // Namespace tier: the mounts keep the integrity set (compile adds carve-outs for what they cannot cover);
+  // a carve-out would also take the right to create entries next to a protected path.
+  const cuts = req.tier === 'fallback' ? uniq([...hiddenPaths, ...roPaths, '/dev']) : ['/dev'];
+  const grants: Grant[] = [{ access: everything, paths: ['/'], except: cuts }];
+  if (req.tier === 'fallback') {
+    grants.push({ access: READ_RIGHTS, paths: roPaths, except: below(roPaths, hiddenPaths) });
+    grants.push({ access: RW_RIGHTS, paths: backWritable, except: below(backWritable, [...roPaths, ...hiddenPaths]) });
+  }
+  grants.push(
+    { access: RW_RIGHTS, paths: [normalizeAbs(req.tmpDir)], except: [] },
+    { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: [...DEV_READ_WRITE], except: [] },
+    { access: ['read_file', 'read_dir'], paths: [...DEV_READ_ONLY], except: [] },
+    { access: RW_RIGHTS, paths: [...WARN_DEV_READ_WRITE], except: [] },
+    ...terminalGrants(req.ttyPath),
+  );
+  return {
+    tier: req.tier,
+    protected: prot,
+    writableRoots: ['/'],
+    protectedInWritable: roOut,
+    hidden: hiddenOut,
+    notes: [],
+    grants: grants.filter((g) => g.paths.length > 0),
+  };
 }
 
 // ---------------------------------------------------------------- kernel answers, for diagnostics

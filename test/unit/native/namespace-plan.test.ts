@@ -73,7 +73,7 @@ describe('namespace plan', function () {
     assert.equal(placeholderFor(path.join(root, 'elsewhere', 'x'), ws), null);
   });
 
-  it('tiers: namespace plan only in enforce with namespaces; fallback makes protected paths Landlock carve-outs even with a listener', () => {
+  it('tiers: namespace plan only with namespaces; fallback makes protected paths Landlock carve-outs even with a listener', () => {
     const p = policy();
     const base = { runId: 'r', file: '/bin/sh', argv: ['sh'], env: {}, cwd: ws, tmpDir, toolRoots: [], arch: 'x86_64' as const, nprocLimit: null, listener: true };
     const expand = (rules: Array<{ path: string; access: string[] }>) => rules as never;
@@ -86,8 +86,25 @@ describe('namespace plan', function () {
     assert.ok(carved(false).includes(path.join(ws, '.husky')));
     assert.ok(!carved(true).includes(path.join(ws, '.git')), 'the mounts hold it in the namespace tier');
     assert.ok(!carved(true).includes(path.join(ws, '.husky')), 'the mounts hold it in the namespace tier');
+    // warn: the integrity set only. The tree stays writable ('/'), the control files are bound read-only
+    // (objects/refs/logs given back), .sandbox is hidden; Landlock keeps /dev out, as in enforce.
     const warn = compileLinuxPlan(policy({ mode: 'warn' }), { ...base, namespaces: true }, { expand });
-    assert.equal(warn.namespaces, null);
+    assert.ok(warn.namespaces);
+    assert.ok(warn.namespaces.writable.includes('/'));
+    assert.ok(warn.namespaces.writable.includes(path.join(ws, '.git', 'objects')));
+    for (const x of ['.git', '.husky', '.vscode']) assert.ok(warn.namespaces.readOnly.includes(path.join(ws, x)), x);
+    assert.deepEqual(warn.namespaces.hidden, [path.join(ws, '.sandbox')]);
+    assert.equal(warn.namespaces.isolateNetwork, false);
+    assert.ok(warn.landlock && warn.requireLandlock);
+    assert.ok(warn.landlock.rules.some((r) => r.path === '/dev/null'));
+    // warn in the fallback tier: everything but the integrity set, which is carved out and given back read-only.
+    const warnFallback = compileLinuxPlan(policy({ mode: 'warn' }), { ...base, namespaces: false }, { expand: (rules, cuts) => rules.map((r) => ({ ...r, path: `${r.path} minus ${cuts.join(',')}` })) });
+    assert.equal(warnFallback.namespaces, null);
+    const all = warnFallback.landlock!.rules.find((r) => r.path.startsWith('/ minus '))!;
+    for (const x of ['.git', '.husky', '.vscode', '.sandbox']) assert.ok(all.path.split(' minus ')[1]!.split(',').includes(path.join(ws, x)), x);
+    assert.ok(all.access.includes('write_file') && all.access.includes('make_reg'));
+    assert.ok(warnFallback.landlock!.rules.some((r) => r.path === path.join(ws, '.git') && !r.access.includes('write_file')));
+    assert.ok(!warnFallback.landlock!.rules.some((r) => r.path.startsWith(path.join(ws, '.sandbox'))));
   });
 
   it('mount order: shallow before deep, writable before read-only at one depth', () => {

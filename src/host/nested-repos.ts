@@ -1,0 +1,104 @@
+// Nested repositories a run leaves behind. A script may create `sub/.git` (or a `.git` file naming a gitdir)
+// whose config sets core.fsmonitor, hooks or the like; VS Code's git extension, scanning subfolders, and a
+// user's `git -C sub …` would then run it outside the sandbox. No kernel mechanism forbids creating an entry
+// by name in a writable folder, so this is NOT prevented: the host compares the `.git` entries below the
+// workspace before and after the run (bounded depth and count, links not followed) and reports each one
+// created or changed as a violation. The workspace's own `.git` is left out: the kernel keeps it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Violation } from '../policy/violation';
+
+/** VS Code's git.repositoryScanMaxDepth is 1 by default; a little deeper covers a raised setting. */
+export const NESTED_SCAN_DEPTH = 4;
+/** Directory entries looked at per scan, at most: a huge workspace must not stall the run's start or end. */
+export const NESTED_SCAN_ENTRIES = 20_000;
+/** Folders VS Code's scan skips by default (git.repositoryScanIgnoredFolders) and that are huge. */
+const SKIP = new Set(['node_modules', '.git']);
+
+/** `.git` path → signature of what git would run from it (kind, inode, and its config/hooks metadata);
+ *  `complete` false when the entry budget ran out before the walk did. */
+export interface GitEntries {
+  entries: Map<string, string>;
+  complete: boolean;
+}
+
+function sig(p: string): string {
+  try {
+    const st = fs.lstatSync(p);
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+function signature(dotGit: string, st: fs.Stats): string {
+  if (!st.isDirectory()) return `file ${sig(dotGit)}`;
+  return `dir ${st.ino} ${['config', 'config.worktree', 'commondir', 'hooks'].map((n) => sig(path.join(dotGit, n))).join(' ')}`;
+}
+
+/** Breadth first, so that with the budget spent the shallow folders (what VS Code scans) were seen. */
+export function scanGitEntries(root: string, depth = NESTED_SCAN_DEPTH, budget = NESTED_SCAN_ENTRIES): GitEntries {
+  const entries = new Map<string, string>();
+  let left = budget;
+  const own = path.join(root, '.git');
+  let level = [root];
+  for (let d = 1; level.length && d <= depth; d++) {
+    const next: string[] = [];
+    for (const dir of level) {
+      let names: fs.Dirent[];
+      try {
+        names = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const e of names) {
+        if (--left < 0) return { entries, complete: false };
+        const p = path.join(dir, e.name);
+        if (e.name === '.git' && p !== own) {
+          try {
+            entries.set(p, signature(p, fs.lstatSync(p)));
+          } catch {
+            // gone meanwhile
+          }
+        }
+        if (e.isDirectory() && !SKIP.has(e.name)) next.push(p);
+      }
+    }
+    level = next;
+  }
+  return { entries, complete: true };
+}
+
+/** One violation per `.git` entry created or changed between the two scans. */
+export function nestedRepoViolations(runId: string, before: GitEntries, after: GitEntries, mode: 'enforce' | 'warn'): Violation[] {
+  const out: Violation[] = [];
+  for (const [p, s] of after.entries) {
+    const old = before.entries.get(p);
+    if (old === s) continue;
+    const what = old === undefined ? 'Created a git repository entry' : 'Changed a git repository entry';
+    out.push({
+      runId,
+      time: new Date().toISOString(),
+      kind: 'file',
+      // Not blocked: the sandbox can only report this one, in either mode.
+      action: 'warned',
+      severity: 'critical',
+      rule: 'filesystem.nestedRepository',
+      path: p,
+      message: `${what} at ${p} (not prevented${mode === 'enforce' ? ', even in enforce mode' : ''}) — git and VS Code's git extension may run commands from its config or hooks outside the sandbox; check it before opening that folder or running git there`,
+    });
+  }
+  out.sort((a, b) => (a.path! < b.path! ? -1 : 1));
+  if (!after.complete) {
+    out.push({
+      runId,
+      time: new Date().toISOString(),
+      kind: 'file',
+      action: 'warned',
+      severity: 'warning',
+      rule: 'filesystem.nestedRepository',
+      message: `The check for nested git repositories stopped after ${NESTED_SCAN_ENTRIES} entries of the workspace: repositories created further in were not looked for`,
+    });
+  }
+  return out;
+}
