@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import type { CapabilityReport, SandboxBackend } from './backend';
 import { createLinuxBackend, type LinuxBackend } from './linux/backend';
-import { SandboxError } from '../src/protocol/errors';
+import { SandboxError } from '../src/errors';
 
 export type { LinuxBackend } from './linux/backend';
 export type { CapabilityReport, SandboxBackend, Capability } from './backend';

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import koffi from 'koffi';
 import { readProc, CLOCK_TICKS_PER_SECOND } from './procfs';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;

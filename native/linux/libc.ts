@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import koffi from 'koffi';
 import type { LibraryHandle, TypeObject } from 'koffi';
-import { SandboxError, type SandboxErrorCode } from '../../src/protocol/errors';
+import { SandboxError, type SandboxErrorCode } from '../../src/errors';
 
 /** Syscalls glibc has no wrapper for (or only a recent one), per architecture. Keyed by process.arch. */
 export interface SyscallNumbers {

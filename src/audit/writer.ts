@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AUDIT_FORMAT_VERSION, AuditRecord, type AuditRecordInput, type AuditWriter } from '../protocol/audit';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { openFileLock, processIdentity, type FileLock } from '../../native/linux/file-lock';
 import { sealLine, sha256 } from './chain';
 import { rotatedSiblings } from './files';

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScriptRun, parseGitScriptSpec } from '../gitscript';
-import type { GitScriptSpec } from '../gitscript/spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
 import { AuditLog } from '../audit';
 import { createEngine } from '../host/engine';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { parseRunArgs, UsageError } from './args';
 import { loadPolicy, runWithEngine } from './main';
 

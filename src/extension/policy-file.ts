@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import * as jsonc from 'jsonc-parser';
-import type { GitScriptSpec } from '../gitscript/spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
 import type { PolicyInput } from '../policy/schema';
 import { analyzePolicyText } from './policy-text';
 import type { PolicyChange } from './fixes';

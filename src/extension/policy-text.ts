@@ -1,7 +1,7 @@
 // The text of a workspace policy file (JSON with comments) checked against the policy's zod schema, each
 // problem with the range of the key (or token) it is about. Pure, so unit-tested; policy-file.ts shows them.
 import * as jsonc from 'jsonc-parser';
-import type { GitScriptSpec } from '../gitscript/spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
 import type { PolicyInput } from '../policy/schema';
 import { WorkspacePolicyFile } from '../policy/workspace-file';
 

@@ -6,7 +6,7 @@ import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import type { Engine } from '../host/engine';
 import type { FetchedGitScript } from './fetch';
 import { runGit } from './git';
-import { approvalKey } from './spec';
+import { approvalKey } from '../policy/git-script-spec';
 
 export interface ApprovalCheck {
   status: 'approved' | 'new' | 'changed';

@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { parsePolicyFile, resolvePolicy } from '../policy';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { AuditLog } from '../audit';
 import type { Engine } from '../host/engine';
 import { runGit, type GitRunOptions } from './git';
-import type { GitScriptSpec } from './spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
 
 export interface FetchOptions {
   cacheRoot: string;

@@ -2,7 +2,7 @@
 // network at all for file://), never prompt for credentials and never run hooks, within a time limit.
 import * as os from 'node:os';
 import { decidePath, resolvePolicy } from '../policy';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import type { AuditLog } from '../audit';

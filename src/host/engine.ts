@@ -2,7 +2,7 @@
 // host process both start here, so they run scripts the same way.
 import * as path from 'node:path';
 import { loadBackend, type CapabilityReport } from '../../native';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } from './platform-linux';

@@ -8,7 +8,7 @@ import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScri
 import { resolvePolicy } from '../policy';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { ClientMessage, HostMessage } from '../protocol/host';
 import type { AuditLog } from '../audit';
 import type { Engine } from './engine';

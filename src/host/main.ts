@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import { resolvePolicy } from '../policy';
 import { ClientMessage, type HostMessage } from '../protocol/host';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { createEngine } from './engine';
 import type { RunHandle } from './runner';
 import { Monitor, attachMonitor, type Alert } from './monitor';

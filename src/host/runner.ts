@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import { decideEnv } from '../policy/evaluate';
-import { SandboxError, type SandboxErrorData } from '../protocol/errors';
+import { SandboxError, type SandboxErrorData } from '../errors';
 import { needsEgressProxy, startEgressProxy, withProxyAllowed } from './egress-proxy';
 import type { Launcher, LauncherSource } from './launcher-source';
 import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
-import type { Plan } from '../../native/plan';
+import type { Plan } from '../protocol/plan';
 import type { TreeCrossing } from './watchdog';
 import { Placeholders } from './ns-placeholders';
 

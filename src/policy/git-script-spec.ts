@@ -1,9 +1,9 @@
 // A git-script definition: a script in a git repository, pinned to a ref. Pure data, shared by the CLI,
 // the host and the extension (which bundles only this file and the policy schema).
 import { z } from 'zod';
-import { validateLayer } from '../policy/resolve';
-import { PolicyInput } from '../policy/schema';
-import { SandboxError } from '../protocol/errors';
+import { validateLayer } from './resolve';
+import { PolicyInput } from './schema';
+import { SandboxError } from '../errors';
 
 export const GitScriptSpecSchema = z
   .object({

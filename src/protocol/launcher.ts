@@ -1,7 +1,7 @@
 // Messages on the launcher's control fd (host ⇄ launcher), validated on arrival.
 import { z } from 'zod';
-import type { Plan } from '../../native/plan';
-import { SandboxError } from './errors';
+import type { Plan } from './plan';
+import { SandboxError } from '../errors';
 
 const ErrorData = z.object({
   code: z.string(),

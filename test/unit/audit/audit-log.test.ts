@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditLog, auditChainFiles, defaultStateDir, readAuditKey, readAuditRecords, rotatedPath, verifyAuditFile } from '../../../src/audit';
 import { AuditRecord, GENESIS_HASH, type AuditRecordInput } from '../../../src/protocol/audit';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { openFileLock, processIdentity } from '../../../native/linux/file-lock';
 import { lines, policy, tempDir, violation, writeLines, useTempHome } from './fixtures';
 

@@ -6,11 +6,11 @@ import type { Engine } from '../../../src/host/engine';
 import { fetchPolicyLayer, repoEndpoint, runGit } from '../../../src/gitscript/git';
 import type { FetchedGitScript } from '../../../src/gitscript/fetch';
 import { gitScriptRun, tighten } from '../../../src/gitscript/run';
-import { parseGitScriptSpec } from '../../../src/gitscript/spec';
+import { parseGitScriptSpec } from '../../../src/policy/git-script-spec';
 import { decideAddress, decidePath, resolvePolicy } from '../../../src/policy';
 import { parseWorkspaceFile } from '../../../src/policy/workspace-file';
 import { analyzePolicyText } from '../../../src/extension/policy-text';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 const ctx = { workspace: '/ws', home: '/home/u' };
 const resolved = (layer: Parameters<typeof resolvePolicy>[0]['run']) => resolvePolicy({ run: layer }, ctx).policy;

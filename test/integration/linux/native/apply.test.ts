@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { landlockAbi } from '../../../../native/linux/landlock';
 import { buildProfileFilter, compileFilter, encodeFilter } from '../../../../native/linux/seccomp';
 import { loadLibc, RLIM_INFINITY, type Libc } from '../../../../native/linux/libc';
-import type { LinuxPlan } from '../../../../native/plan';
+import type { LinuxPlan } from '../../../../src/protocol/plan';
 import { ALL, READ, buildHarness, runHarness, shPlan, tempDir, type Harness } from './harness';
 
 function statusField(text: string, field: string): string | undefined {

@@ -3,8 +3,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LandlockAccess, LinuxPlan } from '../../../../native/plan';
-import type { SandboxErrorData } from '../../../../src/protocol/errors';
+import type { LandlockAccess, LinuxPlan } from '../../../../src/protocol/plan';
+import type { SandboxErrorData } from '../../../../src/errors';
 
 /** The repository root, found from the working directory (mocha runs there) or from this file's location. */
 export function repoRoot(): string {
