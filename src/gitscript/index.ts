@@ -6,3 +6,4 @@ export { ApprovalStore, describeApproval, type ApprovalCheck } from './approvals
 export { gitScriptRun, tighten } from './run';
 export { cleanGitCache } from './cache';
 export { repoHost } from './git';
+export type { SandboxCommand, SandboxedRun, SandboxRunner } from './sandbox';

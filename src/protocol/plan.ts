@@ -1,23 +1,9 @@
 // The compiled, per-OS plan: what the launcher applies just before exec. Plain JSON so it can cross the
 // fd-3 pipe; nothing in here is a decision any more, only mechanism input.
 
-export type LandlockAccess =
-  | 'execute'
-  | 'write_file'
-  | 'read_file'
-  | 'read_dir'
-  | 'remove_dir'
-  | 'remove_file'
-  | 'make_char'
-  | 'make_dir'
-  | 'make_reg'
-  | 'make_sock'
-  | 'make_fifo'
-  | 'make_block'
-  | 'make_sym'
-  | 'refer'
-  | 'truncate'
-  | 'ioctl_dev';
+import type { LandlockAccess } from '../policy/fs-access';
+
+export type { LandlockAccess };
 
 export interface LandlockRule {
   path: string;

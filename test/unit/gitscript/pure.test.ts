@@ -2,7 +2,7 @@
 // policy requests tighten (never loosen) the run, and git-scripts defined in .vscode/sandbox.json.
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
-import type { Engine } from '../../../src/host/engine';
+import type { SandboxRunner } from '../../../src/gitscript/sandbox';
 import { fetchPolicyLayer, repoEndpoint, runGit } from '../../../src/gitscript/git';
 import type { FetchedGitScript } from '../../../src/gitscript/fetch';
 import { gitScriptRun, tighten } from '../../../src/gitscript/run';
@@ -53,9 +53,9 @@ describe('gitscript: what the fetch may reach', () => {
 
 describe('gitscript: a file:// repository in a protected place', () => {
   it('is refused before git runs: naming it in allowRead would unlock it', async () => {
-    const engine = {} as Engine; // never reached: the refusal comes first
+    const sandbox = {} as SandboxRunner; // never reached: the refusal comes first
     await assert.rejects(
-      runGit(engine, ['ls-remote', 'x'], { cacheRoot: '/c', repo: `file://${os.homedir()}/.ssh`, timeoutSeconds: 5 }),
+      runGit(sandbox, ['ls-remote', 'x'], { cacheRoot: '/c', repo: `file://${os.homedir()}/.ssh`, timeoutSeconds: 5 }),
       (e: unknown) => e instanceof SandboxError && e.code === 'POLICY_INVALID' && /protected place \(~\/\.ssh\)/.test(e.message),
     );
   });
