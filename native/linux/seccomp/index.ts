@@ -3,6 +3,7 @@
 export * from './arch';
 export * from './dsl';
 export * from './compile';
+export * from './disassemble';
 export * from './evaluate';
 export * from './profile';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64';
