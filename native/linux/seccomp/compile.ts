@@ -16,7 +16,7 @@ import {
   syscallNumber,
 } from './arch';
 import { BPF, BPF_MAXINSNS, actionToReturn, normalizeCondition, type FilterSpec, type NormalizedCondition, type SockFilter } from './dsl';
-import { verifyFilter } from './evaluate';
+import { verifyFilter } from './verify';
 import { Asm, assemble, type Label } from './assembler';
 
 // ---------------------------------------------------------------------------------------------------------
