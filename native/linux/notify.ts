@@ -3,6 +3,7 @@
 // memory, answer, and emulate the network calls whose pointer arguments could change under us.
 import * as fs from 'node:fs';
 import koffi from 'koffi';
+import { openLibc } from './libc-open';
 import { sysError, syscallNumbers } from './libc';
 
 // ioctl numbers (include/uapi/linux/seccomp.h); DESIGN.md §5.
@@ -99,7 +100,7 @@ export interface NotifyCalls {
 
 export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   const nr = syscallNumbers(arch);
-  const lib = koffi.load('libc.so.6');
+  const lib = openLibc();
   const ioctlRecv = lib.func('ioctl', 'int', ['int', 'ulong', 'void *']);
   const ioctlId = lib.func('ioctl', 'int', ['int', 'ulong', koffi.pointer('uint64_t')]);
   const poll = lib.func('poll', 'int', ['void *', 'ulong', 'int']);
