@@ -98,15 +98,30 @@ export class NetworkCalls {
     return { buf: raw, opath: null };
   }
 
-  onConnect(r: RunState, note: Notification, name: string): void {
-    const raw = this.s.readAddr(note, 1, 2);
-    if (!raw) return this.s.refuse(r, note, name, unreadable(name), EACCES);
+  /**
+   * The destination of a connect or sendto (its pointer and length arguments), read and decided. null when
+   * the notification is answered already: refused, unreadable, or let go on in warn mode (the supervisor
+   * performs a call only in enforce). The caller closes `opath` when it is set.
+   */
+  private allowedDestination(r: RunState, note: Notification, name: string, ptrArg: number, lenArg: number): { buf: Buffer; opath: number | null } | null {
+    const raw = this.s.readAddr(note, ptrArg, lenArg);
+    if (!raw) {
+      this.s.refuse(r, note, name, unreadable(name), EACCES);
+      return null;
+    }
     const dest = this.destination(r, note, name, raw);
-    if ('refused' in dest) return;
+    if ('refused' in dest) return null;
     if (r.mode !== 'enforce') {
       if (dest.opath !== null) this.s.n.close(dest.opath);
-      return this.s.cont(r, note);
+      this.s.cont(r, note);
+      return null;
     }
+    return dest;
+  }
+
+  onConnect(r: RunState, note: Notification, name: string): void {
+    const dest = this.allowedDestination(r, note, name, 1, 2);
+    if (!dest) return;
     // Allowed: always performed with our own copy, so a thread rewriting the address after the check (or
     // turning one family into another) changes nothing.
     const fd = this.s.stealFd(r, note, Number(note.args[0]! & 0xffffffffn));
@@ -163,14 +178,8 @@ export class NetworkCalls {
 
   onSendto(r: RunState, note: Notification, name: string): void {
     // BPF only notifies sendto with a destination address (args[4] != NULL).
-    const raw = this.s.readAddr(note, 4, 5);
-    if (!raw) return this.s.refuse(r, note, name, unreadable(name), EACCES);
-    const dest = this.destination(r, note, name, raw);
-    if ('refused' in dest) return;
-    if (r.mode !== 'enforce') {
-      if (dest.opath !== null) this.s.n.close(dest.opath);
-      return this.s.cont(r, note);
-    }
+    const dest = this.allowedDestination(r, note, name, 4, 5);
+    if (!dest) return;
     const len = Number(note.args[2]!);
     const data = len > MAX_SEND ? null : this.s.mem.readExact(note.pid, note.args[1]!, len);
     if (!data) {
