@@ -132,3 +132,8 @@ export function tempDir(prefix: string): string {
   fs.chmodSync(d, 0o755);
   return d;
 }
+
+/** A field of /proc/<pid>/status as the exec'd program printed it. */
+export function statusField(text: string, field: string): string | undefined {
+  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
+}
