@@ -22,11 +22,6 @@ export interface GitResult {
   stderr: string;
 }
 
-/** The host part of a URL, for the fetch's network allow list; null for file:// and local paths. */
-export function repoHost(url: string): string | null {
-  return repoEndpoint(url)?.host ?? null;
-}
-
 const DEFAULT_PORT: Readonly<Record<string, number>> = { http: 80, https: 443, git: 9418, ssh: 22, 'git+ssh': 22, 'ssh+git': 22 };
 
 /** Host and port a URL connects to (the scheme's port when none is written); null for file:// and local paths. */

@@ -5,5 +5,4 @@ export { fetchGitScript, REQUESTED_POLICY_FILE, type FetchOptions, type FetchedG
 export { ApprovalStore, describeApproval, type ApprovalCheck } from './approvals';
 export { gitScriptRun, tighten } from './run';
 export { cleanGitCache } from './cache';
-export { repoHost } from './git';
 export type { SandboxCommand, SandboxedRun, SandboxRunner } from './sandbox';

@@ -1,5 +1,5 @@
 // The runner: one request in, one RunHandle out. It resolves the command, filters the environment,
-// compiles the plan, gets a launcher (cold today, from a pool later: LauncherSource), hands it the plan,
+// compiles the plan, gets a launcher (pre-warmed from the pool or cold: LauncherSource), hands it the plan,
 // and watches the tree until the run is over. Everything a run does is reported as an event.
 import { EventEmitter } from 'node:events';
 import * as crypto from 'node:crypto';

@@ -101,8 +101,6 @@ class SupervisorLoop implements Answering {
           this.n.close(fd);
           this.runs.delete(fd);
         }
-      } else if (m.type === 'names') {
-        for (const r of this.runs.values()) if (r.runId === m.runId) Object.assign(r.hostNames, m.names);
       } else if (m.type === 'stop') {
         this.stopping = true;
       } else if (m.type === 'sync') {

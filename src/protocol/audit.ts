@@ -156,7 +156,6 @@ export const AuditRecord = z
   .describe('One line of the audit log.');
 export type AuditRecord = z.infer<typeof AuditRecord>;
 export type AuditRecordType = AuditRecord['type'];
-export type AuditRecordOf<T extends AuditRecordType> = Extract<AuditRecord, { type: T }>;
 
 type CommonKey = keyof typeof common;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -16,7 +16,8 @@ export interface LandlockPlan {
   rules: LandlockRule[];
   /**
    * Paths no rule may reach through an ancestor. Landlock only grants, so a rule on an ancestor of a
-   * carve-out is replaced at apply time by rules on the ancestor's other children, down to the carve-out.
+   * carve-out is replaced by rules on the ancestor's other children, down to the carve-out. The host's
+   * compile step does that already and sends this empty; apply expands whatever is left here the same way.
    */
   carveOuts: string[];
   /** Landlock ABI >= 6 scopes: abstract unix sockets and signals stay inside the sandbox. */
