@@ -1,50 +1,39 @@
-// Numbers of the syscalls glibc has no wrapper for (or only a recent one), per architecture.
+// Numbers of the syscalls glibc has no wrapper for (or only a recent one), per architecture, taken from the
+// seccomp syscall tables so that the filter and the bindings cannot disagree on a number.
 import { SandboxError } from '../../src/errors';
+import { SYSCALLS_AARCH64 } from './seccomp/syscalls-aarch64';
+import { SYSCALLS_X86_64 } from './seccomp/syscalls-x86_64';
+
+const NAMES = [
+  'seccomp',
+  'landlock_create_ruleset',
+  'landlock_add_rule',
+  'landlock_restrict_self',
+  'pidfd_open',
+  'pidfd_getfd',
+  'pidfd_send_signal',
+  'close_range',
+  'open_tree',
+  'move_mount',
+  'mount_setattr',
+] as const;
 
 /** Syscalls glibc has no wrapper for (or only a recent one), per architecture. Keyed by process.arch. */
-export interface SyscallNumbers {
-  seccomp: number;
-  landlock_create_ruleset: number;
-  landlock_add_rule: number;
-  landlock_restrict_self: number;
-  pidfd_open: number;
-  pidfd_getfd: number;
-  pidfd_send_signal: number;
-  close_range: number;
-  open_tree: number;
-  move_mount: number;
-  mount_setattr: number;
+export type SyscallNumbers = Record<(typeof NAMES)[number], number>;
+
+function pick(table: Readonly<Record<string, number>>, arch: string): Readonly<SyscallNumbers> {
+  const out = {} as SyscallNumbers;
+  for (const name of NAMES) {
+    const nr = table[name];
+    if (nr === undefined) throw new Error(`internal: the ${arch} syscall table has no ${name}`);
+    out[name] = nr;
+  }
+  return Object.freeze(out);
 }
 
 export const SYSCALL_NUMBERS: Readonly<Record<'x64' | 'arm64', Readonly<SyscallNumbers>>> = {
-  // arch/x86/entry/syscalls/syscall_64.tbl
-  x64: {
-    seccomp: 317,
-    landlock_create_ruleset: 444,
-    landlock_add_rule: 445,
-    landlock_restrict_self: 446,
-    pidfd_open: 434,
-    pidfd_getfd: 438,
-    pidfd_send_signal: 424,
-    close_range: 436,
-    open_tree: 428,
-    move_mount: 429,
-    mount_setattr: 442,
-  },
-  // include/uapi/asm-generic/unistd.h (aarch64 uses the generic table)
-  arm64: {
-    seccomp: 277,
-    landlock_create_ruleset: 444,
-    landlock_add_rule: 445,
-    landlock_restrict_self: 446,
-    pidfd_open: 434,
-    pidfd_getfd: 438,
-    pidfd_send_signal: 424,
-    close_range: 436,
-    open_tree: 428,
-    move_mount: 429,
-    mount_setattr: 442,
-  },
+  x64: pick(SYSCALLS_X86_64, 'x86_64'),
+  arm64: pick(SYSCALLS_AARCH64, 'aarch64'),
 };
 
 export function syscallNumbers(arch: string = process.arch): Readonly<SyscallNumbers> {
