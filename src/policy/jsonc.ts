@@ -119,21 +119,9 @@ class Parser {
       const v = this.value();
       // defineProperty: a "__proto__" key stays an ordinary own property (and is rejected by the schema).
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.skip();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        this.skip();
-        if (this.s[this.i] === '}') {
-          this.i++; // trailing comma
-          return out;
-        }
-        continue;
-      }
-      if (c === '}') {
-        this.i++;
-        return out;
-      }
+      const next = this.afterItem('}');
+      if (next === 'done') return out;
+      if (next === 'more') continue;
       this.fail(`expected ',' or '}' after the value of "${key}" but found ${this.describe()}`);
     }
   }
@@ -149,23 +137,29 @@ class Parser {
     for (;;) {
       this.skip();
       out.push(this.value());
-      this.skip();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        this.skip();
-        if (this.s[this.i] === ']') {
-          this.i++; // trailing comma
-          return out;
-        }
-        continue;
-      }
-      if (c === ']') {
-        this.i++;
-        return out;
-      }
+      const next = this.afterItem(']');
+      if (next === 'done') return out;
+      if (next === 'more') continue;
       this.fail(`expected ',' or ']' in the list but found ${this.describe()}`);
     }
+  }
+
+  /** After an item of an object or a list: a comma (more items, or a trailing comma before `close`) or `close`; null for anything else. */
+  private afterItem(close: '}' | ']'): 'more' | 'done' | null {
+    this.skip();
+    const c = this.s[this.i];
+    if (c === ',') {
+      this.i++;
+      this.skip();
+      if (this.s[this.i] !== close) return 'more';
+      this.i++; // trailing comma
+      return 'done';
+    }
+    if (c === close) {
+      this.i++;
+      return 'done';
+    }
+    return null;
   }
 
   private string(): string {
