@@ -104,6 +104,8 @@ describe('layers: the import graph follows one order', () => {
     assert.equal(layerLine(), 'errors ← policy ← protocol ← native ← audit ← gitscript ← host, launcher ← cli, extension');
     const header = fs.readFileSync(path.join(REPO, 'test', 'unit', 'architecture', 'layers.test.ts'), 'utf8');
     assert.ok(header.includes(`//   ${layerLine()}\n`), 'the header of this file states the same order');
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    assert.ok(readme.includes(`    ${layerLine()}\n`), 'the README\'s "How it works" states the same order');
   });
 
   it('every source file sits in a layer', () => {
