@@ -2,7 +2,7 @@
 // the host and the extension (which bundles only this file and the policy schema).
 import { z } from 'zod';
 import { validateLayer } from './resolve';
-import { PolicyInput } from './schema';
+import { PolicyInput, describeZodError } from './schema';
 import { SandboxError } from '../errors';
 
 export const GitScriptSpecSchema = z
@@ -32,8 +32,7 @@ export function parseGitScriptSpec(raw: unknown, source: string): GitScriptSpec 
     if (r.data.policy) validateLayer(r.data.policy, `${source}: policy`);
     return r.data;
   }
-  const i = r.error.issues[0]!;
-  throw new SandboxError('POLICY_INVALID', `${source}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
+  throw new SandboxError('POLICY_INVALID', describeZodError(r.error, source, { first: true }));
 }
 
 /** The key approvals are kept under. */
