@@ -1,5 +1,5 @@
 // What every OS backend offers. native/index.ts picks one per platform; callers never branch on the OS.
-import type { Plan } from './plan';
+import type { Plan } from '../src/protocol/plan';
 
 export interface Capability {
   /** Stable key, e.g. "landlock", "seccomp", "seccomp_user_notif", "cgroup", "user_namespaces". */

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import type { CapabilityReport, SandboxBackend } from './backend';
 import { createLinuxBackend, type LinuxBackend } from './linux/backend';
 import { createWin32Backend, type Win32Backend } from './win32/backend';
-import { SandboxError } from '../src/protocol/errors';
+import { SandboxError } from '../src/errors';
 import { createDarwinBackend, type DarwinBackend } from './darwin/backend';
 
 export type { LinuxBackend } from './linux/backend';

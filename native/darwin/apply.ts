@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import type { ApplyHooks } from '../backend';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 import type { DarwinPlan } from './plan';
 import { applyDarwinRlimits } from './rlimit';
 import { DARWIN_NSIG, FD_CLOEXEC, F_GETFD, F_SETFD, type LibSystem } from './libsystem';

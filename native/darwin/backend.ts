@@ -1,7 +1,7 @@
 // The macOS backend: compile (policy → DarwinPlan with its Seatbelt profile), the launcher's apply, the probe.
 import type { ApplyHooks, SandboxBackend } from '../backend';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import type { Plan, RlimitSpec } from '../plan';
+import type { Plan, RlimitSpec } from '../../src/protocol/plan';
 import type { FsModelFs } from '../../src/policy/fs-model';
 import type { DarwinPlan } from './plan';
 import { seatbeltProfile, type Canonical, type SeatbeltProfile } from './seatbelt';
@@ -10,7 +10,7 @@ import { applyDarwinAndExec } from './apply';
 import { loadChildrenUsage, loadLibSystem, type ChildrenUsage } from './libsystem';
 import { realpathCanonical } from './sbpl';
 import { diskModelFs } from '../linux/carve-outs';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 
 export interface DarwinCompileRequest {
   runId: string;

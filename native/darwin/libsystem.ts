@@ -6,7 +6,7 @@
 // in C) is declared variadic here; a fixed three-argument declaration would pass garbage as its argument.
 import * as os from 'node:os';
 import koffi from 'koffi';
-import { SandboxError, type SandboxErrorCode } from '../../src/protocol/errors';
+import { SandboxError, type SandboxErrorCode } from '../../src/errors';
 import type { DarwinRlimit } from './rlimit';
 
 /** struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; }: two u64 on Darwin too (resource.h). */

@@ -1,5 +1,5 @@
 // The compiled macOS plan: plain JSON for the launcher's control channel, like LinuxPlan.
-import type { RlimitSpec } from '../plan';
+import type { RlimitSpec } from '../../src/protocol/plan';
 
 export interface DarwinPlan {
   platform: 'darwin';

@@ -1,7 +1,7 @@
 // Resource limits on Darwin: the numbers differ from Linux (apple-oss-distributions/xnu:bsd/sys/resource.h,
 // PLATFORMS.md §2.4), and so does what the kernel accepts. Pure apart from applyDarwinRlimits.
-import { SandboxError } from '../../src/protocol/errors';
-import type { RlimitResource, RlimitSpec } from '../plan';
+import { SandboxError } from '../../src/errors';
+import type { RlimitResource, RlimitSpec } from '../../src/protocol/plan';
 
 /** RLIMIT_* on Darwin. RSS is an alias of AS (5); NPROC and NOFILE are 7 and 8 (Linux: 6 and 7). */
 export const DARWIN_RLIMIT = Object.freeze({

@@ -5,7 +5,7 @@
 // symlinks into /private, so a rule on "/tmp/x" would never match anything (PLATFORMS.md §2.2).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 import { normalizeAbs } from '../../src/policy/paths';
 
 /** The firmlinks/symlinks of / that point into /private on every macOS since 10.0. */

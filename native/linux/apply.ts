@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { ApplyHooks } from '../backend';
-import type { LinuxPlan } from '../plan';
-import { SandboxError } from '../../src/protocol/errors';
+import type { LinuxPlan } from '../../src/protocol/plan';
+import { SandboxError } from '../../src/errors';
 import { dropCapabilities, type CapsDropResult } from './caps';
 import { applyLandlock, landlockAbi, type LandlockApplyResult } from './landlock';
 import { scopeContextOf, scopeRefusal, unkeptScopes } from './landlock-scopes';

@@ -1,7 +1,7 @@
 // The Linux backend: the launcher's apply, the host's compile/probe and the process-tree helpers.
 import * as os from 'node:os';
 import type { ApplyHooks, Capability, CapabilityReport, SandboxBackend } from '../backend';
-import type { LinuxPlan } from '../plan';
+import type { LinuxPlan } from '../../src/protocol/plan';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import { loadLibc } from './libc';
 import { applyAndExec } from './apply';

@@ -1,6 +1,6 @@
 // What this kernel offers, found without changing anything about the calling process (the host calls it).
 import * as fs from 'node:fs';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 import { landlockAbi } from './landlock';
 import { PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, loadLibc, type Libc } from './libc';
 import { SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_USER_NOTIF, actionAvailable, notifSizes } from './seccomp-load';

@@ -9,7 +9,7 @@
 // whatever setuid bit or file capability the binary carries, and for uid 0 too.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 import { PR_GET_NO_NEW_PRIVS, type Libc } from './libc';
 
 const E = os.constants.errno;

@@ -3,7 +3,7 @@
 // No koffi here, so the host's compile step can use it without loading native code.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LandlockRule } from '../plan';
+import type { LandlockRule } from '../../src/protocol/plan';
 import type { FsModelFs } from '../../src/policy/fs-model';
 
 export interface CarveOutFs {

@@ -5,7 +5,7 @@ import type { ResolvedPolicy } from '../../src/policy/schema';
 import { buildFsModel, integrityModel, READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model';
 import { diskModelFs } from './carve-outs';
 import { isUnder } from '../../src/policy/paths';
-import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../plan';
+import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../../src/protocol/plan';
 import { diskMountFs, namespacePlanFor, uncoveredProtected, type MountFs } from './namespace-plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
 import type { SeccompAction, SeccompArch } from './seccomp';

@@ -15,8 +15,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import koffi from 'koffi';
+import { openLibc } from './libc-open';
 import { readProc, CLOCK_TICKS_PER_SECOND } from './procfs';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -105,13 +106,7 @@ type FlockFn = (fd: number, op: number) => number;
 
 function bindFlock(): FlockFn | null {
   try {
-    let lib;
-    try {
-      lib = koffi.load('libc.so.6');
-    } catch {
-      lib = koffi.load(null);
-    }
-    return lib.func('int flock(int fd, int operation)') as FlockFn;
+    return openLibc().func('int flock(int fd, int operation)') as FlockFn;
   } catch {
     return null;
   }

@@ -2,6 +2,7 @@
 // daemonised descendants of a run are re-parented to us instead of init, reap them, and read children's
 // resource usage.
 import koffi from 'koffi';
+import { openLibc } from './libc-open';
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const RUSAGE_CHILDREN = -1;
@@ -25,7 +26,7 @@ export interface HostCalls {
 }
 
 export function loadHostCalls(): HostCalls {
-  const lib = koffi.load('libc.so.6');
+  const lib = openLibc();
   const Timeval = koffi.struct({ tv_sec: 'long', tv_usec: 'long' });
   const Rusage = koffi.struct({
     ru_utime: Timeval,

@@ -4,7 +4,7 @@
 // namespace has its own abstract socket names; the supervisor refuses abstract-socket connects and sends in
 // enforce. What nothing keeps is refused in enforce (launcher) and named in the capability report (`check`).
 import type { Capability } from '../backend';
-import type { LandlockPlan, LinuxPlan } from '../plan';
+import type { LandlockPlan, LinuxPlan } from '../../src/protocol/plan';
 
 export type LandlockScope = LandlockPlan['scopes'][number];
 

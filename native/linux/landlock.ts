@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import koffi from 'koffi';
-import { SandboxError } from '../../src/protocol/errors';
-import type { LandlockAccess, LandlockPlan } from '../plan';
+import { SandboxError } from '../../src/errors';
+import type { LandlockAccess, LandlockPlan } from '../../src/protocol/plan';
 import { diskFs, expandCarveOuts, type CarveOutFs } from './carve-outs';
 import { O_CLOEXEC, O_PATH, type Libc } from './libc';
 

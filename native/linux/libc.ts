@@ -1,142 +1,20 @@
-// koffi bindings to the C library: the only place that declares C functions for native/linux. loadLibc()
+// koffi bindings to the C library for the launcher and the mechanism modules. loadLibc()
 // returns an object of bound functions; callers hold it (no module-level mutable state). Every binding that
 // can fail throws a SandboxError carrying the call name and errno, read right after the call, so that callers
 // only branch on `errno` where it matters (ENOENT skips a Landlock rule, ENOSYS selects a fallback, ...).
 import * as os from 'node:os';
 import koffi from 'koffi';
-import type { LibraryHandle, TypeObject } from 'koffi';
-import { SandboxError, type SandboxErrorCode } from '../../src/protocol/errors';
+import type { TypeObject } from 'koffi';
+import type { SandboxErrorCode } from '../../src/errors';
+import { sysError } from './errno';
+import { NSIG, SIG_SETMASK, CAP_DATA_COUNT, CapDataStruct, RlimitStruct, SIGSET_BYTES, SigactionStruct, UtsnameStruct, capHeader, decodeCapData, encodeCapData, type CapSets, type Rlimit, type Utsname } from './libc-abi';
+import { openLibc } from './libc-open';
+import { syscallNumbers, type SyscallNumbers } from './syscall-numbers';
 
-/** Syscalls glibc has no wrapper for (or only a recent one), per architecture. Keyed by process.arch. */
-export interface SyscallNumbers {
-  seccomp: number;
-  landlock_create_ruleset: number;
-  landlock_add_rule: number;
-  landlock_restrict_self: number;
-  pidfd_open: number;
-  pidfd_getfd: number;
-  pidfd_send_signal: number;
-  close_range: number;
-  open_tree: number;
-  move_mount: number;
-  mount_setattr: number;
-}
-
-export const SYSCALL_NUMBERS: Readonly<Record<'x64' | 'arm64', Readonly<SyscallNumbers>>> = {
-  // arch/x86/entry/syscalls/syscall_64.tbl
-  x64: {
-    seccomp: 317,
-    landlock_create_ruleset: 444,
-    landlock_add_rule: 445,
-    landlock_restrict_self: 446,
-    pidfd_open: 434,
-    pidfd_getfd: 438,
-    pidfd_send_signal: 424,
-    close_range: 436,
-    open_tree: 428,
-    move_mount: 429,
-    mount_setattr: 442,
-  },
-  // include/uapi/asm-generic/unistd.h (aarch64 uses the generic table)
-  arm64: {
-    seccomp: 277,
-    landlock_create_ruleset: 444,
-    landlock_add_rule: 445,
-    landlock_restrict_self: 446,
-    pidfd_open: 434,
-    pidfd_getfd: 438,
-    pidfd_send_signal: 424,
-    close_range: 436,
-    open_tree: 428,
-    move_mount: 429,
-    mount_setattr: 442,
-  },
-};
-
-export function syscallNumbers(arch: string = process.arch): Readonly<SyscallNumbers> {
-  if (arch === 'x64' || arch === 'arm64') return SYSCALL_NUMBERS[arch];
-  throw new SandboxError('PLATFORM_UNSUPPORTED', `no syscall table for architecture ${arch}`);
-}
-
-// ---- structs (field for field; sizes/offsets asserted in test/unit/native/structs.test.ts) ----
-
-/** struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; } — rlim_t is unsigned long (64-bit on x86_64/aarch64). */
-export const RlimitStruct = koffi.struct({ rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
-
-/**
- * glibc's struct sigaction (not the kernel's; we call the glibc wrapper): the handler union, a 1024-bit
- * sigset_t, int flags (padded), restorer. Same layout on x86_64 and aarch64 (sysdeps/unix/sysv/linux/bits).
- */
-export const SigactionStruct = koffi.struct({
-  sa_handler: 'uintptr_t',
-  sa_mask: koffi.array('uint64_t', 16),
-  sa_flags: 'int',
-  sa_restorer: 'uintptr_t',
-});
-
-/** glibc sigset_t: 1024 bits. */
-export const SIGSET_BYTES = 128;
-
-/** struct utsname: six char[65] (_UTSNAME_LENGTH on Linux). */
-const UTS_LEN = 65;
-export const UtsnameStruct = koffi.struct({
-  sysname: koffi.array('char', UTS_LEN, 'String'),
-  nodename: koffi.array('char', UTS_LEN, 'String'),
-  release: koffi.array('char', UTS_LEN, 'String'),
-  version: koffi.array('char', UTS_LEN, 'String'),
-  machine: koffi.array('char', UTS_LEN, 'String'),
-  domainname: koffi.array('char', UTS_LEN, 'String'),
-});
-
-/** struct __user_cap_header_struct { __u32 version; int pid; } (linux/capability.h). */
-export const CapHeaderStruct = koffi.struct({ version: 'uint32_t', pid: 'int' });
-/** struct __user_cap_data_struct { __u32 effective, permitted, inheritable; }: version 3 takes two (caps 0-31, 32-63). */
-export const CapDataStruct = koffi.struct({ effective: 'uint32_t', permitted: 'uint32_t', inheritable: 'uint32_t' });
-export const _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-export const CAP_DATA_COUNT = 2;
-
-// ---- constants used by callers ----
-
-export const SIG_DFL = 0n;
-export const SIG_IGN = 1n;
-export const SIG_SETMASK = 2;
-/** Signals are 1..64 on Linux (_NSIG = 65). */
-export const NSIG = 65;
-export const O_RDONLY = 0;
-export const O_CLOEXEC = 0o2000000;
-export const O_PATH = 0o10000000;
-export const O_NOFOLLOW = 0o400000;
-export const F_DUPFD = 0;
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const FD_CLOEXEC = 1;
-export const CLOSE_RANGE_CLOEXEC = 1 << 2;
-export const PR_SET_PDEATHSIG = 1;
-export const PR_GET_SECCOMP = 21;
-export const PR_SET_NO_NEW_PRIVS = 38;
-export const PR_GET_NO_NEW_PRIVS = 39;
-export const SIGKILL = 9;
-export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
-
-export interface Utsname {
-  sysname: string;
-  nodename: string;
-  release: string;
-  version: string;
-  machine: string;
-}
-
-/** The three capability sets of the calling thread, one bit per capability number. */
-export interface CapSets {
-  effective: bigint;
-  permitted: bigint;
-  inheritable: bigint;
-}
-
-export interface Rlimit {
-  soft: bigint;
-  hard: bigint;
-}
+// Re-exported: callers import the C interface (errno, structs, constants, syscall numbers) from this one module.
+export * from './errno';
+export * from './libc-abi';
+export * from './syscall-numbers';
 
 /** Bound C functions. Methods throw SandboxError (code SETUP_FAILED unless said otherwise) on failure. */
 export interface Libc {
@@ -191,18 +69,6 @@ export interface Libc {
   uname(): Utsname;
 }
 
-const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(os.constants.errno).map(([name, value]) => [value as number, name]),
-);
-
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
-}
-
-export function sysError(call: string, errno: number, code: SandboxErrorCode = 'SETUP_FAILED', what?: string): SandboxError {
-  return new SandboxError(code, `${what ?? call} failed: ${errnoName(errno)} (${errno})`, { call, errno });
-}
-
 /** Throws a SandboxError when a C call reported failure (-1). errno is read before anything else runs. */
 function check(call: string, ret: number | bigint): number {
   const r = Number(ret);
@@ -214,46 +80,7 @@ function toBig(v: number | bigint): bigint {
   return typeof v === 'bigint' ? v : BigInt(v);
 }
 
-/** Header for capget/capset on the calling thread (pid 0), version 3. */
-function capHeader(): Buffer {
-  const b = Buffer.alloc(koffi.sizeof(CapHeaderStruct));
-  b.writeUInt32LE(_LINUX_CAPABILITY_VERSION_3, koffi.offsetof(CapHeaderStruct, 'version'));
-  b.writeInt32LE(0, koffi.offsetof(CapHeaderStruct, 'pid'));
-  return b;
-}
-
-type CapSetName = keyof CapSets;
-const CAP_SET_NAMES: readonly CapSetName[] = ['effective', 'permitted', 'inheritable'];
-
-/** Two __user_cap_data_struct: element 0 holds capabilities 0-31, element 1 holds 32-63. Native byte order (LE on x86_64/aarch64). */
-export function encodeCapData(sets: CapSets): Buffer {
-  const size = koffi.sizeof(CapDataStruct);
-  const b = Buffer.alloc(CAP_DATA_COUNT * size);
-  for (let i = 0; i < CAP_DATA_COUNT; i++) {
-    for (const k of CAP_SET_NAMES) b.writeUInt32LE(Number((sets[k] >> BigInt(32 * i)) & 0xffff_ffffn), i * size + koffi.offsetof(CapDataStruct, k));
-  }
-  return b;
-}
-
-export function decodeCapData(b: Buffer): CapSets {
-  const size = koffi.sizeof(CapDataStruct);
-  const out: CapSets = { effective: 0n, permitted: 0n, inheritable: 0n };
-  for (let i = 0; i < CAP_DATA_COUNT; i++) {
-    for (const k of CAP_SET_NAMES) out[k] |= BigInt(b.readUInt32LE(i * size + koffi.offsetof(CapDataStruct, k))) << BigInt(32 * i);
-  }
-  return out;
-}
-
-/** glibc on Linux; dlopen(NULL) (the already-linked C library, e.g. musl) as a fallback. */
 type TypeSpec = string | TypeObject | ReturnType<typeof koffi.out>;
-
-function openLibc(): LibraryHandle {
-  try {
-    return koffi.load('libc.so.6');
-  } catch {
-    return koffi.load(null);
-  }
-}
 
 export function loadLibc(arch: string = process.arch): Libc {
   const nr = syscallNumbers(arch);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import type { FsModel } from '../../src/policy/fs-model';
-import type { NamespacePlan } from '../plan';
+import type { NamespacePlan } from '../../src/protocol/plan';
 
 /**
  * The mounts of an enforce run in the namespace tier, from the run's filesystem model (src/policy/fs-model):

@@ -4,8 +4,8 @@
 // mount tree into the policy: everything read-only, the write grants given back, control files inside them
 // read-only again, hidden paths covered. Only the kernel then answers chmod/write/rename on those paths.
 import * as fs from 'node:fs';
-import type { NamespacePlan } from '../plan';
-import { SandboxError } from '../../src/protocol/errors';
+import type { NamespacePlan } from '../../src/protocol/plan';
+import { SandboxError } from '../../src/errors';
 import { O_CLOEXEC, type Libc } from './libc';
 
 export const CLONE_NEWIPC = 0x08000000;

@@ -1,8 +1,10 @@
-// Host side of seccomp user notifications: take a run's listener fd, wait for notifications without tying
-// up Node's thread pool (one koffi async poll() over every listener plus a wake pipe), read the target's
-// memory, answer, and emulate the network calls whose pointer arguments could change under us.
+// Host side of seccomp user notifications, the calls the supervisor's worker thread makes: receive and
+// answer notifications, a blocking poll() over every listener plus a wake pipe (on the worker's own thread,
+// so Node's thread pool is never tied up), read the target's memory, and the socket calls that emulate the
+// network calls whose pointer arguments could change under us.
 import * as fs from 'node:fs';
 import koffi from 'koffi';
+import { openLibc } from './libc-open';
 import { sysError, syscallNumbers } from './libc';
 
 // ioctl numbers (include/uapi/linux/seccomp.h); DESIGN.md §5.
@@ -79,8 +81,6 @@ export interface NotifyCalls {
    * where it can: a round trip without a trip through the scheduler's queues. false where unsupported.
    */
   setSyncWakeUp(listener: number): boolean;
-  /** poll() on a worker thread; resolves with [fd, revents] pairs that are ready. */
-  pollAsync(fds: number[], timeoutMs: number): Promise<Array<[number, number]>>;
   /** Blocking poll(), for the supervisor's own worker thread: [fd, events] in, [fd, revents] out. */
   pollSync(fds: Array<[number, number]>, timeoutMs: number): Array<[number, number]>;
   /** Drains a non-blocking fd (the wake pipe). */
@@ -89,7 +89,7 @@ export interface NotifyCalls {
   poke(fd: number): void;
   pidfdOpen(pid: number): number;
   pidfdGetfd(pidfd: number, fd: number): number;
-  /** A pipe used to interrupt pollAsync when the set of listeners changes. */
+  /** A pipe whose write end wakes the supervisor's pollSync when the set of listeners changes. */
   pipe(): [number, number];
   close(fd: number): void;
   // Socket calls used to emulate connect/bind/sendto from the supervisor, with our own copy of the address.
@@ -107,7 +107,7 @@ export interface NotifyCalls {
 
 export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   const nr = syscallNumbers(arch);
-  const lib = koffi.load('libc.so.6');
+  const lib = openLibc();
   const ioctlRecv = lib.func('ioctl', 'int', ['int', 'ulong', 'void *']);
   const ioctlId = lib.func('ioctl', 'int', ['int', 'ulong', koffi.pointer('uint64_t')]);
   const ioctlVal = lib.func('ioctl', 'int', ['int', 'ulong', 'ulong']);
@@ -173,26 +173,6 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
     },
     setSyncWakeUp(listener) {
       return ioctlVal(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) === 0;
-    },
-    pollAsync(fds, timeoutMs) {
-      const size = koffi.sizeof(PollfdStruct);
-      const buf = Buffer.alloc(size * fds.length);
-      fds.forEach((fd, i) => {
-        buf.writeInt32LE(fd, i * size);
-        buf.writeInt16LE(POLLIN, i * size + 4);
-      });
-      return new Promise((resolve, reject) => {
-        poll.async(buf, fds.length, timeoutMs, (err: unknown, n: number) => {
-          if (err) return reject(err);
-          if (n < 0) return resolve([]); // EINTR: the caller polls again
-          const ready: Array<[number, number]> = [];
-          fds.forEach((fd, i) => {
-            const rev = buf.readInt16LE(i * size + 6);
-            if (rev) ready.push([fd, rev]);
-          });
-          resolve(ready);
-        });
-      });
     },
     pollSync(fds, timeoutMs) {
       const size = koffi.sizeof(PollfdStruct);

@@ -5,7 +5,7 @@
 import koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
 import { sysError } from './libc';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 import type { PtyCalls, TerminalSize } from '../backend';
 
 export type { PtyCalls, TerminalSize };

@@ -1,6 +1,6 @@
 // Resource limits (setrlimit). Applied in the launcher before exec; inherited by the script and its children.
-import { SandboxError } from '../../src/protocol/errors';
-import type { RlimitResource, RlimitSpec } from '../plan';
+import { SandboxError } from '../../src/errors';
+import type { RlimitResource, RlimitSpec } from '../../src/protocol/plan';
 import { RLIM_INFINITY, type Libc, type Rlimit } from './libc';
 
 /** RLIMIT_* numbers; identical on x86_64 and aarch64 (asm-generic/resource.h). */

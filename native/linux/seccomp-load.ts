@@ -2,7 +2,7 @@
 // calling thread unless it has CAP_SYS_ADMIN.
 import * as os from 'node:os';
 import koffi from 'koffi';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 import type { Libc } from './libc';
 
 export const SECCOMP_SET_MODE_FILTER = 1;

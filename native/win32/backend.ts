@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Capability, CapabilityReport, SandboxBackend } from '../backend';
-import type { Win32Plan } from '../plan';
+import type { Win32Plan } from '../../src/protocol/plan';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import { compileWin32Plan, win32Restrictions, type Restriction, type Win32CompileRequest } from './compile-plan';
 import { jobLimitsFor, type JobLimits } from './job-limits';

@@ -3,7 +3,7 @@
 // CVE-2024-27980 ("BatBadBut") possible, so its arguments are quoted for cmd and the characters no quoting
 // makes safe are refused. Pure: unit-tested on Linux.
 import * as path from 'node:path';
-import { SandboxError } from '../../src/protocol/errors';
+import { SandboxError } from '../../src/errors';
 
 /** One argument, quoted for CommandLineToArgvW / the MSVCRT parser (backslashes double only before a quote). */
 export function quoteArg(arg: string): string {

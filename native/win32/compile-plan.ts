@@ -1,8 +1,8 @@
 // ResolvedPolicy → Win32Plan, and the honest per-restriction report for Windows: what the job object keeps,
 // what is only reported, what this backend cannot do. Pure (no koffi): unit-tested on Linux.
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import type { Win32Plan } from '../plan';
-import { SandboxError } from '../../src/protocol/errors';
+import type { Win32Plan } from '../../src/protocol/plan';
+import { SandboxError } from '../../src/errors';
 import { win32Command, type CommandContext } from './command-line';
 import { jobLimitsFor, type JobLimits } from './job-limits';
 

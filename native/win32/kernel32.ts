@@ -3,7 +3,7 @@
 // encoded with native/win32/structs.ts; handles are uintptr_t. Failures read GetLastError right after the
 // call (koffi protects it from V8 since 2.6.10) and throw a SandboxError with the call and the error code.
 import koffi from 'koffi';
-import { SandboxError, type SandboxErrorCode } from '../../src/protocol/errors';
+import { SandboxError, type SandboxErrorCode } from '../../src/errors';
 
 export type Handle = bigint;
 

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import koffi from 'koffi';
 import type { ApplyHooks } from '../backend';
-import type { Win32Plan } from '../plan';
-import { SandboxError } from '../../src/protocol/errors';
+import type { Win32Plan } from '../../src/protocol/plan';
+import { SandboxError } from '../../src/errors';
 import { environmentBlock } from './command-line';
 import {
   CREATE_SUSPENDED,

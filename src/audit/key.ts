@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 
 export const AUDIT_KEY_BYTES = 32;
 const KEY_FILE = 'audit.key';

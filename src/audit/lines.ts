@@ -1,6 +1,6 @@
 // Reading lines out of audit files by byte: whole lines, the last complete line, an incomplete tail.
 import * as fs from 'node:fs';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 
 const NEWLINE = 0x0a;
 

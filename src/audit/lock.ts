@@ -1,5 +1,5 @@
 // Taking the writers' lock without ever blocking the event loop.
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { FileLock } from '../../native/linux/file-lock';
 
 function sleep(ms: number): Promise<void> {

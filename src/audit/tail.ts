@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GENESIS_HASH, parseAuditLine } from '../protocol/audit';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { checkSeal, linkOf } from './chain';
 import { rotatedSiblings } from './files';
 import { readTail } from './lines';

@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AUDIT_FORMAT_VERSION, AuditRecord, type AuditRecordInput, type AuditWriter } from '../protocol/audit';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { openFileLock, processIdentity, type FileLock } from '../../native/linux/file-lock';
 import { sealLine, sha256 } from './chain';
 import { rotatedSiblings } from './files';
@@ -27,6 +27,7 @@ import { withFileLock } from './lock';
 import { SecretMasker } from './mask';
 import { DEFAULT_AUDIT_KEEP, DEFAULT_AUDIT_MAX_BYTES, type AuditLogOptions, type FsyncPolicy } from './options';
 import { PolicyDigests } from './policy-digests';
+import { describeZodError } from '../policy/schema';
 import { abortedReason, abortedRuns } from './recover';
 import { rotateFiles, syncDir } from './rotation';
 import { openLogDir, openLogFile, readNoFollow, type LogDir } from './safe-dir';
@@ -367,8 +368,7 @@ export class AuditLog {
     const candidate = { v: AUDIT_FORMAT_VERSION, seq: end.seq + 1, prev: end.hash, time: new Date(this.now()).toISOString(), writer: this.writer, ...body };
     const parsed = AuditRecord.safeParse(candidate);
     if (!parsed.success) {
-      const i = parsed.error.issues[0]!;
-      throw new SandboxError('PROTOCOL_INVALID', `audit record ${input.type} is invalid: ${i.path.join('.') || '(root)'}: ${i.message}`);
+      throw new SandboxError('PROTOCOL_INVALID', describeZodError(parsed.error, `audit record ${input.type} is invalid`, { first: true }));
     }
     const { line, mac } = sealLine(this.key, parsed.data);
     return { record: { ...parsed.data, mac }, line };

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parsePolicyFile, parseWorkspaceFile, resolvePolicy } from '../policy';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { isLooseningApproved, policyTextDigest, recordLooseningApproval } from '../host/loosening-approvals';
 import { COMMON_RUN_OPTIONS } from './args';
 import { parseCommand, UsageError, type CommandSpec } from './parse';

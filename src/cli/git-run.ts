@@ -5,13 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScriptRun, parseGitScriptSpec } from '../gitscript';
-import type { GitScriptSpec } from '../gitscript/spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
 import { AuditLog } from '../audit';
 import { createEngine } from '../host/engine';
-import { SandboxError } from '../protocol/errors';
+import { gitSandbox } from '../host/git-sandbox';
+import { SandboxError } from '../errors';
 import { RUN_SPEC, runArgsFrom, UsageError } from './args';
 import { parseCommand, type CommandSpec, type OptionSpec } from './parse';
-import { loadPolicy, runWithEngine } from './main';
+import { loadPolicy, runWithEngine } from './run';
 
 export const NOT_APPROVED_EXIT = 3;
 
@@ -66,14 +67,14 @@ export async function cmdGitRun(argv: string[]): Promise<number> {
     const { policy, notes, gitScripts } = loadPolicy(args.workspace, args.policyFile, args.layer);
     for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
     const spec = git.name !== undefined ? namedGitScript(gitScripts, git.name, args.command) : parseGitScriptSpec({ repo: git.repo, ref: git.ref, script: git.script, ...(args.command.length ? { args: args.command } : {}) }, 'git-run');
-    const fetched = await fetchGitScript(engine, spec, {
+    const fetched = await fetchGitScript(gitSandbox(engine), spec, {
       cacheRoot,
       onProgress: (m) => process.stderr.write(`script-sandbox: git: ${m}\n`),
       onViolation: (v) => process.stderr.write(`script-sandbox: git fetch: ${v.message}\n`),
       audit: log,
     });
     const store = ApprovalStore.inCache(cacheRoot);
-    const check = await store.check(engine, fetched, cacheRoot);
+    const check = await store.check(gitSandbox(engine), fetched, cacheRoot);
     const run = gitScriptRun(fetched, policy, workspace);
     if (check.status !== 'approved') {
       process.stderr.write(`${describeApproval(check, run.policy)}\n`);

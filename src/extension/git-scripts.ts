@@ -3,7 +3,7 @@
 // changed commit, then run it like a script of the workspace (terminal, Problems, monitor, audit).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GitScriptSpecSchema, type GitScriptSpec } from '../gitscript/spec';
+import { GitScriptSpecSchema, type GitScriptSpec } from '../policy/git-script-spec';
 import { SECTION } from './config';
 import { HostRejection, type GitFetched, type HostClient } from './host-client';
 import { policyFileUri, readWorkspaceLayer } from './policy-file';

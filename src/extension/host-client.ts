@@ -54,11 +54,8 @@ export class HostClient implements vscode.Disposable {
   private stderrTail = '';
   private disposed = false;
   private readonly alertEmitter = new vscode.EventEmitter<AlertMsg>();
-  private readonly hostEmitter = new vscode.EventEmitter<number | null>();
   /** Alerts raised by the host's runtime monitor. */
   readonly onAlert = this.alertEmitter.event;
-  /** The host's pid when it (re)starts, null when it stops. */
-  readonly onDidChangeHost = this.hostEmitter.event;
 
   constructor(
     private readonly hostPath: string,
@@ -123,10 +120,6 @@ export class HostClient implements vscode.Disposable {
     return reply.type === 'capabilities' ? reply.report : null;
   }
 
-  get runsInFlight(): number {
-    return this.sinks.size;
-  }
-
   private request(m: ClientMessage, requestId: string): Promise<HostMessage> {
     return new Promise<HostMessage>((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });
@@ -168,7 +161,6 @@ export class HostClient implements vscode.Disposable {
     child.on('message', (raw) => this.receive(raw));
     child.on('error', (e) => this.log.error(`[host] ${e.message}`));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
-    this.hostEmitter.fire(child.pid ?? null);
     return child;
   }
 
@@ -232,7 +224,6 @@ export class HostClient implements vscode.Disposable {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = null;
-    this.hostEmitter.fire(null);
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     if (!this.disposed) {
       this.crashes.push(Date.now());
@@ -268,6 +259,5 @@ export class HostClient implements vscode.Disposable {
       child.once('exit', () => clearTimeout(t));
     }
     this.alertEmitter.dispose();
-    this.hostEmitter.dispose();
   }
 }

@@ -3,7 +3,7 @@
 // of a run; edited by quick fixes.
 import * as vscode from 'vscode';
 import * as jsonc from 'jsonc-parser';
-import type { GitScriptSpec } from '../gitscript/spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
 import type { PolicyInput } from '../policy/schema';
 import { analyzePolicyText } from './policy-text';
 import { STARTER_POLICY } from './policy-starter';

@@ -4,7 +4,7 @@
 // workspace layer of resolvePolicy and judged by looserFields, the same code the host uses for the policy
 // file. A loosening value is left out and reported. Pure (no vscode), so the orders are unit-tested.
 import * as path from 'node:path';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { looserFields, resolvePolicy, type PolicyLayers } from '../policy/resolve';
 import { Mode, PolicyInput, Profile } from '../policy/schema';
 

@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
-import type { Engine } from '../host/engine';
+import type { SandboxRunner } from './sandbox';
 import type { FetchedGitScript } from './fetch';
 import { runGit } from './git';
-import { approvalKey } from './spec';
+import { approvalKey } from '../policy/git-script-spec';
 
 export interface ApprovalCheck {
   status: 'approved' | 'new' | 'changed';
@@ -36,13 +36,13 @@ export class ApprovalStore {
     }
   }
 
-  async check(engine: Engine, f: FetchedGitScript, cacheRoot: string): Promise<ApprovalCheck> {
+  async check(sandbox: SandboxRunner, f: FetchedGitScript, cacheRoot: string): Promise<ApprovalCheck> {
     const key = approvalKey(f.spec);
     const prev = this.read()[key];
     if (!prev || prev.repo !== f.repo) return { status: 'new', key, commit: f.commit, requestedPolicy: f.requestedPolicy };
     if (prev.commit === f.commit) return { status: 'approved', key, commit: f.commit, requestedPolicy: f.requestedPolicy };
     // The diff is computed by git in the sandbox too: the mirror is the repository's data.
-    const d = await runGit(engine, ['--git-dir', f.mirror, 'diff', '--name-status', '--no-renames', prev.commit, f.commit], { cacheRoot, repo: f.repo, timeoutSeconds: 60 });
+    const d = await runGit(sandbox, ['--git-dir', f.mirror, 'diff', '--name-status', '--no-renames', prev.commit, f.commit], { cacheRoot, repo: f.repo, timeoutSeconds: 60 });
     const changedFiles =
       d.code === 0
         ? d.stdout

@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { parsePolicyFile, resolvePolicy } from '../policy';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { AuditLog } from '../audit';
-import type { Engine } from '../host/engine';
 import { runGit, type GitRunOptions } from './git';
-import type { GitScriptSpec } from './spec';
+import type { GitScriptSpec } from '../policy/git-script-spec';
+import type { SandboxRunner } from './sandbox';
 
 export interface FetchOptions {
   cacheRoot: string;
@@ -40,7 +40,7 @@ export function repoKey(repo: string): string {
   return crypto.createHash('sha256').update(repo).digest('hex').slice(0, 16);
 }
 
-export async function fetchGitScript(engine: Engine, spec: GitScriptSpec, o: FetchOptions): Promise<FetchedGitScript> {
+export async function fetchGitScript(sandbox: SandboxRunner, spec: GitScriptSpec, o: FetchOptions): Promise<FetchedGitScript> {
   const cacheRoot = path.resolve(o.cacheRoot);
   fs.mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
   const progress = o.onProgress ?? (() => undefined);
@@ -49,13 +49,13 @@ export async function fetchGitScript(engine: Engine, spec: GitScriptSpec, o: Fet
   const mirror = path.join(cacheRoot, 'mirrors', `${key}.git`);
   if (!fs.existsSync(path.join(mirror, 'HEAD'))) {
     fs.mkdirSync(path.dirname(mirror), { recursive: true });
-    const init = await runGit(engine, ['init', '--bare', '-q', mirror], gitOpts);
+    const init = await runGit(sandbox, ['init', '--bare', '-q', mirror], gitOpts);
     if (init.code !== 0) throw new SandboxError('GIT_FETCH_FAILED', `git init of the cache failed: ${lastLine(init.stderr)}`, { call: 'git init' });
   }
   progress(`fetching ${spec.repo}`);
-  const f = await runGit(engine, ['--git-dir', mirror, 'fetch', '-q', '--force', '--prune', '--no-tags', spec.repo, '+refs/heads/*:refs/src/heads/*', '+refs/tags/*:refs/src/tags/*'], gitOpts);
+  const f = await runGit(sandbox, ['--git-dir', mirror, 'fetch', '-q', '--force', '--prune', '--no-tags', spec.repo, '+refs/heads/*:refs/src/heads/*', '+refs/tags/*:refs/src/tags/*'], gitOpts);
   if (f.code !== 0) throw fetchError(spec.repo, f.stderr, f.code);
-  const commit = await resolveRef(engine, mirror, spec.ref, gitOpts);
+  const commit = await resolveRef(sandbox, mirror, spec.ref, gitOpts);
   progress(`${spec.ref} is commit ${commit.slice(0, 12)}`);
 
   const checkoutDir = path.join(cacheRoot, 'checkouts', key, commit);
@@ -71,10 +71,10 @@ export async function fetchGitScript(engine: Engine, spec: GitScriptSpec, o: Fet
   if (!reused) {
     fs.mkdirSync(checkoutDir, { recursive: true });
     const tar = `${checkoutDir}.tar`;
-    const a = await runGit(engine, ['--git-dir', mirror, 'archive', '--format=tar', '-o', tar, commit], gitOpts);
+    const a = await runGit(sandbox, ['--git-dir', mirror, 'archive', '--format=tar', '-o', tar, commit], gitOpts);
     if (a.code !== 0) throw new SandboxError('GIT_FETCH_FAILED', `git archive of ${commit} failed: ${lastLine(a.stderr)}`, { call: 'git archive' });
-    const x = await engine.runner
-      .run({ command: ['tar', '-xf', tar, '-C', checkoutDir], cwd: cacheRoot, policy: resolvePolicy({ run: { mode: 'enforce', profile: 'strict', network: { preset: 'none' }, limits: { fileSizeMiB: 4096 } } }, { workspace: cacheRoot, home: process.env.HOME ?? '/' }).policy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdin: 'ignore' })
+    const x = await sandbox
+      .run({ command: ['tar', '-xf', tar, '-C', checkoutDir], cwd: cacheRoot, policy: resolvePolicy({ run: { mode: 'enforce', profile: 'strict', network: { preset: 'none' }, limits: { fileSizeMiB: 4096 } } }, { workspace: cacheRoot, home: process.env.HOME ?? '/' }).policy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
       .wait();
     fs.rmSync(tar, { force: true });
     if (x.exitCode !== 0) throw new SandboxError('GIT_FETCH_FAILED', `unpacking ${commit} failed (tar exit ${x.exitCode})`, { call: 'tar' });
@@ -97,10 +97,10 @@ export async function fetchGitScript(engine: Engine, spec: GitScriptSpec, o: Fet
   return { spec, repo: spec.repo, ref: spec.ref, commit, checkoutDir, scriptPath, mirror, requestedPolicy, reused };
 }
 
-async function resolveRef(engine: Engine, mirror: string, ref: string, o: GitRunOptions): Promise<string> {
+async function resolveRef(sandbox: SandboxRunner, mirror: string, ref: string, o: GitRunOptions): Promise<string> {
   const candidates = [`refs/src/tags/${ref}`, `refs/src/heads/${ref}`, ...(/^[0-9a-f]{7,64}$/i.test(ref) ? [ref] : [])];
   for (const c of candidates) {
-    const r = await runGit(engine, ['--git-dir', mirror, 'rev-parse', '--verify', '-q', `${c}^{commit}`], o);
+    const r = await runGit(sandbox, ['--git-dir', mirror, 'rev-parse', '--verify', '-q', `${c}^{commit}`], o);
     if (r.code === 0 && /^[0-9a-f]{40,64}$/.test(r.stdout.trim())) return r.stdout.trim();
   }
   throw new SandboxError('GIT_REF_UNKNOWN', `ref "${ref}" is not a tag, branch or commit of ${o.repo}`);

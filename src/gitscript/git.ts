@@ -2,12 +2,11 @@
 // network at all for file://), never prompt for credentials and never run hooks, within a time limit.
 import * as os from 'node:os';
 import { decidePath, resolvePolicy } from '../policy';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { PolicyInput } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import type { AuditLog } from '../audit';
-import { attachAudit } from '../host/audit-recorder';
-import type { Engine } from '../host/engine';
+import type { SandboxRunner } from './sandbox';
 
 export interface GitRunOptions {
   cacheRoot: string;
@@ -21,11 +20,6 @@ export interface GitResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** The host part of a URL, for the fetch's network allow list; null for file:// and local paths. */
-export function repoHost(url: string): string | null {
-  return repoEndpoint(url)?.host ?? null;
 }
 
 const DEFAULT_PORT: Readonly<Record<string, number>> = { http: 80, https: 443, git: 9418, ssh: 22, 'git+ssh': 22, 'ssh+git': 22 };
@@ -86,7 +80,7 @@ const GIT_ENV: Record<string, string> = {
 };
 
 /** `git ARGS` in the sandbox, with the cache root as its only writable place. */
-export async function runGit(engine: Engine, args: string[], o: GitRunOptions): Promise<GitResult> {
+export async function runGit(sandbox: SandboxRunner, args: string[], o: GitRunOptions): Promise<GitResult> {
   const layer = fetchPolicyLayer(o);
   const ctx = { workspace: o.cacheRoot, home: os.homedir() };
   const local = localRepoPath(o.repo);
@@ -99,8 +93,13 @@ export async function runGit(engine: Engine, args: string[], o: GitRunOptions): 
   const fileProto = o.repo.startsWith('file://') ? ['-c', 'protocol.file.allow=always'] : [];
   const command = ['git', '-c', 'core.hooksPath=/dev/null', '-c', 'credential.helper=', '-c', 'http.followRedirects=true', ...fileProto, ...args];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.homedir(), ...GIT_ENV };
-  const h = engine.runner.run({ command, cwd: o.cacheRoot, policy: { ...policy, env: { ...policy.env, allow: [...policy.env.allow, ...Object.keys(GIT_ENV)] } }, env, stdin: 'ignore' });
-  if (o.audit) attachAudit(h, o.audit, { command, cwd: o.cacheRoot, policy, capabilities: engine.capabilities(), secretValues: [] });
+  const h = sandbox.run({
+    command,
+    cwd: o.cacheRoot,
+    policy: { ...policy, env: { ...policy.env, allow: [...policy.env.allow, ...Object.keys(GIT_ENV)] } },
+    env,
+    ...(o.audit ? { audit: { log: o.audit, recordedPolicy: policy } } : {}),
+  });
   let stdout = '';
   let stderr = '';
   h.on('stdout', (b) => (stdout += b.toString('utf8')));

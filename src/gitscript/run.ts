@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import type { FetchedGitScript } from './fetch';
 import { escapeGlob, normalizeAbs } from '../policy/paths';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 
 const MODE_ORDER = ['disabled', 'warn', 'enforce'] as const;
 const NET_ORDER = ['default', 'api-only', 'strict', 'none'] as const;

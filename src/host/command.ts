@@ -2,7 +2,7 @@
 // 127 when there is no such program, 126 when it cannot be executed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 
 export interface ResolvedCommand {
   file: string;

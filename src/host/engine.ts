@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { loadBackend, type CapabilityReport, type DarwinBackend } from '../../native';
 import type { PtyCalls } from '../../native/backend';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import { PrestartedLauncherSource } from './launcher-prestart';

@@ -2,7 +2,7 @@
 // so a reader tailing the file never sees half a line).
 import * as fs from 'node:fs';
 import type { RunHandle } from './runner';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 
 /** Opens the events file before the run starts, so a bad path fails the command, not a running script. */
 export function openEventsFile(file: string): number {

@@ -8,10 +8,11 @@ import { ApprovalStore, cleanGitCache, describeApproval, fetchGitScript, gitScri
 import { resolvePolicy } from '../policy';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import type { ClientMessage, HostMessage } from '../protocol/host';
 import type { AuditLog } from '../audit';
 import type { Engine } from './engine';
+import { gitSandbox } from './git-sandbox';
 
 type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
@@ -37,13 +38,13 @@ export class GitRequests {
       const { policy } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
       const audit = m.auditPath ? await this.auditFor(m.auditPath, m.workspace).catch(() => undefined) : undefined;
       const fetchViolations: Violation[] = [];
-      const fetched = await fetchGitScript(this.engine, spec, {
+      const fetched = await fetchGitScript(gitSandbox(this.engine), spec, {
         cacheRoot: m.cacheRoot,
         onProgress: (message) => this.send({ type: 'gitProgress', requestId: m.requestId, message }),
         onViolation: (v) => fetchViolations.push(v),
         audit,
       });
-      const check = await ApprovalStore.inCache(m.cacheRoot).check(this.engine, fetched, m.cacheRoot);
+      const check = await ApprovalStore.inCache(m.cacheRoot).check(gitSandbox(this.engine), fetched, m.cacheRoot);
       const run = gitScriptRun(fetched, policy, m.workspace);
       const fetchId = randomUUID();
       this.fetches.set(fetchId, { fetched, cacheRoot: m.cacheRoot });
@@ -81,7 +82,7 @@ export class GitRequests {
   /** The command, cwd and policy of an approved fetch; throws a SandboxError otherwise. */
   async prepareRun(fetchId: string, base: ResolvedPolicy, workspace: string): Promise<GitRun> {
     const f = this.held(fetchId);
-    const check = await ApprovalStore.inCache(f.cacheRoot).check(this.engine, f.fetched, f.cacheRoot);
+    const check = await ApprovalStore.inCache(f.cacheRoot).check(gitSandbox(this.engine), f.fetched, f.cacheRoot);
     if (check.status !== 'approved') {
       throw new SandboxError('GIT_NOT_APPROVED', `commit ${f.fetched.commit.slice(0, 12)} of ${f.fetched.repo} is not approved; run the git-script again and approve it`);
     }

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import type { Plan } from '../../native/plan';
-import { SandboxError, type SandboxErrorData } from '../protocol/errors';
+import type { Plan } from '../protocol/plan';
+import { SandboxError, type SandboxErrorData } from '../errors';
 import { parseLauncherMessage } from '../protocol/launcher';
 
 export interface LaunchOptions {

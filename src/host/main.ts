@@ -2,8 +2,9 @@
 // scripts through the runner and streams events back. A bad message gets a protocol_error, never a crash.
 import * as os from 'node:os';
 import { resolvePolicy } from '../policy';
+import { describeZodError } from '../policy/schema';
 import { ClientMessage, type HostMessage } from '../protocol/host';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { createEngine } from './engine';
 import type { RunHandle } from './runner';
 import { Monitor, attachMonitor, type Alert } from './monitor';
@@ -121,7 +122,7 @@ function main(): void {
   process.on('message', (raw: unknown) => {
     const parsed = ClientMessage.safeParse(raw);
     if (!parsed.success) {
-      send({ type: 'protocol_error', message: `invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` });
+      send({ type: 'protocol_error', message: describeZodError(parsed.error, 'invalid message', { separator: '; ' }) });
       return;
     }
     const m = parsed.data;

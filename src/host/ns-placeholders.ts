@@ -4,8 +4,8 @@
 // Runs of one host share a placeholder (counted), so one run's cleanup never pulls a directory out from under
 // another's mount: removing a mountpoint in another mount namespace would dissolve that run's bind.
 import * as fs from 'node:fs';
-import type { NamespacePlan } from '../../native/plan';
-import { SandboxError } from '../protocol/errors';
+import type { NamespacePlan } from '../protocol/plan';
+import { SandboxError } from '../errors';
 
 export class Placeholders {
   private readonly users = new Map<string, number>();

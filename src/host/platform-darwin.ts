@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import type { DarwinBackend } from '../../native';
 import type { ProcInfo } from '../../native/linux/procfs';
-import type { Plan } from '../../native/plan';
+import type { Plan } from '../protocol/plan';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from './platform';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';

@@ -1,7 +1,7 @@
 // What the runner needs from the OS, behind one interface. The Linux implementation lives in
 // platform-linux.ts; the runner never branches on the platform.
 import type { CapabilityReport } from '../../native/backend';
-import type { Plan } from '../../native/plan';
+import type { Plan } from '../protocol/plan';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { FsTier } from '../policy/fs-model';
 import type { TreeCrossing } from './watchdog';

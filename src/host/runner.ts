@@ -1,5 +1,5 @@
 // The runner: one request in, one RunHandle out. It resolves the command, filters the environment,
-// compiles the plan, gets a launcher (cold today, from a pool later: LauncherSource), hands it the plan,
+// compiles the plan, gets a launcher (pre-warmed from the pool or cold: LauncherSource), hands it the plan,
 // and watches the tree until the run is over. Everything a run does is reported as an event.
 import { EventEmitter } from 'node:events';
 import * as crypto from 'node:crypto';
@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import { decideEnv } from '../policy/evaluate';
-import { SandboxError, type SandboxErrorData } from '../protocol/errors';
+import { SandboxError, type SandboxErrorData } from '../errors';
 import { needsEgressProxy, startEgressProxy, withProxyAllowed } from './egress-proxy';
 import type { ExecOutcome, Launcher, LauncherSource } from './launcher-source';
 import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
-import type { Plan } from '../../native/plan';
+import type { Plan } from '../protocol/plan';
 import type { TreeCrossing } from './watchdog';
 import { Placeholders } from './ns-placeholders';
 import type { RunTerminalPort } from './run-terminal';

@@ -32,7 +32,6 @@ export interface SupervisedRun {
 export type SupervisorControl =
   | { type: 'add'; run: SupervisedRun }
   | { type: 'remove'; runId: string }
-  | { type: 'names'; runId: string; names: Record<string, string> }
   | { type: 'stop' };
 
 export type SupervisorEvent =

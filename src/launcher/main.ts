@@ -5,9 +5,9 @@
 // launcher that died during setup); failure is an error message followed by exit 125.
 import * as fs from 'node:fs';
 import { loadBackend } from '../../native';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { parsePlanMessage, type LauncherMessage } from '../protocol/launcher';
-import type { Plan } from '../../native/plan';
+import type { Plan } from '../protocol/plan';
 
 const CONTROL_FD = 3;
 

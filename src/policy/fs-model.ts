@@ -10,7 +10,7 @@
 // are literal here. Landlock knows no wildcards: a deny glob blocks all of its prefix, an allow glob grants
 // all of its prefix, and the evaluator says so.
 import * as path from 'node:path';
-import type { LandlockAccess } from '../../native/plan';
+import type { LandlockAccess } from './fs-access';
 import type { ResolvedPolicy } from './schema';
 import { ALWAYS_PROTECTED, SHARED_TEMP_PATHS, SYSTEM_PATHS, sharedTempWritable } from './presets';
 import { minimatch } from 'minimatch';

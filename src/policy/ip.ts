@@ -172,10 +172,6 @@ export function cidrContains(c: Cidr, ip: Ip): boolean {
   return true;
 }
 
-export function formatCidr(c: Cidr): string {
-  return `${formatIp(c.ip)}/${c.prefix}`;
-}
-
 export type AddressCategory = 'cloud-metadata' | 'unspecified' | 'loopback' | 'local-interface' | 'link-local' | 'private' | 'multicast' | 'reserved' | 'public';
 
 interface CategoryRange {

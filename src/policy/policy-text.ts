@@ -5,8 +5,8 @@
 // in Problems — one parser, one text.
 import type * as jsonc from 'jsonc-parser';
 import { findNodeAtLocation } from 'jsonc-parser';
-import type { GitScriptSpec } from '../gitscript/spec';
-import { SandboxError } from '../protocol/errors';
+import type { GitScriptSpec } from './git-script-spec';
+import { SandboxError } from '../errors';
 import { JsoncError, lineCol, parseJsoncDocument } from './jsonc';
 import type { PolicyInput } from './schema';
 import { splitWorkspaceFile, WorkspacePolicyFile } from './workspace-file';

@@ -1,7 +1,7 @@
 // resolve: layers of PolicyInput (defaults < user < workspace < run flags) → one ResolvedPolicy. Pure: the
 // home directory and the workspace come in through ctx; nothing here reads the file system or the env.
 import * as crypto from 'node:crypto';
-import { SandboxError } from '../protocol/errors';
+import { SandboxError } from '../errors';
 import { PolicyInput, Profile, ResolvedPolicy, describeZodError } from './schema';
 import { DEFAULT_PROFILE, MODE_RANK, NETWORK_RANK, PROFILE_NAMES, PROFILE_RANK, SYSTEM_PATHS, presetFor } from './presets';
 import { displayPath, escapeGlob, expandEntry, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';

@@ -169,12 +169,15 @@ export const ResolvedPolicy = z
   .describe('The policy in force for one run.');
 export type ResolvedPolicy = z.infer<typeof ResolvedPolicy>;
 
-/** Turns a zod error into one line per problem, each naming the field: "filesystem.allowWrite[0]: must not be empty". */
-export function describeZodError(err: z.ZodError, source: string): string {
-  return err.issues
+/**
+ * Turns a zod error into one line per problem, each naming the field: "filesystem.allowWrite[0]: must not be
+ * empty". `first`: only the first problem (where one line is wanted); `separator` between problems.
+ */
+export function describeZodError(err: z.ZodError, source: string, opts: { first?: boolean; separator?: string } = {}): string {
+  return (opts.first ? err.issues.slice(0, 1) : err.issues)
     .map((i) => {
       const field = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
       return `${source}: ${field}: ${i.message}`;
     })
-    .join('\n');
+    .join(opts.separator ?? '\n');
 }

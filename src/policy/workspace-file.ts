@@ -1,8 +1,8 @@
 // The workspace policy file `.vscode/sandbox.json`: a policy layer, plus the git-scripts the workspace
 // defines (`gitScripts`), which are not policy and are taken out before the layer is validated.
 import { z } from 'zod';
-import { GitScriptSpecSchema, type GitScriptSpec } from '../gitscript/spec';
-import { SandboxError } from '../protocol/errors';
+import { GitScriptSpecSchema, type GitScriptSpec } from './git-script-spec';
+import { SandboxError } from '../errors';
 import { validateLayer } from './resolve';
 import { workspaceFileOrThrow } from './policy-text';
 import { PolicyInput, describeZodError } from './schema';

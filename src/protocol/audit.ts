@@ -6,7 +6,7 @@
 // the line's exact bytes without it, and `prev` is the previous line's mac. Version 1 lines (older format)
 // are unkeyed: no mac, `prev` is the SHA-256 of the previous line. See src/audit/chain.ts.
 import { z } from 'zod';
-import { ResolvedPolicy } from '../policy/schema';
+import { ResolvedPolicy, describeZodError } from '../policy/schema';
 import { Violation } from '../policy/violation';
 
 /** The version written now (keyed); 1 is the older unkeyed format, still read. */
@@ -156,7 +156,6 @@ export const AuditRecord = z
   .describe('One line of the audit log.');
 export type AuditRecord = z.infer<typeof AuditRecord>;
 export type AuditRecordType = AuditRecord['type'];
-export type AuditRecordOf<T extends AuditRecordType> = Extract<AuditRecord, { type: T }>;
 
 type CommonKey = keyof typeof common;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -173,8 +172,7 @@ export function parseAuditLine(line: string): { ok: true; record: AuditRecord } 
   }
   const r = AuditRecord.safeParse(raw);
   if (!r.success) {
-    const i = r.error.issues[0]!;
-    return { ok: false, reason: `does not match the audit schema: ${i.path.join('.') || '(root)'}: ${i.message}` };
+    return { ok: false, reason: describeZodError(r.error, 'does not match the audit schema', { first: true }) };
   }
   return { ok: true, record: r.data };
 }

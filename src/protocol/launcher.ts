@@ -1,7 +1,8 @@
 // Messages on the launcher's control fd (host ⇄ launcher), validated on arrival.
 import { z } from 'zod';
-import type { Plan } from '../../native/plan';
-import { SandboxError } from './errors';
+import type { Plan } from './plan';
+import { SandboxError } from '../errors';
+import { describeZodError } from '../policy/schema';
 
 const ErrorData = z.object({
   code: z.string(),
@@ -76,7 +77,7 @@ export function parsePlanMessage(line: string): Plan {
     throw new SandboxError('PROTOCOL_INVALID', `plan message is not JSON: ${(e as Error).message}`);
   }
   const r = PlanMessage.safeParse(raw);
-  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', `plan message invalid: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
+  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'plan message invalid', { first: true }));
   return r.data.plan as Plan;
 }
 

@@ -6,7 +6,7 @@ import { JobObject } from '../../native/win32/job-object';
 import { handle, loadKernel32 } from '../../native/win32/kernel32';
 import { createInJob, isInJob } from '../../native/win32/spawn';
 import type { JobLimits } from '../../native/win32/job-limits';
-import type { Win32Plan } from '../../native/plan';
+import type { Win32Plan } from '../../src/protocol/plan';
 
 const k = loadKernel32();
 const sys32 = `${process.env.SystemRoot ?? 'C:\\windows'}\\system32`;

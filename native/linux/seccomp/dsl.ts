@@ -192,23 +192,6 @@ export function conditionHolds(c: NormalizedCondition, arg: bigint): boolean {
   }
 }
 
-/** Readable form of a condition, e.g. "args[0].lo & 0x7e020080 != 0". */
-export function describeCondition(c: ArgCondition): string {
-  const n = normalizeCondition(c);
-  const a = `args[${n.arg}]${n.width === 32 ? '.lo' : ''}`;
-  const hex = (x: bigint): string => `0x${x.toString(16)}`;
-  switch (n.op) {
-    case 'masked-any':
-      return `${a} & ${hex(n.mask)} != 0`;
-    case 'masked-eq':
-      return `${a} & ${hex(n.mask)} == ${hex(n.value)}`;
-    default: {
-      const sym = { eq: '==', ne: '!=', gt: '>', ge: '>=', lt: '<', le: '<=' }[n.op];
-      return `${a} ${sym} ${hex(n.value)}`;
-    }
-  }
-}
-
 /** Classic BPF opcode fields (include/uapi/linux/filter.h, bpf_common.h). */
 export const BPF = Object.freeze({
   // classes

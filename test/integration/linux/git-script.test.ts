@@ -206,17 +206,18 @@ describe('git-scripts (git-run, real repositories)', function () {
     // git as the fetch runs it (runGit), told to write outside the cache, as a hostile config or a bug might.
     const { createEngine } = require(path.join(REPO, 'out/src/host/engine.js')) as typeof import('../../../src/host/engine');
     const { runGit } = require(path.join(REPO, 'out/src/gitscript/git.js')) as typeof import('../../../src/gitscript/git');
+    const { gitSandbox } = require(path.join(REPO, 'out/src/host/git-sandbox.js')) as typeof import('../../../src/host/git-sandbox');
     const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/supervisor-worker.js') });
     try {
       const cache = path.join(sb.root, 'cache');
       fs.mkdirSync(cache);
       const seen: string[] = [];
       const target = path.join(sb.outside, 'stolen.git');
-      const r = await runGit(engine, ['clone', '-q', '--bare', `file://${bare}`, target], { cacheRoot: cache, repo: `file://${bare}`, timeoutSeconds: 30, onViolation: (v) => seen.push(`${v.kind} ${v.action} ${v.resolvedPath ?? v.path}`) });
+      const r = await runGit(gitSandbox(engine), ['clone', '-q', '--bare', `file://${bare}`, target], { cacheRoot: cache, repo: `file://${bare}`, timeoutSeconds: 30, onViolation: (v) => seen.push(`${v.kind} ${v.action} ${v.resolvedPath ?? v.path}`) });
       assert.notEqual(r.code, 0, 'the clone outside the cache succeeded');
       assert.ok(!fs.existsSync(path.join(target, 'HEAD')), 'nothing was written there');
       assert.ok(seen.some((s) => s.startsWith('file blocked ') && s.includes(sb.outside)), `a blocked write under ${sb.outside}: ${JSON.stringify(seen)}`);
-      const inside = await runGit(engine, ['clone', '-q', '--bare', `file://${bare}`, path.join(cache, 'ok.git')], { cacheRoot: cache, repo: `file://${bare}`, timeoutSeconds: 30 });
+      const inside = await runGit(gitSandbox(engine), ['clone', '-q', '--bare', `file://${bare}`, path.join(cache, 'ok.git')], { cacheRoot: cache, repo: `file://${bare}`, timeoutSeconds: 30 });
       assert.equal(inside.code, 0, `the same clone into the cache works: ${inside.stderr}`);
     } finally {
       engine.dispose();

@@ -69,19 +69,58 @@ export function runCli(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      let events: CliResult['events'] = [];
-      try {
-        events = fs
-          .readFileSync(eventsFile, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l));
-      } catch {
-        // no run, no events
-      }
+      const recorded = readEventsText(eventsFile);
       fs.rmSync(path.dirname(eventsFile), { recursive: true, force: true });
-      resolve({ code, signal, stdout, stderr, events });
+      resolve(cliResult({ code, signal, stdout, stderr }, recorded, eventsFile));
     });
+  });
+}
+
+/** The text of an events file, or null when the run left none. */
+function readEventsText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * A CLI result whose `events` are parsed when a test asks for them. A missing events file throws instead of
+ * reading as an empty list: a run that started always records run_started, so a test expecting "no
+ * violation" must not pass because recording broke. (Not enumerable: spreading a result does not ask.)
+ */
+export function cliResult(base: Omit<CliResult, 'events'>, recorded: string | null, file: string): CliResult {
+  return Object.defineProperty(base, 'events', {
+    enumerable: false,
+    get() {
+      if (recorded === null) throw new Error(`no events file ${file}: the command recorded nothing (exit ${base.code ?? base.signal}); stderr: ${base.stderr.slice(-600)}`);
+      return recorded
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    },
+  }) as CliResult;
+}
+
+/**
+ * `run` with /etc/hosts replaced by `hostsFile` (a private mount namespace; unprivileged through a user
+ * namespace), for name-based network rules against loopback servers.
+ */
+export function runWithHosts(sb: Sandbox, hostsFile: string, flags: string[], command: string[]): Promise<CliResult> {
+  const eventsFile = path.join(sb.root, `events-${Date.now()}-${Math.random().toString(36).slice(2)}.jsonl`);
+  // mount(8) refuses a non-zero uid even where the namespace would allow it: map ourselves to root there.
+  const ns = IS_ROOT ? ['--mount'] : ['--map-root-user', '--mount'];
+  const args = [...ns, '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, CLI, 'run', '--events', eventsFile, '--workspace', sb.workspace, ...flags, '--', ...command];
+  return new Promise((resolve, reject) => {
+    const c = spawn('unshare', args, { cwd: sb.workspace, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('error', reject);
+    c.on('close', (code, signal) => resolve(cliResult({ code, signal, stdout, stderr }, readEventsText(eventsFile), eventsFile)));
   });
 }
 

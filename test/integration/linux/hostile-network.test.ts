@@ -5,8 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { CLI, IS_ROOT, makeSandbox, runIn, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
+import { makeSandbox, runIn, runWithHosts, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
 
 /** A TCP server that counts connections; null when the address/port cannot be had (busy port). */
 async function server(host: string, port = 0): Promise<{ port: number; count: () => number; close: () => Promise<void> } | null> {
@@ -45,30 +44,11 @@ print(json.dumps(out))
 const results = (r: CliResult): Array<[string, string | number]> => JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]');
 const violations = (r: CliResult) => r.events.filter((e) => e.type === 'violation');
 
-/** The CLI with /etc/hosts replaced (private mount namespace; unprivileged through a user namespace). */
-function runWithHosts(sb: Sandbox, hostsText: string, flags: string[], command: string[]): Promise<CliResult> {
+/** The CLI with /etc/hosts holding `hostsText`. */
+function runWithHostsText(sb: Sandbox, hostsText: string, flags: string[], command: string[]): Promise<CliResult> {
   const hostsFile = path.join(sb.root, `hosts-${Date.now()}`);
   fs.writeFileSync(hostsFile, hostsText);
-  const eventsFile = path.join(sb.root, `events-${Date.now()}.jsonl`);
-  const ns = IS_ROOT ? ['--mount'] : ['--map-root-user', '--mount'];
-  const args = [...ns, '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, CLI, 'run', '--events', eventsFile, '--workspace', sb.workspace, ...flags, '--', ...command];
-  return new Promise((resolve, reject) => {
-    const c = spawn('unshare', args, { cwd: sb.workspace, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (code, signal) => {
-      let events: CliResult['events'] = [];
-      try {
-        events = fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      } catch {
-        // none
-      }
-      resolve({ code, signal, stdout, stderr, events });
-    });
-  });
+  return runWithHosts(sb, hostsFile, flags, command);
 }
 
 /** A non-loopback IPv4 address of this machine (eth0's), or null. */
@@ -87,7 +67,7 @@ describe('hostile scripts: one address decision for every allowed connection', f
   afterEach(() => sb.cleanup());
 
   it('--net api-only --allow-host vm: an allowed name pointing at cloud metadata is still refused as metadata', async () => {
-    const r = await runWithHosts(sb, '127.0.0.1 localhost\n169.254.169.254 vm\n', ['--net', 'api-only', '--allow-host', 'vm'], [PYTHON, 'connect.py', 'vm:443']);
+    const r = await runWithHostsText(sb, '127.0.0.1 localhost\n169.254.169.254 vm\n', ['--net', 'api-only', '--allow-host', 'vm'], [PYTHON, 'connect.py', 'vm:443']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(results(r).map((x) => x[1]), [13]);
     const v = violations(r);
@@ -101,7 +81,7 @@ describe('hostile scripts: one address decision for every allowed connection', f
       const redis = await server('127.0.0.1', 6379);
       if (!redis) this.skip(); // something already listens on 6379 here
       try {
-        const r = await runWithHosts(sb, '127.0.0.1 localhost\n127.0.0.1 vm\n', ['--net', preset, '--allow-host', 'vm'], [PYTHON, 'connect.py', 'vm:6379']);
+        const r = await runWithHostsText(sb, '127.0.0.1 localhost\n127.0.0.1 vm\n', ['--net', preset, '--allow-host', 'vm'], [PYTHON, 'connect.py', 'vm:6379']);
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(results(r).map((x) => x[1]), [13]);
         assert.equal(redis!.count(), 0, 'the script reached the Redis port through an allowed name');
@@ -152,7 +132,7 @@ print(head.split(b'\\r\\n')[0].decode())
 print(head.split(b'\\r\\n\\r\\n', 1)[1].decode().strip())
 `;
       writeScript(sb.workspace, 'proxy.py', py);
-      const r = await runWithHosts(sb, '127.0.0.1 localhost\n127.0.0.7 sneaky.allowed.test\n', ['--net', 'strict', '--allow-host', '*.allowed.test'], [PYTHON, 'proxy.py']);
+      const r = await runWithHostsText(sb, '127.0.0.1 localhost\n127.0.0.7 sneaky.allowed.test\n', ['--net', 'strict', '--allow-host', '*.allowed.test'], [PYTHON, 'proxy.py']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^HTTP\/1\.1 403/);
       assert.match(r.stdout, /wildcard host rule never reaches non-public addresses/);

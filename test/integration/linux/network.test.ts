@@ -4,8 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { CLI, IS_ROOT, makeSandbox, runIn, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
+import { makeSandbox, runIn, runWithHosts, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
 
 /** A TCP server on a loopback address that counts connections. */
 async function server(host: string): Promise<{ port: number; count: () => number; close: () => Promise<void> }> {
@@ -291,28 +290,3 @@ print('ok', ok, 'refused', refused)
     }
   });
 });
-
-/** Runs the CLI with /etc/hosts replaced (a private mount namespace; unprivileged through a user namespace). */
-function runWithHosts(sb: Sandbox, hostsFile: string, flags: string[], command: string[]): Promise<CliResult> {
-  const eventsFile = path.join(sb.root, `events-${Date.now()}.jsonl`);
-  // mount(8) refuses a non-zero uid even where the namespace would allow it: map ourselves to root there.
-  const ns = IS_ROOT ? ['--mount'] : ['--map-root-user', '--mount'];
-  const args = [...ns, '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, CLI, 'run', '--events', eventsFile, '--workspace', sb.workspace, ...flags, '--', ...command];
-  return new Promise((resolve, reject) => {
-    const c = spawn('unshare', args, { cwd: sb.workspace, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (code, signal) => {
-      let events: CliResult['events'] = [];
-      try {
-        events = fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      } catch {
-        // none
-      }
-      resolve({ code, signal, stdout, stderr, events });
-    });
-  });
-}

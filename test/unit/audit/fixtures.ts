@@ -1,7 +1,10 @@
 // Shared fixtures of the audit tests: a resolved policy, violations, temp dirs, raw line access.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { AuditLog } from '../../../src/audit';
+import type { AuditRecordInput } from '../../../src/protocol/audit';
 import type { ResolvedPolicy } from '../../../src/policy/schema';
 import type { Violation } from '../../../src/policy/violation';
 
@@ -71,4 +74,31 @@ export function useTempHome(): { home: string } {
     fs.rmSync(state.home, { recursive: true, force: true });
   });
   return state;
+}
+
+export const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+export function runStarted(runId: string, over: Partial<Extract<AuditRecordInput, { type: 'run_started' }>> = {}): AuditRecordInput {
+  const p = policy();
+  return {
+    type: 'run_started',
+    runId,
+    command: ['python3', 'script.py'],
+    cwd: '/work/ws',
+    workspace: p.workspace,
+    mode: p.mode,
+    profile: p.profile,
+    policyDigest: sha(JSON.stringify(p)),
+    policy: p,
+    platform: { os: 'linux', arch: 'x64', release: '6.1' },
+    ...over,
+  };
+}
+
+export function finished(runId: string): AuditRecordInput {
+  return { type: 'run_finished', runId, exitCode: 0, signal: null, durationMs: 12, cpuUserMs: 1, cpuSystemMs: 1, maxRssKiB: 2048, violations: {} };
+}
+
+export async function fill(log: AuditLog, n: number, runId = 'run-1'): Promise<void> {
+  for (let i = 0; i < n; i++) await log.append({ type: 'violation', runId, violation: violation({ runId }) });
 }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { AuditLog, defaultStateDir, readAuditKey, readAuditRecords, verifyAuditFile } from '../../../src/audit';
 import { runAuditCommand } from '../../../src/cli/audit';
 import { GENESIS_HASH } from '../../../src/protocol/audit';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { openFileLock } from '../../../native/linux/file-lock';
 import { lines, tempDir, violation, writeLines, useTempHome } from './fixtures';
 

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseRunArgs, UsageError, RUN_FLAGS_HELP } from '../../../src/cli/args';
 import { validateLayer } from '../../../src/policy';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { assertReadable, params, validGlob } from './fuzz-support';
 
 const VALUE_FLAGS = ['--workspace', '--policy', '--events', '--audit'];

@@ -3,8 +3,8 @@
 // are; anything else is POLICY_INVALID naming the field.
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseGitScriptSpec } from '../../../src/gitscript/spec';
-import { SandboxError } from '../../../src/protocol/errors';
+import { parseGitScriptSpec } from '../../../src/policy/git-script-spec';
+import { SandboxError } from '../../../src/errors';
 import { anyJsonish, assertReadable, params, plain, replaceAt, validPolicyInput } from './fuzz-support';
 
 const seg = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}$/).filter((s) => s !== '..' && !s.includes('..'));

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parsePolicyFile, parseWorkspaceFile, resolvePolicy } from '../../../src/policy';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { anyJsonish, missingFieldWording, plain, applyEdits, assertReadable, jsoncStyle, jsoncText, params, replaceAt, textEdit, validPolicyInput } from './fuzz-support';
 
 const SOURCE = '/ws/.vscode/sandbox.json';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { resolvePolicy } from '../../../src/policy';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { anyJsonish, assertReadable, params, validGlob } from './fuzz-support';
 
 type Cfg = Map<string, unknown>;

@@ -2,15 +2,15 @@
 // policy requests tighten (never loosen) the run, and git-scripts defined in .vscode/sandbox.json.
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
-import type { Engine } from '../../../src/host/engine';
+import type { SandboxRunner } from '../../../src/gitscript/sandbox';
 import { fetchPolicyLayer, repoEndpoint, runGit } from '../../../src/gitscript/git';
 import type { FetchedGitScript } from '../../../src/gitscript/fetch';
 import { gitScriptRun, tighten } from '../../../src/gitscript/run';
-import { parseGitScriptSpec } from '../../../src/gitscript/spec';
+import { parseGitScriptSpec } from '../../../src/policy/git-script-spec';
 import { decideAddress, decidePath, resolvePolicy } from '../../../src/policy';
 import { parseWorkspaceFile } from '../../../src/policy/workspace-file';
 import { analyzePolicyText } from '../../../src/extension/policy-text';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 const ctx = { workspace: '/ws', home: '/home/u' };
 const resolved = (layer: Parameters<typeof resolvePolicy>[0]['run']) => resolvePolicy({ run: layer }, ctx).policy;
@@ -53,9 +53,9 @@ describe('gitscript: what the fetch may reach', () => {
 
 describe('gitscript: a file:// repository in a protected place', () => {
   it('is refused before git runs: naming it in allowRead would unlock it', async () => {
-    const engine = {} as Engine; // never reached: the refusal comes first
+    const sandbox = {} as SandboxRunner; // never reached: the refusal comes first
     await assert.rejects(
-      runGit(engine, ['ls-remote', 'x'], { cacheRoot: '/c', repo: `file://${os.homedir()}/.ssh`, timeoutSeconds: 5 }),
+      runGit(sandbox, ['ls-remote', 'x'], { cacheRoot: '/c', repo: `file://${os.homedir()}/.ssh`, timeoutSeconds: 5 }),
       (e: unknown) => e instanceof SandboxError && e.code === 'POLICY_INVALID' && /protected place \(~\/\.ssh\)/.test(e.message),
     );
   });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ColdLauncherSource } from '../../../src/host/launcher-source';
-import type { Plan } from '../../../native/plan';
+import type { Plan } from '../../../src/protocol/plan';
 
 // Reads the plan line, then does what `then` says. fd 3 is a socket: read it as a stream.
 const launcher = (then: string) => `

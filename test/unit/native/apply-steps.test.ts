@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { capabilityStep, dieWithParent, landlockStep, ownSession, prepareFds, resetSignals } from '../../../native/linux/apply';
 import { sysError, type Libc } from '../../../native/linux/libc';
-import type { LinuxPlan } from '../../../native/plan';
-import { SandboxError } from '../../../src/protocol/errors';
+import type { LinuxPlan } from '../../../src/protocol/plan';
+import { SandboxError } from '../../../src/errors';
 
 const E = os.constants.errno;
 

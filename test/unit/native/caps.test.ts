@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { CAP_SETPCAP, PR_CAPBSET_DROP, PR_CAPBSET_READ, PR_CAP_AMBIENT, PR_GET_SECUREBITS, PR_SET_SECUREBITS, SECUREBITS_LOCKED, capLastCap, dropCapabilities } from '../../../native/linux/caps';
 import { PR_GET_NO_NEW_PRIVS, sysError, type CapSets, type Libc } from '../../../native/linux/libc';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 const E = os.constants.errno;
 const ALL = (1n << 41n) - 1n;

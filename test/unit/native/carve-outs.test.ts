@@ -1,7 +1,7 @@
 // expandCarveOuts over a fake tree: Landlock can only grant, so exceptions become grants on siblings.
 import * as assert from 'node:assert/strict';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
-import type { LandlockAccess, LandlockRule } from '../../../native/plan';
+import type { LandlockAccess, LandlockRule } from '../../../src/protocol/plan';
 
 /** A fake file system: directories map to their entries; anything else listed is a file. */
 const TREE: Record<string, string[]> = {

@@ -1,7 +1,7 @@
 // Landlock right names → uapi bits, and what each ABI knows.
 import * as assert from 'node:assert/strict';
 import { LANDLOCK_ACCESS_FS, LANDLOCK_FILE_ACCESS, accessBits, fsRightsForAbi, rulesetAttrSize, scopeBits } from '../../../native/linux/landlock';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 describe('Landlock rights', function () {
   it('maps names to the uapi bits', function () {

@@ -9,7 +9,7 @@ import type { FsModelFs, FsTier } from '../../../src/policy/fs-model';
 import { landlockGrants, landlockPlan, runFsModel } from '../../../native/linux/compile-plan';
 import { grantsAllow, modelAllows } from '../../../src/policy/fs-model';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
-import type { LandlockRule } from '../../../native/plan';
+import type { LandlockRule } from '../../../src/protocol/plan';
 
 const GOLDEN_DIR = path.resolve('test/unit/native/golden');
 const WS = '/work/proj (copy)';

@@ -5,8 +5,8 @@ import * as assert from 'node:assert/strict';
 import { landlockStep } from '../../../native/linux/apply';
 import type { Libc } from '../../../native/linux/libc';
 import { scopeKeeper, scopingCapability, unkeptScopes, type ScopeContext } from '../../../native/linux/landlock-scopes';
-import type { LinuxPlan, NamespacePlan } from '../../../native/plan';
-import { SandboxError } from '../../../src/protocol/errors';
+import type { LinuxPlan, NamespacePlan } from '../../../src/protocol/plan';
+import { SandboxError } from '../../../src/errors';
 
 const ctx = (o: Partial<ScopeContext>): ScopeContext => ({ abi: 5, pidNamespace: false, networkNamespace: false, supervisorRefusesAbstract: false, ...o });
 const BOTH = ['signal', 'abstract_unix_socket'] as const;

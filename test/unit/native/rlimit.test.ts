@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { RLIM_INFINITY } from '../../../native/linux/libc';
 import { clampRlimit } from '../../../native/linux/rlimit';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 describe('rlimit clamping', function () {
   it('never raises a hard limit above the current one, and keeps soft <= hard', function () {

@@ -1,7 +1,7 @@
 // The filesystem model: the protected set read from git metadata through an injected file system, the
 // lists the namespace stage mounts, the tiers' carve-outs, and unprotect from the user's layers only.
 import * as assert from 'node:assert/strict';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import { buildFsModel, gitConfigValues, grantsAllow, modelAllows, parseGitFile, protectedSet, type FsModelFs } from '../../../src/policy/fs-model';
 import { decidePath } from '../../../src/policy/evaluate';

@@ -1,7 +1,7 @@
 // parsePolicyFile: JSON with comments and trailing commas; errors name the file, line and column.
 import * as assert from 'node:assert/strict';
 import { parsePolicyFile, parseJsonc } from '../../../src/policy';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 function fails(text: string, file = '/ws/.vscode/sandbox.json'): SandboxError {
   try {

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { analyzePolicyText } from '../../../src/policy/policy-text';
 import { parseWorkspaceFile } from '../../../src/policy/workspace-file';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 import { STARTER_POLICY } from '../../../src/extension/policy-starter';
 
 function cliLines(text: string): string[] {

@@ -1,7 +1,7 @@
 // resolvePolicy: layer precedence, tighten-only workspace layer, validation naming the field, path expansion.
 import * as assert from 'node:assert/strict';
 import { resolvePolicy, policyDigest, presetFor, ALWAYS_PROTECTED, DEFAULT_BLOCKED_PORTS, DEFAULT_ENV_ALLOW, type PolicyInput } from '../../../src/policy';
-import { SandboxError } from '../../../src/protocol/errors';
+import { SandboxError } from '../../../src/errors';
 
 const CTX = { workspace: '/work/proj', home: '/home/u' };
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { SYSCALLS_AARCH64, SYSCALLS_X86_64, hostArch, isKnownSyscall, syscallNumber, syscallTable } from '../../../native/linux/seccomp';
+import { SYSCALL_NUMBERS } from '../../../native/linux/syscall-numbers';
 
 describe('seccomp syscall tables', () => {
   it('x86_64: well-known numbers', () => {
@@ -99,5 +100,11 @@ describe('seccomp syscall tables', () => {
     assert.equal(hostArch('arm64'), 'aarch64');
     assert.equal(hostArch('ia32'), null);
     assert.equal(hostArch('riscv64'), null);
+  });
+
+  it('the libc bindings take their raw syscall numbers from these tables', () => {
+    const common = { landlock_create_ruleset: 444, landlock_add_rule: 445, landlock_restrict_self: 446, pidfd_open: 434, pidfd_getfd: 438, pidfd_send_signal: 424, close_range: 436, open_tree: 428, move_mount: 429, mount_setattr: 442 };
+    assert.deepEqual({ ...SYSCALL_NUMBERS.x64 }, { seccomp: 317, ...common });
+    assert.deepEqual({ ...SYSCALL_NUMBERS.arm64 }, { seccomp: 277, ...common });
   });
 });

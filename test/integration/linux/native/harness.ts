@@ -3,8 +3,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LandlockAccess, LinuxPlan } from '../../../../native/plan';
-import type { SandboxErrorData } from '../../../../src/protocol/errors';
+import type { LandlockAccess, LinuxPlan } from '../../../../src/protocol/plan';
+import type { SandboxErrorData } from '../../../../src/errors';
 
 /** The repository root, found from the working directory (mocha runs there) or from this file's location. */
 export function repoRoot(): string {
@@ -131,4 +131,9 @@ export function tempDir(prefix: string): string {
   const d = fs.mkdtempSync(`/tmp/${prefix}-`);
   fs.chmodSync(d, 0o755);
   return d;
+}
+
+/** A field of /proc/<pid>/status as the exec'd program printed it. */
+export function statusField(text: string, field: string): string | undefined {
+  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
 }

@@ -47,11 +47,4 @@ export class SandboxError extends Error {
   toData(): SandboxErrorData {
     return { code: this.code, message: this.message, call: this.call, errno: this.errno };
   }
-  static fromData(d: SandboxErrorData): SandboxError {
-    return new SandboxError(d.code, d.message, { call: d.call, errno: d.errno });
-  }
-}
-
-export function isSandboxError(e: unknown): e is SandboxError {
-  return e instanceof SandboxError;
 }

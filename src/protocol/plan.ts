@@ -1,23 +1,9 @@
 // The compiled, per-OS plan: what the launcher applies just before exec. Plain JSON so it can cross the
 // fd-3 pipe; nothing in here is a decision any more, only mechanism input.
 
-export type LandlockAccess =
-  | 'execute'
-  | 'write_file'
-  | 'read_file'
-  | 'read_dir'
-  | 'remove_dir'
-  | 'remove_file'
-  | 'make_char'
-  | 'make_dir'
-  | 'make_reg'
-  | 'make_sock'
-  | 'make_fifo'
-  | 'make_block'
-  | 'make_sym'
-  | 'refer'
-  | 'truncate'
-  | 'ioctl_dev';
+import type { LandlockAccess } from '../policy/fs-access';
+
+export type { LandlockAccess };
 
 export interface LandlockRule {
   path: string;
@@ -30,7 +16,8 @@ export interface LandlockPlan {
   rules: LandlockRule[];
   /**
    * Paths no rule may reach through an ancestor. Landlock only grants, so a rule on an ancestor of a
-   * carve-out is replaced at apply time by rules on the ancestor's other children, down to the carve-out.
+   * carve-out is replaced by rules on the ancestor's other children, down to the carve-out. The host's
+   * compile step does that already and sends this empty; apply expands whatever is left here the same way.
    */
   carveOuts: string[];
   /** Landlock ABI >= 6 scopes: abstract unix sockets and signals stay inside the sandbox. */

@@ -1,9 +1,9 @@
 // A git-script definition: a script in a git repository, pinned to a ref. Pure data, shared by the CLI,
 // the host and the extension (which bundles only this file and the policy schema).
 import { z } from 'zod';
-import { validateLayer } from '../policy/resolve';
-import { PolicyInput } from '../policy/schema';
-import { SandboxError } from '../protocol/errors';
+import { validateLayer } from './resolve';
+import { PolicyInput, describeZodError } from './schema';
+import { SandboxError } from '../errors';
 
 export const GitScriptSpecSchema = z
   .object({
@@ -32,8 +32,7 @@ export function parseGitScriptSpec(raw: unknown, source: string): GitScriptSpec 
     if (r.data.policy) validateLayer(r.data.policy, `${source}: policy`);
     return r.data;
   }
-  const i = r.error.issues[0]!;
-  throw new SandboxError('POLICY_INVALID', `${source}: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
+  throw new SandboxError('POLICY_INVALID', describeZodError(r.error, source, { first: true }));
 }
 
 /** The key approvals are kept under. */

@@ -1,0 +1,180 @@
+// script-sandbox run: load the policy layers, open the audit log, run one command in the sandbox and report
+// on the terminal (and in --events FILE). git-run uses the same path for the git-script it fetched.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, validateLayer } from '../policy';
+import type { GitScriptSpec } from '../policy/git-script-spec';
+import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
+import { SandboxError } from '../errors';
+import { createEngine, type Engine } from '../host/engine';
+import { openEventsFile, recordEvents } from '../host/events-file';
+import type { RunResult } from '../host/runner';
+import { AuditLog } from '../audit';
+import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
+import { Monitor, attachMonitor } from '../host/monitor';
+import { parseRunArgs, UsageError } from './args';
+import { callerTty } from './caller-tty';
+import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
+import { version as PACKAGE_VERSION } from '../../package.json';
+
+const VERSION: string = PACKAGE_VERSION;
+
+export interface LoadedPolicy {
+  policy: ResolvedPolicy;
+  notes: string[];
+  /** The git-scripts the workspace file defines. */
+  gitScripts: GitScriptSpec[];
+}
+
+/** Layers: defaults < --policy FILE (the user's own) < <workspace>/.vscode/sandbox.json (tighten only) < flags. */
+export function loadPolicy(workspace: string, policyFile: string | null, runLayer: PolicyInput): LoadedPolicy {
+  const ws = path.resolve(workspace);
+  if (!fs.existsSync(ws) || !fs.statSync(ws).isDirectory()) throw new UsageError(`--workspace ${workspace}: not a directory`);
+  const readText = (file: string): string => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new SandboxError('POLICY_INVALID', `${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+    }
+  };
+  const user = policyFile ? parsePolicyFile(readText(path.resolve(policyFile)), path.resolve(policyFile)) : undefined;
+  const wsFile = path.join(ws, '.vscode', 'sandbox.json');
+  const wsText = fs.existsSync(wsFile) ? readText(wsFile) : undefined;
+  const wsContent = wsText !== undefined ? parseWorkspaceFile(wsText, wsFile) : undefined;
+  // A loosening approved with `script-sandbox approve` (or in the editor) for exactly this text.
+  const approvedLoosening = wsText !== undefined && isLooseningApproved(ws, policyTextDigest(wsText));
+  try {
+    return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir(), approvedLoosening }), gitScripts: wsContent?.gitScripts ?? [] };
+  } catch (e) {
+    if (e instanceof SandboxError && e.code === 'POLICY_LOOSENING') {
+      throw new SandboxError('POLICY_LOOSENING', `${e.message}. To approve it from a terminal: script-sandbox approve --workspace ${ws}${policyFile ? ` --policy ${policyFile}` : ''}`);
+    }
+    throw e;
+  }
+}
+
+export async function cmdRun(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv, process.cwd());
+  if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
+  const workspace = path.resolve(args.workspace);
+  // Usage mistakes are found before the log: opening it creates <workspace>/.sandbox, which turned a mistyped
+  // --workspace into a new, empty (and writable) workspace that the run then used.
+  if (!fs.existsSync(workspace) || !fs.statSync(workspace).isDirectory()) throw new UsageError(`--workspace ${args.workspace}: not a directory`);
+  if (args.policyFile && !fs.existsSync(path.resolve(args.policyFile))) throw new UsageError(`--policy ${args.policyFile}: no such file`);
+  try {
+    validateLayer(args.layer, 'run flags');
+  } catch (e) {
+    if (e instanceof SandboxError) throw new UsageError(e.message);
+    throw e;
+  }
+  // The launcher (a second Node start) boots while this process reads its log and policy. An engine that
+  // cannot be made here fails again, at the same place as before, once the log is open to record it.
+  let engine: Engine | undefined;
+  try {
+    engine = createEngine({ prestart: 'inherit' });
+  } catch {
+    engine = undefined;
+  }
+  // The audit log opens first, so that a policy that fails to load is recorded too.
+  let log: AuditLog;
+  try {
+    log = await openAuditLog(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), workspace);
+  } catch (e) {
+    engine?.dispose();
+    throw e;
+  }
+  await log.append({ type: 'host_started', component: 'cli', version: VERSION });
+  try {
+    let loaded: LoadedPolicy;
+    try {
+      loaded = loadPolicy(args.workspace, args.policyFile, args.layer);
+    } catch (e) {
+      if (e instanceof SandboxError) await log.append({ type: 'policy_error', source: args.policyFile ?? 'run flags', message: e.message });
+      throw e;
+    }
+    const { policy, notes } = loaded;
+    log.addSecretPatterns(policy.env.secretPatterns);
+    for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
+    return await runWithEngine(args, policy, log, undefined, engine);
+  } finally {
+    engine?.dispose();
+    await log.append({ type: 'host_stopped', reason: 'cli exit' });
+    await log.close();
+  }
+}
+
+/** The audit log, or one IO_FAILED line naming the file and the errno (a read-only or full workspace), not a stack trace. */
+async function openAuditLog(file: string, workspace: string): Promise<AuditLog> {
+  try {
+    return await AuditLog.open(file, { workspace });
+  } catch (e) {
+    if (e instanceof SandboxError || !(e instanceof Error)) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code) throw e;
+    const hint = err.code === 'EROFS' || err.code === 'EACCES' || err.code === 'ENOSPC' ? '; pass --audit FILE on a writable file system' : '';
+    throw new SandboxError('IO_FAILED', `cannot open the audit log ${file}: ${err.code}${hint}`, { call: err.syscall, errno: typeof err.errno === 'number' ? -err.errno : undefined });
+  }
+}
+
+export interface RunTarget {
+  command: string[];
+  cwd: string;
+  gitScript?: { repo: string; ref: string; commit: string };
+}
+
+export async function runWithEngine(args: ReturnType<typeof parseRunArgs>, policy: ResolvedPolicy, log: AuditLog, target: RunTarget = { command: args.command, cwd: process.cwd() }, given?: Engine): Promise<number> {
+  const engine = given ?? createEngine();
+  const monitor = new Monitor();
+  try {
+    if (policy.mode === 'enforce') {
+      const report = engine.capabilities();
+      if (!report.enforcePossible) {
+        const missing = report.capabilities.filter((c) => c.requiredForEnforce && !c.available).map((c) => `${c.name} (${c.detail})`);
+        throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
+      }
+    }
+    const eventsFd = args.eventsFile ? openEventsFile(args.eventsFile) : null;
+    const env = stringEnv(process.env);
+    // The caller's terminal stays the script's stdin (typing works), granted by its exact path.
+    const tty = callerTty();
+    const handle = engine.runner.run({ command: target.command, cwd: target.cwd, policy, env, stdin: 'inherit', inferInterpreter: !!target.gitScript, ...(tty ? { callerTty: tty } : {}) });
+    const audit = attachAudit(handle, log, {
+      command: target.command,
+      cwd: target.cwd,
+      ...(target.gitScript ? { gitScript: target.gitScript } : {}),
+      policy,
+      capabilities: engine.capabilities(),
+      secretValues: secretValuesFromEnv(env, policy),
+    });
+    attachMonitor(handle, monitor);
+    monitor.onAlert((a) => process.stderr.write(`script-sandbox: ALERT (${a.reason}): ${a.message}\n`));
+    if (eventsFd != null) recordEvents(handle, eventsFd, { mode: policy.mode, profile: policy.profile, workspace: policy.workspace });
+    handle.on('stdout', (b) => process.stdout.write(b));
+    handle.on('stderr', (b) => process.stderr.write(b));
+    handle.on('limit', (l) => process.stderr.write(`script-sandbox: ${l.action}: ${l.message}\n`));
+    handle.on('violation', (v) => process.stderr.write(`script-sandbox: ${v.message}\n`));
+    const cancel = () => handle.cancel();
+    process.once('SIGINT', cancel);
+    process.once('SIGTERM', cancel);
+    const r = await handle.wait();
+    await audit.written;
+    reportEnd(r);
+    return r.exitCode;
+  } finally {
+    monitor.dispose();
+    if (!given) engine.dispose();
+  }
+}
+
+function reportEnd(r: RunResult): void {
+  if (r.setupError) {
+    process.stderr.write(`script-sandbox: ${r.setupError.message}${r.setupError.call ? ` (${r.setupError.call}${r.setupError.errno ? `, errno ${r.setupError.errno}` : ''})` : ''}\n`);
+  }
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,103 @@
+// The supervisor's file calls: opens and the calls that create, move or remove names. Each is decided on our
+// own copy of the path, resolved the way the kernel will resolve it for the target; an allowed call goes on
+// under Landlock, which stays the boundary.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Notification } from '../../native/linux/notify';
+import { decideFile } from './supervisor-decide';
+import { resolveComponents } from './target-path';
+import { unreadable, type Answering, type RunState } from './supervisor-answer';
+import { EACCES, AT_FDCWD, O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
+
+export class FileCalls {
+  constructor(private readonly s: Answering) {}
+
+  onOpen(r: RunState, note: Notification, name: string): void {
+    let dirfd = AT_FDCWD;
+    let pathArg = 0;
+    let flags: number;
+    if (name === 'openat' || name === 'openat2') {
+      dirfd = Number(BigInt.asIntN(32, note.args[0]!));
+      pathArg = 1;
+    }
+    if (name === 'openat2') {
+      const how = this.s.mem.readExact(note.pid, note.args[2]!, 8);
+      if (!how) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
+      flags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
+    } else if (name === 'creat') flags = 0o1101;
+    else flags = Number(note.args[name === 'open' ? 1 : 2]! & 0xffffffffn);
+    const written = this.s.mem.readString(note.pid, note.args[pathArg]!);
+    // Fail closed: a path we cannot read (a non-dumpable process, a bad pointer) is refused, never let through.
+    if (written === null) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
+    const write = (flags & O_ACCMODE) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
+    this.checkPath(r, note, name, written, dirfd, write ? 'write' : 'read');
+  }
+
+  /** Path arguments per call: [dirfd arg or -1, path arg], and whether the call moves or removes it. */
+  static readonly PATH_ARGS: Record<string, { paths: Array<[number, number]>; moves: boolean }> = {
+    unlink: { paths: [[-1, 0]], moves: true },
+    unlinkat: { paths: [[0, 1]], moves: true },
+    rmdir: { paths: [[-1, 0]], moves: true },
+    mkdir: { paths: [[-1, 0]], moves: false },
+    mkdirat: { paths: [[0, 1]], moves: false },
+    rename: { paths: [[-1, 0], [-1, 1]], moves: true },
+    renameat: { paths: [[0, 1], [2, 3]], moves: true },
+    renameat2: { paths: [[0, 1], [2, 3]], moves: true },
+    // link: the source matters (a second name for a protected file), and the new name.
+    link: { paths: [[-1, 0], [-1, 1]], moves: false },
+    linkat: { paths: [[0, 1], [2, 3]], moves: false },
+    truncate: { paths: [[-1, 0]], moves: false },
+  };
+
+  onPathWrite(r: RunState, note: Notification, name: string): void {
+    const spec = FileCalls.PATH_ARGS[name]!;
+    for (const [dirArg, pathArg] of spec.paths) {
+      const dirfd = dirArg < 0 ? AT_FDCWD : Number(BigInt.asIntN(32, note.args[dirArg]!));
+      const written = this.s.mem.readString(note.pid, note.args[pathArg]!);
+      if (written === null) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
+      // These calls act on the last component itself (unlinking a symlink does not touch its target), so it
+      // is not followed; truncate follows links.
+      const at = this.resolveFor(note.pid, dirfd, written, name === 'truncate');
+      if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
+      const verdict = decideFile(r, written, at.abs, at.resolved, 'write', spec.moves);
+      if (verdict) return this.s.refuse(r, note, name, verdict, EACCES);
+    }
+    this.s.cont(r, note);
+  }
+
+  checkPath(r: RunState, note: Notification, name: string, written: string, dirfd: number, access: 'read' | 'write'): void {
+    const at = this.resolveFor(note.pid, dirfd, written, true);
+    if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
+    const verdict = decideFile(r, written, at.abs, at.resolved, access);
+    if (!verdict) return this.s.cont(r, note);
+    // Deciding on our own copy of the path and denying outright is race-free; an allowed open continues
+    // under Landlock, which stays the boundary.
+    this.s.refuse(r, note, name, verdict, EACCES);
+  }
+
+  /**
+   * The path as written made absolute (for messages), and the path the kernel will reach: resolved inside
+   * the target's root, from its cwd or dirfd, one component at a time, following each link where it stands
+   * (so `lnk/../x` with `lnk -> .git/hooks` is `.git/x`, not `x`). null when the target's view cannot be read.
+   */
+  resolveFor(pid: number, dirfd: number, p: string, followLast: boolean): { abs: string; resolved: string } | null {
+    let base = '/';
+    if (!p.startsWith('/')) {
+      try {
+        base = fs.readlinkSync(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
+      } catch {
+        return null;
+      }
+      if (!base.startsWith('/')) return null; // a dirfd that is no directory (pipe:[…]): nothing to resolve
+    }
+    const abs = path.resolve(base, p);
+    const root = `/proc/${pid}/root`;
+    try {
+      fs.lstatSync(root + '/');
+    } catch {
+      return null;
+    }
+    const resolved = resolveComponents(root, base, p, followLast);
+    return { abs, resolved };
+  }
+}
