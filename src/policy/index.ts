@@ -1,7 +1,8 @@
 // The policy module's public API: schema, presets, resolve, evaluate, explain. Pure throughout.
 export * from './schema';
 export * from './violation';
-export { WorkspacePolicyFile, parseWorkspaceFile, splitWorkspaceFile, type WorkspaceFileContent } from './workspace-file';
+export { WorkspacePolicyFile, splitWorkspaceFile, type WorkspaceFileContent } from './workspace-file';
+export { parseWorkspaceFile } from './policy-text';
 export {
   ALWAYS_PROTECTED,
   SYSTEM_PATHS,

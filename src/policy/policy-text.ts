@@ -9,7 +9,7 @@ import type { GitScriptSpec } from './git-script-spec';
 import { SandboxError } from '../errors';
 import { JsoncError, lineCol, parseJsoncDocument } from './jsonc';
 import type { PolicyInput } from './schema';
-import { splitWorkspaceFile, WorkspacePolicyFile } from './workspace-file';
+import { splitWorkspaceFile, WorkspacePolicyFile, type WorkspaceFileContent } from './workspace-file';
 
 export interface PolicyProblem {
   offset: number;
@@ -152,4 +152,12 @@ function distance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/**
+ * Parses the text of a workspace file (JSON with comments) as the editor does: every problem as
+ * FILE:LINE:COLUMN: MESSAGE, the same message the editor shows in Problems.
+ */
+export function parseWorkspaceFile(text: string, source: string): WorkspaceFileContent {
+  return workspaceFileOrThrow(text, source);
 }

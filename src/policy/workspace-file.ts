@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { GitScriptSpecSchema, type GitScriptSpec } from './git-script-spec';
 import { SandboxError } from '../errors';
 import { validateLayer } from './resolve';
-import { workspaceFileOrThrow } from './policy-text';
 import { PolicyInput, describeZodError } from './schema';
 
 export const WorkspacePolicyFile = PolicyInput.extend({
@@ -29,12 +28,4 @@ export function splitWorkspaceFile(raw: unknown, source: string): WorkspaceFileC
   // A git-script's own policy gets the same checks as any layer (globs, addresses, hosts).
   g.data.gitScripts.forEach((s, i) => s.policy && validateLayer(s.policy, `${source}: gitScripts[${i}].policy`));
   return { layer: validateLayer(rest, source), gitScripts: g.data.gitScripts };
-}
-
-/**
- * Parses the text of a workspace file (JSON with comments) as the editor does (policy-text.ts): every problem
- * as FILE:LINE:COLUMN: MESSAGE, the same message the editor shows in Problems.
- */
-export function parseWorkspaceFile(text: string, source: string): WorkspaceFileContent {
-  return workspaceFileOrThrow(text, source);
 }

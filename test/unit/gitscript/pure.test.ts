@@ -8,7 +8,7 @@ import type { FetchedGitScript } from '../../../src/gitscript/fetch';
 import { gitScriptRun, tighten } from '../../../src/gitscript/run';
 import { parseGitScriptSpec } from '../../../src/policy/git-script-spec';
 import { decideAddress, decidePath, resolvePolicy } from '../../../src/policy';
-import { parseWorkspaceFile } from '../../../src/policy/workspace-file';
+import { parseWorkspaceFile } from '../../../src/policy/policy-text';
 import { analyzePolicyText } from '../../../src/extension/policy-text';
 import { SandboxError } from '../../../src/errors';
 

@@ -3,7 +3,7 @@
 // way in both.
 import * as assert from 'node:assert/strict';
 import { analyzePolicyText } from '../../../src/policy/policy-text';
-import { parseWorkspaceFile } from '../../../src/policy/workspace-file';
+import { parseWorkspaceFile } from '../../../src/policy/policy-text';
 import { SandboxError } from '../../../src/errors';
 import { STARTER_POLICY } from '../../../src/extension/policy-starter';
 
