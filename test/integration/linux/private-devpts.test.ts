@@ -44,6 +44,36 @@ describe('private devpts (namespace tier): a run\'s own ptys work, the host\'s a
     }
   });
 
+  it('the private instance cannot be taken away to uncover the host\'s: umount fails, the host slave stays unreachable', async () => {
+    const pair = loadPtyCalls().open({ rows: 24, cols: 80 });
+    let screen = '';
+    const reader = setInterval(() => {
+      const b = Buffer.alloc(4096);
+      try {
+        const n = fs.readSync(pair.master, b);
+        screen += b.subarray(0, n).toString();
+      } catch {
+        // EAGAIN: nothing written (the master is non-blocking)
+      }
+    }, 50);
+    try {
+      const attack = writeScript(
+        sb.workspace,
+        'uncover.sh',
+        `#!/bin/sh\nfor m in /dev/ptmx /dev/pts /dev/pts; do umount -l "$m" 2>/dev/null; echo "umount $m=$?"; done\n( echo INJECTED-BY-SANDBOX > "$1" ) 2>/dev/null; echo "write=$?"\nls /dev/pts | tr '\\n' ' ' | sed 's/^/pts=/'\necho\n`,
+      );
+      const r = await runIn(sb, [], ['/bin/sh', attack, pair.slave]);
+      await new Promise((res) => setTimeout(res, 300));
+      assert.doesNotMatch(screen, /INJECTED-BY-SANDBOX/, 'the script wrote onto a host terminal');
+      assert.doesNotMatch(r.stdout, /umount [^=]+=0/, r.stdout);
+      assert.match(r.stdout, /write=[1-9]/, r.stdout);
+      assert.match(r.stdout, /pts=ptmx\s*$/m, r.stdout);
+    } finally {
+      clearInterval(reader);
+      fs.closeSync(pair.master);
+    }
+  });
+
   it('fallback tier: no private instance, so a pty the script makes has an ungranted slave (the stated cost)', async () => {
     const r = await runIn(sb, [], [PYTHON, writeScript(sb.workspace, 'openpty.py', OPENPTY, 0o644)], { SCRIPT_SANDBOX_NAMESPACES: '0' });
     // Python tries the old BSD ptys (/dev/ptyXY) next, also refused, then gives up.
