@@ -22,7 +22,7 @@ import {
   SIG_IGN,
   type Libc,
 } from './libc';
-import { applyNamespaces } from './namespaces';
+import { applyNamespaces, mountPrivateDevpts } from './namespaces';
 import { applyRlimits } from './rlimit';
 import { loadPtyCalls } from './pty';
 import { decodeProgram, installFilter } from './seccomp-load';
@@ -52,6 +52,9 @@ export function applyAndExec(plan: LinuxPlan, libc: Libc, hooks: LinuxApplyHooks
   dieWithParent(libc, hooks.parentPid);
   ownSession(libc);
   terminalStep(plan);
+  // After the terminal is attached (by its path in the host's devpts, which the private instance then
+  // covers) and while CAP_SYS_ADMIN over the launcher's namespaces is still held.
+  plan = devptsStep(libc, plan);
   // After every step that may need a capability, before the restrictions (which need none, only no_new_privs).
   capabilityStep(libc, plan);
   // Not `hooks.onLandlock?.(landlockStep(…))`: an absent hook would skip evaluating the step itself.
@@ -117,6 +120,28 @@ export function ownSession(libc: Libc): void {
  */
 export function terminalStep(plan: LinuxPlan): void {
   if (plan.terminal) loadPtyCalls().attach(plan.terminal.path);
+}
+
+/**
+ * The namespace tier's private devpts (namespaces.ts mountPrivateDevpts). The Landlock rule on /dev/pts as a
+ * whole (fs-model terminalGrants) is only safe over that private instance: without the namespace stage, or
+ * when the mount is refused, the rule is dropped and the exact-path grants (multiplexers, the run's own
+ * terminal) are all that is left, as in the fallback tier. Never the host's instance as a whole.
+ */
+/** fs-model's DEVPTS_DIR (not imported: the launcher stays free of the policy modules; a unit test pins it). */
+export const DEVPTS_RULE_PATH = '/dev/pts';
+
+export function devptsStep(libc: Libc, plan: LinuxPlan, mount: (libc: Libc) => void = mountPrivateDevpts): LinuxPlan {
+  if (plan.namespaces) {
+    try {
+      mount(libc);
+      return plan;
+    } catch (e) {
+      if (!(e instanceof SandboxError)) throw e;
+    }
+  }
+  if (!plan.landlock || !plan.landlock.rules.some((r) => r.path === DEVPTS_RULE_PATH)) return plan;
+  return { ...plan, landlock: { ...plan.landlock, rules: plan.landlock.rules.filter((r) => r.path !== DEVPTS_RULE_PATH) } };
 }
 
 /**

@@ -49,6 +49,8 @@ export interface NamespaceStage {
   detail: string;
   /** The command to prefix to `node launcher.js` (empty when unavailable). */
   prefix: string[];
+  /** Whether a private devpts instance could be mounted (the launcher then gives each run one). */
+  privateDevpts?: boolean;
 }
 
 function findFile(names: string[]): string | null {
@@ -75,15 +77,19 @@ export function probeNamespaceStage(): NamespaceStage {
   // The probe runs the same init with a command that mounts (in its private mount namespace only), so a
   // machine where the namespaces are made but mounts are refused counts as unavailable. `$$` is 2: the shell
   // is the init's child in a fresh PID namespace.
-  const r = spawnSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', 'mount -t tmpfs -o ro,size=4k none /tmp && echo $$'], {
+  // A devpts instance too (the launcher mounts one per run; it falls back to exact-path grants without it).
+  const probe = 'mount -t tmpfs -o ro,size=4k none /tmp && { mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts 2>/dev/null && echo devpts; echo $$; }';
+  const r = spawnSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', probe], {
     encoding: 'utf8',
     timeout: 5000,
     stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore'],
   });
   if (r.error) return { available: false, detail: `unshare failed to run: ${r.error.message}`, prefix: [] };
-  if (r.status !== 0 || r.stdout.trim() !== '2') {
+  const lines = r.stdout.trim().split('\n');
+  if (r.status !== 0 || lines[lines.length - 1] !== '2') {
     const why = (r.stderr || '').trim().split('\n')[0] || `exit ${r.status ?? r.signal}`;
     return { available: false, detail: `user namespaces refused here: ${why}`, prefix: [] };
   }
-  return { available: true, detail: 'user, mount, PID, IPC (and network when isolated) namespaces via util-linux unshare', prefix };
+  const privateDevpts = lines.includes('devpts');
+  return { available: true, detail: `user, mount, PID, IPC (and network when isolated) namespaces via util-linux unshare${privateDevpts ? ', private devpts' : ''}`, prefix, privateDevpts };
 }

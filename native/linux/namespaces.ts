@@ -166,3 +166,20 @@ function hide(libc: Libc, p: string): void {
     libc.close(fd);
   }
 }
+
+/**
+ * A private devpts instance over /dev/pts and its ptmx bound over /dev/ptmx: the ptys the script makes live
+ * there, and the host's (every other session's terminal) are no longer reachable by any path. Run after the
+ * run's own terminal is attached (it is a slave of the host's instance, opened by that path). devpts may be
+ * mounted in a user namespace (FS_USERNS_MOUNT); `gid=` is left out, the tty group is not mapped here.
+ * Throws the first failure; the caller falls back to the exact-path grants.
+ */
+export function mountPrivateDevpts(libc: Libc): void {
+  step('mount devpts on', '/dev/pts', () => libc.mount('devpts', '/dev/pts', 'devpts', MS_NOSUID | MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620'));
+  const fd = step('clone', '/dev/pts/ptmx', () => libc.openTree(AT_FDCWD, '/dev/pts/ptmx', OPEN_TREE_CLONE | O_CLOEXEC));
+  try {
+    step('bind /dev/pts/ptmx over', '/dev/ptmx', () => libc.moveMount(fd, '', AT_FDCWD, '/dev/ptmx', MOVE_MOUNT_F_EMPTY_PATH));
+  } finally {
+    libc.close(fd);
+  }
+}

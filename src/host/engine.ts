@@ -7,7 +7,7 @@ import { SandboxError } from '../errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import { PrestartedLauncherSource } from './launcher-prestart';
-import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, type NamespaceTier } from './platform-linux';
+import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './platform-linux';
 import type { HostPlatform } from './platform';
 import { Win32HostPlatform } from './platform-win32';
 import { Runner } from './runner';
@@ -74,7 +74,7 @@ export function createEngine(
   if (backend.platform === 'darwin') return darwinEngine(backend, opts);
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
   const tier: NamespaceTier = stage?.available
-    ? { namespaces: true, detail: NAMESPACE_TIER }
+    ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, tier.namespaces ? stage!.prefix : []);
   const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;

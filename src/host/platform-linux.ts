@@ -15,9 +15,12 @@ import { claimRun, sweepStaleRuns } from './stale-runs';
 import { scopingCapability } from '../../native/linux/landlock-scopes';
 
 export const NAMESPACE_TIER =
-  'namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)';
+  "namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; private devpts (the script's own ptys work, other sessions' terminals are not visible; the run's terminal has no /dev/pts name, use /dev/tty or fds 0-2); warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)";
+/** Added to the namespace tier's detail where the probe could not mount a private devpts. */
+export const NO_PRIVATE_DEVPTS =
+  "but no private devpts here (mount refused): only the run's own terminal and the multiplexers are granted, a pty the script makes (script, expect, pty.spawn) fails with EACCES";
 export const FALLBACK_TIER =
-  "fallback: protected paths carved out of Landlock grants (new entries directly in a protected path's parent cannot be created); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace; warn mode never relaxes the integrity set (Landlock grants everything but the protected paths and the audit records, and is required)";
+  "fallback: protected paths carved out of Landlock grants (new entries directly in a protected path's parent cannot be created); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace; no private devpts: a pty the script makes (script, expect, pty.spawn) fails with EACCES; warn mode never relaxes the integrity set (Landlock grants everything but the protected paths and the audit records, and is required)";
 
 /** Which protection tier runs get: the namespace stage, or Landlock carve-outs only. */
 export interface NamespaceTier {

@@ -670,7 +670,7 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
     { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: [...DEV_READ_WRITE], except: [] },
     { access: ['read_file', 'read_dir'], paths: [...DEV_READ_ONLY], except: [] },
     { access: READ_RIGHTS, paths: [...KERNEL_READ], except: readExcept },
-    ...terminalGrants(req.ttyPath),
+    ...terminalGrants(req.ttyPath, req.tier),
   );
 
   return {
@@ -689,16 +689,24 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
 /** A pty slave path (`/dev/pts/N`): the only terminals a grant may name besides the multiplexers. */
 export const PTY_SLAVE = /^\/dev\/pts\/\d+$/;
 
+/** The devpts mount point: in the namespace tier the launcher mounts a private instance over it. */
+export const DEVPTS_DIR = '/dev/pts';
+
 /**
- * Terminals of a run: the pty multiplexers and exactly the run's own terminal. Never /dev/pts as a whole:
- * every other session's terminal of the same user is in there (read what they type, write onto their
- * screen). Known cost: a pty the script makes itself has an ungranted slave, and Landlock checks the open
- * inside TIOCGPTPEER too (EACCES), so `script`, expect or pty.spawn fail under Landlock; a private devpts
- * instance in the namespace tier would give them back.
+ * Terminals of a run: the pty multiplexers and exactly the run's own terminal. Never the host's /dev/pts as a
+ * whole: every other session's terminal of the same user is in there (read what they type, write onto their
+ * screen). In the namespace tier the launcher mounts a private devpts instance over /dev/pts (and its ptmx
+ * over /dev/ptmx), so /dev/pts as a whole is granted there: it holds only the ptys the script makes itself
+ * (`script`, expect, pty.spawn need their new slaves; Landlock checks the open inside TIOCGPTPEER too). The
+ * launcher drops that rule when it could not mount the private instance (see apply.ts devptsStep), so a
+ * failed mount falls back to the exact-path grants, never to the host's instance. Fallback tier cost: a pty
+ * the script makes itself has an ungranted slave (EACCES).
  */
-export function terminalGrants(ttyPath: string | undefined): Grant[] {
+export function terminalGrants(ttyPath: string | undefined, tier: FsTier = 'fallback'): Grant[] {
   const own = ttyPath && PTY_SLAVE.test(ttyPath) ? [ttyPath] : [];
-  return [{ access: ['read_file', 'write_file', 'ioctl_dev'], paths: ['/dev/ptmx', '/dev/pts/ptmx', ...own], except: [] }];
+  const exact: Grant = { access: ['read_file', 'write_file', 'ioctl_dev'], paths: ['/dev/ptmx', '/dev/pts/ptmx', ...own], except: [] };
+  if (tier !== 'namespaces') return [exact];
+  return [exact, { access: ['read_file', 'write_file', 'ioctl_dev', 'read_dir'], paths: [DEVPTS_DIR], except: [] }];
 }
 
 // ---------------------------------------------------------------- warn mode: the integrity set
@@ -756,7 +764,7 @@ export function integrityModel(policy: ResolvedPolicy, req: FsModelRequest, fs: 
     { access: ['read_file', 'write_file', 'read_dir', 'ioctl_dev', 'truncate'], paths: [...DEV_READ_WRITE], except: [] },
     { access: ['read_file', 'read_dir'], paths: [...DEV_READ_ONLY], except: [] },
     { access: RW_RIGHTS, paths: [...WARN_DEV_READ_WRITE], except: [] },
-    ...terminalGrants(req.ttyPath),
+    ...terminalGrants(req.ttyPath, req.tier),
   );
   return {
     tier: req.tier,

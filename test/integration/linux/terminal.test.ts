@@ -93,16 +93,29 @@ for (const tier of TIERS) {
       assert.match(host.output(runId), /50 132/);
     });
 
-    it('the run owns its terminal: it is the controlling tty, reachable as /dev/tty and by its own path', async () => {
-      const script = writeScript(sb.workspace, 'own.sh', '#!/bin/sh\nT=$(tty)\necho "tty=$T"\necho via-path > "$T" && echo via-tty > /dev/tty\nps -o tty= -p $$ | sed "s/^/ctty=/"\n');
+    it('the run owns its terminal: it is the controlling tty, reachable as /dev/tty (and by its own path in the fallback tier)', async () => {
+      const script = writeScript(
+        sb.workspace,
+        'own.sh',
+        '#!/bin/sh\nT=$(tty)\necho "tty=$T"\necho via-tty > /dev/tty\n[ -c "$T" ] && echo via-path > "$T"\nps -o tty= -p $$ | sed "s/^/ctty=/"\nread _ _ _ _ _ _ nr _ < /proc/$$/stat\necho "tty_nr=$nr"\n',
+      );
       const runId = await start([script]);
       const f = await host.finished(runId);
       const out = host.output(runId);
       assert.equal(f.exitCode, 0, out);
-      assert.match(out, /tty=\/dev\/pts\/\d+/);
-      assert.match(out, /via-path/);
       assert.match(out, /via-tty/);
-      assert.match(out, /ctty=pts\/\d+/);
+      // The controlling terminal is set (tty_nr is its device number), whatever its name resolves to.
+      assert.match(out, /tty_nr=[1-9]\d*/);
+      if (tier.name === 'fallback tier') {
+        assert.match(out, /tty=\/dev\/pts\/\d+/);
+        assert.match(out, /via-path/);
+        assert.match(out, /ctty=pts\/\d+/);
+      } else {
+        // The namespace tier's private devpts covers the host's instance, where this slave lives: its
+        // /dev/pts/N name no longer resolves (ttyname fails; the stated cost), /dev/tty and fds 0-2 work.
+        assert.match(out, /tty=not a tty/);
+        assert.doesNotMatch(out, /via-path/);
+      }
     });
 
     it('TIOCSTI on its own terminal stays blocked by the syscall filter (EPERM, nothing injected)', async () => {
@@ -133,47 +146,53 @@ for (const tier of TIERS) {
 }
 
 describe('the CLI keeps the caller\'s terminal', function () {
-  this.timeout(120000);
+  this.timeout(180000);
   let sb: Sandbox;
   beforeEach(() => (sb = makeSandbox()));
   afterEach(() => sb.cleanup());
 
-  it('stdin stays the caller\'s tty: typing works, it can be reopened by its path, TIOCSTI is EPERM', async () => {
-    const ptys = loadPtyCalls();
-    const pair = ptys.open({ rows: 24, cols: 80 });
-    const master = new tty.ReadStream(pair.master);
-    let screen = '';
-    master.on('data', (d) => (screen += d));
-    master.on('error', () => undefined);
-    const slaveFd = fs.openSync(pair.slave, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-    try {
-      writeScript(sb.workspace, 'sti.py', 'import errno, fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b"Z")\n    print("injected")\nexcept OSError as e:\n    print("denied", errno.errorcode.get(e.errno, e.errno))\n', 0o644);
-      const script = writeScript(sb.workspace, 'cli-tty.sh', `#!/bin/sh\nT=$(tty)\necho "tty=$T"\necho on-screen > "$T" && echo reopen=ok\n${PYTHON} sti.py\nread name\necho "hi $name"\n`);
-      fs.writeSync(pair.master, 'Bob\r');
-      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, 'run', '--workspace', sb.workspace, '--', script], {
-          cwd: sb.workspace,
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8' },
-          stdio: [slaveFd, 'pipe', 'pipe'],
+  for (const tier of TIERS) {
+    const fallback = tier.name === 'fallback tier';
+    // Reopened by its path in the fallback tier. In the namespace tier the private devpts covers the host's
+    // instance, so the name does not resolve there, and it is no controlling terminal (/dev/tty is not it):
+    // the inherited fds 0-2 are the way to it.
+    it(`stdin stays the caller's tty (${tier.name}): typing works, ${fallback ? 'it can be reopened by its path' : 'it is written through fd 0'}, TIOCSTI is EPERM`, async () => {
+      const ptys = loadPtyCalls();
+      const pair = ptys.open({ rows: 24, cols: 80 });
+      const master = new tty.ReadStream(pair.master);
+      let screen = '';
+      master.on('data', (d) => (screen += d));
+      master.on('error', () => undefined);
+      const slaveFd = fs.openSync(pair.slave, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+      try {
+        writeScript(sb.workspace, 'sti.py', 'import errno, fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b"Z")\n    print("injected")\nexcept OSError as e:\n    print("denied", errno.errorcode.get(e.errno, e.errno))\n', 0o644);
+        const script = writeScript(sb.workspace, 'cli-tty.sh', `#!/bin/sh\nT=$(tty)\necho "tty=$T"\necho on-screen ${fallback ? '> "$T"' : '>&0'} && echo reopen=ok\n${PYTHON} sti.py\nread name\necho "hi $name"\n`);
+        fs.writeSync(pair.master, 'Bob\r');
+        const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+          const child = spawn(process.execPath, [CLI, 'run', '--workspace', sb.workspace, '--', script], {
+            cwd: sb.workspace,
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sb.home, LANG: 'C.UTF-8', ...tier.env },
+            stdio: [slaveFd, 'pipe', 'pipe'],
+          });
+          let out = '';
+          let err = '';
+          child.stdout!.on('data', (d) => (out += d));
+          child.stderr!.on('data', (d) => (err += d));
+          child.on('error', reject);
+          child.on('close', (code) => resolve({ code, out, err }));
         });
-        let out = '';
-        let err = '';
-        child.stdout!.on('data', (d) => (out += d));
-        child.stderr!.on('data', (d) => (err += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, out, err }));
-      });
-      assert.equal(r.code, 0, `${r.out}\n${r.err}`);
-      assert.match(r.out, new RegExp(`tty=${pair.slave}\\b`));
-      assert.match(r.out, /reopen=ok/);
-      assert.match(r.out, /denied EPERM/);
-      assert.match(r.out, /hi Bob/);
-      await new Promise((res) => setTimeout(res, 200));
-      assert.match(screen, /on-screen/);
-      assert.doesNotMatch(screen + r.out, /injected|Z\r?\nhi/);
-    } finally {
-      fs.closeSync(slaveFd);
-      master.destroy();
-    }
-  });
+        assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+        assert.match(r.out, fallback ? new RegExp(`tty=${pair.slave}\\b`) : /tty=not a tty/);
+        assert.match(r.out, /reopen=ok/);
+        assert.match(r.out, /denied EPERM/);
+        assert.match(r.out, /hi Bob/);
+        await new Promise((res) => setTimeout(res, 200));
+        assert.match(screen, /on-screen/);
+        assert.doesNotMatch(screen + r.out, /injected|Z\r?\nhi/);
+      } finally {
+        fs.closeSync(slaveFd);
+        master.destroy();
+      }
+    });
+  }
 });
