@@ -105,9 +105,9 @@ export class LinuxHostPlatform implements HostPlatform {
   }
 
   /** The grants and protected set the supervisor's file decisions share with the compiled Landlock rules. */
-  private fileModel(req: SupervisionRequest): { grants: Grant[]; protected: ProtectedPath[] } {
+  private fileModel(req: SupervisionRequest): { grants: Grant[]; protected: ProtectedPath[]; fileTier: 'fallback' | 'namespaces' } {
     const m = this.native.fsModel(req.policy, { ...req.plan, listener: true, namespaces: this.tier.namespaces });
-    return { grants: m.grants, protected: m.protected };
+    return { grants: m.grants, protected: m.protected, fileTier: m.tier };
   }
 
   childrenUsage() {

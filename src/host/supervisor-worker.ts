@@ -11,6 +11,8 @@ import type { SupervisorControl, SupervisorEvent, SupervisedRun } from './superv
 import { decideConnect, decideBind, decideFile, decideDenied, type Verdict } from './supervisor-decide';
 import { parseSockaddr, unixSockaddr, describeAddr } from './sockaddr';
 import { resolveComponents } from './target-path';
+import { FileEmulator } from './supervisor-emulate';
+import { loadFileOpCalls } from '../../native/linux/notify-addfd';
 
 const EPERM = 1;
 const EACCES = 13;
@@ -95,13 +97,17 @@ class SupervisorLoop {
   private readonly pending = new Map<number, PendingOp>(); // by our socket fd
   private readonly mem = new TargetMemory();
   private stopping = false;
+  // --- fallback-tier file emulation (supervisor-emulate.ts) ---
+  private readonly emulator: FileEmulator;
 
   constructor(
     private readonly n: NotifyCalls,
     private readonly control: MessagePort,
     private readonly wakeFd: number,
     private readonly names: Record<number, string>,
-  ) {}
+  ) {
+    this.emulator = new FileEmulator(this.n, loadFileOpCalls(), this.mem); // fallback-tier file emulation
+  }
 
   run(): void {
     while (!this.stopping) {
@@ -174,6 +180,7 @@ class SupervisorLoop {
           for (const pid of r.pids) this.mem.forget(pid);
           this.n.close(fd);
           this.runs.delete(fd);
+          this.emulator.forget(r.runId); // fallback-tier file emulation
         }
       } else if (m.type === 'names') {
         for (const r of this.runs.values()) if (r.runId === m.runId) Object.assign(r.hostNames, m.names);
@@ -196,6 +203,9 @@ class SupervisorLoop {
     }
     try {
       if (r.denied.includes(name)) return this.onDenied(r, note, name);
+      // --- fallback-tier file emulation: calls on carved directories are performed, not continued ---
+      if (this.emulator.handle(r, note, name, (v, errno) => this.refuse(r, note, name, v, errno))) return;
+      // --- end ---
       switch (name) {
         case 'connect':
           return this.onConnect(r, note, name);
