@@ -16,7 +16,7 @@ import { claimRun, sweepStaleRuns } from './stale-runs';
 export const NAMESPACE_TIER =
   'namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none';
 export const FALLBACK_TIER =
-  "fallback: protected paths carved out of Landlock grants (new entries directly in a protected path's parent cannot be created); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace";
+  "fallback: protected paths carved out of Landlock grants (creating, removing and renaming entries in a protected path's parent, the workspace root, and using what was created there are performed by the supervisor: slower, and executing or symlinking there is refused); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace";
 
 /** Which protection tier runs get: the namespace stage, or Landlock carve-outs only. */
 export interface NamespaceTier {
