@@ -78,6 +78,8 @@ export function carvedDirs(r: Pick<SupervisedRun, 'grants'>): Set<string> {
 export class FileEmulator {
   /** Per run: what the supervisor created in carved directories (no Landlock rule covers it or its contents). */
   private readonly made = new Map<string, Set<string>>();
+  /** Per run: its carved directories (the grants do not change during a run). */
+  private readonly carved = new Map<string, Set<string>>();
 
   constructor(
     private readonly n: NotifyCalls,
@@ -87,6 +89,7 @@ export class FileEmulator {
 
   forget(runId: string): void {
     this.made.delete(runId);
+    this.carved.delete(runId);
   }
 
   /**
@@ -95,7 +98,8 @@ export class FileEmulator {
    */
   handle(r: SupervisedRun, note: Notification, name: string, refuse: Refuse): boolean {
     if (r.mode !== 'enforce' || r.fileTier !== 'fallback') return false;
-    const carved = carvedDirs(r);
+    const carved = this.carved.get(r.runId) ?? carvedDirs(r);
+    this.carved.set(r.runId, carved);
     // Without carved directories only read opens come here for nothing (they are notified in this tier).
     if (carved.size === 0 && !['open', 'openat', 'openat2'].includes(name)) return false;
     const made = this.made.get(r.runId) ?? new Set<string>();
@@ -267,7 +271,8 @@ class OneCall {
       this.n.respond(this.r.listener, this.note.id, { continue: true });
       return true;
     };
-    if ((flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
+    // Nothing made yet: no read can need the emulation, and the path need not even be read (the common case).
+    if ((!write && this.made.size === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
     const e = this.entry(dirfd, this.note.args[pathArg]!, (flags & O_NOFOLLOW) === 0);
     if (!e) return pass();
     if (!write) {
