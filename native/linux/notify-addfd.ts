@@ -28,6 +28,7 @@ export interface FileOpCalls {
   symlinkat(target: string, dirfd: number, name: string): number;
   linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
   fchmod(fd: number, mode: number): number;
+  ftruncate(fd: number, length: bigint): number;
   /** fchmodat without following a final link (the supervisor only chmods what it just made). */
   fchmodat(dirfd: number, name: string, mode: number): number;
 }
@@ -42,6 +43,7 @@ export function loadFileOpCalls(): FileOpCalls {
   const c_symlinkat = lib.func('symlinkat', 'int', ['str', 'int', 'str']);
   const c_linkat = lib.func('linkat', 'int', ['int', 'str', 'int', 'str', 'int']);
   const c_fchmod = lib.func('fchmod', 'int', ['int', 'uint32_t']);
+  const c_ftruncate = lib.func('ftruncate', 'int', ['int', 'int64_t']);
   const c_fchmodat = lib.func('fchmodat', 'int', ['int', 'str', 'uint32_t', 'int']);
   const res = (r: number) => (r < 0 ? -koffi.errno() : r);
   return {
@@ -56,6 +58,7 @@ export function loadFileOpCalls(): FileOpCalls {
     symlinkat: (t, d, n) => res(c_symlinkat(t, d, n)),
     linkat: (od, on, nd, nn, f) => res(c_linkat(od, on, nd, nn, f)),
     fchmod: (fd, m) => res(c_fchmod(fd, m)),
+    ftruncate: (fd, len) => res(c_ftruncate(fd, len)),
     // AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for fchmodat on most kernels; the name was just made by us as a
     // directory beneath a parent fd opened without links, so following is moot.
     fchmodat: (d, n, m) => res(c_fchmodat(d, n, m, 0)),

@@ -125,6 +125,8 @@ export class FileEmulator {
       case 'link':
       case 'linkat':
         return ctx.link(name);
+      case 'truncate':
+        return ctx.truncate(name);
       default:
         return false;
     }
@@ -416,6 +418,25 @@ class OneCall {
     return this.perform([from.resolved, to.resolved], (fds) => {
       const res = this.ops.linkat(fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), 0);
       if (res === 0) this.made.add(to.resolved);
+      return res;
+    });
+  }
+
+  /** truncate(2) of what the supervisor made (Landlock has no rule for it): opened and truncated here. */
+  truncate(name: string): boolean {
+    const e = this.entry(AT_FDCWD, this.note.args[0]!, true);
+    if (!e || !this.inMade(e.resolved)) return false;
+    const v = this.decide(name, e, false);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    const length = BigInt.asIntN(64, this.note.args[1]!);
+    return this.perform([e.resolved], (fds) => {
+      const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_CLOEXEC, 0);
+      if (fd < 0) return fd;
+      const res = this.ops.ftruncate(fd, length);
+      this.n.close(fd);
       return res;
     });
   }

@@ -116,6 +116,8 @@ describe('fallback tier: the workspace root is usable, its control files are not
       'echo f > d/f',
       'cat d/f',
       'mkdir d/e && echo g > d/e/g && cat d/e/g',
+      'echo long > d/t && truncate -s 2 d/t && test "$(cat d/t)" = lo',
+      `${PYTHON} -c "import os; os.truncate('d/t', 1)" && test "$(cat d/t)" = l`, // truncate(2) itself
       'mv a.txt b.txt',
       'cat b.txt',
       'rm b.txt',
