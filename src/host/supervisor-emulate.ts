@@ -253,9 +253,10 @@ class OneCall {
     if (name === 'openat2') {
       const how = this.mem.readExact(this.note.pid, this.note.args[2]!, 24);
       if (!how) return this.unreadable(name);
-      // RESOLVE_* restrictions of the target's own are not reproduced: left to the worker (and Landlock).
-      if (how.readBigUInt64LE(16) !== 0n) return false;
       flags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
+      // The target's own RESOLVE_* restrictions are not reproduced: such a creation in a carved directory is
+      // refused, saying why; anything else is left to the worker (and Landlock).
+      if (how.readBigUInt64LE(16) !== 0n) return (flags & O_CREAT) !== 0 && this.declined(name, this.entry(this.arg32(0), this.note.args[1]!, true));
       mode = Number(how.readBigUInt64LE(8) & 0o7777n);
     } else if (name === 'creat') {
       flags = 0o1101;
@@ -404,7 +405,7 @@ class OneCall {
   link(name: string): boolean {
     const at = name === 'linkat';
     const flags = at ? this.arg32(4) : 0;
-    if ((flags & AT_EMPTY_PATH) !== 0) return false;
+    if ((flags & AT_EMPTY_PATH) !== 0) return this.declined(name, this.entry(this.arg32(2), this.note.args[3]!, false));
     const from = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, (flags & AT_SYMLINK_FOLLOW) !== 0);
     const to = this.entry(at ? this.arg32(2) : AT_FDCWD, this.note.args[at ? 3 : 1]!, false);
     if (!from || !to) return false;
@@ -420,6 +421,28 @@ class OneCall {
       if (res === 0) this.made.add(to.resolved);
       return res;
     });
+  }
+
+  /**
+   * A call the emulation does not perform, on a name in a carved directory that the policy allows: refused
+   * with the real reason (the tier), not the misleading "outside what the profile grants". false: not such
+   * a name, the worker decides as before.
+   */
+  private declined(call: string, e: Entry | null): boolean {
+    if (!e || !this.uncoveredName(e.resolved) || this.decide(call, e, false)) return false;
+    this.refuse(
+      {
+        kind: 'file',
+        severity: 'warning',
+        rule: 'fallback-tier',
+        what: `${call} of ${e.written}`,
+        why: `the fallback tier cannot perform ${call} with these flags in ${path.posix.dirname(e.resolved)} (it holds protected entries, so Landlock grants no rights on it); enable user namespaces for the namespace tier`,
+        path: e.written,
+        resolvedPath: e.resolved,
+      },
+      EACCES,
+    );
+    return true;
   }
 
   /** truncate(2) of what the supervisor made (Landlock has no rule for it): opened and truncated here. */

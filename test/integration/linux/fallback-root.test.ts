@@ -164,6 +164,20 @@ describe('fallback tier: the workspace root is usable, its control files are not
     assert.equal(fs.statSync(path.join(sb.workspace, 'md')).mode & 0o777, 0o750);
   });
 
+  it('a creation the emulation does not perform (openat2 with RESOLVE_ flags) is refused with the tier as the reason', async () => {
+    const r = await runIn(sb, ['--mode', 'enforce'], [PYTHON, '-c', [
+      'import ctypes, os',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'how = (ctypes.c_uint64 * 3)(os.O_CREAT | os.O_WRONLY, 0o644, 0x08)  # RESOLVE_BENEATH',
+      'fd = libc.syscall(437, -100, b"r.txt", how, 24)',
+      "print('openat2:', fd, os.strerror(ctypes.get_errno()) if fd < 0 else '')",
+    ].join('\n')], FALLBACK);
+    assert.match(r.stdout, /openat2: -1 Permission denied/, `${r.stdout}\n${r.stderr}`);
+    assert.ok(!fs.existsSync(path.join(sb.workspace, 'r.txt')));
+    assert.match(r.stderr, /fallback tier cannot perform openat2/);
+    assert.doesNotMatch(r.stderr, /outside what profile/);
+  });
+
   it('attacks on .git and .vscode from the root still fail; the control files are unchanged', async () => {
     const ws = sb.workspace;
     fs.symlinkSync('.git/hooks', path.join(ws, 'h'));
