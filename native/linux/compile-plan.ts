@@ -158,7 +158,13 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
               denyAction,
               monitor: listener
                 ? // network in every preset: with no IP sockets (none) unix socket paths still need their check.
-                  { network: true, fileWrites: true, fileReads: !enforce || p.filesystem.reportReads }
+                  {
+                    network: true,
+                    fileWrites: true,
+                    // The fallback tier: files the supervisor creates in a carved directory have no Landlock
+                    // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
+                    fileReads: !enforce || p.filesystem.reportReads || !req.namespaces,
+                  }
                 : null,
               // warn: the same calls notify (or log) and are reported as would-be blocks.
               metadataLocked,

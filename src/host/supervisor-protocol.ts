@@ -15,6 +15,9 @@ export interface SupervisedRun {
   /** The run's protected set from the same filesystem model (git metadata, audit folder, unprotect applied);
    *  absent: the policy's own list. */
   protected?: ProtectedPath[];
+  /** 'fallback': no private mount namespace, protected paths are Landlock carve-outs and the supervisor
+   *  performs calls on carved directories itself (supervisor-emulate.ts). Absent: no emulation. */
+  fileTier?: 'fallback' | 'namespaces';
   /** Address → host name, from resolving the policy's host lists and /etc/hosts. */
   hostNames: Record<string, string>;
   /** Addresses of the allowed host names (strict/api-only presets). */

@@ -13,6 +13,8 @@ import { EPERM } from './supervisor-abi';
 import { PID_SWEEP, type Answering, type PendingOp, type RunState } from './supervisor-answer';
 import { NetworkCalls } from './supervisor-network';
 import { FileCalls } from './supervisor-files';
+import { FileEmulator } from './supervisor-emulate';
+import { loadFileOpCalls } from '../../native/linux/notify-addfd';
 
 class SupervisorLoop implements Answering {
   private readonly runs = new Map<number, RunState>(); // by listener fd
@@ -21,13 +23,17 @@ class SupervisorLoop implements Answering {
   private stopping = false;
   private readonly net = new NetworkCalls(this);
   private readonly files = new FileCalls(this);
+  // --- fallback-tier file emulation (supervisor-emulate.ts) ---
+  private readonly emulator: FileEmulator;
 
   constructor(
     readonly n: NotifyCalls,
     private readonly control: MessagePort,
     private readonly wakeFd: number,
     private readonly names: Record<number, string>,
-  ) {}
+  ) {
+    this.emulator = new FileEmulator(this.n, loadFileOpCalls(), this.mem); // fallback-tier file emulation
+  }
 
   run(): void {
     while (!this.stopping) {
@@ -102,6 +108,7 @@ class SupervisorLoop implements Answering {
           for (const pid of r.pids) this.mem.forget(pid);
           this.n.close(fd);
           this.runs.delete(fd);
+          this.emulator.forget(r.runId); // fallback-tier file emulation
         }
       } else if (m.type === 'stop') {
         this.stopping = true;
@@ -122,6 +129,9 @@ class SupervisorLoop implements Answering {
     }
     try {
       if (r.denied.includes(name)) return this.onDenied(r, note, name);
+      // --- fallback-tier file emulation: calls on carved directories are performed, not continued ---
+      if (this.emulator.handle(r, note, name, (v, errno) => this.refuse(r, note, name, v, errno))) return;
+      // --- end ---
       switch (name) {
         case 'connect':
           return this.net.onConnect(r, note, name);

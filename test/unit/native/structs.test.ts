@@ -6,12 +6,18 @@ import { PathBeneathAttrStruct, RulesetAttrStruct, encodePathBeneath, encodeRule
 import { CapDataStruct, CapHeaderStruct, RlimitStruct, SigactionStruct, UtsnameStruct, decodeCapData, encodeCapData } from '../../../native/linux/libc';
 import { NotifSizesStruct, SockFilterStruct, SockFprogStruct } from '../../../native/linux/seccomp-load';
 import { IoVecStruct, MsgHdrStruct, OpenHowStruct } from '../../../native/linux/notify';
+import { SeccompNotifAddfdStruct } from '../../../native/linux/notify-addfd';
 
 function layout(t: TypeObject, fields: string[]): Record<string, number> {
   return Object.fromEntries(fields.map((f) => [f, koffi.offsetof(t, f)]));
 }
 
 describe('native struct layouts', function () {
+  it('struct seccomp_notif_addfd = 24 (ioctl 0x40182103 encodes that size)', function () {
+    assert.equal(koffi.sizeof(SeccompNotifAddfdStruct), 24);
+    assert.deepEqual(layout(SeccompNotifAddfdStruct, ['id', 'flags', 'srcfd', 'newfd', 'newfd_flags']), { id: 0, flags: 8, srcfd: 12, newfd: 16, newfd_flags: 20 });
+  });
+
   it('struct iovec = 16, struct msghdr = 56 (the supervisor reads and builds them), struct open_how = 24', function () {
     assert.equal(koffi.sizeof(IoVecStruct), 16);
     assert.deepEqual(layout(IoVecStruct, ['iov_base', 'iov_len']), { iov_base: 0, iov_len: 8 });

@@ -1,0 +1,66 @@
+// The calls the supervisor uses to perform a file operation for a target itself (the fallback tier's
+// workspace root, which Landlock cannot grant without also granting its protected entries): directory-fd
+// relative file calls, and SECCOMP_IOCTL_NOTIF_ADDFD to install an fd it opened in the target as the
+// syscall's return value. Every call returns the result or -errno, never throws for an errno.
+import koffi from 'koffi';
+
+/** _IOW('!', 3, struct seccomp_notif_addfd), DESIGN.md §5. */
+export const SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103;
+/** Install the fd and answer the notification with its number, atomically (Linux 5.14). */
+export const SECCOMP_ADDFD_FLAG_SEND = 1 << 1;
+
+/** struct seccomp_notif_addfd: id u64 @0, flags u32 @8, srcfd u32 @12, newfd u32 @16, newfd_flags u32 @20. */
+export const SeccompNotifAddfdStruct = koffi.struct('seccomp_notif_addfd', {
+  id: 'uint64_t',
+  flags: 'uint32_t',
+  srcfd: 'uint32_t',
+  newfd: 'uint32_t',
+  newfd_flags: 'uint32_t',
+});
+
+export interface FileOpCalls {
+  /** Installs our `srcfd` in the target and answers notification `id` with the new fd number (or -errno). */
+  addfdSend(listener: number, id: bigint, srcfd: number, cloexec: boolean): number;
+  openat(dirfd: number, name: string, flags: number, mode: number): number;
+  mkdirat(dirfd: number, name: string, mode: number): number;
+  unlinkat(dirfd: number, name: string, flags: number): number;
+  renameat2(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
+  symlinkat(target: string, dirfd: number, name: string): number;
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
+  fchmod(fd: number, mode: number): number;
+  ftruncate(fd: number, length: bigint): number;
+  /** fchmodat without following a final link (the supervisor only chmods what it just made). */
+  fchmodat(dirfd: number, name: string, mode: number): number;
+}
+
+export function loadFileOpCalls(): FileOpCalls {
+  const lib = koffi.load('libc.so.6');
+  const ioctlAddfd = lib.func('ioctl', 'int', ['int', 'ulong', koffi.pointer(SeccompNotifAddfdStruct)]);
+  const c_openat = lib.func('openat', 'int', ['int', 'str', 'int', 'uint32_t']);
+  const c_mkdirat = lib.func('mkdirat', 'int', ['int', 'str', 'uint32_t']);
+  const c_unlinkat = lib.func('unlinkat', 'int', ['int', 'str', 'int']);
+  const c_renameat2 = lib.func('renameat2', 'int', ['int', 'str', 'int', 'str', 'uint32_t']);
+  const c_symlinkat = lib.func('symlinkat', 'int', ['str', 'int', 'str']);
+  const c_linkat = lib.func('linkat', 'int', ['int', 'str', 'int', 'str', 'int']);
+  const c_fchmod = lib.func('fchmod', 'int', ['int', 'uint32_t']);
+  const c_ftruncate = lib.func('ftruncate', 'int', ['int', 'int64_t']);
+  const c_fchmodat = lib.func('fchmodat', 'int', ['int', 'str', 'uint32_t', 'int']);
+  const res = (r: number) => (r < 0 ? -koffi.errno() : r);
+  return {
+    addfdSend(listener, id, srcfd, cloexec) {
+      const O_CLOEXEC = 0o2000000;
+      return res(ioctlAddfd(listener, SECCOMP_IOCTL_NOTIF_ADDFD, { id, flags: SECCOMP_ADDFD_FLAG_SEND, srcfd, newfd: 0, newfd_flags: cloexec ? O_CLOEXEC : 0 }));
+    },
+    openat: (d, n, f, m) => res(c_openat(d, n, f, m)),
+    mkdirat: (d, n, m) => res(c_mkdirat(d, n, m)),
+    unlinkat: (d, n, f) => res(c_unlinkat(d, n, f)),
+    renameat2: (od, on, nd, nn, f) => res(c_renameat2(od, on, nd, nn, f)),
+    symlinkat: (t, d, n) => res(c_symlinkat(t, d, n)),
+    linkat: (od, on, nd, nn, f) => res(c_linkat(od, on, nd, nn, f)),
+    fchmod: (fd, m) => res(c_fchmod(fd, m)),
+    ftruncate: (fd, len) => res(c_ftruncate(fd, len)),
+    // AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for fchmodat on most kernels; the name was just made by us as a
+    // directory beneath a parent fd opened without links, so following is moot.
+    fchmodat: (d, n, m) => res(c_fchmodat(d, n, m, 0)),
+  };
+}
