@@ -1,0 +1,399 @@
+// One notification's emulation for the fallback tier (see supervisor-emulate.ts for why): the call is
+// performed from the supervisor's own copy of the arguments, beneath the grant root, never continued.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux/notify';
+import type { FileOpCalls } from '../../native/linux/notify-addfd';
+import { decidePath } from '../policy';
+import { grantsAllow, protectedPaths } from '../policy/fs-model';
+import type { SupervisedRun } from './supervisor-protocol';
+import { decideFile, type Verdict } from './supervisor-decide';
+import { resolveComponents } from './target-path';
+
+const AT_FDCWD = -100;
+const EACCES = 13;
+const EEXIST = 17;
+const ENOENT = 2;
+const O_ACCMODE = 3;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
+const O_DIRECTORY = 0o200000;
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
+const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+const AT_REMOVEDIR = 0x200;
+const AT_SYMLINK_FOLLOW = 0x400;
+const AT_EMPTY_PATH = 0x1000;
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_NO_SYMLINKS = 0x04;
+const RESOLVE_BENEATH = 0x08;
+
+/** How the worker reports a refusal (a violation plus the errno, in enforce mode). */
+export type Refuse = (v: Verdict, errno: number) => void;
+
+interface Entry {
+  /** As the target wrote it. */
+  written: string;
+  /** Absolute, for messages. */
+  abs: string;
+  /** Physical: every link on the way resolved as the kernel would for the target. */
+  resolved: string;
+}
+
+export function under(p: string, root: string): boolean {
+  return root === '/' || p === root || p.startsWith(root + '/');
+}
+
+/** One notification's emulation. */
+export class OneCall {
+  constructor(
+    private readonly n: NotifyCalls,
+    private readonly ops: FileOpCalls,
+    private readonly mem: TargetMemory,
+    private readonly r: SupervisedRun,
+    private readonly note: Notification,
+    private readonly carved: Set<string>,
+    private readonly made: Set<string>,
+    private readonly refuse: Refuse,
+  ) {}
+
+  private arg32(i: number): number {
+    return Number(BigInt.asIntN(32, this.note.args[i]!));
+  }
+
+  /** Our copy of a path argument, resolved for the target; null when unreadable (the worker refuses then). */
+  private entry(dirfd: number, ptr: bigint, followLast: boolean): Entry | null {
+    const written = this.mem.readString(this.note.pid, ptr);
+    // A name that is not UTF-8 would be re-encoded on the way through JavaScript: not the same name.
+    if (written === null || written.includes('\uFFFD') || written === '') return null;
+    let base = '/';
+    if (!written.startsWith('/')) {
+      try {
+        base = fs.readlinkSync(dirfd === AT_FDCWD ? `/proc/${this.note.pid}/cwd` : `/proc/${this.note.pid}/fd/${dirfd}`);
+      } catch {
+        return null;
+      }
+      if (!base.startsWith('/')) return null;
+    }
+    const root = `/proc/${this.note.pid}/root`;
+    return { written, abs: path.posix.resolve(base, written), resolved: resolveComponents(root, base, written, followLast) };
+  }
+
+  private inMade(p: string): boolean {
+    for (const m of this.made) if (under(p, m)) return true;
+    return false;
+  }
+
+  /** A name whose directory has no Landlock rule for creating or removing entries. */
+  private uncoveredName(p: string): boolean {
+    return this.carved.has(path.posix.dirname(p)) || this.inMade(path.posix.dirname(p));
+  }
+
+  /**
+   * The policy's meaning, not the carved rules: inside a write grant as written, outside every protected and
+   * hidden path (they are the grants' exceptions), and allowed by decidePath. `moves`: removing or renaming
+   * it must not move a protected path inside it either. null = allowed.
+   */
+  private decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
+    const prot = this.r.protected ?? protectedPaths(this.r.policy);
+    const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot });
+    const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && under(pp.abs, e.resolved));
+    if (grantsAllow(this.r.grants, e.resolved, access, true) && d.allowed && !containsProtected) return null;
+    return (
+      decideFile(this.r, e.written, e.abs, e.resolved, access, moves) ?? {
+        kind: 'file',
+        severity: 'error',
+        rule: 'outside-granted-paths',
+        what: `${call} of ${e.written}`,
+        why: `${e.resolved} is outside what profile ${this.r.policy.profile} grants for ${access}`,
+        path: e.written,
+        resolvedPath: e.resolved,
+      }
+    );
+  }
+
+  private unreadable(call: string): boolean {
+    this.refuse({ kind: 'file', severity: 'warning', rule: 'unreadable-argument', what: call, why: 'its arguments could not be read from the process, so it was refused' }, EACCES);
+    return true;
+  }
+
+  private answer(res: number): void {
+    this.n.respond(this.r.listener, this.note.id, res < 0 ? { error: -res } : { val: BigInt(res) });
+  }
+
+  /**
+   * The directory holding `p`, opened beneath the write grant that contains it. RESOLVE_NO_SYMLINKS, not
+   * just RESOLVE_BENEATH: `p` was resolved and decided as a physical path, so a link met now means the tree
+   * changed after the decision (a planted `h -> .git/hooks` that BENEATH alone would follow, staying inside
+   * the root); the call then fails (ELOOP) instead of landing somewhere undecided.
+   */
+  private openParent(p: string, right: 'write_file' | 'read_file' = 'write_file'): number {
+    const roots = this.r.grants.filter((g) => g.access.includes(right)).flatMap((g) => g.paths).filter((root) => under(p, root) && p !== root);
+    if (roots.length === 0) return -EACCES;
+    const root = roots.sort((a, b) => b.length - a.length)[0]!;
+    const rootFd = this.n.openat2(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_NO_MAGICLINKS);
+    if (rootFd < 0) return rootFd;
+    try {
+      const rel = path.posix.relative(root, path.posix.dirname(p)) || '.';
+      return this.n.openat2(rootFd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    } finally {
+      this.n.close(rootFd);
+    }
+  }
+
+  /** The target's umask, applied to what the supervisor creates for it (its own umask is not the target's). */
+  private umask(): number {
+    try {
+      const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/${this.note.pid}/status`, 'utf8'));
+      if (m) return parseInt(m[1]!, 8);
+    } catch {
+      /* below */
+    }
+    return 0o077; // unknown: the most private
+  }
+
+  open(name: string): boolean {
+    let dirfd = AT_FDCWD;
+    let pathArg = 0;
+    let flags: number;
+    let mode: number;
+    if (name === 'openat' || name === 'openat2') {
+      dirfd = this.arg32(0);
+      pathArg = 1;
+    }
+    if (name === 'openat2') {
+      const how = this.mem.readExact(this.note.pid, this.note.args[2]!, 24);
+      if (!how) return this.unreadable(name);
+      flags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
+      // The target's own RESOLVE_* restrictions are not reproduced: such a creation in a carved directory is
+      // refused, saying why; anything else is left to the worker (and Landlock).
+      if (how.readBigUInt64LE(16) !== 0n) return (flags & O_CREAT) !== 0 && this.declined(name, this.entry(this.arg32(0), this.note.args[1]!, true));
+      mode = Number(how.readBigUInt64LE(8) & 0o7777n);
+    } else if (name === 'creat') {
+      flags = 0o1101;
+      mode = Number(this.note.args[1]! & 0o7777n);
+    } else {
+      flags = Number(this.note.args[name === 'open' ? 1 : 2]! & 0xffffffffn);
+      mode = Number(this.note.args[name === 'open' ? 2 : 3]! & 0o7777n);
+    }
+    const write = (flags & O_ACCMODE) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
+    // Read opens reach the supervisor in enforce mode only for this emulation (compile-plan.ts) unless the
+    // policy reports reads: for any other path they go on under Landlock, as an unsupervised open would.
+    const readsForUs = !write && !this.r.policy.filesystem.reportReads;
+    const pass = (): boolean => {
+      if (!readsForUs) return false;
+      this.n.respond(this.r.listener, this.note.id, { continue: true });
+      return true;
+    };
+    // Nothing made yet: no read can need the emulation, and the path need not even be read (the common case).
+    if ((!write && this.made.size === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
+    const e = this.entry(dirfd, this.note.args[pathArg]!, (flags & O_NOFOLLOW) === 0);
+    if (!e) return pass();
+    if (!write) {
+      if (!this.inMade(e.resolved)) return pass();
+      const v = this.decide(name, e, false, 'read');
+      if (v) {
+        this.refuse(v, EACCES);
+        return true;
+      }
+      return this.performOpen(e, flags, 0, false);
+    }
+    let exists = true;
+    try {
+      fs.lstatSync(e.resolved);
+    } catch {
+      exists = false;
+    }
+    // Landlock covers existing names in carved directories (the snapshot) and everything below them; what
+    // the supervisor made, and new names in a carved directory, it does not.
+    if (!this.inMade(e.resolved) && !(!exists && (flags & O_CREAT) !== 0 && this.carved.has(path.posix.dirname(e.resolved)))) return false;
+    const v = this.decide(name, e, false);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    return this.performOpen(e, flags, mode, true);
+  }
+
+  /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */
+  private performOpen(e: Entry, flags: number, mode: number, write: boolean): boolean {
+    if (!this.n.idValid(this.r.listener, this.note.id)) return true;
+    const parent = this.openParent(e.resolved, write ? 'write_file' : 'read_file');
+    if (parent < 0) {
+      this.answer(parent);
+      return true;
+    }
+    let fd = -EACCES;
+    let created = false;
+    try {
+      const base = path.posix.basename(e.resolved);
+      const own = (flags & ~O_CLOEXEC) | O_NOFOLLOW | O_CLOEXEC;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if ((flags & O_CREAT) !== 0 && (flags & O_EXCL) === 0) {
+          // Created-or-opened, split so the supervisor knows whether it made the file (and so sets its mode).
+          fd = this.ops.openat(parent, base, own | O_EXCL, 0o600);
+          if (fd >= 0) created = true;
+          else if (fd === -EEXIST) fd = this.ops.openat(parent, base, own & ~O_CREAT, 0);
+          if (fd === -ENOENT) continue; // removed in between: create again
+        } else {
+          fd = this.ops.openat(parent, base, own, 0o600);
+          created = fd >= 0 && (flags & O_CREAT) !== 0;
+        }
+        break;
+      }
+      if (fd >= 0 && created) {
+        this.ops.fchmod(fd, mode & ~this.umask() & 0o7777);
+        this.made.add(e.resolved);
+      }
+    } finally {
+      this.n.close(parent);
+    }
+    if (fd < 0) {
+      this.answer(fd);
+      return true;
+    }
+    // Installs the fd and answers with its number in one step; fails only when the target is gone.
+    this.ops.addfdSend(this.r.listener, this.note.id, fd, (flags & O_CLOEXEC) !== 0);
+    this.n.close(fd);
+    return true;
+  }
+
+  mkdir(name: string): boolean {
+    const at = name === 'mkdirat';
+    const e = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, false);
+    if (!e) return false;
+    if (!this.uncoveredName(e.resolved)) return false;
+    const v = this.decide(name, e, false);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    const mode = Number(this.note.args[at ? 2 : 1]! & 0o7777n);
+    return this.perform([e.resolved], (fds) => {
+      const base = path.posix.basename(e.resolved);
+      const res = this.ops.mkdirat(fds[0]!, base, 0o700);
+      if (res === 0) {
+        this.ops.fchmodat(fds[0]!, base, mode & ~this.umask() & 0o7777);
+        this.made.add(e.resolved);
+      }
+      return res;
+    });
+  }
+
+  unlink(name: string): boolean {
+    const at = name === 'unlinkat';
+    const e = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, false);
+    if (!e) return false;
+    if (!this.uncoveredName(e.resolved)) return false;
+    const v = this.decide(name, e, true);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    const flags = name === 'rmdir' ? AT_REMOVEDIR : at ? this.arg32(2) & AT_REMOVEDIR : 0;
+    return this.perform([e.resolved], (fds) => this.ops.unlinkat(fds[0]!, path.posix.basename(e.resolved), flags));
+  }
+
+  rename(name: string): boolean {
+    const two = name === 'rename';
+    const from = this.entry(two ? AT_FDCWD : this.arg32(0), this.note.args[two ? 0 : 1]!, false);
+    const to = this.entry(two ? AT_FDCWD : this.arg32(2), this.note.args[two ? 1 : 3]!, false);
+    if (!from || !to) return false;
+    if (!this.uncoveredName(from.resolved) && !this.uncoveredName(to.resolved)) return false;
+    const v = this.decide(name, from, true) ?? this.decide(name, to, true);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
+    return this.perform([from.resolved, to.resolved], (fds) => {
+      const res = this.ops.renameat2(fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), flags);
+      if (res === 0) this.made.add(to.resolved);
+      return res;
+    });
+  }
+
+  link(name: string): boolean {
+    const at = name === 'linkat';
+    const flags = at ? this.arg32(4) : 0;
+    if ((flags & AT_EMPTY_PATH) !== 0) return this.declined(name, this.entry(this.arg32(2), this.note.args[3]!, false));
+    const from = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, (flags & AT_SYMLINK_FOLLOW) !== 0);
+    const to = this.entry(at ? this.arg32(2) : AT_FDCWD, this.note.args[at ? 3 : 1]!, false);
+    if (!from || !to) return false;
+    if (!this.uncoveredName(to.resolved)) return false;
+    // A second name for a protected file would be an unprotected way to write it: the source is decided too.
+    const v = this.decide(name, from, false) ?? this.decide(name, to, false);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    return this.perform([from.resolved, to.resolved], (fds) => {
+      const res = this.ops.linkat(fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), 0);
+      if (res === 0) this.made.add(to.resolved);
+      return res;
+    });
+  }
+
+  /**
+   * A call the emulation does not perform, on a name in a carved directory that the policy allows: refused
+   * with the real reason (the tier), not the misleading "outside what the profile grants". false: not such
+   * a name, the worker decides as before.
+   */
+  private declined(call: string, e: Entry | null): boolean {
+    if (!e || !this.uncoveredName(e.resolved) || this.decide(call, e, false)) return false;
+    this.refuse(
+      {
+        kind: 'file',
+        severity: 'warning',
+        rule: 'fallback-tier',
+        what: `${call} of ${e.written}`,
+        why: `the fallback tier cannot perform ${call} with these flags in ${path.posix.dirname(e.resolved)} (it holds protected entries, so Landlock grants no rights on it); enable user namespaces for the namespace tier`,
+        path: e.written,
+        resolvedPath: e.resolved,
+      },
+      EACCES,
+    );
+    return true;
+  }
+
+  /** truncate(2) of what the supervisor made (Landlock has no rule for it): opened and truncated here. */
+  truncate(name: string): boolean {
+    const e = this.entry(AT_FDCWD, this.note.args[0]!, true);
+    if (!e || !this.inMade(e.resolved)) return false;
+    const v = this.decide(name, e, false);
+    if (v) {
+      this.refuse(v, EACCES);
+      return true;
+    }
+    const length = BigInt.asIntN(64, this.note.args[1]!);
+    return this.perform([e.resolved], (fds) => {
+      const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_CLOEXEC, 0);
+      if (fd < 0) return fd;
+      const res = this.ops.ftruncate(fd, length);
+      this.n.close(fd);
+      return res;
+    });
+  }
+
+  /** Opens each path's parent beneath its grant, runs `op` on them, answers with its result. */
+  private perform(paths: string[], op: (parents: number[]) => number): boolean {
+    if (!this.n.idValid(this.r.listener, this.note.id)) return true;
+    const fds: number[] = [];
+    try {
+      for (const p of paths) {
+        const fd = this.openParent(p);
+        if (fd < 0) {
+          this.answer(fd);
+          return true;
+        }
+        fds.push(fd);
+      }
+      this.answer(op(fds));
+    } finally {
+      fds.forEach((fd) => this.n.close(fd));
+    }
+    return true;
+  }
+}
