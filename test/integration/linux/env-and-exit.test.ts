@@ -59,8 +59,9 @@ describe('environment and exit status (real runs)', function () {
     assert.match(r.stderr, /--cpu/);
     const u = await runCli(['run', '--frobnicate', '--', '/bin/true']);
     assert.match(u.stderr, /unknown flag --frobnicate/);
+    // An unknown profile is a usage mistake too: exit 2, found before the audit log is opened.
     const p = await runIn(sb, ['--profile', 'lenient'], ['/bin/true']);
-    assert.equal(p.code, 125);
+    assert.equal(p.code, 2);
     assert.match(p.stderr, /profile/);
   });
 
