@@ -168,6 +168,8 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
                 : null,
               // warn: the same calls notify (or log) and are reported as would-be blocks.
               metadataLocked,
+              // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
+              metadataAlwaysRefused: metadataLocked && !enforce,
               // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
               ipcLocked: metadataLocked,
             }),

@@ -62,11 +62,39 @@ export function scanGitEntries(root: string, depth = NESTED_SCAN_DEPTH, budget =
           }
         }
         if (e.isDirectory() && !SKIP.has(e.name)) next.push(p);
+        // node_modules is not walked (huge), but its packages are looked at: a file open from a package makes
+        // VS Code's git extension open the package's repository (node_modules/pkg/.git, @scope/pkg/.git).
+        else if (e.isDirectory() && e.name === 'node_modules') left = packageGitEntries(p, entries, left);
+        if (left < 0) return { entries, complete: false };
       }
     }
     level = next;
   }
   return { entries, complete: true };
+}
+
+/** `.git` of each package (and scoped package) directly in a node_modules folder; returns the budget left. */
+function packageGitEntries(modules: string, entries: Map<string, string>, left: number): number {
+  const dirs = (d: string): string[] => {
+    try {
+      return fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name));
+    } catch {
+      return [];
+    }
+  };
+  for (const pkg of dirs(modules)) {
+    const pkgs = path.basename(pkg).startsWith('@') ? dirs(pkg) : [pkg];
+    for (const q of pkgs) {
+      if (--left < 0) return left;
+      const g = path.join(q, '.git');
+      try {
+        entries.set(g, signature(g, fs.lstatSync(g)));
+      } catch {
+        // no repository here
+      }
+    }
+  }
+  return left;
 }
 
 /** One violation per `.git` entry created or changed between the two scans. */

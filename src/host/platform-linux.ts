@@ -20,7 +20,7 @@ export const NAMESPACE_TIER =
 export const NO_PRIVATE_DEVPTS =
   "but no private devpts here (mount refused): only the run's own terminal and the multiplexers are granted, a pty the script makes (script, expect, pty.spawn) fails with EACCES";
 export const FALLBACK_TIER =
-  "fallback: protected paths carved out of Landlock grants (creating, removing and renaming entries in a protected path's parent, the workspace root, and using what was created there are performed by the supervisor: slower, and executing or symlinking there is refused); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace; no private devpts: a pty the script makes (script, expect, pty.spawn) fails with EACCES; warn mode never relaxes the integrity set (Landlock grants everything but the protected paths and the audit records, and is required)";
+  "fallback: protected paths carved out of Landlock grants (creating, removing and renaming entries in a protected path's parent, the workspace root, and using what was created there are performed by the supervisor: slower, and executing or symlinking there is refused); chmod/chown/utimes/xattr calls refused by the filter; no private /proc, IPC or PID namespace; no private devpts: a pty the script makes (script, expect, pty.spawn) fails with EACCES; warn mode never relaxes the integrity set (Landlock grants everything but the protected paths and the audit records, and is required; chmod/chown/utimes/xattr refused in warn too)";
 
 /** Which protection tier runs get: the namespace stage, or Landlock carve-outs only. */
 export interface NamespaceTier {

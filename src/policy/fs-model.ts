@@ -333,7 +333,8 @@ function containingRepo(dir: string, fs: FsModelFs): string | null {
  *  sshCommand/askPass/gitProxy, sequence.editor, diff.external, diff.<driver>.textconv/command,
  *  filter.<driver>.clean/smudge/process, merge.<driver>.driver, alias.* starting with `!`, credential.helper
  *  (a `!` command or an absolute path; other names are `git credential-<name>` on PATH), gpg[.<format>].program,
- *  interactive.diffFilter, pager.<command>. */
+ *  interactive.diffFilter, pager.<command>, trailer.<t>.command/cmd, mergetool/difftool/browser.<t>.cmd/path,
+ *  remote.<r>.receivepack/uploadpack (run locally for a local remote), sendemail.tocmd/cccmd/headercmd. */
 export function configCommand(e: GitConfigEntry): string | null {
   const { section: s, subsection: sub, key: k, value: v } = e;
   if (!v) return null;
@@ -347,6 +348,10 @@ export function configCommand(e: GitConfigEntry): string | null {
   if (s === 'gpg' && k === 'program') return v;
   if (s === 'interactive' && k === 'difffilter') return v;
   if (s === 'pager' && sub === null) return v;
+  if (s === 'trailer' && sub !== null && (k === 'command' || k === 'cmd')) return v;
+  if ((s === 'mergetool' || s === 'difftool' || s === 'browser') && sub !== null && (k === 'cmd' || k === 'path')) return v;
+  if (s === 'remote' && sub !== null && (k === 'receivepack' || k === 'uploadpack')) return v;
+  if (s === 'sendemail' && (k === 'tocmd' || k === 'cccmd' || k === 'headercmd')) return v;
   return null;
 }
 
@@ -448,7 +453,8 @@ function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHome?: st
           if (path.posix.basename(abs) === '_') out.push(plain(path.posix.dirname(abs), 'the scripts the husky hooks in core.hooksPath run (hooks run outside the sandbox)'));
         } else if (e.key === 'fsmonitor') {
           const abs = configPath(e.value, home, root);
-          if (isUnder(abs, ws) && fs.kind(abs) === 'file') out.push(plain(abs, 'the core.fsmonitor program (git status runs it outside the sandbox)'));
+          // Missing too: creating the program plants it (a boolean value means git's built-in monitor).
+          if (isUnder(abs, ws) && !/^(true|false|yes|no|on|off|1|0)$/i.test(e.value.trim())) out.push(plain(abs, 'the core.fsmonitor program (git status runs it outside the sandbox)'));
         }
       }
       for (const e of c.entries) {

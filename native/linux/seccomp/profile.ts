@@ -33,6 +33,12 @@ export interface SyscallFilterOptions {
    */
   metadataLocked?: boolean;
   /**
+   * With metadataLocked: refuse those calls with EPERM whatever the deny action (warn mode's notify or log).
+   * Warn mode never relaxes the integrity set, and in this tier nothing else keeps chmod +x off a dormant
+   * hook or the audit key's mode; the cost is that warn does not report these calls. Absent: false.
+   */
+  metadataAlwaysRefused?: boolean;
+  /**
    * Deny SysV IPC (shared memory, message queues, semaphores) with the deny action. For the tier without an
    * IPC namespace, where these calls would reach the host's segments of the same uid. Absent: false.
    */
@@ -365,7 +371,10 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
 
   rules.push(...socketRules(o.network, deny));
   rules.push(...foreignPidRules());
-  if (o.metadataLocked) METADATA_CALLS.forEach(denyAll);
+  if (o.metadataLocked) {
+    const metaDeny = o.metadataAlwaysRefused ? errno(EPERM) : deny;
+    METADATA_CALLS.forEach((c) => void rules.push(rule(c, metaDeny, reasonOf(c))));
+  }
   if (o.ipcLocked) SYSV_IPC_CALLS.forEach((c) => void rules.push(rule(c, deny, `${c}: SysV IPC reaches the host's segments without an IPC namespace`)));
   rules.push(rule('socketpair', deny, reasonOf('socketpair'), [arg32(0).ne(AF_UNIX)]));
 

@@ -15,14 +15,15 @@ function userNamespacesWork(): string | null {
   return r.status === 0 ? null : `user namespaces refused for uid ${process.getuid?.()}`;
 }
 
-const TOOLS = ['pager.sh', 'alias.sh', 'textconv.sh', 'clean.sh', 'helper.sh', 'xdg-editor.sh'];
+const TOOLS = ['pager.sh', 'alias.sh', 'textconv.sh', 'clean.sh', 'helper.sh', 'xdg-editor.sh', 'trailer.sh', 'mergetool.sh'];
 
 const ATTACK_SH = String.raw`
 try() { name=$1; shift; if ( "$@" ) 2>/dev/null; then echo "$name: ALLOWED"; else echo "$name: denied"; fi; }
-for f in pager alias textconv clean helper xdg-editor; do
+for f in pager alias textconv clean helper xdg-editor trailer mergetool; do
   try "rewrite tools/$f.sh" sh -c "printf '#!/bin/sh\necho pwned\n' > tools/$f.sh"
 done
 try 'create the missing core.editor' sh -c "printf '#!/bin/sh\necho pwned\n' > tools/editor.sh"
+try 'create the missing core.fsmonitor' sh -c "printf '#!/bin/sh\necho pwned\n' > tools/fsm.sh"
 try 'rename over tools/pager.sh' sh -c "printf 'x\n' > scratch/p && mv -f scratch/p tools/pager.sh"
 try 'append $XDG_CONFIG_HOME/git/config' sh -c "printf '[core]\n\thooksPath = /tmp\n' >> $XDG/git/config"
 echo x > tools/other.txt && echo WROTE-OTHER
@@ -51,6 +52,11 @@ describe('git config commands inside the workspace stay unchanged (real kernel)'
         '[core]',
         '\tpager = ./tools/pager.sh -R',
         '\teditor = "tools/editor.sh"',
+        '\tfsmonitor = ./tools/fsm.sh',
+        '[trailer "sign"]',
+        '\tcommand = ./tools/trailer.sh',
+        '[mergetool "mine"]',
+        '\tcmd = tools/mergetool.sh "$LOCAL" "$REMOTE"',
         '[alias]',
         '\tx = !tools/alias.sh --flag',
         '[diff "bin"]',
@@ -88,6 +94,7 @@ describe('git config commands inside the workspace stay unchanged (real kernel)'
       assert.match(r.stdout, /WROTE-OTHER/, 'the rest of tools/ stays writable');
       assert.deepEqual(snap(), before);
       assert.ok(!fs.existsSync(path.join(sb.workspace, 'tools', 'editor.sh')), 'the missing core.editor was created');
+      assert.ok(!fs.existsSync(path.join(sb.workspace, 'tools', 'fsm.sh')) || fs.statSync(path.join(sb.workspace, 'tools', 'fsm.sh')).size === 0, 'the missing core.fsmonitor program was planted');
     });
   }
 });

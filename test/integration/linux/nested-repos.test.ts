@@ -31,20 +31,24 @@ describe('nested repositories created by a run are reported (not prevented)', fu
         'mkdir -p scratch/sub/.git && printf "[core]\\n\\tfsmonitor = touch /tmp/pwned\\n" > scratch/sub/.git/config',
         'mkdir -p scratch/deep/a && printf "gitdir: ../../evil\\n" > scratch/deep/a/.git',
         'printf "[core]\\n\\tfsmonitor = touch /tmp/pwned\\n" >> scratch/old/.git/config',
+        // node_modules is not walked, but its packages' repositories are looked at (VS Code opens them too).
+        'mkdir -p scratch/node_modules/evil/.git scratch/node_modules/@s/p/.git',
+        'printf "[core]\\n\\tfsmonitor = touch /tmp/pwned\\n" > scratch/node_modules/evil/.git/config',
         'echo done',
       ].join(' && ');
       const r = await runIn(sb, ['--mode', mode], ['/bin/sh', '-c', script]);
       assert.match(r.stdout, /done/, r.stderr);
       const v = nested(r);
       const paths = v.map((e) => String(e.path)).sort();
-      assert.deepEqual(paths, ['scratch/deep/a/.git', 'scratch/old/.git', 'scratch/sub/.git'].map((p) => path.join(sb.workspace, p)), JSON.stringify(v));
+      const want = ['scratch/deep/a/.git', 'scratch/node_modules/@s/p/.git', 'scratch/node_modules/evil/.git', 'scratch/old/.git', 'scratch/sub/.git'];
+      assert.deepEqual(paths, want.map((p) => path.join(sb.workspace, p)).sort(), JSON.stringify(v));
       for (const e of v) {
         assert.equal(e.kind, 'file');
         assert.equal(e.severity, 'critical');
         assert.match(String(e.message), /not prevented/);
       }
       const logged = fs.readFileSync(audit(), 'utf8').split('\n').filter((l) => l.includes('filesystem.nestedRepository'));
-      assert.equal(logged.length, 3, logged.join('\n'));
+      assert.equal(logged.length, 5, logged.join('\n'));
       // A second run that touches no repository reports none.
       const quiet = await runIn(sb, ['--mode', mode], ['/bin/sh', '-c', 'git -C scratch/sub status --short >/dev/null 2>&1; echo x > scratch/file.txt']);
       assert.deepEqual(nested(quiet), []);
