@@ -136,7 +136,7 @@ function main(argv) {
     console.log(`${target}: staged ${dir} (${koffiBinaries(dir).join(', ')})`);
     if (stageOnly) continue;
     const vsix = path.join(outDir, `script-sandbox-${target}-${version}.vsix`);
-    execFileSync(process.execPath, [vsce, 'package', '--allow-missing-repository', '--skip-license', '--no-update-package-json', '--readme-path', 'media/README-vsix.md', '--target', target, '--out', vsix], { cwd: dir, stdio: 'inherit' });
+    execFileSync(process.execPath, [vsce, 'package', '--allow-missing-repository', '--no-update-package-json', '--readme-path', 'media/README-vsix.md', '--target', target, '--out', vsix], { cwd: dir, stdio: 'inherit' });
     console.log(`${target}: ${vsix}`);
   }
 }

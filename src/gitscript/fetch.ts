@@ -73,8 +73,9 @@ export async function fetchGitScript(sandbox: SandboxRunner, spec: GitScriptSpec
     const tar = `${checkoutDir}.tar`;
     const a = await runGit(sandbox, ['--git-dir', mirror, 'archive', '--format=tar', '-o', tar, commit], gitOpts);
     if (a.code !== 0) throw new SandboxError('GIT_FETCH_FAILED', `git archive of ${commit} failed: ${lastLine(a.stderr)}`, { call: 'git archive' });
+    // The extraction is the one run that may write the checkouts (protected from every other run).
     const x = await sandbox
-      .run({ command: ['tar', '-xf', tar, '-C', checkoutDir], cwd: cacheRoot, policy: resolvePolicy({ run: { mode: 'enforce', profile: 'strict', network: { preset: 'none' }, limits: { fileSizeMiB: 4096 } } }, { workspace: cacheRoot, home: process.env.HOME ?? '/' }).policy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+      .run({ command: ['tar', '-xf', tar, '-C', checkoutDir], cwd: cacheRoot, policy: resolvePolicy({ run: { mode: 'enforce', profile: 'strict', network: { preset: 'none' }, limits: { fileSizeMiB: 4096 }, filesystem: { unprotect: [path.join(cacheRoot, 'checkouts')] } } }, { workspace: cacheRoot, home: process.env.HOME ?? '/' }).policy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
       .wait();
     fs.rmSync(tar, { force: true });
     if (x.exitCode !== 0) throw new SandboxError('GIT_FETCH_FAILED', `unpacking ${commit} failed (tar exit ${x.exitCode})`, { call: 'tar' });

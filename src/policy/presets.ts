@@ -65,6 +65,7 @@ export const ALWAYS_PROTECTED: readonly ProtectedEntry[] = Object.freeze(
     noWrite('~/.pyenv/version', 'pyenv default interpreter choice'),
     noWrite('~/.config/pip', 'pip configuration (index and install options used outside the sandbox)'),
     noWrite('~/.cache/script-sandbox/git/approvals.json', 'git-script approvals (an edit would approve code unseen)'),
+    noWrite('~/.cache/script-sandbox/git/checkouts', 'git-script checkouts and their manifests (an edit would change approved code)'),
     // In the workspace: code that git or VS Code runs later, and the sandbox's own records.
     // .git as a whole: git renames lock files into its root (index, HEAD, config), so a finer split cannot be
     // kept by the kernel; the object store, refs and reflogs stay writable so commits and fetches work.

@@ -1,8 +1,8 @@
 // End to end, like a user, in the run's terminal: a script asks for a name and the user types it; a Python
 // script's first line shows before its sleep ends (a real terminal, so line-buffered); Ctrl+C in the terminal
 // stops a long script and the run ends as "stopped". Same code-server + Chromium set-up as ui.test.ts.
+import { packageVsix } from './workbench';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
@@ -92,14 +92,6 @@ async function focusTerminal(page: Page): Promise<void> {
   await sleep(200);
 }
 
-function packageVsix(): string {
-  const existing = fs.readdirSync(REPO).filter((f) => /^script-sandbox-.*\.vsix$/.test(f));
-  for (const f of existing) fs.rmSync(path.join(REPO, f));
-  execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-  const vsix = fs.readdirSync(REPO).filter((f) => /^script-sandbox-.*\.vsix$/.test(f));
-  assert.equal(vsix.length, 1, `one VSIX in the repo root: ${vsix.join(', ')}`);
-  return path.join(REPO, vsix[0]!);
-}
 
 function explorerRow(page: Page, name: string): Locator {
   return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);

@@ -2,8 +2,8 @@
 // Chromium. Right-click a script → Run in Sandbox → Problems; the Sandbox Monitor; warn mode from settings;
 // an invalid workspace policy; and nothing left running after the extension is disabled or the window goes.
 // Screenshots of the key states go to media/.
+import { packageVsix } from './workbench';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -219,12 +219,6 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
   });
 });
 
-function packageVsix(): string {
-  execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-  const vsix = fs.readdirSync(REPO).filter((f) => /^script-sandbox-.*\.vsix$/.test(f));
-  assert.equal(vsix.length, 1, `one VSIX in the repo root: ${vsix.join(', ')}`);
-  return path.join(REPO, vsix[0]!);
-}
 
 async function openWorkbench(page: Page, cs: CodeServer, ws: string): Promise<void> {
   await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}`);

@@ -9,10 +9,15 @@ import { REPO, sleep, type CodeServer } from './code-server';
 
 /** Builds the VSIX (npm run package) and returns its path. */
 export function packageVsix(): string {
-  execFileSync('npm', ['run', 'package'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-  const vsix = fs.readdirSync(REPO).filter((f) => /^script-sandbox-.*\.vsix$/.test(f));
-  assert.equal(vsix.length, 1, `one VSIX in the repo root: ${vsix.join(', ')}`);
-  return path.join(REPO, vsix[0]!);
+  // This machine's target only (npm run package builds every target and fetches their koffi binaries).
+  const target = `${process.platform}-${process.arch}`;
+  const out = path.join(REPO, 'out', 'e2e-package');
+  fs.rmSync(out, { recursive: true, force: true });
+  execFileSync(process.execPath, ['build.mjs'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+  execFileSync(process.execPath, ['scripts/package-vsix.mjs', '--out', out, target], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+  const vsix = fs.readdirSync(out).filter((f) => /^script-sandbox-.*\.vsix$/.test(f));
+  assert.equal(vsix.length, 1, `one VSIX for ${target} in ${out}: ${vsix.join(', ')}`);
+  return path.join(out, vsix[0]!);
 }
 
 export async function openWorkbench(page: Page, cs: CodeServer, ws: string): Promise<void> {
