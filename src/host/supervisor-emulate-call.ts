@@ -9,11 +9,15 @@ import { grantsAllow, protectedPaths } from '../policy/fs-model';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents } from './target-path';
+import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
+// The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
+import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
 
 const AT_FDCWD = -100;
 const EACCES = 13;
 const EEXIST = 17;
 const ENOENT = 2;
+const EINVAL = 22;
 const O_ACCMODE = 3;
 const O_CREAT = 0o100;
 const O_EXCL = 0o200;
@@ -143,17 +147,6 @@ export class OneCall {
     }
   }
 
-  /** The target's umask, applied to what the supervisor creates for it (its own umask is not the target's). */
-  private umask(): number {
-    try {
-      const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/${this.note.pid}/status`, 'utf8'));
-      if (m) return parseInt(m[1]!, 8);
-    } catch {
-      /* below */
-    }
-    return 0o077; // unknown: the most private
-  }
-
   open(name: string): boolean {
     let dirfd = AT_FDCWD;
     let pathArg = 0;
@@ -225,26 +218,12 @@ export class OneCall {
       this.answer(parent);
       return true;
     }
-    let fd = -EACCES;
-    let created = false;
+    let fd: number;
     try {
-      const base = path.posix.basename(e.resolved);
-      const own = (flags & ~O_CLOEXEC) | O_NOFOLLOW | O_CLOEXEC;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        if ((flags & O_CREAT) !== 0 && (flags & O_EXCL) === 0) {
-          // Created-or-opened, split so the supervisor knows whether it made the file (and so sets its mode).
-          fd = this.ops.openat(parent, base, own | O_EXCL, 0o600);
-          if (fd >= 0) created = true;
-          else if (fd === -EEXIST) fd = this.ops.openat(parent, base, own & ~O_CREAT, 0);
-          if (fd === -ENOENT) continue; // removed in between: create again
-        } else {
-          fd = this.ops.openat(parent, base, own, 0o600);
-          created = fd >= 0 && (flags & O_CREAT) !== 0;
-        }
-        break;
-      }
-      if (fd >= 0 && created) {
-        this.ops.fchmod(fd, mode & ~this.umask() & 0o7777);
+      const opened = openInParent(this.n, this.ops, parent, path.posix.basename(e.resolved), flags, credsOf(this.note.pid));
+      fd = opened.fd;
+      if (fd >= 0 && opened.created) {
+        this.ops.fchmod(fd, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
         this.made.add(e.resolved);
       }
     } finally {
@@ -273,9 +252,11 @@ export class OneCall {
     const mode = Number(this.note.args[at ? 2 : 1]! & 0o7777n);
     return this.perform([e.resolved], (fds) => {
       const base = path.posix.basename(e.resolved);
+      const c = credsOf(this.note.pid);
+      if (!c || !mayChangeDir(fs.fstatSync(fds[0]!), c)) return -EACCES;
       const res = this.ops.mkdirat(fds[0]!, base, 0o700);
       if (res === 0) {
-        this.ops.fchmodat(fds[0]!, base, mode & ~this.umask() & 0o7777);
+        this.ops.fchmodat(fds[0]!, base, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
         this.made.add(e.resolved);
       }
       return res;
@@ -293,7 +274,13 @@ export class OneCall {
       return true;
     }
     const flags = name === 'rmdir' ? AT_REMOVEDIR : at ? this.arg32(2) & AT_REMOVEDIR : 0;
-    return this.perform([e.resolved], (fds) => this.ops.unlinkat(fds[0]!, path.posix.basename(e.resolved), flags));
+    return this.perform([e.resolved], (fds) => {
+      const base = path.posix.basename(e.resolved);
+      const c = credsOf(this.note.pid);
+      const entry = statAt(fds[0]!, base);
+      if (!c || (entry && !mayRemove(fs.fstatSync(fds[0]!), entry, c))) return -EACCES;
+      return this.ops.unlinkat(fds[0]!, base, flags);
+    });
   }
 
   rename(name: string): boolean {
@@ -308,9 +295,17 @@ export class OneCall {
       return true;
     }
     const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
+    // Only RENAME_NOREPLACE and RENAME_EXCHANGE: RENAME_WHITEOUT needs CAP_MKNOD the script does not have.
+    if ((flags & ~3) !== 0) {
+      this.answer(-EINVAL);
+      return true;
+    }
     return this.perform([from.resolved, to.resolved], (fds) => {
-      const res = this.ops.renameat2(fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), flags);
+      const [fromBase, toBase] = [path.posix.basename(from.resolved), path.posix.basename(to.resolved)];
+      if (!renameAllowed(fds[0]!, fromBase, fds[1]!, toBase, flags, credsOf(this.note.pid))) return -EACCES;
+      const res = this.ops.renameat2(fds[0]!, fromBase, fds[1]!, toBase, flags);
       if (res === 0) this.made.add(to.resolved);
+      if (res === 0 && (flags & 2) !== 0) this.made.add(from.resolved);
       return res;
     });
   }
@@ -330,7 +325,7 @@ export class OneCall {
       return true;
     }
     return this.perform([from.resolved, to.resolved], (fds) => {
-      const res = this.ops.linkat(fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), 0);
+      const res = linkInParents(this.n, this.ops, fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), credsOf(this.note.pid));
       if (res === 0) this.made.add(to.resolved);
       return res;
     });
@@ -371,6 +366,11 @@ export class OneCall {
     return this.perform([e.resolved], (fds) => {
       const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_CLOEXEC, 0);
       if (fd < 0) return fd;
+      const c = credsOf(this.note.pid);
+      if (!c || !mayAccess(fs.fstatSync(fd), c, MAY_WRITE)) {
+        this.n.close(fd);
+        return -EACCES;
+      }
       const res = this.ops.ftruncate(fd, length);
       this.n.close(fd);
       return res;

@@ -196,3 +196,52 @@ describe('fallback tier: the workspace root is usable, its control files are not
     assert.ok(msgs.length > 0, 'the refusals are reported');
   });
 });
+
+// H6: when the host runs as root the supervisor has every capability while the script (uid 0) has none, so a
+// call the supervisor performs must get no more than the kernel would give the script without capabilities.
+describe('fallback tier as root: the emulation grants no more than the kernel would (real kernel)', function () {
+  this.timeout(90000);
+  let sb: Sandbox;
+  let secret = '';
+  beforeEach(function () {
+    if (process.getuid?.() !== 0) this.skip(); // needs a file of another user; the supervisor has capabilities only as root
+    if (!hasTool('git') || spawnSync('id', ['-u', 'sbtest']).status !== 0) this.skip(); // needs git and the user sbtest
+    sb = makeSandbox();
+    execFileSync('git', ['init', '-q', sb.workspace]);
+    secret = path.join('/tmp', `ss-dac-secret-${crypto.randomBytes(6).toString('hex')}`);
+    fs.writeFileSync(secret, 'TOPSECRET\n', { mode: 0o600 });
+    const uid = Number(execFileSync('id', ['-u', 'sbtest'], { encoding: 'utf8' }).trim());
+    fs.chownSync(secret, uid, uid);
+  });
+  afterEach(() => {
+    sb?.cleanup();
+    if (secret) fs.rmSync(secret, { force: true });
+  });
+
+  it("a hard link to another user's private file is refused, it is neither read nor changed; renameat2 flags beyond NOREPLACE/EXCHANGE are EINVAL", async () => {
+    const lnk = path.join(sb.workspace, 'lnk');
+    const script = [
+      `cat ${secret} || echo direct-denied`,
+      `ln ${secret} ${lnk} && echo LINKED || echo link-denied`,
+      `cat ${lnk} || true`,
+      `(echo PWNED >> ${lnk}) 2>/dev/null || true`,
+      'echo mine > m.txt && ln m.txt m2.txt && echo OWNLINK', // its own file: linked, as the kernel would
+      'echo a > a.txt',
+      `${PYTHON} -c "import ctypes; l = ctypes.CDLL(None, use_errno=True); r = l.renameat2(-100, b'a.txt', -100, b'b.txt', 4); print('whiteout', r, ctypes.get_errno())"`,
+      'echo end',
+    ].join('\n');
+    const r = await runIn(sb, ['--mode', 'enforce'], ['/bin/sh', '-c', script], FALLBACK);
+    assert.match(r.stdout, /^end$/m, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /direct-denied/, r.stdout);
+    assert.doesNotMatch(r.stdout, /TOPSECRET/, r.stdout);
+    assert.match(r.stdout, /link-denied/, r.stdout);
+    assert.equal(fs.readFileSync(secret, 'utf8'), 'TOPSECRET\n');
+    assert.equal(fs.statSync(secret).nlink, 1);
+    // The append may create a new, unrelated file of that name (a creation the script may do): not the secret.
+    assert.ok(!fs.existsSync(lnk) || fs.statSync(lnk).ino !== fs.statSync(secret).ino);
+    assert.match(r.stdout, /whiteout -1 22/, r.stdout);
+    assert.match(r.stdout, /OWNLINK/, r.stdout);
+    assert.equal(fs.statSync(path.join(sb.workspace, 'm2.txt')).ino, fs.statSync(path.join(sb.workspace, 'm.txt')).ino);
+    assert.ok(fs.lstatSync(path.join(sb.workspace, 'a.txt')).isFile() && !fs.existsSync(path.join(sb.workspace, 'b.txt')));
+  });
+});
