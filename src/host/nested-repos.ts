@@ -3,7 +3,8 @@
 // user's `git -C sub …` would then run it outside the sandbox. No kernel mechanism forbids creating an entry
 // by name in a writable folder, so this is NOT prevented: the host compares the `.git` entries below the
 // workspace before and after the run (bounded depth and count, links not followed) and reports each one
-// created or changed as a violation. The workspace's own `.git` is left out: the kernel keeps it.
+// created or changed as a violation, and so is a `.git` made in a folder above the workspace. The
+// workspace's own `.git` is left out: the kernel keeps it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Violation } from '../policy/violation';
@@ -41,6 +42,17 @@ export function scanGitEntries(root: string, depth = NESTED_SCAN_DEPTH, budget =
   const entries = new Map<string, string>();
   let left = budget;
   const own = path.join(root, '.git');
+  // Above the workspace too: a `.git` made in a writable parent (/tmp under moderate, home under permissive)
+  // turns a workspace without its own repository into part of the script's one.
+  for (let d = path.dirname(root); ; d = path.dirname(d)) {
+    const g = path.join(d, '.git');
+    try {
+      entries.set(g, signature(g, fs.lstatSync(g)));
+    } catch {
+      // none here
+    }
+    if (d === path.dirname(d)) break;
+  }
   let level = [root];
   for (let d = 1; level.length && d <= depth; d++) {
     const next: string[] = [];

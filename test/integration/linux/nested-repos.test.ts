@@ -54,4 +54,17 @@ describe('nested repositories created by a run are reported (not prevented)', fu
       assert.deepEqual(nested(quiet), []);
     });
   }
+
+  it('a repository made in a folder above a workspace without one is reported', async () => {
+    const bare = makeSandbox();
+    try {
+      const parent = path.dirname(bare.workspace);
+      const script = 'mkdir ../.git && printf "[core]\\n\\tfsmonitor = touch /tmp/pwned\\n" > ../.git/config && echo done';
+      const r = await runIn(bare, ['--mode', 'enforce'], ['/bin/sh', '-c', script]);
+      if (!/done/.test(r.stdout)) return; // the profile keeps the parent read-only here: nothing to report
+      assert.deepEqual(nested(r).map((e) => String(e.path)), [path.join(parent, '.git')], JSON.stringify(nested(r)));
+    } finally {
+      bare.cleanup();
+    }
+  });
 });
