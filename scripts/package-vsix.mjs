@@ -97,8 +97,10 @@ export function stage(target, outDir, cache = path.join(os.tmpdir(), 'script-san
   km.optionalDependencies = { [t.pkg]: km.optionalDependencies[t.pkg] };
   delete km.scripts;
   fs.writeFileSync(path.join(koffiDst, 'package.json'), JSON.stringify(km, null, 2) + '\n');
-  // The C sources under src/koffi/src are not needed either.
-  fs.rmSync(path.join(koffiDst, 'src', 'koffi', 'src'), { recursive: true, force: true });
+  // The C sources under src/koffi/src are not needed either; its JavaScript (static.cjs, trampolines.cjs) is:
+  // koffi's index requires it at load time.
+  const koffiC = path.join(koffiDst, 'src', 'koffi', 'src');
+  for (const e of fs.readdirSync(koffiC)) if (!/\.c?js$/.test(e)) fs.rmSync(path.join(koffiC, e), { recursive: true, force: true });
   const binSrc = binaryPackage(t.pkg, cache);
   const binDst = path.join(dir, 'node_modules', t.pkg);
   fs.mkdirSync(binDst, { recursive: true });

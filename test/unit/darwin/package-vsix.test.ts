@@ -56,6 +56,10 @@ describe('npm run package: one VSIX per target, one koffi binary each', function
     for (const b of ['extension', 'host', 'launcher', 'supervisor', 'cli']) assert.ok(names.includes(`extension/dist/${b}.js`), b);
     assert.ok(!names.some((n) => /(?<!\.d)\.ts$|\.(cc|map)$/.test(n) || n.includes('/src/policy/')), 'sources or maps packaged');
     assert.ok(!names.some((n) => n.includes('node_modules/zod') || n.includes('node_modules/minimatch')), 'bundled dependencies packaged twice');
+    // What ships must load: koffi's index requires its JavaScript under src/koffi/src (a pruning once cut it).
+    assert.ok(names.includes('extension/node_modules/koffi/src/koffi/src/static.cjs'), 'koffi JavaScript pruned');
+    const r = execFileSync(process.execPath, ['-e', "process.stdout.write(typeof require('koffi').load)"], { cwd: path.join(out, 'linux-x64'), encoding: 'utf8' });
+    assert.equal(r, 'function');
   });
 
   it('alpine-x64 staging: the shared linux-x64 package keeps only musl_x64', () => {
