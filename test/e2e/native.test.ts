@@ -4,10 +4,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ensureCodeServer, launchBrowser, processesMatching, REPO, startCodeServer, type CodeServer } from './code-server';
 import { makeWorkspace } from './fixtures';
-import { contextMenuItems, explorerRow, openWorkbench, packageVsix, palette, settled, showProblems } from './workbench';
+import { contextMenu, contextMenuItems, explorerRow, openWorkbench, packageVsix, palette, showProblems } from './workbench';
 
 const FILES: Record<string, string> = {
   'notes.txt': 'just notes\n',
@@ -59,7 +59,7 @@ describe('Script Sandbox feels native (code-server + Chromium)', function () {
   });
 
   it('after Developer: Reload Window the Monitor still lists the earlier run', async () => {
-    await contextMenuClick(page, explorerRow(page, 'tool.sh'), 'Run in Sandbox');
+    await contextMenu(page, explorerRow(page, 'tool.sh'), 'Run in Sandbox');
     await page.locator('.xterm-rows', { hasText: 'exit code' }).first().waitFor({ timeout: 60_000 });
     const monitorRow = async () => {
       const pane = page.locator('.pane', { has: page.locator('.pane-header[aria-label="Sandbox Monitor Section"]') });
@@ -106,11 +106,3 @@ describe('Script Sandbox feels native (code-server + Chromium)', function () {
   });
 });
 
-async function contextMenuClick(page: Page, row: Locator, item: string): Promise<void> {
-  await row.waitFor({ timeout: 15_000 });
-  await row.click({ button: 'right' });
-  const menu = page.locator('.monaco-menu').last();
-  await menu.waitFor({ timeout: 10_000 });
-  await settled(menu);
-  await menu.locator('[role="menuitem"]').filter({ has: page.locator('.action-label', { hasText: new RegExp(`^${item}$`) }) }).first().click();
-}

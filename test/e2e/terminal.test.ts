@@ -1,7 +1,7 @@
 // End to end, like a user, in the run's terminal: a script asks for a name and the user types it; a Python
 // script's first line shows before its sleep ends (a real terminal, so line-buffered); Ctrl+C in the terminal
 // stops a long script and the run ends as "stopped". Same code-server + Chromium set-up as ui.test.ts.
-import { packageVsix } from './workbench';
+import { contextMenu, explorerRow, packageVsix, palette } from './workbench';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -93,49 +93,6 @@ async function focusTerminal(page: Page): Promise<void> {
 }
 
 
-function explorerRow(page: Page, name: string): Locator {
-  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
-}
 
-async function settled(l: Locator, ms = 250): Promise<void> {
-  let last = '';
-  let since = Date.now();
-  for (const t0 = Date.now(); Date.now() - t0 < 10_000; await sleep(50)) {
-    const now = JSON.stringify(await l.boundingBox()) + (await l.innerHTML());
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= ms) return;
-  }
-}
 
-async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.waitFor({ timeout: 15_000 });
-  await row.click({ button: 'right' });
-  const menu = page.locator('.monaco-menu').last();
-  await menu.waitFor({ timeout: 10_000 });
-  await settled(menu);
-  await menu.locator('[role="menuitem"]').filter({ has: page.locator('.action-label', { hasText: new RegExp(`^${item}$`) }) }).first().click();
-}
 
-async function palette(page: Page, title: string): Promise<void> {
-  const widget = page.locator('.quick-input-widget');
-  const input = widget.locator('.quick-input-box input');
-  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name').getByText(title, { exact: true }) });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press(attempt === 1 ? 'F1' : 'Control+Shift+P');
-      await widget.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.evaluate((el, v) => {
-        const i = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
-        i.value = v;
-        i.dispatchEvent(new Event('input', { bubbles: true }));
-      }, `>${title}`);
-      await row.first().click({ timeout: 5_000 });
-      return;
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
-}

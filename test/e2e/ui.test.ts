@@ -2,7 +2,7 @@
 // Chromium. Right-click a script → Run in Sandbox → Problems; the Sandbox Monitor; warn mode from settings;
 // an invalid workspace policy; and nothing left running after the extension is disabled or the window goes.
 // Screenshots of the key states go to media/.
-import { packageVsix } from './workbench';
+import { contextMenu, explorerRow, openWorkbench, packageVsix, showProblems } from './workbench';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -220,44 +220,10 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
 });
 
 
-async function openWorkbench(page: Page, cs: CodeServer, ws: string): Promise<void> {
-  await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}`);
-  await waitForWorkbench(page);
-}
 
-async function waitForWorkbench(page: Page): Promise<void> {
-  // Menus only gain extension items once extensions are loaded; an open menu never does.
-  await page.waitForFunction(() => performance.getEntriesByName('code/didLoadExtensions').length > 0, undefined, { timeout: 60_000 });
-  await palette(page, 'View: Show Explorer');
-  await page.locator('.explorer-folders-view').waitFor({ timeout: 30_000 });
-}
 
-function explorerRow(page: Page, name: string): Locator {
-  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
-}
 
-async function settled(l: Locator, ms = 250): Promise<void> {
-  let last = '';
-  let since = Date.now();
-  for (const t0 = Date.now(); Date.now() - t0 < 10_000; await sleep(50)) {
-    const box = JSON.stringify(await l.boundingBox());
-    const html = await l.innerHTML();
-    if (box + html !== last) {
-      last = box + html;
-      since = Date.now();
-    } else if (Date.now() - since >= ms) return;
-  }
-}
 
-async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.waitFor({ timeout: 15_000 });
-  await row.click({ button: 'right' });
-  const menu = page.locator('.monaco-menu').last();
-  await menu.waitFor({ timeout: 10_000 });
-  await settled(menu);
-  const entry = menu.locator('[role="menuitem"]').filter({ has: page.locator('.action-label', { hasText: new RegExp(`^${item}$`) }) });
-  await entry.first().click();
-}
 
 async function palette(page: Page, title: string, filter?: string): Promise<void> {
   if (filter) {
@@ -302,11 +268,6 @@ async function setInput(input: Locator, text: string): Promise<void> {
   }, text);
 }
 
-async function showProblems(page: Page): Promise<void> {
-  if (await page.locator('.markers-panel').isVisible().catch(() => false)) return;
-  await palette(page, 'View: Focus Problems (Errors, Warnings, Infos)');
-  await page.locator('.markers-panel').waitFor({ timeout: 10_000 });
-}
 
 function problemRow(page: Page, text: string): Locator {
   return page.locator('.markers-panel .monaco-list-row', { has: page.locator('.marker-message', { hasText: text }) }).first();

@@ -63,6 +63,16 @@ export async function contextMenuItems(page: Page, row: Locator): Promise<string
   return labels.map((l) => l.trim()).filter(Boolean);
 }
 
+/** Right-clicks `row` and chooses the menu item labelled exactly `item`. */
+export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.waitFor({ timeout: 15_000 });
+  await row.click({ button: 'right' });
+  const menu = page.locator('.monaco-menu').last();
+  await menu.waitFor({ timeout: 10_000 });
+  await settled(menu);
+  await menu.locator('[role="menuitem"]').filter({ has: page.locator('.action-label', { hasText: new RegExp(`^${item}$`) }) }).first().click();
+}
+
 export async function palette(page: Page, title: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('.quick-input-box input');
