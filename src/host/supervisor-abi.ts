@@ -44,3 +44,18 @@ export const MAX_SEND = 256 * 1024;
 export const MAX_CONTROL = 64 * 1024;
 /** Most payload one sendmmsg has copied before the supervisor stops taking further messages. */
 export const MAX_BATCH = 4 * 1024 * 1024;
+
+// The fallback tier's file emulation (supervisor-emulate*.ts).
+export const EEXIST = 17;
+export const ENOENT = 2;
+export const O_EXCL = 0o200;
+export const O_NOFOLLOW = 0o400000;
+export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_EMPTY_PATH = 0x1000;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RENAME_EXCHANGE = 2;
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;

@@ -12,27 +12,7 @@ import { resolveComponents } from './target-path';
 import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
 import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
-
-const AT_FDCWD = -100;
-const EACCES = 13;
-const EEXIST = 17;
-const ENOENT = 2;
-const EINVAL = 22;
-const O_ACCMODE = 3;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_DIRECTORY = 0o200000;
-const O_NOFOLLOW = 0o400000;
-const O_CLOEXEC = 0o2000000;
-const O_PATH = 0o10000000;
-const O_TMPFILE = 0o20000000 | O_DIRECTORY;
-const AT_REMOVEDIR = 0x200;
-const AT_SYMLINK_FOLLOW = 0x400;
-const AT_EMPTY_PATH = 0x1000;
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
-const RESOLVE_BENEATH = 0x08;
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
 
 /** How the worker reports a refusal (a violation plus the errno, in enforce mode). */
 export type Refuse = (v: Verdict, errno: number) => void;

@@ -5,25 +5,7 @@ import * as fs from 'node:fs';
 import type { NotifyCalls } from '../../native/linux/notify';
 import type { FileOpCalls } from '../../native/linux/notify-addfd';
 import { mayAccess, mayChangeDir, mayHardlink, mayRemove, openWants, statAt, MAY_WRITE, type Creds } from './dac';
-
-const AT_FDCWD = -100;
-const EACCES = 13;
-const EEXIST = 17;
-const ENOENT = 2;
-const O_ACCMODE = 3;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_NOFOLLOW = 0o400000;
-const O_CLOEXEC = 0o2000000;
-const O_PATH = 0o10000000;
-const AT_SYMLINK_FOLLOW = 0x400;
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
-const RESOLVE_BENEATH = 0x08;
-const RENAME_EXCHANGE = 2;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
+import { AT_FDCWD, AT_SYMLINK_FOLLOW, EACCES, EEXIST, ENOENT, O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC, RENAME_EXCHANGE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, S_IFDIR, S_IFMT } from './supervisor-abi';
 
 /** fd (or -errno) and whether this open created the file. `c` null (unknown credentials): refused. */
 export function openInParent(n: Pick<NotifyCalls, 'close'>, ops: FileOpCalls, parent: number, base: string, flags: number, c: Creds | null): { fd: number; created: boolean } {
