@@ -2,7 +2,7 @@
 import type { ApplyHooks, SandboxBackend } from '../backend';
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import type { Plan, RlimitSpec } from '../../src/protocol/plan';
-import type { FsModelFs } from '../../src/policy/fs-model';
+import type { FsModelFs } from '../../src/policy/fs-model-types';
 import type { DarwinPlan } from './plan';
 import { seatbeltProfile, type Canonical, type SeatbeltProfile } from './seatbelt';
 import { darwinReport, probeDarwinFacts } from './capabilities';

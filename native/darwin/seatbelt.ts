@@ -10,7 +10,9 @@
 // protected path would move the protection away: those folders get `(deny file-write-unlink …)`.
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { buildFsModel, grantsAllow, NO_FS, type FsModel, type FsModelFs, type Grant } from '../../src/policy/fs-model';
+import { NO_FS, type FsModel, type FsModelFs, type Grant } from '../../src/policy/fs-model-types';
+import { grantsAllow } from '../../src/policy/grants-allow';
+import { buildFsModel } from '../../src/policy/fs-model';
 import { escapeGlob, isUnder, normalizeAbs } from '../../src/policy/paths';
 import { privateCanonical, renderFilter, sbplString, subtreeDenyFilters } from './sbpl';
 

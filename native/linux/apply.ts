@@ -128,7 +128,7 @@ export function terminalStep(plan: LinuxPlan): void {
  * when the mount is refused, the rule is dropped and the exact-path grants (multiplexers, the run's own
  * terminal) are all that is left, as in the fallback tier. Never the host's instance as a whole.
  */
-/** fs-model's DEVPTS_DIR (not imported: the launcher stays free of the policy modules; a unit test pins it). */
+/** policy/terminal-grants' DEVPTS_DIR (not imported: the launcher stays free of the policy modules; a unit test pins it). */
 export const DEVPTS_RULE_PATH = '/dev/pts';
 
 export function devptsStep(libc: Libc, plan: LinuxPlan, mount: (libc: Libc) => void = mountPrivateDevpts): LinuxPlan {

@@ -10,7 +10,7 @@ import { landlockAbi } from './landlock';
 import { expandCarveOutsOnDisk } from './carve-outs';
 import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
 import { compileLinuxPlan, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
-import type { FsModel } from '../../src/policy/fs-model';
+import type { FsModel } from '../../src/policy/fs-model-types';
 import { loadHostCalls, type HostCalls } from './host-calls';
 import { loadPtyCalls, type PtyCalls } from './pty';
 import * as procfs from './procfs';

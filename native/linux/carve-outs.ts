@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LandlockRule } from '../../src/protocol/plan';
-import type { FsModelFs } from '../../src/policy/fs-model';
+import type { FsModelFs } from '../../src/policy/fs-model-types';
 
 export interface CarveOutFs {
   /** Names of the entries of `dir`, or null when it cannot be listed. */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import type { FsModel } from '../../src/policy/fs-model';
+import type { FsModel } from '../../src/policy/fs-model-types';
 import type { NamespacePlan } from '../../src/protocol/plan';
 
 /**

@@ -2,7 +2,7 @@
 // reopen it, as `tty`, ssh or gpg do), and the only /dev/pts entry it gets. The script still has no
 // controlling terminal (the launcher leads its own session) and TIOCSTI stays blocked by the syscall filter.
 import * as fs from 'node:fs';
-import { PTY_SLAVE } from '../policy/fs-model';
+import { PTY_SLAVE } from '../policy/terminal-grants';
 
 /** The pty slave on the CLI's stdin, or undefined (not a terminal, not a pty, or no /proc). */
 export function callerTty(stdin: { isTTY?: boolean } = process.stdin, readlink: (p: string) => string = fs.readlinkSync): string | undefined {

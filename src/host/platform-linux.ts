@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { LinuxBackend } from '../../native';
 import type { CgroupSupport, RunCgroup } from '../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../policy/schema';
-import type { Grant, ProtectedPath } from '../policy/fs-model';
+import type { Grant, ProtectedPath } from '../policy/fs-model-types';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from './platform';
 import { Supervisor } from './supervisor';
 import { Reaper } from './reaper';

@@ -3,7 +3,7 @@
 import type { CapabilityReport } from '../../native/backend';
 import type { Plan } from '../protocol/plan';
 import type { ResolvedPolicy } from '../policy/schema';
-import type { FsTier } from '../policy/fs-model';
+import type { FsTier } from '../policy/fs-model-types';
 import type { TreeCrossing } from './watchdog';
 import type { Violation } from '../policy/violation';
 

@@ -3,7 +3,7 @@
 // event never claims a block the kernel would not make (and vice versa).
 import * as fs from 'node:fs';
 import { decideAddress, decidePath, protectedPaths } from '../policy';
-import { grantsAllow } from '../policy/fs-model';
+import { grantsAllow } from '../policy/grants-allow';
 import type { SupervisedRun } from './supervisor-protocol';
 import type { SockAddr } from './sockaddr';
 import { deniedSyscallCatalog } from '../../native/linux/seccomp';

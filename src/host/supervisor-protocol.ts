@@ -2,7 +2,7 @@
 // so these are plain types; what crosses from the sandboxed process is validated where it is read.
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import type { Grant, ProtectedPath } from '../policy/fs-model';
+import type { Grant, ProtectedPath } from '../policy/fs-model-types';
 
 export interface SupervisedRun {
   runId: string;

@@ -10,7 +10,9 @@ import {
   sharedTempWritable,
 } from './presets';
 import { displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
-import { denyingGlob, protectedPaths, protectionBlocks, systemPathOf, type ProtectedPath } from './fs-model';
+import type { ProtectedPath } from './fs-model-types';
+import { protectedPaths } from './protected-set';
+import { denyingGlob, protectionBlocks, systemPathOf } from './protection-rules';
 import {
   METADATA_HOSTS,
   classifyIp,
@@ -40,8 +42,9 @@ const deny = (rule: string, reason: string): Decision => ({ allowed: false, rule
 
 // ---------------------------------------------------------------- files
 
-export type { ProtectedPath } from './fs-model';
-export { protectedPaths, systemPathOf } from './fs-model';
+export type { ProtectedPath } from './fs-model-types';
+export { protectedPaths } from './protected-set';
+export { systemPathOf } from './protection-rules';
 
 /** Device paths that are the process's own descriptors (writing to them writes to stdout & co.). */
 const FD_ALIASES = ['/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr'];

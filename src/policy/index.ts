@@ -75,14 +75,12 @@ export {
 export { globCovers, globNames, globStaticPrefix, normalizeAbs, isUnder, displayPath } from './paths';
 export { parseJsonc, JsoncError } from './jsonc';
 export { explainPolicy, type PolicyExplanation } from './explain';
+export { buildFsModel } from './fs-model';
+export { protectedSet } from './protected-set';
+export { grantsAllow, modelAllows } from './grants-allow';
+export { kernelPrefix } from './glob-kernel-paths';
+export { gitConfigValues, parseGitFile } from './git-config';
 export {
-  buildFsModel,
-  protectedSet,
-  grantsAllow,
-  modelAllows,
-  kernelPrefix,
-  gitConfigValues,
-  parseGitFile,
   NO_FS,
   READ_RIGHTS,
   WRITE_RIGHTS,
@@ -93,4 +91,4 @@ export {
   type Grant,
   type ProtectedInWritable,
   type HiddenPath,
-} from './fs-model';
+} from './fs-model-types';

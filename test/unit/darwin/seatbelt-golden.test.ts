@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import type { FsModelFs } from '../../../src/policy/fs-model';
+import type { FsModelFs } from '../../../src/policy/fs-model-types';
 import { seatbeltProfile, type SeatbeltRequest } from '../../../native/darwin/seatbelt';
 import { compileDarwinPlan } from '../../../native/darwin/backend';
 

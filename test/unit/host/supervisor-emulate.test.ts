@@ -2,7 +2,7 @@
 // supervisor performs creations and removals in (src/host/supervisor-emulate.ts).
 import * as assert from 'node:assert/strict';
 import { carvedDirs } from '../../../src/host/supervisor-emulate';
-import type { Grant } from '../../../src/policy/fs-model';
+import type { Grant } from '../../../src/policy/fs-model-types';
 
 describe('supervisor emulation: carved directories', function () {
   it('the workspace root and every directory down to a carve-out, not the carve-out or what is inside it', function () {

@@ -5,9 +5,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import type { FsModelFs, FsTier } from '../../../src/policy/fs-model';
+import type { FsModelFs, FsTier } from '../../../src/policy/fs-model-types';
 import { landlockGrants, landlockPlan, runFsModel } from '../../../native/linux/compile-plan';
-import { grantsAllow, modelAllows } from '../../../src/policy/fs-model';
+import { grantsAllow, modelAllows } from '../../../src/policy/grants-allow';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
 import type { LandlockRule } from '../../../src/protocol/plan';
 

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import { DEVPTS_RULE_PATH, devptsStep } from '../../../native/linux/apply';
 import { sysError, type Libc } from '../../../native/linux/libc';
 import type { LandlockRule, LinuxPlan, NamespacePlan } from '../../../src/protocol/plan';
-import { DEVPTS_DIR, grantsAllow, terminalGrants } from '../../../src/policy/fs-model';
+import { DEVPTS_DIR, terminalGrants } from '../../../src/policy/terminal-grants';
+import { grantsAllow } from '../../../src/policy/grants-allow';
 
 const libc = {} as Libc;
 const ns: NamespacePlan = { writable: ['/'], readOnly: [], hidden: [], pinned: [], isolateNetwork: false };

@@ -2,7 +2,11 @@
 // config under $XDG_CONFIG_HOME, and the warn-mode integrity model. Pure: a fake tree.
 import * as assert from 'node:assert/strict';
 import { resolvePolicy } from '../../../src/policy';
-import { commandFiles, configCommand, gitConfigEntries, integrityModel, protectedSet, type FsModelFs } from '../../../src/policy/fs-model';
+import type { FsModelFs } from '../../../src/policy/fs-model-types';
+import { gitConfigEntries } from '../../../src/policy/git-config';
+import { commandFiles, configCommand } from '../../../src/policy/git-config-commands';
+import { protectedSet } from '../../../src/policy/protected-set';
+import { integrityModel } from '../../../src/policy/integrity-model';
 
 const WS = '/work/proj';
 const HOME = '/home/u';

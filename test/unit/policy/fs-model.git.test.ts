@@ -3,7 +3,10 @@
 // core.fsmonitor. Each case fails on the model that read only the repository's own config with a small parser.
 import * as assert from 'node:assert/strict';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import { buildFsModel, gitConfigValues, protectedSet, type FsModelFs } from '../../../src/policy/fs-model';
+import type { FsModelFs } from '../../../src/policy/fs-model-types';
+import { gitConfigValues } from '../../../src/policy/git-config';
+import { protectedSet } from '../../../src/policy/protected-set';
+import { buildFsModel } from '../../../src/policy/fs-model';
 
 const WS = '/work/proj';
 const HOME = '/home/u';

@@ -5,7 +5,9 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import { buildFsModel, modelAllows, type FsModelFs, type FsTier } from '../../../src/policy/fs-model';
+import { type FsModelFs, type FsTier } from '../../../src/policy/fs-model-types';
+import { modelAllows } from '../../../src/policy/grants-allow';
+import { buildFsModel } from '../../../src/policy/fs-model';
 import { decidePath } from '../../../src/policy/evaluate';
 
 const HOME = '/home/u';

@@ -3,7 +3,11 @@
 import * as assert from 'node:assert/strict';
 import { SandboxError } from '../../../src/errors';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import { buildFsModel, gitConfigValues, grantsAllow, modelAllows, parseGitFile, protectedSet, type FsModelFs } from '../../../src/policy/fs-model';
+import type { FsModelFs } from '../../../src/policy/fs-model-types';
+import { gitConfigValues, parseGitFile } from '../../../src/policy/git-config';
+import { protectedSet } from '../../../src/policy/protected-set';
+import { grantsAllow, modelAllows } from '../../../src/policy/grants-allow';
+import { buildFsModel } from '../../../src/policy/fs-model';
 import { decidePath } from '../../../src/policy/evaluate';
 import { tighten } from '../../../src/gitscript/run';
 

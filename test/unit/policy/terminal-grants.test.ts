@@ -1,7 +1,8 @@
 // The terminals a run is granted: the pty multiplexers and exactly its own terminal, never /dev/pts as a whole.
 import { strict as assert } from 'node:assert';
 import koffi from 'koffi';
-import { grantsAllow, terminalGrants } from '../../../src/policy/fs-model';
+import { terminalGrants } from '../../../src/policy/terminal-grants';
+import { grantsAllow } from '../../../src/policy/grants-allow';
 import { ClientMessage } from '../../../src/protocol/host';
 import { parsePlanMessage } from '../../../src/protocol/launcher';
 import { WinsizeStruct, clampSize } from '../../../native/linux/pty';
