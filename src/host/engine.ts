@@ -57,19 +57,7 @@ export function createEngine(
     // Windows: no namespace stage; each run's job object lives in this process (src/host/platform-win32.ts).
     const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
     const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
-    const platform = new Win32HostPlatform(backend);
-    let report: CapabilityReport | null = null;
-    return {
-      runner: new Runner(platform, launchers),
-      platform,
-      capabilities: () => (report ??= platform.probe()),
-      ptys: null,
-      launchersSettled: () => (launchers instanceof PooledLauncherSource ? launchers.whenFull() : Promise.resolve()),
-      dispose() {
-        launchers.dispose();
-        platform.dispose();
-      },
-    };
+    return assemble(new Win32HostPlatform(backend), launchers, () => null, () => poolFull(launchers));
   }
   if (backend.platform === 'darwin') return darwinEngine(backend, opts);
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
@@ -80,34 +68,32 @@ export function createEngine(
   const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
   const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
-  let report: CapabilityReport | null = null;
-  return {
-    runner: new Runner(platform, launchers),
-    platform,
-    capabilities: () => (report ??= platform.probe()),
-    get ptys() {
-      return backend.ptys ?? null;
-    },
-    launchersSettled: () => pool?.whenFull() ?? Promise.resolve(),
-    dispose() {
-      launchers.dispose();
-      platform.dispose();
-    },
-  };
+  return assemble(platform, launchers, () => backend.ptys ?? null, () => pool?.whenFull() ?? Promise.resolve());
 }
 
 /** macOS: no namespace stage, the watchdog over `ps`, the same launcher sources. */
 function darwinEngine(backend: DarwinBackend, opts: { launcherPath?: string; launchers?: LauncherSource; pool?: number }): Engine {
   const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
   const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
-  const platform = new DarwinHostPlatform(backend, (pid) => launchers.owns(pid));
+  return assemble(new DarwinHostPlatform(backend, (pid) => launchers.owns(pid)), launchers, () => null, () => poolFull(launchers));
+}
+
+/** Resolves when a pooled launcher source is full (at once for any other source). */
+function poolFull(launchers: LauncherSource): Promise<void> {
+  return launchers instanceof PooledLauncherSource ? launchers.whenFull() : Promise.resolve();
+}
+
+/** The engine around one platform and its launcher source, the same on every OS; the report is probed once. */
+function assemble(platform: HostPlatform, launchers: LauncherSource, ptys: () => PtyCalls | null, launchersSettled: () => Promise<void>): Engine {
   let report: CapabilityReport | null = null;
   return {
     runner: new Runner(platform, launchers),
     platform,
     capabilities: () => (report ??= platform.probe()),
-    ptys: null,
-    launchersSettled: () => (launchers instanceof PooledLauncherSource ? launchers.whenFull() : Promise.resolve()),
+    get ptys() {
+      return ptys();
+    },
+    launchersSettled,
     dispose() {
       launchers.dispose();
       platform.dispose();
