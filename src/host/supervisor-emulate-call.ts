@@ -81,6 +81,12 @@ export class OneCall {
    * hidden path (they are the grants' exceptions), and allowed by decidePath. `moves`: removing or renaming
    * it must not move a protected path inside it either. null = allowed.
    */
+  /** Refuses the call with EACCES when there is a verdict; whether it did. */
+  private refused(v: Verdict | null): boolean {
+    if (v) this.refuse(v, EACCES);
+    return v !== null;
+  }
+
   private decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
     const prot = this.r.protected ?? protectedPaths(this.r.policy);
     const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot });
@@ -167,11 +173,7 @@ export class OneCall {
     if (!e) return pass();
     if (!write) {
       if (!this.inMade(e.resolved)) return pass();
-      const v = this.decide(name, e, false, 'read');
-      if (v) {
-        this.refuse(v, EACCES);
-        return true;
-      }
+      if (this.refused(this.decide(name, e, false, 'read'))) return true;
       return this.performOpen(e, flags, 0, false);
     }
     let exists = true;
@@ -183,11 +185,7 @@ export class OneCall {
     // Landlock covers existing names in carved directories (the snapshot) and everything below them; what
     // the supervisor made, and new names in a carved directory, it does not.
     if (!this.inMade(e.resolved) && !(!exists && (flags & O_CREAT) !== 0 && this.carved.has(path.posix.dirname(e.resolved)))) return false;
-    const v = this.decide(name, e, false);
-    if (v) {
-      this.refuse(v, EACCES);
-      return true;
-    }
+    if (this.refused(this.decide(name, e, false))) return true;
     return this.performOpen(e, flags, mode, true);
   }
 
@@ -223,13 +221,8 @@ export class OneCall {
   mkdir(name: string): boolean {
     const at = name === 'mkdirat';
     const e = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, false);
-    if (!e) return false;
-    if (!this.uncoveredName(e.resolved)) return false;
-    const v = this.decide(name, e, false);
-    if (v) {
-      this.refuse(v, EACCES);
-      return true;
-    }
+    if (!e || !this.uncoveredName(e.resolved)) return false;
+    if (this.refused(this.decide(name, e, false))) return true;
     const mode = Number(this.note.args[at ? 2 : 1]! & 0o7777n);
     return this.perform([e.resolved], (fds) => {
       const base = path.posix.basename(e.resolved);
@@ -247,13 +240,8 @@ export class OneCall {
   unlink(name: string): boolean {
     const at = name === 'unlinkat';
     const e = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, false);
-    if (!e) return false;
-    if (!this.uncoveredName(e.resolved)) return false;
-    const v = this.decide(name, e, true);
-    if (v) {
-      this.refuse(v, EACCES);
-      return true;
-    }
+    if (!e || !this.uncoveredName(e.resolved)) return false;
+    if (this.refused(this.decide(name, e, true))) return true;
     const flags = name === 'rmdir' ? AT_REMOVEDIR : at ? this.arg32(2) & AT_REMOVEDIR : 0;
     return this.perform([e.resolved], (fds) => {
       const base = path.posix.basename(e.resolved);
@@ -270,11 +258,7 @@ export class OneCall {
     const to = this.entry(two ? AT_FDCWD : this.arg32(2), this.note.args[two ? 1 : 3]!, false);
     if (!from || !to) return false;
     if (!this.uncoveredName(from.resolved) && !this.uncoveredName(to.resolved)) return false;
-    const v = this.decide(name, from, true) ?? this.decide(name, to, true);
-    if (v) {
-      this.refuse(v, EACCES);
-      return true;
-    }
+    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true))) return true;
     const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
     // Only RENAME_NOREPLACE and RENAME_EXCHANGE: RENAME_WHITEOUT needs CAP_MKNOD the script does not have.
     if ((flags & ~3) !== 0) {
@@ -300,11 +284,7 @@ export class OneCall {
     if (!from || !to) return false;
     if (!this.uncoveredName(to.resolved)) return false;
     // A second name for a protected file would be an unprotected way to write it: the source is decided too.
-    const v = this.decide(name, from, false) ?? this.decide(name, to, false);
-    if (v) {
-      this.refuse(v, EACCES);
-      return true;
-    }
+    if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, false))) return true;
     return this.perform([from.resolved, to.resolved], (fds) => {
       const res = linkInParents(this.n, this.ops, fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), credsOf(this.note.pid));
       if (res === 0) this.made.add(to.resolved);
@@ -338,11 +318,7 @@ export class OneCall {
   truncate(name: string): boolean {
     const e = this.entry(AT_FDCWD, this.note.args[0]!, true);
     if (!e || !this.inMade(e.resolved)) return false;
-    const v = this.decide(name, e, false);
-    if (v) {
-      this.refuse(v, EACCES);
-      return true;
-    }
+    if (this.refused(this.decide(name, e, false))) return true;
     const length = BigInt.asIntN(64, this.note.args[1]!);
     return this.perform([e.resolved], (fds) => {
       const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_CLOEXEC, 0);
