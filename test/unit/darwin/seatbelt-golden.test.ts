@@ -3,14 +3,14 @@
 // repository root). The properties below the goldens are checked on the text itself, so a regenerated
 // golden cannot quietly drop a carve-out.
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import type { FsModelFs } from '../../../src/policy/fs-model-types';
 import { seatbeltProfile, type SeatbeltRequest } from '../../../native/darwin/seatbelt';
 import { compileDarwinPlan } from '../../../native/darwin/backend';
+import { assertGolden } from '../fixtures/golden';
 
-const GOLDEN_DIR = path.resolve('test/unit/darwin/golden');
+const GOLDEN_DIR = 'test/unit/darwin/golden';
 const HOME = '/Users/u';
 const WS = '/Users/u/proj';
 const ODD_WS = '/Users/u/my "proj" (copy)\\ünïcode';
@@ -57,14 +57,7 @@ describe('Seatbelt golden profiles (filesystem model → SBPL)', () => {
   for (const c of CASES) {
     it(c.file, () => {
       const text = profileFor(c).text;
-      const file = path.join(GOLDEN_DIR, c.file);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        fs.mkdirSync(GOLDEN_DIR, { recursive: true });
-        fs.writeFileSync(file, text);
-        return;
-      }
-      assert.ok(fs.existsSync(file), `${file} is missing: run the unit tests with UPDATE_GOLDEN=1 from the repository root`);
-      assert.equal(text, fs.readFileSync(file, 'utf8'), `${c.file} differs: review the change, then rerun with UPDATE_GOLDEN=1`);
+      assertGolden(GOLDEN_DIR, c.file, text);
     });
   }
 });

@@ -2,57 +2,21 @@
 // expanded around their carve-outs as the launcher does. Any change to what the kernel is asked to grant
 // shows up as a reviewed diff. UPDATE_GOLDEN=1 rewrites them (run from the repository root).
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import type { FsModelFs, FsTier } from '../../../src/policy/fs-model-types';
+import type { FsTier } from '../../../src/policy/fs-model-types';
 import { landlockGrants, landlockPlan, runFsModel } from '../../../native/linux/compile-plan';
 import { grantsAllow, modelAllows } from '../../../src/policy/grants-allow';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
 import type { LandlockRule } from '../../../src/protocol/plan';
+import { assertGolden } from '../fixtures/golden';
+import { fakeFs } from '../fixtures/fake-fs';
+import { HOME, LINUX_TREE as FILES, WS } from '../fixtures/linux-tree';
 
-const GOLDEN_DIR = path.resolve('test/unit/native/golden');
-const WS = '/work/proj (copy)';
-const HOME = '/home/u';
+const GOLDEN_DIR = 'test/unit/native/golden';
 
-const FILES: Record<string, string> = {
-  '/etc/passwd': '',
-  '/etc/shadow': '',
-  '/etc/hosts': '',
-  '/usr/bin/sh': '',
-  '/home/u/.bashrc': '',
-  '/home/u/.ssh/id_ed25519': '',
-  '/home/u/notes.txt': '',
-  [`${WS}/main.py`]: '',
-  [`${WS}/secrets/key`]: '',
-  [`${WS}/.git/HEAD`]: '',
-  [`${WS}/.git/config`]: '[core]\n\thooksPath = .husky\n',
-  [`${WS}/.git/objects/aa/bb`]: '',
-  [`${WS}/.git/refs/heads/main`]: '',
-  [`${WS}/.git/logs/HEAD`]: '',
-  [`${WS}/.husky/pre-commit`]: '',
-  [`${WS}/.vscode/settings.json`]: '',
-  [`${WS}/.sandbox/audit.jsonl`]: '',
-  '/tmp/x': '',
-  '/dev/null': '',
-  '/proc/self': '',
-  '/sys/kernel': '',
-};
-
-function tree(): { modelFs: FsModelFs; readdir: (d: string) => string[] | null; isDir: (p: string) => boolean } {
-  const dirs = new Map<string, Set<string>>([['/', new Set()]]);
-  for (const f of Object.keys(FILES)) {
-    let child = f;
-    for (let d = f.slice(0, f.lastIndexOf('/')) || '/'; ; d = d.slice(0, d.lastIndexOf('/')) || '/') {
-      if (!dirs.has(d)) dirs.set(d, new Set());
-      dirs.get(d)!.add(child.slice(child.lastIndexOf('/') + 1));
-      if (d === '/') break;
-      child = d;
-    }
-  }
-  const readdir = (d: string) => (dirs.has(d) ? [...dirs.get(d)!] : null);
-  const isDir = (p: string) => dirs.has(p);
-  return { modelFs: { readFile: (p) => FILES[p] ?? null, kind: (p) => (p in FILES ? 'file' : dirs.has(p) ? 'dir' : null), readdir }, readdir, isDir };
+function tree() {
+  const modelFs = fakeFs(FILES);
+  return { modelFs, readdir: modelFs.readdir, isDir: modelFs.isDir };
 }
 
 function dump(rules: LandlockRule[]): string {
@@ -85,14 +49,7 @@ describe('Landlock golden dumps (filesystem model → rules)', () => {
       const grants = landlockGrants(policy, { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/main.py`, namespaces: c.tier === 'namespaces', listener: true }, t.modelFs);
       const plan = landlockPlan(grants, (rules, cuts) => expandCarveOuts(rules, cuts, t.readdir, t.isDir), ['abstract_unix_socket', 'signal']);
       const text = dump(plan.rules);
-      const file = path.join(GOLDEN_DIR, c.file);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        fs.mkdirSync(GOLDEN_DIR, { recursive: true });
-        fs.writeFileSync(file, text);
-        return;
-      }
-      assert.ok(fs.existsSync(file), `${file} is missing: run the unit tests with UPDATE_GOLDEN=1 from the repository root`);
-      assert.equal(text, fs.readFileSync(file, 'utf8'), `${c.file} differs: review the change, then rerun with UPDATE_GOLDEN=1`);
+      assertGolden(GOLDEN_DIR, c.file, text);
     });
   }
 });

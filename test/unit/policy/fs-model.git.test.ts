@@ -7,34 +7,10 @@ import type { FsModelFs } from '../../../src/policy/fs-model-types';
 import { gitConfigValues } from '../../../src/policy/git-config';
 import { protectedSet } from '../../../src/policy/protected-set';
 import { buildFsModel } from '../../../src/policy/fs-model';
+import { fakeFs } from '../fixtures/fake-fs';
 
 const WS = '/work/proj';
 const HOME = '/home/u';
-
-/** A fake tree: files with contents; directories derived from the files and `dirs`. */
-function fakeFs(files: Record<string, string>, dirs: string[] = []): FsModelFs {
-  const entries = new Map<string, Set<string>>();
-  const addDir = (d: string) => {
-    for (let p = d; ; p = p.slice(0, p.lastIndexOf('/')) || '/') {
-      if (!entries.has(p)) entries.set(p, new Set());
-      if (p === '/') break;
-      const parent = p.slice(0, p.lastIndexOf('/')) || '/';
-      if (!entries.has(parent)) entries.set(parent, new Set());
-      entries.get(parent)!.add(p.slice(p.lastIndexOf('/') + 1));
-    }
-  };
-  for (const d of dirs) addDir(d);
-  for (const f of Object.keys(files)) {
-    const parent = f.slice(0, f.lastIndexOf('/')) || '/';
-    addDir(parent);
-    entries.get(parent)!.add(f.slice(f.lastIndexOf('/') + 1));
-  }
-  return {
-    readFile: (p) => files[p] ?? null,
-    kind: (p) => (p in files ? 'file' : entries.has(p) ? 'dir' : null),
-    readdir: (d) => (entries.has(d) ? [...entries.get(d)!] : null),
-  };
-}
 
 const pol = (user: PolicyInput = {}, ws = WS) => resolvePolicy({ user }, { workspace: ws, home: HOME }).policy;
 const req = { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/script.sh`, tier: 'namespaces' as const };

@@ -3,41 +3,16 @@
 import * as assert from 'node:assert/strict';
 import { SandboxError } from '../../../src/errors';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
-import type { FsModelFs } from '../../../src/policy/fs-model-types';
 import { gitConfigValues, parseGitFile } from '../../../src/policy/git-config';
 import { protectedSet } from '../../../src/policy/protected-set';
 import { grantsAllow, modelAllows } from '../../../src/policy/grants-allow';
 import { buildFsModel } from '../../../src/policy/fs-model';
 import { decidePath } from '../../../src/policy/evaluate';
 import { tighten } from '../../../src/gitscript/run';
+import { fakeFs } from '../fixtures/fake-fs';
 
 const WS = '/work/proj';
 const HOME = '/home/u';
-
-/** A fake tree: files with contents, directories as sets of names (derived from the files and `dirs`). */
-function fakeFs(files: Record<string, string>, dirs: string[] = []): FsModelFs {
-  const entries = new Map<string, Set<string>>();
-  const addDir = (d: string) => {
-    for (let p = d; ; p = p.slice(0, p.lastIndexOf('/')) || '/') {
-      if (!entries.has(p)) entries.set(p, new Set());
-      if (p === '/') break;
-      const parent = p.slice(0, p.lastIndexOf('/')) || '/';
-      if (!entries.has(parent)) entries.set(parent, new Set());
-      entries.get(parent)!.add(p.slice(p.lastIndexOf('/') + 1));
-    }
-  };
-  for (const d of dirs) addDir(d);
-  for (const f of Object.keys(files)) {
-    const parent = f.slice(0, f.lastIndexOf('/')) || '/';
-    addDir(parent);
-    entries.get(parent)!.add(f.slice(f.lastIndexOf('/') + 1));
-  }
-  return {
-    readFile: (p) => files[p] ?? null,
-    kind: (p) => (p in files ? 'file' : entries.has(p) ? 'dir' : null),
-    readdir: (d) => (entries.has(d) ? [...entries.get(d)!] : null),
-  };
-}
 
 const pol = (user: PolicyInput = {}, run?: PolicyInput) => resolvePolicy({ user, ...(run ? { run } : {}) }, { workspace: WS, home: HOME }).policy;
 const req = { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/script.sh`, tier: 'namespaces' as const };

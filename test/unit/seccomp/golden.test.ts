@@ -1,11 +1,9 @@
 // Golden dumps of the profile programs: any change to the emitted BPF shows up as a reviewed diff.
 // UPDATE_GOLDEN=1 rewrites them. Paths resolve from the repository root (the working directory of the run).
-import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { buildProfileFilter, compileFilter, disassemble, type SyscallFilterOptions } from '../../../native/linux/seccomp';
+import { assertGolden } from '../fixtures/golden';
 
-const GOLDEN_DIR = path.resolve('test/unit/seccomp/golden');
+const GOLDEN_DIR = 'test/unit/seccomp/golden';
 
 const base: Omit<SyscallFilterOptions, 'arch'> = { network: 'inet', allowPtrace: false, extraDeny: [], denyAction: { kind: 'errno', errno: 1 } };
 const CASES: { file: string; opts: SyscallFilterOptions }[] = [
@@ -25,14 +23,7 @@ describe('seccomp golden dumps', () => {
   for (const c of CASES) {
     it(c.file, () => {
       const text = disassemble(compileFilter(buildProfileFilter(c.opts)), { arch: c.opts.arch });
-      const file = path.join(GOLDEN_DIR, c.file);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        fs.mkdirSync(GOLDEN_DIR, { recursive: true });
-        fs.writeFileSync(file, text);
-        return;
-      }
-      assert.ok(fs.existsSync(file), `${file} is missing: run the unit tests with UPDATE_GOLDEN=1 from the repository root`);
-      assert.equal(text, fs.readFileSync(file, 'utf8'), `${c.file} differs: review the change, then rerun with UPDATE_GOLDEN=1`);
+      assertGolden(GOLDEN_DIR, c.file, text);
     });
   }
 });
