@@ -4,17 +4,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditRecord } from '../../../src/protocol/audit';
-import { makeSandbox, runCli, writeScript, PYTHON, type Sandbox } from './helpers';
+import { runCli, writeScript, PYTHON } from './helpers';
+import { useAuditFile, useSandbox } from './use-sandbox';
 
 describe('audit log written by script-sandbox run', function () {
   this.timeout(120000);
-  let sb: Sandbox;
-  let audit: string;
-  beforeEach(() => {
-    sb = makeSandbox();
-    audit = path.join(sb.workspace, '.sandbox', 'audit.jsonl');
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useSandbox();
+  const audit = useAuditFile(sb);
 
   const run = (flags: string[], cmd: string[], env: Record<string, string> = {}) =>
     runCli(['run', '--workspace', sb.workspace, '--profile', 'strict', ...flags, '--', ...cmd], { cwd: sb.workspace, home: sb.home, env });
@@ -27,7 +23,7 @@ describe('audit log written by script-sandbox run', function () {
     await run(['--cpu', '1'], [PYTHON, '-c', 'while True: pass']);
     await run(['--timeout', '1'], ['/bin/sleep', '10']);
 
-    const lines = fs.readFileSync(audit, 'utf8').trim().split('\n');
+    const lines = fs.readFileSync(audit.path, 'utf8').trim().split('\n');
     const recs = lines.map((l) => AuditRecord.parse(JSON.parse(l)));
     const kinds = recs.map((r) => (r.type === 'violation' ? `violation:${(r as { violation: { kind: string } }).violation.kind}` : r.type));
     const per = (i: number, middle: string[]) => ['host_started', 'run_started', ...middle, 'run_finished', 'host_stopped'];
@@ -46,16 +42,16 @@ describe('audit log written by script-sandbox run', function () {
     assert.deepEqual(finished.slice(0, 3).map((f) => f.exitCode), [0, 0, 0]);
     assert.ok([128 + 24, 128 + 9].includes(finished[3]!.exitCode), `cpu run exit ${finished[3]!.exitCode}`); // SIGXCPU, or SIGKILL at the hard limit
     assert.equal(finished[4]!.exitCode, 128 + 9);
-    const ok = await runCli(['audit', 'verify', audit], { home: sb.home });
+    const ok = await audit.verify();
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   });
 
   it('verify fails at the right line after an edit, a deletion or a reordering', async () => {
     for (let i = 0; i < 3; i++) await run([], ['/bin/sh', '-c', `exit ${i}`]);
-    const original = fs.readFileSync(audit, 'utf8').trim().split('\n');
+    const original = fs.readFileSync(audit.path, 'utf8').trim().split('\n');
     const check = async (lines: string[], line: number) => {
-      fs.writeFileSync(audit, lines.join('\n') + '\n');
-      const r = await runCli(['audit', 'verify', audit], { home: sb.home });
+      fs.writeFileSync(audit.path, lines.join('\n') + '\n');
+      const r = await audit.verify();
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.stdout + r.stderr, new RegExp(`line ${line}\\b`));
     };
@@ -74,7 +70,7 @@ describe('audit log written by script-sandbox run', function () {
     const token = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
     const apiKey = 'sk-live-7f3a9c2e1b4d8f6a';
     await run(['--env-allow', 'API_KEY'], ['/bin/sh', '-c', `echo "$API_KEY" > key.txt; echo ${apiKey} ${token}`], { GITHUB_TOKEN: token, API_KEY: apiKey });
-    const text = fs.readFileSync(audit, 'utf8');
+    const text = fs.readFileSync(audit.path, 'utf8');
     assert.ok(text.includes('run_finished'));
     assert.ok(!text.includes(token), 'GITHUB_TOKEN value in the audit log');
     assert.ok(!text.includes(apiKey), 'API_KEY value in the audit log');
@@ -83,11 +79,11 @@ describe('audit log written by script-sandbox run', function () {
 
   it('audit stats and tail read the file', async () => {
     await run([], ['/bin/sh', '-c', `echo x > ${sb.outside}/a; echo y > ${sb.outside}/b; true`]);
-    const stats = await runCli(['audit', 'stats', '--json', '--file', audit], { home: sb.home });
+    const stats = await runCli(['audit', 'stats', '--json', '--file', audit.path], { home: sb.home });
     assert.equal(stats.code, 0, stats.stderr);
     const s = JSON.parse(stats.stdout);
     assert.ok(JSON.stringify(s).includes('file'), stats.stdout);
-    const tail = await runCli(['audit', 'tail', '-n', '2', '--file', audit], { home: sb.home });
+    const tail = await runCli(['audit', 'tail', '-n', '2', '--file', audit.path], { home: sb.home });
     assert.equal(tail.code, 0, tail.stderr);
     assert.equal(tail.stdout.trim().split('\n').length, 2, tail.stdout);
   });

@@ -6,34 +6,26 @@ import { spawn, fork, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runCli, REPO, type Sandbox } from './helpers';
+import { runCli, REPO } from './helpers';
+import { useAuditFile, useSandbox } from './use-sandbox';
 
 const HOST = path.join(REPO, 'dist', 'host.js');
 const MAC = /,"mac":"[0-9a-f]{64}"\}$/;
 
-function auditLines(file: string): string[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-}
-
 describe('audit log out of the script\'s reach', function () {
   this.timeout(120000);
-  let sb: Sandbox;
-  let audit: string;
-  beforeEach(() => {
-    sb = makeSandbox();
-    audit = path.join(sb.workspace, '.sandbox', 'audit.jsonl');
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useSandbox();
+  const audit = useAuditFile(sb);
 
   const run = (cmd: string[], flags: string[] = []) => runCli(['run', '--workspace', sb.workspace, '--profile', 'strict', ...flags, '--', ...cmd], { cwd: sb.workspace, home: sb.home });
-  const verify = () => runCli(['audit', 'verify', audit], { home: sb.home });
+  const verify = () => audit.verify();
 
   it('a log edited outside and re-hashed without the key fails verify, naming the first bad line; the good log verifies', async () => {
     for (let i = 0; i < 2; i++) await run(['/bin/sh', '-c', `exit ${i}`]);
     const good = await verify();
     assert.equal(good.code, 0, good.stdout + good.stderr);
     assert.match(good.stdout, /chain intact/);
-    const ls = auditLines(audit);
+    const ls = audit.lines();
     const at = ls.findIndex((l) => l.includes('"exitCode":1'));
     assert.ok(at > 0);
     // The attacker changes the exit code and re-seals from that line on with a key of its own.
@@ -47,7 +39,7 @@ describe('audit log out of the script\'s reach', function () {
       prev = crypto.createHmac('sha256', fake).update(json).digest('hex');
       return `${json.slice(0, -1)},"mac":"${prev}"}`;
     });
-    fs.writeFileSync(audit, forged.join('\n') + '\n');
+    fs.writeFileSync(audit.path, forged.join('\n') + '\n');
     const r = await verify();
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, new RegExp(`^line ${at + 1} of .*audit\\.jsonl: its keyed mac does not match`));
@@ -60,7 +52,7 @@ describe('audit log out of the script\'s reach', function () {
       h = crypto.createHash('sha256').update(s).digest('hex');
       return s;
     });
-    fs.writeFileSync(audit, unkeyed.join('\n') + '\n');
+    fs.writeFileSync(audit.path, unkeyed.join('\n') + '\n');
     const u = await verify();
     assert.equal(u.code, 3, u.stdout);
     assert.match(u.stdout, /^unkeyed \(older format\)/);
@@ -96,8 +88,8 @@ describe('audit log out of the script\'s reach', function () {
   });
 
   it('a lock held by another process on the old lock path (.sandbox/audit.jsonl.lock) no longer blocks recording', async () => {
-    fs.mkdirSync(path.dirname(audit), { mode: 0o700 });
-    const holder = spawn('/usr/bin/flock', ['-x', `${audit}.lock`, '-c', 'echo held; exec sleep 120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    fs.mkdirSync(path.dirname(audit.path), { mode: 0o700 });
+    const holder = spawn('/usr/bin/flock', ['-x', `${audit.path}.lock`, '-c', 'echo held; exec sleep 120'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
         holder.stdout!.once('data', () => resolve());
@@ -107,7 +99,7 @@ describe('audit log out of the script\'s reach', function () {
       const r = await run(['/bin/sh', '-c', 'echo recorded']);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /AUDIT_LOCKED/);
-      assert.ok(auditLines(audit).some((l) => l.includes('"type":"run_finished"')));
+      assert.ok(audit.lines().some((l) => l.includes('"type":"run_finished"')));
       assert.equal((await verify()).code, 0);
     } finally {
       holder.kill('SIGKILL');
@@ -150,7 +142,7 @@ describe('audit log out of the script\'s reach', function () {
         });
       const ask = (requestId: string, mode: 'enforce' | 'warn') => {
         const p = reply(requestId);
-        host.send({ type: 'run', requestId, command: ['/bin/sh', '-c', `echo ${mode} >> ${marker}`], cwd: sb.workspace, workspace: sb.workspace, env: { PATH: '/usr/bin:/bin' }, layers: { run: { mode, profile: 'strict' } }, auditPath: audit });
+        host.send({ type: 'run', requestId, command: ['/bin/sh', '-c', `echo ${mode} >> ${marker}`], cwd: sb.workspace, workspace: sb.workspace, env: { PATH: '/usr/bin:/bin' }, layers: { run: { mode, profile: 'strict' } }, auditPath: audit.path });
         return p;
       };
       const refused = await ask('r-enforce', 'enforce');

@@ -4,44 +4,12 @@
 // its check and the kernel's use, a non-dumpable process whose memory it cannot read): the kernel must hold.
 // Everything is observed from outside: a snapshot of the control files before and after.
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runCli, runIn, writeScript, PYTHON, type Sandbox } from './helpers';
-
-const UNSHARE = '/usr/bin/unshare';
-
-/** Whether the namespace stage can run here: the same command the engine uses, tried once. */
-function userNamespacesWork(): string | null {
-  if (!fs.existsSync(UNSHARE)) return 'no util-linux unshare';
-  if (!fs.existsSync('/usr/bin/perl')) return 'no perl (the namespace init)';
-  const r = spawnSync(UNSHARE, ['--user', '--map-current-user', '--keep-caps', '--mount', '--pid', '--fork', '--mount-proc', '--', '/bin/true'], { stdio: 'ignore' });
-  return r.status === 0 ? null : `user namespaces refused for uid ${process.getuid?.()}`;
-}
-
-function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Every file and directory below `dir` (minus `skip` names directly under it): path, type, mode, content hash. */
-function snapshot(dir: string, skip: string[] = []): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const rel = path.relative(dir, p);
-      if (d === dir && skip.includes(name)) continue;
-      const st = fs.lstatSync(p);
-      const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l->${fs.readlinkSync(p)}` : st.isFile() ? 'f' : 'other';
-      const hash = st.isFile() ? crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16) : '';
-      out.push(`${rel} ${kind} ${(st.mode & 0o7777).toString(8)} ${st.uid} ${hash}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { runCli, runIn, writeScript, PYTHON } from './helpers';
+import { ATTEMPT_PY, treeSnapshot as snapshot, useSandbox, userNamespacesProblem } from './use-sandbox';
 
 function controlSnapshot(ws: string): Record<string, string[]> {
   return {
@@ -53,20 +21,9 @@ function controlSnapshot(ws: string): Record<string, string[]> {
 }
 
 // One python script, every attack; prints "<name>: ALLOWED" when a call that should fail succeeded.
-const ATTACKS_PY = String.raw`
+const ATTACKS_PY = ATTEMPT_PY + String.raw`
 import ctypes, ctypes.util, os, sys, threading, time
 libc = ctypes.CDLL(None, use_errno=True)
-results = []
-def attempt(name, f):
-    try:
-        f()
-        results.append(name + ': ALLOWED')
-    except OSError as e:
-        results.append(name + ': denied (' + (os.strerror(e.errno) if e.errno else str(e)) + ')')
-
-def write(p, data='#!/bin/sh\necho pwned\n', mode='w'):
-    with open(p, mode) as fh:
-        fh.write(data)
 
 attempt('direct write .git/hooks/pre-commit', lambda: write('.git/hooks/pre-commit'))
 write('scratch/evil', '#!/bin/sh\necho pwned\n')
@@ -139,25 +96,23 @@ echo end
 
 describe('boundary: git metadata the model follows outside .git (real kernel)', function () {
   this.timeout(90000);
-  const nsProblem = userNamespacesWork();
-  let sb: Sandbox;
-  beforeEach(function () {
-    if (!hasTool('git')) this.skip();
-    sb = makeSandbox();
-    const ws = sb.workspace;
-    // sb.root is a repository that contains the workspace; the workspace is one too, with husky v9's
-    // hooksPath only in the global config and a checked-out submodule.
-    execFileSync('git', ['init', '-q', sb.root]);
-    execFileSync('git', ['init', '-q', ws]);
-    fs.writeFileSync(path.join(sb.home, '.gitconfig'), '[core]\n\thooksPath = .husky/_\n[include]\n\tpath = ../ws/.gitinc\n');
-    fs.writeFileSync(path.join(ws, '.gitinc'), '[core]\n\thooksPath = .githooks\n');
-    fs.mkdirSync(path.join(ws, '.husky', '_'), { recursive: true });
-    fs.writeFileSync(path.join(ws, '.husky', 'pre-commit'), 'npm test\n');
-    fs.writeFileSync(path.join(ws, '.gitmodules'), '[submodule "sub"]\n\tpath = sub\n\turl = ../sub\n');
-    fs.mkdirSync(path.join(ws, 'sub'));
-    fs.writeFileSync(path.join(ws, 'sub', '.git'), 'gitdir: ../.git/modules/sub\n');
+  const nsProblem = userNamespacesProblem();
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      const ws = sb.workspace;
+      // sb.root is a repository that contains the workspace; the workspace is one too, with husky v9's
+      // hooksPath only in the global config and a checked-out submodule.
+      execFileSync('git', ['init', '-q', sb.root]);
+      fs.writeFileSync(path.join(sb.home, '.gitconfig'), '[core]\n\thooksPath = .husky/_\n[include]\n\tpath = ../ws/.gitinc\n');
+      fs.writeFileSync(path.join(ws, '.gitinc'), '[core]\n\thooksPath = .githooks\n');
+      fs.mkdirSync(path.join(ws, '.husky', '_'), { recursive: true });
+      fs.writeFileSync(path.join(ws, '.husky', 'pre-commit'), 'npm test\n');
+      fs.writeFileSync(path.join(ws, '.gitmodules'), '[submodule "sub"]\n\tpath = sub\n\turl = ../sub\n');
+      fs.mkdirSync(path.join(ws, 'sub'));
+      fs.writeFileSync(path.join(ws, 'sub', '.git'), 'gitdir: ../.git/modules/sub\n');
+    },
   });
-  afterEach(() => sb?.cleanup());
 
   const snap = () => ({
     outer: snapshot(path.join(sb.root, '.git'), ['objects', 'refs', 'logs']),
@@ -218,22 +173,20 @@ print('race: ' + ('ALLOWED' if won else 'denied') + ' ' + '|'.join(sorted(errs))
 
 describe('boundary: control files in writable areas (real kernel)', function () {
   this.timeout(90000);
-  const nsProblem = userNamespacesWork();
-  let sb: Sandbox;
-  beforeEach(function () {
-    if (!hasTool('git')) this.skip(); // the workspace is a git repository
-    sb = makeSandbox();
-    const ws = sb.workspace;
-    execFileSync('git', ['init', '-q', ws]);
-    execFileSync('git', ['-C', ws, 'config', 'core.hooksPath', '.husky']);
-    fs.mkdirSync(path.join(ws, '.husky'));
-    fs.writeFileSync(path.join(ws, '.husky', 'pre-commit'), '#!/bin/sh\nnpm test\n', { mode: 0o755 });
-    fs.mkdirSync(path.join(ws, '.vscode'));
-    fs.writeFileSync(path.join(ws, '.vscode', 'tasks.json'), '{"version":"2.0.0","tasks":[]}\n');
-    fs.writeFileSync(path.join(ws, '.git', 'hooks', 'pre-commit.sample'), '#!/bin/sh\n', { mode: 0o755 });
-    fs.mkdirSync(path.join(ws, 'scratch'));
+  const nsProblem = userNamespacesProblem();
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      const ws = sb.workspace;
+      execFileSync('git', ['-C', ws, 'config', 'core.hooksPath', '.husky']);
+      fs.mkdirSync(path.join(ws, '.husky'));
+      fs.writeFileSync(path.join(ws, '.husky', 'pre-commit'), '#!/bin/sh\nnpm test\n', { mode: 0o755 });
+      fs.mkdirSync(path.join(ws, '.vscode'));
+      fs.writeFileSync(path.join(ws, '.vscode', 'tasks.json'), '{"version":"2.0.0","tasks":[]}\n');
+      fs.writeFileSync(path.join(ws, '.git', 'hooks', 'pre-commit.sample'), '#!/bin/sh\n', { mode: 0o755 });
+      fs.mkdirSync(path.join(ws, 'scratch'));
+    },
   });
-  afterEach(() => sb?.cleanup());
 
   for (const tier of ['namespaces', 'fallback'] as const) {
     // Metadata (chmod, utimes, xattr) is no Landlock right: only the namespace tier's read-only mounts stop it.

@@ -8,29 +8,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeSandbox, runIn, writeScript, PYTHON, type Sandbox } from './helpers';
+import { hasTool, treeSnapshot as snapshot, useSandbox } from './use-sandbox';
 
 const FALLBACK = { SCRIPT_SANDBOX_NAMESPACES: '0' };
-
-function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Every entry below `dir`: path, type, mode, content hash. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l->${fs.readlinkSync(p)}` : st.isFile() ? 'f' : 'other';
-      const hash = st.isFile() ? crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16) : '';
-      out.push(`${path.relative(dir, p)} ${kind} ${(st.mode & 0o7777).toString(8)} ${hash}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const control = (ws: string) => ({ git: snapshot(path.join(ws, '.git')), vscode: snapshot(path.join(ws, '.vscode')) });
 
@@ -94,17 +74,16 @@ print('end')
 
 describe('fallback tier: the workspace root is usable, its control files are not (real kernel)', function () {
   this.timeout(90000);
-  let sb: Sandbox;
-  beforeEach(function () {
-    if (!hasTool('git')) this.skip(); // the workspace is a git repository (its .git is protected)
-    sb = makeSandbox();
-    execFileSync('git', ['init', '-q', sb.workspace]);
-    fs.mkdirSync(path.join(sb.workspace, '.vscode'));
-    fs.writeFileSync(path.join(sb.workspace, '.vscode', 'tasks.json'), '{"version":"2.0.0","tasks":[]}\n');
-    fs.writeFileSync(path.join(sb.workspace, 'old.txt'), 'old\n');
-    fs.mkdirSync(path.join(sb.workspace, 'src'));
+  // The workspace is a git repository: its .git is protected.
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      fs.mkdirSync(path.join(sb.workspace, '.vscode'));
+      fs.writeFileSync(path.join(sb.workspace, '.vscode', 'tasks.json'), '{"version":"2.0.0","tasks":[]}\n');
+      fs.writeFileSync(path.join(sb.workspace, 'old.txt'), 'old\n');
+      fs.mkdirSync(path.join(sb.workspace, 'src'));
+    },
   });
-  afterEach(() => sb?.cleanup());
 
   it('create, append, read, mkdir, rm, mv and rm -r in the workspace root work', async () => {
     const script = [

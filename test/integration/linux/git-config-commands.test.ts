@@ -4,16 +4,10 @@
 // reads from $XDG_CONFIG_HOME/git/config must be read (and kept) like ~/.config/git/config. Enforce runs in
 // both tiers; observed from outside.
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runCli, type Sandbox } from './helpers';
-
-function userNamespacesWork(): string | null {
-  if (!fs.existsSync('/usr/bin/unshare') || !fs.existsSync('/usr/bin/perl')) return 'no util-linux unshare or perl';
-  const r = spawnSync('/usr/bin/unshare', ['--user', '--map-current-user', '--keep-caps', '--mount', '--pid', '--fork', '--mount-proc', '--', '/bin/true'], { stdio: 'ignore' });
-  return r.status === 0 ? null : `user namespaces refused for uid ${process.getuid?.()}`;
-}
+import { runCli } from './helpers';
+import { useSandbox, userNamespacesProblem } from './use-sandbox';
 
 const TOOLS = ['pager.sh', 'alias.sh', 'textconv.sh', 'clean.sh', 'helper.sh', 'xdg-editor.sh', 'trailer.sh', 'mergetool.sh'];
 
@@ -32,50 +26,47 @@ echo end
 
 describe('git config commands inside the workspace stay unchanged (real kernel)', function () {
   this.timeout(120000);
-  const nsProblem = userNamespacesWork();
-  let sb: Sandbox;
-  let xdg: string;
-  beforeEach(function () {
-    if (spawnSync('sh', ['-c', 'command -v git'], { stdio: 'ignore' }).status !== 0) this.skip();
-    sb = makeSandbox();
-    const ws = sb.workspace;
-    xdg = path.join(sb.home, 'xdg');
-    execFileSync('git', ['init', '-q', ws]);
-    fs.mkdirSync(path.join(ws, 'tools'));
-    fs.mkdirSync(path.join(ws, 'scratch'));
-    for (const t of TOOLS) fs.writeFileSync(path.join(ws, 'tools', t), '#!/bin/sh\nexec cat\n', { mode: 0o755 });
-    // Existing: in the fallback tier no new entry can be made in a folder holding a carve-out.
-    fs.writeFileSync(path.join(ws, 'tools', 'other.txt'), 'before\n');
-    fs.appendFileSync(
-      path.join(ws, '.git', 'config'),
-      [
-        '[core]',
-        '\tpager = ./tools/pager.sh -R',
-        '\teditor = "tools/editor.sh"',
-        '\tfsmonitor = ./tools/fsm.sh',
-        '[trailer "sign"]',
-        '\tcommand = ./tools/trailer.sh',
-        '[mergetool "mine"]',
-        '\tcmd = tools/mergetool.sh "$LOCAL" "$REMOTE"',
-        '[alias]',
-        '\tx = !tools/alias.sh --flag',
-        '[diff "bin"]',
-        '\ttextconv = sh tools/textconv.sh',
-        '[filter "lfs"]',
-        '\tclean = tools/clean.sh %f',
-        '[credential]',
-        `\thelper = !${ws}/tools/helper.sh`,
-        '',
-      ].join('\n'),
-    );
-    fs.mkdirSync(path.join(xdg, 'git'), { recursive: true });
-    fs.writeFileSync(path.join(xdg, 'git', 'config'), '[sequence]\n\teditor = ./tools/xdg-editor.sh\n');
+  const nsProblem = userNamespacesProblem();
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      const ws = sb.workspace;
+      fs.mkdirSync(path.join(ws, 'tools'));
+      fs.mkdirSync(path.join(ws, 'scratch'));
+      for (const t of TOOLS) fs.writeFileSync(path.join(ws, 'tools', t), '#!/bin/sh\nexec cat\n', { mode: 0o755 });
+      // Existing: in the fallback tier no new entry can be made in a folder holding a carve-out.
+      fs.writeFileSync(path.join(ws, 'tools', 'other.txt'), 'before\n');
+      fs.appendFileSync(
+        path.join(ws, '.git', 'config'),
+        [
+          '[core]',
+          '\tpager = ./tools/pager.sh -R',
+          '\teditor = "tools/editor.sh"',
+          '\tfsmonitor = ./tools/fsm.sh',
+          '[trailer "sign"]',
+          '\tcommand = ./tools/trailer.sh',
+          '[mergetool "mine"]',
+          '\tcmd = tools/mergetool.sh "$LOCAL" "$REMOTE"',
+          '[alias]',
+          '\tx = !tools/alias.sh --flag',
+          '[diff "bin"]',
+          '\ttextconv = sh tools/textconv.sh',
+          '[filter "lfs"]',
+          '\tclean = tools/clean.sh %f',
+          '[credential]',
+          `\thelper = !${ws}/tools/helper.sh`,
+          '',
+        ].join('\n'),
+      );
+      fs.mkdirSync(path.join(xdg(), 'git'), { recursive: true });
+      fs.writeFileSync(path.join(xdg(), 'git', 'config'), '[sequence]\n\teditor = ./tools/xdg-editor.sh\n');
+    },
   });
-  afterEach(() => sb?.cleanup());
+  const xdg = () => path.join(sb.home, 'xdg');
 
   const snap = () => ({
     tools: fs.readdirSync(path.join(sb.workspace, 'tools')).sort().filter((n) => n !== 'other.txt').map((n) => `${n}:${fs.readFileSync(path.join(sb.workspace, 'tools', n), 'utf8')}`),
-    xdg: fs.readFileSync(path.join(xdg, 'git', 'config'), 'utf8'),
+    xdg: fs.readFileSync(path.join(xdg(), 'git', 'config'), 'utf8'),
   });
 
   for (const tier of ['namespaces', 'fallback'] as const) {
@@ -87,7 +78,7 @@ describe('git config commands inside the workspace stay unchanged (real kernel)'
       const r = await runCli(['run', '--workspace', sb.workspace, '--profile', 'permissive', '--mode', 'enforce', '--env-allow', 'XDG', '--', '/bin/sh', path.join(sb.outside, 'attack.sh')], {
         cwd: sb.workspace,
         home: sb.home,
-        env: { XDG_CONFIG_HOME: xdg, XDG: xdg, ...(tier === 'fallback' ? { SCRIPT_SANDBOX_NAMESPACES: '0' } : {}) },
+        env: { XDG_CONFIG_HOME: xdg(), XDG: xdg(), ...(tier === 'fallback' ? { SCRIPT_SANDBOX_NAMESPACES: '0' } : {}) },
       });
       assert.match(r.stdout, /^end$/m, `attack script did not finish: ${r.stdout}\n${r.stderr}`);
       assert.deepEqual(r.stdout.split('\n').filter((l) => /ALLOWED/.test(l)), [], r.stdout);

@@ -3,25 +3,23 @@
 // not prevented: after the run the host finds `.git` entries created or changed below the workspace and
 // reports each one (filesystem.nestedRepository) in the events and the audit log.
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runIn, type Sandbox } from './helpers';
+import { makeSandbox, runIn } from './helpers';
+import { useAuditFile, useSandbox } from './use-sandbox';
 
 describe('nested repositories created by a run are reported (not prevented)', function () {
   this.timeout(120000);
-  let sb: Sandbox;
-  beforeEach(function () {
-    if (spawnSync('sh', ['-c', 'command -v git'], { stdio: 'ignore' }).status !== 0) this.skip();
-    sb = makeSandbox();
-    execFileSync('git', ['init', '-q', sb.workspace]);
-    // In the fallback tier no new entry can be made directly in the workspace root: the script works below.
-    fs.mkdirSync(path.join(sb.workspace, 'scratch', 'old'), { recursive: true });
-    execFileSync('git', ['init', '-q', path.join(sb.workspace, 'scratch', 'old')]);
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      // In the fallback tier no new entry can be made directly in the workspace root: the script works below.
+      fs.mkdirSync(path.join(sb.workspace, 'scratch', 'old'), { recursive: true });
+      execFileSync('git', ['init', '-q', path.join(sb.workspace, 'scratch', 'old')]);
+    },
   });
-  afterEach(() => sb?.cleanup());
-
-  const audit = () => path.join(sb.workspace, '.sandbox', 'audit.jsonl');
+  const audit = useAuditFile(sb);
   const nested = (r: { events: Array<Record<string, unknown>> }) => r.events.filter((e) => e.type === 'violation' && e.rule === 'filesystem.nestedRepository');
 
   for (const mode of ['enforce', 'warn'] as const) {
@@ -47,7 +45,7 @@ describe('nested repositories created by a run are reported (not prevented)', fu
         assert.equal(e.severity, 'critical');
         assert.match(String(e.message), /not prevented/);
       }
-      const logged = fs.readFileSync(audit(), 'utf8').split('\n').filter((l) => l.includes('filesystem.nestedRepository'));
+      const logged = audit.lines().filter((l) => l.includes('filesystem.nestedRepository'));
       assert.equal(logged.length, 5, logged.join('\n'));
       // A second run that touches no repository reports none.
       const quiet = await runIn(sb, ['--mode', mode], ['/bin/sh', '-c', 'git -C scratch/sub status --short >/dev/null 2>&1; echo x > scratch/file.txt']);

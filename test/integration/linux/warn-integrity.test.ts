@@ -3,60 +3,17 @@
 // the script's reach in the kernel, in both tiers, for root and for an unprivileged user. The attacks run
 // in `--mode warn` in a git repository; everything is observed from outside (snapshots, `audit verify`).
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runCli, runIn, writeScript, PYTHON, type Sandbox } from './helpers';
-
-const UNSHARE = '/usr/bin/unshare';
-
-function userNamespacesWork(): string | null {
-  if (!fs.existsSync(UNSHARE)) return 'no util-linux unshare';
-  if (!fs.existsSync('/usr/bin/perl')) return 'no perl (the namespace init)';
-  const r = spawnSync(UNSHARE, ['--user', '--map-current-user', '--keep-caps', '--mount', '--pid', '--fork', '--mount-proc', '--', '/bin/true'], { stdio: 'ignore' });
-  return r.status === 0 ? null : `user namespaces refused for uid ${process.getuid?.()}`;
-}
-
-function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Every entry below `dir` (minus `skip` names directly under it): path, type, mode, content hash. */
-function snapshot(dir: string, skip: string[] = []): string[] {
-  if (!fs.existsSync(dir)) return ['<missing>'];
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of fs.readdirSync(d).sort()) {
-      if (d === dir && skip.includes(name)) continue;
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l->${fs.readlinkSync(p)}` : st.isFile() ? 'f' : 'other';
-      const hash = st.isFile() ? crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16) : '';
-      out.push(`${path.relative(dir, p)} ${kind} ${(st.mode & 0o7777).toString(8)} ${hash}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { runIn, writeScript, PYTHON } from './helpers';
+import { ATTEMPT_PY, treeSnapshot as snapshot, useAuditFile, useSandbox, userNamespacesProblem } from './use-sandbox';
 
 // Every attack on the integrity set; "<name>: ALLOWED" when a call that must fail succeeded, and the key's
 // bytes on a line of their own when it could be read. With the key, the log is re-sealed as `audit verify`
 // would accept it: the forged exit code would then pass.
-const ATTACKS_PY = String.raw`
+const ATTACKS_PY = ATTEMPT_PY + String.raw`
 import hashlib, hmac, json, os, re, sys
 state = os.path.join(os.environ['HOME'], '.local', 'state', 'script-sandbox')
-results = []
-def attempt(name, f):
-    try:
-        f()
-        results.append(name + ': ALLOWED')
-    except OSError as e:
-        results.append(name + ': denied (' + (os.strerror(e.errno) if e.errno else str(e)) + ')')
-def write(p, data='#!/bin/sh\necho pwned\n', mode='w'):
-    with open(p, mode) as fh:
-        fh.write(data)
 
 key = None
 def read_key():
@@ -107,31 +64,26 @@ print('end')
 
 describe('warn mode never relaxes the integrity set (real kernel)', function () {
   this.timeout(120000);
-  const nsProblem = userNamespacesWork();
-  let sb: Sandbox;
-  let audit: string;
-  let stateDir: string;
-  beforeEach(function () {
-    if (!hasTool('git')) this.skip(); // the workspace is a git repository
-    sb = makeSandbox();
-    const ws = sb.workspace;
-    audit = path.join(ws, '.sandbox', 'audit.jsonl');
-    stateDir = path.join(sb.home, '.local', 'state', 'script-sandbox');
-    execFileSync('git', ['init', '-q', ws]);
-    fs.mkdirSync(path.join(ws, '.vscode'));
-    fs.writeFileSync(path.join(ws, '.vscode', 'tasks.json'), '{"version":"2.0.0","tasks":[]}\n');
-    fs.mkdirSync(path.join(ws, 'scratch'));
-    fs.writeFileSync(path.join(sb.home, '.bashrc'), '# rc\n');
+  const nsProblem = userNamespacesProblem();
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      const ws = sb.workspace;
+      fs.mkdirSync(path.join(ws, '.vscode'));
+      fs.writeFileSync(path.join(ws, '.vscode', 'tasks.json'), '{"version":"2.0.0","tasks":[]}\n');
+      fs.mkdirSync(path.join(ws, 'scratch'));
+      fs.writeFileSync(path.join(sb.home, '.bashrc'), '# rc\n');
+    },
   });
-  afterEach(() => sb?.cleanup());
+  const audit = useAuditFile(sb);
+  const stateDir = () => path.join(sb.home, '.local', 'state', 'script-sandbox');
 
   const controls = () => ({
     git: snapshot(path.join(sb.workspace, '.git'), ['objects', 'refs', 'logs']),
     vscode: snapshot(path.join(sb.workspace, '.vscode')),
     bashrc: fs.readFileSync(path.join(sb.home, '.bashrc'), 'utf8'),
-    state: snapshot(stateDir, ['locks']),
+    state: snapshot(stateDir(), ['locks']),
   });
-  const lines = () => fs.readFileSync(audit, 'utf8').split('\n').filter(Boolean);
 
   for (const tier of ['namespaces', 'fallback'] as const) {
     const env: Record<string, string> = tier === 'fallback' ? { SCRIPT_SANDBOX_NAMESPACES: '0' } : {};
@@ -141,9 +93,9 @@ describe('warn mode never relaxes the integrity set (real kernel)', function () 
       // An enforce run first: it makes the key, the log and a record the forger wants to change (exit 7).
       const first = await runIn(sb, ['--mode', 'enforce'], ['/bin/sh', '-c', 'exit 7'], env);
       assert.equal(first.code, 7, first.stderr);
-      const key = fs.readFileSync(path.join(stateDir, 'audit.key')).toString('hex');
-      const logBefore = lines();
-      const lock = path.join(stateDir, 'locks', fs.readdirSync(path.join(stateDir, 'locks'))[0]!);
+      const key = fs.readFileSync(path.join(stateDir(), 'audit.key')).toString('hex');
+      const logBefore = audit.lines();
+      const lock = path.join(stateDir(), 'locks', fs.readdirSync(path.join(stateDir(), 'locks'))[0]!);
       const before = controls();
       writeScript(sb.outside, 'attacks.py', ATTACKS_PY);
       const r = await runIn(sb, ['--mode', 'warn', '--profile', 'strict'], [PYTHON, path.join(sb.outside, 'attacks.py'), lock], env);
@@ -152,11 +104,11 @@ describe('warn mode never relaxes the integrity set (real kernel)', function () 
       assert.deepEqual(r.stdout.split('\n').filter((l) => /ALLOWED/.test(l)), [], r.stdout);
       assert.deepEqual(controls(), before);
       // The warn run's own records follow the old ones, and the chain verifies with the key.
-      const logAfter = lines();
+      const logAfter = audit.lines();
       assert.deepEqual(logAfter.slice(0, logBefore.length), logBefore);
       assert.ok(logAfter.length > logBefore.length, 'the warn run is recorded');
       assert.ok(!logAfter.some((l) => l.includes('forged')));
-      const v = await runCli(['audit', 'verify', audit], { home: sb.home });
+      const v = await audit.verify();
       assert.equal(v.code, 0, v.stdout + v.stderr);
       // The supervisor reports what it would block; the kernel refused it anyway.
       const warned = r.events.filter((e) => e.type === 'violation' && e.action === 'warned').map((e) => String(e.path));

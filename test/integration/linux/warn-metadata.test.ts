@@ -3,22 +3,20 @@
 // hook live (`chmod +x .git/hooks/pre-commit`, then the user's next commit ran it) and loosened the audit
 // key's mode. Observed from outside: modes and times unchanged.
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runCli, type Sandbox } from './helpers';
+import { runCli } from './helpers';
+import { useSandbox } from './use-sandbox';
 
 describe('fallback tier, warn mode: metadata of the integrity set is kept (real kernel)', function () {
   this.timeout(120000);
-  let sb: Sandbox;
-  beforeEach(function () {
-    if (spawnSync('sh', ['-c', 'command -v git'], { stdio: 'ignore' }).status !== 0) this.skip();
-    sb = makeSandbox();
-    execFileSync('git', ['init', '-q', sb.workspace]);
-    fs.writeFileSync(path.join(sb.workspace, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\necho dormant\n', { mode: 0o644 });
-    fs.chmodSync(path.join(sb.workspace, '.git', 'hooks', 'pre-commit'), 0o644);
+  const sb = useSandbox({
+    git: true,
+    setup: (sb) => {
+      fs.writeFileSync(path.join(sb.workspace, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\necho dormant\n', { mode: 0o644 });
+      fs.chmodSync(path.join(sb.workspace, '.git', 'hooks', 'pre-commit'), 0o644);
+    },
   });
-  afterEach(() => sb?.cleanup());
 
   it('chmod +x of a dormant hook, touch of .git/config and chmod of the git folder fail', async () => {
     const hook = path.join(sb.workspace, '.git', 'hooks', 'pre-commit');
