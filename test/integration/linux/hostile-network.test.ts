@@ -2,47 +2,10 @@
 // in every preset, through the proxy) meets the same address decision. Each case reached its target before.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeSandbox, runIn, runWithHosts, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
-
-/** A TCP server that counts connections; null when the address/port cannot be had (busy port). */
-async function server(host: string, port = 0): Promise<{ port: number; count: () => number; close: () => Promise<void> } | null> {
-  let n = 0;
-  const srv = net.createServer((s) => {
-    n++;
-    s.on('error', () => undefined);
-    s.end('hello\n');
-  });
-  const ok = await new Promise<boolean>((res) => {
-    srv.once('error', () => res(false));
-    srv.listen(port, host, () => res(true));
-  });
-  if (!ok) return null;
-  return { port: (srv.address() as net.AddressInfo).port, count: () => n, close: () => new Promise((r) => srv.close(() => r())) };
-}
-
-const CONNECT_PY = `import socket, sys, json
-out = []
-for target in sys.argv[1:]:
-    host, port = target.rsplit(':', 1)
-    host = host.strip('[]')
-    try:
-        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.settimeout(3)
-        addr = socket.getaddrinfo(host, int(port), fam, socket.SOCK_STREAM)[0][4]
-        s.connect(addr)
-        out.append([target, 'ok'])
-        s.close()
-    except OSError as e:
-        out.append([target, e.errno])
-print(json.dumps(out))
-`;
-
-const results = (r: CliResult): Array<[string, string | number]> => JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]');
-const violations = (r: CliResult) => r.events.filter((e) => e.type === 'violation');
+import { runIn, runWithHosts, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
+import { connectResults, countingServer, useNetSandbox, violations } from './net-fixtures';
 
 /** The CLI with /etc/hosts holding `hostsText`. */
 function runWithHostsText(sb: Sandbox, hostsText: string, flags: string[], command: string[]): Promise<CliResult> {
@@ -59,17 +22,12 @@ function ownAddress(): string | null {
 
 describe('hostile scripts: one address decision for every allowed connection', function () {
   this.timeout(60000);
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb = makeSandbox();
-    writeScript(sb.workspace, 'connect.py', CONNECT_PY);
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useNetSandbox();
 
   it('--net api-only --allow-host vm: an allowed name pointing at cloud metadata is still refused as metadata', async () => {
     const r = await runWithHostsText(sb, '127.0.0.1 localhost\n169.254.169.254 vm\n', ['--net', 'api-only', '--allow-host', 'vm'], [PYTHON, 'connect.py', 'vm:443']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(results(r).map((x) => x[1]), [13]);
+    assert.deepEqual(connectResults(r).map((x) => x[1]), [13]);
     const v = violations(r);
     assert.equal(v.length, 1, JSON.stringify(v));
     assert.equal(v[0]!.rule, 'cloud-metadata:169.254.169.254');
@@ -78,12 +36,12 @@ describe('hostile scripts: one address decision for every allowed connection', f
 
   for (const preset of ['strict']) {
     it(`--net ${preset} --allow-host vm: the allowed name's address still meets the blocked ports (Redis on 127.0.0.1:6379 unreachable)`, async function () {
-      const redis = await server('127.0.0.1', 6379);
+      const redis = await countingServer('127.0.0.1', 6379);
       if (!redis) this.skip(); // something already listens on 6379 here
       try {
         const r = await runWithHostsText(sb, '127.0.0.1 localhost\n127.0.0.1 vm\n', ['--net', preset, '--allow-host', 'vm'], [PYTHON, 'connect.py', 'vm:6379']);
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(results(r).map((x) => x[1]), [13]);
+        assert.deepEqual(connectResults(r).map((x) => x[1]), [13]);
         assert.equal(redis!.count(), 0, 'the script reached the Redis port through an allowed name');
         const v = violations(r);
         assert.equal(v.length, 1, JSON.stringify(v));
@@ -98,18 +56,18 @@ describe('hostile scripts: one address decision for every allowed connection', f
   it("a service on 0.0.0.0 reached through this machine's own interface address counts as local (default preset)", async function () {
     const own = ownAddress();
     if (!own) this.skip(); // no non-loopback interface
-    const s = await server('0.0.0.0');
+    const s = await countingServer('0.0.0.0');
     try {
       const r = await runIn(sb, [], [PYTHON, 'connect.py', `${own}:${s!.port}`]);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(results(r).map((x) => x[1]), [13]);
+      assert.deepEqual(connectResults(r).map((x) => x[1]), [13]);
       assert.equal(s!.count(), 0, `the script reached a local service through ${own}`);
       const v = violations(r);
       assert.equal(v.length, 1, JSON.stringify(v));
       assert.match(String(v[0]!.rule), /^(local-interface|reserved|private):/);
       // On purpose, with an allowAddresses entry naming it: reachable.
       const ok = await runIn(sb, ['--allow-address', `${own}/32:${s!.port}`], [PYTHON, 'connect.py', `${own}:${s!.port}`]);
-      assert.deepEqual(results(ok).map((x) => x[1]), ['ok'], ok.stderr);
+      assert.deepEqual(connectResults(ok).map((x) => x[1]), ['ok'], ok.stderr);
       assert.equal(s!.count(), 1);
     } finally {
       await s?.close();
@@ -117,7 +75,7 @@ describe('hostile scripts: one address decision for every allowed connection', f
   });
 
   it('a name matching a wildcard allow rule that resolves to loopback is refused by the proxy with a reason', async function () {
-    const s = await server('127.0.0.7');
+    const s = await countingServer('127.0.0.7');
     try {
       const py = `import os, socket
 ph, pp = os.environ['HTTPS_PROXY'].rsplit('/', 1)[-1].rsplit(':', 1)

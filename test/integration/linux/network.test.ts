@@ -4,37 +4,15 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { makeSandbox, runIn, runWithHosts, writeScript, PYTHON, type CliResult, type Sandbox } from './helpers';
+import { runIn, runWithHosts, writeScript, PYTHON } from './helpers';
+import { connectResults, countingServer, useNetSandbox, violations, type CountingServer } from './net-fixtures';
 
-/** A TCP server on a loopback address that counts connections. */
-async function server(host: string): Promise<{ port: number; count: () => number; close: () => Promise<void> }> {
-  let n = 0;
-  const srv = net.createServer((s) => {
-    n++;
-    s.on('error', () => undefined); // clients close at once; a reset is not a test failure
-    s.end('hello\n');
-  });
-  await new Promise<void>((res, rej) => srv.listen(0, host, () => res()).on('error', rej));
-  return { port: (srv.address() as net.AddressInfo).port, count: () => n, close: () => new Promise((r) => srv.close(() => r())) };
+/** A counting server on a loopback address; the test fails when it cannot be had. */
+async function server(host: string): Promise<CountingServer> {
+  const s = await countingServer(host);
+  if (!s) throw new Error(`no server on ${host}`);
+  return s;
 }
-
-const CONNECT_PY = `import socket, sys, json
-out = []
-for target in sys.argv[1:]:
-    host, port = target.rsplit(':', 1)
-    host = host.strip('[]')
-    try:
-        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.settimeout(3)
-        addr = socket.getaddrinfo(host, int(port), fam, socket.SOCK_STREAM)[0][4]
-        s.connect(addr)
-        out.append([target, 'ok'])
-        s.close()
-    except OSError as e:
-        out.append([target, e.errno])
-print(json.dumps(out))
-`;
 
 /** Uses the proxy the sandbox exports: CONNECT for host:port targets, urllib for http:// URLs; ip:port is a direct connect. */
 const PROXIED_PY = `import json, os, socket, sys, urllib.request
@@ -81,23 +59,9 @@ for t in sys.argv[1:]:
 print(json.dumps({'proxy': proxy, 'results': res}))
 `;
 
-function connectResults(r: CliResult): Array<[string, string | number]> {
-  const line = r.stdout.trim().split('\n').pop() ?? '[]';
-  return JSON.parse(line);
-}
-
-function violations(r: CliResult): Array<Record<string, unknown>> {
-  return r.events.filter((e) => e.type === 'violation');
-}
-
 describe('network policy (supervisor, real connects)', function () {
   this.timeout(60000);
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb = makeSandbox();
-    writeScript(sb.workspace, 'connect.py', CONNECT_PY);
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useNetSandbox();
 
   it('default preset: every blocked category and encoding fails with one event each; an allowed loopback server works', async () => {
     const ok = await server('127.0.0.1');
