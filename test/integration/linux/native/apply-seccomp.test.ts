@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { landlockAbi } from '../../../../native/linux/landlock';
 import { buildProfileFilter, compileFilter, encodeFilter } from '../../../../native/linux/seccomp';
 import { loadLibc, type Libc } from '../../../../native/linux/libc';
-import { ALL, READ, buildHarness, runHarness, shPlan, statusField, tempDir, type Harness } from './harness';
+import { ALL, READ, runHarness, shPlan, statusField, tempDir, useHarness } from './harness';
 
 function denyUnameProgram(): Buffer {
   const auditArch = process.arch === 'x64' ? 0xc000003e : 0xc00000b7;
@@ -43,19 +43,9 @@ function allowAllProgram(): Buffer {
 
 describe(`native apply sequence: seccomp, real child process (uid ${process.getuid?.()})`, function () {
   this.timeout(30000);
-  let h: Harness;
+  const { h, cleanup } = useHarness();
   let libc: Libc;
-  const cleanup: string[] = [];
-
-  before(function () {
-    h = buildHarness();
-    cleanup.push(h.dir);
-    libc = loadLibc();
-  });
-
-  after(function () {
-    for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
-  });
+  before(() => (libc = loadLibc()));
 
   describe('seccomp', function () {
     it('installs a filter: Seccomp 2 in status, the denied call fails with EPERM', function () {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { landlockAbi } from '../../../../native/linux/landlock';
 import { loadLibc, RLIM_INFINITY, type Libc } from '../../../../native/linux/libc';
 import type { LinuxPlan } from '../../../../src/protocol/plan';
-import { ALL, READ, buildHarness, runHarness, shPlan, statusField, tempDir, type Harness } from './harness';
+import { ALL, READ, runHarness, shPlan, statusField, tempDir, useHarness } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,19 +23,9 @@ function deadOrZombie(pid: number): boolean {
 
 describe(`native apply sequence, real child process (uid ${process.getuid?.()})`, function () {
   this.timeout(30000);
-  let h: Harness;
+  const { h, cleanup } = useHarness();
   let libc: Libc;
-  const cleanup: string[] = [];
-
-  before(function () {
-    h = buildHarness();
-    cleanup.push(h.dir);
-    libc = loadLibc();
-  });
-
-  after(function () {
-    for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
-  });
+  before(() => (libc = loadLibc()));
 
   it('keeps stdout and stderr across exec (close-on-exec cleared on 0-2)', function () {
     const r = runHarness(h, { plan: shPlan('echo hello; echo oops >&2') });

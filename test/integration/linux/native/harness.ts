@@ -41,6 +41,38 @@ export function buildHarness(): Harness {
   return { dir, script, nodePath: path.join(root, 'node_modules') };
 }
 
+/**
+ * For the enclosing describe: the harness, built before its tests, and `cleanup`, folders removed after them
+ * (the harness's own and what the tests add). `h` reads the built harness when a test uses it.
+ */
+export function useHarness(): { h: Harness; cleanup: string[] } {
+  let built: Harness | null = null;
+  const cleanup: string[] = [];
+  before(() => {
+    built = buildHarness();
+    cleanup.push(built.dir);
+  });
+  after(() => {
+    for (const d of cleanup.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  const now = (): Harness => {
+    if (!built) throw new Error('useHarness: the harness exists only while the describe runs');
+    return built;
+  };
+  const h: Harness = {
+    get dir() {
+      return now().dir;
+    },
+    get script() {
+      return now().script;
+    },
+    get nodePath() {
+      return now().nodePath;
+    },
+  };
+  return { h, cleanup };
+}
+
 export interface HarnessInput {
   plan: LinuxPlan;
   extraFd?: boolean;
