@@ -7,27 +7,21 @@ import * as path from 'node:path';
 import { AuditLog, defaultStateDir, readAuditKey, readAuditRecords, verifyAuditFile } from '../../../src/audit';
 import { AuditRecord, GENESIS_HASH, type AuditRecordInput } from '../../../src/protocol/audit';
 import { SandboxError } from '../../../src/errors';
-import { finished, fill, lines, policy, runStarted, tempDir, violation, writeLines, useTempHome } from './fixtures';
+import { finished, fill, lines, policy, runStarted, tempDir, violation, writeLines, useTempAuditFile, useTempHome } from './fixtures';
 
 describe('audit log: hash chain and verify', function () {
   useTempHome();
-  let t: ReturnType<typeof tempDir>;
-  let file: string;
-  beforeEach(() => {
-    t = tempDir();
-    file = path.join(t.dir, '.sandbox', 'audit.jsonl');
-  });
-  afterEach(() => t.cleanup());
+  const tmp = useTempAuditFile('.sandbox/audit.jsonl');
 
   it('chains every line to the previous one: seq 1.., prev = the previous line\'s keyed mac, genesis first', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await log.append({ type: 'host_started', component: 'test' });
     await log.append(runStarted('r1'));
     await fill(log, 5, 'r1');
     await log.append(finished('r1'));
     await log.append({ type: 'host_stopped' });
     await log.close();
-    const ls = lines(file);
+    const ls = lines(tmp.file);
     assert.equal(ls.length, 9);
     const key = readAuditKey(defaultStateDir())!;
     assert.equal(key.length, 32);
@@ -46,104 +40,104 @@ describe('audit log: hash chain and verify', function () {
       assert.equal(crypto.createHmac('sha256', key).update(`${l.slice(0, l.length - m[0].length)}}`).digest('hex'), r.mac);
       prev = r.mac!;
     });
-    const v = verifyAuditFile(file);
+    const v = verifyAuditFile(tmp.file);
     assert.deepEqual([v.ok, v.lines, v.anchored, v.firstSeq, v.lastSeq], [true, 9, true, 1, 9]);
-    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(tmp.file).mode & 0o777, 0o600);
   });
 
   it('reports an edited line at that line, even when the edit keeps valid JSON and schema', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await fill(log, 10);
     await log.close();
-    const ls = lines(file);
+    const ls = lines(tmp.file);
     ls[4] = ls[4]!.replace('"action":"blocked"', '"action":"warned"');
-    writeLines(file, ls);
-    const v = verifyAuditFile(file);
+    writeLines(tmp.file, ls);
+    const v = verifyAuditFile(tmp.file);
     assert.equal(v.ok, false);
     assert.equal(v.firstBroken!.line, 5);
-    assert.equal(v.firstBroken!.file, file);
+    assert.equal(v.firstBroken!.file, tmp.file);
     assert.match(v.firstBroken!.reason, /changed after it was written/);
   });
 
   it('reports invalid JSON and schema violations at the line itself', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await fill(log, 6);
     await log.close();
-    const orig = lines(file);
-    writeLines(file, orig.map((l, i) => (i === 2 ? l.slice(0, -3) : l)));
-    let v = verifyAuditFile(file);
+    const orig = lines(tmp.file);
+    writeLines(tmp.file, orig.map((l, i) => (i === 2 ? l.slice(0, -3) : l)));
+    let v = verifyAuditFile(tmp.file);
     assert.equal(v.firstBroken!.line, 3);
     assert.match(v.firstBroken!.reason, /not valid JSON/);
-    writeLines(file, orig.map((l, i) => (i === 3 ? l.replace('"kind":"file"', '"kind":"teleport"') : l)));
-    v = verifyAuditFile(file);
+    writeLines(tmp.file, orig.map((l, i) => (i === 3 ? l.replace('"kind":"file"', '"kind":"teleport"') : l)));
+    v = verifyAuditFile(tmp.file);
     assert.equal(v.firstBroken!.line, 4);
     assert.match(v.firstBroken!.reason, /schema: violation\.kind/);
   });
 
   it('reports a deleted line at the position where it is missing, including the first and across files', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await fill(log, 8);
     await log.close();
-    const ls = lines(file);
-    writeLines(file, ls.filter((_, i) => i !== 3));
-    let v = verifyAuditFile(file);
+    const ls = lines(tmp.file);
+    writeLines(tmp.file, ls.filter((_, i) => i !== 3));
+    let v = verifyAuditFile(tmp.file);
     assert.equal(v.firstBroken!.line, 4);
     assert.match(v.firstBroken!.reason, /seq 5 where 4 was expected: 1 line\(s\) missing/);
-    writeLines(file, ls.slice(1));
-    v = verifyAuditFile(file);
+    writeLines(tmp.file, ls.slice(1));
+    v = verifyAuditFile(tmp.file);
     assert.equal(v.firstBroken!.line, 1);
     assert.match(v.firstBroken!.reason, /starts at seq 2/);
   });
 
   it('reports reordered lines at the first out-of-place line', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await fill(log, 8);
     await log.close();
-    const ls = lines(file);
+    const ls = lines(tmp.file);
     [ls[5], ls[6]] = [ls[6]!, ls[5]!];
-    writeLines(file, ls);
-    const v = verifyAuditFile(file);
+    writeLines(tmp.file, ls);
+    const v = verifyAuditFile(tmp.file);
     assert.equal(v.firstBroken!.line, 6);
     assert.match(v.firstBroken!.reason, /seq 7 where 6 was expected/);
   });
 
   it('rejects an empty line and a forged genesis', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await fill(log, 3);
     await log.close();
-    const ls = lines(file);
-    writeLines(file, [ls[0]!, '', ls[1]!, ls[2]!]);
-    assert.equal(verifyAuditFile(file).firstBroken!.line, 2);
-    writeLines(file, [ls[0]!.replace(GENESIS_HASH, 'f'.repeat(64)), ls[1]!, ls[2]!]);
-    assert.match(verifyAuditFile(file).firstBroken!.reason, /genesis/);
+    const ls = lines(tmp.file);
+    writeLines(tmp.file, [ls[0]!, '', ls[1]!, ls[2]!]);
+    assert.equal(verifyAuditFile(tmp.file).firstBroken!.line, 2);
+    writeLines(tmp.file, [ls[0]!.replace(GENESIS_HASH, 'f'.repeat(64)), ls[1]!, ls[2]!]);
+    assert.match(verifyAuditFile(tmp.file).firstBroken!.reason, /genesis/);
   });
 
   it('says so when there is no file', function () {
-    const v = verifyAuditFile(path.join(t.dir, 'none.jsonl'));
+    const v = verifyAuditFile(path.join(tmp.dir, 'none.jsonl'));
     assert.equal(v.ok, false);
     assert.match(v.firstBroken!.reason, /no audit file/);
   });
 
   it('writes records of one log in call order, also when appends are not awaited', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     const ps = Array.from({ length: 200 }, (_, i) => log.append({ type: 'violation', runId: 'r', violation: violation({ runId: 'r', message: `m${i}` }) }));
     const written = await Promise.all(ps);
     await log.close();
     assert.deepEqual(written.map((r) => r.seq), written.map((_, i) => i + 1));
-    const msgs = readAuditRecords(file).map((r) => (r.type === 'violation' ? r.violation.message : ''));
+    const msgs = readAuditRecords(tmp.file).map((r) => (r.type === 'violation' ? r.violation.message : ''));
     assert.deepEqual(msgs, written.map((_, i) => `m${i}`));
-    assert.equal(verifyAuditFile(file).ok, true);
+    assert.equal(verifyAuditFile(tmp.file).ok, true);
   });
 
   it('rejects an invalid record without writing it and goes on', async function () {
-    const log = await AuditLog.open(file);
+    const log = await AuditLog.open(tmp.file);
     await fill(log, 1);
     const bad = { type: 'violation', runId: 'r', violation: { ...violation(), rule: undefined } } as unknown as AuditRecordInput;
     await assert.rejects(log.append(bad), (e: unknown) => e instanceof SandboxError && e.code === 'PROTOCOL_INVALID');
     await fill(log, 1);
     await log.close();
-    assert.equal(lines(file).length, 2);
-    assert.equal(verifyAuditFile(file).ok, true);
+    assert.equal(lines(tmp.file).length, 2);
+    assert.equal(verifyAuditFile(tmp.file).ok, true);
   });
 });
 

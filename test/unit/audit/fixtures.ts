@@ -102,3 +102,25 @@ export function finished(runId: string): AuditRecordInput {
 export async function fill(log: AuditLog, n: number, runId = 'run-1'): Promise<void> {
   for (let i = 0; i < n; i++) await log.append({ type: 'violation', runId, violation: violation({ runId }) });
 }
+
+/** For each test of the enclosing describe: a fresh temp folder and the path of an audit file in it (`rel`; not made). */
+export function useTempAuditFile(rel = 'audit.jsonl'): { readonly dir: string; readonly file: string } {
+  let t: ReturnType<typeof tempDir> | null = null;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => {
+    t?.cleanup();
+    t = null;
+  });
+  const dir = (): string => {
+    if (!t) throw new Error('useTempAuditFile: the folder exists only while a test runs');
+    return t.dir;
+  };
+  return {
+    get dir() {
+      return dir();
+    },
+    get file() {
+      return path.join(dir(), rel);
+    },
+  };
+}
