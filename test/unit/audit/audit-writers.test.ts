@@ -136,7 +136,7 @@ describe('audit log: several writers, rotation, repair', function () {
     assert.deepEqual(recs.map((r) => [r.seq, r.type]), [[1, 'violation'], [2, 'violation'], [3, 'violation'], [4, 'log_regressed'], [5, 'violation']]);
     const reg = recs[3]!;
     assert.ok(reg.type === 'log_regressed' && reg.expectedSeq === 5 && reg.foundSeq === 3);
-    fs.rmSync(tmp.file); // and now the whole tmp.file
+    fs.rmSync(tmp.file); // and now the whole file
     await fill(log, 1);
     await log.close();
     recs = readAuditRecords(tmp.file);
