@@ -8,7 +8,7 @@ import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
 import type { CapabilitySummary, AuditRecordInput } from '../protocol/audit';
 import type { AuditLog } from '../audit';
-import type { RunHandle, RunStarted, RunResult } from './runner';
+import type { RunHandle, RunStarted, RunResult } from './run-handle';
 
 export interface AuditRunMeta {
   command: string[];

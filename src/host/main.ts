@@ -6,7 +6,7 @@ import { describeZodError } from '../policy/schema';
 import { ClientMessage, type HostMessage } from '../protocol/host';
 import { SandboxError } from '../errors';
 import { createEngine } from './engine';
-import type { RunHandle } from './runner';
+import type { RunHandle } from './run-handle';
 import { Monitor, attachMonitor, type Alert } from './monitor';
 import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from './audit-recorder';

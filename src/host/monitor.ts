@@ -5,7 +5,7 @@
 // Handlers are plain subscribers; one that throws is reported to onHandlerError and never stops the others.
 // Memory is bounded: the last `maxEvents` violations are kept (older ones only count in `dropped`).
 import type { Violation } from '../policy/violation';
-import type { LimitEvent, RunHandle } from './runner';
+import type { LimitEvent, RunHandle } from './run-handle';
 import { violationStats, type ViolationStats } from './violation-stats';
 
 export { blockedTarget, violationStats, type Count, type ViolationStats } from './violation-stats';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog, readAuditRecords, verifyAuditFile } from '../../../src/audit';
 import { attachAudit, secretValuesFromEnv, summarizeCapabilities } from '../../../src/host/audit-recorder';
-import { RunHandle, type RunResult, type RunStarted } from '../../../src/host/runner';
+import { RunHandle, type RunResult, type RunStarted } from '../../../src/host/run-handle';
 import { policyDigest } from '../../../src/policy';
 import { policy, tempDir, violation, useTempHome } from './fixtures';
 

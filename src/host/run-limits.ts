@@ -1,0 +1,18 @@
+// A crossing the watchdog (or cgroup) saw, as the limit event the run reports.
+import type { ResolvedPolicy } from '../policy/schema';
+import type { TreeCrossing } from './watchdog';
+import type { LimitEvent } from './run-handle';
+
+export function crossingEvent(c: TreeCrossing, p: ResolvedPolicy): LimitEvent {
+  const kill = p.mode === 'enforce' && c.limit !== 'openFiles';
+  switch (c.limit) {
+    case 'memory':
+      return { limit: 'memory', observed: c.observed / 1048576, max: c.max / 1048576, action: kill ? 'killed' : 'reported', message: `memory limit ${Math.round(c.max / 1048576)} MiB exceeded (tree at ${Math.round(c.observed / 1048576)} MiB)` };
+    case 'processes':
+      return { limit: 'processes', observed: c.observed, max: c.max, action: kill ? 'killed' : 'reported', message: `process limit ${c.max} reached` };
+    case 'openFiles':
+      return { limit: 'openFiles', observed: c.observed, max: c.max, action: 'denied', message: `open files limit ${c.max} reached (further opens fail with EMFILE)` };
+    case 'cpu':
+      return { limit: 'cpu', observed: c.observed, max: c.max, action: kill ? 'killed' : 'reported', message: `CPU time limit ${c.max} s exceeded by the process tree` };
+  }
+}
