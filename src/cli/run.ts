@@ -9,7 +9,7 @@ import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { SandboxError } from '../errors';
 import { createEngine, type Engine } from '../host/engine';
 import { openEventsFile, recordEvents } from '../host/events-file';
-import type { RunResult } from '../host/run-handle';
+import type { RunResult } from '../protocol/run-events';
 import { AuditLog } from '../audit';
 import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
 import { Monitor, attachMonitor } from '../host/monitor';

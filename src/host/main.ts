@@ -32,7 +32,7 @@ function main(): void {
     const key = JSON.stringify(rule ?? {});
     if (monitor?.rule !== key) {
       const m = new Monitor(rule ?? {});
-      m.onAlert((a: Alert) => send({ type: 'alert', alert: { id: a.id, time: a.time, reason: a.reason, message: a.message, count: a.count, runIds: a.runIds, violations: a.violations } }));
+      m.onAlert((alert: Alert) => send({ type: 'alert', alert }));
       monitor = { rule: key, m };
     }
     return monitor.m;
@@ -99,18 +99,18 @@ function main(): void {
           process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`),
         );
       }
-      h.on('started', (s) => send({ type: 'started', runId: s.runId, pid: s.pid, file: s.file, script: s.script, envRemoved: s.envRemoved }));
+      h.on('started', (s) => send({ type: 'started', ...s }));
       h.on('stdout', (b) => send({ type: 'output', runId: h.runId, stream: 'stdout', data: b.toString('utf8') }));
       h.on('stderr', (b) => send({ type: 'output', runId: h.runId, stream: 'stderr', data: b.toString('utf8') }));
       h.on('violation', (v) => send({ type: 'violation', violation: v }));
       // After the violation handler, so a violation reaches the client before the alert it raises.
       attachMonitor(h, monitorFor(m.alerts));
-      h.on('limit', (l) => send({ type: 'limit', runId: h.runId, limit: l.limit, action: l.action, message: l.message }));
+      h.on('limit', (l) => send({ type: 'limit', runId: h.runId, ...l }));
       h.once('finished', (r) => {
         runs.delete(h.runId);
         terminals.get(h.runId)?.close();
         terminals.delete(h.runId);
-        send({ type: 'finished', runId: r.runId, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, cpuUserMs: r.cpuUserMs, cpuSystemMs: r.cpuSystemMs, maxRssKiB: r.maxRssKiB, setupError: r.setupError, usageSource: r.usageSource, timedOut: r.timedOut, cancelled: r.cancelled });
+        send({ type: 'finished', ...r });
       });
     } catch (e) {
       if (terminal && ![...terminals.values()].includes(terminal)) terminal.close();

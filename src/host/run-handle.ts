@@ -4,51 +4,7 @@ import { EventEmitter } from 'node:events';
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import type { Violation } from '../policy/violation';
-import type { SandboxErrorData } from '../errors';
-
-export type LimitName = 'cpu' | 'memory' | 'processes' | 'fileSize' | 'openFiles' | 'timeout';
-
-export interface LimitEvent {
-  limit: LimitName;
-  /** What was observed, in the limit's unit (s, MiB, processes, MiB, fds, s). */
-  observed: number | null;
-  max: number;
-  action: 'killed' | 'denied' | 'reported';
-  message: string;
-}
-
-export interface RunStarted {
-  runId: string;
-  pid: number;
-  command: string[];
-  file: string;
-  script: string | null;
-  cwd: string;
-  envRemoved: string[];
-  treeLimits: string;
-  time: string;
-}
-
-export interface RunResult {
-  runId: string;
-  exitCode: number;
-  signal: string | null;
-  durationMs: number;
-  cpuUserMs: number | null;
-  cpuSystemMs: number | null;
-  maxRssKiB: number | null;
-  /** How usage was measured: exact from a cgroup or rusage, or sampled by the watchdog. */
-  usageSource: 'cgroup' | 'rusage' | 'sampled';
-  limits: LimitEvent[];
-  setupError: SandboxErrorData | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  /**
-   * Where the time went, in ms from the request (performance.now()): the script's exec (null when it never
-   * started), its exit as the host saw it, and the result handed over.
-   */
-  phases?: { execMs: number | null; exitMs: number; resultMs: number };
-}
+import type { LimitEvent, RunResult, RunStarted } from '../protocol/run-events';
 
 export interface RunHandleEvents {
   started: [RunStarted];

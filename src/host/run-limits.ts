@@ -1,7 +1,7 @@
 // A crossing the watchdog (or cgroup) saw, as the limit event the run reports.
 import type { ResolvedPolicy } from '../policy/schema';
 import type { TreeCrossing } from './watchdog';
-import type { LimitEvent } from './run-handle';
+import type { LimitEvent } from '../protocol/run-events';
 
 export function crossingEvent(c: TreeCrossing, p: ResolvedPolicy): LimitEvent {
   const kill = p.mode === 'enforce' && c.limit !== 'openFiles';

@@ -1,7 +1,7 @@
 // A run's CPU and memory figures: exact from a cgroup, from the kernel's rusage of reaped children when the
 // run had the host to itself, else what the watchdog sampled.
 import type { RunTree } from './platform';
-import type { RunResult } from './run-handle';
+import type { RunResult } from '../protocol/run-events';
 
 export type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };
 
