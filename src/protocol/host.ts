@@ -1,8 +1,8 @@
 // Host ⇄ extension (or any client) messages over the Node IPC channel, validated on arrival both ways.
 import { z } from 'zod';
-import { PolicyInput, ResolvedPolicy } from '../policy/schema';
+import { PolicyInput, ResolvedPolicy, describeZodError } from '../policy/schema';
 import { Violation } from '../policy/violation';
-import { SandboxErrorData } from '../errors';
+import { SandboxError, SandboxErrorData } from '../errors';
 import { CapabilityReport } from './capabilities';
 import { LimitEvent, RunResult, RunStarted } from './run-events';
 
@@ -125,3 +125,21 @@ export const HostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('protocol_error'), message: z.string() }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
+
+/**
+ * A message from a client (the extension), as it arrived over IPC: the message unchanged when valid, else a
+ * PROTOCOL_INVALID SandboxError whose text names every field that is wrong (the host answers with it as a
+ * protocol_error).
+ */
+export function parseClientMessage(raw: unknown): ClientMessage {
+  const r = ClientMessage.safeParse(raw);
+  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'invalid message', { separator: '; ' }));
+  return r.data;
+}
+
+/** A message from the host, as the client receives it: unchanged when valid, else PROTOCOL_INVALID naming the fields. */
+export function parseHostMessage(raw: unknown): HostMessage {
+  const r = HostMessage.safeParse(raw);
+  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'invalid host message', { separator: '; ' }));
+  return r.data;
+}
