@@ -1,10 +1,11 @@
 // A crossing the watchdog (or cgroup) saw, as the limit event the run reports.
-import type { ResolvedPolicy } from '../policy/schema';
+import type { RunReactions } from '../protocol/run-reactions';
 import type { TreeCrossing } from './watchdog';
 import type { LimitEvent } from '../protocol/run-events';
 
-export function crossingEvent(c: TreeCrossing, p: ResolvedPolicy): LimitEvent {
-  const kill = p.mode === 'enforce' && c.limit !== 'openFiles';
+export function crossingEvent(c: TreeCrossing, reactions: Pick<RunReactions, 'treeLimit'>): LimitEvent {
+  // Open files are refused by the kernel (EMFILE), never a reason to kill.
+  const kill = reactions.treeLimit === 'kill' && c.limit !== 'openFiles';
   switch (c.limit) {
     case 'memory':
       return { limit: 'memory', observed: c.observed / 1048576, max: c.max / 1048576, action: kill ? 'killed' : 'reported', message: `memory limit ${Math.round(c.max / 1048576)} MiB exceeded (tree at ${Math.round(c.observed / 1048576)} MiB)` };

@@ -16,6 +16,7 @@ import type { RunTerminalPort } from './run-terminal';
 import { nestedRepoViolations, scanGitEntries, type GitEntries } from './nested-repos';
 import { RunHandle, exitForError, exitStatusFor, newRunId } from './run-handle';
 import type { LimitEvent } from '../protocol/run-events';
+import { compileReactions, type RunReactions } from '../protocol/run-reactions';
 import { measureUsage } from './run-usage';
 import { crossingEvent } from './run-limits';
 import { makeRunTmp } from './run-tmp';
@@ -34,6 +35,8 @@ export interface RunRequest {
   terminal?: RunTerminalPort;
   /** The caller's own terminal the script inherits (the CLI's tty on stdin): granted by its exact path. */
   callerTty?: string;
+  /** The host's reactions, when the caller (the run session) compiled them already; else compiled here from the policy. */
+  reactions?: RunReactions;
 }
 
 const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
@@ -80,8 +83,9 @@ export class Runner {
     // Wildcard host rules are matched by name through a per-run proxy; the script may reach the proxy.
     // A platform whose kernel rules cannot name hosts (macOS Seatbelt) sends all egress through the proxy.
     const wantsProxy = needsEgressProxy(given.policy) || (this.platform.proxiesAllEgress?.(given.policy) ?? false);
-    const proxy = wantsProxy ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
-    const req = proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given;
+    const reactions = given.reactions ?? compileReactions(given.policy);
+    const proxy = wantsProxy ? await startEgressProxy(given.policy, reactions, runId, (v) => handle.emit('violation', v)) : null;
+    const req = { ...(proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given), reactions };
     try {
       await this.startWith(req, handle, t0, proxy?.env() ?? {});
     } finally {
@@ -89,7 +93,7 @@ export class Runner {
     }
   }
 
-  private async startWith(req: RunRequest, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
+  private async startWith(req: RunRequest & { reactions: RunReactions }, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
     const p = req.policy;
     const runId = handle.runId;
 
@@ -126,7 +130,7 @@ export class Runner {
       }
       launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
       // Nested repositories cannot be forbidden, only found afterwards (see nested-repos.ts).
-      if (p.mode !== 'disabled') gitBefore = scanGitEntries(p.workspace);
+      if (req.reactions.sandboxed) gitBefore = scanGitEntries(p.workspace);
     } catch (e) {
       launcher?.kill();
       tree?.dispose();
@@ -142,7 +146,7 @@ export class Runner {
   }
 
   private async supervise(
-    req: RunRequest,
+    req: RunRequest & { reactions: RunReactions },
     handle: RunHandle,
     s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void; gitBefore: GitEntries | null },
   ): Promise<void> {
@@ -175,6 +179,7 @@ export class Runner {
           {
             runId: handle.runId,
             policy: p,
+            reactions: req.reactions,
             plan: s.planReq,
             launcherPid: l.pid,
             fd,
@@ -232,9 +237,10 @@ export class Runner {
     const execAt = outcome.ok ? performance.now() : null;
     if (outcome.ok) {
       tree.arm((c) => {
-        reportLimit(crossingEvent(c, p));
+        const ev = crossingEvent(c, req.reactions);
+        reportLimit(ev);
         // A crossing of memory, processes or tree CPU ends the run in enforce: a limit that only logs is none.
-        if (c.limit !== 'openFiles' && p.mode === 'enforce') killTree();
+        if (ev.action === 'killed') killTree();
       }, outcome.launcherCpu.userMs + outcome.launcherCpu.systemMs);
       handle.emit('started', {
         runId: handle.runId,
@@ -278,7 +284,7 @@ export class Runner {
     if (hits.processes && l.maxProcesses != null) reportLimit({ limit: 'processes', observed: l.maxProcesses, max: l.maxProcesses, action: 'denied', message: `process limit ${l.maxProcesses} reached; further forks failed` });
 
     if (s.gitBefore && outcome.ok) {
-      for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), p.mode === 'enforce' ? 'enforce' : 'warn')) handle.emit('violation', v);
+      for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), req.reactions)) handle.emit('violation', v);
     }
     const usage = measureUsage(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
     const setupError = outcome.ok ? null : outcome.error;
