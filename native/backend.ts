@@ -1,27 +1,9 @@
 // What every OS backend offers. native/index.ts picks one per platform; callers never branch on the OS.
 import type { Plan } from '../src/protocol/plan';
+import type { CapabilityReport } from '../src/protocol/capabilities';
 
-export interface Capability {
-  /** Stable key, e.g. "landlock", "seccomp", "seccomp_user_notif", "cgroup", "user_namespaces". */
-  name: string;
-  available: boolean;
-  /** One line: "ABI 7", "cgroup v1 (pids, memory) writable", "not compiled into this kernel". */
-  detail: string;
-  /** Needed for enforce mode to be possible at all. */
-  requiredForEnforce: boolean;
-  /** How to get it when missing. */
-  fix?: string;
-}
-
-export interface CapabilityReport {
-  platform: string;
-  arch: string;
-  kernel: string;
-  capabilities: Capability[];
-  /** Where memory/process-count limits are enforced: "cgroup v2", "cgroup v1", "watchdog" or a Windows "job object". */
-  treeLimits: 'cgroup v2' | 'cgroup v1' | 'watchdog' | 'job object' | 'none';
-  enforcePossible: boolean;
-}
+// The capability report is a contract of src/protocol (it crosses IPC to the extension unchanged).
+export type { Capability, CapabilityReport } from '../src/protocol/capabilities';
 
 export interface SandboxBackend {
   readonly platform: string;

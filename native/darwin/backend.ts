@@ -56,6 +56,7 @@ export function compileDarwinPlan(p: ResolvedPolicy, req: DarwinCompileRequest, 
     cwd: req.cwd,
     rlimits: enforce ? darwinRlimits(p) : [{ resource: 'core', soft: 0, hard: 0 }],
     seatbelt: enforce ? seatbeltProfile(p, req, fs, canonical).text : null,
+    namespaces: null,
   };
 }
 

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { resolvePolicy } from '../policy';
 import { createEngine, type Engine } from '../host/engine';
 import { findInPath } from '../host/command';
-import type { RunResult } from '../host/runner';
+import type { RunResult } from '../protocol/run-events';
 import type { ResolvedPolicy } from '../policy/schema';
 
 interface Row {

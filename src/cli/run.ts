@@ -8,11 +8,11 @@ import type { GitScriptSpec } from '../policy/git-script-spec';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { SandboxError } from '../errors';
 import { createEngine, type Engine } from '../host/engine';
-import { openEventsFile, recordEvents } from '../host/events-file';
-import type { RunResult } from '../host/runner';
+import type { RunResult } from '../protocol/run-events';
 import { AuditLog } from '../audit';
-import { attachAudit, secretValuesFromEnv } from '../host/audit-recorder';
-import { Monitor, attachMonitor } from '../host/monitor';
+import { Monitor } from '../host/monitor';
+import { startRunSession } from '../host/run-session';
+import { compileReactions } from '../protocol/run-reactions';
 import { parseRunArgs, UsageError } from './args';
 import { callerTty } from './caller-tty';
 import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
@@ -127,38 +127,36 @@ export async function runWithEngine(args: ReturnType<typeof parseRunArgs>, polic
   const engine = given ?? createEngine();
   const monitor = new Monitor();
   try {
-    if (policy.mode === 'enforce') {
-      const report = engine.capabilities();
-      if (!report.enforcePossible) {
-        const missing = report.capabilities.filter((c) => c.requiredForEnforce && !c.available).map((c) => `${c.name} (${c.detail})`);
-        throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
-      }
-    }
-    const eventsFd = args.eventsFile ? openEventsFile(args.eventsFile) : null;
+    const reactions = compileReactions(policy);
     const env = stringEnv(process.env);
     // The caller's terminal stays the script's stdin (typing works), granted by its exact path.
     const tty = callerTty();
-    const handle = engine.runner.run({ command: target.command, cwd: target.cwd, policy, env, stdin: 'inherit', inferInterpreter: !!target.gitScript, ...(tty ? { callerTty: tty } : {}) });
-    const audit = attachAudit(handle, log, {
+    monitor.onAlert((a) => process.stderr.write(`script-sandbox: ALERT (${a.reason}): ${a.message}\n`));
+    const { handle, written } = startRunSession(engine, {
       command: target.command,
       cwd: target.cwd,
-      ...(target.gitScript ? { gitScript: target.gitScript } : {}),
       policy,
-      capabilities: engine.capabilities(),
-      secretValues: secretValuesFromEnv(env, policy),
+      reactions,
+      env,
+      stdin: 'inherit',
+      inferInterpreter: !!target.gitScript,
+      ...(tty ? { callerTty: tty } : {}),
+      log,
+      ...(target.gitScript ? { gitScript: target.gitScript } : {}),
+      monitor,
+      eventsFile: args.eventsFile,
+      listen: (h) => {
+        h.on('stdout', (b) => process.stdout.write(b));
+        h.on('stderr', (b) => process.stderr.write(b));
+        h.on('limit', (l) => process.stderr.write(`script-sandbox: ${l.action}: ${l.message}\n`));
+        h.on('violation', (v) => process.stderr.write(`script-sandbox: ${v.message}\n`));
+      },
     });
-    attachMonitor(handle, monitor);
-    monitor.onAlert((a) => process.stderr.write(`script-sandbox: ALERT (${a.reason}): ${a.message}\n`));
-    if (eventsFd != null) recordEvents(handle, eventsFd, { mode: policy.mode, profile: policy.profile, workspace: policy.workspace });
-    handle.on('stdout', (b) => process.stdout.write(b));
-    handle.on('stderr', (b) => process.stderr.write(b));
-    handle.on('limit', (l) => process.stderr.write(`script-sandbox: ${l.action}: ${l.message}\n`));
-    handle.on('violation', (v) => process.stderr.write(`script-sandbox: ${v.message}\n`));
     const cancel = () => handle.cancel();
     process.once('SIGINT', cancel);
     process.once('SIGTERM', cancel);
     const r = await handle.wait();
-    await audit.written;
+    await written;
     reportEnd(r);
     return r.exitCode;
   } finally {

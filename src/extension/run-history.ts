@@ -4,6 +4,7 @@
 import type { AuditRecord } from '../protocol/audit';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
+import type { LimitEvent } from '../protocol/run-events';
 
 export interface PastRun {
   runId: string;
@@ -16,7 +17,7 @@ export interface PastRun {
   policy?: ResolvedPolicy;
   gitScript?: { repo: string; ref?: string; commit?: string };
   violations: Violation[];
-  limits: Array<{ limit: string; action: string; message: string }>;
+  limits: LimitEvent[];
   finished?: Extract<AuditRecord, { type: 'run_finished' }>;
   aborted?: string;
 }
@@ -50,7 +51,7 @@ export function pastRuns(records: Iterable<AuditRecord>, limit: number): PastRun
     const run = byId.get(r.runId as string);
     if (!run) continue;
     if (r.type === 'violation') run.violations.push(r.violation);
-    else if (r.type === 'limit_exceeded') run.limits.push({ limit: r.limit, action: r.action, message: r.message });
+    else if (r.type === 'limit_exceeded') run.limits.push({ limit: r.limit, observed: r.observed, max: r.max, action: r.action, message: r.message });
     else if (r.type === 'run_finished') run.finished = r;
     else if (r.type === 'run_aborted') run.aborted = r.reason;
   }

@@ -10,7 +10,7 @@ import { interpreterOverrides } from './runnable-rules';
 import { isLooseningApproved, recordLooseningApproval } from '../host/loosening-approvals';
 import { auditPathSetting, readSettings, SettingsError, type SandboxSettings } from './config';
 import type { ViolationDiagnostics } from './diagnostics';
-import { HostRejection, type GitFetched, type HostClient, type RunRequest } from './host-client';
+import { HostRejection, type Finished, type GitFetched, type HostClient, type RunRequest } from './host-client';
 import { PolicyFileError, readWorkspaceLayer, type WorkspaceLayer } from './policy-file';
 import type { RunRecord, RunStore } from './runs';
 import { describeIgnored, describeOrigin, layerTask, type IgnoredSetting, type Origin, type Source } from './settings-layers';
@@ -294,7 +294,7 @@ export class RunService implements vscode.Disposable {
           pty.limit(m.message, m.action);
           this.runs.changed(record);
         },
-        finished: (m: NonNullable<RunRecord['result']>) => {
+        finished: (m: Finished) => {
           // Ctrl+C in the run's terminal stopped it (SIGINT through the terminal, not a host cancel): "stopped".
           record.result = pty.relay.stoppedByInterrupt(m) ? { ...m, cancelled: true } : m;
           if (m.setupError) record.error = m.setupError;

@@ -7,6 +7,13 @@ import type { AlertMsg, Finished, HostError, LimitMsg } from './host-client';
 
 export type RunStatus = 'starting' | 'running' | 'finished' | 'failed' | 'aborted';
 
+/**
+ * What the Monitor shows of a run's end: the host's finished message as it came, or a run_finished record
+ * restored from the audit log, which keeps less (protocol/audit.ts).
+ */
+export type RunOutcome = Pick<Finished, 'type' | 'runId' | 'exitCode' | 'signal' | 'durationMs' | 'cpuUserMs' | 'cpuSystemMs' | 'maxRssKiB'> &
+  Partial<Pick<Finished, 'usageSource' | 'timedOut' | 'cancelled'>> & { setupError: { code: string; message: string } | null };
+
 export interface RunRecord {
   /** Stable for the record's life (tree item ids); `id` changes when the host accepts the run. */
   readonly key: string;
@@ -27,7 +34,7 @@ export interface RunRecord {
   violations: Violation[];
   limits: LimitMsg[];
   alerts: AlertMsg[];
-  result?: Finished;
+  result?: RunOutcome;
   error?: HostError | { code: string; message: string };
   /** Stop was asked before the host accepted the run. */
   stopRequested?: boolean;

@@ -6,16 +6,18 @@ import { policyDigest } from '../policy';
 import { decideEnv } from '../policy/evaluate';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
-import type { CapabilitySummary, AuditRecordInput } from '../protocol/audit';
+import { runFinishedRecord, type CapabilitySummary, type AuditRecordInput } from '../protocol/audit';
+import type { CapabilityReport } from '../protocol/capabilities';
 import type { AuditLog } from '../audit';
-import type { RunHandle, RunStarted, RunResult } from './runner';
+import type { RunHandle } from './run-handle';
+import type { RunStarted, RunResult } from '../protocol/run-events';
 
 export interface AuditRunMeta {
   command: string[];
   cwd: string;
   policy: ResolvedPolicy;
-  /** A CapabilityReport (native/backend) or an already summarized CapabilitySummary. */
-  capabilities?: unknown;
+  /** The engine's capability report, or an already summarized one. */
+  capabilities?: CapabilityReport | CapabilitySummary;
   gitScript?: { repo: string; ref?: string; commit?: string };
   /** Literal secret values to mask from this log (see secretValuesFromEnv). */
   secretValues?: string[];
@@ -97,28 +99,13 @@ export function attachAudit(handle: RunHandle, log: AuditLog, meta: AuditRunMeta
     counts[v.kind] = (counts[v.kind] ?? 0) + 1;
     write({ type: 'violation', runId: v.runId || runId, violation: v });
   });
-  handle.on('limit', (l) => write({ type: 'limit_exceeded', runId, limit: l.limit, observed: l.observed, max: l.max, action: l.action, message: l.message }));
+  handle.on('limit', (l) => write({ type: 'limit_exceeded', runId, ...l }));
 
   const written = new Promise<void>((resolve, reject) => {
     handle.once('finished', (r: RunResult) => {
       // A run that failed before exec never emitted 'started'; it still gets its run_started.
       if (!startedWritten) started(null);
-      write({
-        type: 'run_finished',
-        runId,
-        exitCode: r.exitCode,
-        signal: r.signal,
-        durationMs: r.durationMs,
-        cpuUserMs: r.cpuUserMs,
-        cpuSystemMs: r.cpuSystemMs,
-        maxRssKiB: r.maxRssKiB,
-        usageSource: r.usageSource,
-        timedOut: r.timedOut,
-        cancelled: r.cancelled,
-        limits: r.limits.map((l) => l.limit),
-        setupError: r.setupError ? { code: r.setupError.code, message: r.setupError.message } : null,
-        violations: { ...counts },
-      });
+      write(runFinishedRecord(r, counts));
       Promise.all(writes).then(() => resolve(), reject);
     });
   });

@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import { decideAddress, type Decision } from '../policy';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { Violation } from '../policy/violation';
+import type { RunReactions } from '../protocol/run-reactions';
 import { lookupAll, localInterfaceAddresses } from './host-names';
 
 export interface EgressProxy {
@@ -41,7 +42,7 @@ interface Target {
   decision: Decision;
 }
 
-export async function startEgressProxy(policy: ResolvedPolicy, runId: string, onViolation: (v: Violation) => void): Promise<EgressProxy> {
+export async function startEgressProxy(policy: ResolvedPolicy, reactions: Pick<RunReactions, 'violation'>, runId: string, onViolation: (v: Violation) => void): Promise<EgressProxy> {
   const sockets = new Set<net.Socket>();
   // The same address decision as the supervisor's, with this machine's addresses found at run start.
   const localAddresses = localInterfaceAddresses();
@@ -59,7 +60,7 @@ export async function startEgressProxy(policy: ResolvedPolicy, runId: string, on
     const ok = targets.find((t) => t.decision.allowed);
     if (ok) return { ip: ok.ip };
     const first = targets[0]!;
-    const enforce = policy.mode === 'enforce';
+    const enforce = reactions.violation === 'refuse';
     const shown = `${host}:${port}${first.ip !== host ? ` (${first.ip})` : ''}`;
     onViolation({
       runId,

@@ -1,7 +1,7 @@
 // --events FILE: one JSON line per event, appended the moment it happens (one write per line, O_APPEND,
 // so a reader tailing the file never sees half a line).
 import * as fs from 'node:fs';
-import type { RunHandle } from './runner';
+import type { RunHandle } from './run-handle';
 import { SandboxError } from '../errors';
 
 /** Opens the events file before the run starts, so a bad path fails the command, not a running script. */

@@ -2,14 +2,14 @@
 // scripts through the runner and streams events back. A bad message gets a protocol_error, never a crash.
 import * as os from 'node:os';
 import { resolvePolicy } from '../policy';
-import { describeZodError } from '../policy/schema';
-import { ClientMessage, type HostMessage } from '../protocol/host';
+import { parseClientMessage, type ClientMessage, type HostMessage } from '../protocol/host';
 import { SandboxError } from '../errors';
 import { createEngine } from './engine';
-import type { RunHandle } from './runner';
-import { Monitor, attachMonitor, type Alert } from './monitor';
+import type { RunHandle } from './run-handle';
+import { Monitor, type Alert } from './monitor';
 import { AuditLog } from '../audit';
-import { attachAudit, secretValuesFromEnv } from './audit-recorder';
+import { startRunSession } from './run-session';
+import { compileReactions } from '../protocol/run-reactions';
 import { GitRequests } from './git-requests';
 import { RunTerminal } from './run-terminal';
 
@@ -32,7 +32,7 @@ function main(): void {
     const key = JSON.stringify(rule ?? {});
     if (monitor?.rule !== key) {
       const m = new Monitor(rule ?? {});
-      m.onAlert((a: Alert) => send({ type: 'alert', alert: { id: a.id, time: a.time, reason: a.reason, message: a.message, count: a.count, runIds: a.runIds, violations: a.violations } }));
+      m.onAlert((alert: Alert) => send({ type: 'alert', alert }));
       monitor = { rule: key, m };
     }
     return monitor.m;
@@ -76,6 +76,7 @@ function main(): void {
       const policy = gitRun?.policy ?? resolved.policy;
       const command = gitRun?.command ?? m.command;
       const cwd = gitRun?.cwd ?? m.cwd;
+      const reactions = compileReactions(policy);
       // The log is open before the run starts, so its first record is run_started. In enforce mode nothing
       // runs unrecorded: a log that cannot be opened (e.g. a planted `.sandbox` link) refuses the run; in
       // warn mode the run goes ahead and says so.
@@ -84,34 +85,43 @@ function main(): void {
         try {
           log = await auditFor(m.auditPath, m.workspace);
         } catch (e) {
-          if (policy.mode === 'enforce') throw e instanceof SandboxError ? e : new SandboxError('IO_FAILED', `audit log ${m.auditPath}: ${(e as Error).message}`);
+          if (reactions.unkeptPromise === 'refuse') throw e instanceof SandboxError ? e : new SandboxError('IO_FAILED', `audit log ${m.auditPath}: ${(e as Error).message}`);
           notes.push(`audit log ${m.auditPath} could not be opened, this run is not recorded: ${(e as Error).message}`);
         }
       }
       terminal = m.terminal ? openTerminal(engine, m.terminal.size) : null;
-      const h = engine.runner.run({ command, cwd, policy, env: m.env, inferInterpreter: m.inferInterpreter, interpreters: m.interpreters, ...(terminal ? { terminal } : {}) });
+      const session = startRunSession(engine, {
+        command,
+        cwd,
+        policy,
+        reactions,
+        env: m.env,
+        inferInterpreter: m.inferInterpreter,
+        interpreters: m.interpreters,
+        ...(terminal ? { terminal } : {}),
+        log,
+        ...(gitRun ? { gitScript: gitRun.gitScript } : {}),
+        monitor: monitorFor(m.alerts),
+        listen: (h) => {
+          h.on('started', (s) => send({ type: 'started', ...s }));
+          h.on('stdout', (b) => send({ type: 'output', runId: h.runId, stream: 'stdout', data: b.toString('utf8') }));
+          h.on('stderr', (b) => send({ type: 'output', runId: h.runId, stream: 'stderr', data: b.toString('utf8') }));
+          h.on('violation', (v) => send({ type: 'violation', violation: v }));
+          h.on('limit', (l) => send({ type: 'limit', runId: h.runId, ...l }));
+          h.once('finished', (r) => {
+            runs.delete(h.runId);
+            terminals.get(h.runId)?.close();
+            terminals.delete(h.runId);
+            send({ type: 'finished', ...r });
+          });
+        },
+      });
+      const h = session.handle;
       runs.set(h.runId, h);
       if (terminal) terminals.set(h.runId, terminal);
       send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });
-      if (log) {
-        const file = m.auditPath;
-        attachAudit(h, log, { command, cwd, policy, capabilities: engine.capabilities(), secretValues: secretValuesFromEnv(m.env, policy), ...(gitRun ? { gitScript: gitRun.gitScript } : {}) }).written.catch((e) =>
-          process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`),
-        );
-      }
-      h.on('started', (s) => send({ type: 'started', runId: s.runId, pid: s.pid, file: s.file, script: s.script, envRemoved: s.envRemoved }));
-      h.on('stdout', (b) => send({ type: 'output', runId: h.runId, stream: 'stdout', data: b.toString('utf8') }));
-      h.on('stderr', (b) => send({ type: 'output', runId: h.runId, stream: 'stderr', data: b.toString('utf8') }));
-      h.on('violation', (v) => send({ type: 'violation', violation: v }));
-      // After the violation handler, so a violation reaches the client before the alert it raises.
-      attachMonitor(h, monitorFor(m.alerts));
-      h.on('limit', (l) => send({ type: 'limit', runId: h.runId, limit: l.limit, action: l.action, message: l.message }));
-      h.once('finished', (r) => {
-        runs.delete(h.runId);
-        terminals.get(h.runId)?.close();
-        terminals.delete(h.runId);
-        send({ type: 'finished', runId: r.runId, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, cpuUserMs: r.cpuUserMs, cpuSystemMs: r.cpuSystemMs, maxRssKiB: r.maxRssKiB, setupError: r.setupError, usageSource: r.usageSource, timedOut: r.timedOut, cancelled: r.cancelled });
-      });
+      const file = m.auditPath;
+      session.written.catch((e) => process.stderr.write(`audit log ${file}: ${(e as Error).message}\n`));
     } catch (e) {
       if (terminal && ![...terminals.values()].includes(terminal)) terminal.close();
       const err = e instanceof SandboxError ? e : new SandboxError('SETUP_FAILED', String((e as Error)?.message ?? e));
@@ -120,12 +130,13 @@ function main(): void {
   };
 
   process.on('message', (raw: unknown) => {
-    const parsed = ClientMessage.safeParse(raw);
-    if (!parsed.success) {
-      send({ type: 'protocol_error', message: describeZodError(parsed.error, 'invalid message', { separator: '; ' }) });
+    let m: ClientMessage;
+    try {
+      m = parseClientMessage(raw);
+    } catch (e) {
+      send({ type: 'protocol_error', message: (e as Error).message });
       return;
     }
-    const m = parsed.data;
     switch (m.type) {
       case 'run':
         void startRun(m);

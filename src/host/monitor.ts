@@ -5,7 +5,9 @@
 // Handlers are plain subscribers; one that throws is reported to onHandlerError and never stops the others.
 // Memory is bounded: the last `maxEvents` violations are kept (older ones only count in `dropped`).
 import type { Violation } from '../policy/violation';
-import type { LimitEvent, RunHandle } from './runner';
+import type { RunHandle } from './run-handle';
+import type { LimitEvent } from '../protocol/run-events';
+import type { Alert } from '../protocol/host';
 import { violationStats, type ViolationStats } from './violation-stats';
 
 export { blockedTarget, violationStats, type Count, type ViolationStats } from './violation-stats';
@@ -49,19 +51,7 @@ export interface MonitorEvent {
   violation: Violation;
 }
 
-export interface Alert {
-  id: number;
-  /** ISO 8601 UTC, from the monitor clock. */
-  time: string;
-  reason: 'threshold' | 'critical';
-  message: string;
-  /** Violations in the window when it fired (1 for a critical alert with nothing else pending). */
-  count: number;
-  windowMs: number;
-  runIds: string[];
-  /** The violations that triggered it (the window's, or the critical one last). */
-  violations: Violation[];
-}
+export type { Alert };
 
 export interface MonitorFilter {
   kinds?: Kind[];

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Violation } from '../policy/violation';
+import type { RunReactions } from '../protocol/run-reactions';
 
 /** VS Code's git.repositoryScanMaxDepth is 1 by default; a little deeper covers a raised setting. */
 export const NESTED_SCAN_DEPTH = 4;
@@ -110,7 +111,7 @@ function packageGitEntries(modules: string, entries: Map<string, string>, left: 
 }
 
 /** One violation per `.git` entry created or changed between the two scans. */
-export function nestedRepoViolations(runId: string, before: GitEntries, after: GitEntries, mode: 'enforce' | 'warn'): Violation[] {
+export function nestedRepoViolations(runId: string, before: GitEntries, after: GitEntries, reactions: Pick<RunReactions, 'violation'>): Violation[] {
   const out: Violation[] = [];
   for (const [p, s] of after.entries) {
     const old = before.entries.get(p);
@@ -125,7 +126,7 @@ export function nestedRepoViolations(runId: string, before: GitEntries, after: G
       severity: 'critical',
       rule: 'filesystem.nestedRepository',
       path: p,
-      message: `${what} at ${p} (not prevented${mode === 'enforce' ? ', even in enforce mode' : ''}) — git and VS Code's git extension may run commands from its config or hooks outside the sandbox; check it before opening that folder or running git there`,
+      message: `${what} at ${p} (not prevented${reactions.violation === 'refuse' ? ', even in enforce mode' : ''}) — git and VS Code's git extension may run commands from its config or hooks outside the sandbox; check it before opening that folder or running git there`,
     });
   }
   out.sort((a, b) => (a.path! < b.path! ? -1 : 1));

@@ -72,9 +72,7 @@ export class DarwinHostPlatform implements HostPlatform {
 
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }): Plan {
     // The egress proxy's port reaches the profile as the loopback allowAddresses entry withProxyAllowed adds.
-    const plan = this.native.compile(policy, { ...req, proxyPort: null });
-    // The runner carries the plan to the launcher as JSON; only the darwin backend reads it.
-    return plan as unknown as Plan;
+    return this.native.compile(policy, { ...req, proxyPort: null });
   }
 
   /** Seatbelt names no hosts or ranges: in enforce every preset but none reaches the network through the

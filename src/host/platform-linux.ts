@@ -103,7 +103,7 @@ export class LinuxHostPlatform implements HostPlatform {
       req.fd,
       {
         runId: req.runId,
-        mode: req.policy.mode === 'enforce' ? 'enforce' : 'warn',
+        violation: req.reactions.violation,
         policy: req.policy,
         ...this.fileModel(req),
         tmpDir: req.plan.tmpDir,

@@ -2,6 +2,7 @@
 // platform-linux.ts; the runner never branches on the platform.
 import type { CapabilityReport } from '../../native/backend';
 import type { Plan } from '../protocol/plan';
+import type { RunReactions } from '../protocol/run-reactions';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { FsTier } from '../policy/fs-model-types';
 import type { TreeCrossing } from './watchdog';
@@ -59,6 +60,8 @@ export interface RunTree {
 export interface SupervisionRequest {
   runId: string;
   policy: ResolvedPolicy;
+  /** The host's answers, compiled from the mode once per run (protocol/run-reactions.ts). */
+  reactions: RunReactions;
   plan: PlanRequest;
   launcherPid: number;
   /** The listener fd number inside the launcher. */

@@ -1,24 +1,25 @@
 // The runner: one request in, one RunHandle out. It resolves the command, filters the environment,
 // compiles the plan, gets a launcher (pre-warmed from the pool or cold: LauncherSource), hands it the plan,
 // and watches the tree until the run is over. Everything a run does is reported as an event.
-import { EventEmitter } from 'node:events';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { ResolvedPolicy } from '../policy/schema';
-import type { Violation } from '../policy/violation';
 import { decideEnv } from '../policy/evaluate';
-import { SandboxError, type SandboxErrorData } from '../errors';
+import { SandboxError } from '../errors';
 import { needsEgressProxy, startEgressProxy, withProxyAllowed } from './egress-proxy';
 import type { ExecOutcome, Launcher, LauncherSource } from './launcher-source';
 import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
 import type { Plan } from '../protocol/plan';
-import type { TreeCrossing } from './watchdog';
 import { Placeholders } from './ns-placeholders';
 import type { RunTerminalPort } from './run-terminal';
 import { nestedRepoViolations, scanGitEntries, type GitEntries } from './nested-repos';
+import { RunHandle, exitForError, exitStatusFor, newRunId } from './run-handle';
+import type { LimitEvent } from '../protocol/run-events';
+import { compileReactions, type RunReactions } from '../protocol/run-reactions';
+import { measureUsage } from './run-usage';
+import { crossingEvent } from './run-limits';
+import { makeRunTmp } from './run-tmp';
 
 export interface RunRequest {
   command: string[];
@@ -34,103 +35,13 @@ export interface RunRequest {
   terminal?: RunTerminalPort;
   /** The caller's own terminal the script inherits (the CLI's tty on stdin): granted by its exact path. */
   callerTty?: string;
-}
-
-export type LimitName = 'cpu' | 'memory' | 'processes' | 'fileSize' | 'openFiles' | 'timeout';
-
-export interface LimitEvent {
-  limit: LimitName;
-  /** What was observed, in the limit's unit (s, MiB, processes, MiB, fds, s). */
-  observed: number | null;
-  max: number;
-  action: 'killed' | 'denied' | 'reported';
-  message: string;
-}
-
-export interface RunStarted {
-  runId: string;
-  pid: number;
-  command: string[];
-  file: string;
-  script: string | null;
-  cwd: string;
-  envRemoved: string[];
-  treeLimits: string;
-  time: string;
-}
-
-export interface RunResult {
-  runId: string;
-  exitCode: number;
-  signal: string | null;
-  durationMs: number;
-  cpuUserMs: number | null;
-  cpuSystemMs: number | null;
-  maxRssKiB: number | null;
-  /** How usage was measured: exact from a cgroup or rusage, or sampled by the watchdog. */
-  usageSource: 'cgroup' | 'rusage' | 'sampled';
-  limits: LimitEvent[];
-  setupError: SandboxErrorData | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  /**
-   * Where the time went, in ms from the request (performance.now()): the script's exec (null when it never
-   * started), its exit as the host saw it, and the result handed over.
-   */
-  phases?: { execMs: number | null; exitMs: number; resultMs: number };
-}
-
-export interface RunHandleEvents {
-  started: [RunStarted];
-  stdout: [Buffer];
-  stderr: [Buffer];
-  limit: [LimitEvent];
-  violation: [Violation];
-  finished: [RunResult];
-}
-
-export class RunHandle extends EventEmitter<RunHandleEvents> {
-  private result: RunResult | null = null;
-  private readonly done: Promise<RunResult>;
-  /** Writable stdin when requested with stdin: 'pipe'. */
-  stdin: NodeJS.WritableStream | null = null;
-  cancelImpl: () => void = () => undefined;
-
-  /** performance.now() when the run was requested: the origin of RunResult.phases. */
-  readonly requestedAt = performance.now();
-
-  constructor(readonly runId: string) {
-    super();
-    this.done = new Promise((resolve) => this.once('finished', (r) => resolve(r)));
-  }
-
-  /** Kills the whole tree; the run finishes with cancelled = true. */
-  cancel(): void {
-    this.cancelImpl();
-  }
-
-  wait(): Promise<RunResult> {
-    return this.result ? Promise.resolve(this.result) : this.done;
-  }
-
-  finish(r: RunResult): void {
-    if (this.result) return;
-    this.result = r;
-    this.emit('finished', r);
-  }
+  /** The host's reactions, when the caller (the run session) compiled them already; else compiled here from the policy. */
+  reactions?: RunReactions;
 }
 
 const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
 const ESRCH = os.constants.errno.ESRCH;
 
-export function exitStatusFor(code: number | null, signal: string | null): number {
-  if (signal) return 128 + (SIGNAL_NUMBERS[signal] ?? 0);
-  return code ?? 125;
-}
-
-export function newRunId(): string {
-  return `${Date.now().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
-}
 
 export class Runner {
   constructor(
@@ -172,8 +83,9 @@ export class Runner {
     // Wildcard host rules are matched by name through a per-run proxy; the script may reach the proxy.
     // A platform whose kernel rules cannot name hosts (macOS Seatbelt) sends all egress through the proxy.
     const wantsProxy = needsEgressProxy(given.policy) || (this.platform.proxiesAllEgress?.(given.policy) ?? false);
-    const proxy = wantsProxy ? await startEgressProxy(given.policy, runId, (v) => handle.emit('violation', v)) : null;
-    const req = proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given;
+    const reactions = given.reactions ?? compileReactions(given.policy);
+    const proxy = wantsProxy ? await startEgressProxy(given.policy, reactions, runId, (v) => handle.emit('violation', v)) : null;
+    const req = { ...(proxy ? { ...given, policy: withProxyAllowed(given.policy, proxy.port) } : given), reactions };
     try {
       await this.startWith(req, handle, t0, proxy?.env() ?? {});
     } finally {
@@ -181,7 +93,7 @@ export class Runner {
     }
   }
 
-  private async startWith(req: RunRequest, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
+  private async startWith(req: RunRequest & { reactions: RunReactions }, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
     const p = req.policy;
     const runId = handle.runId;
 
@@ -218,7 +130,7 @@ export class Runner {
       }
       launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
       // Nested repositories cannot be forbidden, only found afterwards (see nested-repos.ts).
-      if (p.mode !== 'disabled') gitBefore = scanGitEntries(p.workspace);
+      if (req.reactions.sandboxed) gitBefore = scanGitEntries(p.workspace);
     } catch (e) {
       launcher?.kill();
       tree?.dispose();
@@ -234,7 +146,7 @@ export class Runner {
   }
 
   private async supervise(
-    req: RunRequest,
+    req: RunRequest & { reactions: RunReactions },
     handle: RunHandle,
     s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void; gitBefore: GitEntries | null },
   ): Promise<void> {
@@ -267,6 +179,7 @@ export class Runner {
           {
             runId: handle.runId,
             policy: p,
+            reactions: req.reactions,
             plan: s.planReq,
             launcherPid: l.pid,
             fd,
@@ -324,9 +237,10 @@ export class Runner {
     const execAt = outcome.ok ? performance.now() : null;
     if (outcome.ok) {
       tree.arm((c) => {
-        reportLimit(crossingEvent(c, p));
+        const ev = crossingEvent(c, req.reactions);
+        reportLimit(ev);
         // A crossing of memory, processes or tree CPU ends the run in enforce: a limit that only logs is none.
-        if (c.limit !== 'openFiles' && p.mode === 'enforce') killTree();
+        if (ev.action === 'killed') killTree();
       }, outcome.launcherCpu.userMs + outcome.launcherCpu.systemMs);
       handle.emit('started', {
         runId: handle.runId,
@@ -370,9 +284,9 @@ export class Runner {
     if (hits.processes && l.maxProcesses != null) reportLimit({ limit: 'processes', observed: l.maxProcesses, max: l.maxProcesses, action: 'denied', message: `process limit ${l.maxProcesses} reached; further forks failed` });
 
     if (s.gitBefore && outcome.ok) {
-      for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), p.mode === 'enforce' ? 'enforce' : 'warn')) handle.emit('violation', v);
+      for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), req.reactions)) handle.emit('violation', v);
     }
-    const usage = this.measure(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
+    const usage = measureUsage(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
     const setupError = outcome.ok ? null : outcome.error;
     const at = (t: number | null) => (t === null ? null : round3(t - handle.requestedAt));
     // The result goes out before the teardown (cgroup rmdir, reaper update, temp folder): 'finished' listeners
@@ -415,40 +329,6 @@ export class Runner {
     return !outcome.ok && outcome.silent ? 'dead' : outcome;
   }
 
-  /** Exact usage from a cgroup; else the kernel's rusage of reaped children when this run was the only one; else sampled. */
-  private measure(
-    tree: RunTree,
-    before: ChildUsageLike,
-    after: ChildUsageLike,
-    launcherCpu: { userMs: number; systemMs: number } | null,
-    overlap: { other: boolean },
-  ): Pick<RunResult, 'cpuUserMs' | 'cpuSystemMs' | 'maxRssKiB' | 'usageSource'> {
-    const t = tree.usage();
-    if (t.source === 'cgroup') {
-      // The launcher was in the cgroup before exec: its Node start-up is not the script's.
-      const lu = launcherCpu?.userMs ?? 0;
-      const ls = launcherCpu?.systemMs ?? 0;
-      return {
-        cpuUserMs: t.cpuUserMs != null ? round(Math.max(0, t.cpuUserMs - lu)) : null,
-        cpuSystemMs: t.cpuSystemMs != null ? round(Math.max(0, t.cpuSystemMs - ls)) : null,
-        maxRssKiB: t.maxRssKiB,
-        usageSource: 'cgroup',
-      };
-    }
-    if (!overlap.other && launcherCpu) {
-      // rusage of reaped children is exact when no other child was reaped meanwhile; it includes the
-      // launcher's Node start-up, which the launcher reported just before exec. ru_maxrss would include the
-      // launcher's heap too, so peak memory stays the per-process VmHWM the watchdog sampled.
-      return {
-        cpuUserMs: round(Math.max(0, after.userMs - before.userMs - launcherCpu.userMs)),
-        cpuSystemMs: round(Math.max(0, after.systemMs - before.systemMs - launcherCpu.systemMs)),
-        maxRssKiB: t.maxRssKiB,
-        usageSource: 'rusage',
-      };
-    }
-    return { cpuUserMs: t.cpuUserMs, cpuSystemMs: t.cpuSystemMs, maxRssKiB: t.maxRssKiB, usageSource: 'sampled' };
-  }
-
   /** Runs in flight, each with a flag set when another run overlapped it (its rusage delta is then shared). */
   private readonly inFlight = new Set<{ other: boolean }>();
   /** Namespace tier: empty directories made as bind targets for missing protected entries. */
@@ -461,42 +341,12 @@ function ttyOf(req: RunRequest): { ttyPath?: string } {
   return p ? { ttyPath: p } : {};
 }
 
-type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };
-
 function signalName(n: number): string | null {
   return Object.entries(SIGNAL_NUMBERS).find(([, v]) => v === n)?.[0] ?? null;
 }
 
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
-}
-
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
-}
-
-function exitForError(code: string): number {
-  return code === 'SCRIPT_NOT_FOUND' ? 127 : code === 'SCRIPT_NOT_EXECUTABLE' ? 126 : 125;
-}
-
-/**
- * A private TMPDIR for the run. The per-user base is used only if it is a real directory owned by us with
- * mode 0700: /tmp is shared, and a base planted by someone else (or owned by the real root while we run as
- * mapped root in a user namespace) must never hold a run's files. Otherwise a fresh mkdtemp is used.
- */
-function makeRunTmp(runId: string): string {
-  const uid = process.geteuid?.() ?? -1;
-  const base = path.join(os.tmpdir(), `script-sandbox-${uid >= 0 ? uid : 'u'}`);
-  try {
-    fs.mkdirSync(base, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return fs.mkdtempSync(path.join(os.tmpdir(), `script-sandbox-${runId}-`));
-  }
-  const st = fs.lstatSync(base);
-  if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return fs.mkdtempSync(path.join(os.tmpdir(), `script-sandbox-${runId}-`));
-  const dir = path.join(base, runId);
-  fs.mkdirSync(dir, { mode: 0o700 });
-  return dir;
 }
 
 function interpreterFiles(cmd: ResolvedCommand, pathVar: string | undefined): string[] {
@@ -509,18 +359,4 @@ function interpreterFiles(cmd: ResolvedCommand, pathVar: string | undefined): st
     if (f) files.push(f);
   }
   return files;
-}
-
-export function crossingEvent(c: TreeCrossing, p: ResolvedPolicy): LimitEvent {
-  const kill = p.mode === 'enforce' && c.limit !== 'openFiles';
-  switch (c.limit) {
-    case 'memory':
-      return { limit: 'memory', observed: c.observed / 1048576, max: c.max / 1048576, action: kill ? 'killed' : 'reported', message: `memory limit ${Math.round(c.max / 1048576)} MiB exceeded (tree at ${Math.round(c.observed / 1048576)} MiB)` };
-    case 'processes':
-      return { limit: 'processes', observed: c.observed, max: c.max, action: kill ? 'killed' : 'reported', message: `process limit ${c.max} reached` };
-    case 'openFiles':
-      return { limit: 'openFiles', observed: c.observed, max: c.max, action: 'denied', message: `open files limit ${c.max} reached (further opens fail with EMFILE)` };
-    case 'cpu':
-      return { limit: 'cpu', observed: c.observed, max: c.max, action: kill ? 'killed' : 'reported', message: `CPU time limit ${c.max} s exceeded by the process tree` };
-  }
 }

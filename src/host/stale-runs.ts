@@ -18,7 +18,7 @@ interface OwnerRecord {
   runId: string;
 }
 
-/** The run ids the runner makes (runner.ts newRunId: base-36 time, '-', 8 hex digits); nothing else is swept. */
+/** The run ids the runner makes (run-handle.ts newRunId: base-36 time, '-', 8 hex digits); nothing else is swept. */
 const RUN_ID = /^[a-z0-9]{1,16}-[0-9a-f]{8}$/;
 
 /** The per-user base the runner keeps temp folders in, when it is ours and private (else null: no records). */

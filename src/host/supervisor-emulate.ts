@@ -59,7 +59,7 @@ export class FileEmulator {
    * true when the notification was answered here. false: the worker decides as before.
    */
   handle(r: SupervisedRun, note: Notification, name: string, refuse: Refuse): boolean {
-    if (r.mode !== 'enforce' || r.fileTier !== 'fallback') return false;
+    if (r.violation !== 'refuse' || r.fileTier !== 'fallback') return false;
     const carved = this.carved.get(r.runId) ?? carvedDirs(r);
     this.carved.set(r.runId, carved);
     // Without carved directories only read opens come here for nothing (they are notified in this tier).

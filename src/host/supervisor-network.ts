@@ -63,7 +63,7 @@ export class NetworkCalls {
       // Landlock scopes abstract sockets to the run's own processes, but only for calls the target makes:
       // a connect by the supervisor would escape that scope, and letting the call continue would let a thread
       // turn the name into a path after our check. So the kernel's scope cannot be kept race-free here.
-      if (r.mode !== 'enforce') return { buf: raw, opath: null };
+      if (r.violation !== 'refuse') return { buf: raw, opath: null };
       this.s.refuse(r, note, name, { kind: 'network', severity: 'warning', rule: 'unix-abstract-socket', what: `${name} to ${describeAddr(addr)}`, why: 'abstract unix sockets cannot be checked race-free by the supervisor; use a socket file in the workspace or the run\'s TMPDIR' }, EACCES);
       return { refused: true };
     }
@@ -76,7 +76,7 @@ export class NetworkCalls {
         }
         // No socket file there (or a link loop, or a directory it may not search): nothing to connect to and
         // nothing to decide; the answer is the kernel's own (ENOENT for an absent nscd socket, say).
-        if (r.mode === 'enforce') this.s.answer(r, note, -o.errno);
+        if (r.violation === 'refuse') this.s.answer(r, note, -o.errno);
         else this.s.cont(r, note);
         return { refused: true };
       }
@@ -111,7 +111,7 @@ export class NetworkCalls {
     }
     const dest = this.destination(r, note, name, raw);
     if ('refused' in dest) return null;
-    if (r.mode !== 'enforce') {
+    if (r.violation !== 'refuse') {
       if (dest.opath !== null) this.s.n.close(dest.opath);
       this.s.cont(r, note);
       return null;
@@ -161,7 +161,7 @@ export class NetworkCalls {
     if (!raw || !addr) return this.s.refuse(r, note, name, unreadable('bind'), EACCES);
     const verdict = decideBind(r, addr);
     if (verdict) return this.s.refuse(r, note, name, verdict, EACCES);
-    if (r.mode !== 'enforce') return this.s.cont(r, note);
+    if (r.violation !== 'refuse') return this.s.cont(r, note);
     const fd = this.s.stealFd(r, note, Number(note.args[0]! & 0xffffffffn));
     if (fd === null) return void this.s.n.respond(r.listener, note.id, { error: EBADF });
     const domain = this.s.n.getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN);
@@ -201,7 +201,7 @@ export class NetworkCalls {
     const flags = Number(note.args[name === 'sendmsg' ? 2 : 3]! & 0xffffffffn);
     const sock = this.s.stealFd(r, note, Number(note.args[0]! & 0xffffffffn));
     if (sock === null) {
-      if (r.mode !== 'enforce') return this.s.cont(r, note);
+      if (r.violation !== 'refuse') return this.s.cont(r, note);
       return void this.s.n.respond(r.listener, note.id, { error: EBADF });
     }
     const domain = this.s.n.getsockoptInt(sock, SOL_SOCKET, SO_DOMAIN);
@@ -214,7 +214,7 @@ export class NetworkCalls {
       ((domain === AF_INET || domain === AF_INET6) && type === SOCK_STREAM && (proto === IPPROTO_TCP || proto === IPPROTO_MPTCP) && (flags & MSG_FASTOPEN) === 0);
     if (nameIgnored || (domain !== AF_UNIX && domain !== AF_INET && domain !== AF_INET6)) return this.s.cont(r, note);
     const count = name === 'sendmsg' ? 1 : Math.min(Number(note.args[2]! & 0xffffffffn), UIO_MAXIOV);
-    if (count === 0) return r.mode === 'enforce' ? this.s.answer(r, note, 0) : this.s.cont(r, note);
+    if (count === 0) return r.violation === 'refuse' ? this.s.answer(r, note, 0) : this.s.cont(r, note);
     const msgs: OutMessage[] = [];
     const release = () => msgs.forEach((m) => m.fds.forEach((fd) => this.s.n.close(fd)));
     let copied = 0;
@@ -224,7 +224,7 @@ export class NetworkCalls {
       if ('errno' in m) {
         release();
         if (m.errno === EACCES) return this.s.refuse(r, note, name, unreadable(name), EACCES);
-        if (r.mode !== 'enforce') return this.s.cont(r, note);
+        if (r.violation !== 'refuse') return this.s.cont(r, note);
         return void this.s.n.respond(r.listener, note.id, { error: m.errno });
       }
       if ('refused' in m) {
@@ -237,7 +237,7 @@ export class NetworkCalls {
       // and says how many); nothing unchecked is ever sent.
       if (copied > MAX_BATCH) break;
     }
-    if (r.mode !== 'enforce') {
+    if (r.violation !== 'refuse') {
       release();
       return this.s.cont(r, note);
     }

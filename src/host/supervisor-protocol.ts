@@ -1,6 +1,7 @@
 // Messages between the supervisor (main thread) and its worker. Both sides are ours and in one process,
 // so these are plain types; what crosses from the sandboxed process is validated where it is read.
 import type { ResolvedPolicy } from '../policy/schema';
+import type { RunReactions } from '../protocol/run-reactions';
 import type { Violation } from '../policy/violation';
 import type { Grant, ProtectedPath } from '../policy/fs-model-types';
 
@@ -8,7 +9,8 @@ export interface SupervisedRun {
   runId: string;
   /** Our copy of the run's seccomp listener. */
   listener: number;
-  mode: 'warn' | 'enforce';
+  /** A call outside the policy: refused (enforce) or let through and reported (warn); see protocol/run-reactions.ts. */
+  violation: RunReactions['violation'];
   policy: ResolvedPolicy;
   /** What Landlock grants this run (or would, in warn mode): file decisions mirror the kernel's. */
   grants: Grant[];

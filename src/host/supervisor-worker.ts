@@ -175,7 +175,7 @@ class SupervisorLoop implements Answering {
     r.counts.set(key, seen);
     // The same attempt repeated in a loop is reported ten times, then counted silently.
     if (seen > 10) return;
-    const action: Violation['action'] = r.mode === 'enforce' ? 'blocked' : 'warned';
+    const action: Violation['action'] = r.violation === 'refuse' ? 'blocked' : 'warned';
     // warn: the reason still says what enforce would do, so the verb says it was let through.
     const verb = action === 'blocked' ? 'Blocked' : 'Allowed (warn mode), would block';
     const violation: Violation = {
@@ -201,7 +201,7 @@ class SupervisorLoop implements Answering {
   refuse(r: RunState, note: Notification, syscall: string, v: Verdict, errno: number): void {
     if (!this.n.idValid(r.listener, note.id)) return;
     this.violation(r, note, syscall, v);
-    if (r.mode === 'enforce') this.n.respond(r.listener, note.id, { error: errno });
+    if (r.violation === 'refuse') this.n.respond(r.listener, note.id, { error: errno });
     else this.n.respond(r.listener, note.id, { continue: true });
   }
 

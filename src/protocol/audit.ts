@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { ResolvedPolicy, describeZodError } from '../policy/schema';
 import { Violation } from '../policy/violation';
+import { CapabilityReport } from './capabilities';
+import { LimitEvent, LimitName, RunResult, RunStarted } from './run-events';
 
 /** The version written now (keyed); 1 is the older unkeyed format, still read. */
 export const AUDIT_FORMAT_VERSION = 2;
@@ -39,12 +41,19 @@ const common = {
   mac: sha256Hex.optional().describe('Version 2: HMAC-SHA-256 (hex), under the user\'s audit key, of this line\'s bytes without the mac field; always the last field.'),
 };
 
-export const LimitName = z.enum(['cpu', 'memory', 'processes', 'fileSize', 'openFiles', 'timeout']);
+export { LimitName };
 export const ViolationKind = Violation.shape.kind;
 
+// The records below are built from the run events of protocol/run-events.ts (and the capability report of
+// protocol/capabilities.ts): a field's declaration lives there once. The on-disk shape is the one written since
+// format 1, so every existing log still reads and verifies: where a record keeps less than the event (a
+// finished run's limits by name, its setupError without call/errno) or a field older lines lack (optional),
+// the record schema says so here.
+
+/** The capability report reduced to what the log keeps (lenient: older lines wrote other tree-limit names). */
 export const CapabilitySummary = z
   .object({
-    enforcePossible: z.boolean().optional().describe('Whether enforce mode is possible on this machine.'),
+    enforcePossible: CapabilityReport.shape.enforcePossible.optional().describe('Whether enforce mode is possible on this machine.'),
     treeLimits: z.string().optional().describe('Where tree limits are enforced: cgroup v2, cgroup v1, watchdog, none.'),
     available: z.array(z.string()).describe('Mechanisms available.'),
     missing: z.array(z.string()).describe('Mechanisms missing.'),
@@ -84,9 +93,10 @@ const RunStartedRecord = z.object({
   policy: ResolvedPolicy.optional().describe('The full resolved policy, on the first run_started with this digest in the file; later ones look it up by digest.'),
   platform: z.object({ os: z.string(), arch: z.string(), release: z.string() }).describe('Operating system of the writer.'),
   capabilities: CapabilitySummary.optional(),
-  treeLimits: z.string().optional().describe('How this run\'s tree limits were enforced.'),
-  pid: z.number().int().optional().describe('Process id of the sandboxed program.'),
-  file: z.string().optional().describe('Executable actually started.'),
+  // From the run's RunStarted event; absent when the script never started.
+  treeLimits: RunStarted.shape.treeLimits.optional().describe('How this run\'s tree limits were enforced.'),
+  pid: RunStarted.shape.pid.optional().describe('Process id of the sandboxed program.'),
+  file: RunStarted.shape.file.optional().describe('Executable actually started.'),
   gitScript: GitScriptOrigin.optional(),
 });
 const ViolationRecord = z.object({ ...common, type: z.literal('violation'), runId, violation: Violation });
@@ -94,32 +104,23 @@ const LimitRecord = z.object({
   ...common,
   type: z.literal('limit_exceeded'),
   runId,
-  limit: LimitName,
-  observed: z.number().nullable().describe('What was observed, in the limit\'s unit.'),
-  max: z.number().describe('The limit.'),
-  action: z.enum(['killed', 'denied', 'reported']),
-  message: z.string(),
+  ...LimitEvent.shape,
 });
 const EnvFiltered = z.object({
   ...common,
   type: z.literal('env_filtered'),
   runId,
-  removed: z.array(z.string()).describe('Names of the variables removed; never their values.'),
+  removed: RunStarted.shape.envRemoved.describe('Names of the variables removed; never their values.'),
 });
 const RunFinished = z.object({
   ...common,
   type: z.literal('run_finished'),
   runId,
-  exitCode: z.number().int(),
-  signal: z.string().nullable(),
-  durationMs: z.number().nonnegative(),
-  cpuUserMs: z.number().nullable(),
-  cpuSystemMs: z.number().nullable(),
-  maxRssKiB: z.number().nullable(),
-  usageSource: z.enum(['cgroup', 'rusage', 'sampled']).optional(),
-  timedOut: z.boolean().optional(),
-  cancelled: z.boolean().optional(),
+  ...RunResult.pick({ exitCode: true, signal: true, durationMs: true, cpuUserMs: true, cpuSystemMs: true, maxRssKiB: true }).shape,
+  // Format 1 lines lack these three.
+  ...RunResult.pick({ usageSource: true, timedOut: true, cancelled: true }).partial().shape,
   limits: z.array(LimitName).optional().describe('Limits that were exceeded.'),
+  // Code and message only; a code is kept as written even when a later version no longer knows it.
   setupError: z.object({ code: z.string(), message: z.string() }).nullable().optional().describe('Why the script never started, when it did not.'),
   violations: z.partialRecord(ViolationKind, z.number().int().nonnegative()).describe('Violations of the run, counted by kind.'),
 });
@@ -158,6 +159,21 @@ export type AuditRecord = z.infer<typeof AuditRecord>;
 export type AuditRecordType = AuditRecord['type'];
 
 type CommonKey = keyof typeof common;
+export type RunFinishedRecordInput = Extract<AuditRecordInput, { type: 'run_finished' }>;
+
+/** The run_finished record of a run's result: its limits by name, its setup error by code and message. */
+export function runFinishedRecord(r: RunResult, violations: Partial<Record<Violation['kind'], number>>): RunFinishedRecordInput {
+  // phases are the host's timing diagnostics, not part of the record.
+  const { limits, setupError, phases: _phases, ...rest } = r;
+  return {
+    type: 'run_finished',
+    ...rest,
+    limits: limits.map((l) => l.limit),
+    setupError: setupError ? { code: setupError.code, message: setupError.message } : null,
+    violations: { ...violations },
+  };
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** What a caller hands to AuditLog.append: the record without the chain fields the log fills in. */
 export type AuditRecordInput = DistributiveOmit<AuditRecord, CommonKey>;

@@ -1,7 +1,10 @@
 // Host ⇄ extension (or any client) messages over the Node IPC channel, validated on arrival both ways.
 import { z } from 'zod';
-import { PolicyInput, ResolvedPolicy } from '../policy/schema';
+import { PolicyInput, ResolvedPolicy, describeZodError } from '../policy/schema';
 import { Violation } from '../policy/violation';
+import { SandboxError, SandboxErrorData } from '../errors';
+import { CapabilityReport } from './capabilities';
+import { LimitEvent, RunResult, RunStarted } from './run-events';
 
 /** A terminal's size in character cells. */
 export const TerminalSize = z.object({ rows: z.number().int().min(1).max(10000), cols: z.number().int().min(1).max(10000) });
@@ -58,8 +61,23 @@ export const ClientMessage = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
-const ErrorData = z.object({ code: z.string(), message: z.string(), call: z.string().optional(), errno: z.number().optional() });
+/** An alert of the host's monitor: `count` violations within the window, or a critical one at once. */
+export const Alert = z.object({
+  id: z.number(),
+  /** ISO 8601 UTC, from the monitor clock. */
+  time: z.string(),
+  reason: z.enum(['threshold', 'critical']),
+  message: z.string(),
+  /** Violations in the window when it fired (1 for a critical alert with nothing else pending). */
+  count: z.number(),
+  windowMs: z.number(),
+  runIds: z.array(z.string()),
+  /** The violations that triggered it (the window's, or the critical one last). */
+  violations: z.array(Violation),
+});
+export type Alert = z.infer<typeof Alert>;
 
+// The run's events (protocol/run-events.ts) go to the client as they are, with the message type on top.
 export const HostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), pid: z.number(), version: z.string() }),
   z.object({
@@ -70,38 +88,14 @@ export const HostMessage = z.discriminatedUnion('type', [
     policy: ResolvedPolicy.optional(),
     notes: z.array(z.string()).optional(),
   }),
-  z.object({ type: z.literal('rejected'), requestId: z.string(), error: ErrorData }),
-  z.object({ type: z.literal('started'), runId: z.string(), pid: z.number(), file: z.string(), script: z.string().nullable(), envRemoved: z.array(z.string()) }),
+  z.object({ type: z.literal('rejected'), requestId: z.string(), error: SandboxErrorData }),
+  RunStarted.extend({ type: z.literal('started') }),
   z.object({ type: z.literal('output'), runId: z.string(), stream: z.enum(['stdout', 'stderr']), data: z.string() }),
   z.object({ type: z.literal('violation'), violation: Violation }),
-  z.object({ type: z.literal('limit'), runId: z.string(), limit: z.string(), action: z.string(), message: z.string() }),
-  z.object({
-    type: z.literal('finished'),
-    runId: z.string(),
-    exitCode: z.number(),
-    signal: z.string().nullable(),
-    durationMs: z.number(),
-    cpuUserMs: z.number().nullable(),
-    cpuSystemMs: z.number().nullable(),
-    maxRssKiB: z.number().nullable(),
-    setupError: ErrorData.nullable(),
-    usageSource: z.enum(['cgroup', 'rusage', 'sampled']).optional(),
-    timedOut: z.boolean().optional(),
-    cancelled: z.boolean().optional(),
-  }),
-  z.object({
-    type: z.literal('alert'),
-    alert: z.object({
-      id: z.number(),
-      time: z.string(),
-      reason: z.enum(['threshold', 'critical']),
-      message: z.string(),
-      count: z.number(),
-      runIds: z.array(z.string()),
-      violations: z.array(Violation),
-    }),
-  }),
-  z.object({ type: z.literal('capabilities'), requestId: z.string(), report: z.unknown() }),
+  LimitEvent.extend({ type: z.literal('limit'), runId: z.string() }),
+  RunResult.extend({ type: z.literal('finished') }),
+  z.object({ type: z.literal('alert'), alert: Alert }),
+  z.object({ type: z.literal('capabilities'), requestId: z.string(), report: CapabilityReport }),
   z.object({ type: z.literal('gitProgress'), requestId: z.string(), message: z.string() }),
   z.object({
     type: z.literal('gitFetched'),
@@ -131,3 +125,21 @@ export const HostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('protocol_error'), message: z.string() }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
+
+/**
+ * A message from a client (the extension), as it arrived over IPC: the message unchanged when valid, else a
+ * PROTOCOL_INVALID SandboxError whose text names every field that is wrong (the host answers with it as a
+ * protocol_error).
+ */
+export function parseClientMessage(raw: unknown): ClientMessage {
+  const r = ClientMessage.safeParse(raw);
+  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'invalid message', { separator: '; ' }));
+  return r.data;
+}
+
+/** A message from the host, as the client receives it: unchanged when valid, else PROTOCOL_INVALID naming the fields. */
+export function parseHostMessage(raw: unknown): HostMessage {
+  const r = HostMessage.safeParse(raw);
+  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'invalid host message', { separator: '; ' }));
+  return r.data;
+}

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { Monitor, attachMonitor, limitToViolation, violationStats, type Alert } from '../../../src/host/monitor';
-import { RunHandle } from '../../../src/host/runner';
+import { RunHandle } from '../../../src/host/run-handle';
 import { violation } from './fixtures';
 
 const MIN = 60_000;

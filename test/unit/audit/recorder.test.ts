@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditLog, readAuditRecords, verifyAuditFile } from '../../../src/audit';
 import { attachAudit, secretValuesFromEnv, summarizeCapabilities } from '../../../src/host/audit-recorder';
-import { RunHandle, type RunResult, type RunStarted } from '../../../src/host/runner';
+import { RunHandle } from '../../../src/host/run-handle';
+import type { RunResult, RunStarted } from '../../../src/protocol/run-events';
 import { policyDigest } from '../../../src/policy';
 import { policy, tempDir, violation, useTempHome } from './fixtures';
 
@@ -29,7 +30,7 @@ describe('audit recorder', function () {
     const log = await AuditLog.open(file);
     const p = policy();
     const h = new RunHandle('run-a');
-    const report = { platform: 'linux', arch: 'x64', kernel: 'Linux 6', treeLimits: 'cgroup v1', enforcePossible: true, capabilities: [{ name: 'landlock', available: true, detail: 'ABI 4', requiredForEnforce: true }, { name: 'cgroup', available: false, detail: 'no', requiredForEnforce: false }] };
+    const report = { platform: 'linux', arch: 'x64', kernel: 'Linux 6', treeLimits: 'cgroup v1' as const, enforcePossible: true, capabilities: [{ name: 'landlock', available: true, detail: 'ABI 4', requiredForEnforce: true }, { name: 'cgroup', available: false, detail: 'no', requiredForEnforce: false }] };
     const att = attachAudit(h, log, { command: ['./s.sh', '--flag'], cwd: '/work/ws', policy: p, capabilities: report, gitScript: { repo: 'https://example.com/r.git', ref: 'main', commit: 'abc123' } });
     h.emit('started', startedEvent('run-a', { envRemoved: ['GITHUB_TOKEN', 'AWS_SECRET_ACCESS_KEY'] }));
     h.emit('violation', violation({ runId: 'run-a', kind: 'file' }));

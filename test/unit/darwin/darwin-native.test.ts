@@ -165,7 +165,7 @@ describe('darwin: capability report', () => {
 });
 
 describe('darwin: launcher and host pieces', () => {
-  const plan: DarwinPlan = { platform: 'darwin', runId: 'r', file: '/usr/bin/python3', argv: ['python3', '-c', 'x'], env: { A: '1' }, cwd: '/Users/u/p', rlimits: [{ resource: 'core', soft: 0, hard: 0 }], seatbelt: '(version 1)(deny default)' };
+  const plan: DarwinPlan = { platform: 'darwin', runId: 'r', file: '/usr/bin/python3', argv: ['python3', '-c', 'x'], env: { A: '1' }, cwd: '/Users/u/p', rlimits: [{ resource: 'core', soft: 0, hard: 0 }], seatbelt: '(version 1)(deny default)', namespaces: null };
 
   it('execs the fixed /usr/bin/sandbox-exec with the profile, "--", then the script', () => {
     assert.deepEqual(sandboxExecArgv(plan), { file: SANDBOX_EXEC, argv: ['/usr/bin/sandbox-exec', '-p', '(version 1)(deny default)', '--', '/usr/bin/python3', '-c', 'x'] });

@@ -1,0 +1,30 @@
+// The capability report: what this machine can enforce, as the backend probes it. Declared once; the host
+// sends it unchanged to the extension (HostMessage 'capabilities'), `script-sandbox check` prints it, and the
+// audit log keeps its summary (protocol/audit.ts CapabilitySummary).
+import { z } from 'zod';
+
+export const Capability = z.object({
+  /** Stable key, e.g. "landlock", "seccomp", "seccomp_user_notif", "cgroup", "user_namespaces". */
+  name: z.string(),
+  available: z.boolean(),
+  /** One line: "ABI 7", "cgroup v1 (pids, memory) writable", "not compiled into this kernel". */
+  detail: z.string(),
+  /** Needed for enforce mode to be possible at all. */
+  requiredForEnforce: z.boolean(),
+  /** How to get it when missing. */
+  fix: z.string().optional(),
+});
+export type Capability = z.infer<typeof Capability>;
+
+export const TreeLimits = z.enum(['cgroup v2', 'cgroup v1', 'watchdog', 'job object', 'none']);
+
+export const CapabilityReport = z.object({
+  platform: z.string(),
+  arch: z.string(),
+  kernel: z.string(),
+  capabilities: z.array(Capability),
+  /** Where memory/process-count limits are enforced: "cgroup v2", "cgroup v1", "watchdog" or a Windows "job object". */
+  treeLimits: TreeLimits,
+  enforcePossible: z.boolean(),
+});
+export type CapabilityReport = z.infer<typeof CapabilityReport>;
