@@ -52,6 +52,7 @@ const Win32PlanSchema = z.object({
   cwd: z.string().min(1),
   job: z.object({ hostPid: z.number().int(), handle: z.string().regex(/^\d+$/) }).nullable(),
   requireJob: z.boolean(),
+  restrictedToken: z.object({ sid: z.string().regex(/^S-1-\d+(-\d+)+$/) }).nullable().default(null),
   namespaces: z.null(),
 });
 

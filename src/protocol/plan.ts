@@ -90,6 +90,12 @@ export interface Win32Plan {
   job: { hostPid: number; handle: string } | null;
   /** Fail closed when the script cannot be put into the job (enforce and warn). */
   requireJob: boolean;
+  /**
+   * File confinement (native/win32/restricted-token.ts): the script runs under a write-restricted token whose
+   * restricting SID is this run's SID; the host granted that SID write on the workspace and temp (journaled).
+   * null: the script gets the launcher's own token.
+   */
+  restrictedToken?: { sid: string } | null;
   /** No mount namespaces on Windows (the runner reads this field of every plan). */
   namespaces: null;
 }
