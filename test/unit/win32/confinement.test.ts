@@ -138,7 +138,7 @@ describe('win32 grants from the policy', function () {
     assert.ok(writes.includes('C:\\Users\\me\\proj\\.git\\objects'), writes.join(' '));
     assert.ok(!denies.some((d) => d.toLowerCase().includes('.ssh')), 'protected paths outside the grants need no deny (nothing grants them)');
     // allows come first so a deny's propagation keeps the explicit allows below it
-    assert.ok(g.findIndex((x) => x.kind === 'deny') > g.findLastIndex((x) => x.kind === 'write'));
+    assert.ok(g.findIndex((x) => x.kind === 'deny') > g.map((x) => x.kind).lastIndexOf('write'));
   });
   it('read-only: only the run temp; denyWrite inside a grant is a deny on its literal prefix; allowWrite adds a grant', function () {
     assert.deepEqual(fileGrantsFor(pol({ mode: 'enforce', profile: 'moderate', filesystem: { readOnly: true } }), TMP).filter((x) => x.kind === 'write').map((x) => x.path), [TMP]);
