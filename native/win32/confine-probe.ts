@@ -9,6 +9,8 @@ import type { Win32Plan } from '../../src/protocol/plan';
 import type { Advapi32 } from './advapi32';
 import { INFINITE } from './constants';
 import { beginConfinement } from './confine';
+import { namesSid } from './acl';
+import { readDacl } from './file-grants';
 import type { Kernel32 } from './kernel32';
 import { createRestrictedToken } from './restricted-token';
 import { createInJob } from './spawn';
@@ -16,6 +18,8 @@ import { createInJob } from './spawn';
 export interface FileConfinementProbe {
   /** CreateRestrictedToken + SetTokenInformation(TokenDefaultDacl) succeeded. */
   token: boolean;
+  /** The grant's ACE reads back from the folder's DACL (Wine accepts SetNamedSecurityInfoW but keeps nothing). */
+  grantStored: boolean;
   /** A process started under it (CreateProcessAsUserW). */
   started: boolean;
   /** The write into the granted folder landed. */
@@ -27,13 +31,15 @@ export interface FileConfinementProbe {
 }
 
 export function probeFileConfinement(k: Kernel32, a: Advapi32, systemRoot: string): FileConfinementProbe {
-  const res: FileConfinementProbe = { token: false, started: false, grantedWrite: false, deniedWriteBlocked: false, enforced: false, detail: '' };
+  const res: FileConfinementProbe = { token: false, grantStored: false, started: false, grantedWrite: false, deniedWriteBlocked: false, enforced: false, detail: '' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-confine-probe-'));
   const ok = path.join(dir, 'granted');
   fs.mkdirSync(ok);
   const journalDir = path.join(dir, 'journal');
   try {
     const c = beginConfinement(k, a, journalDir, 'probe', [{ path: ok, kind: 'write' }]);
+    const stored = readDacl(k, a, ok);
+    res.grantStored = !!stored && namesSid(stored, c.sid);
     try {
       const t = createRestrictedToken(k, a, c.sid);
       res.token = true;
@@ -70,7 +76,7 @@ export function probeFileConfinement(k: Kernel32, a: Advapi32, systemRoot: strin
       ? 'a probe under the restricted token wrote into a granted folder and was refused outside it'
       : !res.grantedWrite
         ? 'a probe under the restricted token could not write even where its SID was granted: confinement would break runs, so it is not used'
-        : 'the restricted token is created and the ACL grants are written, but a probe under it wrote outside every grant: this system does not enforce them (Wine maps file access to Unix permissions)';
+        : `the restricted token is created and a process starts under it, but it wrote outside every grant: this system does not enforce restricting SIDs${res.grantStored ? '' : ', and the ACL grant did not read back (SetNamedSecurityInfoW accepted, no DACL kept: Wine maps file access to Unix permissions)'}`;
   } catch (e) {
     res.detail = `${res.token ? 'the probe process' : 'the restricted token'} failed: ${(e as Error).message}`;
   } finally {

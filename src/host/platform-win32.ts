@@ -26,6 +26,7 @@ export class Win32RunTree implements RunTree {
   constructor(
     readonly job: JobObject,
     private readonly onDispose: () => void,
+    private readonly onUndoFailed: (message: string) => void = () => undefined,
   ) {}
 
   attach(): void {
@@ -106,6 +107,9 @@ export class Win32RunTree implements RunTree {
     this.job.close(); // kills what is left, so nothing writes under the grants being removed
     try {
       this.confinement?.undo();
+    } catch (e) {
+      // Never thrown into the runner's cleanup: the journal keeps the grants for the next host start.
+      this.onUndoFailed((e as Error).message);
     } finally {
       this.confinement = null;
       this.onDispose();
@@ -116,7 +120,11 @@ export class Win32RunTree implements RunTree {
 export class Win32HostPlatform implements HostPlatform {
   private readonly trees = new Map<string, Win32RunTree>();
 
-  constructor(private readonly native: Win32Backend) {
+  constructor(
+    private readonly native: Win32Backend,
+    /** Where a failed undo of a run's ACL grants is said (the host's stderr, which the extension logs). */
+    private readonly warn: (message: string) => void = (m) => void process.stderr.write(`script-sandbox: ${m}\n`),
+  ) {
     // ACL grants left by a host that died mid-run are removed before this host grants anything.
     try {
       native.replayAclJournal();
@@ -156,7 +164,7 @@ export class Win32HostPlatform implements HostPlatform {
 
   createTree(runId: string, policy: ResolvedPolicy): RunTree {
     const job = this.native.createJob(this.native.jobLimits(policy));
-    const tree = new Win32RunTree(job, () => this.trees.delete(runId));
+    const tree = new Win32RunTree(job, () => this.trees.delete(runId), (m) => this.warn(m));
     this.trees.set(runId, tree);
     return tree;
   }
