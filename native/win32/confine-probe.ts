@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import koffi from 'koffi';
 import type { Win32Plan } from '../../src/protocol/plan';
 import type { Advapi32 } from './advapi32';
 import { INFINITE } from './constants';
@@ -30,7 +31,17 @@ export interface FileConfinementProbe {
   detail: string;
 }
 
+/** Wine's version (ntdll exports wine_get_version there, never on Windows), or null: named in the detail only. */
+export function wineVersion(): string | null {
+  try {
+    return String(koffi.load('ntdll.dll').func('const char *wine_get_version()')());
+  } catch {
+    return null;
+  }
+}
+
 export function probeFileConfinement(k: Kernel32, a: Advapi32, systemRoot: string): FileConfinementProbe {
+  const wine = wineVersion();
   const res: FileConfinementProbe = { token: false, grantStored: false, started: false, grantedWrite: false, deniedWriteBlocked: false, enforced: false, detail: '' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-confine-probe-'));
   const ok = path.join(dir, 'granted');
@@ -76,7 +87,7 @@ export function probeFileConfinement(k: Kernel32, a: Advapi32, systemRoot: strin
       ? 'a probe under the restricted token wrote into a granted folder and was refused outside it'
       : !res.grantedWrite
         ? 'a probe under the restricted token could not write even where its SID was granted: confinement would break runs, so it is not used'
-        : `the restricted token is created and a process starts under it, but it wrote outside every grant: this system does not enforce restricting SIDs${res.grantStored ? '' : ', and the ACL grant did not read back (SetNamedSecurityInfoW accepted, no DACL kept: Wine maps file access to Unix permissions)'}`;
+        : `the restricted token is created and a process starts under it, but it wrote outside every grant: this system does not enforce restricting SIDs${res.grantStored ? '' : ', and the ACL grant did not read back (SetNamedSecurityInfoW accepted, no DACL kept)'}${wine ? ` (Wine ${wine} maps file access to Unix permissions)` : ''}`;
   } catch (e) {
     res.detail = `${res.token ? 'the probe process' : 'the restricted token'} failed: ${(e as Error).message}`;
   } finally {

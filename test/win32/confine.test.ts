@@ -12,13 +12,7 @@ const repo = path.resolve(__dirname, '..', '..', '..');
 
 /** Wine exports wine_get_version from ntdll; Windows does not. */
 function underWine(): boolean {
-  const koffi = require('koffi') as typeof import('koffi');
-  try {
-    koffi.load('ntdll.dll').func('const char *wine_get_version()');
-    return true;
-  } catch {
-    return false;
-  }
+  return (require('../../native/win32/confine-probe') as typeof import('../../native/win32/confine-probe')).wineVersion() !== null;
 }
 
 describe('Windows native tier: file confinement and the job handle (real Windows only)', function () {
