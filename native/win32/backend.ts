@@ -14,6 +14,7 @@ import { loadAdvapi32, type Advapi32 } from './advapi32';
 import { aclJournalDir, beginConfinement, replayAclJournal, type Confinement } from './confine';
 import { confinesWrites, fileGrantsFor } from './confine-plan';
 import { probeFileConfinement, type FileConfinementProbe } from './confine-probe';
+import { probeJobLimits } from './job-probe';
 import type { ReplayResult } from './acl-journal';
 import { windowsEnv } from './command-line';
 
@@ -99,11 +100,17 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
   const caps: Capability[] = [];
   let jobOk = false;
   let jobDetail = '';
+  let limitsEnforced = false;
   try {
     const j = JobObject.create(k, { mode: 'enforce', activeProcesses: 1, jobMemoryBytes: null, cpuSeconds: null });
     jobOk = true;
-    jobDetail = j.refused.length ? `job objects with kill-on-close and limits; refused here: ${j.refused.join(', ')}` : 'job objects with kill-on-close, process, memory and CPU limits, completion port';
     j.close();
+    const lim = probeJobLimits(k, process.env.SystemRoot ?? process.env.SYSTEMROOT ?? 'C:\\Windows');
+    limitsEnforced = lim.enforced;
+    jobDetail = lim.enforced
+      ? `job objects with kill-on-close, process, memory and CPU limits (${lim.detail}), completion port`
+      : `job objects with kill-on-close and a completion port; ${lim.detail}`;
+    if (j.refused.length) jobDetail += `; refused here: ${j.refused.join(', ')}`;
     // Warn mode's notification limits are a separate class (Windows 8+); said here when the system refuses it.
     const w = JobObject.create(k, { mode: 'warn', activeProcesses: null, jobMemoryBytes: 1 << 30, cpuSeconds: null });
     if (w.refused.length) jobDetail += `; warn mode: ${w.refused.join(', ')} refused, so crossings in warn are not reported live`;
@@ -112,6 +119,7 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
     jobDetail = `CreateJobObjectW/SetInformationJobObject failed: ${(e as Error).message}`;
   }
   caps.push({ name: 'job_object', available: jobOk, detail: jobDetail, requiredForEnforce: true });
+  caps.push({ name: 'job_limits', available: jobOk && limitsEnforced, detail: limitsEnforced ? 'measured: the job refuses a process beyond its limit' : 'not measured as enforced on this machine (see job_object)', requiredForEnforce: false });
   const major = Number(os.release().split('.')[0]);
   caps.push({
     name: 'job_list',

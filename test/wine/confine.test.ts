@@ -147,6 +147,10 @@ describe('Wine tier: Windows file confinement (restricted token, ACL grants, jou
     assert.equal(cap('filesystem').available, probe.enforced);
     assert.equal(cap('process_isolation').available, probe.enforced);
     if (!probe.enforced) assert.match(cap('filesystem').detail, /not confined|not enforce/);
+    // Job limits are claimed only when measured too (Wine accepts them without enforcing them).
+    console.log(`      [wine] job_limits: ${cap('job_limits').available} (job_object: ${cap('job_object').detail})`);
+    if (!cap('job_limits').available) assert.match(cap('job_object').detail, /not enforced here|probe failed/);
+    else assert.doesNotMatch(cap('job_object').detail, /not enforced/);
   });
 
   it('PATH vs Path: a caller whose environment spells it Path runs a bare command from it, and the script sees exactly one PATH', function () {
