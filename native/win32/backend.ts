@@ -10,14 +10,28 @@ import { jobLimitsFor, type JobLimits } from './job-limits';
 import { JobObject } from './job-object';
 import { handle, loadKernel32, type Kernel32 } from './kernel32';
 import { applyAndExecWin32, isInJob } from './spawn';
+import { loadAdvapi32, type Advapi32 } from './advapi32';
+import { aclJournalDir, beginConfinement, replayAclJournal, type Confinement } from './confine';
+import { confinesWrites, fileGrantsFor } from './confine-plan';
+import { probeFileConfinement, type FileConfinementProbe } from './confine-probe';
+import { probeJobLimits } from './job-probe';
+import type { ReplayResult } from './acl-journal';
+import { windowsEnv } from './command-line';
 
 export interface Win32Backend extends SandboxBackend {
   readonly platform: 'win32';
   readonly supported: true;
-  compile(policy: ResolvedPolicy, req: Omit<Win32CompileRequest, 'systemRoot' | 'python' | 'node'>): Win32Plan;
+  compile(policy: ResolvedPolicy, req: Omit<Win32CompileRequest, 'systemRoot' | 'python' | 'node' | 'fileConfinement'>): Win32Plan;
   jobLimits(policy: ResolvedPolicy): JobLimits;
   createJob(limits: JobLimits): JobObject;
   restrictions(policy: ResolvedPolicy): Restriction[];
+  /**
+   * Host side: the run's ACL grants for its restricted token (journaled, applied), or null when the run gets
+   * no token (warn, disabled, permissive, or the probe found the token unusable here). undo() after the run.
+   */
+  confine(policy: ResolvedPolicy, runId: string, tmpDir: string): Confinement | null;
+  /** Host start: undoes the ACL grants of runs whose host died (the journal). */
+  replayAclJournal(): ReplayResult;
 }
 
 /** A program on a Windows PATH (`;`-separated), tried with .exe. */
@@ -43,40 +57,60 @@ function pathOf(env: Record<string, string>): string | undefined {
 
 export function createWin32Backend(): Win32Backend {
   let k: Kernel32 | null = null;
+  let a: Advapi32 | null = null;
+  let fc: FileConfinementProbe | null = null;
   const kernel = () => (k ??= loadKernel32());
+  const advapi = () => (a ??= loadAdvapi32());
+  const systemRoot = () => process.env.SystemRoot ?? process.env.SYSTEMROOT ?? 'C:\\Windows';
+  // Measured once per process: a cmd.exe under the token writes inside and outside a grant (confine-probe.ts).
+  const confinement = () => (fc ??= probeFileConfinement(kernel(), advapi(), systemRoot()));
+  const usable = (f: FileConfinementProbe) => f.token && f.started && f.grantedWrite;
   return {
     platform: 'win32',
     supported: true,
-    probe: () => probeWin32(kernel()),
+    probe: () => probeWin32(kernel(), confinement()),
     applyAndExec: (plan, hooks) => applyAndExecWin32(plan as Win32Plan, hooks),
     compile(policy, req) {
       const p = pathOf(req.env);
       const tmp = req.env.TMPDIR;
       // Windows programs read TEMP/TMP, not TMPDIR: the run's private temp folder under all three names.
-      const env = tmp ? { ...req.env, TEMP: tmp, TMP: tmp } : req.env;
+      // Names are case-insensitive on Windows: one entry per name (the user's Path is never doubled or lost).
+      const env = windowsEnv(tmp ? { ...req.env, TEMP: tmp, TMP: tmp } : req.env, process.env);
       return compileWin32Plan(policy, {
         ...req,
         env,
-        systemRoot: process.env.SystemRoot ?? process.env.SYSTEMROOT ?? 'C:\\Windows',
+        fileConfinement: confinesWrites(policy) ? confinement() : undefined,
+        systemRoot: systemRoot(),
         python: findOnPath(['python.exe', 'python3.exe', 'py.exe'], p),
         node: findOnPath(['node.exe'], p) ?? process.execPath,
       }).plan;
     },
     jobLimits: (policy) => jobLimitsFor(policy.mode, policy.limits),
     createJob: (limits) => JobObject.create(kernel(), limits),
-    restrictions: (policy) => win32Restrictions(policy),
+    restrictions: (policy) => win32Restrictions(policy, confinesWrites(policy) ? confinement() : undefined),
+    confine(policy, runId, tmpDir) {
+      if (!confinesWrites(policy) || !usable(confinement())) return null;
+      return beginConfinement(kernel(), advapi(), aclJournalDir(), runId, fileGrantsFor(policy, tmpDir));
+    },
+    replayAclJournal: () => replayAclJournal(kernel(), advapi(), aclJournalDir()),
   };
 }
 
-function probeWin32(k: Kernel32): CapabilityReport {
+function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
   const caps: Capability[] = [];
   let jobOk = false;
   let jobDetail = '';
+  let limitsEnforced = false;
   try {
     const j = JobObject.create(k, { mode: 'enforce', activeProcesses: 1, jobMemoryBytes: null, cpuSeconds: null });
     jobOk = true;
-    jobDetail = j.refused.length ? `job objects with kill-on-close and limits; refused here: ${j.refused.join(', ')}` : 'job objects with kill-on-close, process, memory and CPU limits, completion port';
     j.close();
+    const lim = probeJobLimits(k, process.env.SystemRoot ?? process.env.SYSTEMROOT ?? 'C:\\Windows');
+    limitsEnforced = lim.enforced;
+    jobDetail = lim.enforced
+      ? `job objects with kill-on-close, process, memory and CPU limits (${lim.detail}), completion port`
+      : `job objects with kill-on-close and a completion port; ${lim.detail}`;
+    if (j.refused.length) jobDetail += `; refused here: ${j.refused.join(', ')}`;
     // Warn mode's notification limits are a separate class (Windows 8+); said here when the system refuses it.
     const w = JobObject.create(k, { mode: 'warn', activeProcesses: null, jobMemoryBytes: 1 << 30, cpuSeconds: null });
     if (w.refused.length) jobDetail += `; warn mode: ${w.refused.join(', ')} refused, so crossings in warn are not reported live`;
@@ -85,6 +119,7 @@ function probeWin32(k: Kernel32): CapabilityReport {
     jobDetail = `CreateJobObjectW/SetInformationJobObject failed: ${(e as Error).message}`;
   }
   caps.push({ name: 'job_object', available: jobOk, detail: jobDetail, requiredForEnforce: true });
+  caps.push({ name: 'job_limits', available: jobOk && limitsEnforced, detail: limitsEnforced ? 'measured: the job refuses a process beyond its limit' : 'not measured as enforced on this machine (see job_object)', requiredForEnforce: false });
   const major = Number(os.release().split('.')[0]);
   caps.push({
     name: 'job_list',
@@ -100,7 +135,22 @@ function probeWin32(k: Kernel32): CapabilityReport {
     detail: nested ? 'not applied: this process already runs inside a job (UI limits would make nesting fail)' : 'not applied by this backend',
     requiredForEnforce: false,
   });
-  caps.push({ name: 'filesystem', available: false, detail: 'writes and protected reads are not confined on Windows yet (no restricted token or AppContainer): reported as not enforced', requiredForEnforce: false });
+  caps.push({
+    name: 'filesystem',
+    available: fc.enforced,
+    detail: fc.enforced
+      ? `writes confined by a write-restricted token and per-run ACL grants (journaled, undone after the run): ${fc.detail}; reads (~/.ssh, credentials) are not confined`
+      : `writes not confined on this machine: ${fc.detail}; reads are not confined either`,
+    requiredForEnforce: false,
+  });
+  caps.push({
+    name: 'process_isolation',
+    available: fc.enforced,
+    detail: fc.enforced
+      ? 'the write-restricted token denies the script PROCESS_DUP_HANDLE, VM_WRITE and CREATE_THREAD on the host and launcher (their DACLs grant no restricting SID): it cannot take the job handle or inject code'
+      : 'not verified: without an enforcing restricted token a same-user script could open the host process, duplicate the job handle and lift the limits',
+    requiredForEnforce: false,
+  });
   caps.push({ name: 'network', available: false, detail: 'no network control without admin (WFP) or an AppContainer: reported as not enforced; enforce refuses a policy that asks for it', requiredForEnforce: false });
   caps.push({ name: 'file_size_limit', available: false, detail: 'Windows has no per-file size limit (RLIMIT_FSIZE): fileSizeMiB is not enforced', requiredForEnforce: false });
   caps.push({ name: 'open_files_limit', available: false, detail: 'Windows has no per-process handle limit (RLIMIT_NOFILE): openFiles is not enforced', requiredForEnforce: false });

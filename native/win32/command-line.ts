@@ -106,3 +106,50 @@ export function environmentBlock(env: Record<string, string>): Buffer {
   const text = entries.map(([k, v]) => `${k}=${v}\0`).join('') + '\0';
   return Buffer.from(entries.length ? text : '\0\0', 'utf16le');
 }
+
+/** Variables Windows programs need to start at all (Winsock reads SystemRoot, cmd reads ComSpec/PATHEXT): system
+ *  facts, no user data, added from the host's own environment when the policy's filter left them out (libuv
+ *  does the same for its children). */
+export const WINDOWS_REQUIRED_ENV: readonly string[] = ['SystemRoot', 'SystemDrive', 'windir', 'ComSpec', 'PATHEXT'];
+
+/**
+ * One entry per name, compared case-insensitively as Windows does: a later entry's value wins and the first
+ * spelling is kept, so `Path` from the user and `PATH` from a policy's `set` become one variable, not two
+ * (with two, which one a program sees depends on the block's order). Then the required system variables.
+ */
+export function windowsEnv(env: Record<string, string>, host: Record<string, string | undefined> = {}): Record<string, string> {
+  const names = new Map<string, string>();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const u = k.toUpperCase();
+    const name = names.get(u) ?? k;
+    names.set(u, name);
+    out[name] = v;
+  }
+  for (const req of WINDOWS_REQUIRED_ENV) {
+    if (names.has(req.toUpperCase())) continue;
+    const hk = Object.keys(host).find((k) => k.toUpperCase() === req.toUpperCase());
+    const v = hk ? host[hk] : undefined;
+    if (v !== undefined) {
+      out[req] = v;
+      names.set(req.toUpperCase(), req);
+    }
+  }
+  return out;
+}
+
+/**
+ * The caller's environment with each name that a policy pattern names literally (case-insensitively) spelled
+ * as the pattern: Windows' `Path` passes an allow entry `PATH` (and a deny list cannot be dodged by case).
+ * Duplicates that differ only in case collapse to one (the later wins).
+ */
+export function envNamesForPolicy(env: Record<string, string>, literals: readonly string[]): Record<string, string> {
+  const spell = new Map(literals.filter((p) => !/[*?]/.test(p)).map((p) => [p.toUpperCase(), p]));
+  const merged = new Map<string, [string, string]>();
+  for (const [k, v] of Object.entries(env)) {
+    const u = k.toUpperCase();
+    const prev = merged.get(u);
+    merged.set(u, [spell.get(u) ?? prev?.[0] ?? k, v]);
+  }
+  return Object.fromEntries([...merged.values()]);
+}

@@ -31,6 +31,8 @@ export interface Kernel32 {
   DuplicateHandle(srcProc: Handle, src: Handle, dstProc: Handle, out: Buffer, access: number, inherit: number, options: number): number;
   GetCurrentProcess(): unknown;
   TerminateProcess(h: Handle, code: number): number;
+  LocalFree(p: Handle): Handle;
+  GetProcessTimes(h: Handle, creation: Buffer, exit: Buffer, kernel: Buffer, user: Buffer): number;
 }
 
 export function loadKernel32(): Kernel32 {
@@ -62,6 +64,8 @@ export function loadKernel32(): Kernel32 {
     DuplicateHandle: f('DuplicateHandle', 'int', [H, H, H, P, 'uint32', 'int', 'uint32']),
     GetCurrentProcess: f('GetCurrentProcess', H, []),
     TerminateProcess: f('TerminateProcess', 'int', [H, 'uint32']),
+    LocalFree: f('LocalFree', H, [H]),
+    GetProcessTimes: f('GetProcessTimes', 'int', [H, P, P, P, P]),
   } as unknown as Kernel32;
 }
 

@@ -32,6 +32,8 @@ import {
 } from './constants';
 import { check, handle, loadKernel32, type Handle, type Kernel32 } from './kernel32';
 import { decodeStruct, encodeStruct, PROCESS_INFORMATION, STARTUPINFOEXW, STARTUPINFOW } from './structs';
+import { loadAdvapi32, type Advapi32 } from './advapi32';
+import { createRestrictedToken, type RestrictedToken } from './restricted-token';
 
 /** The launcher's control channel (src/launcher/main.ts): on Linux it closes at execve; here, once the script runs. */
 const CONTROL_FD = 3;
@@ -106,13 +108,22 @@ export interface Created {
   how: 'job-list' | 'assigned' | 'none';
 }
 
+export interface CreateOptions {
+  /** A primary token for the script (restricted-token.ts) and the advapi32 that can use it: CreateProcessAsUserW. */
+  token?: { handle: Handle; advapi32: Advapi32 } | null;
+  /** No std handles at all (the probes: their output must not reach the host's own stdio). */
+  noStdio?: boolean;
+}
+
 /** Creates the script suspended, inside the job. Exported for the Wine tier's direct checks. */
-export function createInJob(k: Kernel32, plan: Win32Plan, job: Handle | null): Created {
-  const std = {
-    input: handle(k.GetStdHandle(STD_INPUT_HANDLE)),
-    output: handle(k.GetStdHandle(STD_OUTPUT_HANDLE)),
-    error: handle(k.GetStdHandle(STD_ERROR_HANDLE)),
-  };
+export function createInJob(k: Kernel32, plan: Win32Plan, job: Handle | null, opts: CreateOptions = {}): Created {
+  const std = opts.noStdio
+    ? { input: 0n, output: 0n, error: 0n }
+    : {
+        input: handle(k.GetStdHandle(STD_INPUT_HANDLE)),
+        output: handle(k.GetStdHandle(STD_OUTPUT_HANDLE)),
+        error: handle(k.GetStdHandle(STD_ERROR_HANDLE)),
+      };
   const inherit = inheritList([std.input, std.output, std.error]);
   for (const h of inherit) check(k, 'SetHandleInformation', k.SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT) !== 0);
   const env = environmentBlock(plan.env);
@@ -123,7 +134,11 @@ export function createInJob(k: Kernel32, plan: Win32Plan, job: Handle | null): C
       const pi = Buffer.alloc(koffi.sizeof(PROCESS_INFORMATION));
       const cmdline = Buffer.from(plan.commandLine + '\0', 'utf16le'); // writable, as CreateProcessW requires
       const flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT | CREATE_SUSPENDED;
-      if (!k.CreateProcessW(plan.application, cmdline, null, null, inherit.length ? 1 : 0, flags, env, plan.cwd, si, pi)) return k.GetLastError();
+      const inh = inherit.length ? 1 : 0;
+      const ok = opts.token
+        ? opts.token.advapi32.CreateProcessAsUserW(opts.token.handle, plan.application, cmdline, null, null, inh, flags, env, plan.cwd, si, pi)
+        : k.CreateProcessW(plan.application, cmdline, null, null, inh, flags, env, plan.cwd, si, pi);
+      if (!ok) return k.GetLastError();
       const p = decodeStruct<{ hProcess: number | bigint; hThread: number | bigint; dwProcessId: number }>(PROCESS_INFORMATION, pi);
       return { process: handle(p.hProcess), thread: handle(p.hThread), pid: p.dwProcessId, how: withJobList ? 'job-list' : 'none' };
     } finally {
@@ -164,7 +179,16 @@ export function applyAndExecWin32(plan: Win32Plan, hooks?: ApplyHooks): never {
   } else if (plan.requireJob) {
     throw new SandboxError('MECHANISM_UNAVAILABLE', 'no job object for this run (the host could not create one)');
   }
-  const child = createInJob(k, plan, job);
+  // The restricted token (file confinement, and no write access to the host's or the launcher's process):
+  // fail closed when the plan asks for it and it cannot be made.
+  let token: RestrictedToken | null = null;
+  let advapi32: Advapi32 | null = null;
+  if (plan.restrictedToken) {
+    advapi32 = loadAdvapi32();
+    token = createRestrictedToken(k, advapi32, plan.restrictedToken.sid);
+  }
+  const child = createInJob(k, plan, job, { token: token && advapi32 ? { handle: token.token, advapi32 } : null });
+  token?.close();
   if (job !== null && !isInJob(k, child.process, job)) {
     k.TerminateProcess(child.process, 1);
     throw new SandboxError('SETUP_FAILED', 'the script is not in the run\'s job after creation; it was terminated before it ran', { call: 'IsProcessInJob' });

@@ -3,6 +3,8 @@
 // live events are the job's limit messages, delivered as the same crossings the Linux tree reports.
 import type { Win32Backend } from '../../native';
 import type { JobObject } from '../../native/win32/job-object';
+import type { Confinement } from '../../native/win32/confine';
+import { envNamesForPolicy } from '../../native/win32/command-line';
 import { mapJobMessage, processCountCrossing, violationCrossings, type JobCrossing } from '../../native/win32/job-limits';
 import type { ResolvedPolicy } from '../policy/schema';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from './platform';
@@ -18,10 +20,13 @@ export class Win32RunTree implements RunTree {
   private readonly hits = { memory: false, processes: false };
   private active = 0;
   private launcherCpuMs = 0;
+  /** The run's ACL grants (restricted token), undone at dispose; the journal covers a host crash. */
+  confinement: Confinement | null = null;
 
   constructor(
     readonly job: JobObject,
     private readonly onDispose: () => void,
+    private readonly onUndoFailed: (message: string) => void = () => undefined,
   ) {}
 
   attach(): void {
@@ -99,15 +104,38 @@ export class Win32RunTree implements RunTree {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.job.close();
-    this.onDispose();
+    this.job.close(); // kills what is left, so nothing writes under the grants being removed
+    try {
+      this.confinement?.undo();
+    } catch (e) {
+      // Never thrown into the runner's cleanup: the journal keeps the grants for the next host start.
+      this.onUndoFailed((e as Error).message);
+    } finally {
+      this.confinement = null;
+      this.onDispose();
+    }
   }
 }
 
 export class Win32HostPlatform implements HostPlatform {
   private readonly trees = new Map<string, Win32RunTree>();
 
-  constructor(private readonly native: Win32Backend) {}
+  constructor(
+    private readonly native: Win32Backend,
+    /** Where a failed undo of a run's ACL grants is said (the host's stderr, which the extension logs). */
+    private readonly warn: (message: string) => void = (m) => void process.stderr.write(`script-sandbox: ${m}\n`),
+  ) {
+    // ACL grants left by a host that died mid-run are removed before this host grants anything.
+    try {
+      native.replayAclJournal();
+    } catch {
+      // the journal stays; the next start tries again
+    }
+  }
+
+  envForPolicy(policy: ResolvedPolicy, env: Record<string, string>): Record<string, string> {
+    return envNamesForPolicy(env, [...policy.env.allow, ...Object.keys(policy.env.set)]);
+  }
 
   supervises(): boolean {
     return false;
@@ -128,12 +156,15 @@ export class Win32HostPlatform implements HostPlatform {
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }) {
     const tree = this.trees.get(req.runId);
     const job = tree ? { hostPid: process.pid, handle: tree.job.handle.toString() } : null;
-    return this.native.compile(policy, { runId: req.runId, file: req.file, argv: req.argv, env: req.env, cwd: req.cwd, job });
+    // Grants before the plan: the launcher starts the script under the token as soon as it has the plan.
+    const confinement = tree ? this.native.confine(policy, req.runId, req.tmpDir) : null;
+    if (tree) tree.confinement = confinement;
+    return this.native.compile(policy, { runId: req.runId, file: req.file, argv: req.argv, env: req.env, cwd: req.cwd, job, restrictedToken: confinement ? { sid: confinement.sid } : null });
   }
 
   createTree(runId: string, policy: ResolvedPolicy): RunTree {
     const job = this.native.createJob(this.native.jobLimits(policy));
-    const tree = new Win32RunTree(job, () => this.trees.delete(runId));
+    const tree = new Win32RunTree(job, () => this.trees.delete(runId), (m) => this.warn(m));
     this.trees.set(runId, tree);
     return tree;
   }

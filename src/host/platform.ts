@@ -91,5 +91,8 @@ export interface HostPlatform {
   /** Violations read from outside the script's processes (macOS: the unified log), for platforms without a
    *  supervisor fd. Started before exec; flush() delivers what is late (log latency) before 'finished'. */
   watchViolations?(req: { runId: string; policy: ResolvedPolicy; rootPid: number; onViolation(v: Violation): void; onError(message: string): void }): { flush(): Promise<void> } | null;
+  /** The caller's environment as the policy's env filter should see it (Windows: names are case-insensitive,
+   *  so `Path` is spelled `PATH` for an allow entry `PATH`). Absent: unchanged. */
+  envForPolicy?(policy: ResolvedPolicy, env: Record<string, string>): Record<string, string>;
   dispose(): void;
 }

