@@ -55,6 +55,7 @@ export class LinuxHostPlatform implements HostPlatform {
         reap: (pid) => native.hostCalls.reap(pid),
         heldShmem: (pid, fromFd, maxFds) => native.procfs.heldShmem(pid, fromFd, maxFds),
         mappedBytesOf: (pid, keys) => native.procfs.mappedBytesOf(pid, keys),
+        privateShm: (pid) => native.procfs.privateShmUse(pid),
       },
       process.pid,
       50,

@@ -37,7 +37,7 @@ const LinuxPlanSchema = z.object({
   seccomp: z.object({ program: z.string(), listener: z.boolean() }).nullable(),
   requireLandlock: z.boolean(),
   namespaces: z
-    .object({ writable: z.array(z.string()), readOnly: z.array(z.string()), hidden: z.array(z.string()), pinned: z.array(z.string()), isolateNetwork: z.boolean() })
+    .object({ writable: z.array(z.string()), readOnly: z.array(z.string()), hidden: z.array(z.string()), pinned: z.array(z.string()), isolateNetwork: z.boolean(), privateShm: z.object({ sizeBytes: z.number().int().positive().nullable() }).optional() })
     .nullable()
     .default(null),
   terminal: z.object({ path: z.string().regex(/^\/dev\/pts\/\d+$/) }).nullable().optional(),

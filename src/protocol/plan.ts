@@ -49,6 +49,12 @@ export interface NamespacePlan {
   pinned: string[];
   /** Private network namespace with only `lo` up. */
   isolateNetwork: boolean;
+  /**
+   * A private tmpfs over /dev/shm (present when the run may write there): what the script leaves there is
+   * kept by a filesystem the run owns, at most `sizeBytes` (the memory limit; null: tmpfs's default), counted by
+   * the watchdog and gone with the run's mount namespace.
+   */
+  privateShm?: { sizeBytes: number | null };
 }
 
 export interface LinuxPlan {
