@@ -54,7 +54,8 @@ export function namespacePlanFor(p: ResolvedPolicy, model: FsModel, req: { tmpDi
     isolateNetwork: p.mode === 'enforce' && p.network.preset === 'none',
     // Files written to /dev/shm and closed are memory no process holds: a tmpfs of the run's own, sized to the
     // memory limit, keeps them countable and bounded (see src/host/watchdog.ts) and drops them with the run.
-    ...(shm === SHM_DIR && inWritable(shm) ? { privateShm: { sizeBytes: p.limits.memoryMiB != null ? p.limits.memoryMiB * 1024 * 1024 : null } } : {}),
+    // Not over a read-only or hidden /dev/shm (a deny rule): the tmpfs would cover that mount.
+    ...(shm === SHM_DIR && inWritable(shm) && ![...readOnly, ...hidden].some((x) => under(SHM_DIR, x)) ? { privateShm: { sizeBytes: p.limits.memoryMiB != null ? p.limits.memoryMiB * 1024 * 1024 : null } } : {}),
   };
 }
 
