@@ -112,8 +112,7 @@ function probe(): CapabilityReport {
       requiredForEnforce: false,
       fix:
         'systemd user delegation (cgroup v2) gives exact tree limits; without it the host watchdog polls the process tree every 50 ms ' +
-        '(approximate between polls): memory = RSS + memfds and tmpfs files held open, CPU includes reaped orphans, ' +
-        'no disk quota beyond the per-file size limit',
+        '(approximate between polls); the limit_* lines say what each limit counts and what gets past it',
     },
     { name: 'user_namespaces', available: p.userNamespaces.available, detail: p.userNamespaces.detail, requiredForEnforce: false },
   ];

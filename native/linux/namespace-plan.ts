@@ -45,14 +45,22 @@ export function namespacePlanFor(p: ResolvedPolicy, model: FsModel, req: { tmpDi
   }
   for (const h of model.hidden) place(h.path, hidden);
   const allWritable = dedupe([...writable, ...backWritable]);
+  const shm = realOrNull(SHM_DIR);
   return {
     writable: allWritable,
     readOnly: dedupe(readOnly),
     hidden: dedupe(hidden),
     pinned: pinsFor(ws, [...readOnly, ...hidden], allWritable, inWritable),
     isolateNetwork: p.mode === 'enforce' && p.network.preset === 'none',
+    // Files written to /dev/shm and closed are memory no process holds: a tmpfs of the run's own, sized to the
+    // memory limit, keeps them countable and bounded (see src/host/watchdog.ts) and drops them with the run.
+    // Not over a read-only or hidden /dev/shm (a deny rule): the tmpfs would cover that mount.
+    ...(shm === SHM_DIR && inWritable(shm) && ![...readOnly, ...hidden].some((x) => under(SHM_DIR, x)) ? { privateShm: { sizeBytes: p.limits.memoryMiB != null ? p.limits.memoryMiB * 1024 * 1024 : null } } : {}),
   };
 }
+
+/** The POSIX shared-memory directory (shm_open, sem_open, Python multiprocessing). */
+export const SHM_DIR = '/dev/shm';
 
 /**
  * The kernel lets a plain directory that contains a mount point be renamed (only a mount point itself is

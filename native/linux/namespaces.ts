@@ -118,9 +118,23 @@ export function applyMounts(libc: Libc, ns: NamespacePlan): void {
         hide(libc, op.path);
       }
     }
+    if (ns.privateShm) mountPrivateShm(libc, ns.privateShm.sizeBytes);
   } finally {
     for (const fd of clones.values()) libc.close(fd);
   }
+}
+
+/** Inodes of the private /dev/shm: each costs kernel memory no limit counts, so a fixed, generous bound. */
+export const PRIVATE_SHM_INODES = 16384;
+
+/**
+ * A fresh tmpfs over /dev/shm, last (over the write grant given back above): files the script leaves there
+ * are held by this mount, at most `sizeBytes` (ENOSPC beyond), and the watchdog can count them with one
+ * statfs through /proc/<pid>/root. Not the host's /dev/shm, so nothing of the run outlives it there.
+ */
+function mountPrivateShm(libc: Libc, sizeBytes: number | null): void {
+  const size = sizeBytes != null ? `size=${Math.max(4096, sizeBytes)},` : '';
+  step('mount private tmpfs on', '/dev/shm', () => libc.mount('tmpfs', '/dev/shm', 'tmpfs', MS_NOSUID | MS_NODEV, `${size}nr_inodes=${PRIVATE_SHM_INODES},mode=1777`));
 }
 
 /** A recursive clone of `p` moved onto itself: same files and flags, but now a mount point, which the kernel

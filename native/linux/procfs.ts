@@ -123,6 +123,33 @@ export function heldShmem(pid: number, fromFd: number, maxFds: number): { object
   return { objects, scanned: take.length, nextFd: take.length < fds.length ? take[take.length - 1]! + 1 : null };
 }
 
+/**
+ * What a run's private /dev/shm (namespace tier, see native/linux/namespaces.ts) holds: one statfs through
+ * /proc/<pid>/root, which resolves in the process's own mount namespace. null when the process sees the
+ * host's /dev/shm (fallback tier: the same device as ours) or it cannot be read. The key is `major:minor:*`
+ * (the whole filesystem), so the watchdog drops the files on it it found held open (counted here already) and
+ * smaps mappings of any file on it count once.
+ */
+export function privateShmUse(pid: number, dir = '/dev/shm'): ShmemObject | null {
+  try {
+    const theirs = `/proc/${pid}/root${dir}`;
+    const st = fs.statSync(theirs, { bigint: true });
+    if (st.dev === fs.statSync(dir, { bigint: true }).dev) return null;
+    const sf = fs.statfsSync(theirs, { bigint: true });
+    if (Number(sf.type) !== TMPFS_MAGIC) return null;
+    const key = devInoKey(st.dev, 0n).replace(/:0$/, ':*');
+    return { key, bytes: Number((sf.blocks - sf.bfree) * sf.bsize) };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a maps key (`major:minor:ino`) is among `keys`, by itself or as a file of a whole-filesystem key (`major:minor:*`). */
+export function keyAmong(keys: ReadonlySet<string>, key: string | null): boolean {
+  if (key === null) return false;
+  return keys.has(key) || keys.has(key.replace(/:\d+$/, ':*'));
+}
+
 /** glibc's makedev encoding (what Node's stat returns) back to major:minor, plus the inode. */
 export function devInoKey(dev: bigint, ino: bigint): string {
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
@@ -156,7 +183,7 @@ export function mappedBytesOf(pid: number, keys: ReadonlySet<string>): { mappedB
   let rssBytes = 0;
   let inside = false;
   for (const l of smaps.split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) inside = keys.has(mapsLineKey(l) ?? '');
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) inside = keyAmong(keys, mapsLineKey(l));
     else if (l.startsWith('Rss:')) {
       const b = Number(/(\d+) kB/.exec(l)?.[1] ?? 0) * 1024;
       rssBytes += b;

@@ -31,6 +31,9 @@ interface Phases {
   exitToResult: [number, number];
 }
 
+/** Runs started at once for the concurrent row. */
+const CONCURRENT = 20;
+
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
@@ -209,6 +212,10 @@ export async function runBench(argv: string[]): Promise<number> {
         for (let i = 0; i < Math.max(n, 50); i++) nat2.push(await timeProcess(cmd, repo));
         for (let i = 0; i < Math.max(n, 50); i++) b2b.push((await timeWarm(engine, c.cmd, repo, p, false)).ms);
         rows.push(row(c.name, 'warm, back to back', b2b, quantile(nat2, 0.5)));
+        // 20 at once through the one host (issue 10's load figure): each timed from its own request to its result.
+        await engine.launchersSettled();
+        const conc = await Promise.all(Array.from({ length: CONCURRENT }, () => timeWarm(engine, c.cmd, repo, p, false).then((x) => x.ms)));
+        rows.push(row(c.name, `warm, ${CONCURRENT} concurrent`, conc, quantile(nat2, 0.5)));
         // Memory: this process is the host (engine, supervisor worker, watchdog) with a full pool, idle.
         await engine.launchersSettled();
         await new Promise((r) => setTimeout(r, 200));

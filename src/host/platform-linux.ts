@@ -1,6 +1,7 @@
 // HostPlatform on Linux: compile with native/linux, process trees as per-run cgroups when this process may
 // create them, else the watchdog; the host is a child subreaper so daemonised descendants come back to us.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LinuxBackend } from '../../native';
 import type { CgroupSupport, RunCgroup } from '../../native/linux/cgroup';
@@ -13,6 +14,7 @@ import { resolveNetworkNames, type NetworkNames } from './host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
 import { claimRun, sweepStaleRuns } from './stale-runs';
 import { scopingCapability } from '../../native/linux/landlock-scopes';
+import { limitCapabilities, tmpfsAmong } from '../../native/linux/limit-accuracy';
 
 export const NAMESPACE_TIER =
   "namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; private devpts (the script's own ptys work, other sessions' terminals are not visible; the run's terminal has no /dev/pts name, use /dev/tty or fds 0-2); warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)";
@@ -55,6 +57,7 @@ export class LinuxHostPlatform implements HostPlatform {
         reap: (pid) => native.hostCalls.reap(pid),
         heldShmem: (pid, fromFd, maxFds) => native.procfs.heldShmem(pid, fromFd, maxFds),
         mappedBytesOf: (pid, keys) => native.procfs.mappedBytesOf(pid, keys),
+        privateShm: (pid) => native.procfs.privateShmUse(pid),
       },
       process.pid,
       50,
@@ -79,6 +82,7 @@ export class LinuxHostPlatform implements HostPlatform {
           requiredForEnforce: false,
           fix: 'util-linux unshare, perl and user namespaces allowed for this user give the namespace tier',
         },
+        ...limitCapabilities({ treeLimits: r.treeLimits, namespaces: this.tier.namespaces, tempDir: os.tmpdir(), tmpfsTemps: tmpfsAmong([...new Set([os.tmpdir(), '/tmp'])]) }),
       ],
     };
   }

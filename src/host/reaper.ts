@@ -27,14 +27,34 @@ done
 `;
 
 export class Reaper {
-  private readonly child: ChildProcess;
+  private child: ChildProcess;
+  /** What the live reaper holds, to hand to a new one when it dies (killed by hand, OOM): `+pg 123`, `+cg /…`. */
+  private readonly registered = new Set<string>();
+  private disposed = false;
+  /** Reapers that died within a second of their start, in a row: past 3, /bin/sh cannot run here; stop trying. */
+  private quickDeaths = 0;
 
   constructor() {
-    this.child = spawn('/bin/sh', ['-c', REAPER_SH], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-    this.child.on('error', () => undefined); // no /bin/sh: runs still die through PDEATHSIG and the sweep
-    this.child.stdin?.on('error', () => undefined);
-    this.child.unref();
-    (this.child.stdin as unknown as { unref?: () => void })?.unref?.();
+    this.child = this.start();
+  }
+
+  private start(): ChildProcess {
+    const child = spawn('/bin/sh', ['-c', REAPER_SH], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.on('error', () => undefined); // no /bin/sh: runs still die through PDEATHSIG and the sweep
+    child.stdin?.on('error', () => undefined);
+    // A reaper that dies while the host lives would leave every later run without its guard: start another
+    // and give it the runs registered now. (SIGKILLed, it kills nothing: the shell never reaches its loop end.)
+    const startedAt = Date.now();
+    child.on('exit', () => {
+      if (this.disposed || this.child !== child) return;
+      this.quickDeaths = Date.now() - startedAt < 1000 ? this.quickDeaths + 1 : 0;
+      if (this.quickDeaths > 3) return;
+      this.child = this.start();
+      for (const line of this.registered) this.say(line);
+    });
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void })?.unref?.();
+    return child;
   }
 
   private say(line: string): void {
@@ -42,11 +62,16 @@ export class Reaper {
   }
 
   track(run: { pgid: number; cgroupDirs: string[] }): () => void {
-    this.say(`+pg ${run.pgid}`);
-    for (const d of run.cgroupDirs) this.say(`+cg ${d}`);
+    const lines = [`pg ${run.pgid}`, ...run.cgroupDirs.map((d) => `cg ${d}`)];
+    for (const l of lines) {
+      this.registered.add(`+${l}`);
+      this.say(`+${l}`);
+    }
     return () => {
-      this.say(`-pg ${run.pgid}`);
-      for (const d of run.cgroupDirs) this.say(`-cg ${d}`);
+      for (const l of lines) {
+        this.registered.delete(`+${l}`);
+        this.say(`-${l}`);
+      }
     };
   }
 
@@ -56,6 +81,7 @@ export class Reaper {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.child.stdin?.end();
   }
 }

@@ -59,6 +59,11 @@ export interface ProcessTable {
   heldShmem?(pid: number, fromFd: number, maxFds: number): { objects: Array<ShmemObject & { fd: number }>; scanned: number; nextFd: number | null };
   /** Resident bytes of the process's mappings of these objects and its whole RSS, from one read (null: unreadable). */
   mappedBytesOf?(pid: number, keys: ReadonlySet<string>): { mappedBytes: number; rssBytes: number } | null;
+  /**
+   * The bytes stored in the run's private /dev/shm as seen by this process (namespace tier), keyed
+   * `major:minor:*`; null when it sees the host's. Files closed there are memory no fd or mapping shows.
+   */
+  privateShm?(pid: number): ShmemObject | null;
 }
 
 /**
@@ -217,8 +222,10 @@ export class Watchdog {
    * (RssShmem); memfds and tmpfs files held open add their allocated size (st_blocks, once per (dev, ino) for
    * the whole run), and a process that maps one of those counts only its RSS outside those mappings (RSS and
    * the mappings' share from one read of its smaps, so a map or unmap between two reads cannot make a page
-   * count twice or not at all). Not counted: tmpfs files nobody of the run holds or maps (a file left in
-   * /dev/shm), and fds in flight in a unix socket: see README "Limits".
+   * count twice or not at all). The run's private /dev/shm (namespace tier) counts as one object, all it
+   * stores (closed files too), replacing the files on it found held. Not counted: tmpfs files nobody of the
+   * run holds or maps on the host's tmpfs mounts (the fallback tier's /dev/shm, a tmpfs /tmp), and fds in
+   * flight in a unix socket: see README "Limits".
    */
   private memoryWithShmem(run: WatchedRun, live: Map<number, number>): number | null {
     const held = this.table.heldShmem;
@@ -244,6 +251,12 @@ export class Watchdog {
     }
     const objects = new Map<string, number>();
     for (const s of run.shmem.values()) for (const o of s.objects.values()) objects.set(o.key, o.bytes);
+    const shm = this.table.privateShm?.(pids[0]!) ?? null;
+    if (shm) {
+      const dev = shm.key.slice(0, -1);
+      for (const k of [...objects.keys()]) if (k.startsWith(dev)) objects.delete(k);
+      if (shm.bytes > 0) objects.set(shm.key, shm.bytes);
+    }
     if (!objects.size) return null;
     let memory = 0;
     for (const b of objects.values()) memory += b;

@@ -8,7 +8,7 @@ import { findNodeAtLocation } from 'jsonc-parser';
 import type { GitScriptSpec } from './git-script-spec';
 import { SandboxError } from '../errors';
 import { JsoncError, lineCol, parseJsoncDocument } from './jsonc';
-import type { PolicyInput } from './schema';
+import { issueText, type PolicyInput } from './schema';
 import { splitWorkspaceFile, WorkspacePolicyFile, type WorkspaceFileContent } from './workspace-file';
 
 export interface PolicyProblem {
@@ -58,7 +58,7 @@ export function analyzePolicyText(text: string): PolicyAnalysis {
         continue;
       }
       const profile = at.length === 1 && at[0] === 'profile' && typeof (value as { profile?: unknown }).profile === 'string';
-      problems.push(problem(rangeOfKey(tree, at), `${where}: ${profile ? `unknown profile "${(value as { profile: string }).profile}"; valid profiles: strict, moderate, permissive` : issue.message}`, profile ? 'PROFILE_UNKNOWN' : 'POLICY_INVALID'));
+      problems.push(problem(rangeOfKey(tree, at), `${where}: ${profile ? `unknown profile "${(value as { profile: string }).profile}"; valid profiles: strict, moderate, permissive` : issueText(issue)}`, profile ? 'PROFILE_UNKNOWN' : 'POLICY_INVALID'));
     }
     return { ok: false, problems };
   }

@@ -177,7 +177,13 @@ export function describeZodError(err: z.ZodError, source: string, opts: { first?
   return (opts.first ? err.issues.slice(0, 1) : err.issues)
     .map((i) => {
       const field = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
-      return `${source}: ${field}: ${i.message}`;
+      return `${source}: ${field}: ${issueText(i)}`;
     })
     .join(opts.separator ?? '\n');
+}
+
+/** One zod issue in words; a required field that is absent says so instead of "received undefined". */
+export function issueText(i: z.core.$ZodIssue): string {
+  if (i.code === 'invalid_type' && /received undefined/.test(i.message)) return `missing (expected ${i.expected})`;
+  return i.message;
 }

@@ -53,6 +53,12 @@ export const NamespacePlan = z.object({
   pinned: z.array(z.string()),
   /** Private network namespace with only `lo` up. */
   isolateNetwork: z.boolean(),
+  /**
+   * A private tmpfs over /dev/shm (present when the run may write there): what the script leaves there is
+   * kept by a filesystem the run owns, at most `sizeBytes` (the memory limit; null: tmpfs's default), counted by
+   * the watchdog and gone with the run's mount namespace.
+   */
+  privateShm: z.object({ sizeBytes: z.number().int().positive().nullable() }).optional(),
 });
 export type NamespacePlan = z.infer<typeof NamespacePlan>;
 

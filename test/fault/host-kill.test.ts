@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { HostProcess } from '../integration/linux/host-process';
 import { auditRunIds, auditVerify, completeLines, faultSeed, processesWith, prng, runCgroupDirs, runTempDirs, waitUntil } from './fault-support';
 
-const TRIALS = Number(process.env.SS_FAULT_HOST_TRIALS ?? 6);
+const TRIALS = Number(process.env.SS_FAULT_HOST_TRIALS ?? 20);
 const SCRIPT = `#!/bin/sh
 i=0
 while [ $i -lt 150 ]; do
