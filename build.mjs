@@ -76,3 +76,15 @@ function annotationsOnly(s) {
   }
   return out;
 }
+
+// package.json's settings (contributes.configuration), generated from the zod schema by
+// src/extension/settings-contribution.ts, so the Settings UI cannot drift from what a run accepts.
+{
+  const { generatedConfiguration, updatedPackageJson } = await import('./scripts/gen-settings.mjs');
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const next = updatedPackageJson(readFileSync('package.json', 'utf8'), generatedConfiguration());
+  if (next !== null) {
+    writeFileSync('package.json', next);
+    console.log('package.json: contributes.configuration regenerated from the zod schema');
+  }
+}

@@ -69,7 +69,8 @@ export async function cmdGitRun(argv: string[]): Promise<number> {
     const spec = git.name !== undefined ? namedGitScript(gitScripts, git.name, args.command) : parseGitScriptSpec({ repo: git.repo, ref: git.ref, script: git.script, ...(args.command.length ? { args: args.command } : {}) }, 'git-run');
     const fetched = await fetchGitScript(gitSandbox(engine), spec, {
       cacheRoot,
-      onProgress: (m) => process.stderr.write(`script-sandbox: git: ${m}\n`),
+      // git's per-percent lines are for the editor's progress bar; the CLI prints the stages only.
+      onProgress: (m, percent) => percent === undefined && process.stderr.write(`script-sandbox: git: ${m}\n`),
       onViolation: (v) => process.stderr.write(`script-sandbox: git fetch: ${v.message}\n`),
       audit: log,
     });

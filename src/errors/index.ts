@@ -19,6 +19,7 @@ export const SANDBOX_ERROR_CODES = [
   'GIT_UNREACHABLE',
   'GIT_AUTH_REQUIRED', // the repository asks for credentials; prompts are disabled in the sandbox
   'GIT_FETCH_FAILED',
+  'GIT_FETCH_CANCELLED', // the user cancelled a git-script fetch; the cache is left as before it
   'GIT_SCRIPT_MISSING',
   'GIT_SCRIPT_NOT_EXECUTABLE',
   'GIT_FETCH_UNKNOWN', // a run or approval names a git-script fetch this host does not hold (fetch again)

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CapabilitiesDocument } from './capabilities';
-import { ViolationDiagnostics } from './diagnostics';
+import { readmeRuleDocs, ViolationDiagnostics } from './diagnostics';
 import { HostClient } from './host-client';
 import { PolicyFileValidator } from './policy-file';
 import { RunService } from './run-service';
@@ -38,7 +38,7 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
   };
   const output = own(vscode.window.createOutputChannel('Script Sandbox', { log: true }));
   const runs = own(new RunStore());
-  const diagnostics = own(new ViolationDiagnostics());
+  const diagnostics = own(new ViolationDiagnostics(readmeRuleDocs(extension.extensionUri)));
   const host = own(new HostClient(path.join(extension.extensionPath, 'dist', 'host.js'), output));
   const tree = own(new MonitorTree(runs));
   const treeView = own(vscode.window.createTreeView('scriptSandbox.monitor', { treeDataProvider: tree, showCollapseAll: true }));

@@ -2,6 +2,7 @@
 // quick-fixes.ts turns them into edits.
 import * as path from 'node:path';
 import type { Violation } from '../policy/violation';
+import { ruleFamily } from './rule-docs';
 
 /** One change a quick fix makes to the policy file. */
 export type PolicyChange = { kind: 'append'; path: string[]; value: string } | { kind: 'set'; path: string[]; value: unknown };
@@ -30,4 +31,16 @@ export function fixesFor(v: Violation, workspace: string): Array<[string, Policy
   }
   if (v.action !== 'warned') out.push(['Switch this workspace to warn mode', { kind: 'set', path: ['mode'], value: 'warn' }]);
   return out;
+}
+
+/**
+ * The one obvious fix (Ctrl+. applies it), as an index into `fixes`, if there is one: allowing exactly this
+ * path, host or address. Never for a critical violation, a protected path or the cloud metadata service
+ * (releasing those should be a deliberate choice), and never "switch to warn mode" (it loosens everything).
+ */
+export function preferredFix(v: Violation, fixes: ReadonlyArray<[string, PolicyChange]>): number | undefined {
+  if (v.severity === 'critical') return undefined;
+  const family = ruleFamily(v);
+  if (family === 'protected' || family === 'metadata') return undefined;
+  return fixes[0]?.[1].kind === 'append' ? 0 : undefined;
 }

@@ -97,13 +97,24 @@ export async function runGitScript(host: HostClient, runner: RunService, globalS
 
   let fetched: GitFetched;
   try {
-    fetched = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Script Sandbox: fetching ${name}` }, (progress) =>
-      host.gitFetch(
+    fetched = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Script Sandbox: fetching ${name}`, cancellable: true }, (progress, token) => {
+      // VS Code's bar takes increments; git gives the fetch's overall percentage.
+      let shown = 0;
+      return host.gitFetch(
         { spec, workspace: ctx.workspace, cacheRoot: path.join(globalStorage.fsPath, 'git'), auditPath: ctx.auditPath, layers: ctx.layers, approvedLoosening: ctx.approvedLoosening },
-        (message) => progress.report({ message }),
-      ),
-    );
+        (message, percent) => {
+          const increment = percent !== undefined && percent > shown ? percent - shown : undefined;
+          if (increment) shown = percent!;
+          progress.report({ message, ...(increment ? { increment } : {}) });
+        },
+        token,
+      );
+    });
   } catch (e) {
+    if (e instanceof HostRejection && e.error.code === 'GIT_FETCH_CANCELLED') {
+      void vscode.window.showInformationMessage(`Script Sandbox: fetching git-script "${name}" was cancelled; nothing was run.`);
+      return undefined;
+    }
     const msg = e instanceof HostRejection ? `${e.error.code}: ${e.error.message}` : (e as Error).message;
     void vscode.window.showErrorMessage(`Script Sandbox: git-script "${name}" could not be fetched. ${msg}`);
     return undefined;

@@ -49,7 +49,7 @@ export class HostClient implements vscode.Disposable {
   private readonly pending = new Map<string, Pending>();
   private readonly sinks = new Map<string, RunSink>();
   /** Progress callbacks of git fetches in flight, by request id. */
-  private readonly progress = new Map<string, (message: string) => void>();
+  private readonly progress = new Map<string, (message: string, percent?: number) => void>();
   private readonly crashes: number[] = [];
   private stderrTail = '';
   private disposed = false;
@@ -76,14 +76,17 @@ export class HostClient implements vscode.Disposable {
   }
 
   /** Fetches a git-script in the host's sandbox; resolves with the commit and what approving it means. */
-  async gitFetch(req: GitFetchRequest, onProgress: (message: string) => void): Promise<GitFetched> {
+  async gitFetch(req: GitFetchRequest, onProgress: (message: string, percent?: number) => void, cancel?: { onCancellationRequested(f: () => void): { dispose(): void } }): Promise<GitFetched> {
     const requestId = randomUUID();
     this.progress.set(requestId, onProgress);
+    // Cancelling kills the fetch's git in the host; the reply is then a GIT_FETCH_CANCELLED rejection.
+    const sub = cancel?.onCancellationRequested(() => this.send({ type: 'gitFetchCancel', requestId }));
     try {
       const reply = await this.request({ type: 'gitFetch', requestId, ...req }, requestId);
       if (reply.type !== 'gitFetched') throw new Error(`host answered a git fetch with "${reply.type}"`);
       return reply;
     } finally {
+      sub?.dispose();
       this.progress.delete(requestId);
     }
   }
@@ -176,7 +179,7 @@ export class HostClient implements vscode.Disposable {
         this.log.info(`[host] ready: pid ${m.pid}, version ${m.version}`);
         return;
       case 'gitProgress':
-        this.progress.get(m.requestId)?.(m.message);
+        this.progress.get(m.requestId)?.(m.message, m.percent);
         return;
       case 'accepted':
       case 'capabilities':

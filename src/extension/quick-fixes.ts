@@ -3,7 +3,7 @@
 // user's approval on the next run (a workspace policy may only tighten unless approved).
 import * as vscode from 'vscode';
 import { DIAGNOSTIC_SOURCE, type ViolationDiagnostics } from './diagnostics';
-import { fixesFor } from './fixes';
+import { fixesFor, preferredFix } from './fixes';
 import { policyFileEdit, policyFileUri } from './policy-file';
 
 export class SandboxQuickFixes implements vscode.CodeActionProvider {
@@ -21,6 +21,7 @@ export class SandboxQuickFixes implements vscode.CodeActionProvider {
       const v = this.diagnostics.violationFor(doc.uri, d);
       if (!v) continue;
       const fixes = fixesFor(v, folder.uri.fsPath);
+      const preferred = preferredFix(v, fixes);
       for (const [i, [title, change]] of fixes.entries()) {
         if (seen.has(title)) continue;
         seen.add(title);
@@ -28,9 +29,8 @@ export class SandboxQuickFixes implements vscode.CodeActionProvider {
         if (!edit) continue;
         const a = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
         a.diagnostics = [d];
-        // Preferred (Ctrl+. applies it) only when obvious: allowing exactly this path, host or address for a
-        // violation that is not critical. Never for a protected path or the cloud metadata service.
-        a.isPreferred = i === 0 && fixes.length > 1 && v.severity !== 'critical';
+        // Preferred (Ctrl+. applies it) only when obvious (see preferredFix).
+        a.isPreferred = i === preferred;
         a.edit = edit;
         a.command = { command: 'scriptSandbox.openPolicyFile', title: 'Show the edit', arguments: [policyFileUri(folder.uri)] };
         actions.push(a);

@@ -273,6 +273,8 @@ export class RunService implements vscode.Disposable {
       const end = (status: RunRecord['status']) => {
         record.status = status;
         this.runs.changed(record);
+        // The host has written the run's records by now: point its diagnostics at them.
+        if (record.violations.length) void this.diagnostics.linkAudit(target.script, record.auditPath);
         resolve(record);
       };
       const sink = {

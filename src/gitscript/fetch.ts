@@ -15,9 +15,16 @@ import type { SandboxRunner } from './sandbox';
 export interface FetchOptions {
   cacheRoot: string;
   timeoutSeconds?: number;
-  onProgress?: (message: string) => void;
+  /** A stage, and while git transfers, the fetch's overall percentage (from git's own progress lines). */
+  onProgress?: (message: string, percent?: number) => void;
   onViolation?: (v: Violation) => void;
   audit?: AuditLog;
+  /**
+   * Aborting kills the running git (or tar) process tree and rejects with GIT_FETCH_CANCELLED. The cache
+   * stays consistent: git updates refs only after a complete pack, stale lock files of the killed git are
+   * removed, and a checkout counts only once its manifest is written (last, by rename).
+   */
+  signal?: AbortSignal;
 }
 
 export interface FetchedGitScript {
@@ -40,22 +47,104 @@ export function repoKey(repo: string): string {
   return crypto.createHash('sha256').update(repo).digest('hex').slice(0, 16);
 }
 
+/** Git's progress stages and the share of the whole fetch each one stands for (receiving dominates). */
+const STAGES: ReadonlyArray<[RegExp, number, number]> = [
+  [/^(?:remote: )?(?:Enumerating|Counting) objects:\s+(\d+)%/, 0, 5],
+  [/^(?:remote: )?Compressing objects:\s+(\d+)%/, 5, 10],
+  [/^Receiving objects:\s+(\d+)%/, 10, 85],
+  [/^Resolving deltas:\s+(\d+)%/, 85, 100],
+];
+
+/** One line of `git fetch --progress` output as a stage and the fetch's overall percentage; null for others. */
+export function parseGitProgress(line: string): { stage: string; stagePercent: number; percent: number } | null {
+  const text = line.trim();
+  for (const [re, from, to] of STAGES) {
+    const m = re.exec(text);
+    if (!m) continue;
+    const stagePercent = Math.min(100, Number(m[1]));
+    return { stage: text.replace(/^remote: /, '').replace(/:.*$/, ''), stagePercent, percent: Math.round(from + ((to - from) * stagePercent) / 100) };
+  }
+  return null;
+}
+
+/** Feeds stderr chunks (lines end in \r while git redraws them) to `report`, once per new percentage. */
+function progressReader(report: (message: string, percent: number) => void): (chunk: string) => void {
+  let rest = '';
+  let last = -1;
+  return (chunk) => {
+    const parts = (rest + chunk).split(/[\r\n]/);
+    rest = parts.pop() ?? '';
+    for (const l of parts) {
+      const p = parseGitProgress(l);
+      if (!p || p.percent === last) continue;
+      last = p.percent;
+      report(`${p.stage}: ${p.stagePercent}%`, p.percent);
+    }
+  };
+}
+
+function cancelled(what: string): SandboxError {
+  return new SandboxError('GIT_FETCH_CANCELLED', `the git-script fetch was cancelled ${what}; the cache is as it was before`);
+}
+
+/**
+ * After a killed git: remove the lock files and temporary packs it left in the mirror (created since the
+ * fetch began), so the next fetch does not fail on "index.lock/packed-refs.lock exists".
+ */
+function removeLeftovers(mirror: string, since: number): void {
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && (e.name.endsWith('.lock') || e.name.startsWith('tmp_') || e.name.startsWith('.tmp-'))) {
+        try {
+          if (fs.statSync(p).mtimeMs >= since - 1000) fs.rmSync(p, { force: true });
+        } catch {
+          /* gone already */
+        }
+      }
+    }
+  };
+  walk(mirror);
+}
+
 export async function fetchGitScript(sandbox: SandboxRunner, spec: GitScriptSpec, o: FetchOptions): Promise<FetchedGitScript> {
   const cacheRoot = path.resolve(o.cacheRoot);
   fs.mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
   const progress = o.onProgress ?? (() => undefined);
-  const gitOpts: GitRunOptions = { cacheRoot, repo: spec.repo, timeoutSeconds: o.timeoutSeconds ?? 120, onViolation: o.onViolation, audit: o.audit };
+  const gitOpts: GitRunOptions = { cacheRoot, repo: spec.repo, timeoutSeconds: o.timeoutSeconds ?? 120, onViolation: o.onViolation, audit: o.audit, signal: o.signal };
   const key = repoKey(spec.repo);
   const mirror = path.join(cacheRoot, 'mirrors', `${key}.git`);
+  const began = Date.now();
+  const stopIfCancelled = (what: string) => {
+    if (o.signal?.aborted) throw cancelled(what);
+  };
+  stopIfCancelled('before it started');
   if (!fs.existsSync(path.join(mirror, 'HEAD'))) {
     fs.mkdirSync(path.dirname(mirror), { recursive: true });
     const init = await runGit(sandbox, ['init', '--bare', '-q', mirror], gitOpts);
     if (init.code !== 0) throw new SandboxError('GIT_FETCH_FAILED', `git init of the cache failed: ${lastLine(init.stderr)}`, { call: 'git init' });
   }
   progress(`fetching ${spec.repo}`);
-  const f = await runGit(sandbox, ['--git-dir', mirror, 'fetch', '-q', '--force', '--prune', '--no-tags', spec.repo, '+refs/heads/*:refs/src/heads/*', '+refs/tags/*:refs/src/tags/*'], gitOpts);
+  // --progress: git prints its percentages even though stderr is a pipe.
+  const f = await runGit(sandbox, ['--git-dir', mirror, 'fetch', '--progress', '--force', '--prune', '--no-tags', spec.repo, '+refs/heads/*:refs/src/heads/*', '+refs/tags/*:refs/src/tags/*'], {
+    ...gitOpts,
+    onStderr: progressReader(progress),
+  });
+  if (o.signal?.aborted) {
+    removeLeftovers(mirror, began);
+    throw cancelled(`while git fetched ${spec.repo}`);
+  }
   if (f.code !== 0) throw fetchError(spec.repo, f.stderr, f.code);
+  stopIfCancelled('after git fetched');
   const commit = await resolveRef(sandbox, mirror, spec.ref, gitOpts);
+  stopIfCancelled('after git fetched');
   progress(`${spec.ref} is commit ${commit.slice(0, 12)}`);
 
   const checkoutDir = path.join(cacheRoot, 'checkouts', key, commit);
@@ -72,14 +161,23 @@ export async function fetchGitScript(sandbox: SandboxRunner, spec: GitScriptSpec
     fs.mkdirSync(checkoutDir, { recursive: true });
     const tar = `${checkoutDir}.tar`;
     const a = await runGit(sandbox, ['--git-dir', mirror, 'archive', '--format=tar', '-o', tar, commit], gitOpts);
+    if (o.signal?.aborted) {
+      fs.rmSync(tar, { force: true });
+      throw cancelled('while the checkout was made');
+    }
     if (a.code !== 0) throw new SandboxError('GIT_FETCH_FAILED', `git archive of ${commit} failed: ${lastLine(a.stderr)}`, { call: 'git archive' });
     // The extraction is the one run that may write the checkouts (protected from every other run).
-    const x = await sandbox
-      .run({ command: ['tar', '-xf', tar, '-C', checkoutDir], cwd: cacheRoot, policy: resolvePolicy({ run: { mode: 'enforce', profile: 'strict', network: { preset: 'none' }, limits: { fileSizeMiB: 4096 }, filesystem: { unprotect: [path.join(cacheRoot, 'checkouts')] } } }, { workspace: cacheRoot, home: process.env.HOME ?? '/' }).policy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
-      .wait();
+    const extract = sandbox.run({ command: ['tar', '-xf', tar, '-C', checkoutDir], cwd: cacheRoot, policy: resolvePolicy({ run: { mode: 'enforce', profile: 'strict', network: { preset: 'none' }, limits: { fileSizeMiB: 4096 }, filesystem: { unprotect: [path.join(cacheRoot, 'checkouts')] } } }, { workspace: cacheRoot, home: process.env.HOME ?? '/' }).policy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const kill = () => extract.cancel?.();
+    o.signal?.addEventListener('abort', kill, { once: true });
+    const x = await extract.wait().finally(() => o.signal?.removeEventListener('abort', kill));
     fs.rmSync(tar, { force: true });
+    // A half-unpacked checkout has no manifest, so it is never reused: the next fetch rebuilds it.
+    if (o.signal?.aborted) throw cancelled('while the checkout was unpacked');
     if (x.exitCode !== 0) throw new SandboxError('GIT_FETCH_FAILED', `unpacking ${commit} failed (tar exit ${x.exitCode})`, { call: 'tar' });
-    fs.writeFileSync(manifest, JSON.stringify(buildManifest(checkoutDir)));
+    // The manifest is what makes a checkout usable: written whole, then renamed into place.
+    fs.writeFileSync(`${manifest}.tmp`, JSON.stringify(buildManifest(checkoutDir)));
+    fs.renameSync(`${manifest}.tmp`, manifest);
   }
 
   const scriptPath = path.join(checkoutDir, spec.script);

@@ -14,6 +14,10 @@ export interface GitRunOptions {
   timeoutSeconds: number;
   onViolation?: (v: Violation) => void;
   audit?: AuditLog;
+  /** Aborting kills git's process tree (the caller then treats the step as cancelled). */
+  signal?: AbortSignal;
+  /** stderr as it arrives (git writes its progress there). */
+  onStderr?: (text: string) => void;
 }
 
 export interface GitResult {
@@ -103,8 +107,23 @@ export async function runGit(sandbox: SandboxRunner, args: string[], o: GitRunOp
   let stdout = '';
   let stderr = '';
   h.on('stdout', (b) => (stdout += b.toString('utf8')));
-  h.on('stderr', (b) => (stderr += b.toString('utf8')));
+  h.on('stderr', (b) => {
+    const text = b.toString('utf8');
+    stderr += text;
+    o.onStderr?.(text);
+  });
   if (o.onViolation) h.on('violation', o.onViolation);
-  const r = await h.wait();
+  // A cancel that lands before the runner has a process to kill is repeated until the run ends.
+  let again: NodeJS.Timeout | undefined;
+  const abort = () => {
+    h.cancel?.();
+    again ??= setInterval(() => h.cancel?.(), 250);
+  };
+  if (o.signal?.aborted) abort();
+  o.signal?.addEventListener('abort', abort, { once: true });
+  const r = await h.wait().finally(() => {
+    clearInterval(again);
+    o.signal?.removeEventListener('abort', abort);
+  });
   return { code: r.exitCode, stdout, stderr: r.setupError ? `${stderr}${r.setupError.message}` : stderr };
 }

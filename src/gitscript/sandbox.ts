@@ -17,6 +17,8 @@ export interface SandboxedRun {
   on(event: 'stdout' | 'stderr', listener: (chunk: Buffer) => void): unknown;
   on(event: 'violation', listener: (v: Violation) => void): unknown;
   wait(): Promise<{ exitCode: number; setupError: { message: string } | null }>;
+  /** Kills the command's whole process tree; wait() then resolves. */
+  cancel?(): void;
 }
 
 export interface SandboxRunner {

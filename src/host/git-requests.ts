@@ -25,6 +25,8 @@ export interface GitRun {
 
 export class GitRequests {
   private readonly fetches = new Map<string, { fetched: FetchedGitScript; cacheRoot: string }>();
+  /** Fetches in flight, by request id, so gitFetchCancel can stop one. */
+  private readonly inFlight = new Map<string, AbortController>();
 
   constructor(
     private readonly engine: Engine,
@@ -32,7 +34,14 @@ export class GitRequests {
     private readonly auditFor: (file: string, workspace: string) => Promise<AuditLog>,
   ) {}
 
+  /** Kills the fetch's git (or tar) process tree; its gitFetch then fails with GIT_FETCH_CANCELLED. */
+  cancel(m: Msg<'gitFetchCancel'>): void {
+    this.inFlight.get(m.requestId)?.abort();
+  }
+
   async fetch(m: Msg<'gitFetch'>): Promise<void> {
+    const abort = new AbortController();
+    this.inFlight.set(m.requestId, abort);
     try {
       const spec = parseGitScriptSpec(m.spec, 'git-script');
       const { policy } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
@@ -40,7 +49,8 @@ export class GitRequests {
       const fetchViolations: Violation[] = [];
       const fetched = await fetchGitScript(gitSandbox(this.engine), spec, {
         cacheRoot: m.cacheRoot,
-        onProgress: (message) => this.send({ type: 'gitProgress', requestId: m.requestId, message }),
+        onProgress: (message, percent) => this.send({ type: 'gitProgress', requestId: m.requestId, message, ...(percent !== undefined ? { percent } : {}) }),
+        signal: abort.signal,
         onViolation: (v) => fetchViolations.push(v),
         audit,
       });
@@ -66,6 +76,8 @@ export class GitRequests {
       });
     } catch (e) {
       this.reject(m.requestId, e);
+    } finally {
+      this.inFlight.delete(m.requestId);
     }
   }
 

@@ -156,6 +156,9 @@ function main(): void {
       case 'gitFetch':
         void git.fetch(m);
         break;
+      case 'gitFetchCancel':
+        git.cancel(m);
+        break;
       case 'gitApprove':
         git.approve(m);
         break;

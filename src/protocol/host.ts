@@ -50,6 +50,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
     layers: z.object({ user: PolicyInput.optional(), workspace: PolicyInput.optional(), run: PolicyInput.optional() }),
     approvedLoosening: z.boolean().optional(),
   }),
+  /** Cancels the gitFetch with this request id: the host kills git's process tree; the fetch rejects with GIT_FETCH_CANCELLED. */
+  z.object({ type: z.literal('gitFetchCancel'), requestId: z.string().min(1) }),
   z.object({ type: z.literal('gitApprove'), requestId: z.string().min(1), fetchId: z.string().min(1) }),
   z.object({ type: z.literal('gitCacheClean'), requestId: z.string().min(1), cacheRoot: z.string().min(1) }),
   z.object({ type: z.literal('cancel'), runId: z.string().min(1) }),
@@ -96,7 +98,8 @@ export const HostMessage = z.discriminatedUnion('type', [
   RunResult.extend({ type: z.literal('finished') }),
   z.object({ type: z.literal('alert'), alert: Alert }),
   z.object({ type: z.literal('capabilities'), requestId: z.string(), report: CapabilityReport }),
-  z.object({ type: z.literal('gitProgress'), requestId: z.string(), message: z.string() }),
+  /** `percent`: the fetch's overall progress from git's own percentages, while git transfers. */
+  z.object({ type: z.literal('gitProgress'), requestId: z.string(), message: z.string(), percent: z.number().min(0).max(100).optional() }),
   z.object({
     type: z.literal('gitFetched'),
     requestId: z.string(),

@@ -4,6 +4,7 @@
 // Restricted Mode one. Fails (never skips) when code-server or Chromium cannot be had.
 // Usage: node out/test/vscode/run-code-server.js [trusted|restricted ...]
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer } from '../e2e/code-server';
@@ -40,6 +41,24 @@ const NATIVE_FILES: Record<string, string> = {
   '.vscode/tasks.json': JSON.stringify({ version: '2.0.0', tasks: [{ label: 'tool (strict)', type: 'sandbox', script: 'bin/tool', profile: 'strict' }] }, null, 2),
 };
 
+/**
+ * The "multiroot" suite's window: two folders in a .code-workspace. Folder a tightens the profile to strict;
+ * folder b tries to switch the sandbox off and loosen the profile (ignored, tighten-only like a workspace).
+ */
+function multiRootWorkspace(): { root: string; file: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-vscode-multiroot-'));
+  const a = makeWorkspace('multiroot-a', {
+    '.sandbox-test.json': JSON.stringify({ suite: 'multiroot' }),
+    '.vscode/settings.json': JSON.stringify({ 'scriptSandbox.profile': 'strict' }, null, 2),
+  });
+  const b = makeWorkspace('multiroot-b', { '.vscode/settings.json': JSON.stringify({ 'scriptSandbox.mode': 'disabled', 'scriptSandbox.profile': 'permissive' }, null, 2) });
+  fs.renameSync(a, path.join(root, 'a'));
+  fs.renameSync(b, path.join(root, 'b'));
+  const file = path.join(root, 'multi.code-workspace');
+  fs.writeFileSync(file, JSON.stringify({ folders: [{ path: 'a' }, { path: 'b' }], settings: {} }, null, 2));
+  return { root, file };
+}
+
 function workspaceFor(suite: string): string {
   const extra: Record<string, string> = { '.sandbox-test.json': JSON.stringify({ suite }) };
   if (suite === 'trusted') {
@@ -53,8 +72,9 @@ function workspaceFor(suite: string): string {
 }
 
 async function runSuite(entry: string, suite: string): Promise<number> {
-  const ws = workspaceFor(suite);
-  const cs = await startCodeServer(entry, { workspace: ws, trust: suite === 'restricted' });
+  const multi = suite === 'multiroot' ? multiRootWorkspace() : null;
+  const ws = multi ? multi.root : workspaceFor(suite);
+  const cs = await startCodeServer(entry, { workspace: multi ? multi.file : ws, trust: suite === 'restricted' });
   const browser = await launchBrowser(path.join(cs.runDir, 'chromium'));
   const t0 = Date.now();
   try {
@@ -73,7 +93,8 @@ async function runSuite(entry: string, suite: string): Promise<number> {
       ['extensionTestsPath', remote(path.join(REPO, 'out', 'test', 'vscode', 'index.js'))],
       ['skipWelcome', 'true'],
     ];
-    await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    const open = multi ? `workspace=${encodeURIComponent(multi.file)}` : `folder=${encodeURIComponent(ws)}`;
+    await page.goto(`${cs.url}?${open}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([exit, new Promise<number>((r) => (timer = setTimeout(() => r(-1), SUITE_TIMEOUT_MS)))]);
     clearTimeout(timer);
@@ -96,7 +117,7 @@ async function runSuite(entry: string, suite: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted', 'native'];
+  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted', 'native', 'multiroot'];
   let entry: string;
   try {
     entry = ensureCodeServer();

@@ -15,6 +15,7 @@ const WS = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fuzz-host-'));
 const VALID: unknown[] = [
   { type: 'run', requestId: 'r', command: ['/bin/true'], cwd: WS, workspace: WS, env: { PATH: '/usr/bin:/bin' }, layers: { user: { mode: 'enforce', limits: { timeoutSeconds: 5 } } }, approvedLoosening: false, inferInterpreter: true, interpreters: { '.py': ['python3'] }, alerts: { threshold: 3, windowMs: 1000, criticalAtOnce: true } },
   { type: 'gitFetch', requestId: 'g', spec: { repo: 'https://example.com/r', ref: 'main', script: 'a.sh' }, workspace: WS, cacheRoot: path.join(WS, 'cache'), layers: {} },
+  { type: 'gitFetchCancel', requestId: 'g' },
   { type: 'gitApprove', requestId: 'a', fetchId: 'f' },
   { type: 'gitCacheClean', requestId: 'c', cacheRoot: path.join(WS, 'cache') },
   { type: 'cancel', runId: 'x' },

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { POLICY_SETTINGS } from '../../../src/extension/settings-layers';
 import { settingSchema } from '../../../src/extension/settings-schema';
+import { settingsContribution } from '../../../src/extension/settings-contribution';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
@@ -23,6 +24,17 @@ describe('extension: settings generated from the zod schema', () => {
       if (Array.isArray(p.enum)) assert.equal((p.enumDescriptions as unknown[] | undefined)?.length, p.enum.length, 'a description per enum value');
     });
   }
+
+  it('package.json\'s contributes.configuration is exactly what the generator makes (node build.mjs rewrites it)', () => {
+    assert.deepStrictEqual(pkg.contributes.configuration, settingsContribution());
+    // And in the generator's order (the Settings UI lists them in it).
+    assert.deepEqual(Object.keys(props), Object.keys(settingsContribution().properties));
+  });
+
+  it('multi-root: policy settings apply per folder (scope resource); only the user may unprotect (application)', () => {
+    for (const key of POLICY_SETTINGS) assert.equal(props[`scriptSandbox.${key}`]!.scope, key === 'filesystem.unprotect' ? 'application' : 'resource', key);
+    for (const key of ['auditPath', 'interpreters', 'languageInterpreters', 'gitScripts']) assert.equal(props[`scriptSandbox.${key}`]!.scope, 'resource', key);
+  });
 
   it('limits that must be whole numbers are integers in the Settings UI (1.5 is refused there, not at run time)', () => {
     for (const k of ['cpuSeconds', 'memoryMiB', 'maxProcesses', 'fileSizeMiB', 'openFiles']) assert.deepEqual(props[`scriptSandbox.limits.${k}`]!.type, ['integer', 'null'], k);

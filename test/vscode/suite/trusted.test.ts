@@ -56,7 +56,22 @@ describe('Script Sandbox in VS Code (trusted workspace)', function () {
     assert.ok(d, `a diagnostic naming .bashrc: ${diags.map((x) => x.message).join(' | ')}`);
     assert.equal(d.range.start.line + 1, DEPLOY_LINE, 'on the line that writes the file');
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
-    assert.equal(d.code, v.rule);
+    assert.deepEqual(d.tags ?? [], [], 'no tags: a violation is neither unused nor deprecated');
+    // The code is the rule, linked to the README section that explains it (README.md#L<heading line>).
+    const code = d.code as { value: string; target: vscode.Uri };
+    assert.equal(code.value, v.rule);
+    assert.ok(code.target instanceof vscode.Uri, `a link: ${JSON.stringify(d.code)}`);
+    assert.equal(path.basename(code.target.fsPath), 'README.md');
+    const heading = fs.readFileSync(code.target.fsPath, 'utf8').split('\n')[Number(/^L(\d+)$/.exec(code.target.fragment)?.[1]) - 1];
+    assert.match(heading ?? '', /^#### Rule: protected paths$/, `the link opens the rule's section: ${code.target.toString()}`);
+    // Once the run has ended, related information points at the violation's own line in the audit log.
+    const related = await waitFor('related information', () => vscode.languages.getDiagnostics(deploy()).find((x) => x.message === d.message)?.relatedInformation?.[0]);
+    const auditLine = fs.readFileSync(related.location.uri.fsPath, 'utf8').split('\n')[related.location.range.start.line]!;
+    const record = JSON.parse(auditLine) as { type: string; runId: string; violation: { rule: string; time: string } };
+    assert.equal(record.type, 'violation', auditLine);
+    assert.equal(record.runId, r.runId);
+    assert.deepEqual([record.violation.rule, record.violation.time], [v.rule, v.time]);
+    assert.match(related.message, /audit log, line \d+/);
 
     const first = watch.seen.find((s) => s.d.message.includes('.bashrc'));
     assert.ok(first, 'the diagnostic appeared during the run');
@@ -104,6 +119,8 @@ describe('Script Sandbox in VS Code (trusted workspace)', function () {
     const allow = actions.find((a) => /^Allow writing to .*\.bashrc in this workspace$/.test(a.title));
     assert.ok(allow, `titles: ${titles.join(' | ')}`);
     assert.ok(titles.includes('Switch this workspace to warn mode'));
+    // ~/.bashrc is a protected path: releasing it is never the one obvious fix, nor is warn mode.
+    assert.deepEqual(actions.filter((a) => a.isPreferred).map((a) => a.title), []);
     const entries = allow.edit!.entries();
     assert.equal(entries.length, 1);
     assert.ok(entries[0]![0].fsPath.endsWith(path.join('.vscode', 'sandbox.json')));
