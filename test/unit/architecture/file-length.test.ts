@@ -9,14 +9,6 @@ const MAX_LINES = 400;
 
 const GENERATED = [/^native\/linux\/seccomp\/syscalls-[\w]+\.ts$/];
 
-/**
- * TEMPORARY: split after wave merge. Other branches of this wave are editing these files now; splitting them
- * here would turn every one of their edits into a conflict. The integrator splits them once those branches are
- * merged and deletes the entry (the second test below fails once an entry is no longer needed).
- */
-const SPLIT_AFTER_WAVE_MERGE: Readonly<Record<string, string>> = {
-};
-
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
     const p = path.join(dir, d.name);
@@ -36,15 +28,10 @@ describe('file length: every source file readable in one sitting', () => {
   it(`no file over ${MAX_LINES} lines (generated syscall tables aside)`, () => {
     assert.ok(files.length > 100, `sanity: the scan sees the sources (${files.length} files)`);
     const long = files
-      .filter((f) => !GENERATED.some((g) => g.test(f)) && !(f in SPLIT_AFTER_WAVE_MERGE))
+      .filter((f) => !GENERATED.some((g) => g.test(f)))
       .map((f) => ({ f, n: lineCount(path.join(REPO, f)) }))
       .filter(({ n }) => n > MAX_LINES)
       .map(({ f, n }) => `${f}: ${n} lines`);
     assert.deepEqual(long, [], 'split these files by job');
-  });
-
-  it('every temporary exception is still needed (delete the entry once its file is split)', () => {
-    const stale = Object.keys(SPLIT_AFTER_WAVE_MERGE).filter((f) => !fs.existsSync(path.join(REPO, f)) || lineCount(path.join(REPO, f)) <= MAX_LINES);
-    assert.deepEqual(stale, []);
   });
 });
