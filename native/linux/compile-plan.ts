@@ -8,7 +8,7 @@ import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../../src/protocol/plan';
 import { diskMountFs, namespacePlanFor, uncoveredProtected, type MountFs } from './namespace-plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
-import type { SeccompAction, SeccompArch } from './seccomp';
+import type { SeccompAction, SeccompArch, SyscallFilterOptions } from './seccomp';
 
 const ALL_RIGHTS: LandlockAccess[] = [...READ_RIGHTS, ...WRITE_RIGHTS, 'make_char', 'make_block', 'ioctl_dev'];
 
@@ -125,6 +125,14 @@ export interface CompileDeps {
   expand: ExpandFn;
   /** Reads of the workspace's git metadata for the protected set; default: the disk. */
   fs?: FsModelFs;
+  /** The encoded (base64) seccomp program for these options; default: built each time. A cache may answer:
+   *  the program is a pure function of the options. */
+  seccompProgram?: (o: SyscallFilterOptions) => string;
+}
+
+/** The seccomp program for `o`, built, compiled and encoded (base64), as the plan carries it. */
+export function encodedProfile(o: SyscallFilterOptions): string {
+  return encodeFilter(compileFilter(buildProfileFilter(o))).toString('base64');
 }
 
 /**
@@ -148,33 +156,29 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
   const denyAction: SeccompAction = listener ? { kind: 'notify' } : enforce ? { kind: 'errno', errno: 1 } : { kind: 'log' };
   const seccomp = sandboxed
     ? {
-        program: encodeFilter(
-          compileFilter(
-            buildProfileFilter({
-              arch: req.arch,
-              network: p.network.preset === 'none' && enforce ? 'none' : 'inet',
-              allowPtrace: p.syscalls.allowPtrace,
-              extraDeny: p.syscalls.extraDeny,
-              denyAction,
-              monitor: listener
-                ? // network in every preset: with no IP sockets (none) unix socket paths still need their check.
-                  {
-                    network: true,
-                    fileWrites: true,
-                    // The fallback tier: files the supervisor creates in a carved directory have no Landlock
-                    // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
-                    fileReads: !enforce || p.filesystem.reportReads || !req.namespaces,
-                  }
-                : null,
-              // warn: the same calls notify (or log) and are reported as would-be blocks.
-              metadataLocked,
-              // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
-              metadataAlwaysRefused: metadataLocked && !enforce,
-              // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
-              ipcLocked: metadataLocked,
-            }),
-          ),
-        ).toString('base64'),
+        program: (deps.seccompProgram ?? encodedProfile)({
+          arch: req.arch,
+          network: p.network.preset === 'none' && enforce ? 'none' : 'inet',
+          allowPtrace: p.syscalls.allowPtrace,
+          extraDeny: p.syscalls.extraDeny,
+          denyAction,
+          monitor: listener
+            ? // network in every preset: with no IP sockets (none) unix socket paths still need their check.
+              {
+                network: true,
+                fileWrites: true,
+                // The fallback tier: files the supervisor creates in a carved directory have no Landlock
+                // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
+                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces,
+              }
+            : null,
+          // warn: the same calls notify (or log) and are reported as would-be blocks.
+          metadataLocked,
+          // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
+          metadataAlwaysRefused: metadataLocked && !enforce,
+          // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
+          ipcLocked: metadataLocked,
+        }),
         listener,
       }
     : null;
