@@ -395,6 +395,7 @@ export class Runner {
       tree.dispose();
       s.releasePlaceholders();
       fs.rmSync(s.tmpDir, { recursive: true, force: true });
+      this.launchers.released?.(launcher);
     }
   }
 
