@@ -9,6 +9,7 @@ import { probeLinux } from './capabilities';
 import { landlockAbi } from './landlock';
 import { diskFs } from './carve-outs';
 import { cachedExpansion } from './carve-out-cache';
+import { pruneCoveredRules } from './landlock-prune';
 import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
 import { compileLinuxPlan, encodedProfile, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
 import type { FsModel } from '../../src/policy/fs-model';
@@ -73,7 +74,7 @@ export function createLinuxBackend(): LinuxBackend {
     },
     compile(policy, req) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
-      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram });
+      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical) });
     },
     grants: (policy, req) => landlockGrants(policy, req),
     fsModel: (policy, req) => runFsModel(policy, req),

@@ -71,26 +71,43 @@ export function cachedExpansion(
   disk: Required<CarveOutFs>,
   max = 512,
   now: () => number = Date.now,
-): { expand: (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[]; stats: ExpansionCacheStats } {
+): {
+  expand: (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[];
+  /** Whether `p` is its own realpath: known for the entries of the directories the current compile listed,
+   *  else asked of the disk (both only within one synchronous compile, like the realpath answers). */
+  canonical: (p: string) => boolean;
+  stats: ExpansionCacheStats;
+} {
   const listings = new Map<string, Listing>();
   // realpath answers from the disk within one synchronous compile (its grants share most carve-outs); dropped
   // at the next microtask, so nothing is reused across runs.
   let resolved: Map<string, string | null> | null = null;
-  const diskRealpath = (p: string): string | null => {
+  // Entries (non-symlink) of directories listed in this compile, all canonical; dropped with `resolved`.
+  let canonicalSeen: Set<string> | null = null;
+  const compileMemo = (): Map<string, string | null> => {
     if (!resolved) {
       const memo = new Map<string, string | null>();
       resolved = memo;
+      canonicalSeen = new Set();
       queueMicrotask(() => {
-        if (resolved === memo) resolved = null;
+        if (resolved === memo) {
+          resolved = null;
+          canonicalSeen = null;
+        }
       });
     }
-    let v = resolved.get(p);
+    return resolved;
+  };
+  const diskRealpath = (p: string): string | null => {
+    const memo = compileMemo();
+    let v = memo.get(p);
     if (v === undefined) {
       v = disk.realpath(p);
-      resolved.set(p, v);
+      memo.set(p, v);
     }
     return v;
   };
+  const canonical = (p: string): boolean => canonicalSeen?.has(p) === true || diskRealpath(p) === p;
   const stableDev = new Map<bigint, boolean>();
   const stats: ExpansionCacheStats = { hits: 0, misses: 0, unstored: 0 };
 
@@ -128,6 +145,7 @@ export function cachedExpansion(
         listings.delete(dir);
         listings.set(dir, cached);
         pass.set(dir, cached);
+        listed(dir, cached);
         return [...cached.names];
       }
       stats.misses++;
@@ -137,6 +155,7 @@ export function cachedExpansion(
       const types = new Map(names.map((n) => [n, entryType(dir === '/' ? `/${n}` : `${dir}/${n}`)] as const));
       const listing: Listing = { dev: st.dev, ino: st.ino, ctimeNs: st.ctimeNs, names: [...names], types };
       pass.set(dir, listing);
+      listed(dir, listing);
       if (Number(st.ctimeNs / 1_000_000n) < startedAt - RACY_MS && stable(dir, st.dev)) {
         listings.set(dir, listing);
         while (listings.size > max) listings.delete(listings.keys().next().value as string);
@@ -144,6 +163,8 @@ export function cachedExpansion(
       return names;
     };
 
+    compileMemo();
+    const seen = canonicalSeen!;
     const typeInPass = (p: string): EntryType | undefined => {
       const parent = path.dirname(p);
       return parent === p ? undefined : pass.get(parent)?.types.get(path.basename(p));
@@ -156,7 +177,10 @@ export function cachedExpansion(
       const t = typeInPass(p);
       return t === 'dir' || t === 'other' ? p : diskRealpath(p);
     };
+    const listed = (dir: string, l: Listing) => {
+      for (const [n, t] of l.types) if (t === 'dir' || t === 'other') seen.add(dir === '/' ? `/${n}` : `${dir}/${n}`);
+    };
     return expandCarveOuts(rules, carveOuts, readdir, isDir, realpath);
   };
-  return { expand, stats };
+  return { expand, canonical, stats };
 }

@@ -91,7 +91,8 @@ export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModel
 
 export type ExpandFn = (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[];
 
-export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes']): LandlockPlan {
+/** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept. */
+export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes'], prune: (rules: LandlockRule[]) => LandlockRule[] = (r) => r): LandlockPlan {
   const rules: LandlockRule[] = [];
   for (const g of grants) {
     const base = g.paths.map((p) => ({ path: p, access: g.access }));
@@ -107,7 +108,7 @@ export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: Landlock
       }
     }
   }
-  return { handled: ALL_RIGHTS, rules, carveOuts: [], scopes };
+  return { handled: ALL_RIGHTS, rules: prune(rules), carveOuts: [], scopes };
 }
 
 export function rlimitsFor(p: ResolvedPolicy, nprocLimit: number | null): RlimitSpec[] {
@@ -128,6 +129,8 @@ export interface CompileDeps {
   /** The encoded (base64) seccomp program for these options; default: built each time. A cache may answer:
    *  the program is a pure function of the options. */
   seccompProgram?: (o: SyscallFilterOptions) => string;
+  /** Drops Landlock rules other rules already cover; default: none dropped. */
+  prune?: (rules: LandlockRule[]) => LandlockRule[];
 }
 
 /** The seccomp program for `o`, built, compiled and encoded (base64), as the plan carries it. */
@@ -192,7 +195,7 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : []) : null,
+    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : [], deps.prune) : null,
     seccomp,
     // warn included: without Landlock the fallback tier cannot keep the integrity set, so the run is refused.
     requireLandlock: kernelFs !== null,
