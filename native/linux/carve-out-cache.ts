@@ -1,11 +1,11 @@
 // A cache for the carve-out expansion (carve-outs.ts), the costliest part of compiling a plan: it lists `/`,
 // `/etc`, the home folder and more, and lstats every entry (hundreds of syscalls, tens of ms per warm run).
-// What is cached is each directory's listing with the type of each entry, and it is reused only while the
-// directory is unchanged: same device, inode and ctime (one lstat per directory and run). Adding, removing
-// or renaming an entry changes its directory's ctime, and no call sets a ctime to anything but "now", so an
-// unchanged ctime means the same names mapping to the same inodes, and an inode's type never changes. The
-// expansion itself runs every time on these answers, so a directory that changed is listed again and its
-// new entries get exactly the rules a cold compile would give them.
+// What is cached is each directory's listing with the type of each entry (from the listing itself), reused
+// only while the directory is unchanged: same device, inode and ctime (one lstat per directory and run).
+// Adding, removing or renaming an entry changes its directory's ctime, and no call sets a ctime to anything
+// but "now", so an unchanged ctime means the same names mapping to the same inodes, and an inode's type never
+// changes. The expansion itself runs every time on these answers, so a directory that changed is listed
+// again and its new entries get exactly the rules a cold compile would give them.
 // Guards:
 // - a listing is stored only when the directory's ctime is older than RACY_MS when it is read: the ctime has
 //   the kernel's coarse clock granularity, and a second change within one tick can keep the same ctime;
@@ -53,12 +53,13 @@ export interface ExpansionCacheStats {
   unstored: number;
 }
 
-function entryType(p: string): EntryType {
+/** A directory's entries with their types, from the directory itself (getdents' d_type: the type of the
+ *  inode each name maps to; Node lstats the entries a file system leaves untyped). null: cannot be listed. */
+function listTyped(dir: string): Array<[string, EntryType]> | null {
   try {
-    const st = fs.lstatSync(p);
-    return st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+    return fs.readdirSync(dir, { withFileTypes: true }).map((d) => [d.name, d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'symlink' : 'other']);
   } catch {
-    return 'gone';
+    return null;
   }
 }
 
@@ -150,9 +151,10 @@ export function cachedExpansion(
       }
       stats.misses++;
       listings.delete(dir);
-      const names = disk.readdir(dir);
-      if (names === null) return null;
-      const types = new Map(names.map((n) => [n, entryType(dir === '/' ? `/${n}` : `${dir}/${n}`)] as const));
+      const entries = listTyped(dir);
+      if (entries === null) return null;
+      const names = entries.map(([n]) => n);
+      const types = new Map(entries);
       const listing: Listing = { dev: st.dev, ino: st.ino, ctimeNs: st.ctimeNs, names: [...names], types };
       pass.set(dir, listing);
       listed(dir, listing);
