@@ -14,6 +14,11 @@ export interface SandboxBackend {
    * throws a SandboxError (code, failing call, errno) and the script has not run.
    */
   applyAndExec(plan: Plan, hooks?: ApplyHooks): never;
+  /**
+   * Launcher side, before the plan arrives (a pooled launcher waits with it done): load what applyAndExec
+   * needs whatever the plan says (libc bindings), so a run does not pay for it. Optional.
+   */
+  prepare?(): void;
   /** Pseudo-terminals for runs; absent where a run cannot have one. */
   readonly ptys?: PtyCalls;
 }

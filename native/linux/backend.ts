@@ -3,13 +3,15 @@ import * as os from 'node:os';
 import type { ApplyHooks, Capability, CapabilityReport, SandboxBackend } from '../backend';
 import type { LinuxPlan } from '../../src/protocol/plan';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { loadLibc } from './libc';
+import { loadLibc, type Libc } from './libc';
 import { applyAndExec } from './apply';
 import { probeLinux } from './capabilities';
 import { landlockAbi } from './landlock';
-import { expandCarveOutsOnDisk } from './carve-outs';
+import { diskFs } from './carve-outs';
+import { cachedExpansion } from './carve-out-cache';
+import { pruneCoveredRules } from './landlock-prune';
 import { detectCgroups, RunCgroup, type CgroupSupport } from './cgroup';
-import { compileLinuxPlan, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
+import { compileLinuxPlan, encodedProfile, landlockGrants, runFsModel, type CompileRequest, type Grant, type RunFsRequest } from './compile-plan';
 import type { FsModel } from '../../src/policy/fs-model-types';
 import { loadHostCalls, type HostCalls } from './host-calls';
 import { loadPtyCalls, type PtyCalls } from './pty';
@@ -42,17 +44,37 @@ export function createLinuxBackend(): LinuxBackend {
   let hostCalls: HostCalls | null = null;
   let stage: NamespaceStage | null = null;
   let ptys: PtyCalls | null = null;
+  // The launcher's bindings, loaded by prepare() while a pooled launcher waits for its plan.
+  let libc: Libc | null = null;
+  // Compile caches (a warm run's plan costs tens of ms without them): the carve-out expansion, reused while
+  // the directories it read are unchanged (carve-out-cache.ts), and the seccomp program, a pure function of
+  // its options. Per backend, so per host process.
+  const expansion = cachedExpansion(diskFs);
+  const programs = new Map<string, string>();
+  const seccompProgram = (o: Parameters<typeof encodedProfile>[0]): string => {
+    const key = JSON.stringify(o);
+    let program = programs.get(key);
+    if (program === undefined) {
+      program = encodedProfile(o);
+      if (programs.size >= 16) programs.delete(programs.keys().next().value as string);
+      programs.set(key, program);
+    }
+    return program;
+  };
   const arch = hostArch(process.arch);
   return {
     platform: 'linux',
     supported: true,
     probe: () => probe(),
     applyAndExec(plan: LinuxPlan, hooks?: ApplyHooks): never {
-      return applyAndExec(plan, loadLibc(), hooks);
+      return applyAndExec(plan, (libc ??= loadLibc()), hooks);
+    },
+    prepare() {
+      libc ??= loadLibc();
     },
     compile(policy, req) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
-      return compileLinuxPlan(policy, { ...req, arch }, { expand: expandCarveOutsOnDisk });
+      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical) });
     },
     grants: (policy, req) => landlockGrants(policy, req),
     fsModel: (policy, req) => runFsModel(policy, req),

@@ -8,7 +8,7 @@ import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../../src/protocol/plan';
 import { diskMountFs, namespacePlanFor, uncoveredProtected, type MountFs } from './namespace-plan';
 import { buildProfileFilter, compileFilter, encodeFilter } from './seccomp';
-import type { SeccompAction, SeccompArch } from './seccomp';
+import type { SeccompAction, SeccompArch, SyscallFilterOptions } from './seccomp';
 
 const ALL_RIGHTS: LandlockAccess[] = [...READ_RIGHTS, ...WRITE_RIGHTS, 'make_char', 'make_block', 'ioctl_dev'];
 
@@ -91,7 +91,8 @@ export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModel
 
 export type ExpandFn = (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[];
 
-export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes']): LandlockPlan {
+/** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept. */
+export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes'], prune: (rules: LandlockRule[]) => LandlockRule[] = (r) => r): LandlockPlan {
   const rules: LandlockRule[] = [];
   for (const g of grants) {
     const base = g.paths.map((p) => ({ path: p, access: g.access }));
@@ -107,7 +108,7 @@ export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: Landlock
       }
     }
   }
-  return { handled: ALL_RIGHTS, rules, carveOuts: [], scopes };
+  return { handled: ALL_RIGHTS, rules: prune(rules), carveOuts: [], scopes };
 }
 
 export function rlimitsFor(p: ResolvedPolicy, nprocLimit: number | null): RlimitSpec[] {
@@ -125,6 +126,16 @@ export interface CompileDeps {
   expand: ExpandFn;
   /** Reads of the workspace's git metadata for the protected set; default: the disk. */
   fs?: FsModelFs;
+  /** The encoded (base64) seccomp program for these options; default: built each time. A cache may answer:
+   *  the program is a pure function of the options. */
+  seccompProgram?: (o: SyscallFilterOptions) => string;
+  /** Drops Landlock rules other rules already cover; default: none dropped. */
+  prune?: (rules: LandlockRule[]) => LandlockRule[];
+}
+
+/** The seccomp program for `o`, built, compiled and encoded (base64), as the plan carries it. */
+export function encodedProfile(o: SyscallFilterOptions): string {
+  return encodeFilter(compileFilter(buildProfileFilter(o))).toString('base64');
 }
 
 /**
@@ -148,33 +159,29 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
   const denyAction: SeccompAction = listener ? { kind: 'notify' } : enforce ? { kind: 'errno', errno: 1 } : { kind: 'log' };
   const seccomp = sandboxed
     ? {
-        program: encodeFilter(
-          compileFilter(
-            buildProfileFilter({
-              arch: req.arch,
-              network: p.network.preset === 'none' && enforce ? 'none' : 'inet',
-              allowPtrace: p.syscalls.allowPtrace,
-              extraDeny: p.syscalls.extraDeny,
-              denyAction,
-              monitor: listener
-                ? // network in every preset: with no IP sockets (none) unix socket paths still need their check.
-                  {
-                    network: true,
-                    fileWrites: true,
-                    // The fallback tier: files the supervisor creates in a carved directory have no Landlock
-                    // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
-                    fileReads: !enforce || p.filesystem.reportReads || !req.namespaces,
-                  }
-                : null,
-              // warn: the same calls notify (or log) and are reported as would-be blocks.
-              metadataLocked,
-              // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
-              metadataAlwaysRefused: metadataLocked && !enforce,
-              // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
-              ipcLocked: metadataLocked,
-            }),
-          ),
-        ).toString('base64'),
+        program: (deps.seccompProgram ?? encodedProfile)({
+          arch: req.arch,
+          network: p.network.preset === 'none' && enforce ? 'none' : 'inet',
+          allowPtrace: p.syscalls.allowPtrace,
+          extraDeny: p.syscalls.extraDeny,
+          denyAction,
+          monitor: listener
+            ? // network in every preset: with no IP sockets (none) unix socket paths still need their check.
+              {
+                network: true,
+                fileWrites: true,
+                // The fallback tier: files the supervisor creates in a carved directory have no Landlock
+                // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
+                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces,
+              }
+            : null,
+          // warn: the same calls notify (or log) and are reported as would-be blocks.
+          metadataLocked,
+          // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
+          metadataAlwaysRefused: metadataLocked && !enforce,
+          // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
+          ipcLocked: metadataLocked,
+        }),
         listener,
       }
     : null;
@@ -188,7 +195,7 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : []) : null,
+    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : [], deps.prune) : null,
     seccomp,
     // warn included: without Landlock the fallback tier cannot keep the integrity set, so the run is refused.
     requireLandlock: kernelFs !== null,

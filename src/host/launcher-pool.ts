@@ -2,6 +2,9 @@
 // the kernel setup (~2 ms) and exec. Same interface as a cold start; the runner cannot tell them apart.
 import type { Launcher, LauncherSource, LaunchOptions } from './launcher-source';
 
+/** A run still going this long after its exec gets its pool slot refilled meanwhile. */
+const REFILL_AFTER_MS = 100;
+
 export class PooledLauncherSource implements LauncherSource {
   private readonly ready: Array<Promise<Launcher>> = [];
   private disposed = false;
@@ -43,24 +46,44 @@ export class PooledLauncherSource implements LauncherSource {
       launcher = await this.source.acquire({ stdin: 'pipe' });
     }
     if (opts.stdin === 'ignore') launcher.stdin?.end();
-    this.refillAfterExec(launcher);
+    this.refillAfterRun(launcher);
     return launcher;
   }
 
   /**
-   * The replacement starts once the run it serves has exec'd (or ended): a Node start on a 2-core machine
-   * otherwise competes with the plan, the kernel setup and the supervisor hand-off of that very run.
+   * The replacement starts once the run it serves is out of the way: spawning is a fork of this (large)
+   * process on its main thread, and the new Node start competes for the CPU, so neither may sit between a
+   * request and its result. A short run: when the runner released it (its result handed over), on the next
+   * turn of the loop. A long run: REFILL_AFTER_MS after its exec, so the pool is full again for the next
+   * one. A failed exec, or a launcher that exits without being released: at its end.
    */
-  private refillAfterExec(launcher: Launcher): void {
+  private refillAfterRun(launcher: Launcher): void {
     const exec = launcher.exec;
-    const refill = () => this.refill();
     launcher.exec = (plan) => {
       const p = exec.call(launcher, plan);
-      p.then(refill, refill);
+      p.then((o) => {
+        if (!o.ok) return this.refillOnce(launcher);
+        const later = setTimeout(() => this.refillOnce(launcher), REFILL_AFTER_MS);
+        later.unref();
+        void launcher.exited.then(() => clearTimeout(later));
+      }, () => this.refillOnce(launcher));
       return p;
     };
-    launcher.exited.then(refill, refill);
+    this.pending.add(launcher);
+    // Not released by a runner (taken and killed, or the caller never ran it): refilled after a grace.
+    void launcher.exited.then(() => setTimeout(() => this.refillOnce(launcher), 1000).unref());
   }
+
+  private refillOnce(launcher: Launcher): void {
+    if (this.pending.delete(launcher)) this.refill();
+  }
+
+  released(launcher: Launcher): void {
+    if (this.pending.has(launcher)) setImmediate(() => this.refillOnce(launcher));
+  }
+
+  /** Launchers handed out whose pool slot is not refilled yet. */
+  private readonly pending = new Set<Launcher>();
 
   /** Resolves when every pool slot holds a ready launcher (or failed to): nothing is starting any more. */
   async whenFull(): Promise<void> {

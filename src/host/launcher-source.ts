@@ -48,6 +48,8 @@ export interface LauncherSource {
   acquire(opts: LaunchOptions): Promise<Launcher>;
   /** Whether pid is a live launcher this source started (the host's own child, not a run's orphan). */
   owns(pid: number): boolean;
+  /** The run that used `l` has handed over its result: a pool may start its replacement now. Optional. */
+  released?(l: Launcher): void;
   dispose(): void;
 }
 

@@ -309,6 +309,7 @@ export class Runner {
       tree.dispose();
       s.releasePlaceholders();
       fs.rmSync(s.tmpDir, { recursive: true, force: true });
+      this.launchers.released?.(launcher);
     }
   }
 

@@ -8,6 +8,7 @@ import { loadBackend } from '../../native';
 import { SandboxError } from '../errors';
 import { parsePlanMessage, type LauncherMessage } from '../protocol/launcher';
 import type { Plan } from '../protocol/plan';
+import { warmUp } from './warm-up';
 
 const CONTROL_FD = 3;
 
@@ -64,6 +65,7 @@ function withOwnCpuAdded(plan: Plan): Plan {
 function main(): void {
   try {
     const backend = loadBackend();
+    warmUp(backend);
     send({ type: 'ready', pid: process.pid });
     const plan = withOwnCpuAdded(parsePlanMessage(readLine()));
     backend.applyAndExec(plan, {

@@ -1,0 +1,38 @@
+// Landlock grants a rule's rights on its path and everything beneath it, and the rights of every rule on a
+// path's ancestors add up. A rule whose rights the rules on its ancestors (and other rules on the same path)
+// already grant changes nothing and is dropped here: the carve-out expansion of a read grant on `/` gives a
+// rule to every entry of a folder on the way to a carve-out, and inside a write grant (the workspace, /tmp)
+// each of those is covered by the write grant's own rule. Every rule dropped is one open, fstat, add_rule
+// and close fewer in the launcher before exec (a workspace under a busy /tmp had 500 of them).
+// Paths are compared as strings, which says "beneath" only for paths without symlinks: a rule is dropped
+// only when it and the covering rules' paths are canonical (`canonical`, from the expansion or realpath). A
+// dropped rule can only grant less than before, never more.
+import type { LandlockAccess, LandlockRule } from '../../src/protocol/plan';
+
+export function pruneCoveredRules(rules: LandlockRule[], canonical: (p: string) => boolean): LandlockRule[] {
+  // Rules on the same path are one rule to the kernel (their rights are OR-ed on the inode).
+  const byPath = new Map<string, Set<LandlockAccess>>();
+  for (const r of rules) {
+    const s = byPath.get(r.path);
+    if (s) for (const a of r.access) s.add(a);
+    else byPath.set(r.path, new Set(r.access));
+  }
+  const covered = (p: string, access: Set<LandlockAccess>): boolean => {
+    const have = new Set<LandlockAccess>();
+    for (let a = parentOf(p); a !== null; a = parentOf(a)) {
+      const s = byPath.get(a);
+      if (s && canonical(a)) for (const x of s) have.add(x);
+    }
+    for (const x of access) if (!have.has(x)) return false;
+    return canonical(p);
+  };
+  const out: LandlockRule[] = [];
+  for (const [p, access] of byPath) if (!covered(p, access)) out.push({ path: p, access: [...access] });
+  return out;
+}
+
+function parentOf(p: string): string | null {
+  if (p === '/' || !p.startsWith('/')) return null;
+  const i = p.lastIndexOf('/');
+  return i === 0 ? '/' : p.slice(0, i);
+}
