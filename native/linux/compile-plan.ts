@@ -25,6 +25,13 @@ export interface CompileRequest {
   arch: SeccompArch;
   /** Extra rlimit for the process count (RLIMIT_NPROC) when no cgroup holds it; null = none. */
   nprocLimit: number | null;
+  /**
+   * No cgroup keeps the tree's memory, only the host's watchdog (RSS, fds, the private /dev/shm). SysV shared
+   * memory and message queues filled and detached are held by the run's IPC namespace and by no process, so
+   * the watchdog cannot see them, and the namespace's caps (kernel.shmall) are writable only by its root, which
+   * an unprivileged launcher (--map-current-user) is not: with a memory limit, SysV IPC is then refused.
+   */
+  memoryWatchdogOnly?: boolean;
   /** A supervisor will take the seccomp listener: deny-list and monitored calls notify it. */
   listener: boolean;
   /** The launcher runs in its own user/mount/PID namespaces (the namespace tier): protected paths inside
@@ -179,8 +186,9 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
           metadataLocked,
           // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
           metadataAlwaysRefused: metadataLocked && !enforce,
-          // The same tier has no IPC namespace either: SysV IPC would reach the host's segments.
-          ipcLocked: metadataLocked,
+          // The same tier has no IPC namespace either: SysV IPC would reach the host's segments. With only the
+          // watchdog keeping memory, detached SysV segments would be memory nobody counts.
+          ipcLocked: metadataLocked ? 'no-namespace' : req.memoryWatchdogOnly && p.limits.memoryMiB != null ? 'uncounted-memory' : false,
         }),
         listener,
       }

@@ -31,7 +31,7 @@ export function limitCapabilities(ctx: LimitContext): Capability[] {
       detail: cg
         ? `exact (${ctx.treeLimits}): the kernel charges the tree's pages, memfds and tmpfs files included wherever their fds are, and OOM-kills at the limit`
         : 'approximate (host watchdog, polled every 50 ms): RSS + memfds and tmpfs files held open' +
-          `${shm}; not counted: data in pipe and socket buffers, fds in flight in unix sockets (stream: the kernel allows RLIMIT_NOFILE of them per user, ` +
+          `${shm}; SysV shared memory and message queues are refused while a memory limit is set (detached, no process holds them); not counted: data in pipe and socket buffers, fds in flight in unix sockets (stream: the kernel allows RLIMIT_NOFILE of them per user, ` +
           `each at most RLIMIT_FSIZE; datagram: sent by the supervisor, so only the host's RLIMIT_NOFILE bounds them)${shmEvades}${memTemps}, and growth between two polls`,
       requiredForEnforce: false,
       fix: DELEGATION,

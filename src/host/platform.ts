@@ -17,6 +17,8 @@ export interface PlanRequest {
   tmpDir: string;
   toolRoots: string[];
   nprocLimit: number | null;
+  /** The tree's memory is kept by the host's watchdog, not a cgroup (see CompileRequest.memoryWatchdogOnly). */
+  memoryWatchdogOnly?: boolean;
   /** Filesystem tier (see native/linux/compile-plan.ts CompileRequest.tier); default by supervision. */
   tier?: FsTier;
   /** The audit log's folder when it is not the workspace's `.sandbox` (hidden from the script). */

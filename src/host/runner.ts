@@ -119,7 +119,7 @@ export class Runner {
     try {
       if (supervised) prepared = await this.platform.prepareSupervision(p);
       tree = this.platform.createTree(runId, p);
-      planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit(), ...ttyOf(req) };
+      planReq = { runId, file: cmd.file, argv: cmd.argv, env, cwd: req.cwd, tmpDir, toolRoots, nprocLimit: tree.nprocRlimit(), memoryWatchdogOnly: tree.kind === 'watchdog', ...ttyOf(req) };
       plan = this.platform.compile(p, { ...planReq, listener: supervised });
       if (req.terminal && plan.platform === 'linux') plan = { ...plan, terminal: { path: req.terminal.path } };
       const made = this.placeholders.make(plan.namespaces);

@@ -40,9 +40,11 @@ export interface SyscallFilterOptions {
   metadataAlwaysRefused?: boolean;
   /**
    * Deny SysV IPC (shared memory, message queues, semaphores) with the deny action. For the tier without an
-   * IPC namespace, where these calls would reach the host's segments of the same uid. Absent: false.
+   * IPC namespace, where these calls would reach the host's segments of the same uid ('no-namespace'), and for
+   * a memory limit no cgroup keeps, since detached segments are memory no process holds ('uncounted-memory').
+   * Absent: false.
    */
-  ipcLocked?: boolean;
+  ipcLocked?: false | 'no-namespace' | 'uncounted-memory';
 }
 
 export const EPERM = 1;
@@ -375,7 +377,10 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
     const metaDeny = o.metadataAlwaysRefused ? errno(EPERM) : deny;
     METADATA_CALLS.forEach((c) => void rules.push(rule(c, metaDeny, reasonOf(c))));
   }
-  if (o.ipcLocked) SYSV_IPC_CALLS.forEach((c) => void rules.push(rule(c, deny, `${c}: SysV IPC reaches the host's segments without an IPC namespace`)));
+  if (o.ipcLocked) {
+    const why = o.ipcLocked === 'no-namespace' ? "SysV IPC reaches the host's segments without an IPC namespace" : 'SysV IPC holds memory the memory limit cannot count without a cgroup';
+    SYSV_IPC_CALLS.forEach((c) => void rules.push(rule(c, deny, `${c}: ${why}`)));
+  }
   rules.push(rule('socketpair', deny, reasonOf('socketpair'), [arg32(0).ne(AF_UNIX)]));
 
   // After the built-in rules, so a listed clone3 keeps its ENOSYS (an EPERM would break thread creation).

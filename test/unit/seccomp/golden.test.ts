@@ -11,8 +11,8 @@ const CASES: { file: string; opts: SyscallFilterOptions }[] = [
   { file: 'aarch64-moderate.txt', opts: { ...base, arch: 'aarch64' } },
   { file: 'x86_64-network-none.txt', opts: { ...base, arch: 'x86_64', network: 'none' } },
   { file: 'x86_64-metadata-locked.txt', opts: { ...base, arch: 'x86_64', metadataLocked: true } },
-  { file: 'x86_64-ipc-locked.txt', opts: { ...base, arch: 'x86_64', metadataLocked: true, ipcLocked: true } },
-  { file: 'aarch64-ipc-locked.txt', opts: { ...base, arch: 'aarch64', metadataLocked: true, ipcLocked: true } },
+  { file: 'x86_64-ipc-locked.txt', opts: { ...base, arch: 'x86_64', metadataLocked: true, ipcLocked: 'no-namespace' } },
+  { file: 'aarch64-ipc-locked.txt', opts: { ...base, arch: 'aarch64', metadataLocked: true, ipcLocked: 'no-namespace' } },
   {
     file: 'x86_64-monitor.txt',
     opts: { ...base, arch: 'x86_64', denyAction: { kind: 'notify' }, monitor: { network: true, fileWrites: true, fileReads: false } },

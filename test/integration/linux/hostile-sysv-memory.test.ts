@@ -1,13 +1,11 @@
-// RED TEAM (fails now: the attack succeeds). In the namespace tier without a cgroup (an unprivileged user: the
-// host watchdog keeps the tree's memory), SysV shared memory segments that the script fills and then detaches
-// are held by the run's private IPC namespace and by no process: neither RSS, nor an open fd, nor the private
-// /dev/shm sees them. `check` says limit_memory counts "RSS + memfds and tmpfs files held open + all the run
-// stores in its private /dev/shm" and lists what is not counted (pipe/socket buffers, fds in flight, growth
-// between polls) -- SysV shm is in neither list, so 256 MiB parked under --memory 64 is an unstated gap.
-// Observed (sbtest, namespace tier, 2026-11-29): sixteen 16 MiB segments made (each under the limit while mapped; one 64 MiB segment is caught by RSS), /proc/meminfo Shmem +262 MiB,
-// the script prints "survived" and exits 0. As root the cgroup charges the pages and kills the run (holds).
-// Expected: the run is killed at the limit (count /proc/sysvipc/shm of the run's IPC namespace, or cap
-// kernel.shmall/shmmax in the private IPC namespace to the limit), or `check` states SysV shm as not counted.
+// SysV shared memory parked past --memory (found by the red team, 2026-11-29). In the namespace tier without a
+// cgroup (an unprivileged user: the host watchdog keeps the tree's memory), segments the script fills and then
+// detaches are held by the run's private IPC namespace and by no process: neither RSS, nor an open fd, nor the
+// private /dev/shm sees them. Before the fix: sixteen 16 MiB segments parked (Shmem +262 MiB), the script
+// printed "survived" and exited 0 under --memory 64. The IPC namespace's own caps (kernel.shmall) would bound
+// them, but only its root may write them and an unprivileged launcher is mapped to the user, not root; so with
+// a memory limit and no cgroup the filter refuses SysV IPC (EPERM). As root the cgroup charges the pages and
+// kills the run at the limit.
 import { strict as assert } from 'node:assert';
 import { probeNamespaceStage } from '../../../native/linux/namespace-stage';
 import { makeSandbox, runIn, writeScript, type Sandbox } from './helpers';
@@ -41,7 +39,7 @@ time.sleep(3)
 print("survived", flush=True)
 `;
 
-describe('red team: SysV shm parked past --memory (namespace tier, watchdog)', function () {
+describe('hostile limits: SysV shm parked past --memory (namespace tier)', function () {
   this.timeout(90000);
   let sb: Sandbox;
   beforeEach(() => {
@@ -53,7 +51,13 @@ describe('red team: SysV shm parked past --memory (namespace tier, watchdog)', f
     if (process.env.SCRIPT_SANDBOX_NAMESPACES === '0' || !probeNamespaceStage().available) this.skip(); // fallback tier: shmget is refused by the filter
     writeScript(sb.workspace, 'shm.py', SHM_PARKED);
     const r = await runIn(sb, ['--memory', '64'], [PY, 'shm.py']);
-    if (/shmget errno 1\b/.test(r.stdout)) return; // refused outright: nothing parked, holds
-    assert.doesNotMatch(r.stdout, /survived/, `tree ${String((r.events[0] ?? {}).treeLimits)}: ${r.stdout} ${r.stderr}`);
+    if (/survived/.test(r.stdout)) {
+      const parked = Number(/parked (\d+)/.exec(r.stdout)?.[1] ?? -1);
+      // Not killed: then nothing may have been parked, the kernel refused the first segment.
+      assert.match(r.stdout, /shmget errno 1\b/, `SysV IPC refused when only the watchdog keeps memory: ${r.stdout}`);
+      assert.equal(parked, 0);
+    } else {
+      assert.ok(r.events.some((e) => JSON.stringify(e).includes('memory')), `killed at the memory limit: ${JSON.stringify(r.events).slice(0, 400)}`);
+    }
   });
 });
