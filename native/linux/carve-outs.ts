@@ -6,6 +6,14 @@ import * as path from 'node:path';
 import type { LandlockRule } from '../../src/protocol/plan';
 import type { FsModelFs } from '../../src/policy/fs-model-types';
 
+/**
+ * A rule as the expansion emits it. `exact`: the path was canonical when the expansion looked (a real entry of a
+ * listed directory, or a rule path that resolved to itself), so the launcher opens it without following any
+ * symlink (landlock.ts): a name swapped for a symlink between the expansion and the open (a concurrent run
+ * flipping a workspace entry to a link to `.git`) then gets no rule instead of the link's target.
+ */
+export type ExpandedRule = LandlockRule;
+
 export interface CarveOutFs {
   /** Names of the entries of `dir`, or null when it cannot be listed. */
   readdir(dir: string): string[] | null;
@@ -45,10 +53,16 @@ export function expandCarveOuts(
   readdir: CarveOutFs['readdir'],
   isDir: CarveOutFs['isDir'],
   realpath?: CarveOutFs['realpath'],
-): LandlockRule[] {
-  if (carveOuts.length === 0) return rules;
+): ExpandedRule[] {
+  const exactIfCanonical = (rule: LandlockRule): ExpandedRule => {
+    if (rule.exact) return rule; // decided by the compile: re-deciding now could follow a link flipped since
+    const literal = normalize(rule.path);
+    return realpath && realpath(literal) === literal ? { ...rule, path: literal, exact: true } : rule;
+  };
+  if (carveOuts.length === 0) return rules.map(exactIfCanonical);
   const cuts = [...new Set(carveOuts.map((c) => normalize(realpath?.(c) ?? c)))];
-  const out: LandlockRule[] = [];
+  const out: ExpandedRule[] = [];
+  const exact = realpath ? ({ exact: true } as const) : {};
 
   const expandDir = (dir: string, access: LandlockRule['access']): void => {
     if (cuts.includes(dir)) return; // the carve-out itself
@@ -58,7 +72,7 @@ export function expandCarveOuts(
       const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
       if (isDir(child)) {
         if (cuts.some((c) => isAncestorOrSelf(child, c))) expandDir(child, access);
-        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) out.push({ path: child, access });
+        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) out.push({ path: child, access, ...exact });
         continue;
       }
       if (cuts.includes(child)) continue;
@@ -66,7 +80,7 @@ export function expandCarveOuts(
       // its target (Landlock checks the resolved path), while a rule opened on the link would follow it and
       // grant the target, possibly an ancestor of a carve-out.
       if (realpath && realpath(child) !== child) continue;
-      out.push({ path: child, access });
+      out.push({ path: child, access, ...exact });
     }
   };
 
@@ -84,7 +98,8 @@ export function expandCarveOuts(
       if (isDir(p)) expandDir(p, rule.access);
       continue;
     }
-    out.push(rule);
+    // The resolved path, opened exactly: the literal one, followed at the open, could lead elsewhere by then.
+    out.push(realpath ? { ...rule, path: p, exact: true } : rule);
   }
   return out;
 }
@@ -115,7 +130,7 @@ export const diskFs: Required<CarveOutFs> = {
 };
 
 /** expandCarveOuts over the real file system; the shape compile-plan.ts takes as `ExpandFn`. */
-export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[]): LandlockRule[] {
+export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[]): ExpandedRule[] {
   return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath);
 }
 

@@ -12,6 +12,8 @@ import type { LandlockAccess, LandlockRule } from '../../src/protocol/plan';
 export function pruneCoveredRules(rules: LandlockRule[], canonical: (p: string) => boolean): LandlockRule[] {
   // Rules on the same path are one rule to the kernel (their rights are OR-ed on the inode).
   const byPath = new Map<string, Set<LandlockAccess>>();
+  // A path the expansion saw canonical stays opened without following links (carve-outs.ts ExpandedRule).
+  const exact = new Set(rules.filter((r) => r.exact).map((r) => r.path));
   for (const r of rules) {
     const s = byPath.get(r.path);
     if (s) for (const a of r.access) s.add(a);
@@ -27,7 +29,7 @@ export function pruneCoveredRules(rules: LandlockRule[], canonical: (p: string) 
     return canonical(p);
   };
   const out: LandlockRule[] = [];
-  for (const [p, access] of byPath) if (!covered(p, access)) out.push({ path: p, access: [...access] });
+  for (const [p, access] of byPath) if (!covered(p, access)) out.push({ path: p, access: [...access], ...(exact.has(p) ? { exact: true as const } : {}) });
   return out;
 }
 

@@ -118,6 +118,17 @@ export function createRuleset(libc: Libc, abi: number, handledFs: number, scoped
   return libc.landlockCreateRuleset(attr, attr.length, 0);
 }
 
+const AT_FDCWD = -100;
+const RESOLVE_NO_SYMLINKS = 0x04;
+
+/** struct open_how: flags u64, mode u64, resolve u64. */
+function openHow(flags: number, resolve: number): Buffer {
+  const b = Buffer.alloc(24);
+  b.writeBigUInt64LE(BigInt(flags), 0);
+  b.writeBigUInt64LE(BigInt(resolve), 16);
+  return b;
+}
+
 export type RuleOutcome = { added: true; access: number } | { added: false; reason: string };
 
 /**
@@ -125,14 +136,16 @@ export type RuleOutcome = { added: true; access: number } | { added: false; reas
  * error: skipping a rule grants less, never more. Rights are cut to `handled`, and to the file rights for a
  * non-directory.
  */
-export function addPathRule(libc: Libc, rulesetFd: number, path: string, access: number, handled: number): RuleOutcome {
+export function addPathRule(libc: Libc, rulesetFd: number, path: string, access: number, handled: number, exact = false): RuleOutcome {
   let fd: number;
   try {
-    // O_PATH: no read permission needed on the target, and nothing is opened for I/O.
-    fd = libc.open(path, O_PATH | O_CLOEXEC);
+    // O_PATH: no read permission needed on the target, and nothing is opened for I/O. An exact path (one the
+    // expansion saw canonical) is opened without following any symlink on the way (ELOOP: no rule), so a
+    // name flipped to a link after the expansion cannot carry the rule to the link's target.
+    fd = exact ? libc.openat2(AT_FDCWD, path, openHow(O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS)) : libc.open(path, O_PATH | O_CLOEXEC);
   } catch (e) {
     const E = os.constants.errno;
-    if (e instanceof SandboxError && (e.errno === E.ENOENT || e.errno === E.ENOTDIR || e.errno === E.EACCES || e.errno === E.ELOOP)) {
+    if (e instanceof SandboxError && (e.errno === E.ENOENT || e.errno === E.ENOTDIR || e.errno === E.EACCES || e.errno === E.ELOOP || e.errno === E.EAGAIN || e.errno === E.EXDEV)) {
       return { added: false, reason: e.message };
     }
     throw e;
@@ -175,7 +188,7 @@ export function applyLandlock(libc: Libc, plan: LandlockPlan, abi: number, fsVie
   const rulesetFd = createRuleset(libc, abi, handledFs, scoped);
   try {
     for (const rule of rules) {
-      const r = addPathRule(libc, rulesetFd, rule.path, accessBits(rule.access), handledFs);
+      const r = addPathRule(libc, rulesetFd, rule.path, accessBits(rule.access), handledFs, rule.exact === true);
       if (r.added) result.rulesAdded++;
       else result.skipped.push({ path: rule.path, reason: r.reason });
     }

@@ -51,6 +51,8 @@ export interface Libc {
   getrlimit(resource: number): Rlimit;
   setrlimit(resource: number, limit: Rlimit): void;
   open(path: string, flags: number, mode?: number): number;
+  /** openat2(dfd, path, how): how is struct open_how (24 bytes: flags u64, mode u64, resolve u64). */
+  openat2(dfd: number, path: string, how: Buffer): number;
   close(fd: number): void;
   fcntl(fd: number, cmd: number, arg?: number): number;
   /** Only returns by throwing: code EXEC_FAILED, SCRIPT_NOT_FOUND or SCRIPT_NOT_EXECUTABLE by errno. */
@@ -99,6 +101,7 @@ export function loadLibc(arch: string = process.arch): Libc {
   const sys_i_s_u32 = fn('syscall', 'long', ['long', 'int', 'str', 'uint32_t']);
   const sys_i_s_i_s_u32 = fn('syscall', 'long', ['long', 'int', 'str', 'int', 'str', 'uint32_t']);
   const sys_i_s_u32_p_sz = fn('syscall', 'long', ['long', 'int', 'str', 'uint32_t', 'void *', 'size_t']);
+  const sys_i_s_p_sz = fn('syscall', 'long', ['long', 'int', 'str', 'void *', 'size_t']);
   const c_unshare = fn('unshare', 'int', ['int']);
   const c_mount = fn('mount', 'int', ['str', 'str', 'str', 'ulong', 'str']);
   const c_socket = fn('socket', 'int', ['int', 'int', 'int']);
@@ -178,6 +181,7 @@ export function loadLibc(arch: string = process.arch): Libc {
       check('setrlimit', c_setrlimit(resource, { rlim_cur: limit.soft, rlim_max: limit.hard }));
     },
     open: (path, flags, mode = 0) => check('open', c_open(path, flags, mode)),
+    openat2: (dfd, p, how) => check('openat2', sys_i_s_p_sz(nr.openat2, dfd, p, how, how.length)),
     close(fd) {
       check('close', c_close(fd));
     },

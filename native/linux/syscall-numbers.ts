@@ -16,6 +16,7 @@ const NAMES = [
   'open_tree',
   'move_mount',
   'mount_setattr',
+  'openat2',
 ] as const;
 
 /** Syscalls glibc has no wrapper for (or only a recent one), per architecture. Keyed by process.arch. */

@@ -7,7 +7,16 @@ import { LANDLOCK_ACCESS, type LandlockAccess } from '../policy/fs-access';
 
 export type { LandlockAccess };
 
-export const LandlockRule = z.object({ path: z.string(), access: z.array(z.enum(LANDLOCK_ACCESS)) });
+export const LandlockRule = z.object({
+  path: z.string(),
+  access: z.array(z.enum(LANDLOCK_ACCESS)),
+  /**
+   * The path was canonical when the compile's expansion looked at it: the launcher opens it without following
+   * any symlink, so a name flipped to a link since then (by a concurrent run) gets no rule rather than the
+   * link target's (native/linux/carve-outs.ts ExpandedRule).
+   */
+  exact: z.literal(true).optional(),
+});
 export type LandlockRule = z.infer<typeof LandlockRule>;
 
 export const LandlockPlan = z.object({

@@ -103,7 +103,7 @@ describe('seccomp syscall tables', () => {
   });
 
   it('the libc bindings take their raw syscall numbers from these tables', () => {
-    const common = { landlock_create_ruleset: 444, landlock_add_rule: 445, landlock_restrict_self: 446, pidfd_open: 434, pidfd_getfd: 438, pidfd_send_signal: 424, close_range: 436, open_tree: 428, move_mount: 429, mount_setattr: 442 };
+    const common = { landlock_create_ruleset: 444, landlock_add_rule: 445, landlock_restrict_self: 446, pidfd_open: 434, pidfd_getfd: 438, pidfd_send_signal: 424, close_range: 436, open_tree: 428, move_mount: 429, mount_setattr: 442, openat2: 437 };
     assert.deepEqual({ ...SYSCALL_NUMBERS.x64 }, { seccomp: 317, ...common });
     assert.deepEqual({ ...SYSCALL_NUMBERS.arm64 }, { seccomp: 277, ...common });
   });
