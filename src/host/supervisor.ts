@@ -17,6 +17,9 @@ interface RunHooks {
   onError(message: string): void;
 }
 
+/** How long a stopped supervisor worker may take to leave its loop (one poll wakes it at once). */
+const STOP_GRACE_MS = 3000;
+
 export class Supervisor {
   private readonly n: NotifyCalls;
   private readonly worker: Worker;
@@ -92,8 +95,17 @@ export class Supervisor {
     this.send({ type: 'stop' });
     for (const r of this.syncs.values()) r();
     this.syncs.clear();
-    void this.worker.terminate();
-    this.n.close(this.wake[0]);
-    this.n.close(this.wake[1]);
+    // The worker leaves its loop at the poke above. Terminating it instead could land while it is inside a
+    // native call (poll, up to 1 s): koffi then throws into a terminating isolate, which is a fatal error that
+    // takes the whole host down (seen once in CI). So it is kept alive until it has left on its own, and the
+    // wake pipe it polls is closed after that; terminate only if it has not left within a few seconds.
+    this.worker.ref();
+    const force = setTimeout(() => void this.worker.terminate(), STOP_GRACE_MS);
+    force.unref();
+    this.worker.once('exit', () => {
+      clearTimeout(force);
+      this.n.close(this.wake[0]);
+      this.n.close(this.wake[1]);
+    });
   }
 }
