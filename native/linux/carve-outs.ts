@@ -31,6 +31,16 @@ function normalize(p: string): string {
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
 }
 
+/** The canonical form of a path that may not exist: its nearest existing ancestor resolved, the rest as named. */
+function canonicalOrMissing(p: string, realpath: NonNullable<CarveOutFs['realpath']>): string | null {
+  const r = realpath(p);
+  if (r !== null) return normalize(r);
+  const parent = path.posix.dirname(p);
+  if (parent === p) return null;
+  const above = canonicalOrMissing(parent, realpath);
+  return above === null ? null : path.posix.join(above, path.posix.basename(p));
+}
+
 /** a === b or a is an ancestor of b. */
 function isAncestorOrSelf(a: string, b: string): boolean {
   return a === b || b.startsWith(a === '/' ? '/' : a + '/');
@@ -54,10 +64,13 @@ export function expandCarveOuts(
   isDir: CarveOutFs['isDir'],
   realpath?: CarveOutFs['realpath'],
 ): ExpandedRule[] {
+  // Every rule leaves as the canonical path it names now, opened exactly at the launch: a following open later
+  // would go wherever a link put there since leads. A path that does not exist yet keeps its missing tail
+  // below its canonical existing ancestor (a link made there by then gets no rule, ELOOP).
   const exactIfCanonical = (rule: LandlockRule): ExpandedRule => {
-    if (rule.exact) return rule; // decided by the compile: re-deciding now could follow a link flipped since
-    const literal = normalize(rule.path);
-    return realpath && realpath(literal) === literal ? { ...rule, path: literal, exact: true } : rule;
+    if (rule.exact || !realpath) return rule; // exact: decided by the compile; re-deciding now could follow a flipped link
+    const canonical = canonicalOrMissing(normalize(rule.path), realpath);
+    return canonical === null ? rule : { ...rule, path: canonical, exact: true };
   };
   if (carveOuts.length === 0) return rules.map(exactIfCanonical);
   const cuts = [...new Set(carveOuts.map((c) => normalize(realpath?.(c) ?? c)))];
@@ -87,9 +100,10 @@ export function expandCarveOuts(
   for (const rule of rules) {
     const literal = normalize(rule.path);
     const resolved = realpath ? realpath(literal) : literal;
-    // A rule that does not resolve is kept as is: apply skips it and reports it.
+    // A rule that does not resolve (missing yet, dangling link) names its canonical existing ancestor plus the
+    // missing tail, opened exactly: apply skips it (ENOENT, ELOOP) unless a real entry is there by then.
     if (resolved === null) {
-      if (!cuts.some((c) => isAncestorOrSelf(c, literal) || isAncestorOrSelf(literal, c))) out.push(rule);
+      if (!cuts.some((c) => isAncestorOrSelf(c, literal) || isAncestorOrSelf(literal, c))) out.push(exactIfCanonical(rule));
       continue;
     }
     const p = normalize(resolved);

@@ -128,6 +128,38 @@ describe('expandCarveOuts', function () {
       const out = expandCarveOuts([{ path: '/nowhere', access: R }], ['/etc/shadow'], readdir, isDir, realpath);
       assert.deepEqual(paths(out), ['/nowhere']);
     });
+
+    // The launcher opens `exact` rules with RESOLVE_NO_SYMLINKS: a name flipped to a link after the compile
+    // (a concurrent run) then gets no rule instead of the link target's (landlock-rule-race.test.ts).
+    it('every rule leaves canonical and exact: expanded children, resolved rules, and missing ones', function () {
+      const out = expandCarveOuts(
+        [
+          { path: '/home', access: R },
+          { path: '/etc/ssl/certs', access: R },
+          { path: '/home/u/link-to-home/not-yet', access: W },
+        ],
+        ['/home/u/.ssh'],
+        readdir,
+        isDir,
+        realpath,
+      );
+      assert.deepEqual(
+        out.map((r) => [r.path, r.exact]),
+        [
+          ['/home/u/.bashrc', true],
+          ['/home/u/code', true],
+          ['/etc/ssl/certs', true],
+          // Missing when the compile looked (the re-attack's bypass: it was opened following a link made there
+          // later): its existing ancestor resolved (link-to-home -> /home/u), the tail as named, opened exactly.
+          ['/home/u/not-yet', true],
+        ],
+      );
+    });
+
+    it('without carve-outs too, rules are resolved and exact', function () {
+      const out = expandCarveOuts([{ path: '/home/u/link-to-home/code', access: R }, { path: '/home/u/missing', access: W }], [], readdir, isDir, realpath);
+      assert.deepEqual(out.map((r) => [r.path, r.exact]), [['/home/u/code', true], ['/home/u/missing', true]]);
+    });
   });
 });
 
