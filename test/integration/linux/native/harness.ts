@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LandlockAccess, LinuxPlan } from '../../../../src/protocol/plan';
 import type { SandboxErrorData } from '../../../../src/errors';
+import { LANDLOCK_ACCESS } from '../../../../src/policy/fs-access';
 
 /** The repository root, found from the working directory (mocha runs there) or from this file's location. */
 export function repoRoot(): string {
@@ -120,24 +121,7 @@ export function runHarness(h: Harness, input: HarnessInput): RunResult {
 }
 
 export const READ: LandlockAccess[] = ['execute', 'read_file', 'read_dir'];
-export const ALL: LandlockAccess[] = [
-  'execute',
-  'write_file',
-  'read_file',
-  'read_dir',
-  'remove_dir',
-  'remove_file',
-  'make_char',
-  'make_dir',
-  'make_reg',
-  'make_sock',
-  'make_fifo',
-  'make_block',
-  'make_sym',
-  'refer',
-  'truncate',
-  'ioctl_dev',
-];
+export const ALL: LandlockAccess[] = [...LANDLOCK_ACCESS];
 
 /** A plan running `sh -c script`, nothing restricted unless overridden. */
 export function shPlan(script: string, over: Partial<LinuxPlan> = {}): LinuxPlan {
