@@ -36,6 +36,8 @@ export interface PtyCalls {
   size(fd: number): TerminalSize;
   /** Launcher side, as the leader of a session without a terminal: the slave as controlling terminal and fds 0-2. */
   attach(slave: string): void;
+  /** A close-on-exec duplicate of fd (same open file). */
+  dup(fd: number): number;
   close(fd: number): void;
 }
 

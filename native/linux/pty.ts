@@ -17,6 +17,7 @@ const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const F_GETFL = 3;
 const F_SETFL = 4;
+const F_DUPFD_CLOEXEC = 1030;
 export const TIOCSCTTY = 0x540e;
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
@@ -105,6 +106,9 @@ export function loadPtyCalls(): PtyCalls {
       } finally {
         if (fd > 2) c_close(fd);
       }
+    },
+    dup(fd) {
+      return check('fcntl(F_DUPFD_CLOEXEC)', c_fcntl(fd, F_DUPFD_CLOEXEC, 3));
     },
     close(fd) {
       c_close(fd);

@@ -33,6 +33,7 @@ export class RunTerminal implements RunTerminalPort {
   private pendingBytes = 0;
   private retry: NodeJS.Timeout | null = null;
   private done = false;
+  private masterOpen = true;
 
   constructor(
     private readonly calls: PtyCalls,
@@ -41,10 +42,16 @@ export class RunTerminal implements RunTerminalPort {
     const pair = calls.open(size);
     this.master = pair.master;
     this.path = pair.slave;
+    let reader = -1;
     try {
+      // The stream reads a duplicate and closes it at EIO (the slave's last fd closed). The master itself stays
+      // open until the run has ended: closing it hangs the terminal up, and the kernel would SIGHUP a session
+      // leader that closed its stdio but is still working (a daemon detaching, a tool's last step).
+      reader = calls.dup(this.master);
       // A tty stream reads through libuv without a thread; the master is O_NONBLOCK (writes never block the host).
-      this.stream = new tty.ReadStream(this.master);
+      this.stream = new tty.ReadStream(reader);
     } catch (e) {
+      if (reader >= 0) calls.close(reader);
       calls.close(this.master);
       throw e;
     }
@@ -127,9 +134,14 @@ export class RunTerminal implements RunTerminalPort {
     return Promise.race([this.closed, new Promise<void>((r) => setTimeout(r, graceMs).unref())]).then(() => this.close());
   }
 
-  /** Closes the master (the stream owns the fd); idempotent. */
+  /** Closes the reading stream and then the master (hanging up whatever is left of the session); idempotent. */
   close(): void {
     this.dropPending();
+    this.done = true;
     if (!this.stream.destroyed) this.stream.destroy();
+    if (this.masterOpen) {
+      this.masterOpen = false;
+      this.calls.close(this.master);
+    }
   }
 }

@@ -61,8 +61,11 @@ for (const tier of TIERS) {
     });
 
     it('Ctrl+C (\\x03 through the line discipline) stops a long script: it ends by SIGINT', async () => {
-      const script = writeScript(sb.workspace, 'long.sh', '#!/bin/sh\necho started\nsleep 100\necho not-reached\n');
-      const runId = await start([script]);
+      // One process that says it is ready from inside the wait: a shell that echoes and then forks `sleep` can
+      // take the signal in the fork's window, where the child still runs the shell's handler and then execs
+      // sleep with it consumed (a real terminal loses that Ctrl+C too), so the key would race the script.
+      const script = writeScript(sb.workspace, 'long.py', 'import time\nprint("started", flush=True)\ntime.sleep(100)\nprint("not-reached")\n', 0o644);
+      const runId = await start([PYTHON, script]);
       await untilOutput(host, runId, /started/);
       const t0 = Date.now();
       host.send({ type: 'terminalInput', runId, data: '\x03' });
@@ -80,6 +83,18 @@ for (const tier of TIERS) {
       const f = await host.finished(runId, 30000);
       assert.equal(f.exitCode, 0);
       assert.match(host.output(runId), /line/);
+    });
+
+    it('a script that closes its terminal and works on is not hung up: the host keeps the master until the run ends', async () => {
+      // The slave's last fd closing makes the master read EIO. Closing the master then would hang up the
+      // terminal and SIGHUP the session leader, which is still running (a daemon detaching, a tool closing
+      // stdio before its last work): the run would end 129 instead of 0.
+      const script = writeScript(sb.workspace, 'detach.sh', '#!/bin/sh\necho detaching\nexec 0<&- 1>&- 2>&-\nsleep 1\nexit 7\n');
+      const runId = await start([script]);
+      const f = await host.finished(runId, 30000);
+      assert.equal(f.signal ?? null, null, `ended with ${JSON.stringify(f)}`);
+      assert.equal(f.exitCode, 7, `ended with ${JSON.stringify(f)}`);
+      assert.match(host.output(runId), /detaching/);
     });
 
     it('the window size set is what `stty size` sees, and a resize reaches the script', async () => {
