@@ -4,24 +4,12 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../integration/linux/helpers';
-import { auditRunIds, auditVerify, completeLines, faultSeed, processesWith, prng, runCgroupDirs, runTempDirs, waitUntil } from './fault-support';
+import { auditRunIds, auditVerify, BUSY_SCRIPT, completeLines, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_TRIALS ?? 20);
 
-// Output, events (a blocked write: a violation record each time) and files, for a few seconds.
-const SCRIPT = `#!/bin/sh
-i=0
-while [ $i -lt 150 ]; do
-  i=$((i+1))
-  echo "line $i $1"
-  echo $i >> out.txt
-  [ $((i % 10)) -eq 0 ] && (echo x > "$HOME/.bashrc") 2>/dev/null
-  sleep 0.03
-done
-`;
 
 interface Trial {
   i: number;
@@ -52,15 +40,8 @@ describe('fault: the CLI killed with SIGKILL mid-run', function () {
     it(`trial ${i + 1}/${TRIALS}`, async () => {
       const killAfterMs = Math.round(i % 2 === 0 ? rand() * 2500 : 400 + rand() * 3600);
       const marker = `ss-fault-cli-${seed}-${i}-${process.pid}`;
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-cli-'));
-      const ws = path.join(root, 'ws');
-      const home = path.join(root, 'home');
-      fs.mkdirSync(ws);
-      fs.mkdirSync(home);
-      fs.writeFileSync(path.join(ws, 'busy.sh'), SCRIPT, { mode: 0o755 });
-      const audit = path.join(ws, '.sandbox', 'audit.jsonl');
+      const { root, ws, home, audit, env } = trialDirs('ss-fault-cli', { 'busy.sh': BUSY_SCRIPT });
       const events = path.join(root, 'events.jsonl');
-      const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
       try {
         const cli = spawn(process.execPath, [CLI, 'run', '--workspace', ws, '--events', events, '--timeout', '60', '--', './busy.sh', marker], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
         cli.stdout.on('data', () => undefined);

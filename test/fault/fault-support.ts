@@ -106,3 +106,37 @@ export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
+
+/** A trial's own folders: a workspace holding its scripts, a HOME, the audit log's path, a minimal environment. */
+export interface TrialDirs {
+  root: string;
+  ws: string;
+  home: string;
+  audit: string;
+  env: Record<string, string>;
+}
+
+export function trialDirs(prefix: string, scripts: Record<string, string>): TrialDirs {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const ws = path.join(root, 'ws');
+  const home = path.join(root, 'home');
+  fs.mkdirSync(ws);
+  fs.mkdirSync(home);
+  for (const [name, text] of Object.entries(scripts)) fs.writeFileSync(path.join(ws, name), text, { mode: 0o755 });
+  return { root, ws, home, audit: path.join(ws, '.sandbox', 'audit.jsonl'), env: { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' } };
+}
+
+/**
+ * A few seconds of output, files and violations (a blocked write every tenth line, each an audit record):
+ * what a kill mid-run must not lose or leave behind. $1 is the trial's marker.
+ */
+export const BUSY_SCRIPT = `#!/bin/sh
+i=0
+while [ $i -lt 150 ]; do
+  i=$((i+1))
+  echo "line $i $1"
+  echo $i >> out.txt
+  [ $((i % 10)) -eq 0 ] && (echo x > "$HOME/.bashrc") 2>/dev/null
+  sleep 0.03
+done
+`;

@@ -3,20 +3,10 @@
 // line written before the kill, and the next host start removes the run's temp folder and cgroup and serves.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { HostProcess } from '../integration/linux/host-process';
-import { auditRunIds, auditVerify, completeLines, faultSeed, processesWith, prng, runCgroupDirs, runTempDirs, waitUntil } from './fault-support';
+import { auditRunIds, auditVerify, BUSY_SCRIPT, completeLines, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_HOST_TRIALS ?? 20);
-const SCRIPT = `#!/bin/sh
-i=0
-while [ $i -lt 150 ]; do
-  i=$((i+1)); echo "line $i $1"; echo $i >> out.txt
-  [ $((i % 10)) -eq 0 ] && (echo x > "$HOME/.bashrc") 2>/dev/null
-  sleep 0.03
-done
-`;
 
 describe('fault: the host process killed with SIGKILL mid-run', function () {
   this.timeout(600_000);
@@ -28,14 +18,7 @@ describe('fault: the host process killed with SIGKILL mid-run', function () {
   for (let i = 0; i < TRIALS; i++) {
     it(`trial ${i + 1}/${TRIALS}`, async () => {
       const marker = `ss-fault-host-${seed}-${i}-${process.pid}`;
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-host-'));
-      const ws = path.join(root, 'ws');
-      const home = path.join(root, 'home');
-      fs.mkdirSync(ws);
-      fs.mkdirSync(home);
-      fs.writeFileSync(path.join(ws, 'busy.sh'), SCRIPT, { mode: 0o755 });
-      const audit = path.join(ws, '.sandbox', 'audit.jsonl');
-      const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+      const { root, ws, home, audit, env } = trialDirs('ss-fault-host', { 'busy.sh': BUSY_SCRIPT });
       const host = new HostProcess({ HOME: home });
       let next: HostProcess | null = null;
       try {

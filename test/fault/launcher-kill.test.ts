@@ -3,10 +3,9 @@
 // script produces shows seccomp on and the protected write refused), and the same host serves the next run.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { HostProcess } from '../integration/linux/host-process';
-import { faultSeed, prng } from './fault-support';
+import { faultSeed, prng, trialDirs } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_LAUNCHER_TRIALS ?? 8);
 
@@ -30,15 +29,9 @@ describe('fault: the launcher killed mid-setup', function () {
   this.timeout(600_000);
   const seed = faultSeed() + 2;
   const rand = prng(seed);
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-launcher-'));
-  const ws = path.join(root, 'ws');
-  const home = path.join(root, 'home');
-  fs.mkdirSync(ws);
-  fs.mkdirSync(home);
-  fs.writeFileSync(path.join(home, '.bashrc'), 'original\n');
   // Proves from inside that the sandbox is on: seccomp filter mode, and a protected write refused.
-  fs.writeFileSync(path.join(ws, 'probe.sh'), '#!/bin/sh\ngrep "^Seccomp:" /proc/self/status\n(echo x > "$HOME/.bashrc") 2>/dev/null && echo UNSANDBOXED-WRITE\necho done\n', { mode: 0o755 });
-  const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+  const { root, ws, home, env } = trialDirs('ss-fault-launcher', { 'probe.sh': '#!/bin/sh\ngrep "^Seccomp:" /proc/self/status\n(echo x > "$HOME/.bashrc") 2>/dev/null && echo UNSANDBOXED-WRITE\necho done\n' });
+  fs.writeFileSync(path.join(home, '.bashrc'), 'original\n');
   let host: HostProcess;
   const outcomes: Record<string, number> = {};
   const examples: Record<string, string> = {};
@@ -131,13 +124,7 @@ describe('fault: the launcher killed mid-setup', function () {
 describe('fault: the pooled launchers killed while idle', function () {
   this.timeout(300_000);
   const ROUNDS = 3;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-pool-'));
-  const ws = path.join(root, 'ws');
-  const home = path.join(root, 'home');
-  fs.mkdirSync(ws);
-  fs.mkdirSync(home);
-  fs.writeFileSync(path.join(ws, 'probe.sh'), '#!/bin/sh\ngrep "^Seccomp:" /proc/self/status\necho done\n', { mode: 0o755 });
-  const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+  const { root, ws, home, env } = trialDirs('ss-fault-pool', { 'probe.sh': '#!/bin/sh\ngrep "^Seccomp:" /proc/self/status\necho done\n' });
 
   for (const tier of ['namespace', 'fallback'] as const) {
     it(`${tier} tier: with every pooled launcher killed just before, the next run still succeeds on its first try (${ROUNDS} rounds)`, async () => {

@@ -3,10 +3,8 @@
 // afterwards still takes the run's processes down, and a new host serves the next run with nothing left.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { HostProcess } from '../integration/linux/host-process';
-import { faultSeed, processesWith, prng, runCgroupDirs, runTempDirs, waitUntil } from './fault-support';
+import { faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_REAPER_TRIALS ?? 3);
 const SCRIPT = `#!/bin/sh
@@ -43,14 +41,7 @@ describe('fault: the reaper killed with SIGKILL mid-run', function () {
   for (let i = 0; i < TRIALS; i++) {
     it(`trial ${i + 1}/${TRIALS}`, async () => {
       const marker = `ss-fault-reaper-${seed}-${i}-${process.pid}`;
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-fault-reaper-'));
-      const ws = path.join(root, 'ws');
-      const home = path.join(root, 'home');
-      fs.mkdirSync(ws);
-      fs.mkdirSync(home);
-      fs.writeFileSync(path.join(ws, 'busy.sh'), SCRIPT, { mode: 0o755 });
-      const audit = path.join(ws, '.sandbox', 'audit.jsonl');
-      const env = { PATH: '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+      const { root, ws, home, audit, env } = trialDirs('ss-fault-reaper', { 'busy.sh': SCRIPT });
       const host = new HostProcess({ HOME: home });
       let next: HostProcess | null = null;
       try {
