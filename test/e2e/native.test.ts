@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { ensureCodeServer, launchBrowser, processesMatching, REPO, startCodeServer, type CodeServer } from './code-server';
 import { makeWorkspace } from './fixtures';
-import { contextMenu, contextMenuItems, explorerRow, openWorkbench, packageVsix, palette, settled, showProblems } from './workbench';
+import { contextMenu, contextMenuItems, explorerRow, openWorkbench, packageVsix, palette, settled, showProblems, terminalText } from './workbench';
 
 const FILES: Record<string, string> = {
   'notes.txt': 'just notes\n',
@@ -23,10 +23,6 @@ const FILES: Record<string, string> = {
   '.vscode/tasks.json': JSON.stringify({ version: '2.0.0', tasks: [{ label: 'tool (strict)', type: 'sandbox', script: 'tool.sh', profile: 'strict', problemMatcher: [] }] }, null, 2),
 };
 
-/** The visible terminal's text (xterm renders only the active terminal's rows). */
-function terminalText(page: Page, text: string | RegExp): Locator {
-  return page.locator('.xterm-rows', { hasText: text }).first();
-}
 
 /** Picks the row labelled exactly `label` in the open quick pick. */
 async function quickPick(page: Page, label: string): Promise<void> {
@@ -93,7 +89,7 @@ describe('Script Sandbox feels native (code-server + Chromium)', function () {
 
   it('after Developer: Reload Window the Monitor still lists the earlier run', async () => {
     await contextMenu(page, explorerRow(page, 'tool.sh'), 'Run in Sandbox');
-    await page.locator('.xterm-rows', { hasText: 'exit code' }).first().waitFor({ timeout: 60_000 });
+    await terminalText(page, 'exit code').waitFor({ timeout: 60_000 });
     const monitorRow = async () => {
       const pane = page.locator('.pane', { has: page.locator('.pane-header[aria-label="Sandbox Monitor Section"]') });
       // The activity bar entry toggles the side bar: click it only when the Monitor is not showing.
@@ -123,7 +119,7 @@ describe('Script Sandbox feels native (code-server + Chromium)', function () {
     // A plain run of the same script in between: moderate, the user's default.
     await palette(page, 'View: Show Explorer');
     await contextMenu(page, explorerRow(page, 'tool.sh'), 'Run in Sandbox');
-    await page.locator('.xterm-rows', { hasText: /profile moderate \(default\)/ }).filter({ hasText: '■ finished' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.xterm-rows:visible', { hasText: /profile moderate \(default\)/ }).filter({ hasText: '■ finished' }).first().waitFor({ timeout: 60_000 });
     // Run Again on the task's run, from its row in the Monitor, once the list has stopped changing (a row
     // re-rendered under an open context menu loses the element the menu was opened on).
     const pane = await monitorPane(page);

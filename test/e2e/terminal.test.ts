@@ -1,7 +1,7 @@
 // End to end, like a user, in the run's terminal: a script asks for a name and the user types it; a Python
 // script's first line shows before its sleep ends (a real terminal, so line-buffered); Ctrl+C in the terminal
 // stops a long script and the run ends as "stopped". Same code-server + Chromium set-up as ui.test.ts.
-import { contextMenu, explorerRow, packageVsix, palette } from './workbench';
+import { contextMenu, explorerRow, packageVsix, palette, terminalText } from './workbench';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -81,9 +81,6 @@ describe('Script Sandbox end to end: runs in a real terminal', function () {
   });
 });
 
-function terminalText(page: Page, text: string): Locator {
-  return page.locator('.xterm-rows', { hasText: text }).first();
-}
 
 /** The visible terminal takes the keys (a click on its text area, as a user would). */
 async function focusTerminal(page: Page): Promise<void> {

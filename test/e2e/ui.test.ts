@@ -2,7 +2,7 @@
 // Chromium. Right-click a script → Run in Sandbox → Problems; the Sandbox Monitor; warn mode from settings;
 // an invalid workspace policy; and nothing left running after the extension is disabled or the window goes.
 // Screenshots of the key states go to media/.
-import { contextMenu, explorerRow, openWorkbench, packageVsix, showProblems } from './workbench';
+import { contextMenu, explorerRow, openWorkbench, packageVsix, showProblems, terminalText } from './workbench';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -69,8 +69,8 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
     const terminal = page.locator('.terminal-wrapper, .xterm').first();
     await terminal.waitFor({ timeout: 20_000 });
-    await page.locator('.xterm-rows', { hasText: 'BLOCKED' }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.xterm-rows', { hasText: 'exit code' }).first().waitFor({ timeout: 30_000 });
+    await terminalText(page, 'BLOCKED').waitFor({ timeout: 30_000 });
+    await terminalText(page, 'exit code').waitFor({ timeout: 30_000 });
     await shot(page, 'terminal-run.png');
 
     await showProblems(page);
@@ -111,8 +111,8 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     await page.keyboard.press('Control+W'); // close the Settings editor
     await palette(page, 'View: Show Explorer');
     await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
-    await page.locator('.xterm-rows', { hasText: 'WARNED' }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.xterm-rows', { hasText: 'exit code 0' }).first().waitFor({ timeout: 30_000 });
+    await terminalText(page, 'WARNED').waitFor({ timeout: 30_000 });
+    await terminalText(page, 'exit code 0').waitFor({ timeout: 30_000 });
     await showProblems(page);
     const row = problemRow(page, '.bashrc');
     await row.locator('.marker-icon.warning').waitFor({ timeout: 15_000 });
@@ -163,11 +163,11 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
       assert.match(await dialog.innerText(), /loosens your sandbox policy[\s\S]*mode \(enforce → warn\)/);
       await shot(page, 'loosening-approval.png', true);
       await dialog.locator('.monaco-button', { hasText: 'Allow for This Workspace' }).click();
-      await page.locator('.xterm-rows', { hasText: 'Loosening approved' }).first().waitFor({ timeout: 15_000 });
-      await page.locator('.xterm-rows', { hasText: 'WARNED' }).first().waitFor({ timeout: 30_000 });
+      await terminalText(page, 'Loosening approved').waitFor({ timeout: 15_000 });
+      await terminalText(page, 'WARNED').waitFor({ timeout: 30_000 });
       // Approved once: the next run does not ask again.
       await contextMenu(page, explorerRow(page, 'deploy.sh'), 'Run in Sandbox');
-      await page.locator('.xterm-rows', { hasText: 'approved' }).first().waitFor({ timeout: 30_000 });
+      await terminalText(page, 'approved').waitFor({ timeout: 30_000 });
       assert.equal(await dialog.count(), 0, 'no second approval dialog');
     } finally {
       fs.rmSync(path.join(ws, '.vscode', 'sandbox.json'), { force: true });
@@ -185,8 +185,8 @@ describe('Script Sandbox end to end (code-server + Chromium)', function () {
     assert.match(await dialog.innerText(), /tidy-tools[\s\S]*[0-9a-f]{12}/);
     await shot(page, 'git-script-approval.png', true);
     await dialog.locator('.monaco-button', { hasText: 'Approve and Run' }).click();
-    await page.locator('.xterm-rows', { hasText: 'BLOCKED' }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.xterm-rows', { hasText: 'tidy finished' }).first().waitFor({ timeout: 30_000 });
+    await terminalText(page, 'BLOCKED').waitFor({ timeout: 30_000 });
+    await terminalText(page, 'tidy finished').waitFor({ timeout: 30_000 });
     await showProblems(page);
     const row = problemRow(page, 'tidy.sh');
     await row.waitFor({ timeout: 15_000 });

@@ -102,3 +102,12 @@ export async function showProblems(page: Page): Promise<void> {
   await palette(page, 'View: Focus Problems (Errors, Warnings, Infos)');
   await page.locator('.markers-panel').waitFor({ timeout: 10_000 });
 }
+
+/**
+ * Text in the terminal on screen. Terminals that are not shown keep their rows in the page (hidden), so an
+ * unqualified match can be an earlier run's terminal: it never becomes visible (a timeout), or it satisfies a
+ * check the current run never met.
+ */
+export function terminalText(page: Page, text: string | RegExp): Locator {
+  return page.locator('.xterm-rows:visible', { hasText: text }).first();
+}
