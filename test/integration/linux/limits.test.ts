@@ -79,7 +79,11 @@ describe('resource limits (real kernel)', function () {
     const t0 = Date.now();
     const r = await runIn(sb, ['--timeout', '1'], ['./s.sh']);
     const took = Date.now() - t0;
-    assert.ok(took < 5000, `took ${took} ms`);
+    // The run's own clock (exec to exit) says when the kill came; the CLI's wall time adds its start and
+    // teardown, which a loaded CI machine stretches to seconds. Either way, far from the script's 30 s.
+    const ran = Number(finished(r).durationMs);
+    assert.ok(ran < 4000, `the run lasted ${ran} ms`);
+    assert.ok(took < 20000, `took ${took} ms`);
     assert.equal(r.code, 128 + 9);
     assert.deepEqual(limitEvents(r), ['timeout']);
     assert.ok(Number(fs.readFileSync(path.join(sb.workspace, 'child.pid'), 'utf8')) > 0);
