@@ -38,7 +38,8 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
   };
   const output = own(vscode.window.createOutputChannel('Script Sandbox', { log: true }));
   const runs = own(new RunStore());
-  const diagnostics = own(new ViolationDiagnostics(readmeRuleDocs(extension.extensionUri)));
+  const docs = readmeRuleDocs(extension.extensionUri);
+  const diagnostics = own(new ViolationDiagnostics(docs));
   const host = own(new HostClient(path.join(extension.extensionPath, 'dist', 'host.js'), output));
   const tree = own(new MonitorTree(runs));
   const treeView = own(vscode.window.createTreeView('scriptSandbox.monitor', { treeDataProvider: tree, showCollapseAll: true }));
@@ -48,7 +49,7 @@ export function createCtx(extension: vscode.ExtensionContext): SandboxCtx {
     host,
     runs,
     diagnostics,
-    policyFiles: own(new PolicyFileValidator()),
+    policyFiles: own(new PolicyFileValidator(docs)),
     runner: own(new RunService(extension.workspaceState, host, runs, diagnostics)),
     tree,
     treeView,

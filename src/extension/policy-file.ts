@@ -9,10 +9,11 @@ import { analyzePolicyText } from './policy-text';
 import { STARTER_POLICY } from './policy-starter';
 import { policyTextDigest } from '../host/loosening-approvals';
 import type { PolicyChange } from './fixes';
+import type { RuleDocLink } from './diagnostics';
+import { policyDiagnostics } from './policy-problems';
 
 export const POLICY_FILE = '.vscode/sandbox.json';
 export const POLICY_GLOB = '**/.vscode/sandbox.json';
-const SOURCE = 'sandbox';
 
 export function policyFileUri(folder: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(folder, POLICY_FILE);
@@ -54,17 +55,13 @@ export class PolicyFileError extends Error {
   }
 }
 
-function lineCol(text: string, offset: number): vscode.Position {
-  const before = text.slice(0, offset).split('\n');
-  return new vscode.Position(before.length - 1, before[before.length - 1]!.length);
-}
-
 /** Keeps Problems in step with every `.vscode/sandbox.json`: open documents as typed, others as saved. */
 export class PolicyFileValidator implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   readonly collection = vscode.languages.createDiagnosticCollection('sandbox-policy');
 
-  constructor() {
+  /** `docs` links a problem's code to the README section on the file (as a violation's rule is linked). */
+  constructor(private readonly docs: RuleDocLink) {
     const watcher = vscode.workspace.createFileSystemWatcher(POLICY_GLOB);
     this.disposables.push(
       this.collection,
@@ -101,14 +98,14 @@ export class PolicyFileValidator implements vscode.Disposable {
   private publish(uri: vscode.Uri, text: string, openAsJson = false): void {
     const a = analyzePolicyText(text);
     if (a.ok) return this.collection.delete(uri);
-    // In an editor, VS Code's JSON support already reports syntax errors and duplicate keys: one report per
-    // problem. (A run still refuses the file, naming the problem the same way the CLI does.)
-    const problems = openAsJson ? a.problems.filter((p) => !p.syntax) : a.problems;
     this.collection.set(
       uri,
-      problems.map((p) => {
-        const d = new vscode.Diagnostic(new vscode.Range(lineCol(text, p.offset), lineCol(text, p.offset + p.length)), p.message, vscode.DiagnosticSeverity.Error);
-        d.source = SOURCE;
+      policyDiagnostics(text, a.problems, openAsJson).map((p) => {
+        const range = new vscode.Range(p.start.line, p.start.character, p.end.line, p.end.character);
+        const d = new vscode.Diagnostic(range, p.message, vscode.DiagnosticSeverity.Error);
+        d.source = p.source;
+        const target = this.docs(p.code.anchor);
+        d.code = target ? { value: p.code.value, target } : p.code.value;
         return d;
       }),
     );

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer } from '../e2e/code-server';
-import { makeWorkspace, withBashrcRestored } from '../e2e/fixtures';
+import { makeGitScriptRepo, makeWorkspace, withBashrcRestored } from '../e2e/fixtures';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000;
 /** The workbench's own start-up chatter, forwarded with the suite's console; not worth a CI log. */
@@ -43,15 +43,21 @@ const NATIVE_FILES: Record<string, string> = {
 
 /**
  * The "multiroot" suite's window: two folders in a .code-workspace. Folder a tightens the profile to strict;
- * folder b tries to switch the sandbox off and loosen the profile (ignored, tighten-only like a workspace).
+ * folder b tries to switch the sandbox off and loosen the profile (ignored, tighten-only like a workspace),
+ * and defines a git-script in its own settings (a file:// repository made here, removed with the root).
  */
 function multiRootWorkspace(): { root: string; file: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-vscode-multiroot-'));
+  const repo = makeGitScriptRepo();
+  fs.renameSync(repo.dir, path.join(root, 'repo'));
+  const url = `file://${path.join(root, 'repo', 'tools.git')}`;
   const a = makeWorkspace('multiroot-a', {
     '.sandbox-test.json': JSON.stringify({ suite: 'multiroot' }),
     '.vscode/settings.json': JSON.stringify({ 'scriptSandbox.profile': 'strict' }, null, 2),
   });
-  const b = makeWorkspace('multiroot-b', { '.vscode/settings.json': JSON.stringify({ 'scriptSandbox.mode': 'disabled', 'scriptSandbox.profile': 'permissive' }, null, 2) });
+  const b = makeWorkspace('multiroot-b', {
+    '.vscode/settings.json': JSON.stringify({ 'scriptSandbox.mode': 'disabled', 'scriptSandbox.profile': 'permissive', 'scriptSandbox.gitScripts': [{ name: 'tidy-b', repo: url, ref: 'v1', script: 'bin/tidy.sh' }] }, null, 2),
+  });
   fs.renameSync(a, path.join(root, 'a'));
   fs.renameSync(b, path.join(root, 'b'));
   const file = path.join(root, 'multi.code-workspace');

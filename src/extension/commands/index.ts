@@ -55,8 +55,8 @@ export const COMMANDS: Record<string, Handler> = {
     // Returned for callers such as tests and other extensions: plain data of the finished run.
     return run ? runToJson(run) : undefined;
   },
-  'scriptSandbox.runGitScript': async (ctx, arg?: unknown) => {
-    const run = await runGitScript(ctx.host, ctx.runner, ctx.extension.globalStorageUri, arg);
+  'scriptSandbox.runGitScript': async (ctx, arg?: unknown, folder?: unknown) => {
+    const run = await runGitScript(ctx.host, ctx.runner, ctx.extension.globalStorageUri, arg, folder);
     return run ? runToJson(run) : undefined;
   },
   'scriptSandbox.cleanGitScriptCache': (ctx) => cleanGitScriptCache(ctx.host, ctx.extension.globalStorageUri),
@@ -69,7 +69,7 @@ export const COMMANDS: Record<string, Handler> = {
     const run = await pickRun(ctx, arg, () => true, 'Run which script again?');
     if (!run) return undefined;
     // A git-script is fetched and checked again (its ref may have moved), never re-run from the checkout.
-    if (run.gitSpec !== undefined) return vscode.commands.executeCommand('scriptSandbox.runGitScript', run.gitSpec);
+    if (run.gitSpec !== undefined) return vscode.commands.executeCommand('scriptSandbox.runGitScript', run.gitSpec, run.workspace);
     // Exactly that run again: a task's profile and mode included.
     const again = await ctx.runner.runFromCommand({ script: run.script, args: run.args, cwd: run.cwd, origin: run.origin === 'task' ? 'task' : 'command', ...(run.task ? { task: run.task } : {}) });
     return again ? runToJson(again) : undefined;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { Violation } from '../../policy/violation';
 import type { RunRecord, RunStore } from '../runs';
 import { fmtKiB, fmtMs } from '../terminal';
+import { MonitorRefreshPlanner, runShown } from './monitor-refresh';
 
 export type MonitorNode =
   | { kind: 'run'; run: RunRecord }
@@ -30,10 +31,24 @@ export class MonitorTree implements vscode.TreeDataProvider<MonitorNode>, vscode
   private readonly subscription: vscode.Disposable;
   /** One node object per run, so reveal() and refreshes address the same element. */
   private readonly nodes = new WeakMap<RunRecord, MonitorNode>();
+  private readonly planner = new MonitorRefreshPlanner();
 
   constructor(private readonly runs: RunStore) {
-    // The whole tree is cheap to rebuild (≤ 50 runs) and a run's id changes on acceptance.
-    this.subscription = runs.onDidChange(() => this.emitter.fire(undefined));
+    // Only what changed is refreshed (monitor-refresh.ts): an unchanged row is never re-rendered, so a
+    // context menu open on it keeps its element. Every store event is checked against the whole list (≤ 50
+    // runs), so a change reported for one run cannot hide another's.
+    this.planner.plan(runs.all().map(runShown));
+    this.subscription = runs.onDidChange(() => this.refresh());
+  }
+
+  private refresh(): void {
+    const all = this.runs.all();
+    const plan = this.planner.plan(all.map(runShown));
+    if (plan.root) return this.emitter.fire(undefined);
+    for (const key of plan.runs) {
+      const run = all.find((r) => r.key === key);
+      if (run) this.emitter.fire(this.nodeFor(run));
+    }
   }
 
   nodeFor(run: RunRecord): MonitorNode {

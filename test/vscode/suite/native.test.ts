@@ -91,6 +91,15 @@ describe('Script Sandbox feels native (menus, settings)', function () {
     );
     const unknown = all.find((d) => d.range.start.line === 4)!;
     assert.equal(unknown.message, 'unknown key "netwrok" (did you mean "network"?)');
+    // Each is an error whose code is the CLI's, linked to the README section on the file's format.
+    for (const d of all) {
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error, d.message);
+      const code = d.code as { value: string; target: vscode.Uri };
+      assert.equal(code.value, 'POLICY_INVALID', d.message);
+      assert.ok(code.target instanceof vscode.Uri, `a link: ${JSON.stringify(d.code)}`);
+      const heading = fs.readFileSync(code.target.fsPath, 'utf8').split('\n')[Number(/^L(\d+)$/.exec(code.target.fragment)?.[1]) - 1];
+      assert.equal(heading, '#### Policy file format', `the link opens the section: ${code.target.toString()}`);
+    }
     // The CLI, on the same file: the same messages at the same positions.
     const ext = vscode.extensions.getExtension('script-sandbox.script-sandbox')!;
     const r = spawnSync(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'explain', '--workspace', workspaceUri().fsPath], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
