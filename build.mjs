@@ -36,7 +36,8 @@ rmSync('out', { recursive: true, force: true });
 await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
   build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
-  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
+  // launcher.js is a small entry that loads launcher-main.js (the launcher) with its code cache.
+  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
   // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
   build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: '#!/usr/bin/env node' } }),
   build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
@@ -44,6 +45,16 @@ await Promise.all([
   build({ ...common, bundle: false, entryPoints: [...listTs('test'), ...listTs('src'), ...listTs('native')], outdir: 'out', outbase: '.' }),
 ]);
 chmodSync('dist/cli.js', 0o755);
+
+// V8's code cache for the commands' and the launcher's bundles (src/launcher/code-cache.ts), made by the Node
+// that builds: a cold `script-sandbox run` and each launcher deserialise them instead of compiling 400-600 KB.
+// Made in a child with an empty environment (the launcher's own), so no NODE_OPTIONS or flags enter it.
+{
+  const { execFileSync } = await import('node:child_process');
+  for (const b of ['cli-main', 'launcher-main']) {
+    execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(process.cwd(), 'out/src/launcher/code-cache.js'))}).writeCodeCache(${JSON.stringify(join(process.cwd(), 'dist', b + '.js'))})`], { stdio: 'inherit', env: {} });
+  }
+}
 
 // The JSON schema of .vscode/sandbox.json (completion and hover in the editor), generated from the one zod
 // schema so the two cannot drift; package.json's jsonValidation points at it.

@@ -16,7 +16,7 @@ import type { FsModel } from '../../src/policy/fs-model-types';
 import { loadHostCalls, type HostCalls } from './host-calls';
 import { loadPtyCalls, type PtyCalls } from './pty';
 import * as procfs from './procfs';
-import { probeNamespaceStage, type NamespaceStage } from './namespace-stage';
+import { probeNamespaceStage, probeNamespaceStageAsync, type NamespaceStage } from './namespace-stage';
 import { hostArch, syscallTable } from './seccomp';
 
 export interface LinuxBackend extends SandboxBackend {
@@ -36,6 +36,8 @@ export interface LinuxBackend extends SandboxBackend {
   readonly procfs: typeof procfs;
   /** Whether the launcher can be started in its own namespaces here; probed once, on first call. */
   namespaceStage(): NamespaceStage;
+  /** The same probe without blocking; its result is what namespaceStage() returns afterwards. */
+  namespaceStageAsync(): Promise<NamespaceStage>;
   /** The kernel's Landlock ABI (null: none), for what the tier can promise (see landlock-scopes.ts). */
   landlockAbi(): number | null;
 }
@@ -96,6 +98,7 @@ export function createLinuxBackend(): LinuxBackend {
     },
     procfs,
     namespaceStage: () => (stage ??= probeNamespaceStage()),
+    namespaceStageAsync: async () => (stage ??= await probeNamespaceStageAsync()),
     landlockAbi: () => landlockAbi(loadLibc()),
   };
 }

@@ -4,7 +4,7 @@
 // program that adds the PID namespace. PID 1 of that namespace is a tiny init, not the launcher: the kernel
 // ignores signals without a handler that a namespace's init gets from inside its namespace, so a script as
 // PID 1 could not `kill -TERM $$`, would never get SIGXFSZ/SIGXCPU, and would leave its orphans unreaped.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 /** fd of the init's status line (the wait status of the launcher/script, as a decimal number). */
@@ -65,25 +65,26 @@ function findFile(names: string[]): string | null {
   return null;
 }
 
-/** Tries the stage once (~10-20 ms): the binaries exist, and user namespaces with a bind mount work here. */
-export function probeNamespaceStage(): NamespaceStage {
+/** The stage's command prefix, or why there is none (no binaries, no syscall numbers for this architecture). */
+export function namespaceStagePrefix(): { prefix: string[] } | { unavailable: NamespaceStage } {
   const unshare = findFile(['/usr/bin/unshare', '/bin/unshare']);
   const perl = findFile(['/usr/bin/perl', '/bin/perl']);
-  if (!unshare) return { available: false, detail: 'util-linux unshare not found (/usr/bin/unshare)', prefix: [] };
-  if (!perl) return { available: false, detail: 'perl not found (/usr/bin/perl): needed as the namespace init', prefix: [] };
+  if (!unshare) return { unavailable: { available: false, detail: 'util-linux unshare not found (/usr/bin/unshare)', prefix: [] } };
+  if (!perl) return { unavailable: { available: false, detail: 'perl not found (/usr/bin/perl): needed as the namespace init', prefix: [] } };
   const nrs = STAGE_SYSCALLS[process.arch];
-  if (!nrs) return { available: false, detail: `no namespace stage for ${process.arch}`, prefix: [] };
-  const prefix = [unshare, ...UNSHARE_FLAGS, '--', perl, '-e', STAGE_PL, ...nrs.map(String)];
-  // The probe runs the same init with a command that mounts (in its private mount namespace only), so a
-  // machine where the namespaces are made but mounts are refused counts as unavailable. `$$` is 2: the shell
-  // is the init's child in a fresh PID namespace.
-  // A devpts instance too (the launcher mounts one per run; it falls back to exact-path grants without it).
-  const probe = 'mount -t tmpfs -o ro,size=4k none /tmp && { mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts 2>/dev/null && echo devpts; echo $$; }';
-  const r = spawnSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', probe], {
-    encoding: 'utf8',
-    timeout: 5000,
-    stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore'],
-  });
+  if (!nrs) return { unavailable: { available: false, detail: `no namespace stage for ${process.arch}`, prefix: [] } };
+  return { prefix: [unshare, ...UNSHARE_FLAGS, '--', perl, '-e', STAGE_PL, ...nrs.map(String)] };
+}
+
+// The probe runs the same init with a command that mounts (in its private mount namespace only), so a
+// machine where the namespaces are made but mounts are refused counts as unavailable. `$$` is 2: the shell
+// is the init's child in a fresh PID namespace.
+// A devpts instance too (the launcher mounts one per run; it falls back to exact-path grants without it).
+const PROBE_SH = 'mount -t tmpfs -o ro,size=4k none /tmp && { mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts 2>/dev/null && echo devpts; echo $$; }';
+const PROBE_TIMEOUT_MS = 5000;
+
+/** What the probe's run says about the stage; the same reading for the synchronous and the asynchronous probe. */
+function probeVerdict(prefix: string[], r: { error?: Error; status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }): NamespaceStage {
   if (r.error) return { available: false, detail: `unshare failed to run: ${r.error.message}`, prefix: [] };
   const lines = r.stdout.trim().split('\n');
   if (r.status !== 0 || lines[lines.length - 1] !== '2') {
@@ -92,4 +93,35 @@ export function probeNamespaceStage(): NamespaceStage {
   }
   const privateDevpts = lines.includes('devpts');
   return { available: true, detail: `user, mount, PID, IPC (and network when isolated) namespaces via util-linux unshare${privateDevpts ? ', private devpts' : ''}`, prefix, privateDevpts };
+}
+
+/** Tries the stage once (~10-20 ms): the binaries exist, and user namespaces with a bind mount work here. */
+export function probeNamespaceStage(): NamespaceStage {
+  const p = namespaceStagePrefix();
+  if ('unavailable' in p) return p.unavailable;
+  const r = spawnSync(p.prefix[0]!, [...p.prefix.slice(1), '/bin/sh', '-c', PROBE_SH], {
+    encoding: 'utf8',
+    timeout: PROBE_TIMEOUT_MS,
+    stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore'],
+  });
+  return probeVerdict(p.prefix, { error: r.error, status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' });
+}
+
+/**
+ * The same probe without blocking this process: the CLI's cold path runs it while the launcher it will
+ * probably use is already starting (and while it reads its log and policy). Same command, same verdict.
+ */
+export function probeNamespaceStageAsync(): Promise<NamespaceStage> {
+  const p = namespaceStagePrefix();
+  if ('unavailable' in p) return Promise.resolve(p.unavailable);
+  return new Promise((resolve) => {
+    const child = spawn(p.prefix[0]!, [...p.prefix.slice(1), '/bin/sh', '-c', PROBE_SH], { timeout: PROBE_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', (error) => resolve(probeVerdict(p.prefix, { error, status: null, signal: null, stdout, stderr })));
+    // 'close': the exit status and all the output are in.
+    child.once('close', (status, signal) => resolve(probeVerdict(p.prefix, { status, signal, stdout, stderr })));
+  });
 }

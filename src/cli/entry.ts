@@ -3,6 +3,7 @@
 // start. src/cli/main.ts stays the module tests import.
 import * as path from 'node:path';
 import { HELP } from './help';
+import { requireWithCodeCache } from '../launcher/code-cache';
 
 function entry(given: string[]): Promise<number> | number {
   const words = given.filter((a) => a !== '--no-namespaces');
@@ -12,8 +13,9 @@ function entry(given: string[]): Promise<number> | number {
     process.stdout.write(HELP + '\n');
     return sub === undefined ? 2 : 0;
   }
-  // A path esbuild does not follow: the commands are their own bundle beside this one.
-  const mod = require(path.join(__dirname, 'cli-main.js')) as typeof import('./main');
+  // A path esbuild does not follow: the commands are their own bundle beside this one, loaded with the code
+  // cache the build made for it.
+  const mod = requireWithCodeCache(path.join(__dirname, 'cli-main.js')) as typeof import('./main');
   return mod.main(given);
 }
 

@@ -7,7 +7,7 @@ import { parsePolicyFile, parseWorkspaceFile, resolvePolicy, validateLayer } fro
 import type { GitScriptSpec } from '../policy/git-script-spec';
 import type { PolicyInput, ResolvedPolicy } from '../policy/schema';
 import { SandboxError } from '../errors';
-import { createEngine, type Engine } from '../host/engine';
+import { createEngine, createEngineSoon, type Engine } from '../host/engine';
 import type { RunResult } from '../protocol/run-events';
 import { AuditLog } from '../audit';
 import { Monitor } from '../host/monitor';
@@ -68,23 +68,21 @@ export async function cmdRun(argv: string[]): Promise<number> {
     if (e instanceof SandboxError) throw new UsageError(e.message);
     throw e;
   }
-  // The launcher (a second Node start) boots while this process reads its log and policy. An engine that
-  // cannot be made here fails again, at the same place as before, once the log is open to record it.
-  let engine: Engine | undefined;
-  try {
-    engine = createEngine({ prestart: 'inherit' });
-  } catch {
-    engine = undefined;
-  }
+  // The launcher (a second Node start) boots, and the namespace stage is probed, while this process reads its
+  // log and policy. An engine that cannot be made here fails again, at the same place as before, once the log
+  // is open to record it.
+  const enginePromise = createEngineSoon('inherit');
+  enginePromise.catch(() => undefined);
   // The audit log opens first, so that a policy that fails to load is recorded too.
   let log: AuditLog;
   try {
     log = await openAuditLog(path.resolve(args.auditFile ?? path.join(workspace, '.sandbox', 'audit.jsonl')), workspace);
   } catch (e) {
-    engine?.dispose();
+    enginePromise.then((en) => en.dispose(), () => undefined);
     throw e;
   }
   await log.append({ type: 'host_started', component: 'cli', version: VERSION });
+  let engine: Engine | undefined;
   try {
     let loaded: LoadedPolicy;
     try {
@@ -96,9 +94,10 @@ export async function cmdRun(argv: string[]): Promise<number> {
     const { policy, notes } = loaded;
     log.addSecretPatterns(policy.env.secretPatterns);
     for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
-    return await runWithEngine(args, policy, log, undefined, engine);
+    return await runWithEngine(args, policy, log, undefined, (engine = await enginePromise.catch(() => undefined)));
   } finally {
-    engine?.dispose();
+    if (engine) engine.dispose();
+    else enginePromise.then((en) => en.dispose(), () => undefined);
     await log.append({ type: 'host_stopped', reason: 'cli exit' });
     await log.close();
   }

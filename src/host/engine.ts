@@ -1,7 +1,8 @@
 // Assembles the runner for this OS: the backend, the host platform and a launcher source. The CLI and the
 // host process both start here, so they run scripts the same way.
 import * as path from 'node:path';
-import { loadBackend, type CapabilityReport, type DarwinBackend } from '../../native';
+import { loadBackend, type AnyBackend, type CapabilityReport, type DarwinBackend } from '../../native';
+import { namespaceStagePrefix } from '../../native/linux/namespace-stage';
 import type { PtyCalls } from '../../native/backend';
 import { SandboxError } from '../errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
@@ -46,9 +47,11 @@ export function createEngine(
     namespaces?: boolean;
     /** Start one launcher now, for a run that comes soon with this stdin (the CLI's single run). */
     prestart?: 'pipe' | 'inherit' | 'ignore';
+    /** A backend already made (and probed) by createEngineSoon. */
+    backend?: AnyBackend;
   } = {},
 ): Engine {
-  const backend = loadBackend();
+  const backend = opts.backend ?? loadBackend();
   if (!backend.supported) {
     const report = backend.probe();
     throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
@@ -69,6 +72,27 @@ export function createEngine(
   const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
   const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
   return assemble(platform, launchers, () => backend.ptys ?? null, () => pool?.whenFull() ?? Promise.resolve());
+}
+
+/**
+ * The CLI's single run: like createEngine({ prestart }), but on Linux the namespace stage's probe (unshare,
+ * perl, sh, two mounts) no longer holds up the launcher's start. The launcher is started through the stage at
+ * once while the probe runs beside it (and beside the caller's own work: the log, the policy); the probe's
+ * verdict then decides as before. When the stage is unavailable the early launcher is killed and the engine is
+ * the fallback tier's, as createEngine would have made it, with a plain launcher prestarted.
+ */
+export async function createEngineSoon(prestart: 'pipe' | 'inherit' | 'ignore', opts: { launcherPath?: string; supervisorPath?: string } = {}): Promise<Engine> {
+  const backend = loadBackend();
+  if (!backend.supported || backend.platform !== 'linux' || !namespacesWanted()) return createEngine({ ...opts, prestart, backend });
+  const stagePrefix = namespaceStagePrefix();
+  if ('unavailable' in stagePrefix) return createEngine({ ...opts, prestart, backend });
+  const early = new PrestartedLauncherSource(new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, stagePrefix.prefix), prestart);
+  const stage = await backend.namespaceStageAsync();
+  if (!stage.available) {
+    early.dispose();
+    return createEngine({ ...opts, prestart, backend });
+  }
+  return createEngine({ ...opts, backend, launchers: early });
 }
 
 /** macOS: no namespace stage, the watchdog over `ps`, the same launcher sources. */

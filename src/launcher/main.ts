@@ -62,7 +62,8 @@ function withOwnCpuAdded(plan: Plan): Plan {
   };
 }
 
-function main(): void {
+/** The launcher's whole life; src/launcher/entry.ts (dist/launcher.js) calls it once the bundle is loaded. */
+export function main(): void {
   try {
     const backend = loadBackend();
     warmUp(backend);
@@ -90,4 +91,3 @@ function main(): void {
   }
 }
 
-main();
