@@ -101,12 +101,14 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
   let jobOk = false;
   let jobDetail = '';
   let limitsEnforced = false;
+  let limitsDetail = 'not measured: no job object';
   try {
     const j = JobObject.create(k, { mode: 'enforce', activeProcesses: 1, jobMemoryBytes: null, cpuSeconds: null });
     jobOk = true;
     j.close();
     const lim = probeJobLimits(k, process.env.SystemRoot ?? process.env.SYSTEMROOT ?? 'C:\\Windows');
     limitsEnforced = lim.enforced;
+    limitsDetail = lim.enforced ? 'measured: the job refuses a process beyond its limit' : lim.detail;
     jobDetail = lim.enforced
       ? `job objects with kill-on-close, process, memory and CPU limits (${lim.detail}), completion port`
       : `job objects with kill-on-close and a completion port; ${lim.detail}`;
@@ -119,7 +121,8 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
     jobDetail = `CreateJobObjectW/SetInformationJobObject failed: ${(e as Error).message}`;
   }
   caps.push({ name: 'job_object', available: jobOk, detail: jobDetail, requiredForEnforce: true });
-  caps.push({ name: 'job_limits', available: jobOk && limitsEnforced, detail: limitsEnforced ? 'measured: the job refuses a process beyond its limit' : 'not measured as enforced on this machine (see job_object)', requiredForEnforce: false });
+  // Measured, not assumed (Wine accepts the limits and keeps none): enforce refuses a policy that sets one.
+  caps.push({ name: 'job_limits', available: jobOk && limitsEnforced, detail: limitsDetail, requiredForEnforce: false, keeps: ['limits.maxProcesses', 'limits.memoryMiB', 'limits.cpuSeconds'] });
   const major = Number(os.release().split('.')[0]);
   caps.push({
     name: 'job_list',

@@ -1,0 +1,94 @@
+// The Wine tier for unkept promises: the real CLI (Node for Windows, dist/cli.js) on a machine whose capability
+// report measures a promise unkept. Wine accepts the job's process, memory and CPU limits without enforcing
+// them, so enforce must refuse a policy that sets one (the script never starts) and warn must run it and say
+// so. On a machine that keeps the limits the case skips with the reason.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NODE_EXE, repo, tempDir, WINE, wineEnv, wineReady, z } from './wine-env';
+
+interface CliRun {
+  status: number | null;
+  out: string;
+  err: string;
+}
+
+/** `script-sandbox ARGS…` under Wine, stdout and stderr to files (a pipe gives EBADF); extra env for the run. */
+export function cli(ws: string, args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const out = path.join(ws, '..', `out-${process.hrtime.bigint()}.txt`);
+  const err = out.replace('out-', 'err-');
+  const fo = fs.openSync(out, 'w');
+  const fe = fs.openSync(err, 'w');
+  const t0 = Date.now();
+  const r = spawnSync(WINE, [NODE_EXE, z(path.join(repo, 'dist', 'cli.js')), ...args], { cwd: ws, env: { ...wineEnv(), ...env }, stdio: ['ignore', fo, fe], timeout: 180_000 });
+  fs.closeSync(fo);
+  fs.closeSync(fe);
+  const res = { status: r.status, out: fs.readFileSync(out, 'utf8'), err: fs.readFileSync(err, 'utf8') };
+  console.log(`      [wine] ${args.join(' ')} → exit ${res.status} in ${Date.now() - t0} ms`);
+  return res;
+}
+
+export function workspace(): string {
+  const ws = path.join(tempDir('ss-wine-prom-'), 'ws');
+  fs.mkdirSync(ws);
+  return ws;
+}
+
+export type Report = { capabilities: Array<{ name: string; available: boolean; detail: string; keeps?: string[] }> };
+
+export function checkReport(ws: string, env: NodeJS.ProcessEnv = {}): Report {
+  const r = cli(ws, ['check', '--json'], env);
+  return JSON.parse(r.out.slice(r.out.indexOf('{'))) as Report;
+}
+
+describe('Wine tier: a promise the machine measured unkept (job limits)', function () {
+  this.timeout(300_000);
+  let jobLimits: Report['capabilities'][number] | undefined;
+
+  before(function () {
+    if (!wineReady()) this.skip();
+    jobLimits = checkReport(workspace()).capabilities.find((c) => c.name === 'job_limits');
+  });
+
+  it('the capability report says the limits are not enforced here, and names the promises job_limits keeps', function () {
+    assert.ok(jobLimits, 'no job_limits line');
+    if (jobLimits.available) {
+      console.log(`      skipped: this machine enforces job limits (${jobLimits.detail})`);
+      this.skip();
+    }
+    assert.match(jobLimits.detail, /not enforced/);
+    assert.deepEqual(jobLimits.keeps, ['limits.maxProcesses', 'limits.memoryMiB', 'limits.cpuSeconds']);
+  });
+
+  it('enforce with a process/memory/CPU limit is refused, naming the unkept promise; the script never starts', function () {
+    if (jobLimits?.available) this.skip();
+    const ws = workspace();
+    const marker = path.join(ws, 'ran.txt');
+    fs.writeFileSync(path.join(ws, 'm.bat'), `@echo off\r\necho ran>"${z(marker)}"\r\n`);
+    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'moderate', '--max-procs', '2', '--', z(path.join(ws, 'm.bat')).replace(/\\/g, '/')]);
+    assert.equal(fs.existsSync(marker), false, `the script ran under limits nobody keeps: ${r.err}`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.err, /enforce mode cannot keep this policy on this machine: process limit 2, memory limit 4096 MiB, CPU limit 300 s \(job_limits: the limits are accepted but not enforced/, r.err);
+  });
+
+  it('warn mode runs the same policy and notes the unkept promise', function () {
+    if (jobLimits?.available) this.skip();
+    const ws = workspace();
+    const marker = path.join(ws, 'ran.txt');
+    fs.writeFileSync(path.join(ws, 'm.bat'), `@echo off\r\necho ran>"${z(marker)}"\r\n`);
+    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'warn', '--profile', 'moderate', '--max-procs', '2', '--', z(path.join(ws, 'm.bat')).replace(/\\/g, '/')]);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(fs.existsSync(marker), true);
+    assert.match(r.err, /not kept on this machine \(warn mode runs anyway\): process limit 2, memory limit 4096 MiB, CPU limit 300 s \(job_limits/, r.err);
+  });
+
+  it('enforce without process, memory or CPU limits (profile permissive) still runs inside the job', function () {
+    const ws = workspace();
+    const marker = path.join(ws, 'ran.txt');
+    fs.writeFileSync(path.join(ws, 'm.bat'), `@echo off\r\necho ran>"${z(marker)}"\r\n`);
+    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'permissive', '--', z(path.join(ws, 'm.bat')).replace(/\\/g, '/')]);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(fs.existsSync(marker), true);
+  });
+});
