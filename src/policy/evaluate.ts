@@ -9,7 +9,7 @@ import {
   SHARED_TEMP_PATHS,
   sharedTempWritable,
 } from './presets';
-import { displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
+import { absoluteFor, displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs, pathStyleOf } from './paths';
 import type { ProtectedPath } from './fs-model-types';
 import { protectedPaths } from './protected-set';
 import { denyingGlob, protectionBlocks, systemPathOf } from './protection-rules';
@@ -65,7 +65,7 @@ export interface PathExtras {
 export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'read' | 'write', extras: PathExtras = {}): Decision {
   const fsp = policy.filesystem;
   const ws = policy.workspace;
-  const p = normalizeAbs(isAbsolutePath(absPath) ? absPath : `${ws}/${absPath}`);
+  const p = pathStyleOf(ws) === 'win32' ? absoluteFor(absPath, 'win32', policy.home, ws) : normalizeAbs(isAbsolutePath(absPath) ? absPath : `${ws}/${absPath}`);
   const show = (x: string) => displayPath(x, policy.home);
   const verb = access === 'read' ? 'reading' : 'writing';
 
