@@ -144,10 +144,13 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
 
 // ---------------------------------------------------------------- environment
 
-/** Env name globs: `*` any run of characters, `?` one character; case-sensitive. */
-export function envNameMatches(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+/**
+ * Env name globs: `*` any run of characters, `?` one character; exact case, or case folded for a Windows plan
+ * (Windows keeps one variable per name whatever its case: `Path` is `PATH`).
+ */
+export function envNameMatches(pattern: string, name: string, foldCase = false): boolean {
+  if (!/[*?]/.test(pattern)) return foldCase ? pattern.toUpperCase() === name.toUpperCase() : pattern === name;
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', foldCase ? 'i' : '');
   return re.test(name);
 }
 
@@ -182,9 +185,11 @@ export function decideEnv(policy: ResolvedPolicy, env: Record<string, string>): 
   const secrets = new Set<string>();
   const patterns = compileSecretPatterns(policy.env.secretPatterns).map((re) => new RegExp(re.source, re.flags.replace('g', '')));
   const valueIsSecret = (v: string) => patterns.some((re) => re.test(v));
+  // The run's platform by its workspace's spelling, as for its paths (paths.ts PathStyle).
+  const fold = pathStyleOf(policy.workspace) === 'win32';
   for (const [k, v] of Object.entries(env)) {
     if (typeof v !== 'string') continue;
-    const ok = policy.env.allow.some((pat) => envNameMatches(pat, k));
+    const ok = policy.env.allow.some((pat) => envNameMatches(pat, k, fold));
     if (ok) kept[k] = v;
     else removed.push(k);
     if (looksSecretName(k) || valueIsSecret(v) || (!ok && looksTokenLike(v))) secrets.add(v);
