@@ -96,6 +96,10 @@ export function createWin32Backend(): Win32Backend {
   };
 }
 
+/** Why reads are not confined on Windows by this backend (capability read_confinement). */
+export const READ_CONFINEMENT =
+  'reads are not confined: the write-restricted token checks its restricting SIDs (the run\'s SID) for write access only, so a deny-read ACE for the run cannot refuse a read of ~/.ssh or a credential store; an AppContainer or a low integrity level, which could, is not used';
+
 function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
   const caps: Capability[] = [];
   let jobOk = false;
@@ -145,6 +149,16 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
       ? `writes confined by a write-restricted token and per-run ACL grants (journaled, undone after the run): ${fc.detail}; reads (~/.ssh, credentials) are not confined`
       : `writes not confined on this machine: ${fc.detail}; reads are not confined either`,
     requiredForEnforce: false,
+  });
+  // Not attempted, so not probed: the token is WRITE_RESTRICTED, and Windows checks restricting SIDs for write
+  // access only, so a deny-read ACE for the run's SID is never consulted. Enforce refuses a policy that relies
+  // on read denial of a path that exists here (~/.ssh and the other secrets, denyRead, strict's read list).
+  caps.push({
+    name: 'read_confinement',
+    available: false,
+    detail: READ_CONFINEMENT,
+    requiredForEnforce: false,
+    keeps: ['filesystem.protectedReads', 'filesystem.denyRead', 'filesystem.readListedOnly'],
   });
   caps.push({
     name: 'process_isolation',

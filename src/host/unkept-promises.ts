@@ -5,7 +5,7 @@
 import type { PolicyPromise, CapabilityReport } from '../protocol/capabilities';
 import type { ResolvedPolicy } from '../policy/schema';
 import { protectedPaths } from '../policy/protected-set';
-import { globNames } from '../policy/paths';
+import { globCovers, globNames, pathStyleOf } from '../policy/paths';
 
 export interface UnkeptPromise {
   promise: PolicyPromise;
@@ -18,13 +18,17 @@ export interface UnkeptPromise {
 
 /**
  * The protected secrets this run promises unreadable and that exist here: not readable by the profile, not
- * named by an allow list (the user's own opening, resolve notes it), not the sandbox's own records (its audit
+ * opened as a whole by an allow list (the user's own opening, resolve notes it), not the sandbox's own records (its audit
  * log and key: the capability report says reads are not confined at all, those included).
  */
 function secretReads(p: ResolvedPolicy, exists: (abs: string) => boolean): string[] {
-  const named = (abs: string) => [...p.filesystem.allowRead, ...p.filesystem.allowWrite].some((g) => globNames(g, abs));
+  // Opened only as a whole: allowRead ~/.aws/config still promises ~/.aws/credentials unreadable.
+  const named = (abs: string) => [...p.filesystem.allowRead, ...p.filesystem.allowWrite].some((g) => globNames(g, abs) && globCovers(g, abs));
+  // On a Windows plan the profile's Unix system files (`/etc/shadow`) name nothing a Windows user keeps; a
+  // root-relative `/etc/…` there is the current drive's (under Wine, drive Z: is the Linux host's own `/`).
+  const unix = (abs: string) => pathStyleOf(p.workspace) === 'win32' && /^\/(?!\/)/.test(abs);
   return protectedPaths(p)
-    .filter((e) => !e.read && !e.ownRecord && !named(e.abs) && exists(e.abs))
+    .filter((e) => !e.read && !e.ownRecord && !named(e.abs) && !unix(e.abs) && exists(e.abs))
     .map((e) => e.display);
 }
 

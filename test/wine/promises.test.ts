@@ -5,7 +5,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkReport, cli, wineReady, workspace, z, type Report } from './wine-env';
+import * as os from 'node:os';
+import { checkReport, cli, PREFIX, wineReady, workspace, z, type Report } from './wine-env';
 
 describe('Wine tier: a promise the machine measured unkept (job limits)', function () {
   this.timeout(300_000);
@@ -55,5 +56,56 @@ describe('Wine tier: a promise the machine measured unkept (job limits)', functi
     const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'permissive', '--', z(path.join(ws, 'm.bat')).replace(/\\/g, '/')]);
     assert.equal(r.status, 0, r.err);
     assert.equal(fs.existsSync(marker), true);
+  });
+});
+
+describe('Wine tier: reads the restricted token cannot refuse (~/.ssh)', function () {
+  this.timeout(300_000);
+  // Wine sets USERPROFILE itself (C:\users\<user> in the prefix), so the secret is planted there and removed after.
+  const profile = path.join(PREFIX, 'drive_c', 'users', os.userInfo().username);
+  const ssh = path.join(profile, '.ssh');
+  const key = 'ss-planted-key-0f3a';
+
+  before(function () {
+    if (!wineReady()) this.skip();
+    if (!fs.existsSync(profile)) {
+      console.log(`      skipped: no Wine user profile at ${profile}`);
+      this.skip();
+    }
+    assert.equal(fs.existsSync(ssh), false, `${ssh} exists already: this test plants and removes its own`);
+  });
+
+  afterEach(() => fs.rmSync(ssh, { recursive: true, force: true }));
+
+  it('the capability report says reads are not confined, why, and which promises that leaves unkept', function () {
+    const c = checkReport(workspace()).capabilities.find((x) => x.name === 'read_confinement');
+    assert.ok(c, 'no read_confinement line');
+    assert.equal(c.available, false);
+    assert.match(c.detail, /write-restricted token checks its restricting SIDs .* for write access only/);
+    assert.deepEqual(c.keeps, ['filesystem.protectedReads', 'filesystem.denyRead', 'filesystem.readListedOnly']);
+  });
+
+  it('with ~/.ssh present, enforce is refused naming it; the script never reads the key', function () {
+    fs.mkdirSync(ssh);
+    fs.writeFileSync(path.join(ssh, 'id_test'), key);
+    const ws = workspace();
+    const stolen = path.join(ws, 'stolen.txt');
+    fs.writeFileSync(path.join(ws, 'r.bat'), `@echo off\r\ntype "${z(path.join(ssh, 'id_test'))}" >"${z(stolen)}"\r\n`);
+    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'permissive', '--', z(path.join(ws, 'r.bat')).replace(/\\/g, '/')]);
+    assert.equal(fs.existsSync(stolen), false, `the script ran and could read the planted key: ${r.err}`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.err, /enforce mode cannot keep this policy on this machine: reads of ~\/\.ssh refused \(read_confinement: reads are not confined/, r.err);
+  });
+
+  it('warn runs it and notes that ~/.ssh reads are not refused here (and they are not: the gap is real)', function () {
+    fs.mkdirSync(ssh);
+    fs.writeFileSync(path.join(ssh, 'id_test'), key);
+    const ws = workspace();
+    const stolen = path.join(ws, 'stolen.txt');
+    fs.writeFileSync(path.join(ws, 'r.bat'), `@echo off\r\ntype "${z(path.join(ssh, 'id_test'))}" >"${z(stolen)}"\r\n`);
+    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'warn', '--profile', 'permissive', '--', z(path.join(ws, 'r.bat')).replace(/\\/g, '/')]);
+    assert.equal(r.status, 0, r.err);
+    assert.match(r.err, /not kept on this machine \(warn mode runs anyway\): reads of ~\/\.ssh refused \(read_confinement/, r.err);
+    console.log(`      [wine] warn: the script ${fs.existsSync(stolen) && fs.readFileSync(stolen, 'utf8').includes(key) ? 'read' : 'did not read'} the planted key`);
   });
 });
