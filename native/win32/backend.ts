@@ -96,17 +96,23 @@ export function createWin32Backend(): Win32Backend {
   };
 }
 
+/** Why reads are not confined on Windows by this backend (capability read_confinement). */
+export const READ_CONFINEMENT =
+  'reads are not confined: the write-restricted token checks its restricting SIDs (the run\'s SID) for write access only, so a deny-read ACE for the run cannot refuse a read of ~/.ssh or a credential store; an AppContainer or a low integrity level, which could, is not used';
+
 function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
   const caps: Capability[] = [];
   let jobOk = false;
   let jobDetail = '';
   let limitsEnforced = false;
+  let limitsDetail = 'not measured: no job object';
   try {
     const j = JobObject.create(k, { mode: 'enforce', activeProcesses: 1, jobMemoryBytes: null, cpuSeconds: null });
     jobOk = true;
     j.close();
     const lim = probeJobLimits(k, process.env.SystemRoot ?? process.env.SYSTEMROOT ?? 'C:\\Windows');
     limitsEnforced = lim.enforced;
+    limitsDetail = lim.enforced ? 'measured: the job refuses a process beyond its limit' : lim.detail;
     jobDetail = lim.enforced
       ? `job objects with kill-on-close, process, memory and CPU limits (${lim.detail}), completion port`
       : `job objects with kill-on-close and a completion port; ${lim.detail}`;
@@ -119,7 +125,8 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
     jobDetail = `CreateJobObjectW/SetInformationJobObject failed: ${(e as Error).message}`;
   }
   caps.push({ name: 'job_object', available: jobOk, detail: jobDetail, requiredForEnforce: true });
-  caps.push({ name: 'job_limits', available: jobOk && limitsEnforced, detail: limitsEnforced ? 'measured: the job refuses a process beyond its limit' : 'not measured as enforced on this machine (see job_object)', requiredForEnforce: false });
+  // Measured, not assumed (Wine accepts the limits and keeps none): enforce refuses a policy that sets one.
+  caps.push({ name: 'job_limits', available: jobOk && limitsEnforced, detail: limitsDetail, requiredForEnforce: false, keeps: ['limits.maxProcesses', 'limits.memoryMiB', 'limits.cpuSeconds'] });
   const major = Number(os.release().split('.')[0]);
   caps.push({
     name: 'job_list',
@@ -142,6 +149,16 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
       ? `writes confined by a write-restricted token and per-run ACL grants (journaled, undone after the run): ${fc.detail}; reads (~/.ssh, credentials) are not confined`
       : `writes not confined on this machine: ${fc.detail}; reads are not confined either`,
     requiredForEnforce: false,
+  });
+  // Not attempted, so not probed: the token is WRITE_RESTRICTED, and Windows checks restricting SIDs for write
+  // access only, so a deny-read ACE for the run's SID is never consulted. Enforce refuses a policy that relies
+  // on read denial of a path that exists here (~/.ssh and the other secrets, denyRead, strict's read list).
+  caps.push({
+    name: 'read_confinement',
+    available: false,
+    detail: READ_CONFINEMENT,
+    requiredForEnforce: false,
+    keeps: ['filesystem.protectedReads', 'filesystem.denyRead', 'filesystem.readListedOnly'],
   });
   caps.push({
     name: 'process_isolation',

@@ -10,6 +10,11 @@ export function toWindowsPath(p: string): string {
   return p.replace(/\//g, '\\');
 }
 
+/** A glob's literal folder; a UNC path (`//server/share/…` in the policy) keeps its two leading slashes. */
+function prefixOf(glob: string): string {
+  return glob.startsWith('//') ? '/' + kernelPrefix(glob.slice(1)) : kernelPrefix(glob);
+}
+
 const key = (p: string) => toWindowsPath(p).replace(/\\+$/, '').toLowerCase();
 /** Case-insensitive containment, as NTFS compares names. */
 export function isUnderWin(p: string, root: string): boolean {
@@ -30,7 +35,7 @@ export function confinesWrites(p: ResolvedPolicy): boolean {
 /** The grants of one run, in the order they are applied (allows first, then the denies inside them). */
 export function fileGrantsFor(p: ResolvedPolicy, tmpDir: string): FileGrant[] {
   if (!confinesWrites(p)) return [];
-  const roots = [...(p.filesystem.readOnly ? [] : [p.workspace, ...p.filesystem.allowWrite.map(kernelPrefix)]), tmpDir].map(toWindowsPath);
+  const roots = [...(p.filesystem.readOnly ? [] : [p.workspace, ...p.filesystem.allowWrite.map(prefixOf)]), tmpDir].map(toWindowsPath);
   const writable = [...new Map(roots.map((r) => [key(r), r])).values()];
   const inside = (x: string) => writable.some((r) => isUnderWin(x, r));
   const grants: FileGrant[] = writable.map((path) => ({ path, kind: 'write' }));
@@ -42,7 +47,7 @@ export function fileGrantsFor(p: ResolvedPolicy, tmpDir: string): FileGrant[] {
     for (const w of pp.writableInside) grants.push({ path: toWindowsPath(w), kind: 'write' });
   }
   for (const g of p.filesystem.denyWrite) {
-    const pre = kernelPrefix(g);
+    const pre = prefixOf(g);
     if (inside(pre)) denies.push({ path: toWindowsPath(pre), kind: 'deny' });
   }
   return [...grants, ...denies];

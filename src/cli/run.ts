@@ -131,7 +131,7 @@ export async function runWithEngine(args: ReturnType<typeof parseRunArgs>, polic
     // The caller's terminal stays the script's stdin (typing works), granted by its exact path.
     const tty = callerTty();
     monitor.onAlert((a) => process.stderr.write(`script-sandbox: ALERT (${a.reason}): ${a.message}\n`));
-    const { handle, written } = startRunSession(engine, {
+    const { handle, notes, written } = startRunSession(engine, {
       command: target.command,
       cwd: target.cwd,
       policy,
@@ -151,6 +151,7 @@ export async function runWithEngine(args: ReturnType<typeof parseRunArgs>, polic
         h.on('violation', (v) => process.stderr.write(`script-sandbox: ${v.message}\n`));
       },
     });
+    for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
     const cancel = () => handle.cancel();
     process.once('SIGINT', cancel);
     process.once('SIGTERM', cancel);

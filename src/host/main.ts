@@ -117,6 +117,7 @@ function main(): void {
         },
       });
       const h = session.handle;
+      notes.push(...session.notes);
       runs.set(h.runId, h);
       if (terminal) terminals.set(h.runId, terminal);
       send({ type: 'accepted', requestId: m.requestId, runId: h.runId, policy, notes });

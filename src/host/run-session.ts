@@ -10,6 +10,9 @@ import type { RunHandle } from './run-handle';
 import { attachAudit, secretValuesFromEnv } from './audit-recorder';
 import { openEventsFile, recordEvents } from './events-file';
 import { attachMonitor, type Monitor } from './monitor';
+import { describeUnkept, unkeptPromises } from './unkept-promises';
+import * as fs from 'node:fs';
+import type { ResolvedPolicy } from '../policy/schema';
 
 export interface RunSessionRequest extends RunRequest {
   reactions: RunReactions;
@@ -27,21 +30,36 @@ export interface RunSessionRequest extends RunRequest {
 
 export interface RunSession {
   handle: RunHandle;
+  /** Warn mode: the policy's promises this machine does not keep (enforce refuses them); the caller shows them. */
+  notes: string[];
   /** Settles when the run's last audit record is written (at once when the run is not recorded); rejects with the first write error. */
   written: Promise<void>;
 }
 
-/** Enforce promises what this machine must keep: refused up front where the capability report says it cannot. */
-export function enforceGate(engine: Pick<Engine, 'capabilities'>, reactions: RunReactions): void {
-  if (reactions.unkeptPromise !== 'refuse') return;
-  const report = engine.capabilities();
-  if (report.enforcePossible) return;
-  const missing = report.capabilities.filter((c) => c.requiredForEnforce && !c.available).map((c) => `${c.name} (${c.detail})`);
-  throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
+/**
+ * Enforce promises what this machine must keep: refused up front where the capability report says it cannot,
+ * as a whole (a required capability missing) or for this policy (a capability that keeps one of its promises,
+ * e.g. job limits measured unenforced). Warn mode gets the unkept promises back as notes.
+ */
+export function enforceGate(engine: Pick<Engine, 'capabilities'>, reactions: RunReactions, policy?: ResolvedPolicy, exists: (abs: string) => boolean = fs.existsSync): string[] {
+  if (!reactions.sandboxed) return [];
+  if (reactions.unkeptPromise === 'refuse') {
+    const report = engine.capabilities();
+    if (!report.enforcePossible) {
+      const missing = report.capabilities.filter((c) => c.requiredForEnforce && !c.available).map((c) => `${c.name} (${c.detail})`);
+      throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode impossible on this machine: missing ${missing.join(', ')}; use --mode warn or disabled`);
+    }
+  }
+  const unkept = policy ? unkeptPromises(policy, engine.capabilities(), exists) : [];
+  if (!unkept.length) return [];
+  if (reactions.unkeptPromise === 'refuse') {
+    throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep this policy on this machine: ${describeUnkept(unkept)}; use --mode warn, or a policy without these promises`);
+  }
+  return [`not kept on this machine (warn mode runs anyway): ${describeUnkept(unkept)}`];
 }
 
 export function startRunSession(engine: Engine, req: RunSessionRequest): RunSession {
-  enforceGate(engine, req.reactions);
+  const notes = enforceGate(engine, req.reactions, req.policy);
   const { log, gitScript, monitor, eventsFile, listen, ...run } = req;
   const eventsFd = eventsFile ? openEventsFile(eventsFile) : null;
   const handle = engine.runner.run(run);
@@ -52,5 +70,5 @@ export function startRunSession(engine: Engine, req: RunSessionRequest): RunSess
   if (eventsFd != null) recordEvents(handle, eventsFd, { mode: run.policy.mode, profile: run.policy.profile, workspace: run.policy.workspace });
   listen(handle);
   attachMonitor(handle, monitor);
-  return { handle, written: audit?.written ?? Promise.resolve() };
+  return { handle, notes, written: audit?.written ?? Promise.resolve() };
 }

@@ -9,7 +9,7 @@ import {
   SHARED_TEMP_PATHS,
   sharedTempWritable,
 } from './presets';
-import { displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
+import { absoluteFor, displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs, pathStyleOf } from './paths';
 import type { ProtectedPath } from './fs-model-types';
 import { protectedPaths } from './protected-set';
 import { denyingGlob, protectionBlocks, systemPathOf } from './protection-rules';
@@ -65,7 +65,7 @@ export interface PathExtras {
 export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'read' | 'write', extras: PathExtras = {}): Decision {
   const fsp = policy.filesystem;
   const ws = policy.workspace;
-  const p = normalizeAbs(isAbsolutePath(absPath) ? absPath : `${ws}/${absPath}`);
+  const p = pathStyleOf(ws) === 'win32' ? absoluteFor(absPath, 'win32', policy.home, ws) : normalizeAbs(isAbsolutePath(absPath) ? absPath : `${ws}/${absPath}`);
   const show = (x: string) => displayPath(x, policy.home);
   const verb = access === 'read' ? 'reading' : 'writing';
 
@@ -144,10 +144,13 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
 
 // ---------------------------------------------------------------- environment
 
-/** Env name globs: `*` any run of characters, `?` one character; case-sensitive. */
-export function envNameMatches(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+/**
+ * Env name globs: `*` any run of characters, `?` one character; exact case, or case folded for a Windows plan
+ * (Windows keeps one variable per name whatever its case: `Path` is `PATH`).
+ */
+export function envNameMatches(pattern: string, name: string, foldCase = false): boolean {
+  if (!/[*?]/.test(pattern)) return foldCase ? pattern.toUpperCase() === name.toUpperCase() : pattern === name;
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', foldCase ? 'i' : '');
   return re.test(name);
 }
 
@@ -182,9 +185,11 @@ export function decideEnv(policy: ResolvedPolicy, env: Record<string, string>): 
   const secrets = new Set<string>();
   const patterns = compileSecretPatterns(policy.env.secretPatterns).map((re) => new RegExp(re.source, re.flags.replace('g', '')));
   const valueIsSecret = (v: string) => patterns.some((re) => re.test(v));
+  // The run's platform by its workspace's spelling, as for its paths (paths.ts PathStyle).
+  const fold = pathStyleOf(policy.workspace) === 'win32';
   for (const [k, v] of Object.entries(env)) {
     if (typeof v !== 'string') continue;
-    const ok = policy.env.allow.some((pat) => envNameMatches(pat, k));
+    const ok = policy.env.allow.some((pat) => envNameMatches(pat, k, fold));
     if (ok) kept[k] = v;
     else removed.push(k);
     if (looksSecretName(k) || valueIsSecret(v) || (!ok && looksTokenLike(v))) secrets.add(v);

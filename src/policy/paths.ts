@@ -8,6 +8,47 @@ export function isAbsolutePath(p: string): boolean {
   return p.startsWith('/');
 }
 
+/**
+ * How a run's paths are spelled, decided by the run (its workspace), never by the OS this code runs on: a
+ * policy for a Windows plan is resolved on Linux in tests, and a Linux path means nothing to Windows.
+ */
+export type PathStyle = 'posix' | 'win32';
+
+/** A Windows absolute path as Node for Windows gives it (`C:\…`, `C:/…`, `\\server\share\…`). */
+const WINDOWS_ABSOLUTE = /^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)/;
+
+/** The style of a workspace as given (before resolve) or as resolved (`C:/…`, `//server/share/…`). */
+export function pathStyleOf(workspace: string): PathStyle {
+  return WINDOWS_ABSOLUTE.test(workspace) || /^\/\/[^/]+\/[^/]/.test(workspace) ? 'win32' : 'posix';
+}
+
+/**
+ * A Windows path in the policy's spelling: `/` separators (Windows names cannot hold `\`, so it is a separator
+ * there, never a glob escape), an upper-case drive letter, normalised; a UNC path keeps its two leading slashes.
+ */
+export function windowsPolicyPath(p: string): string {
+  const slashed = p.replace(/\\/g, '/').replace(/^[a-z]:/, (d) => d.toUpperCase());
+  return slashed.startsWith('//') ? '/' + normalizeAbs(slashed.slice(1)) : normalizeAbs(slashed);
+}
+
+/**
+ * Whether a policy path is absolute for its run: on Windows `C:\x`, `C:/x`, `\\server\share` and a
+ * root-relative `/x` (path.win32), on Linux and macOS only `/x` (path.posix). A drive-relative `C:x` is neither.
+ */
+export function isAbsoluteFor(p: string, style: PathStyle): boolean {
+  return style === 'win32' ? path.win32.isAbsolute(p) && !/^[A-Za-z]:(?![\\/])/.test(p) : path.posix.isAbsolute(p);
+}
+
+/** A policy path made absolute for its run: `~` is home, relative is under the workspace; normalised. */
+export function absoluteFor(p: string, style: PathStyle, home: string, workspace: string): string {
+  if (style === 'posix') return normalizeAbs(p === '~' ? home : p.startsWith('~/') ? home + '/' + p.slice(2) : isAbsolutePath(p) ? p : workspace + '/' + p);
+  const s = p.replace(/\\/g, '/');
+  if (s === '~') return home;
+  if (s.startsWith('~/')) return windowsPolicyPath(home + '/' + s.slice(2));
+  if (isAbsoluteFor(p, 'win32')) return windowsPolicyPath(s);
+  return windowsPolicyPath(workspace + '/' + s);
+}
+
 /** Normalises an absolute path: no `.`/`..` segments, no doubled or trailing slash. */
 export function normalizeAbs(p: string): string {
   const n = path.posix.normalize(p);
@@ -60,12 +101,10 @@ export function globNames(glob: string, target: string): boolean {
   return isUnder(globStaticPrefix(glob), target);
 }
 
-/** Expands a protected entry (`~/…`, `/…`, workspace-relative) to an absolute path. */
-export function expandEntry(entry: string, home: string, workspace: string): string {
+/** Expands a protected entry (`~/…`, `/…`, workspace-relative; on Windows also `C:\…`) to an absolute path. */
+export function expandEntry(entry: string, home: string, workspace: string, style: PathStyle = pathStyleOf(workspace)): string {
   if (entry === '~') return home;
-  if (entry.startsWith('~/')) return normalizeAbs(home + '/' + entry.slice(2));
-  if (isAbsolutePath(entry)) return normalizeAbs(entry);
-  return normalizeAbs(workspace + '/' + entry);
+  return absoluteFor(entry, style, home, workspace);
 }
 
 /** Shows an absolute path with the home directory as `~`. */

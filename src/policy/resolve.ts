@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import { SandboxError } from '../errors';
 import { PolicyInput, Profile, ResolvedPolicy, describeZodError } from './schema';
 import { DEFAULT_PROFILE, MODE_RANK, NETWORK_RANK, PROFILE_NAMES, PROFILE_RANK, SYSTEM_PATHS, presetFor } from './presets';
-import { displayPath, escapeGlob, expandEntry, globNames, isAbsolutePath, isUnder, normalizeAbs } from './paths';
+import { displayPath, escapeGlob, expandEntry, globNames, isAbsoluteFor, isAbsolutePath, isUnder, normalizeAbs, pathStyleOf, windowsPolicyPath, type PathStyle } from './paths';
 import { parseAddressRule, validHostPattern } from './ip';
 import { compileSecretPattern, protectedPaths } from './evaluate';
 import { JsoncError, parseJsonc } from './jsonc';
@@ -27,6 +27,8 @@ export interface ResolveContext {
   home: string;
   /** The user approved a workspace policy that loosens their own. */
   approvedLoosening?: boolean;
+  /** The plan's path style; default: win32 when the workspace is a Windows absolute path, else posix. */
+  pathStyle?: PathStyle;
 }
 
 export interface Resolution {
@@ -101,10 +103,21 @@ export function validateLayer(raw: unknown, source: string): PolicyInput {
 interface Ctx {
   workspace: string;
   home: string;
+  /** The run's path spelling (Windows: `C:/…` and UNC are absolute, `\\` is a separator). Default posix. */
+  style?: PathStyle;
 }
 
 /** `~/x` → home, relative → workspace, absolute stays; normalised (no `..`, no trailing slash). */
 export function expandGlob(g: string, ctx: Ctx): string {
+  if (ctx.style === 'win32') {
+    // Never joined to the workspace when absolute for Windows; a drive-relative `C:x` depends on a per-drive
+    // current directory the run does not have, so it is refused rather than guessed.
+    if (/^[A-Za-z]:(?![\\/])/.test(g)) throw new SandboxError('POLICY_INVALID', `"${g}" is relative to the current directory of drive ${g[0]}: write ${g.slice(0, 2)}\\${g.slice(2)} or a workspace-relative path`);
+    const s = g.replace(/\\/g, '/');
+    if (s === '~' || s.startsWith('~/')) return windowsPolicyPath(escapeGlob(ctx.home) + s.slice(1));
+    if (isAbsoluteFor(g, 'win32')) return windowsPolicyPath(s);
+    return windowsPolicyPath(`${escapeGlob(ctx.workspace)}/${s}`);
+  }
   let abs: string;
   if (g === '~' || g.startsWith('~/')) abs = escapeGlob(ctx.home) + g.slice(1);
   else if (isAbsolutePath(g)) abs = g;
@@ -125,7 +138,7 @@ function baseFor(profile: Profile, mode: ResolvedPolicy['mode'], ctx: Ctx): Reso
     mode,
     workspace: ctx.workspace,
     home: ctx.home,
-    filesystem: { ...p.filesystem, protected: p.filesystem.protected.map((e) => expandEntry(e, ctx.home, ctx.workspace)) },
+    filesystem: { ...p.filesystem, protected: p.filesystem.protected.map((e) => expandEntry(e, ctx.home, ctx.workspace, ctx.style ?? 'posix')) },
   };
 }
 
@@ -139,7 +152,7 @@ function applyLayer(d: ResolvedPolicy, l: PolicyInput, ctx: Ctx): void {
     d.filesystem.denyRead = union(d.filesystem.denyRead, ex(f.denyRead));
     d.filesystem.allowWrite = union(d.filesystem.allowWrite, ex(f.allowWrite));
     d.filesystem.denyWrite = union(d.filesystem.denyWrite, ex(f.denyWrite));
-    d.filesystem.unprotect = union(d.filesystem.unprotect, f.unprotect?.map((u) => expandEntry(u, ctx.home, ctx.workspace)));
+    d.filesystem.unprotect = union(d.filesystem.unprotect, f.unprotect?.map((u) => expandEntry(u, ctx.home, ctx.workspace, ctx.style ?? 'posix')));
   }
   if (l.limits) for (const [k, v] of Object.entries(l.limits)) if (v !== undefined) d.limits[k as keyof ResolvedPolicy['limits']] = v;
   if (l.env) {
@@ -237,17 +250,11 @@ export function looserFields(before: ResolvedPolicy, after: ResolvedPolicy): str
 
 // ---------------------------------------------------------------- resolve
 
-/** A Windows absolute path (`C:\\…`, `Z:/…`, `\\\\server\\share\\…`), which Node for Windows gives for the workspace and home. */
-const WINDOWS_ABSOLUTE = /^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+)/;
-
-function checkCtxPath(what: string, p: string): string {
+function checkCtxPath(what: string, p: string, style: PathStyle): string {
   // On Windows the policy model works on the same path with `/` separators and an upper-case drive letter
   // (`Z:\\tmp\\ws` → `Z:/tmp/ws`), so its prefix tests and globs apply unchanged.
-  if (typeof p === 'string' && WINDOWS_ABSOLUTE.test(p)) {
-    const slashed = p.replace(/\\/g, '/').replace(/^[a-z]:/, (d) => d.toUpperCase());
-    // A UNC path keeps its two leading slashes (normalising would make //server/share a local /server/share).
-    return slashed.startsWith('//') ? '/' + normalizeAbs(slashed.slice(1)) : normalizeAbs(slashed);
-  }
+  // A root-relative `/x` stays as it is (the policy's own system paths are spelled so).
+  if (typeof p === 'string' && (style === 'win32' || pathStyleOf(p) === 'win32') && isAbsoluteFor(p, 'win32') && !/^[\\/](?![\\/])/.test(p)) return windowsPolicyPath(p);
   if (typeof p !== 'string' || !isAbsolutePath(p)) throw new SandboxError('POLICY_INVALID', `${what} must be an absolute path, got "${p}"`);
   return normalizeAbs(p);
 }
@@ -259,7 +266,9 @@ function checkCtxPath(what: string, p: string): string {
  * overridden by later layers; the profile (from the last layer that names one, else moderate) is the base.
  */
 export function resolvePolicy(layers: PolicyLayers, ctx: ResolveContext): Resolution {
-  const c: Ctx = { workspace: checkCtxPath('workspace', ctx.workspace), home: checkCtxPath('home directory', ctx.home) };
+  // The run's path style comes from its workspace as given (Node for Windows gives `C:\\…`), or the caller's plan.
+  const style = ctx.pathStyle ?? (typeof ctx.workspace === 'string' ? pathStyleOf(ctx.workspace) : 'posix');
+  const c: Ctx = { workspace: checkCtxPath('workspace', ctx.workspace, style), home: checkCtxPath('home directory', ctx.home, style), style };
   const valid: Partial<Record<LayerName, PolicyInput>> = {};
   for (const n of LAYER_ORDER) {
     const raw = layers[n];

@@ -3,6 +3,13 @@
 // audit log keeps its summary (protocol/audit.ts CapabilitySummary).
 import { z } from 'zod';
 
+/**
+ * A promise a policy can make that one capability keeps. Where that capability is not available, the enforce
+ * gate (host/unkept-promises.ts) refuses a run whose policy makes the promise, and warn mode notes it.
+ */
+export const PolicyPromise = z.enum(['limits.cpuSeconds', 'limits.memoryMiB', 'limits.maxProcesses', 'filesystem.protectedReads', 'filesystem.denyRead', 'filesystem.readListedOnly']);
+export type PolicyPromise = z.infer<typeof PolicyPromise>;
+
 export const Capability = z.object({
   /** Stable key, e.g. "landlock", "seccomp", "seccomp_user_notif", "cgroup", "user_namespaces". */
   name: z.string(),
@@ -13,6 +20,8 @@ export const Capability = z.object({
   requiredForEnforce: z.boolean(),
   /** How to get it when missing. */
   fix: z.string().optional(),
+  /** The policy promises it keeps: unavailable, a run that relies on one is refused in enforce, noted in warn. */
+  keeps: z.array(PolicyPromise).optional(),
 });
 export type Capability = z.infer<typeof Capability>;
 

@@ -69,7 +69,11 @@ describe('Windows native tier: file confinement and the job handle (real Windows
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-win-confine-'));
     const outside = path.join(os.homedir(), `ss-outside-${process.pid}.txt`);
     fs.writeFileSync(path.join(ws, 'w.cmd'), `@echo off\r\necho in>"${path.join(ws, 'in.txt')}"\r\necho out>"${outside}"\r\nexit /b 0\r\n`);
-    const r = spawnSync(process.execPath, [path.join(repo, 'dist', 'cli.js'), 'run', '--workspace', ws, '--mode', 'enforce', '--profile', 'moderate', '--', path.join(ws, 'w.cmd')], { cwd: ws, encoding: 'utf8' });
+    // Reads are not confined on Windows (check: read_confinement), so enforce refuses a run while a protected
+    // secret such as ~/.azure exists on the runner; this case is about writes, so it opens them for reading.
+    const { ALWAYS_PROTECTED } = require('../../src/policy/presets') as typeof import('../../src/policy/presets');
+    const opened = ALWAYS_PROTECTED.filter((e) => !e.read && e.path.startsWith('~/')).flatMap((e) => ['--allow-read', e.path]);
+    const r = spawnSync(process.execPath, [path.join(repo, 'dist', 'cli.js'), 'run', '--workspace', ws, '--mode', 'enforce', '--profile', 'moderate', ...opened, '--', path.join(ws, 'w.cmd')], { cwd: ws, encoding: 'utf8' });
     const wrote = fs.existsSync(outside);
     fs.rmSync(outside, { force: true });
     assert.equal(fs.readFileSync(path.join(ws, 'in.txt'), 'utf8').trim(), 'in', r.stderr);

@@ -64,6 +64,8 @@ function tempWorkspace(): string {
   return ws;
 }
 
+// Command forms, the timeout and kill on close do not depend on the job's process, memory or CPU limits: those
+// cases run profile permissive (no such limits), since Wine keeps none and enforce refuses a policy that sets one.
 describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)', function () {
   this.timeout(240_000);
   let ws: string;
@@ -78,7 +80,7 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
 
   it('a .bat script runs through cmd.exe inside the job: its output arrives, its exit code is the run\'s, arguments are quoted for cmd', function () {
     fs.writeFileSync(path.join(ws, 's.bat'), '@echo off\r\necho hello [%1] [%2]\r\nexit /b 7\r\n');
-    const r = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--', z(path.join(ws, 's.bat')).replace(/\\/g, '/'), 'a b', 'q&x']);
+    const r = runCli(ws, ['--mode', 'enforce', '--profile', 'permissive', '--', z(path.join(ws, 's.bat')).replace(/\\/g, '/'), 'a b', 'q&x']);
     assert.equal(r.status, 7, r.err);
     // Each argument arrives whole and quoted, and & starts no command. (`%` is covered by the unit tests only:
     // Wine's cmd expands variables again after substituting %2, which Windows' cmd does not.)
@@ -87,11 +89,11 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
   });
 
   it('Windows command forms: a bare name found on the ;-separated PATH with PATHEXT, and a .\\ relative path', function () {
-    const r1 = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--', 'cmd', '/c', 'echo via-path']);
+    const r1 = runCli(ws, ['--mode', 'enforce', '--profile', 'permissive', '--', 'cmd', '/c', 'echo via-path']);
     assert.equal(r1.status, 0, r1.err);
     assert.match(r1.out, /via-path/);
     fs.writeFileSync(path.join(ws, 'rel.cmd'), '@echo off\r\necho relative ok\r\n');
-    const r2 = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--', '.\\rel.cmd']);
+    const r2 = runCli(ws, ['--mode', 'enforce', '--profile', 'permissive', '--', '.\\rel.cmd']);
     assert.equal(r2.status, 0, r2.err);
     assert.match(r2.out, /relative ok/);
   });
@@ -100,6 +102,10 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
     // maxProcesses 1: the script itself is the one process the job allows; cmd's child must be refused.
     fs.writeFileSync(path.join(ws, 'p.bat'), '@echo off\r\ncmd /c echo child ran\r\necho after %errorlevel%\r\n');
     const r = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--max-procs', '1', '--', z(path.join(ws, 'p.bat')).replace(/\\/g, '/')]);
+    if (/enforce mode cannot keep this policy on this machine: process limit 1/.test(r.err)) {
+      console.log('      skipped: the capability report measured the job limits unenforced here, so enforce refused the run (test/wine/promises.test.ts covers the refusal)');
+      this.skip();
+    }
     if (/child ran/.test(r.out)) {
       console.log('      skipped: Wine did not enforce JOB_OBJECT_LIMIT_ACTIVE_PROCESS (the child ran)');
       this.skip();
@@ -127,7 +133,7 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
 
   it('the wall-clock timeout terminates the job', function () {
     fs.writeFileSync(path.join(ws, 't.bat'), '@echo off\r\necho started\r\nping -n 60 127.0.0.1 >nul\r\necho finished\r\n');
-    const r = runCli(ws, ['--mode', 'enforce', '--profile', 'moderate', '--timeout', '3', '--', z(path.join(ws, 't.bat')).replace(/\\/g, '/')]);
+    const r = runCli(ws, ['--mode', 'enforce', '--profile', 'permissive', '--timeout', '3', '--', z(path.join(ws, 't.bat')).replace(/\\/g, '/')]);
     assert.match(r.out, /started/);
     assert.doesNotMatch(r.out, /finished/);
     assert.match(r.err, /timeout of 3 s/, r.err);
@@ -138,7 +144,7 @@ describe('Wine tier: the Windows backend under Wine (real CLI, real job objects)
     const beat = path.join(ws, 'beat.txt');
     fs.writeFileSync(path.join(ws, 'b.bat'), `@echo off\r\n:loop\r\necho x>>"${z(beat)}"\r\nping -n 2 127.0.0.1 >nul\r\ngoto loop\r\n`);
     const fo = fs.openSync(path.join(ws, '..', 'bg-out.txt'), 'w');
-    const child = spawn(WINE, [NODE_EXE, z(path.join(repo, 'dist', 'cli.js')), 'run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'moderate', '--', z(path.join(ws, 'b.bat')).replace(/\\/g, '/')], {
+    const child = spawn(WINE, [NODE_EXE, z(path.join(repo, 'dist', 'cli.js')), 'run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'permissive', '--', z(path.join(ws, 'b.bat')).replace(/\\/g, '/')], {
       cwd: ws,
       env: wineEnv(),
       stdio: ['ignore', fo, fo],

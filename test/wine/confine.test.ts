@@ -128,6 +128,13 @@ describe('Wine tier: Windows file confinement (restricted token, ACL grants, jou
     for (const j of journals()) fs.rmSync(j, { recursive: true, force: true });
     const r = runNodeExe(path.join(repo, 'dist', 'cli.js'), ['run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'moderate', '--', z(path.join(ws, 'w.bat')).replace(/\\/g, '/')], 180_000, ws);
     console.log(`      [wine] cli run enforce → exit ${r.status} in ${r.ms} ms`);
+    if (/enforce mode cannot keep this policy on this machine: .*\(job_limits: /.test(r.text)) {
+      // The token needs strict or moderate, and both set job limits, which Wine does not keep: enforce refuses
+      // them here (promises.test.ts). The token and grants still run here through token-driver (above); the
+      // CLI's token path runs on real Windows (test/win32/confine.test.ts).
+      console.log('      skipped: enforce with strict/moderate is refused here (job limits unkept), so the CLI never reaches the token path under Wine');
+      this.skip();
+    }
     assert.equal(r.status, 0, r.text);
     assert.match(r.text, /ran ok/);
     assert.equal(fs.readFileSync(path.join(ws, 'out.txt'), 'utf8').trim(), 'written');

@@ -59,3 +59,37 @@ export function driver<T>(name: string, which: string, args: string[] = []): T {
   console.log(`      [wine] ${name} ${which}: ${JSON.stringify(j.result)} (${r.ms} ms)`);
   return j.result;
 }
+
+export interface CliRun {
+  status: number | null;
+  out: string;
+  err: string;
+}
+
+/** `script-sandbox ARGS…` under Wine, stdout and stderr to files (a pipe gives EBADF); extra env for the run. */
+export function cli(ws: string, args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const out = path.join(ws, '..', `out-${process.hrtime.bigint()}.txt`);
+  const err = out.replace('out-', 'err-');
+  const fo = fs.openSync(out, 'w');
+  const fe = fs.openSync(err, 'w');
+  const t0 = Date.now();
+  const r = spawnSync(WINE, [NODE_EXE, z(path.join(repo, 'dist', 'cli.js')), ...args], { cwd: ws, env: { ...wineEnv(), ...env }, stdio: ['ignore', fo, fe], timeout: 180_000 });
+  fs.closeSync(fo);
+  fs.closeSync(fe);
+  const res = { status: r.status, out: fs.readFileSync(out, 'utf8'), err: fs.readFileSync(err, 'utf8') };
+  console.log(`      [wine] ${args.join(' ')} → exit ${res.status} in ${Date.now() - t0} ms`);
+  return res;
+}
+
+export function workspace(): string {
+  const ws = path.join(tempDir('ss-wine-prom-'), 'ws');
+  fs.mkdirSync(ws);
+  return ws;
+}
+
+export type Report = { capabilities: Array<{ name: string; available: boolean; detail: string; keeps?: string[] }> };
+
+export function checkReport(ws: string, env: NodeJS.ProcessEnv = {}): Report {
+  const r = cli(ws, ['check', '--json'], env);
+  return JSON.parse(r.out.slice(r.out.indexOf('{'))) as Report;
+}
