@@ -261,32 +261,41 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
 export class TargetMemory {
   private readonly fds = new Map<number, number>();
 
+  /** One page, reused by readString (a TargetMemory belongs to one thread): no allocation per path read. */
+  private readonly page = Buffer.allocUnsafe(4096);
+
   read(pid: number, addr: bigint, len: number): Buffer | null {
     if (addr === 0n || len <= 0) return null;
+    const buf = Buffer.alloc(len);
+    const n = this.readInto(pid, addr, buf, len);
+    return n > 0 ? buf.subarray(0, n) : null;
+  }
+
+  /** Reads up to len bytes into buf; the count read (0 when nothing could be read). */
+  private readInto(pid: number, addr: bigint, buf: Buffer, len: number): number {
     for (let attempt = 0; attempt < 2; attempt++) {
       let fd = this.fds.get(pid);
       if (fd === undefined) {
         try {
           fd = fs.openSync(`/proc/${pid}/mem`, 'r');
         } catch {
-          return null;
+          return 0;
         }
         this.fds.set(pid, fd);
       }
-      const buf = Buffer.alloc(len);
       let n = 0;
       try {
         n = fs.readSync(fd, buf, 0, len, Number(addr));
       } catch {
         n = -1;
       }
-      if (n > 0) return buf.subarray(0, n);
+      if (n > 0) return n;
       // An fd opened before the process exec'd still points at the old address space, which reads as
       // empty (a shell that execs the real program keeps its pid): reopen once.
       fs.closeSync(fd);
       this.fds.delete(pid);
     }
-    return null;
+    return 0;
   }
 
   /** Exactly len bytes, or null: a short read (unmapped memory, process gone) is no argument to decide on. */
@@ -316,21 +325,25 @@ export class TargetMemory {
 
   /** A NUL-terminated string of at most max bytes; reads page-wise so it never crosses into unmapped memory. */
   readString(pid: number, addr: bigint, max = 4096): string | null {
+    if (addr === 0n) return null;
     const parts: Buffer[] = [];
     let cur = addr;
     let total = 0;
     while (total < max) {
       const toPage = 4096 - Number(cur % 4096n);
-      const chunk = this.read(pid, cur, Math.min(toPage, max - total));
-      if (!chunk || chunk.length === 0) return parts.length ? null : null;
+      const got = this.readInto(pid, cur, this.page, Math.min(toPage, max - total));
+      if (got <= 0) return null;
+      const chunk = this.page.subarray(0, got);
       const nul = chunk.indexOf(0);
       if (nul >= 0) {
+        if (parts.length === 0) return chunk.toString('utf8', 0, nul);
         parts.push(chunk.subarray(0, nul));
         return Buffer.concat(parts).toString('utf8');
       }
-      parts.push(chunk);
-      total += chunk.length;
-      cur += BigInt(chunk.length);
+      // The page buffer is read again next round: keep a copy of this part.
+      parts.push(Buffer.from(chunk));
+      total += got;
+      cur += BigInt(got);
     }
     return null; // longer than max: treat as unreadable
   }

@@ -3,7 +3,7 @@
 // value, take a copy of one of the target's fds, read a sockaddr).
 import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux/notify';
 import type { SupervisedRun } from './supervisor-protocol';
-import type { Verdict } from './supervisor-decide';
+import type { AllowedFiles, Verdict } from './supervisor-decide';
 
 export interface RunState extends SupervisedRun {
   hup: boolean;
@@ -11,6 +11,8 @@ export interface RunState extends SupervisedRun {
   counts: Map<string, number>;
   /** Pids (tids) that made a supervised call: the worker's cached /proc/<pid>/mem fds to close with the run. */
   pids: Set<number>;
+  /** File decisions already made for this run that allowed the call (pure policy evaluation, see decideFile). */
+  allowedFiles: AllowedFiles;
 }
 
 /** A run's remembered pids above which the ones that are gone are forgotten (a script forking many processes). */

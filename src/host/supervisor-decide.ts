@@ -98,8 +98,37 @@ export function decideBind(r: SupervisedRun, a: SockAddr): Verdict | null {
   };
 }
 
-export function decideFile(r: SupervisedRun, written: string, abs: string, resolved: string, access: 'read' | 'write', moves = false): Verdict | null {
-  const kernel = grantsAllow(r.grants, resolved, access, fs.existsSync(resolved)) || under(resolved, r.tmpDir);
+/**
+ * A run's allowed file decisions, by access, moves and resolved path: the policy's evaluation of a canonical
+ * path string, which is pure for the run (its policy, grants and protected set do not change). Only what did
+ * not depend on the path's existence is kept; the path walk that produced `resolved` is never cached.
+ */
+export class AllowedFiles {
+  private readonly keys = new Set<string>();
+  /** Bounded: a run touching more distinct paths than this starts over (the next misses recompute). */
+  static readonly MAX = 16384;
+
+  static key(resolved: string, access: 'read' | 'write', moves: boolean): string {
+    return `${access === 'read' ? 'r' : 'w'}${moves ? 'm' : '-'}${resolved}`;
+  }
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  add(key: string): void {
+    if (this.keys.size >= AllowedFiles.MAX) this.keys.clear();
+    this.keys.add(key);
+  }
+}
+
+export function decideFile(r: SupervisedRun, written: string, abs: string, resolved: string, access: 'read' | 'write', moves = false, memo?: AllowedFiles): Verdict | null {
+  const key = memo ? AllowedFiles.key(resolved, access, moves) : '';
+  if (memo?.has(key)) return null;
+  // Existence only ever narrows the grants (a new name in a carved directory), so when they allow the path
+  // as missing they allow it as present too, and the disk is not asked.
+  const regardless = grantsAllow(r.grants, resolved, access, false) || under(resolved, r.tmpDir);
+  const kernel = regardless || grantsAllow(r.grants, resolved, access, fs.existsSync(resolved));
   const prot = r.protected ?? protectedPaths(r.policy);
   const d = decidePath(r.policy, resolved, access, { tmpDir: r.tmpDir, protected: prot });
   if (moves) {
@@ -118,7 +147,10 @@ export function decideFile(r: SupervisedRun, written: string, abs: string, resol
       };
     }
   }
-  if (kernel && d.allowed) return null;
+  if (kernel && d.allowed) {
+    if (memo && regardless) memo.add(key);
+    return null;
+  }
   const protectedRule = /^protected/.test(d.rule);
   return {
     kind: 'file',

@@ -59,7 +59,7 @@ export class FileCalls {
       // is not followed; truncate follows links.
       const at = this.resolveFor(note.pid, dirfd, written, name === 'truncate');
       if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
-      const verdict = decideFile(r, written, at.abs, at.resolved, 'write', spec.moves);
+      const verdict = decideFile(r, written, at.abs, at.resolved, 'write', spec.moves, r.allowedFiles);
       if (verdict) return this.s.refuse(r, note, name, verdict, EACCES);
     }
     this.s.cont(r, note);
@@ -68,7 +68,7 @@ export class FileCalls {
   checkPath(r: RunState, note: Notification, name: string, written: string, dirfd: number, access: 'read' | 'write'): void {
     const at = this.resolveFor(note.pid, dirfd, written, true);
     if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
-    const verdict = decideFile(r, written, at.abs, at.resolved, access);
+    const verdict = decideFile(r, written, at.abs, at.resolved, access, false, r.allowedFiles);
     if (!verdict) return this.s.cont(r, note);
     // Deciding on our own copy of the path and denying outright is race-free; an allowed open continues
     // under Landlock, which stays the boundary.
@@ -92,10 +92,14 @@ export class FileCalls {
     }
     const abs = path.resolve(base, p);
     const root = `/proc/${pid}/root`;
-    try {
-      fs.lstatSync(root + '/');
-    } catch {
-      return null;
+    // The root link is checked as the cwd link was (the same ptrace access check, the same task->fs), so
+    // after reading the cwd it is not asked again.
+    if (p.startsWith('/') || dirfd !== AT_FDCWD) {
+      try {
+        if (!fs.lstatSync(root + '/', { throwIfNoEntry: false })) return null;
+      } catch {
+        return null;
+      }
     }
     const resolved = resolveComponents(root, base, p, followLast);
     return { abs, resolved };

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { loadNotifyCalls, TargetMemory, POLLIN, POLLOUT, POLLHUP, type Notification, type NotifyCalls } from '../../native/linux/notify';
 import type { Violation } from '../policy/violation';
 import type { SupervisorControl, SupervisorEvent } from './supervisor-protocol';
-import { decideDenied, type Verdict } from './supervisor-decide';
+import { AllowedFiles, decideDenied, type Verdict } from './supervisor-decide';
 import { describeAddr } from './sockaddr';
 import { EPERM } from './supervisor-abi';
 import { PID_SWEEP, type Answering, type PendingOp, type RunState } from './supervisor-answer';
@@ -98,7 +98,7 @@ class SupervisorLoop implements Answering {
       const m = receiveMessageOnPort(this.control)?.message as SupervisorControl | { type: 'sync'; token: number } | undefined;
       if (!m) return;
       if (m.type === 'add') {
-        this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map(), pids: new Set() });
+        this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map(), pids: new Set(), allowedFiles: new AllowedFiles() });
         // Synchronous wake-ups (Linux 6.6+) cut a round trip's scheduling latency; older kernels refuse, which is fine.
         this.n.setSyncWakeUp(m.run.listener);
       } else if (m.type === 'remove') {

@@ -21,12 +21,14 @@ export function resolveComponents(root: string, base: string, p: string, followL
       continue;
     }
     const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
-    let st: fs.Stats;
+    let st: fs.Stats | undefined;
     try {
-      st = fs.lstatSync(root + next);
+      // A missing name (a file about to be created) is the common miss: no exception built for it.
+      st = fs.lstatSync(root + next, { throwIfNoEntry: false });
     } catch {
-      return path.posix.join(next, ...rest);
+      st = undefined;
     }
+    if (!st) return path.posix.join(next, ...rest);
     if (st.isSymbolicLink() && (rest.length > 0 || followLast)) {
       if (++links > 40) return path.posix.join(next, ...rest); // ELOOP in the kernel
       let target: string;

@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import { buildFsModel } from '../../../src/policy/fs-model';
-import { decideBind, decideConnect, decideDenied, decideFile } from '../../../src/host/supervisor-decide';
+import { AllowedFiles, decideBind, decideConnect, decideDenied, decideFile } from '../../../src/host/supervisor-decide';
 import type { SupervisedRun } from '../../../src/host/supervisor-protocol';
 import type { SockAddr } from '../../../src/host/sockaddr';
 
@@ -17,9 +17,9 @@ const WS = '/nonexistent-sandbox-test/proj';
 const HOME = '/nonexistent-sandbox-test/home';
 const TMP = '/nonexistent-sandbox-test/tmp/run-1';
 
-function run(input: PolicyInput, mode: 'warn' | 'enforce', over: Partial<SupervisedRun> = {}): SupervisedRun {
+function run(input: PolicyInput, mode: 'warn' | 'enforce', over: Partial<SupervisedRun> = {}, tier: 'namespaces' | 'fallback' = 'namespaces'): SupervisedRun {
   const policy = resolvePolicy({ user: { ...input, mode } }, { workspace: WS, home: HOME }).policy;
-  const model = buildFsModel(policy, { tmpDir: TMP, toolRoots: [], file: `${WS}/main.py`, tier: 'namespaces' });
+  const model = buildFsModel(policy, { tmpDir: TMP, toolRoots: [], file: `${WS}/main.py`, tier });
   return {
     runId: 'r',
     listener: -1,
@@ -166,6 +166,56 @@ describe('host: supervisor decisions (pure)', () => {
       assert.match(v.rule, /^protected:/);
       assert.equal(v.what, `move or removal of ${WS}`);
       assert.equal(both({}, (r) => decideFile(r, 'docs', `${WS}/docs`, `${WS}/docs`, 'write', true)), null, 'a folder with nothing protected inside');
+    });
+  });
+
+  describe("a run's memo of allowed file decisions", () => {
+    const cases: Array<[string, 'read' | 'write', boolean]> = [
+      [`${WS}/out.txt`, 'write', false],
+      [`${WS}/src/deep/new.txt`, 'write', false],
+      [`${WS}/.git/hooks/pre-commit`, 'write', false],
+      [`${WS}/.git/objects/ab/cd`, 'write', false],
+      [`${HOME}/.bashrc`, 'write', false],
+      [`${HOME}/.bashrc`, 'read', false],
+      ['/usr/lib/x', 'write', false],
+      ['/etc/passwd', 'read', false],
+      [`${TMP}/x`, 'write', false],
+      [WS, 'write', true],
+      [`${WS}/docs`, 'write', true],
+    ];
+
+    it('answers exactly as no memo does, first and second time, in both tiers', () => {
+      for (const tier of ['namespaces', 'fallback'] as const) {
+        const r = run({}, 'enforce', {}, tier);
+        const memo = new AllowedFiles();
+        for (let round = 0; round < 2; round++) {
+          for (const [p, access, moves] of cases) {
+            assert.deepEqual(decideFile(r, p, p, p, access, moves, memo), decideFile(r, p, p, p, access, moves), `${tier} ${access} ${p} round ${round}`);
+          }
+        }
+      }
+    });
+
+    it('keeps allowances only: a refusal is computed again (its report names the path as written), and access and moves are part of the key', () => {
+      const r = run({}, 'enforce');
+      const memo = new AllowedFiles();
+      assert.equal(decideFile(r, 'o', `${WS}/o`, `${WS}/o`, 'write', false, memo), null);
+      assert.ok(memo.has(AllowedFiles.key(`${WS}/o`, 'write', false)));
+      assert.ok(!memo.has(AllowedFiles.key(`${WS}/o`, 'read', false)));
+      assert.ok(!memo.has(AllowedFiles.key(`${WS}/o`, 'write', true)));
+      assert.ok(decideFile(r, 'x', `${WS}/x`, `${WS}/.git/hooks/x`, 'write', false, memo));
+      assert.ok(!memo.has(AllowedFiles.key(`${WS}/.git/hooks/x`, 'write', false)));
+    });
+
+    it('does not keep an allowance that depended on the path existing (a name in a carved directory, fallback tier)', () => {
+      const r = run({}, 'enforce', {}, 'fallback');
+      const memo = new AllowedFiles();
+      // A folder below the root has no carve-out under it: allowed whether or not the name exists, so kept.
+      assert.equal(decideFile(r, 'src/x', `${WS}/src/x`, `${WS}/src/x`, 'write', false, memo), null);
+      assert.ok(memo.has(AllowedFiles.key(`${WS}/src/x`, 'write', false)));
+      // The workspace root holds .git, so its direct children are carved: a new name there depends on existence.
+      decideFile(r, 'n', `${WS}/n`, `${WS}/n`, 'write', false, memo);
+      assert.ok(!memo.has(AllowedFiles.key(`${WS}/n`, 'write', false)));
     });
   });
 
