@@ -2,7 +2,9 @@
 // "everything under X but not Y" into concrete Landlock rules (Landlock can only grant).
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { buildFsModel, integrityModel, READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model';
+import { buildFsModel } from '../../src/policy/fs-model';
+import { READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model-types';
+import { integrityModel } from '../../src/policy/integrity-model';
 import { diskModelFs } from './carve-outs';
 import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../../src/protocol/plan';
@@ -211,4 +213,5 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
   };
 }
 
-export { grantsAllow, READ_RIGHTS, WRITE_RIGHTS, type Grant } from '../../src/policy/fs-model';
+export { grantsAllow } from '../../src/policy/grants-allow';
+export { READ_RIGHTS, WRITE_RIGHTS, type Grant } from '../../src/policy/fs-model-types';

@@ -3,7 +3,8 @@
 // the script has). Pure: unit-tested on Linux. Policy paths use `/` (resolve normalizes `Z:\…` to `Z:/…`);
 // Windows gets `\`.
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { kernelPrefix, protectedPaths } from '../../src/policy/fs-model';
+import { kernelPrefix } from '../../src/policy/glob-kernel-paths';
+import { protectedPaths } from '../../src/policy/protected-set';
 import type { FileGrant } from './file-grants';
 
 export function toWindowsPath(p: string): string {

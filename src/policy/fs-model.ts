@@ -12,8 +12,7 @@
 //
 // The model is split by job: fs-model-types (shapes, rights), glob-kernel-paths, protected-set (with
 // git-discovery, git-config, git-config-commands), protection-rules (shared with decidePath), terminal-grants,
-// integrity-model (warn mode), grants-allow (the kernel's answers). This file builds the enforce model and
-// re-exports the names it had before the split.
+// integrity-model (warn mode), grants-allow (the kernel's answers). This file builds the enforce model.
 import * as path from 'node:path';
 import type { ResolvedPolicy } from './schema';
 import { SHARED_TEMP_PATHS, SYSTEM_PATHS, sharedTempWritable } from './presets';
@@ -39,32 +38,6 @@ import { denyingGlob, protectionBlocks, systemPathOf } from './protection-rules'
 import { terminalGrants } from './terminal-grants';
 import { below, uniq } from './path-lists';
 import { globNames, isUnder, normalizeAbs } from './paths';
-
-// The names this module had before the split, for importers not yet moved to the file of the job.
-export {
-  DEV_READ_ONLY,
-  DEV_READ_WRITE,
-  KERNEL_READ,
-  NO_FS,
-  READ_RIGHTS,
-  WRITE_RIGHTS,
-  type FsModel,
-  type FsModelFs,
-  type FsModelRequest,
-  type FsTier,
-  type Grant,
-  type HiddenPath,
-  type ProtectedInWritable,
-  type ProtectedPath,
-} from './fs-model-types';
-export { GLOB_LIST_BUDGET, globIsSubtree, globKernelPaths, kernelPrefix } from './glob-kernel-paths';
-export { gitConfigEntries, gitConfigValues, parseGitFile, type GitConfigEntry } from './git-config';
-export { commandFiles, configCommand } from './git-config-commands';
-export { OWN_RECORDS, protectedPaths, protectedSet } from './protected-set';
-export { denyingGlob, protectionBlocks, systemPathOf, type ProtectionBlock } from './protection-rules';
-export { DEVPTS_DIR, PTY_SLAVE, terminalGrants } from './terminal-grants';
-export { WARN_DEV_READ_WRITE, integrityModel } from './integrity-model';
-export { grantsAllow, modelAllows } from './grants-allow';
 
 /** The filesystem model of one run. Pure apart from `fs` (reads of the workspace's git metadata). */
 export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: FsModelFs = NO_FS): FsModel {
