@@ -71,15 +71,21 @@ export const NamespacePlan = z.object({
 });
 export type NamespacePlan = z.infer<typeof NamespacePlan>;
 
-export const LinuxPlan = z.object({
-  platform: z.literal('linux'),
-  runId: z.string(),
+/** The program a POSIX launcher execs (Linux, macOS), and the limits it sets first. */
+const PosixExec = {
   /** Absolute path of the program to exec (already resolved against PATH). */
   file: z.string().min(1),
   argv: z.array(z.string()).min(1),
   env: z.record(z.string(), z.string()),
   cwd: z.string().min(1),
+  /** Resources by name; each backend maps them to its numbers (Darwin: NPROC 7, NOFILE 8). */
   rlimits: z.array(RlimitSpec),
+};
+
+export const LinuxPlan = z.object({
+  platform: z.literal('linux'),
+  runId: z.string(),
+  ...PosixExec,
   noNewPrivs: z.boolean(),
   /** null = not applied (mode disabled). */
   landlock: LandlockPlan.nullable(),
@@ -129,13 +135,7 @@ export type Win32Plan = z.infer<typeof Win32Plan>;
 export const DarwinPlan = z.object({
   platform: z.literal('darwin'),
   runId: z.string(),
-  /** Absolute path of the program to exec (already resolved against PATH). */
-  file: z.string().min(1),
-  argv: z.array(z.string()).min(1),
-  env: z.record(z.string(), z.string()),
-  cwd: z.string().min(1),
-  /** Resources by name; native/darwin/rlimit.ts maps them to Darwin's numbers (NPROC 7, NOFILE 8). */
-  rlimits: z.array(RlimitSpec),
+  ...PosixExec,
   /** SBPL text applied by /usr/bin/sandbox-exec; null = no Seatbelt (disabled or warn mode). */
   seatbelt: z.string().min(1).nullable(),
   /** No mount namespaces on macOS (the runner reads this field of every plan). */
