@@ -9,6 +9,16 @@ import { resolveComponents } from './target-path';
 import { unreadable, type Answering, type RunState } from './supervisor-answer';
 import { EACCES, AT_FDCWD, O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
+/**
+ * The path argument as a string, or null when it cannot be read exactly: bytes that are not UTF-8 decode to
+ * U+FFFD, which names another file (or none), so a decision on it would be about a name the kernel never
+ * sees (red team: a link named \xff to `.` carried a write past a deny glob).
+ */
+function readPath(s: Answering, note: Notification, arg: number): string | null {
+  const written = s.mem.readString(note.pid, note.args[arg]!);
+  return written === null || written.includes('\uFFFD') ? null : written;
+}
+
 export class FileCalls {
   constructor(private readonly s: Answering) {}
 
@@ -26,7 +36,7 @@ export class FileCalls {
       flags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
     } else if (name === 'creat') flags = 0o1101;
     else flags = Number(note.args[name === 'open' ? 1 : 2]! & 0xffffffffn);
-    const written = this.s.mem.readString(note.pid, note.args[pathArg]!);
+    const written = readPath(this.s, note, pathArg);
     // Fail closed: a path we cannot read (a non-dumpable process, a bad pointer) is refused, never let through.
     if (written === null) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
     const write = (flags & O_ACCMODE) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
@@ -53,7 +63,7 @@ export class FileCalls {
     const spec = FileCalls.PATH_ARGS[name]!;
     for (const [dirArg, pathArg] of spec.paths) {
       const dirfd = dirArg < 0 ? AT_FDCWD : Number(BigInt.asIntN(32, note.args[dirArg]!));
-      const written = this.s.mem.readString(note.pid, note.args[pathArg]!);
+      const written = readPath(this.s, note, pathArg);
       if (written === null) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
       // These calls act on the last component itself (unlinking a symlink does not touch its target), so it
       // is not followed; truncate follows links.

@@ -119,6 +119,20 @@ describe('filesystem (Landlock, real kernel)', function () {
     assert.match(dw.stdout, /free: ALLOWED/);
   });
 
+  // Red team: a name that is not UTF-8 decoded to U+FFFD, which names nothing; the path was judged as another
+  // name, the glob did not match, and the call went on (a link named \xff to `.` wrote data/via.key).
+  for (const [tier, env] of [['namespace tier', {}], ['fallback tier', { SCRIPT_SANDBOX_NAMESPACES: '0' }]] as const) {
+    it(`--deny-write data/*.key holds through a link whose name is not UTF-8 (${tier})`, async () => {
+      fs.mkdirSync(path.join(sb.workspace, 'data'));
+      writeScript(sb.workspace, 'nonutf8.sh', `#!/bin/sh\nB=$(printf '\\377'); export B\nln -s . "data/$B"\n` + attempt('direct', "sh -c 'echo x > data/direct.key'") + attempt('via', `sh -c 'echo x > "data/$B/via.key"'`) + attempt('other', "sh -c 'echo x > data/note.txt'"));
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./nonutf8.sh'], env);
+      assert.match(r.stdout, /direct: denied/, r.stdout + r.stderr);
+      assert.match(r.stdout, /via: denied/, r.stdout + r.stderr);
+      assert.match(r.stdout, /other: ALLOWED/, r.stdout + r.stderr);
+      assert.equal(fs.existsSync(path.join(sb.workspace, 'data', 'via.key')), false, 'data/via.key was written through the \\xff link');
+    });
+  }
+
   it('.git/hooks and .vscode in the workspace are protected from writes', async () => {
     fs.mkdirSync(path.join(sb.workspace, '.git', 'hooks'), { recursive: true });
     fs.mkdirSync(path.join(sb.workspace, '.vscode'));
