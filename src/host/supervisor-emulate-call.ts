@@ -9,7 +9,7 @@ import { protectedPaths } from '../policy/protected-set';
 import { grantsAllow } from '../policy/grants-allow';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
-import { resolveComponents } from './target-path';
+import { resolveComponents, targetSelfLinks } from './target-path';
 import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
 import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
@@ -63,7 +63,8 @@ export class OneCall {
       if (!base.startsWith('/')) return null;
     }
     const root = `/proc/${this.note.pid}/root`;
-    return { written, abs: path.posix.resolve(base, written), resolved: resolveComponents(root, base, written, followLast) };
+    const resolved = resolveComponents(root, base, written, followLast, targetSelfLinks(this.note.pid));
+    return resolved === null ? null : { written, abs: path.posix.resolve(base, written), resolved };
   }
 
   private inMade(p: string): boolean {

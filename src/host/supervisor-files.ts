@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Notification } from '../../native/linux/notify';
 import { decideFile } from './supervisor-decide';
-import { resolveComponents } from './target-path';
+import { isOwnFdObject, resolveComponents, targetSelfLinks } from './target-path';
 import { unreadable, type Answering, type RunState } from './supervisor-answer';
 import { EACCES, AT_FDCWD, O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
@@ -78,6 +78,7 @@ export class FileCalls {
   checkPath(r: RunState, note: Notification, name: string, written: string, dirfd: number, access: 'read' | 'write'): void {
     const at = this.resolveFor(note.pid, dirfd, written, true);
     if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
+    if (isOwnFdObject(at.resolved, note.pid)) return this.s.cont(r, note);
     const verdict = decideFile(r, written, at.abs, at.resolved, access, false, r.allowedFiles);
     if (!verdict) return this.s.cont(r, note);
     // Deciding on our own copy of the path and denying outright is race-free; an allowed open continues
@@ -111,7 +112,7 @@ export class FileCalls {
         return null;
       }
     }
-    const resolved = resolveComponents(root, base, p, followLast);
-    return { abs, resolved };
+    const resolved = resolveComponents(root, base, p, followLast, targetSelfLinks(pid));
+    return resolved === null ? null : { abs, resolved };
   }
 }

@@ -1,15 +1,24 @@
 // Path resolution as the kernel's path walk does it, seen through another process's root
 // (/proc/<pid>/root): each component is looked up where it stands, `..` goes to the parent of what was
 // reached, a symlink is replaced by its target (absolute targets start again at the root). Never lexical.
+// procfs's self links answer for whoever reads them, so they are asked of the target, not read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+/**
+ * The target's own answer for procfs's `self` and `thread-self` links (`<tgid>`, `<tgid>/task/<tid>` in its
+ * pid namespace): read through the root they would answer for the reader, the supervisor.
+ */
+export type SelfLinks = (which: 'self' | 'thread-self') => string | null;
 
 /**
  * Walks `p` from `base` (both in the target's view, seen through `root`), as the kernel's path walk does:
  * `..` goes to the parent of what was reached so far, a symlink is replaced by its target where it stands.
  * Past the first component that does not exist the rest is joined as text (the kernel fails there anyway).
+ * null: a link on the way could not be read (a magic link of a process we may not inspect), so the path the
+ * kernel will reach is unknown.
  */
-export function resolveComponents(root: string, base: string, p: string, followLast: boolean): string {
+export function resolveComponents(root: string, base: string, p: string, followLast: boolean, self?: SelfLinks): string | null {
   let cur = p.startsWith('/') ? '/' : base;
   const rest = p.split('/').filter((c) => c !== '' && c !== '.');
   let links = 0;
@@ -31,12 +40,17 @@ export function resolveComponents(root: string, base: string, p: string, followL
     if (!st) return path.posix.join(next, ...rest);
     if (st.isSymbolicLink() && (rest.length > 0 || followLast)) {
       if (++links > 40) return path.posix.join(next, ...rest); // ELOOP in the kernel
-      let target: string;
-      try {
-        target = fs.readlinkSync(root + next);
-      } catch {
-        return path.posix.join(next, ...rest);
+      let target: string | null;
+      if (self && (next === '/proc/self' || next === '/proc/thread-self')) {
+        target = self(next === '/proc/self' ? 'self' : 'thread-self');
+      } else {
+        try {
+          target = fs.readlinkSync(root + next);
+        } catch {
+          target = null;
+        }
       }
+      if (target === null) return null;
       if (target.startsWith('/')) cur = '/';
       rest.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
       continue;
@@ -46,3 +60,37 @@ export function resolveComponents(root: string, base: string, p: string, followL
   return cur;
 }
 
+
+/** A target thread's ids in its own pid namespace (host-view tid in), from /proc/<tid>/status; null: gone. */
+export function targetIds(tid: number): { tgid: string; tid: string } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${tid}/status`, 'utf8');
+    // NStgid/NSpid list the ids from the outermost namespace in; the last is the target's own view.
+    const last = (key: string) => new RegExp(`^${key}:[ \\t]+([\\d \\t]+)$`, 'm').exec(status)?.[1]?.trim().split(/[ \t]+/).pop() ?? null;
+    const g = last('NStgid');
+    const t = last('NSpid');
+    return g && t ? { tgid: g, tid: t } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** SelfLinks for a target thread (host-view tid), its ids read once, when a walk first meets a self link. */
+export function targetSelfLinks(tid: number): SelfLinks {
+  let ids: { tgid: string; tid: string } | null | undefined;
+  return (which) => {
+    if (ids === undefined) ids = targetIds(tid);
+    if (!ids) return null;
+    return which === 'self' ? ids.tgid : `${ids.tgid}/task/${ids.tid}`;
+  };
+}
+
+/**
+ * The walk ended on one of the target's own fds that is no file (`/dev/stdout` is /proc/self/fd/1, a pipe or
+ * socket the host gave it): reopening it reaches an object the script already holds, which no path rule
+ * covers (Landlock lets such opens of internal filesystems through too). Another process's fds never count.
+ */
+export function isOwnFdObject(resolved: string, tid: number): boolean {
+  const m = /^\/proc\/(\d+)\/(?:task\/\d+\/)?fd\/(?:pipe|socket):\[\d+\]$/.exec(resolved);
+  return !!m && targetIds(tid)?.tgid === m[1];
+}

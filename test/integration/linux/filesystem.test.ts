@@ -133,6 +133,37 @@ describe('filesystem (Landlock, real kernel)', function () {
     });
   }
 
+  // Red team: /proc/self and /dev/fd were resolved as the supervisor's own (its cwd, its fds), so a write
+  // spelled through them was judged as another path and went on.
+  for (const [tier, env] of [['namespace tier', {}], ['fallback tier', { SCRIPT_SANDBOX_NAMESPACES: '0' }]] as const) {
+    it(`--deny-write data/*.key holds through /proc/self/cwd, /proc/thread-self/cwd and /dev/fd/N (${tier})`, async () => {
+      fs.mkdirSync(path.join(sb.workspace, 'data'));
+      writeScript(
+        sb.workspace,
+        'procself.sh',
+        '#!/bin/sh\nexec 3<data\n' +
+          attempt('cwd', "sh -c 'echo x > /proc/self/cwd/data/c.key'") +
+          attempt('thread', "sh -c 'echo x > /proc/thread-self/cwd/data/t.key'") +
+          attempt('devfd', "sh -c 'echo x > /dev/fd/3/d.key'") +
+          attempt('other', "sh -c 'echo x > /dev/fd/3/note.txt'"),
+      );
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./procself.sh'], env);
+      for (const label of ['cwd', 'thread', 'devfd']) assert.match(r.stdout, new RegExp(`${label}: denied`), r.stdout + r.stderr);
+      assert.match(r.stdout, /other: ALLOWED/, r.stdout + r.stderr);
+      assert.deepEqual(fs.readdirSync(path.join(sb.workspace, 'data')).filter((n) => n.endsWith('.key')), [], 'a .key file was written');
+    });
+  }
+
+  for (const [tier, env] of [['namespace tier', {}], ['fallback tier', { SCRIPT_SANDBOX_NAMESPACES: '0' }]] as const) {
+    it(`reopening its own pipe through /proc/self/fd (as \`> /dev/stdout\` does) is no violation (${tier})`, async () => {
+      // The supervisor used to resolve /proc/self as itself and judge "/proc/<its pid>/fd/pipe:[…]", a system path.
+      writeScript(sb.workspace, 'reopen.sh', "#!/bin/sh\n: | sh -c 'echo x > /proc/self/fd/0 && echo pipe-reopen-ok'\n");
+      const r = await runIn(sb, ['--mode', 'enforce'], ['./reopen.sh'], env);
+      assert.match(r.stdout, /pipe-reopen-ok/, r.stdout + r.stderr);
+      assert.deepEqual(r.events.filter((e) => e.type === 'violation'), []);
+    });
+  }
+
   it('.git/hooks and .vscode in the workspace are protected from writes', async () => {
     fs.mkdirSync(path.join(sb.workspace, '.git', 'hooks'), { recursive: true });
     fs.mkdirSync(path.join(sb.workspace, '.vscode'));

@@ -40,7 +40,21 @@ describe('host/resolveComponents', () => {
   it('past a missing component the rest is text; link loops end', () => {
     assert.equal(resolveComponents(root, '/ws', 'nope/a/b', true), '/ws/nope/a/b');
     assert.equal(resolveComponents(root, '/ws', './hooks//new', true), '/ws/hooks/new');
-    assert.match(resolveComponents(root, '/ws', 'loop1/x', true), /^\/ws\/loop[12]\/x$/);
+    assert.match(resolveComponents(root, '/ws', 'loop1/x', true) ?? '', /^\/ws\/loop[12]\/x$/);
     assert.equal(resolveComponents(root, '/', '/../../ws/hooks', true), '/ws/hooks');
+  });
+
+  it("procfs's self links are the target's answer, and a link that cannot be read makes the path unknown", () => {
+    fs.mkdirSync(path.join(root, 'proc/77/task/78'), { recursive: true });
+    fs.symlinkSync('/ws', path.join(root, 'proc/77/cwd'));
+    fs.symlinkSync('/elsewhere', path.join(root, 'proc/77/task/78/cwd'));
+    fs.symlinkSync('4242', path.join(root, 'proc/self')); // what the reader (the supervisor) would see
+    fs.symlinkSync('4242/task/4243', path.join(root, 'proc/thread-self'));
+    const self = (w: 'self' | 'thread-self') => (w === 'self' ? '77' : '77/task/78');
+    assert.equal(resolveComponents(root, '/', '/proc/self/cwd/data/x.key', true, self), '/ws/data/x.key');
+    assert.equal(resolveComponents(root, '/', '/proc/thread-self/cwd/x', true, self), '/elsewhere/x');
+    assert.equal(resolveComponents(root, '/', '/proc/self/cwd/x', true, () => null), null);
+    // Without the target's answer the reader's own would be used: the very mistake this guards against.
+    assert.equal(resolveComponents(root, '/', '/proc/self/cwd/x', true), '/proc/4242/cwd/x');
   });
 });
