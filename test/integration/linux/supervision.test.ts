@@ -100,13 +100,15 @@ describe('live violations (supervisor)', function () {
 
   it('--events shows an early violation before the script ends', async () => {
     const events = path.join(sb.root, 'live.jsonl');
-    const child = spawn(process.execPath, [CLI, 'run', '--events', events, '--workspace', sb.workspace, '--profile', 'strict', '--', '/bin/sh', '-c', `echo x > ${sb.outside}/early.txt; sleep 5`], {
+    const child = spawn(process.execPath, [CLI, 'run', '--events', events, '--workspace', sb.workspace, '--profile', 'strict', '--', '/bin/sh', '-c', `echo x > ${sb.outside}/early.txt; sleep 60`], {
       cwd: sb.workspace,
       env: { PATH: process.env.PATH ?? '', HOME: sb.home },
       stdio: 'ignore',
     });
     try {
-      const deadline = Date.now() + 4000;
+      // The script sleeps a minute after its violation: the event must come while it is still running. The
+      // deadline only bounds a broken run; a loaded machine's cold CLI start alone can take several seconds.
+      const deadline = Date.now() + 45_000;
       let seen = false;
       while (Date.now() < deadline && !seen) {
         await new Promise((r) => setTimeout(r, 100));
