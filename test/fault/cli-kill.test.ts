@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI } from '../integration/linux/helpers';
-import { auditRunIds, auditVerify, BUSY_SCRIPT, completeLines, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
+import { auditRunIds, auditVerify, BUSY_SCRIPT, cleanUpTrial, completeLines, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_TRIALS ?? 20);
 
@@ -79,14 +79,7 @@ describe('fault: the CLI killed with SIGKILL mid-run', function () {
         assert.equal(linesLost, 0, `${linesLost} audit lines written before the kill are gone`);
         assert.deepEqual({ tmp: leftTmp, cgroups: leftCg }, { tmp: [], cgroups: [] }, 'the killed run left its temp folder or cgroup behind');
       } finally {
-        for (const p of processesWith(marker)) {
-          try {
-            process.kill(p.pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
-        fs.rmSync(root, { recursive: true, force: true });
+        cleanUpTrial(marker, root);
       }
     });
   }

@@ -140,3 +140,16 @@ while [ $i -lt 150 ]; do
   sleep 0.03
 done
 `;
+
+/** After a trial, passed or not: its hosts and every process that carries its marker killed, its folders removed. */
+export function cleanUpTrial(marker: string, root: string, ...children: Array<{ kill(signal: NodeJS.Signals): unknown } | null | undefined>): void {
+  for (const c of children) c?.kill('SIGKILL');
+  for (const p of processesWith(marker)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+}

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { HostProcess } from '../integration/linux/host-process';
-import { auditRunIds, auditVerify, BUSY_SCRIPT, completeLines, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
+import { auditRunIds, auditVerify, BUSY_SCRIPT, cleanUpTrial, completeLines, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_HOST_TRIALS ?? 20);
 
@@ -61,16 +61,7 @@ describe('fault: the host process killed with SIGKILL mid-run', function () {
         assert.equal(lost, 0, 'audit lines written before the kill are gone');
         assert.deepEqual({ tmp: leftTmp, cgroups: leftCg }, { tmp: [], cgroups: [] });
       } finally {
-        host.child.kill('SIGKILL');
-        if (next) next.child.kill('SIGKILL');
-        for (const p of processesWith(marker)) {
-          try {
-            process.kill(p.pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
-        fs.rmSync(root, { recursive: true, force: true });
+        cleanUpTrial(marker, root, host.child, next?.child);
       }
     });
   }

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { HostProcess } from '../integration/linux/host-process';
-import { faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
+import { cleanUpTrial, faultSeed, prng, processesWith, runCgroupDirs, runTempDirs, trialDirs, waitUntil } from './fault-support';
 
 const TRIALS = Number(process.env.SS_FAULT_REAPER_TRIALS ?? 3);
 const SCRIPT = `#!/bin/sh
@@ -79,16 +79,7 @@ describe('fault: the reaper killed with SIGKILL mid-run', function () {
         assert.equal(f.exitCode, 0, JSON.stringify(f));
         assert.deepEqual({ tmp: leftTmp, cgroups: leftCg }, { tmp: [], cgroups: [] });
       } finally {
-        host.child.kill('SIGKILL');
-        if (next) next.child.kill('SIGKILL');
-        for (const p of processesWith(marker)) {
-          try {
-            process.kill(p.pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
-        fs.rmSync(root, { recursive: true, force: true });
+        cleanUpTrial(marker, root, host.child, next?.child);
       }
     });
   }
