@@ -85,25 +85,26 @@ describe('Wine tier: reads the restricted token cannot refuse (~/.ssh)', functio
     assert.deepEqual(c.keeps, ['filesystem.protectedReads', 'filesystem.denyRead', 'filesystem.readListedOnly']);
   });
 
-  it('with ~/.ssh present, enforce is refused naming it; the script never reads the key', function () {
+  /** Plants a key in ~/.ssh and runs a batch file that copies it into the workspace, in the given mode. */
+  const readPlantedKey = (mode: 'enforce' | 'warn') => {
     fs.mkdirSync(ssh);
     fs.writeFileSync(path.join(ssh, 'id_test'), key);
     const ws = workspace();
     const stolen = path.join(ws, 'stolen.txt');
     fs.writeFileSync(path.join(ws, 'r.bat'), `@echo off\r\ntype "${z(path.join(ssh, 'id_test'))}" >"${z(stolen)}"\r\n`);
-    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'enforce', '--profile', 'permissive', '--', z(path.join(ws, 'r.bat')).replace(/\\/g, '/')]);
+    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', mode, '--profile', 'permissive', '--', z(path.join(ws, 'r.bat')).replace(/\\/g, '/')]);
+    return { r, stolen };
+  };
+
+  it('with ~/.ssh present, enforce is refused naming it; the script never reads the key', function () {
+    const { r, stolen } = readPlantedKey('enforce');
     assert.equal(fs.existsSync(stolen), false, `the script ran and could read the planted key: ${r.err}`);
     assert.notEqual(r.status, 0);
     assert.match(r.err, /enforce mode cannot keep this policy on this machine: reads of ~\/\.ssh refused \(read_confinement: reads are not confined/, r.err);
   });
 
   it('warn runs it and notes that ~/.ssh reads are not refused here (and they are not: the gap is real)', function () {
-    fs.mkdirSync(ssh);
-    fs.writeFileSync(path.join(ssh, 'id_test'), key);
-    const ws = workspace();
-    const stolen = path.join(ws, 'stolen.txt');
-    fs.writeFileSync(path.join(ws, 'r.bat'), `@echo off\r\ntype "${z(path.join(ssh, 'id_test'))}" >"${z(stolen)}"\r\n`);
-    const r = cli(ws, ['run', '--workspace', z(ws), '--mode', 'warn', '--profile', 'permissive', '--', z(path.join(ws, 'r.bat')).replace(/\\/g, '/')]);
+    const { r, stolen } = readPlantedKey('warn');
     assert.equal(r.status, 0, r.err);
     assert.match(r.err, /not kept on this machine \(warn mode runs anyway\): reads of ~\/\.ssh refused \(read_confinement/, r.err);
     console.log(`      [wine] warn: the script ${fs.existsSync(stolen) && fs.readFileSync(stolen, 'utf8').includes(key) ? 'read' : 'did not read'} the planted key`);
