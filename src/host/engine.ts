@@ -8,11 +8,11 @@ import { SandboxError } from '../errors';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import { PrestartedLauncherSource } from './launcher-prestart';
-import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './platform-linux';
+import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './linux/platform';
 import type { HostPlatform } from './platform';
-import { Win32HostPlatform } from './platform-win32';
+import { Win32HostPlatform } from './win32/platform';
 import { Runner } from './runner';
-import { DarwinHostPlatform } from './platform-darwin';
+import { DarwinHostPlatform } from './darwin/platform';
 
 export interface Engine {
   runner: Runner;
@@ -57,7 +57,7 @@ export function createEngine(
     throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
   }
   if (backend.platform === 'win32') {
-    // Windows: no namespace stage; each run's job object lives in this process (src/host/platform-win32.ts).
+    // Windows: no namespace stage; each run's job object lives in this process (src/host/win32/platform.ts).
     const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
     const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
     return assemble(new Win32HostPlatform(backend), launchers, () => null, () => poolFull(launchers));

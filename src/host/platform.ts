@@ -1,5 +1,5 @@
 // What the runner needs from the OS, behind one interface. The Linux implementation lives in
-// platform-linux.ts; the runner never branches on the platform.
+// linux/platform.ts (win32/, darwin/ beside it); the runner never branches on the platform.
 import type { CapabilityReport } from '../../native/backend';
 import type { Plan } from '../protocol/plan';
 import type { RunReactions } from '../protocol/run-reactions';

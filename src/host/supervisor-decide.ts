@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { decideAddress, decidePath, protectedPaths } from '../policy';
 import { grantsAllow } from '../policy/grants-allow';
 import type { SupervisedRun } from './supervisor-protocol';
-import type { SockAddr } from './sockaddr';
+import type { SockAddr } from '../../native/linux/sockaddr';
 import { deniedSyscallCatalog } from '../../native/linux/seccomp';
 import type { Violation } from '../policy/violation';
 

@@ -8,7 +8,7 @@ import { loadNotifyCalls, TargetMemory, POLLIN, POLLOUT, POLLHUP, type Notificat
 import type { Violation } from '../policy/violation';
 import type { SupervisorControl, SupervisorEvent } from './supervisor-protocol';
 import { AllowedFiles, decideDenied, type Verdict } from './supervisor-decide';
-import { describeAddr } from './sockaddr';
+import { describeAddr } from '../../native/linux/sockaddr';
 import { EPERM } from './supervisor-abi';
 import { PID_SWEEP, type Answering, type PendingOp, type RunState } from './supervisor-answer';
 import { NetworkCalls } from './supervisor-network';

@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { DenialRouter, denialToViolation, isReadyLine, logTimestampToIso, parseDenialMessage, parseLogLine, streamDenials, type SandboxDenial } from '../../../native/darwin/log-stream';
 import { darwinReport } from '../../../native/darwin/capabilities';
 import { SANDBOX_EXEC, checkProfile, sandboxExecArgv } from '../../../native/darwin/apply';
-import { DarwinHostPlatform, parsePs, parsePsTime } from '../../../src/host/platform-darwin';
+import { DarwinHostPlatform, parsePs, parsePsTime } from '../../../src/host/darwin/platform';
 import { resolvePolicy } from '../../../src/policy';
 import { withProxyAllowed } from '../../../src/host/egress-proxy';
 import { compileDarwinPlan } from '../../../native/darwin/backend';

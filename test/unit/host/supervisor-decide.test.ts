@@ -11,7 +11,7 @@ import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import { buildFsModel } from '../../../src/policy/fs-model';
 import { AllowedFiles, decideBind, decideConnect, decideDenied, decideFile } from '../../../src/host/supervisor-decide';
 import type { SupervisedRun } from '../../../src/host/supervisor-protocol';
-import type { SockAddr } from '../../../src/host/sockaddr';
+import type { SockAddr } from '../../../native/linux/sockaddr';
 
 const WS = '/nonexistent-sandbox-test/proj';
 const HOME = '/nonexistent-sandbox-test/home';

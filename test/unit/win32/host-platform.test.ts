@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import type { Win32Backend } from '../../../native';
 import type { JobObject } from '../../../native/win32/job-object';
 import type { Confinement } from '../../../native/win32/confine';
-import { Win32HostPlatform } from '../../../src/host/platform-win32';
+import { Win32HostPlatform } from '../../../src/host/win32/platform';
 import { resolvePolicy } from '../../../src/policy/resolve';
 import type { Win32Plan } from '../../../src/protocol/plan';
 

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { JobMsg } from '../../../native/win32/constants';
 import type { JobLimits } from '../../../native/win32/job-limits';
 import type { JobMessage, JobObject } from '../../../native/win32/job-object';
-import { Win32RunTree } from '../../../src/host/platform-win32';
+import { Win32RunTree } from '../../../src/host/win32/platform';
 import type { TreeCrossing } from '../../../src/host/watchdog';
 
 function fakeJob(limits: JobLimits, queue: JobMessage[], violation: Record<string, number> | null = null) {

@@ -10,8 +10,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { processIdentity, processLiveness, type ProcessIdentity } from '../../native/linux/file-lock';
-import { defaultStateDir, ensureStateDir } from '../audit/key';
+import { processIdentity, processLiveness, type ProcessIdentity } from '../../../native/linux/file-lock';
+import { defaultStateDir, ensureStateDir } from '../../audit/key';
 
 interface OwnerRecord {
   owner: ProcessIdentity;

@@ -1,7 +1,7 @@
 // The supervisor reads a sockaddr out of the target's memory as bytes: parsing (and the unix sockaddr it
 // builds for an emulated connect) is pure translation, checked here against the kernel's layouts.
 import * as assert from 'node:assert/strict';
-import { AF_INET, AF_INET6, AF_UNIX, describeAddr, parseSockaddr, unixSockaddr } from '../../../src/host/sockaddr';
+import { AF_INET, AF_INET6, AF_UNIX, describeAddr, parseSockaddr, unixSockaddr } from '../../../native/linux/sockaddr';
 
 function inet(ip: number[], port: number): Buffer {
   const b = Buffer.alloc(16);

@@ -1,14 +1,14 @@
 // HostPlatform on Windows: every run gets a job object owned by this process (limits, kill on close, the
 // completion port read here), and the launcher creates the script inside it. No seccomp, so no supervisor:
 // live events are the job's limit messages, delivered as the same crossings the Linux tree reports.
-import type { Win32Backend } from '../../native';
-import type { JobObject } from '../../native/win32/job-object';
-import type { Confinement } from '../../native/win32/confine';
-import { envNamesForPolicy } from '../../native/win32/command-line';
-import { mapJobMessage, processCountCrossing, violationCrossings, type JobCrossing } from '../../native/win32/job-limits';
-import type { ResolvedPolicy } from '../policy/schema';
-import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from './platform';
-import type { TreeCrossing } from './watchdog';
+import type { Win32Backend } from '../../../native';
+import type { JobObject } from '../../../native/win32/job-object';
+import type { Confinement } from '../../../native/win32/confine';
+import { envNamesForPolicy } from '../../../native/win32/command-line';
+import { mapJobMessage, processCountCrossing, violationCrossings, type JobCrossing } from '../../../native/win32/job-limits';
+import type { ResolvedPolicy } from '../../policy/schema';
+import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from '../platform';
+import type { TreeCrossing } from '../watchdog';
 
 const POLL_MS = 50;
 

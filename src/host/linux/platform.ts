@@ -3,18 +3,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { LinuxBackend } from '../../native';
-import type { CgroupSupport, RunCgroup } from '../../native/linux/cgroup';
-import type { ResolvedPolicy } from '../policy/schema';
-import type { Grant, ProtectedPath } from '../policy/fs-model-types';
-import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from './platform';
-import { Supervisor } from './supervisor';
+import type { LinuxBackend } from '../../../native';
+import type { CgroupSupport, RunCgroup } from '../../../native/linux/cgroup';
+import type { ResolvedPolicy } from '../../policy/schema';
+import type { Grant, ProtectedPath } from '../../policy/fs-model-types';
+import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from '../platform';
+import { Supervisor } from '../supervisor';
 import { Reaper } from './reaper';
-import { resolveNetworkNames, type NetworkNames } from './host-names';
-import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
+import { resolveNetworkNames, type NetworkNames } from '../host-names';
+import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from '../watchdog';
 import { claimRun, sweepStaleRuns } from './stale-runs';
-import { scopingCapability } from '../../native/linux/landlock-scopes';
-import { limitCapabilities, tmpfsAmong } from '../../native/linux/limit-accuracy';
+import { scopingCapability } from '../../../native/linux/landlock-scopes';
+import { limitCapabilities, tmpfsAmong } from '../../../native/linux/limit-accuracy';
 
 export const NAMESPACE_TIER =
   "namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; private devpts (the script's own ptys work, other sessions' terminals are not visible; the run's terminal has no /dev/pts name, use /dev/tty or fds 0-2); warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)";

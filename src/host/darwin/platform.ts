@@ -3,14 +3,14 @@
 // No seccomp listener: supervises() is false; Seatbelt denials come from the unified log (native/darwin
 // log-stream), one `log stream` per host routed to runs by their tag or pid (watchViolations).
 import { spawnSync } from 'node:child_process';
-import type { DarwinBackend } from '../../native';
-import type { ProcInfo } from '../../native/linux/procfs';
-import type { Plan } from '../protocol/plan';
-import type { ResolvedPolicy } from '../policy/schema';
-import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from './platform';
-import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from './watchdog';
-import { DenialRouter, denialToViolation } from '../../native/darwin/log-stream';
-import type { Violation } from '../policy/violation';
+import type { DarwinBackend } from '../../../native';
+import type { ProcInfo } from '../../../native/linux/procfs';
+import type { Plan } from '../../protocol/plan';
+import type { ResolvedPolicy } from '../../policy/schema';
+import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from '../platform';
+import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from '../watchdog';
+import { DenialRouter, denialToViolation } from '../../../native/darwin/log-stream';
+import type { Violation } from '../../policy/violation';
 
 /** `ps` reports RSS in KiB; the watchdog multiplies by pageSize, so a "page" here is 1 KiB. */
 const PS_PAGE = 1024;
