@@ -1,18 +1,14 @@
-// Assembles the runner for this OS: the backend, the host platform and a launcher source. The CLI and the
-// host process both start here, so they run scripts the same way.
+// Assembles the runner for this OS: the backend (native/index.ts) and its host binding (bindings.ts) give the
+// host platform and a launcher source; nothing here knows which OS it is. The CLI and the host process both
+// start here, so they run scripts the same way.
 import * as path from 'node:path';
-import { loadBackend, type AnyBackend, type CapabilityReport, type DarwinBackend } from '../../native';
-import { namespaceStagePrefix } from '../../native/linux/namespace-stage';
+import { loadBackend, type AnyBackend, type CapabilityReport, type SandboxBackend, type UnsupportedBackend } from '../../native';
 import type { PtyCalls } from '../../native/backend';
 import { SandboxError } from '../errors';
-import { ColdLauncherSource, type LauncherSource } from './launcher-source';
-import { PooledLauncherSource } from './launcher-pool';
-import { PrestartedLauncherSource } from './launcher-prestart';
-import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './linux/platform';
+import { bindingFor } from './bindings';
+import type { EngineOptions, EngineParts, HostBinding, Prestart } from './engine-parts';
 import type { HostPlatform } from './platform';
-import { Win32HostPlatform } from './win32/platform';
 import { Runner } from './runner';
-import { DarwinHostPlatform } from './darwin/platform';
 
 export interface Engine {
   runner: Runner;
@@ -30,85 +26,49 @@ export function defaultLauncherPath(): string {
   return path.join(__dirname, 'launcher.js');
 }
 
-/**
- * Whether to use the namespace tier: the one place that reads SCRIPT_SANDBOX_NAMESPACES (0 forces the fallback
- * tier, for tests and machines where namespaces misbehave; the CLI's --no-namespaces sets it).
- */
-export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
-}
+export type CreateEngineOptions = Partial<EngineOptions> & {
+  /** A backend already made (and probed). */
+  backend?: AnyBackend;
+};
 
-export function createEngine(
-  opts: {
-    launcherPath?: string;
-    supervisorPath?: string;
-    launchers?: LauncherSource;
-    pool?: number;
-    namespaces?: boolean;
-    /** Start one launcher now, for a run that comes soon with this stdin (the CLI's single run). */
-    prestart?: 'pipe' | 'inherit' | 'ignore';
-    /** A backend already made (and probed) by createEngineSoon. */
-    backend?: AnyBackend;
-  } = {},
-): Engine {
-  const backend = opts.backend ?? loadBackend();
-  if (!backend.supported) {
-    const report = backend.probe();
-    throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
-  }
-  if (backend.platform === 'win32') {
-    // Windows: no namespace stage; each run's job object lives in this process (src/host/win32/platform.ts).
-    const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
-    const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
-    return assemble(new Win32HostPlatform(backend), launchers, () => null, () => poolFull(launchers));
-  }
-  if (backend.platform === 'darwin') return darwinEngine(backend, opts);
-  const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
-  const tier: NamespaceTier = stage?.available
-    ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
-    : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
-  const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, tier.namespaces ? stage!.prefix : []);
-  const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
-  const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
-  const platform = new LinuxHostPlatform(backend, opts.supervisorPath ?? path.join(__dirname, 'supervisor.js'), (pid) => launchers.owns(pid), tier);
-  return assemble(platform, launchers, () => backend.ptys ?? null, () => pool?.whenFull() ?? Promise.resolve());
+/** The engine for this machine's backend (native/index.ts) and the host binding registered for it. */
+export function createEngine(opts: CreateEngineOptions = {}): Engine {
+  const backend = supported(opts.backend ?? loadBackend());
+  return createEngineWith(backend, bindingFor(backend), opts);
 }
 
 /**
- * The CLI's single run: like createEngine({ prestart }), but on Linux the namespace stage's probe (unshare,
- * perl, sh, two mounts) no longer holds up the launcher's start. The launcher is started through the stage at
- * once while the probe runs beside it (and beside the caller's own work: the log, the policy); the probe's
- * verdict then decides as before. When the stage is unavailable the early launcher is killed and the engine is
- * the fallback tier's, as createEngine would have made it, with a plain launcher prestarted.
+ * The engine on a given backend and host binding: what createEngine does with this machine's own. Only code
+ * (never a setting, a file or the environment) chooses the pair: unit tests pass a fake of both to show the
+ * engine needs nothing else from an OS.
  */
-export async function createEngineSoon(prestart: 'pipe' | 'inherit' | 'ignore', opts: { launcherPath?: string; supervisorPath?: string } = {}): Promise<Engine> {
-  const backend = loadBackend();
-  if (!backend.supported || backend.platform !== 'linux' || !namespacesWanted()) return createEngine({ ...opts, prestart, backend });
-  const stagePrefix = namespaceStagePrefix();
-  if ('unavailable' in stagePrefix) return createEngine({ ...opts, prestart, backend });
-  const early = new PrestartedLauncherSource(new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, stagePrefix.prefix), prestart);
-  const stage = await backend.namespaceStageAsync();
-  if (!stage.available) {
-    early.dispose();
-    return createEngine({ ...opts, prestart, backend });
-  }
-  return createEngine({ ...opts, backend, launchers: early });
+export function createEngineWith<B extends SandboxBackend>(backend: B, binding: HostBinding<B>, opts: Partial<EngineOptions> = {}): Engine {
+  return assemble(binding.parts(backend, withDefaults(opts)));
 }
 
-/** macOS: no namespace stage, the watchdog over `ps`, the same launcher sources. */
-function darwinEngine(backend: DarwinBackend, opts: { launcherPath?: string; launchers?: LauncherSource; pool?: number }): Engine {
-  const cold = new ColdLauncherSource(opts.launcherPath ?? defaultLauncherPath(), process.execPath, []);
-  const launchers = opts.launchers ?? (opts.pool ? new PooledLauncherSource(cold, opts.pool) : cold);
-  return assemble(new DarwinHostPlatform(backend, (pid) => launchers.owns(pid)), launchers, () => null, () => poolFull(launchers));
+/**
+ * The CLI's single run: like createEngine({ prestart }), but a backend with a slow probe (Linux: the namespace
+ * stage) starts the launcher beside it instead of after it (HostBinding.partsSoon).
+ */
+export async function createEngineSoon(prestart: Prestart, opts: { launcherPath?: string; supervisorPath?: string } = {}): Promise<Engine> {
+  const backend = supported(loadBackend());
+  const binding = bindingFor(backend);
+  if (!binding.partsSoon) return createEngineWith(backend, binding, { ...opts, prestart });
+  return assemble(await binding.partsSoon(backend, prestart, withDefaults(opts)));
 }
 
-/** Resolves when a pooled launcher source is full (at once for any other source). */
-function poolFull(launchers: LauncherSource): Promise<void> {
-  return launchers instanceof PooledLauncherSource ? launchers.whenFull() : Promise.resolve();
+function supported(backend: AnyBackend): Exclude<AnyBackend, UnsupportedBackend> {
+  if (backend.supported) return backend;
+  const report = backend.probe();
+  throw new SandboxError('PLATFORM_UNSUPPORTED', report.capabilities[0]?.detail ?? `unsupported platform ${backend.platform}`);
 }
 
-/** The engine around one platform and its launcher source, the same on every OS; the report is probed once. */
-function assemble(platform: HostPlatform, launchers: LauncherSource, ptys: () => PtyCalls | null, launchersSettled: () => Promise<void>): Engine {
+function withDefaults(opts: Partial<EngineOptions>): EngineOptions {
+  return { ...opts, launcherPath: opts.launcherPath ?? defaultLauncherPath(), supervisorPath: opts.supervisorPath ?? path.join(__dirname, 'supervisor.js') };
+}
+
+/** The engine around one OS's parts, the same on every OS; the report is probed once. */
+function assemble({ platform, launchers, ptys, launchersSettled }: EngineParts): Engine {
   let report: CapabilityReport | null = null;
   return {
     runner: new Runner(platform, launchers),

@@ -1,0 +1,51 @@
+// Linux's host binding: the namespace stage decides the tier and the launcher's command prefix; the host
+// platform supervises through the seccomp listener and keeps the tree with a cgroup or the watchdog.
+import type { LinuxBackend } from '../../../native';
+import { namespaceStagePrefix } from '../../../native/linux/namespace-stage';
+import { ColdLauncherSource } from '../launcher-source';
+import { PooledLauncherSource } from '../launcher-pool';
+import { PrestartedLauncherSource } from '../launcher-prestart';
+import type { EngineOptions, EngineParts, HostBinding, Prestart } from '../engine-parts';
+import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './platform';
+
+/**
+ * Whether to use the namespace tier: the one place that reads SCRIPT_SANDBOX_NAMESPACES (0 forces the fallback
+ * tier, for tests and machines where namespaces misbehave; the CLI's --no-namespaces sets it).
+ */
+export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
+}
+
+function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts {
+  const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
+  const tier: NamespaceTier = stage?.available
+    ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
+    : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
+  const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, tier.namespaces ? stage!.prefix : []);
+  const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
+  const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
+  const platform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier);
+  return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled: () => pool?.whenFull() ?? Promise.resolve() };
+}
+
+/**
+ * The CLI's single run: the namespace stage's probe (unshare, perl, sh, two mounts) no longer holds up the
+ * launcher's start. The launcher is started through the stage at once while the probe runs beside it (and
+ * beside the caller's own work: the log, the policy); the probe's verdict then decides as before. When the
+ * stage is unavailable the early launcher is killed and the parts are the fallback tier's, as parts() would
+ * have made them, with a plain launcher prestarted.
+ */
+async function partsSoon(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions): Promise<EngineParts> {
+  if (!namespacesWanted()) return parts(backend, { ...opts, prestart });
+  const stagePrefix = namespaceStagePrefix();
+  if ('unavailable' in stagePrefix) return parts(backend, { ...opts, prestart });
+  const early = new PrestartedLauncherSource(new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix), prestart);
+  const stage = await backend.namespaceStageAsync();
+  if (!stage.available) {
+    early.dispose();
+    return parts(backend, { ...opts, prestart });
+  }
+  return parts(backend, { ...opts, launchers: early });
+}
+
+export const linuxBinding: HostBinding<LinuxBackend> = { parts, partsSoon };
