@@ -108,7 +108,7 @@ if (want('vscode') || want('e2e')) {
     totals.failed += (want('vscode') ? 1 : 0) + (want('e2e') ? 1 : 0);
   } else {
     if (want('vscode')) {
-      for (const suite of ['trusted', 'restricted', 'native', 'multiroot']) step(`VS Code extension-host tests (${suite} workspace, code-server)`, process.execPath, ['out/test/vscode/run-code-server.js', suite], { mocha: true });
+      for (const suite of ['trusted', 'restricted', 'native', 'multiroot', 'fake-win32', 'fake-darwin']) step(`VS Code extension-host tests (${suite} workspace, code-server)`, process.execPath, ['out/test/vscode/run-code-server.js', suite], { mocha: true });
     }
     if (want('e2e')) step('end-to-end UI tests (code-server + Chromium)', process.execPath, [mocha, '--timeout', '120000', '--reporter', 'spec', 'out/test/e2e/**/*.test.js'], { mocha: true });
   }

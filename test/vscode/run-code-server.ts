@@ -2,13 +2,14 @@
 // extensionDevelopmentPath/extensionTestsPath from its URL, runs the suite in the remote extension host and
 // reports through window.codeAutomationLog / codeAutomationExit. Two windows: a trusted workspace and a
 // Restricted Mode one. Fails (never skips) when code-server or Chromium cannot be had.
-// Usage: node out/test/vscode/run-code-server.js [trusted|restricted ...]
+// Usage: node out/test/vscode/run-code-server.js [trusted|restricted|native|multiroot|fake-win32|fake-darwin ...]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer } from '../e2e/code-server';
 import { makeGitScriptRepo, makeWorkspace, withBashrcRestored } from '../e2e/fixtures';
+import { makeFakeOsExtension } from './fake-os/extension-dir';
 
 const SUITE_TIMEOUT_MS = 6 * 60_000;
 /** The workbench's own start-up chatter, forwarded with the suite's console; not worth a CI log. */
@@ -65,8 +66,12 @@ function multiRootWorkspace(): { root: string; file: string } {
   return { root, file };
 }
 
+/** The "fake-win32" / "fake-darwin" suites: the extension with a host over that OS's fake backend. */
+const FAKE_OS_SUITES: Record<string, 'win32' | 'darwin'> = { 'fake-win32': 'win32', 'fake-darwin': 'darwin' };
+
 function workspaceFor(suite: string): string {
-  const extra: Record<string, string> = { '.sandbox-test.json': JSON.stringify({ suite }) };
+  const fake = FAKE_OS_SUITES[suite];
+  const extra: Record<string, string> = { '.sandbox-test.json': JSON.stringify(fake ? { suite: 'fake-os', os: fake } : { suite }) };
   if (suite === 'trusted') {
     extra['.vscode/tasks.json'] = TASKS_JSON;
     extra['.vscode/settings.json'] = JSON.stringify(WORKSPACE_SETTINGS, null, 2);
@@ -80,6 +85,8 @@ function workspaceFor(suite: string): string {
 async function runSuite(entry: string, suite: string): Promise<number> {
   const multi = suite === 'multiroot' ? multiRootWorkspace() : null;
   const ws = multi ? multi.root : workspaceFor(suite);
+  const fake = FAKE_OS_SUITES[suite];
+  const extensionDir = fake ? await makeFakeOsExtension(REPO, fake) : REPO;
   const cs = await startCodeServer(entry, { workspace: multi ? multi.file : ws, trust: suite === 'restricted' });
   const browser = await launchBrowser(path.join(cs.runDir, 'chromium'));
   const t0 = Date.now();
@@ -95,7 +102,7 @@ async function runSuite(entry: string, suite: string): Promise<number> {
     });
     const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
     const payload = [
-      ['extensionDevelopmentPath', remote(REPO)],
+      ['extensionDevelopmentPath', remote(extensionDir)],
       ['extensionTestsPath', remote(path.join(REPO, 'out', 'test', 'vscode', 'index.js'))],
       ['skipWelcome', 'true'],
     ];
@@ -112,7 +119,7 @@ async function runSuite(entry: string, suite: string): Promise<number> {
     await cs.stop();
     // Closing the window and stopping the server must take the sandbox host and every run with them.
     await sleep(1000);
-    const left = processesMatching(ws);
+    const left = [...processesMatching(ws), ...(fake ? processesMatching(extensionDir) : [])];
     fs.rmSync(ws, { recursive: true, force: true });
     fs.rmSync(cs.runDir, { recursive: true, force: true });
     if (left.length) {
@@ -123,7 +130,7 @@ async function runSuite(entry: string, suite: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted', 'native', 'multiroot'];
+  const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['trusted', 'restricted', 'native', 'multiroot', ...Object.keys(FAKE_OS_SUITES)];
   let entry: string;
   try {
     entry = ensureCodeServer();

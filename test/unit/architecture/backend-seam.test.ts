@@ -70,3 +70,15 @@ describe('the backend seam: one platform switch, an OS-neutral host', () => {
     }
   });
 });
+
+describe('no fake backend in the product', () => {
+  it('dist/host.js and dist/cli-main.js hold no fake backend and no switch to one', function () {
+    const bundles = ['host.js', 'cli-main.js'].map((b) => path.join(REPO, 'dist', b));
+    if (!bundles.every((b) => fs.existsSync(b))) this.skip(); // not built (the unit tier runs after node build.mjs)
+    for (const b of bundles) {
+      const text = fs.readFileSync(b, 'utf8');
+      // The extension-host test's fakes (test/vscode/fake-os) live only in the bundle it makes for itself.
+      for (const mark of ['fakeWin32Backend', 'fakeDarwinBackend', 'extension-host test', 'SCRIPT_SANDBOX_FAKE']) assert.ok(!text.includes(mark), `${path.basename(b)} contains "${mark}"`);
+    }
+  });
+});
