@@ -2,11 +2,16 @@
 // native/index.ts and the host binding registered for it (bindings.ts) give it a HostPlatform, a launcher
 // source and the run terminals; it never asks which OS it is on.
 //
-// Why the host code is not in native/: the layer order puts native below audit and host, and every host
-// platform needs host pieces (Linux: the supervisor, host-names, stale-runs' state folder from audit/key;
-// macOS: the watchdog; all: the launcher sources). So a backend cannot construct its HostPlatform; each OS
-// instead has a binding in src/host/<os>/binding.ts, registered by platform name in bindings.ts, and the type
-// of that registry makes a new backend without a host binding a compile error.
+// Why the per-OS host code is in src/host/<os>/ and not in native/<os>/host/ (where a backend could construct
+// its own HostPlatform): native sits below audit and host in the layer order, and today's host platforms
+// reach up. Linux's imports the state folder (audit/key, through stale-runs.ts) and the HostPlatform contract
+// itself (./platform.ts); each binding also makes launcher sources (launcher-source/-pool/-prestart). The
+// supervisor, watchdog, reaper and host-names import only policy, protocol and native, so they could go down.
+// To move a platform into native/<os>/host/: the state folder's location comes down a layer, platform.ts
+// (the contract, types only) moves to native/, then the supervisor set (src/host/supervisor*.ts, target-path,
+// dac), watchdog, reaper and host-names; the launcher wiring stays here. Until then each OS has a binding in
+// src/host/<os>/binding.ts, registered by platform name in bindings.ts, whose type makes a backend without a
+// host binding a compile error.
 import type { PtyCalls, SandboxBackend } from '../../native/backend';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
