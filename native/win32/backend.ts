@@ -17,6 +17,8 @@ import { probeFileConfinement, type FileConfinementProbe } from './confine-probe
 import { probeJobLimits } from './job-probe';
 import type { ReplayResult } from './acl-journal';
 import { windowsEnv } from './command-line';
+import { diskModelFs } from '../linux/carve-outs';
+import { protectedSet } from '../../src/policy/protected-set';
 
 export interface Win32Backend extends SandboxBackend {
   readonly platform: 'win32';
@@ -90,7 +92,8 @@ export function createWin32Backend(): Win32Backend {
     restrictions: (policy) => win32Restrictions(policy, confinesWrites(policy) ? confinement() : undefined),
     confine(policy, runId, tmpDir) {
       if (!confinesWrites(policy) || !usable(confinement())) return null;
-      return beginConfinement(kernel(), advapi(), aclJournalDir(), runId, fileGrantsFor(policy, tmpDir));
+      // With git discovery, as on Linux: a hooks folder core.hooksPath names in the workspace is denied too.
+      return beginConfinement(kernel(), advapi(), aclJournalDir(), runId, fileGrantsFor(policy, tmpDir, protectedSet(policy, diskModelFs)));
     },
     replayAclJournal: () => replayAclJournal(kernel(), advapi(), aclJournalDir()),
   };

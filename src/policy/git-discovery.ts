@@ -5,7 +5,7 @@ import type { ResolvedPolicy } from './schema';
 import type { FsModelFs, ProtectedPath } from './fs-model-types';
 import { configPath, gitConfigEntries, parseGitFile, readConfigs } from './git-config';
 import { commandFiles, configCommand } from './git-config-commands';
-import { isUnder, normalizeAbs, normalizePolicyPath } from './paths';
+import { isUnder, normalizeAbs, normalizePolicyPath, resolveFrom } from './paths';
 
 /** The folder above `d`, or null at a root: `/`, a Windows drive (`C:`) or share (`//server/share`). */
 function parentDir(d: string): string | null {
@@ -56,7 +56,7 @@ export function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHo
       out.push(git(gitdir, 'git directory named by a .git file (worktree or submodule): hooks and config run outside the sandbox'));
     } else return;
     const common = fs.readFile(`${gitdir}/commondir`);
-    const commonDir = common?.trim() ? normalizeAbs(path.posix.resolve(gitdir, common.trim())) : gitdir;
+    const commonDir = common?.trim() ? resolveFrom(gitdir, common.trim()) : gitdir;
     if (commonDir !== gitdir) out.push(git(commonDir, 'git common directory of this worktree: its hooks and config run outside the sandbox'));
     const configs = readConfigs([...globalConfigs, `${commonDir}/config`, `${gitdir}/config.worktree`], home, fs);
     for (const c of configs) {
@@ -88,7 +88,7 @@ export function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHo
       // git at a gitdir whose config runs commands.
       for (const e of gitConfigEntries(fs.readFile(`${root}/.gitmodules`) ?? '')) {
         if (e.section !== 'submodule' || e.key !== 'path' || !e.value) continue;
-        const sub = normalizeAbs(path.posix.resolve(root, e.value));
+        const sub = resolveFrom(root, e.value);
         if (sub === root || !isUnder(sub, root)) continue;
         const sk = fs.kind(`${sub}/.git`);
         if (sk === 'dir') out.push(git(`${sub}/.git`, 'git directory of a submodule: its hooks and config run outside the sandbox'));

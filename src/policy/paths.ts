@@ -73,6 +73,18 @@ export function isWindowsSpelled(p: string): boolean {
   return /^(?:[A-Za-z]:\/|\/\/[^/])/.test(p);
 }
 
+/**
+ * `rel` (a value from git config or a `.git` file) resolved against the absolute folder `base` of a resolved
+ * policy. On a Windows base, `C:\x`, `C:/x` and `\\server\share` are absolute and `/x` is the base's drive
+ * root: path.posix.resolve would put this process's cwd in front of `C:/…` and every discovered hook path
+ * would name nothing.
+ */
+export function resolveFrom(base: string, rel: string): string {
+  if (!isWindowsSpelled(base)) return normalizeAbs(path.posix.resolve(base, rel));
+  if (/^[\\/](?![\\/])/.test(rel)) return windowsPolicyPath(`${/^(?:[A-Za-z]:|\/\/[^/]+\/[^/]+)/.exec(base)?.[0] ?? ''}${rel}`);
+  return isAbsoluteFor(rel, 'win32') ? windowsPolicyPath(rel) : windowsPolicyPath(`${base}/${rel}`);
+}
+
 /** `p` is `root` or inside it. Both absolute and normalised; case-insensitive for a Windows-spelled root. */
 export function isUnder(p: string, root: string): boolean {
   if (root === '/') return p.startsWith('/');

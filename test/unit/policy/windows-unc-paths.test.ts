@@ -115,3 +115,37 @@ describe('git discovery on a Windows workspace', () => {
     assert.ok(set.includes('C:/work/.git'), set.join(' '));
   });
 });
+
+describe('git metadata of a Windows workspace in the run\'s ACL grants', () => {
+  /** A workspace C:/work/proj (or a share) whose .git/config sets core.hooksPath, and a submodule. */
+  const repoFs = (ws: string, hooksPath: string) => {
+    const files: Record<string, string> = {
+      [`${ws}/.git/config`]: `[core]\n\thooksPath = ${hooksPath}\n`,
+      [`${ws}/.gitmodules`]: '[submodule "lib"]\n\tpath = vendor/lib\n',
+      [`${ws}/vendor/lib/.git`]: 'gitdir: ../../.git/modules/lib\n',
+    };
+    const dirs = new Set([`${ws}/.git`, `${ws}/.git/modules/lib`]);
+    return { readFile: (p: string) => files[p] ?? null, kind: (p: string) => (p in files ? 'file' : dirs.has(p) ? 'dir' : null), readdir: () => null } as never;
+  };
+
+  for (const [given, ws, win] of [
+    ['C:\\work\\proj', 'C:/work/proj', 'C:\\work\\proj'],
+    ['\\\\server\\share\\proj', '//server/share/proj', '\\\\server\\share\\proj'],
+  ] as const) {
+    it(`core.hooksPath (husky's .husky/_), and a submodule's .git file resolve under ${given}, and are denied`, () => {
+      const p = resolveAt(given, 'C:\\Users\\u');
+      const set = protectedSet(p, repoFs(ws, '.husky/_')).map((e) => e.abs);
+      for (const x of [`${ws}/.husky/_`, `${ws}/.husky`, `${ws}/vendor/lib/.git`]) assert.ok(set.includes(x), `${x} not in ${set.join(' ')}`);
+      assert.ok(!set.some((x) => x.includes(process.cwd())), set.join(' '));
+      const denies = fileGrantsFor(p, 'C:\\Temp\\run1', protectedSet(p, repoFs(ws, '.husky/_'))).filter((g) => g.kind === 'deny').map((g) => g.path);
+      for (const x of ['.husky\\_', '.husky', 'vendor\\lib\\.git']) assert.ok(denies.includes(`${win}\\${x}`), `${x} not denied: ${denies.join(' ')}`);
+    });
+  }
+
+  it('an absolute Windows hooksPath (either separator) is taken as it is, not joined to the host\'s folder', () => {
+    const p = resolveAt('C:\\work\\proj', 'C:\\Users\\u');
+    // In git config a backslash is an escape: D:\hooks is written D:\\hooks (or D:/hooks).
+    for (const v of ['D:\\\\hooks', 'D:/hooks']) assert.ok(protectedSet(p, repoFs('C:/work/proj', v)).some((e) => e.abs === 'D:/hooks'), v);
+    assert.ok(protectedSet(p, repoFs('C:/work/proj', '/hooks')).some((e) => e.abs === 'C:/hooks'));
+  });
+});
