@@ -17,6 +17,8 @@ import { probeFileConfinement, type FileConfinementProbe } from './confine-probe
 import { probeJobLimits } from './job-probe';
 import type { ReplayResult } from './acl-journal';
 import { windowsEnv } from './command-line';
+import { diskModelFs } from '../linux/carve-outs';
+import { protectedSet } from '../../src/policy/protected-set';
 
 export interface Win32Backend extends SandboxBackend {
   readonly platform: 'win32';
@@ -90,7 +92,8 @@ export function createWin32Backend(): Win32Backend {
     restrictions: (policy) => win32Restrictions(policy, confinesWrites(policy) ? confinement() : undefined),
     confine(policy, runId, tmpDir) {
       if (!confinesWrites(policy) || !usable(confinement())) return null;
-      return beginConfinement(kernel(), advapi(), aclJournalDir(), runId, fileGrantsFor(policy, tmpDir));
+      // With git discovery, as on Linux: a hooks folder core.hooksPath names in the workspace is denied too.
+      return beginConfinement(kernel(), advapi(), aclJournalDir(), runId, fileGrantsFor(policy, tmpDir, protectedSet(policy, diskModelFs)));
     },
     replayAclJournal: () => replayAclJournal(kernel(), advapi(), aclJournalDir()),
   };
@@ -99,6 +102,23 @@ export function createWin32Backend(): Win32Backend {
 /** Why reads are not confined on Windows by this backend (capability read_confinement). */
 export const READ_CONFINEMENT =
   'reads are not confined: the write-restricted token checks its restricting SIDs (the run\'s SID) for write access only, so a deny-read ACE for the run cannot refuse a read of ~/.ssh or a credential store; an AppContainer or a low integrity level, which could, is not used';
+
+/**
+ * What nothing on Windows keeps, without admin rights: enforce refuses the user's demands (preset
+ * none/strict/api-only, denyHosts, extra blocked ports, a limit other than the profile's) and notes the
+ * profile's baseline (src/host/unkept-promises.ts).
+ */
+export const NOT_KEPT_ON_WINDOWS: readonly Capability[] = [
+  {
+    name: 'network',
+    available: false,
+    detail: 'no network control without admin (WFP) or an AppContainer, which this backend does not use: every connection the user may make, the script may make',
+    requiredForEnforce: false,
+    keeps: ['network.none', 'network.allowList', 'network.denyList', 'network.defaultBlocks'],
+  },
+  { name: 'file_size_limit', available: false, detail: 'Windows has no per-file size limit (RLIMIT_FSIZE): fileSizeMiB is not enforced', requiredForEnforce: false, keeps: ['limits.fileSizeMiB'] },
+  { name: 'open_files_limit', available: false, detail: 'Windows has no per-process handle limit (RLIMIT_NOFILE): openFiles is not enforced', requiredForEnforce: false, keeps: ['limits.openFiles'] },
+];
 
 function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
   const caps: Capability[] = [];
@@ -168,9 +188,7 @@ function probeWin32(k: Kernel32, fc: FileConfinementProbe): CapabilityReport {
       : 'not verified: without an enforcing restricted token a same-user script could open the host process, duplicate the job handle and lift the limits',
     requiredForEnforce: false,
   });
-  caps.push({ name: 'network', available: false, detail: 'no network control without admin (WFP) or an AppContainer: reported as not enforced; enforce refuses a policy that asks for it', requiredForEnforce: false });
-  caps.push({ name: 'file_size_limit', available: false, detail: 'Windows has no per-file size limit (RLIMIT_FSIZE): fileSizeMiB is not enforced', requiredForEnforce: false });
-  caps.push({ name: 'open_files_limit', available: false, detail: 'Windows has no per-process handle limit (RLIMIT_NOFILE): openFiles is not enforced', requiredForEnforce: false });
+  caps.push(...NOT_KEPT_ON_WINDOWS.map((c) => ({ ...c })));
   caps.push({ name: 'syscall_filter', available: false, detail: 'Windows has no seccomp equivalent', requiredForEnforce: false });
   caps.push({ name: 'live_violations', available: jobOk, detail: 'job completion-port messages (process, memory and CPU limits) only; no file or network events', requiredForEnforce: false });
   return {

@@ -5,6 +5,7 @@
 import type { ResolvedPolicy } from '../../src/policy/schema';
 import { kernelPrefix } from '../../src/policy/glob-kernel-paths';
 import { protectedPaths } from '../../src/policy/protected-set';
+import type { ProtectedPath } from '../../src/policy/fs-model-types';
 import type { FileGrant } from './file-grants';
 
 export function toWindowsPath(p: string): string {
@@ -33,15 +34,19 @@ export function confinesWrites(p: ResolvedPolicy): boolean {
   return p.mode === 'enforce' && !p.filesystem.writeOutsideSystem;
 }
 
-/** The grants of one run, in the order they are applied (allows first, then the denies inside them). */
-export function fileGrantsFor(p: ResolvedPolicy, tmpDir: string): FileGrant[] {
+/**
+ * The grants of one run, in the order they are applied (allows first, then the denies inside them).
+ * `prot`: the run's protected set; the host passes protectedSet() with git discovery (core.hooksPath such as
+ * husky's .husky/_, submodules' .git), else only the policy's own list.
+ */
+export function fileGrantsFor(p: ResolvedPolicy, tmpDir: string, prot: readonly ProtectedPath[] = protectedPaths(p)): FileGrant[] {
   if (!confinesWrites(p)) return [];
   const roots = [...(p.filesystem.readOnly ? [] : [p.workspace, ...p.filesystem.allowWrite.map(prefixOf)]), tmpDir].map(toWindowsPath);
   const writable = [...new Map(roots.map((r) => [key(r), r])).values()];
   const inside = (x: string) => writable.some((r) => isUnderWin(x, r));
   const grants: FileGrant[] = writable.map((path) => ({ path, kind: 'write' }));
   const denies: FileGrant[] = [];
-  for (const pp of protectedPaths(p)) {
+  for (const pp of prot) {
     if (pp.write || !inside(pp.abs)) continue;
     denies.push({ path: toWindowsPath(pp.abs), kind: 'deny' });
     // git's objects/refs/logs stay writable: an explicit allow on the child comes before the inherited deny.

@@ -30,7 +30,7 @@ export interface RunSessionRequest extends RunRequest {
 
 export interface RunSession {
   handle: RunHandle;
-  /** Warn mode: the policy's promises this machine does not keep (enforce refuses them); the caller shows them. */
+  /** The policy's promises this machine does not keep (warn: all; enforce: the profile's baseline, demands refuse); the caller shows them. */
   notes: string[];
   /** Settles when the run's last audit record is written (at once when the run is not recorded); rejects with the first write error. */
   written: Promise<void>;
@@ -52,10 +52,13 @@ export function enforceGate(engine: Pick<Engine, 'capabilities'>, reactions: Run
   }
   const unkept = policy ? unkeptPromises(policy, engine.capabilities(), exists) : [];
   if (!unkept.length) return [];
-  if (reactions.unkeptPromise === 'refuse') {
-    throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep this policy on this machine: ${describeUnkept(unkept)}; use --mode warn, or a policy without these promises`);
+  if (reactions.unkeptPromise !== 'refuse') return [`not kept on this machine (warn mode runs anyway): ${describeUnkept(unkept)}`];
+  // Enforce: the user's demands refuse the run; the profile's baseline (unkept-promises.ts) is only said.
+  const demands = unkept.filter((u) => !u.baseline);
+  if (demands.length) {
+    throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep this policy on this machine: ${describeUnkept(demands)}; use --mode warn, or a policy without these promises`);
   }
-  return [`not kept on this machine (warn mode runs anyway): ${describeUnkept(unkept)}`];
+  return [`not kept on this machine (profile defaults; enforce runs without them): ${describeUnkept(unkept)}`];
 }
 
 export function startRunSession(engine: Engine, req: RunSessionRequest): RunSession {

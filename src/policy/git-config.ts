@@ -2,7 +2,7 @@
 // files, and the files a config includes.
 import * as path from 'node:path';
 import type { FsModelFs } from './fs-model-types';
-import { normalizeAbs } from './paths';
+import { normalizePolicyPath, resolveFrom } from './paths';
 
 /** One `key = value` of git-config text: section lower-cased, subsection as written (null when none), key
  *  lower-cased, value decoded as git does. */
@@ -102,14 +102,14 @@ export function gitConfigValues(text: string, section: string, key: string): str
 /** The path a `.git` file points to (`gitdir: <path>`, relative to the worktree root), or null. */
 export function parseGitFile(text: string, worktree: string): string | null {
   const m = /^gitdir:\s*(.+?)\s*$/m.exec(text);
-  return m ? normalizeAbs(path.posix.resolve(worktree, m[1])) : null;
+  return m ? resolveFrom(worktree, m[1]) : null;
 }
 
 const GIT_CONFIG_INCLUDE_DEPTH = 10;
 
 /** A path from git config: `~` is the home folder, a relative path is relative to `base`. */
 export function configPath(v: string, home: string, base: string): string {
-  return v === '~' || v.startsWith('~/') ? normalizeAbs(home + v.slice(1)) : normalizeAbs(path.posix.resolve(base, v));
+  return v === '~' || v.startsWith('~/') ? normalizePolicyPath(home + v.slice(1)) : resolveFrom(base, v);
 }
 
 /** Config files and the files they include (include.path, includeIf.*.path: relative to the including file's

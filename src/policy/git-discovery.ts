@@ -5,15 +5,23 @@ import type { ResolvedPolicy } from './schema';
 import type { FsModelFs, ProtectedPath } from './fs-model-types';
 import { configPath, gitConfigEntries, parseGitFile, readConfigs } from './git-config';
 import { commandFiles, configCommand } from './git-config-commands';
-import { isUnder, normalizeAbs } from './paths';
+import { isUnder, normalizeAbs, normalizePolicyPath, resolveFrom } from './paths';
+
+/** The folder above `d`, or null at a root: `/`, a Windows drive (`C:`) or share (`//server/share`). */
+function parentDir(d: string): string | null {
+  // A Windows path's dirname runs `C:/x` → `C:` → `.` → `.`: without the drive as a root the walk never ended.
+  if (d === '/' || /^[A-Za-z]:$/.test(d) || /^\/\/[^/]+\/[^/]+$/.test(d)) return null;
+  const up = path.posix.dirname(d);
+  return up === d || up === '.' ? null : up;
+}
 
 /** The repository that contains `dir` (not `dir` itself): the first `.git` found walking up from its parent,
- *  as git's discovery does from a subfolder. Filesystem boundaries are not seen: the walk stops at `/`. */
+ *  as git's discovery does from a subfolder. Filesystem boundaries are not seen: the walk stops at the root. */
 function containingRepo(dir: string, fs: FsModelFs): string | null {
-  for (let d = path.posix.dirname(dir); ; d = path.posix.dirname(d)) {
+  for (let d = parentDir(dir); d !== null; d = parentDir(d)) {
     if (fs.kind(d === '/' ? '/.git' : `${d}/.git`)) return d;
-    if (d === '/') return null;
   }
+  return null;
 }
 
 /** Protected paths that the workspace's git metadata adds: the gitdir a `.git` file names (worktree,
@@ -24,7 +32,7 @@ function containingRepo(dir: string, fs: FsModelFs): string | null {
 export function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHome?: string): ProtectedPath[] {
   const ws = policy.workspace;
   const dotGit = `${ws}/.git`;
-  if (!policy.filesystem.protected.some((p) => normalizeAbs(p) === dotGit)) return []; // unprotected
+  if (!policy.filesystem.protected.some((p) => normalizePolicyPath(p) === dotGit)) return []; // unprotected
   const out: ProtectedPath[] = [];
   const git = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: ['objects', 'refs', 'logs'].map((w) => `${abs}/${w}`) });
   const plain = (abs: string, reason: string): ProtectedPath => ({ abs, display: abs, read: true, write: false, reason, writableInside: [] });
@@ -48,7 +56,7 @@ export function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHo
       out.push(git(gitdir, 'git directory named by a .git file (worktree or submodule): hooks and config run outside the sandbox'));
     } else return;
     const common = fs.readFile(`${gitdir}/commondir`);
-    const commonDir = common?.trim() ? normalizeAbs(path.posix.resolve(gitdir, common.trim())) : gitdir;
+    const commonDir = common?.trim() ? resolveFrom(gitdir, common.trim()) : gitdir;
     if (commonDir !== gitdir) out.push(git(commonDir, 'git common directory of this worktree: its hooks and config run outside the sandbox'));
     const configs = readConfigs([...globalConfigs, `${commonDir}/config`, `${gitdir}/config.worktree`], home, fs);
     for (const c of configs) {
@@ -80,7 +88,7 @@ export function gitDiscovered(policy: ResolvedPolicy, fs: FsModelFs, xdgConfigHo
       // git at a gitdir whose config runs commands.
       for (const e of gitConfigEntries(fs.readFile(`${root}/.gitmodules`) ?? '')) {
         if (e.section !== 'submodule' || e.key !== 'path' || !e.value) continue;
-        const sub = normalizeAbs(path.posix.resolve(root, e.value));
+        const sub = resolveFrom(root, e.value);
         if (sub === root || !isUnder(sub, root)) continue;
         const sk = fs.kind(`${sub}/.git`);
         if (sk === 'dir') out.push(git(`${sub}/.git`, 'git directory of a submodule: its hooks and config run outside the sandbox'));

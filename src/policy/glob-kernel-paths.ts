@@ -2,11 +2,11 @@
 // glob) or the existing entries it matches, listed from the prefix down.
 import { minimatch } from 'minimatch';
 import type { FsModelFs } from './fs-model-types';
-import { globStaticPrefix, hasMagic, normalizeAbs } from './paths';
+import { globStaticPrefix, hasMagic, normalizePolicyPath } from './paths';
 
 /** The literal prefix of a glob, unescaped (`/a/b\(c\)/*.txt` → `/a/b(c)`). */
 export function kernelPrefix(glob: string): string {
-  return normalizeAbs(globStaticPrefix(glob));
+  return normalizePolicyPath(globStaticPrefix(glob));
 }
 
 /** A glob whose matches are exactly its literal prefix and everything below it: a literal path or `X/**`. */

@@ -55,9 +55,43 @@ export function normalizeAbs(p: string): string {
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
-/** `p` is `root` or inside it. Both absolute and normalised. */
+/**
+ * A path of a resolved policy, normalised again. Resolve leaves no doubled slash in a Linux or macOS path, so a
+ * leading `//` there is a Windows UNC root (`//server/share/…`) and is kept: path.posix.normalize would make
+ * it `/server/share/…`, a folder on the current drive, and every rule on the share would miss.
+ */
+export function normalizePolicyPath(p: string): string {
+  return /^\/\/[^/]/.test(p) ? '/' + normalizeAbs(p.slice(1)) : normalizeAbs(p);
+}
+
+/**
+ * Whether a policy path is spelled for Windows (`C:/…`, `//server/share/…`, as resolve writes them). Such
+ * names compare case-insensitively, as NTFS and SMB compare them: `C:/Users/U/.SSH` is `c:/users/u/.ssh`.
+ * A Linux or macOS path never starts so (resolve makes it `/…` with no doubled slash).
+ */
+export function isWindowsSpelled(p: string): boolean {
+  return /^(?:[A-Za-z]:\/|\/\/[^/])/.test(p);
+}
+
+/**
+ * `rel` (a value from git config or a `.git` file) resolved against the absolute folder `base` of a resolved
+ * policy. On a Windows base, `C:\x`, `C:/x` and `\\server\share` are absolute and `/x` is the base's drive
+ * root: path.posix.resolve would put this process's cwd in front of `C:/…` and every discovered hook path
+ * would name nothing.
+ */
+export function resolveFrom(base: string, rel: string): string {
+  if (!isWindowsSpelled(base)) return normalizeAbs(path.posix.resolve(base, rel));
+  if (/^[\\/](?![\\/])/.test(rel)) return windowsPolicyPath(`${/^(?:[A-Za-z]:|\/\/[^/]+\/[^/]+)/.exec(base)?.[0] ?? ''}${rel}`);
+  return isAbsoluteFor(rel, 'win32') ? windowsPolicyPath(rel) : windowsPolicyPath(`${base}/${rel}`);
+}
+
+/** `p` is `root` or inside it. Both absolute and normalised; case-insensitive for a Windows-spelled root. */
 export function isUnder(p: string, root: string): boolean {
   if (root === '/') return p.startsWith('/');
+  if (isWindowsSpelled(root)) {
+    const [a, b] = [p.toUpperCase(), root.toUpperCase()];
+    return a === b || a.startsWith(b + '/');
+  }
   return p === root || p.startsWith(root + '/');
 }
 
@@ -90,9 +124,10 @@ export function globCovers(glob: string, p: string): boolean {
   if (glob === '/' || glob === '/**') return p.startsWith('/');
   if (!hasMagic(glob)) return isUnder(p, unescapeGlob(glob));
   // `X/**` is X's subtree, X included: what a file rule on X (Landlock) covers.
-  if (glob.endsWith('/**') && !hasMagic(glob.slice(0, -3))) return isUnder(p, normalizeAbs(unescapeGlob(glob.slice(0, -3)) || '/'));
-  if (minimatch(p, glob, MM)) return true;
-  return minimatch(p, glob.replace(/\/+$/, '') + '/**', MM);
+  if (glob.endsWith('/**') && !hasMagic(glob.slice(0, -3))) return isUnder(p, normalizePolicyPath(unescapeGlob(glob.slice(0, -3)) || '/'));
+  const mm = isWindowsSpelled(glob) ? { ...MM, nocase: true } : MM;
+  if (minimatch(p, glob, mm)) return true;
+  return minimatch(p, glob.replace(/\/+$/, '') + '/**', mm);
 }
 
 /** Whether a glob names `target` (or something inside it) explicitly: its literal prefix lies in `target`.

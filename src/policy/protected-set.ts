@@ -4,14 +4,15 @@ import type { ResolvedPolicy } from './schema';
 import { ALWAYS_PROTECTED } from './presets';
 import { NO_FS, type FsModelFs, type ProtectedPath } from './fs-model-types';
 import { gitDiscovered, xdgGitDir } from './git-discovery';
-import { expandEntry, isUnder, normalizeAbs } from './paths';
+import { expandEntry, isUnder, normalizeAbs, normalizePolicyPath } from './paths';
 
 /** The policy's protected paths with their rights, matched back to ALWAYS_PROTECTED (an unknown entry is a
  *  secret: neither readable nor writable). From the policy alone: no git discovery. */
 export function protectedPaths(policy: ResolvedPolicy): ProtectedPath[] {
   const known = new Map(ALWAYS_PROTECTED.map((e) => [expandEntry(e.path, policy.home, policy.workspace), e]));
   return policy.filesystem.protected.map((raw) => {
-    const abs = normalizeAbs(raw);
+    // Resolved paths: a UNC workspace's `//server/share/…` keeps its two slashes (the known entries are spelled so).
+    const abs = normalizePolicyPath(raw);
     const e = known.get(abs);
     if (!e) return { abs, display: abs, read: false, write: false, reason: 'protected path', writableInside: [] };
     const own = OWN_RECORDS.includes(e.path) ? { ownRecord: true } : {};
@@ -35,5 +36,5 @@ export function protectedSet(policy: ResolvedPolicy, fs: FsModelFs = NO_FS, opts
   for (const e of gitDiscovered(policy, fs, opts.xdgConfigHome)) add(e);
   if (opts.auditDir) add({ abs: normalizeAbs(opts.auditDir), display: normalizeAbs(opts.auditDir), read: false, write: false, reason: 'the sandbox audit log (hidden from the script)', writableInside: [], ownRecord: true });
   const un = policy.filesystem.unprotect ?? [];
-  return out.filter((e) => !un.some((u) => isUnder(e.abs, normalizeAbs(u))));
+  return out.filter((e) => !un.some((u) => isUnder(e.abs, normalizePolicyPath(u))));
 }

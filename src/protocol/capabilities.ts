@@ -7,7 +7,24 @@ import { z } from 'zod';
  * A promise a policy can make that one capability keeps. Where that capability is not available, the enforce
  * gate (host/unkept-promises.ts) refuses a run whose policy makes the promise, and warn mode notes it.
  */
-export const PolicyPromise = z.enum(['limits.cpuSeconds', 'limits.memoryMiB', 'limits.maxProcesses', 'filesystem.protectedReads', 'filesystem.denyRead', 'filesystem.readListedOnly']);
+export const PolicyPromise = z.enum([
+  'limits.cpuSeconds',
+  'limits.memoryMiB',
+  'limits.maxProcesses',
+  'limits.fileSizeMiB',
+  'limits.openFiles',
+  'filesystem.protectedReads',
+  'filesystem.denyRead',
+  'filesystem.readListedOnly',
+  /** network.preset none: no IP connection at all. */
+  'network.none',
+  /** network.preset strict or api-only: connections only to allowHosts / allowAddresses. */
+  'network.allowList',
+  /** denyHosts, and blockedPorts beyond the built-in list. */
+  'network.denyList',
+  /** network.preset default: cloud metadata, private, loopback addresses and the built-in dangerous ports blocked. */
+  'network.defaultBlocks',
+]);
 export type PolicyPromise = z.infer<typeof PolicyPromise>;
 
 export const Capability = z.object({

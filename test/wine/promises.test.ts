@@ -110,3 +110,62 @@ describe('Wine tier: reads the restricted token cannot refuse (~/.ssh)', functio
     console.log(`      [wine] warn: the script ${fs.existsSync(stolen) && fs.readFileSync(stolen, 'utf8').includes(key) ? 'read' : 'did not read'} the planted key`);
   });
 });
+
+describe('Wine tier: what Windows keeps nowhere (open files, file size, network)', function () {
+  this.timeout(300_000);
+  before(function () {
+    if (!wineReady()) this.skip();
+  });
+
+  /** A batch file that leaves a marker when it runs, run by the CLI with these flags. */
+  const runMarked = (flags: string[]) => {
+    const ws = workspace();
+    const marker = path.join(ws, 'ran.txt');
+    fs.writeFileSync(path.join(ws, 'm.bat'), `@echo off\r\necho ran>"${z(marker)}"\r\n`);
+    const r = cli(ws, ['run', '--workspace', z(ws), ...flags, '--', z(path.join(ws, 'm.bat')).replace(/\\/g, '/')]);
+    return { r, ran: fs.existsSync(marker) };
+  };
+
+  it('the capability report names the promises network, file_size_limit and open_files_limit keep, none available', function () {
+    const caps = checkReport(workspace()).capabilities;
+    const keeps = (name: string) => {
+      const c = caps.find((x) => x.name === name);
+      assert.ok(c, `no ${name} line`);
+      assert.equal(c.available, false, name);
+      return c.keeps;
+    };
+    assert.deepEqual(keeps('network'), ['network.none', 'network.allowList', 'network.denyList', 'network.defaultBlocks']);
+    assert.deepEqual(keeps('file_size_limit'), ['limits.fileSizeMiB']);
+    assert.deepEqual(keeps('open_files_limit'), ['limits.openFiles']);
+  });
+
+  it('enforce with an explicit open-files limit is refused, naming it and why; the script never starts', function () {
+    const { r, ran } = runMarked(['--mode', 'enforce', '--profile', 'permissive', '--open-files', '64']);
+    assert.equal(ran, false, `the script ran under a limit nothing keeps: ${r.err}`);
+    assert.notEqual(r.status, 0);
+    assert.match(r.err, /enforce mode cannot keep this policy on this machine: open files limit 64 \(open_files_limit: Windows has no per-process handle limit \(RLIMIT_NOFILE\)/, r.err);
+  });
+
+  it('enforce with an explicit file-size limit or network none is refused the same way', function () {
+    const size = runMarked(['--mode', 'enforce', '--profile', 'permissive', '--max-file-size', '5']);
+    assert.equal(size.ran, false, size.r.err);
+    assert.match(size.r.err, /enforce mode cannot keep this policy on this machine: file size limit 5 MiB \(file_size_limit: /, size.r.err);
+    const net = runMarked(['--mode', 'enforce', '--profile', 'permissive', '--net', 'none']);
+    assert.equal(net.ran, false, net.r.err);
+    assert.match(net.r.err, /enforce mode cannot keep this policy on this machine: no network \(preset none\) \(network: no network control/, net.r.err);
+  });
+
+  it('the profile\'s own defaults do not refuse enforce: permissive runs and says what is not kept', function () {
+    const { r, ran } = runMarked(['--mode', 'enforce', '--profile', 'permissive']);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(ran, true);
+    assert.match(r.err, /not kept on this machine \(profile defaults; enforce runs without them\): .*open files limit 4096 \(profile permissive's default\)/, r.err);
+  });
+
+  it('warn runs the explicit limit and notes it', function () {
+    const { r, ran } = runMarked(['--mode', 'warn', '--profile', 'permissive', '--open-files', '64']);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(ran, true);
+    assert.match(r.err, /not kept on this machine \(warn mode runs anyway\): .*open files limit 64 \(open_files_limit/, r.err);
+  });
+});

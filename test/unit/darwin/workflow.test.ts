@@ -52,5 +52,12 @@ describe('.github/workflows/cross-platform.yml', () => {
   it('the files it runs exist in this checkout', () => {
     assert.ok(fs.existsSync('test/.mocharc.unit.json'));
     assert.ok(fs.readdirSync('test/darwin').some((f) => f.endsWith('.test.ts')));
+    assert.ok(fs.readdirSync('test/win32').some((f) => f.endsWith('.test.ts')));
+  });
+
+  it('the Windows native tier runs its tests unconditionally (no skip that would hide a build without them)', () => {
+    const win = job.steps.find((s) => s.if === "runner.os == 'Windows'" && s.run?.includes('out/test/win32/'));
+    assert.ok(win);
+    assert.doesNotMatch(win!.run!, /skipped|\bif\b/);
   });
 });

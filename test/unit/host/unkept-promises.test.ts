@@ -9,7 +9,7 @@ import { compileReactions } from '../../../src/protocol/run-reactions';
 import type { Capability, CapabilityReport } from '../../../src/protocol/capabilities';
 import { enforceGate } from '../../../src/host/run-session';
 import { unkeptPromises } from '../../../src/host/unkept-promises';
-import { READ_CONFINEMENT } from '../../../native/win32/backend';
+import { NOT_KEPT_ON_WINDOWS, READ_CONFINEMENT } from '../../../native/win32/backend';
 
 const WINE_LIMITS = 'the limits are accepted but not enforced here: a probe ran 2 processes under a 1-process limit';
 
@@ -114,5 +114,50 @@ describe('unkept promises: reads Windows cannot refuse', () => {
     const notes = gate(report(jobLimits(false), reads), { mode: 'warn', profile: 'moderate' }, secretsHere);
     assert.equal(notes.length, 1);
     assert.match(notes[0], /process limit 256, memory limit 4096 MiB, CPU limit 300 s \(job_limits: .*\); reads of ~\/\.ssh, ~\/\.aws refused \(read_confinement: /);
+  });
+});
+
+/** A Windows machine whose job limits work: only what Windows keeps nowhere (network, file size, open files). */
+const windows = () => report(jobLimits(true), ...NOT_KEPT_ON_WINDOWS);
+
+describe('unkept promises: what Windows keeps nowhere (open files, file size, network)', () => {
+  it('the profile defaults alone never refuse enforce: every profile runs, with a note naming what is not kept', () => {
+    for (const profile of ['moderate', 'permissive'] as const) {
+      const notes = gate(windows(), { mode: 'enforce', profile });
+      assert.equal(notes.length, 1, profile);
+      assert.match(notes[0], /^not kept on this machine \(profile defaults; enforce runs without them\): /);
+      assert.match(notes[0], new RegExp(`open files limit ${profile === 'moderate' ? 1024 : 4096} \\(profile ${profile}'s default\\) \\(open_files_limit: Windows has no per-process handle limit`));
+      assert.match(notes[0], /cloud metadata, private and loopback addresses and the built-in dangerous ports blocked \(preset default\) \(network: no network control/);
+    }
+    assert.match(gate(windows(), { mode: 'enforce', profile: 'moderate' })[0], /file size limit 1024 MiB \(profile moderate's default\) \(file_size_limit/);
+    assert.ok(unkeptPromises(policy({ mode: 'enforce', profile: 'moderate' }), windows(), none).every((u) => u.baseline));
+  });
+
+  it('an explicit open-files or file-size limit other than the profile\'s is refused in enforce, named with why', () => {
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'moderate', limits: { openFiles: 64 } }), /enforce mode cannot keep this policy on this machine: open files limit 64 \(open_files_limit: Windows has no per-process handle limit \(RLIMIT_NOFILE\)/);
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'permissive', limits: { fileSizeMiB: 10 } }), /file size limit 10 MiB \(file_size_limit: Windows has no per-file size limit/);
+    // The refusal names only the demands, not the baseline that would only be noted.
+    assert.throws(() => gate(windows(), { mode: 'enforce', profile: 'moderate', limits: { openFiles: 64 } }), (e: Error) => !/preset default|file size limit/.test(e.message));
+    // Warn runs it and notes all of it on one line.
+    const notes = gate(windows(), { mode: 'warn', profile: 'moderate', limits: { openFiles: 64 } });
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /not kept on this machine \(warn mode runs anyway\): .*open files limit 64 \(open_files_limit/);
+  });
+
+  it('network none (strict\'s own promise), an allow list and deny lists are demands: refused in enforce, noted in warn', () => {
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'moderate', network: { preset: 'none' } }), /no network \(preset none\) \(network: no network control/);
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'strict' }), /no network \(preset none\)/);
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'moderate', network: { preset: 'api-only', allowHosts: ['api.example.com'], allowAddresses: ['10.0.0.0/8'] } }), /connections only to api\.example\.com, 10\.0\.0\.0\/8 on port 443 \(preset api-only\)/);
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'moderate', network: { preset: 'strict' } }), /connections only to no host \(preset strict\)/);
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'moderate', network: { denyHosts: ['evil.example'] } }), /denyHosts evil\.example \(network/);
+    refused(() => gate(windows(), { mode: 'enforce', profile: 'moderate', network: { blockedPorts: [22, 8080] } }), /blockedPorts 8080 \(network/);
+    assert.match(gate(windows(), { mode: 'warn', profile: 'moderate', network: { preset: 'none' } })[0], /warn mode runs anyway\): no network \(preset none\)/);
+    // Allowing more on the default preset promises nothing new.
+    assert.ok(gate(windows(), { mode: 'enforce', profile: 'moderate', network: { allowAddresses: ['10.0.0.0/8'], allowHosts: ['x.example'] } }).length === 1);
+  });
+
+  it('where the backend keeps them (Linux, macOS report no such capability unavailable), nothing is said', () => {
+    assert.deepEqual(gate(report(jobLimits(true)), { mode: 'enforce', profile: 'strict', limits: { openFiles: 64, fileSizeMiB: 1 }, network: { denyHosts: ['x.example'] } }), []);
+    assert.deepEqual(gate(windows(), { mode: 'disabled', profile: 'strict', limits: { openFiles: 64 } }), []);
   });
 });
