@@ -7,7 +7,8 @@ import type { FileOpCalls } from '../../native/linux/notify-addfd';
 import { decidePath } from '../policy';
 import { protectedPaths } from '../policy/protected-set';
 import { grantsAllow } from '../policy/grants-allow';
-import { globIsSubtree, globMayMatchBelow } from '../policy/glob-kernel-paths';
+import { globMayMatchBelow } from '../policy/glob-kernel-paths';
+import { carvingGlobs, renameCarriesMatches } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
@@ -173,7 +174,7 @@ export class OneCall {
       return true;
     };
     // Deny-read globs that are not subtrees: their directories are carved for reading (globNewNameCuts).
-    const denyReadGlobs = this.r.policy.filesystem.denyRead.filter((g) => !globIsSubtree(g));
+    const denyReadGlobs = carvingGlobs(this.r.policy, 'read');
     // Nothing made yet and nothing carved for reading: no read can need the emulation, and the path need not
     // even be read (the common case).
     if ((!write && this.made.size === 0 && denyReadGlobs.length === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
@@ -298,8 +299,9 @@ export class OneCall {
     const to = this.entry(two ? AT_FDCWD : this.arg32(2), this.note.args[two ? 1 : 3]!, false);
     if (!from || !to) return false;
     if (!this.uncoveredName(from.resolved) && !this.uncoveredName(to.resolved)) return false;
-    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true))) return true;
     const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
+    const settled = this.uncoveredName(from.resolved) && this.uncoveredName(to.resolved);
+    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true) ?? renameCarriesMatches(this.r.policy, name, from, to, (flags & 2) !== 0, settled))) return true;
     // Only RENAME_NOREPLACE and RENAME_EXCHANGE: RENAME_WHITEOUT needs CAP_MKNOD the script does not have.
     if ((flags & ~3) !== 0) {
       this.answer(-EINVAL);

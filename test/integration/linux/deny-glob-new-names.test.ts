@@ -111,6 +111,34 @@ describe('deny globs hold for names created during the run (real kernel)', funct
       assert.equal(fs.readFileSync(path.join(data, 'existing.txt'), 'utf8'), 'e\nmore\n');
     });
 
+    it(`--deny-write data/*.key: a folder cannot be moved onto a glob's way (fresh/ with a .key inside), nor data off it (${tier})`, async () => {
+      const data = path.join(sb.workspace, 'data');
+      fs.mkdirSync(data);
+      fs.writeFileSync(path.join(data, 'old.key'), 'old\n');
+      fs.mkdirSync(path.join(sb.outside, 'staged'));
+      fs.writeFileSync(path.join(sb.outside, 'staged', 'in.key'), 'staged\n');
+      writeScript(
+        sb.workspace,
+        'mv.sh',
+        '#!/bin/sh\n' +
+          attempt('move-out', 'mv data d2') +
+          attempt('remove-moved', 'rm -f d2/old.key') +
+          attempt('stage', "sh -c 'mkdir x && echo x > x/new.key'") +
+          attempt('move-in', 'mv x fresh') +
+          attempt('move-in-outside', `mv ${sb.outside}/staged fresh`) +
+          attempt('move-in-deeper', 'mv x data/x') +
+          attempt('rename-file', "sh -c 'echo a > data/a.txt && mv data/a.txt data/b.txt'"),
+      );
+      // fresh/ does not exist: a folder moved there would bring fresh/new.key along.
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key', '--deny-write', 'fresh/*.key', '--allow-write', sb.outside], ['./mv.sh'], env);
+      for (const l of ['move-out', 'move-in', 'move-in-outside']) assert.match(r.stdout, new RegExp(`${l}: denied`), r.stdout + r.stderr);
+      // data/x/new.key is no match of data/*.key: that move is ordinary work.
+      for (const l of ['stage', 'move-in-deeper', 'rename-file']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
+      assert.equal(fs.existsSync(path.join(sb.workspace, 'fresh')), false);
+      assert.deepEqual(keyFiles(data), ['old.key', 'x/new.key']);
+      assert.equal(fs.readFileSync(path.join(data, 'old.key'), 'utf8'), 'old\n');
+    });
+
     it(`--deny-read secrets/*.pem: a file the host makes during the run is not readable; other new files are (${tier})`, async () => {
       const secrets = path.join(sb.workspace, 'secrets');
       fs.mkdirSync(secrets);
