@@ -8,7 +8,7 @@ import { decidePath } from '../policy';
 import { protectedPaths } from '../policy/protected-set';
 import { grantsAllow } from '../policy/grants-allow';
 import { globMayMatchBelow } from '../policy/glob-kernel-paths';
-import { carvingGlobs, renameCarriesMatches } from './supervisor-emulate-globs';
+import { carvingGlobs, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
@@ -205,7 +205,7 @@ export class OneCall {
    */
   private readCarved(p: string, denyReadGlobs: string[]): boolean {
     const dir = path.posix.dirname(p);
-    return denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) && !grantsAllow(this.r.grants, p, 'read', false) && grantsAllow(this.r.grants, p, 'read', true);
+    return sameInHostView(this.r, p) && denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) && !grantsAllow(this.r.grants, p, 'read', false) && grantsAllow(this.r.grants, p, 'read', true);
   }
 
   /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */

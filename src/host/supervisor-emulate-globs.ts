@@ -1,11 +1,24 @@
 // What the emulation (supervisor-emulate.ts) must know of the deny globs that are not subtrees: their
 // directories are carved (src/policy/glob-kernel-paths.ts globNewNameCuts), so a name there is decided by the
 // supervisor, and a rename must not carry a tree onto or off a glob's way behind the name-by-name checks.
+// And where the namespace tier's view is not the host's, in which the supervisor performs calls.
 import * as fs from 'node:fs';
 import { minimatch } from 'minimatch';
 import type { ResolvedPolicy } from '../policy/schema';
 import { globIsSubtree } from '../policy/glob-kernel-paths';
 import type { Verdict } from './supervisor-decide';
+import type { SupervisedRun } from './supervisor-protocol';
+import { SHM_DIR } from '../../native/linux/namespace-plan';
+
+/**
+ * Whether a path is the same file for the supervisor as for the target. In the namespace tier the write
+ * grants are bound at their own paths, and what differs (read-only binds, hidden covers) the policy refuses
+ * anyway; but /dev/shm may be a tmpfs of the run's own: nothing there is performed by the supervisor (a new
+ * name then has no Landlock rule and fails: closed, never the host's /dev/shm).
+ */
+export function sameInHostView(r: Pick<SupervisedRun, 'fileTier'>, p: string): boolean {
+  return r.fileTier !== 'namespaces' || !(p === SHM_DIR || p.startsWith(SHM_DIR + '/'));
+}
 
 const MM = { dot: true, nocomment: true, nonegate: true } as const;
 

@@ -18,6 +18,7 @@ import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux
 import type { FileOpCalls } from '../../native/linux/notify-addfd';
 import type { SupervisedRun } from './supervisor-protocol';
 import { OneCall, under, type Refuse } from './supervisor-emulate-call';
+import { sameInHostView } from './supervisor-emulate-globs';
 
 export type { Refuse } from './supervisor-emulate-call';
 
@@ -66,7 +67,7 @@ export class FileEmulator {
    */
   handle(r: SupervisedRun, note: Notification, name: string, refuse: Refuse): boolean {
     if (r.violation !== 'refuse' || r.fileTier === undefined) return false;
-    const carved = this.carved.get(r.runId) ?? carvedDirs(r);
+    const carved = this.carved.get(r.runId) ?? new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
     this.carved.set(r.runId, carved);
     // Without carved directories only read opens come here for nothing (the fallback tier notifies them).
     if (carved.size === 0 && !['open', 'openat', 'openat2'].includes(name)) return false;
