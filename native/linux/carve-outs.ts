@@ -73,7 +73,9 @@ export function expandCarveOuts(
     return canonical === null ? rule : { ...rule, path: canonical, exact: true };
   };
   if (carveOuts.length === 0) return rules.map(exactIfCanonical);
-  const cuts = [...new Set(carveOuts.map((c) => normalize(realpath?.(c) ?? c)))];
+  // A carve-out that does not exist (a placeholder's, a deny glob's new-name carve-out `data/*.key`) still
+  // names its canonical existing ancestor: an unresolved spelling would miss the rules it must cut.
+  const cuts = [...new Set(carveOuts.map((c) => normalize((realpath && canonicalOrMissing(normalize(c), realpath)) || c)))];
   const out: ExpandedRule[] = [];
   const exact = realpath ? ({ exact: true } as const) : {};
 

@@ -5,6 +5,7 @@ import type { ResolvedPolicy } from '../../src/policy/schema';
 import { buildFsModel } from '../../src/policy/fs-model';
 import { READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, type Grant } from '../../src/policy/fs-model-types';
 import { integrityModel } from '../../src/policy/integrity-model';
+import { globIsSubtree } from '../../src/policy/glob-kernel-paths';
 import { diskModelFs } from './carve-outs';
 import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../../src/protocol/plan';
@@ -181,7 +182,9 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
                 fileWrites: true,
                 // The fallback tier: files the supervisor creates in a carved directory have no Landlock
                 // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
-                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces,
+                // Both tiers: a deny-read glob's directories are carved for reading too (new names there have
+                // no Landlock read right), and reads there are performed by the supervisor.
+                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces || p.filesystem.denyRead.some((g) => !globIsSubtree(g)),
               }
             : null,
           // warn: the same calls notify (or log) and are reported as would-be blocks.

@@ -128,7 +128,10 @@ export function decideFile(r: SupervisedRun, written: string, abs: string, resol
   // Existence only ever narrows the grants (a new name in a carved directory), so when they allow the path
   // as missing they allow it as present too, and the disk is not asked.
   const regardless = grantsAllow(r.grants, resolved, access, false) || under(resolved, r.tmpDir);
-  const kernel = regardless || grantsAllow(r.grants, resolved, access, fs.existsSync(resolved));
+  // Warn mode reports what enforce would do: there a new name in a carved directory is created by the
+  // emulation (supervisor-emulate.ts) when the policy allows it, as if it existed.
+  const emulatedInEnforce = r.violation !== 'refuse' && r.fileTier !== undefined;
+  const kernel = regardless || grantsAllow(r.grants, resolved, access, emulatedInEnforce || fs.existsSync(resolved));
   const prot = r.protected ?? protectedPaths(r.policy);
   const d = decidePath(r.policy, resolved, access, { tmpDir: r.tmpDir, protected: prot });
   if (moves) {

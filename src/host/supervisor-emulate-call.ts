@@ -7,13 +7,18 @@ import type { FileOpCalls } from '../../native/linux/notify-addfd';
 import { decidePath } from '../policy';
 import { protectedPaths } from '../policy/protected-set';
 import { grantsAllow } from '../policy/grants-allow';
+import { globMayMatchBelow } from '../policy/glob-kernel-paths';
+import { carvingGlobs, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
 import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
 import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
+
+/** performOpen's fd for "not ours to open": the kernel decides (a read of something not a file or folder). */
+const CONTINUE_TO_KERNEL = -1_000_000;
 
 /** How the worker reports a refusal (a violation plus the errno, in enforce mode). */
 export type Refuse = (v: Verdict, errno: number) => void;
@@ -168,12 +173,16 @@ export class OneCall {
       this.n.respond(this.r.listener, this.note.id, { continue: true });
       return true;
     };
-    // Nothing made yet: no read can need the emulation, and the path need not even be read (the common case).
-    if ((!write && this.made.size === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
+    // Deny-read globs that are not subtrees: their directories are carved for reading (globNewNameCuts).
+    const denyReadGlobs = carvingGlobs(this.r.policy, 'read');
+    // Nothing made yet and nothing carved for reading: no read can need the emulation, and the path need not
+    // even be read (the common case).
+    if ((!write && this.made.size === 0 && denyReadGlobs.length === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
     const e = this.entry(dirfd, this.note.args[pathArg]!, (flags & O_NOFOLLOW) === 0);
+    // Going on is safe for a read: Landlock gives a new name in a carved directory no read right.
     if (!e) return pass();
     if (!write) {
-      if (!this.inMade(e.resolved)) return pass();
+      if (!this.inMade(e.resolved) && !this.readCarved(e.resolved, denyReadGlobs)) return pass();
       if (this.refused(this.decide(name, e, false, 'read'))) return true;
       return this.performOpen(e, flags, 0, false);
     }
@@ -190,6 +199,15 @@ export class OneCall {
     return this.performOpen(e, flags, mode, true);
   }
 
+  /**
+   * A name on a deny-read glob's way whose directory is carved for reading: Landlock reads it only if it
+   * existed at the start, so a name made since (by anyone) is read through the emulation, or not at all.
+   */
+  private readCarved(p: string, denyReadGlobs: string[]): boolean {
+    const dir = path.posix.dirname(p);
+    return sameInHostView(this.r, p) && denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) && !grantsAllow(this.r.grants, p, 'read', false) && grantsAllow(this.r.grants, p, 'read', true);
+  }
+
   /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */
   private performOpen(e: Entry, flags: number, mode: number, write: boolean): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
@@ -200,14 +218,21 @@ export class OneCall {
     }
     let fd: number;
     try {
-      const opened = openInParent(this.n, this.ops, parent, path.posix.basename(e.resolved), flags, credsOf(this.note.pid));
-      fd = opened.fd;
+      // A read never waits on a FIFO in the supervisor: opened non-blocking, then checked (readOnlyObject).
+      const opened = openInParent(this.n, this.ops, parent, path.posix.basename(e.resolved), write ? flags : flags | O_NONBLOCK, credsOf(this.note.pid));
+      fd = write ? opened.fd : this.readOnlyObject(opened.fd, flags);
       if (fd >= 0 && opened.created) {
         this.ops.fchmod(fd, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
         this.made.add(e.resolved);
       }
     } finally {
       this.n.close(parent);
+    }
+    if (fd === CONTINUE_TO_KERNEL) {
+      // Not a file or directory (a FIFO, a socket, a device): the kernel decides; Landlock gives a name made
+      // since the start no read right here, and the glob's matches at the start are carve-outs.
+      this.n.respond(this.r.listener, this.note.id, { continue: true });
+      return true;
     }
     if (fd < 0) {
       this.answer(fd);
@@ -217,6 +242,21 @@ export class OneCall {
     this.ops.addfdSend(this.r.listener, this.note.id, fd, (flags & O_CLOEXEC) !== 0);
     this.n.close(fd);
     return true;
+  }
+
+  /** A read open's fd when it is a regular file or a directory, reopened (same inode) without the O_NONBLOCK
+   *  the target did not ask for; -errno as is; CONTINUE_TO_KERNEL for anything else (closed). */
+  private readOnlyObject(fd: number, flags: number): number {
+    if (fd < 0) return fd;
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() && !st.isDirectory()) {
+      this.n.close(fd);
+      return CONTINUE_TO_KERNEL;
+    }
+    if ((flags & O_NONBLOCK) !== 0) return fd;
+    const again = this.ops.openat(AT_FDCWD, `/proc/self/fd/${fd}`, (flags & ~(O_CREAT | O_TRUNC | O_NOFOLLOW)) | O_CLOEXEC, 0);
+    this.n.close(fd);
+    return again;
   }
 
   mkdir(name: string): boolean {
@@ -259,8 +299,9 @@ export class OneCall {
     const to = this.entry(two ? AT_FDCWD : this.arg32(2), this.note.args[two ? 1 : 3]!, false);
     if (!from || !to) return false;
     if (!this.uncoveredName(from.resolved) && !this.uncoveredName(to.resolved)) return false;
-    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true))) return true;
     const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
+    const settled = this.uncoveredName(from.resolved) && this.uncoveredName(to.resolved);
+    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true) ?? renameCarriesMatches(this.r.policy, name, from, to, (flags & 2) !== 0, settled))) return true;
     // Only RENAME_NOREPLACE and RENAME_EXCHANGE: RENAME_WHITEOUT needs CAP_MKNOD the script does not have.
     if ((flags & ~3) !== 0) {
       this.answer(-EINVAL);

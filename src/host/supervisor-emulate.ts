@@ -1,17 +1,24 @@
-// The fallback tier's file emulation. There, a write grant on a directory that holds a protected entry (the
-// workspace root holds `.git`, `.vscode`, `.sandbox`) is carved: Landlock gets rules on the directory's
-// existing children only, because its rights are hierarchical and MAKE_REG on the root would also cover
-// `.git/hooks`. So creating, removing or renaming a name in a carved directory (and anything inside what
+// The file emulation of carved directories. In the fallback tier a write grant on a directory that holds a
+// protected entry (the workspace root holds `.git`, `.vscode`, `.sandbox`) is carved: Landlock gets rules on
+// the directory's existing children only, because its rights are hierarchical and MAKE_REG on the root would
+// also cover `.git/hooks`. So creating, removing or renaming a name in a carved directory (and anything inside what
 // was created there later) has no Landlock rule. For those paths the supervisor performs the call itself,
 // from its own copy of the arguments, deciding on the policy's meaning (the write grants as written, minus
 // the protected and hidden paths), never answering "continue": parent directories are opened beneath the
 // grant root with no symlinks allowed, the final name is used with O_NOFOLLOW, and an opened file reaches
 // the target through SECCOMP_IOCTL_NOTIF_ADDFD. Everything Landlock covers goes on as before.
+//
+// Both tiers carve the directories where a non-subtree deny glob (`data/*.key`, `secrets/*.pem`) could gain a
+// match during the run (src/policy/glob-kernel-paths.ts globNewNameCuts), so the emulation runs in the
+// namespace tier too. The supervisor works in the host's view, the target in its mount namespace: the same
+// paths for the write grants (moved back read-write), while read-only binds and hidden covers sit only on
+// protected, hidden and deny-matched paths, which decide() refuses by the policy before anything is performed.
 import * as path from 'node:path';
 import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux/notify';
 import type { FileOpCalls } from '../../native/linux/notify-addfd';
 import type { SupervisedRun } from './supervisor-protocol';
 import { OneCall, under, type Refuse } from './supervisor-emulate-call';
+import { sameInHostView } from './supervisor-emulate-globs';
 
 export type { Refuse } from './supervisor-emulate-call';
 
@@ -55,14 +62,14 @@ export class FileEmulator {
   }
 
   /**
-   * Performs `name` for the target when it touches a carved directory in the fallback tier (enforce mode);
-   * true when the notification was answered here. false: the worker decides as before.
+   * Performs `name` for the target when it touches a carved directory (enforce mode, either tier); true when
+   * the notification was answered here. false: the worker decides as before.
    */
   handle(r: SupervisedRun, note: Notification, name: string, refuse: Refuse): boolean {
-    if (r.violation !== 'refuse' || r.fileTier !== 'fallback') return false;
-    const carved = this.carved.get(r.runId) ?? carvedDirs(r);
+    if (r.violation !== 'refuse' || r.fileTier === undefined) return false;
+    const carved = this.carved.get(r.runId) ?? new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
     this.carved.set(r.runId, carved);
-    // Without carved directories only read opens come here for nothing (they are notified in this tier).
+    // Without carved directories only read opens come here for nothing (the fallback tier notifies them).
     if (carved.size === 0 && !['open', 'openat', 'openat2'].includes(name)) return false;
     const made = this.made.get(r.runId) ?? new Set<string>();
     this.made.set(r.runId, made);

@@ -32,7 +32,7 @@ import {
   type ProtectedInWritable,
   type ProtectedPath,
 } from './fs-model-types';
-import { globKernelPaths, kernelPrefix } from './glob-kernel-paths';
+import { globKernelPaths, globNewNameCuts, kernelPrefix } from './glob-kernel-paths';
 import { protectedSet } from './protected-set';
 import { denyingGlob, protectionBlocks, systemPathOf } from './protection-rules';
 import { terminalGrants } from './terminal-grants';
@@ -60,6 +60,11 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
   const denyWrite = uniq(denyWriteOf.flatMap((x) => x.paths));
   const allowReadP = uniq(allowReadOf.flatMap((x) => x.paths));
   const allowWriteP = uniq(allowWriteOf.flatMap((x) => x.paths));
+  // Where a deny glob could gain a match during the run: carved (globNewNameCuts), in both tiers, so new
+  // names there meet the supervisor's emulation instead of a check followed by "continue".
+  const newNameCuts = (globs: string[]) => uniq(globs.flatMap((g) => globNewNameCuts(g, fs) ?? []));
+  const denyReadNew = newNameCuts(fsp.denyRead);
+  const denyWriteNew = newNameCuts(fsp.denyWrite);
 
   // Writable roots. A root inside a system path (a workspace below /opt, allowWrite /usr/local/x) gets its
   // own grant: the system-path carve-outs of the main grant would remove it.
@@ -121,9 +126,9 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
 
   // Carve-outs. Reads: secrets, denyRead, /dev. Writes: those, write-protected paths and denyWrite; in the
   // namespace tier minus what the mounts keep.
-  const readExcept = uniq([...readSecrets.map((e) => e.abs), ...denyRead, '/dev']);
+  const readExcept = uniq([...readSecrets.map((e) => e.abs), ...denyRead, ...denyReadNew, '/dev']);
   const mounted = new Set(req.tier === 'namespaces' ? [...hidden.map((h) => h.path), ...protectedInWritable.map((x) => x.path)] : []);
-  const writeExcept = uniq([...readExcept, ...writeProtected.map((e) => e.abs), ...denyWrite]).filter((c) => !mounted.has(c));
+  const writeExcept = uniq([...readExcept, ...writeProtected.map((e) => e.abs), ...denyWrite, ...denyWriteNew]).filter((c) => !mounted.has(c));
 
   const readRoots = fsp.readEverywhere ? ['/'] : [...SYSTEM_PATHS, ws, ...req.toolRoots, path.posix.dirname(req.file), ...allowReadP, ...allowWriteP];
   const grants: Grant[] = [

@@ -1,0 +1,71 @@
+// What the emulation (supervisor-emulate.ts) must know of the deny globs that are not subtrees: their
+// directories are carved (src/policy/glob-kernel-paths.ts globNewNameCuts), so a name there is decided by the
+// supervisor, and a rename must not carry a tree onto or off a glob's way behind the name-by-name checks.
+// And where the namespace tier's view is not the host's, in which the supervisor performs calls.
+import * as fs from 'node:fs';
+import { minimatch } from 'minimatch';
+import type { ResolvedPolicy } from '../policy/schema';
+import { globIsSubtree } from '../policy/glob-kernel-paths';
+import type { Verdict } from './supervisor-decide';
+import type { SupervisedRun } from './supervisor-protocol';
+import { SHM_DIR } from '../../native/linux/namespace-plan';
+
+/**
+ * Whether a path is the same file for the supervisor as for the target. In the namespace tier the write
+ * grants are bound at their own paths, and what differs (read-only binds, hidden covers) the policy refuses
+ * anyway; but /dev/shm may be a tmpfs of the run's own: nothing there is performed by the supervisor (a new
+ * name then has no Landlock rule and fails: closed, never the host's /dev/shm).
+ */
+export function sameInHostView(r: Pick<SupervisedRun, 'fileTier'>, p: string): boolean {
+  return r.fileTier !== 'namespaces' || !(p === SHM_DIR || p.startsWith(SHM_DIR + '/'));
+}
+
+const MM = { dot: true, nocomment: true, nonegate: true } as const;
+
+/** The deny globs (read, write) whose directories are carved. */
+export function carvingGlobs(policy: ResolvedPolicy, lists: 'read' | 'all'): string[] {
+  const fsp = policy.filesystem;
+  return (lists === 'read' ? fsp.denyRead : [...fsp.denyRead, ...fsp.denyWrite]).filter((g) => !globIsSubtree(g));
+}
+
+/** The glob for which `p` is on the way to a match without being one (`data` for `data/*.key`). */
+export function wayOf(p: string, globs: string[]): string | null {
+  return globs.find((g) => minimatch(p, g, { ...MM, partial: true }) && !minimatch(p, g, MM)) ?? null;
+}
+
+/**
+ * A rename that could bring matches of a deny glob in (a directory holding `x.key` moved to `data`) or take
+ * them out of its reach (`data` moved to `d2`, where its `old.key` is no longer denied): a directory moved to
+ * or from a glob's way is refused. `settled`: the names of both ends change only through the supervisor (their
+ * directories are carved or made by it), so what lstat says now is what the rename moves; otherwise an entry
+ * swapped in meanwhile could be a directory, and the rename is refused whatever is there now.
+ */
+export function renameCarriesMatches(
+  policy: ResolvedPolicy,
+  call: string,
+  from: { written: string; resolved: string },
+  to: { written: string; resolved: string },
+  exchange: boolean,
+  settled: boolean,
+): Verdict | null {
+  const globs = carvingGlobs(policy, 'all');
+  const glob = wayOf(to.resolved, globs) ?? wayOf(from.resolved, globs);
+  if (!glob) return null;
+  const isDir = (p: string) => {
+    try {
+      return fs.lstatSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (settled && !isDir(from.resolved) && !(exchange && isDir(to.resolved))) return null;
+  return {
+    kind: 'file',
+    severity: 'error',
+    rule: `deny:${glob}`,
+    what: `${call} of ${from.written} to ${to.written}`,
+    why: `it could move a folder onto or off the way of ${glob}, carrying matches past their checks`,
+    path: to.written,
+    resolvedPath: to.resolved,
+  };
+}

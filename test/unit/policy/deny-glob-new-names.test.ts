@@ -1,0 +1,68 @@
+// Deny globs and names made during the run: the directories where a new match could appear are carved in
+// both tiers (globNewNameCuts), so Landlock grants no create (or, for denyRead, read) right on new names
+// there and the supervisor decides them by performing the call (src/host/supervisor-emulate.ts).
+import * as assert from 'node:assert/strict';
+import { resolvePolicy, type PolicyInput } from '../../../src/policy';
+import { grantsAllow, modelAllows } from '../../../src/policy/grants-allow';
+import { buildFsModel } from '../../../src/policy/fs-model';
+import { globMayMatchBelow, globNewNameCuts } from '../../../src/policy/glob-kernel-paths';
+import { carvedDirs } from '../../../src/host/supervisor-emulate';
+import { wayOf } from '../../../src/host/supervisor-emulate-globs';
+import { fakeFs } from '../fixtures/fake-fs';
+
+const WS = '/work/proj';
+const HOME = '/home/u';
+const pol = (user: PolicyInput) => resolvePolicy({ user }, { workspace: WS, home: HOME }).policy;
+const req = { tmpDir: '/tmp/run-1', toolRoots: [], file: `${WS}/script.sh`, tier: 'namespaces' as const };
+
+describe('policy: deny globs keep names made during the run', () => {
+  it('globNewNameCuts: the prefix (existing or not) and each directory that could hold a match; none for a subtree glob', () => {
+    const tree = fakeFs({ [`${WS}/data/a.key`]: '', [`${WS}/data/sub/b.txt`]: '', [`${WS}/other/c.key`]: '' });
+    assert.deepEqual(globNewNameCuts(`${WS}/data/*.key`, tree), [`${WS}/data/*.key`]);
+    assert.deepEqual(globNewNameCuts(`${WS}/data/**/*.key`, tree), [`${WS}/data/**`, `${WS}/data/sub/*.key`]);
+    assert.deepEqual(globNewNameCuts(`${WS}/missing/*.key`, tree), [`${WS}/missing/*.key`]);
+    assert.deepEqual(globNewNameCuts(`${WS}/*/x/*.key`, tree), [`${WS}/*`, `${WS}/data/x`, `${WS}/other/x`]);
+    assert.deepEqual(globNewNameCuts(`${WS}/secrets/**`, tree), []);
+    assert.deepEqual(globNewNameCuts(`${WS}/data/a.key`, tree), []);
+    assert.equal(globNewNameCuts(`${WS}/data/**/*.key`, tree, 1), null, 'over the budget: the whole prefix is denied instead');
+  });
+
+  for (const tier of ['namespaces', 'fallback'] as const) {
+    it(`denyWrite data/*.key (${tier}): data and its ancestors in the grant are carved, existing names stay writable, new ones have no rule`, () => {
+      const tree = fakeFs({ [`${WS}/data/a.key`]: '', [`${WS}/data/b.txt`]: '', [`${WS}/top.txt`]: '' });
+      const m = buildFsModel(pol({ filesystem: { denyWrite: ['data/*.key'] } }), { ...req, tier }, tree);
+      assert.equal(grantsAllow(m.grants, `${WS}/data/b.txt`, 'write'), true);
+      assert.equal(grantsAllow(m.grants, `${WS}/data/new.key`, 'write', false), false, 'a new name in data has no Landlock right');
+      assert.equal(grantsAllow(m.grants, `${WS}/data/new.txt`, 'write', false), false, 'any new name: the supervisor decides it');
+      assert.equal(grantsAllow(m.grants, `${WS}/data/new.txt`, 'read', false), true, 'reading is not carved for a write glob');
+      const carved = carvedDirs(m);
+      assert.ok(carved.has(`${WS}/data`) && carved.has(WS), [...carved].join(' '));
+    });
+
+    it(`denyRead secrets/*.pem (${tier}): new names in secrets have no read right, existing non-matching ones keep theirs`, () => {
+      const tree = fakeFs({ [`${WS}/secrets/a.pem`]: '', [`${WS}/secrets/b.txt`]: '' });
+      const m = buildFsModel(pol({ filesystem: { denyRead: ['secrets/*.pem'] } }), { ...req, tier }, tree);
+      assert.equal(modelAllows(m, `${WS}/secrets/a.pem`, 'read'), false, 'a match at the start: a carve-out, or a hidden mount');
+      assert.equal(grantsAllow(m.grants, `${WS}/secrets/b.txt`, 'read'), true);
+      assert.equal(grantsAllow(m.grants, `${WS}/secrets/new.pem`, 'read', false), false);
+      assert.equal(grantsAllow(m.grants, `${WS}/secrets/new.pem`, 'write', false), false);
+    });
+  }
+
+  it('a subtree deny glob carves nothing new: its prefix is kept whole', () => {
+    const tree = fakeFs({ [`${WS}/secrets/a.pem`]: '', [`${WS}/x.txt`]: '' });
+    const m = buildFsModel(pol({ filesystem: { denyWrite: ['secrets/**'] } }), req, tree);
+    assert.equal(grantsAllow(m.grants, `${WS}/new.txt`, 'write', false), true, 'the workspace root is not carved in the namespace tier');
+  });
+
+  it('the way of a glob: folders a match could be below, not names that cannot lead to one', () => {
+    const g = `${WS}/data/*.key`;
+    assert.equal(globMayMatchBelow(`${WS}/data`, g), true);
+    assert.equal(globMayMatchBelow(WS, g), true);
+    assert.equal(globMayMatchBelow(`${WS}/other`, g), false);
+    assert.equal(wayOf(`${WS}/data`, [g]), g);
+    assert.equal(wayOf(`${WS}/data/x.txt`, [g]), null);
+    assert.equal(wayOf(`${WS}/data/x.key`, [g]), null, 'a match is decided as one, not as the way');
+    assert.equal(wayOf(`${WS}/data/sub`, [`${WS}/data/**/*.key`]), `${WS}/data/**/*.key`);
+  });
+});
