@@ -22,7 +22,8 @@ import { hostArch, syscallTable } from './seccomp';
 export interface LinuxBackend extends SandboxBackend {
   readonly platform: 'linux';
   readonly supported: true;
-  compile(policy: ResolvedPolicy, req: Omit<CompileRequest, 'arch'>): LinuxPlan;
+  /** `onFsModel`: told the filesystem model the plan was compiled from (compile-plan.ts CompileDeps). */
+  compile(policy: ResolvedPolicy, req: Omit<CompileRequest, 'arch'>, onFsModel?: (model: FsModel | null) => void): LinuxPlan;
   /** What Landlock grants for this run, for the supervisor's diagnostics. */
   grants(policy: ResolvedPolicy, req: RunFsRequest): Grant[];
   /** The run's filesystem model as compiled (grants, protected set, the mounts' data), read from the disk. */
@@ -74,9 +75,9 @@ export function createLinuxBackend(): LinuxBackend {
     prepare() {
       libc ??= loadLibc();
     },
-    compile(policy, req) {
+    compile(policy, req, onFsModel) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
-      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical) });
+      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical), onFsModel });
     },
     grants: (policy, req) => landlockGrants(policy, req),
     fsModel: (policy, req) => runFsModel(policy, req),

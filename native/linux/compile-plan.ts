@@ -141,6 +141,9 @@ export interface CompileDeps {
   seccompProgram?: (o: SyscallFilterOptions) => string;
   /** Drops Landlock rules other rules already cover; default: none dropped. */
   prune?: (rules: LandlockRule[]) => LandlockRule[];
+  /** Told the run's filesystem model this compile read from the disk (null: disabled mode, none), so the
+   *  supervisor's diagnostics can share it instead of reading the disk a second time. */
+  onFsModel?: (model: FsModel | null) => void;
 }
 
 /** The seccomp program for `o`, built, compiled and encoded (base64), as the plan carries it. */
@@ -158,6 +161,7 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
   const enforce = p.mode === 'enforce';
   const listener = sandboxed && req.listener;
   const fs = sandboxed ? runFs(p, { ...req, listener }, deps.fs ?? diskModelFs) : null;
+  deps.onFsModel?.(fs?.model ?? null);
   // What the kernel applies: the whole policy in enforce; in warn only the integrity set (warn reports the
   // policy and blocks none of it, but never relaxes the protected paths and the sandbox's own records).
   const kernelFs = !fs ? null : enforce ? fs : fs.integrity;

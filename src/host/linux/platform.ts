@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { LinuxBackend } from '../../../native';
 import type { CgroupSupport, RunCgroup } from '../../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../../policy/schema';
-import type { Grant, ProtectedPath } from '../../policy/fs-model-types';
+import type { FsModel, Grant, ProtectedPath } from '../../policy/fs-model-types';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from '../platform';
 import { Supervisor } from '../supervisor';
 import { Reaper } from './reaper';
@@ -88,8 +88,18 @@ export class LinuxHostPlatform implements HostPlatform {
   }
 
   compile(policy: ResolvedPolicy, req: PlanRequest & { listener: boolean }) {
-    return this.native.compile(policy, { ...req, namespaces: this.tier.namespaces });
+    // The model the plan was compiled from is the supervisor's too (fileModel): kept until the run's listener
+    // arrives, so a warm run reads the disk for it once, not a second time while its launcher waits for the ack.
+    return this.native.compile(policy, { ...req, namespaces: this.tier.namespaces }, (m) => {
+      if (!m || !req.listener) return;
+      this.compiledModels.set(req.runId, m);
+      // A compile whose run never started (a caller that only wanted the plan) leaves no tree to drop it.
+      if (this.compiledModels.size > 64) this.compiledModels.delete(this.compiledModels.keys().next().value as string);
+    });
   }
+
+  /** Per run (by id), the filesystem model its plan was compiled from; dropped when taken or at the tree's end. */
+  private readonly compiledModels = new Map<string, FsModel>();
 
   supervises(policy: ResolvedPolicy): boolean {
     return policy.mode !== 'disabled' && this.notifyAvailable;
@@ -120,7 +130,9 @@ export class LinuxHostPlatform implements HostPlatform {
 
   /** The grants and protected set the supervisor's file decisions share with the compiled Landlock rules. */
   private fileModel(req: SupervisionRequest): { grants: Grant[]; protected: ProtectedPath[]; fileTier: 'fallback' | 'namespaces' } {
-    const m = this.native.fsModel(req.policy, { ...req.plan, listener: true, namespaces: this.tier.namespaces });
+    const compiled = this.compiledModels.get(req.runId);
+    this.compiledModels.delete(req.runId);
+    const m = compiled ?? this.native.fsModel(req.policy, { ...req.plan, listener: true, namespaces: this.tier.namespaces });
     return { grants: m.grants, protected: m.protected, fileTier: m.tier };
   }
 
@@ -145,7 +157,11 @@ export class LinuxHostPlatform implements HostPlatform {
         cg = null; // fall back to the watchdog; the capability report says cgroups were expected
       }
     }
-    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native, this.reaper, release);
+    const forget = () => {
+      release();
+      this.compiledModels.delete(runId);
+    };
+    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native, this.reaper, forget);
   }
 
   dispose(): void {
