@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { loadBackend } from '../../native';
 import { SandboxError } from '../errors';
-import { parsePlanMessage, type LauncherMessage } from '../protocol/launcher';
+import { parseHostPlanMessage, type LauncherMessage } from '../protocol/launcher';
 import type { Plan } from '../protocol/plan';
 import { warmUp } from './warm-up';
 
@@ -68,7 +68,7 @@ export function main(): void {
     const backend = loadBackend();
     warmUp(backend);
     send({ type: 'ready', pid: process.pid });
-    const plan = withOwnCpuAdded(parsePlanMessage(readLine()));
+    const plan = withOwnCpuAdded(parseHostPlanMessage(readLine()));
     backend.applyAndExec(plan, {
       onListener(fd) {
         send({ type: 'listener', fd });

@@ -1,10 +1,10 @@
 // What a pooled launcher does while it waits for its plan, so that a run does not pay for it: the backend's
-// bindings (libc through koffi) and a first pass of the plan validator. zod compiles a schema's fast path
-// on its first parse; in a fresh launcher that first parse of a real plan (hundreds of Landlock rules) cost
-// tens of ms, against about one once warm. The sample has every part of a Linux plan, so each nested
-// schema is compiled; it is parsed and dropped, nothing of it is applied.
+// bindings (libc through koffi) and a first pass of the plan reader. zod compiles a schema's fast path
+// on its first parse; in a fresh launcher that first parse of a real plan cost tens of ms, against about one
+// once warm (the Landlock rules are checked by hand since, see parseHostPlanMessage). The sample has every
+// part of a Linux plan, so each nested schema is compiled; it is parsed and dropped, nothing of it is applied.
 import type { SandboxBackend } from '../../native/backend';
-import { parsePlanMessage } from '../protocol/launcher';
+import { parseHostPlanMessage } from '../protocol/launcher';
 
 export function warmUp(backend: SandboxBackend): void {
   backend.prepare?.();
@@ -27,5 +27,5 @@ export function warmUp(backend: SandboxBackend): void {
   };
   const line = JSON.stringify({ type: 'plan', plan });
   // A few passes: V8 optimises the validator's hot loops after some iterations, not on the first.
-  for (let i = 0; i < 8; i++) parsePlanMessage(line);
+  for (let i = 0; i < 8; i++) parseHostPlanMessage(line);
 }

@@ -1,6 +1,7 @@
 // Messages on the launcher's control fd (host ⇄ launcher), validated on arrival.
 import { z } from 'zod';
-import { Plan } from './plan';
+import { Plan, type LandlockRule } from './plan';
+import { LANDLOCK_ACCESS } from '../policy/fs-access';
 import { SandboxError, SandboxErrorData } from '../errors';
 import { describeZodError } from '../policy/schema';
 
@@ -22,9 +23,50 @@ export function parsePlanMessage(line: string): Plan {
   } catch (e) {
     throw new SandboxError('PROTOCOL_INVALID', `plan message is not JSON: ${(e as Error).message}`);
   }
+  return validatedPlan(raw);
+}
+
+function validatedPlan(raw: unknown): Plan {
   const r = PlanMessage.safeParse(raw);
   if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'plan message invalid', { first: true }));
   return r.data.plan;
+}
+
+/**
+ * The launcher's reading of its plan. The plan comes from the host over a socketpair only the two of them hold,
+ * so the schema's per-element pass over the Landlock rules (hundreds of them: milliseconds of every warm run's
+ * set-up, while the script waits) is replaced by a plain check of each rule's shape; the rest of the plan is
+ * validated by the schema as before, and apply refuses an access right it does not know. Rejects what
+ * parsePlanMessage rejects, with the same error code.
+ */
+export function parseHostPlanMessage(line: string): Plan {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (e) {
+    throw new SandboxError('PROTOCOL_INVALID', `plan message is not JSON: ${(e as Error).message}`);
+  }
+  const landlock = (raw as { plan?: { platform?: unknown; landlock?: { rules?: unknown } } } | null)?.plan?.landlock;
+  const rules = (raw as { plan?: { platform?: unknown } }).plan?.platform === 'linux' && landlock && typeof landlock === 'object' ? landlock.rules : undefined;
+  if (!Array.isArray(rules)) return validatedPlan(raw);
+  const checked = rules.map(landlockRuleOf);
+  const plan = validatedPlan({ ...(raw as object), plan: { ...(raw as { plan: object }).plan, landlock: { ...landlock, rules: [] } } });
+  return plan.platform === 'linux' && plan.landlock ? { ...plan, landlock: { ...plan.landlock, rules: checked } } : plan;
+}
+
+const ACCESS_NAMES: ReadonlySet<string> = new Set(LANDLOCK_ACCESS);
+
+function landlockRuleOf(r: unknown, i: number): LandlockRule {
+  const x = r as { path?: unknown; access?: unknown; exact?: unknown } | null;
+  const ok =
+    x !== null &&
+    typeof x === 'object' &&
+    typeof x.path === 'string' &&
+    Array.isArray(x.access) &&
+    x.access.every((a) => typeof a === 'string' && ACCESS_NAMES.has(a)) &&
+    (x.exact === undefined || x.exact === true);
+  if (!ok) throw new SandboxError('PROTOCOL_INVALID', `plan message invalid: plan.landlock.rules.${i} is not a Landlock rule`);
+  return x.exact === true ? { path: x.path as string, access: x.access as LandlockRule['access'], exact: true } : { path: x.path as string, access: x.access as LandlockRule['access'] };
 }
 
 export function parseLauncherMessage(line: string): LauncherMessage {
