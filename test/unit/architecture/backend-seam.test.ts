@@ -25,6 +25,7 @@ const NOT_YET_BEHIND_THE_SEAM: Record<string, string> = {
   'supervisor-decide.ts': 'Linux supervisor',
   'supervisor-emulate.ts': 'Linux supervisor',
   'supervisor-emulate-call.ts': 'Linux supervisor',
+  'supervisor-emulate-globs.ts': 'Linux supervisor',
   'supervisor-emulate-perform.ts': 'Linux supervisor',
   'supervisor-files.ts': 'Linux supervisor',
   'supervisor-network.ts': 'Linux supervisor',
