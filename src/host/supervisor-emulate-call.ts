@@ -178,6 +178,9 @@ export class OneCall {
     // Nothing made yet and nothing carved for reading: no read can need the emulation, and the path need not
     // even be read (the common case).
     if ((!write && this.made.size === 0 && denyReadGlobs.length === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
+    // Nothing made and nothing carved: no write can need the emulation either (the namespace tier's common case),
+    // so the worker's own decision is not preceded by a second read and walk of the same path.
+    if (write && this.made.size === 0 && this.carved.size === 0) return false;
     const e = this.entry(dirfd, this.note.args[pathArg]!, (flags & O_NOFOLLOW) === 0);
     // Going on is safe for a read: Landlock gives a new name in a carved directory no read right.
     if (!e) return pass();
