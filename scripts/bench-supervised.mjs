@@ -1,5 +1,6 @@
 // Supervised-call micro bench (issue 11 goal 3): 10,000 opens that each make one seccomp notification round
-// trip (write opens; read opens with reportReads), native against the host's warm path, interleaved, medians.
+// trip (write opens; read opens with reportReads; write opens spelled absolute), native against the host's
+// warm path, interleaved, medians.
 // The sandboxed figure is the run's exec -> exit phase (the script alone, no launcher start); per round trip
 // = (sandboxed - native) / 10,000. Worker CPU is the supervisor thread's
 // CPU time (schedstat) less that of the same run with no opens (the worker's own start, python's start).
@@ -21,10 +22,13 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-perf-sv-'));
 fs.writeFileSync(path.join(dir, 'file-1.txt'), 'x\n');
 const { policy } = resolvePolicy({ run: { mode: 'enforce', profile: 'moderate' } }, { workspace: dir, home: os.homedir() });
 const reportReads = { ...policy, filesystem: { ...policy.filesystem, reportReads: true } };
-const py = (flag, count = COUNT) => ['/usr/bin/python3', '-c', `import os\nfor i in range(${count}): os.close(os.open('file-1.txt', os.${flag}))`];
+const py = (flag, count = COUNT, file = 'file-1.txt') => ['/usr/bin/python3', '-c', `import os\nfor i in range(${count}): os.close(os.open(${JSON.stringify(file)}, os.${flag}))`];
+// The absolute spelling makes the supervisor's path walk look at every component (and the target's root).
+const abs = path.join(dir, 'file-1.txt');
 const cases = [
   { name: 'write opens', cmd: py('O_WRONLY'), zero: py('O_WRONLY', 0), policy },
   { name: 'read opens, reportReads', cmd: py('O_RDONLY'), zero: py('O_RDONLY', 0), policy: reportReads },
+  { name: 'write opens, absolute', cmd: py('O_WRONLY', COUNT, abs), zero: py('O_WRONLY', 0, abs), policy },
 ];
 const q = (all, p) => { const xs = all.filter((x) => !Number.isNaN(x)); return [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]; };
 function timeNative(cmd) {

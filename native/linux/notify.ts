@@ -257,9 +257,14 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   };
 }
 
+/** The largest /proc/<pid>/mem offset read (2^53 - 1, what node:fs accepted before). */
+const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Reads a target process's memory through /proc/<pid>/mem (same access check as process_vm_readv). */
 export class TargetMemory {
   private readonly fds = new Map<number, number>();
+  /** libc's pread: a read per supervised call, so without node:fs's argument checks and exceptions. */
+  private readonly pread = openLibc().func('pread', 'long', ['int', 'void *', 'size_t', 'int64_t']);
 
   /** One page, reused by readString (a TargetMemory belongs to one thread): no allocation per path read. */
   private readonly page = Buffer.allocUnsafe(4096);
@@ -283,12 +288,9 @@ export class TargetMemory {
         }
         this.fds.set(pid, fd);
       }
-      let n = 0;
-      try {
-        n = fs.readSync(fd, buf, 0, len, Number(addr));
-      } catch {
-        n = -1;
-      }
+      // Beyond what a Number offset can say is no address of a process we supervise (as node:fs refused it).
+      if (addr > MAX_OFFSET) return 0;
+      const n = Number(this.pread(fd, buf, len, addr));
       if (n > 0) return n;
       // An fd opened before the process exec'd still points at the old address space, which reads as
       // empty (a shell that execs the real program keeps its pid): reopen once.

@@ -1,9 +1,9 @@
 // The supervisor's file calls: opens and the calls that create, move or remove names. Each is decided on our
 // own copy of the path, resolved the way the kernel will resolve it for the target; an allowed call goes on
 // under Landlock, which stays the boundary.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Notification } from '../../native/linux/notify';
+import { loadPathProbe } from '../../native/linux/path-probe';
 import { decideFile } from './supervisor-decide';
 import { isOwnFdObject, resolveComponents, targetSelfLinks } from './target-path';
 import { unreadable, type Answering, type RunState } from './supervisor-answer';
@@ -20,6 +20,9 @@ function readPath(s: Answering, note: Notification, arg: number): string | null 
 }
 
 export class FileCalls {
+  /** The walk's disk questions as bare libc calls (no exceptions, no Stats objects on the hot path). */
+  private readonly probe = loadPathProbe();
+
   constructor(private readonly s: Answering) {}
 
   onOpen(r: RunState, note: Notification, name: string): void {
@@ -94,25 +97,17 @@ export class FileCalls {
   resolveFor(pid: number, dirfd: number, p: string, followLast: boolean): { abs: string; resolved: string } | null {
     let base = '/';
     if (!p.startsWith('/')) {
-      try {
-        base = fs.readlinkSync(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
-      } catch {
-        return null;
-      }
-      if (!base.startsWith('/')) return null; // a dirfd that is no directory (pipe:[…]): nothing to resolve
+      const link = this.probe.readlink(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
+      if (link === null) return null;
+      if (!link.startsWith('/')) return null; // a dirfd that is no directory (pipe:[…]): nothing to resolve
+      base = link;
     }
     const abs = path.resolve(base, p);
     const root = `/proc/${pid}/root`;
     // The root link is checked as the cwd link was (the same ptrace access check, the same task->fs), so
     // after reading the cwd it is not asked again.
-    if (p.startsWith('/') || dirfd !== AT_FDCWD) {
-      try {
-        if (!fs.lstatSync(root + '/', { throwIfNoEntry: false })) return null;
-      } catch {
-        return null;
-      }
-    }
-    const resolved = resolveComponents(root, base, p, followLast, targetSelfLinks(pid));
+    if ((p.startsWith('/') || dirfd !== AT_FDCWD) && this.probe.kind(root + '/') === 'missing') return null;
+    const resolved = resolveComponents(root, base, p, followLast, targetSelfLinks(pid), this.probe);
     return resolved === null ? null : { abs, resolved };
   }
 }

@@ -15,12 +15,18 @@ import { NetworkCalls } from './supervisor-network';
 import { FileCalls } from './supervisor-files';
 import { FileEmulator } from './supervisor-emulate';
 import { loadFileOpCalls } from '../../native/linux/notify-addfd';
+import { loadPollSet } from '../../native/linux/poll-set';
 
 class SupervisorLoop implements Answering {
   private readonly runs = new Map<number, RunState>(); // by listener fd
   readonly pending = new Map<number, PendingOp>(); // by our socket fd
   readonly mem = new TargetMemory();
   private stopping = false;
+  /** The fds polled, filled again only when the runs change or calls wait on sockets (pollFds). */
+  private readonly polled = loadPollSet();
+  private pollDirty = true;
+  /** The set's size without pending sockets when last filled: more entries means sockets were in it. */
+  private livePolled = 0;
   private readonly net = new NetworkCalls(this);
   private readonly files = new FileCalls(this);
   // --- fallback-tier file emulation (supervisor-emulate.ts) ---
@@ -39,17 +45,19 @@ class SupervisorLoop implements Answering {
     while (!this.stopping) {
       this.drainControl();
       if (this.stopping) break;
-      const fds: Array<[number, number]> = [[this.wakeFd, POLLIN]];
-      for (const [fd, r] of this.runs) if (!r.hup) fds.push([fd, POLLIN]);
-      for (const fd of this.pending.keys()) fds.push([fd, POLLOUT]);
-      const ready = this.n.pollSync(fds, 1000);
+      const set = this.pollFds();
+      const ready = set.wait(1000);
       // A target killed or interrupted while we wait for its socket no longer needs the answer.
       for (const [fd, p] of this.pending) {
         if (this.n.idValid(p.run.listener, p.note.id)) continue;
         p.drop();
         this.pending.delete(fd);
       }
-      for (const [fd, rev] of ready) {
+      for (let i = 0, seen = 0; seen < ready && i < set.size; i++) {
+        const rev = set.revents(i);
+        if (!rev) continue;
+        seen++;
+        const fd = set.fd(i);
         if (fd === this.wakeFd) {
           this.n.drain(fd);
           continue;
@@ -65,12 +73,30 @@ class SupervisorLoop implements Answering {
         else if (rev & POLLHUP) {
           // No process is left under this filter.
           r.hup = true;
+          this.pollDirty = true;
           this.forgetGone(r, true);
           this.post({ type: 'hup', runId: r.runId });
         }
       }
     }
     this.mem.dispose();
+  }
+
+  /**
+   * The wake pipe, every live listener and the sockets calls wait on. Kept from the last wait while neither
+   * the runs changed nor calls wait on sockets (the pending map changes under the network handlers, so with
+   * anything pending it is filled again each time): the common wait costs no allocation.
+   */
+  private pollFds() {
+    const set = this.polled;
+    if (!this.pollDirty && this.pending.size === 0 && set.size === this.livePolled) return set;
+    set.clear();
+    set.add(this.wakeFd, POLLIN);
+    for (const [fd, r] of this.runs) if (!r.hup) set.add(fd, POLLIN);
+    this.livePolled = set.size;
+    for (const fd of this.pending.keys()) set.add(fd, POLLOUT);
+    this.pollDirty = false;
+    return set;
   }
 
   /**
@@ -98,6 +124,7 @@ class SupervisorLoop implements Answering {
       const m = receiveMessageOnPort(this.control)?.message as SupervisorControl | { type: 'sync'; token: number } | undefined;
       if (!m) return;
       if (m.type === 'add') {
+        this.pollDirty = true;
         this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map(), pids: new Set(), allowedFiles: new AllowedFiles() });
         // Synchronous wake-ups (Linux 6.6+) cut a round trip's scheduling latency; older kernels refuse, which is fine.
         this.n.setSyncWakeUp(m.run.listener);
@@ -108,6 +135,7 @@ class SupervisorLoop implements Answering {
           for (const pid of r.pids) this.mem.forget(pid);
           this.n.close(fd);
           this.runs.delete(fd);
+          this.pollDirty = true;
           this.emulator.forget(r.runId); // fallback-tier file emulation
         }
       } else if (m.type === 'stop') {

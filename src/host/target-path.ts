@@ -4,6 +4,7 @@
 // procfs's self links answer for whoever reads them, so they are asked of the target, not read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { PathProbe } from '../../native/linux/path-probe';
 
 /**
  * The target's own answer for procfs's `self` and `thread-self` links (`<tgid>`, `<tgid>/task/<tid>` in its
@@ -11,14 +12,36 @@ import * as path from 'node:path';
  */
 export type SelfLinks = (which: 'self' | 'thread-self') => string | null;
 
+/** The walk's questions through node:fs: every error is a miss, as the raw probe answers them. */
+export const nodeFsProbe: PathProbe = {
+  kind(p) {
+    let st: fs.Stats | undefined;
+    try {
+      // A missing name (a file about to be created) is the common miss: no exception built for it.
+      st = fs.lstatSync(p, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    return !st ? 'missing' : st.isSymbolicLink() ? 'link' : 'other';
+  },
+  readlink(p) {
+    try {
+      return fs.readlinkSync(p);
+    } catch {
+      return null;
+    }
+  },
+};
+
 /**
  * Walks `p` from `base` (both in the target's view, seen through `root`), as the kernel's path walk does:
  * `..` goes to the parent of what was reached so far, a symlink is replaced by its target where it stands.
  * Past the first component that does not exist the rest is joined as text (the kernel fails there anyway).
  * null: a link on the way could not be read (a magic link of a process we may not inspect), so the path the
- * kernel will reach is unknown.
+ * kernel will reach is unknown. `probe` asks the disk (the supervisor's worker passes libc's calls, see
+ * native/linux/path-probe.ts; both answer alike).
  */
-export function resolveComponents(root: string, base: string, p: string, followLast: boolean, self?: SelfLinks): string | null {
+export function resolveComponents(root: string, base: string, p: string, followLast: boolean, self?: SelfLinks, probe: PathProbe = nodeFsProbe): string | null {
   let cur = p.startsWith('/') ? '/' : base;
   const rest = p.split('/').filter((c) => c !== '' && c !== '.');
   let links = 0;
@@ -30,25 +53,15 @@ export function resolveComponents(root: string, base: string, p: string, followL
       continue;
     }
     const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
-    let st: fs.Stats | undefined;
-    try {
-      // A missing name (a file about to be created) is the common miss: no exception built for it.
-      st = fs.lstatSync(root + next, { throwIfNoEntry: false });
-    } catch {
-      st = undefined;
-    }
-    if (!st) return path.posix.join(next, ...rest);
-    if (st.isSymbolicLink() && (rest.length > 0 || followLast)) {
+    const kind = probe.kind(root + next);
+    if (kind === 'missing') return path.posix.join(next, ...rest);
+    if (kind === 'link' && (rest.length > 0 || followLast)) {
       if (++links > 40) return path.posix.join(next, ...rest); // ELOOP in the kernel
       let target: string | null;
       if (self && (next === '/proc/self' || next === '/proc/thread-self')) {
         target = self(next === '/proc/self' ? 'self' : 'thread-self');
       } else {
-        try {
-          target = fs.readlinkSync(root + next);
-        } catch {
-          target = null;
-        }
+        target = probe.readlink(root + next);
       }
       if (target === null) return null;
       if (target.startsWith('/')) cur = '/';
