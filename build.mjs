@@ -37,7 +37,7 @@ await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
   build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
   // launcher.js is a small entry that loads launcher-main.js (the launcher) with its code cache.
-  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
+  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/linux/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
   // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
   build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: '#!/usr/bin/env node' } }),
   build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),

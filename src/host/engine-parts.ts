@@ -8,8 +8,8 @@
 // itself (./platform.ts); each binding also makes launcher sources (launcher-source/-pool/-prestart). The
 // supervisor, watchdog, reaper and host-names import only policy, protocol and native, so they could go down.
 // To move a platform into native/<os>/host/: the state folder's location comes down a layer, platform.ts
-// (the contract, types only) moves to native/, then the supervisor set (src/host/supervisor*.ts, target-path,
-// dac), watchdog, reaper and host-names; the launcher wiring stays here. Until then each OS has a binding in
+// (the contract, types only) moves to native/, then the supervisor set (src/host/linux/supervisor*.ts,
+// target-path, dac), watchdog, reaper and host-names; the launcher wiring stays here. Until then each OS has a binding in
 // src/host/<os>/binding.ts, registered by platform name in bindings.ts, whose type makes a backend without a
 // host binding a compile error.
 import type { PtyCalls, SandboxBackend } from '../../native/backend';

@@ -64,7 +64,7 @@ export function globKernelPaths(glob: string, fs: FsModelFs, budget = GLOB_LIST_
  * hold a match), named `<dir>/<the pattern's next segment>` (`/ws/data/*.key`). Such a name is not expected to
  * exist: the carve-out is there for what it does to its ancestors. Landlock then gets rules on their existing
  * children only, so creating (or, for a read carve-out, reading) a new name in them has no Landlock right, and
- * the supervisor performs those calls itself (src/host/supervisor-emulate.ts), refusing a name the glob
+ * the supervisor performs those calls itself (src/host/linux/supervisor-emulate.ts), refusing a name the glob
  * matches. [] for a subtree glob (the kernel keeps its prefix whole); null when the glob is too wide to walk
  * (its whole prefix is denied then).
  */

@@ -8,7 +8,7 @@ import type { CgroupSupport, RunCgroup } from '../../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../../policy/schema';
 import type { FsModel, Grant, ProtectedPath } from '../../policy/fs-model-types';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from '../platform';
-import { Supervisor } from '../supervisor';
+import { Supervisor } from './supervisor';
 import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from '../host-names';
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from '../watchdog';

@@ -1,6 +1,6 @@
 // The fallback tier (no user namespaces, e.g. Ubuntu 24.04): the workspace root holds protected entries
 // (.git, .vscode), so Landlock cannot grant creating names in it; the supervisor performs those calls itself
-// (src/host/supervisor-emulate.ts). Ordinary work in the root must succeed, and every attack on the protected
+// (src/host/linux/supervisor-emulate.ts). Ordinary work in the root must succeed, and every attack on the protected
 // entries must still fail, observed from outside (snapshots of the control files before and after).
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';

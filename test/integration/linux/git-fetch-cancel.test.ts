@@ -45,7 +45,7 @@ describe('git-script fetch: progress and cancel', function () {
   after(() => sb?.cleanup());
 
   it('cancelled mid-transfer: git killed, cache consistent, the next fetch works', async () => {
-    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/supervisor-worker.js') });
+    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/linux/supervisor-worker.js') });
     const cacheRoot = path.join(sb.root, 'cache');
     const spec = { repo: `file://${bare}`, ref: 'main', script: 'tool.sh' };
     try {
@@ -98,7 +98,7 @@ describe('git-script fetch: progress and cancel', function () {
   });
 
   it('a cancel before git starts rejects at once and leaves nothing behind', async () => {
-    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/supervisor-worker.js') });
+    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/linux/supervisor-worker.js') });
     try {
       const abort = new AbortController();
       abort.abort();

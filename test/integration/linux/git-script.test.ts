@@ -207,7 +207,7 @@ describe('git-scripts (git-run, real repositories)', function () {
     const { createEngine } = require(path.join(REPO, 'out/src/host/engine.js')) as typeof import('../../../src/host/engine');
     const { runGit } = require(path.join(REPO, 'out/src/gitscript/git.js')) as typeof import('../../../src/gitscript/git');
     const { gitSandbox } = require(path.join(REPO, 'out/src/host/git-sandbox.js')) as typeof import('../../../src/host/git-sandbox');
-    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/supervisor-worker.js') });
+    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/linux/supervisor-worker.js') });
     try {
       const cache = path.join(sb.root, 'cache');
       fs.mkdirSync(cache);

@@ -130,7 +130,7 @@ describe('live violations (supervisor)', function () {
     // The engine is used as a library here (one host, one supervisor worker), like the extension's host.
     const { createEngine } = require(path.join(REPO, 'out/src/host/engine.js')) as typeof import('../../../src/host/engine');
     const { resolvePolicy } = require(path.join(REPO, 'out/src/policy/index.js')) as typeof import('../../../src/policy');
-    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/supervisor-worker.js') });
+    const engine = createEngine({ launcherPath: path.join(REPO, 'dist/launcher.js'), supervisorPath: path.join(REPO, 'out/src/host/linux/supervisor-worker.js') });
     try {
       const { policy } = resolvePolicy({ run: { mode: 'enforce', profile: 'strict' } }, { workspace: sb.workspace, home: sb.home });
       const runs = Array.from({ length: 20 }, (_, i) => {

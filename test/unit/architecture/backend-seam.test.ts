@@ -17,19 +17,6 @@ const OSES = ['linux', 'win32', 'darwin'];
 const NOT_YET_BEHIND_THE_SEAM: Record<string, string> = {
   'bindings.ts': 'the table of host bindings: its job is to name each OS',
   'watchdog.ts': 'shared by the Linux fallback tier and macOS; reads ProcInfo, which should move to a neutral native type',
-  // The Linux supervisor (seccomp user notifications): edited by other helpers in this wave, so not moved yet.
-  // Move with `git mv src/host/supervisor*.ts src/host/linux/` and fix relative imports (as the platforms were).
-  'supervisor.ts': 'Linux supervisor',
-  'supervisor-abi.ts': 'Linux supervisor',
-  'supervisor-answer.ts': 'Linux supervisor',
-  'supervisor-decide.ts': 'Linux supervisor',
-  'supervisor-emulate.ts': 'Linux supervisor',
-  'supervisor-emulate-call.ts': 'Linux supervisor',
-  'supervisor-emulate-globs.ts': 'Linux supervisor',
-  'supervisor-emulate-perform.ts': 'Linux supervisor',
-  'supervisor-files.ts': 'Linux supervisor',
-  'supervisor-network.ts': 'Linux supervisor',
-  'supervisor-worker.ts': 'Linux supervisor',
 };
 
 function tsFiles(dir: string): string[] {

@@ -1,7 +1,7 @@
 // The kernel's DAC rules for a caller without capabilities, as the fallback tier's supervisor applies them
 // before performing a call for the script (pure logic; the integration test fallback-root checks the kernel).
 import { strict as assert } from 'node:assert';
-import { mayAccess, mayChangeDir, mayHardlink, mayRemove, openWants, parseCreds, MAY_READ, MAY_WRITE, MAY_EXEC } from '../../../src/host/dac';
+import { mayAccess, mayChangeDir, mayHardlink, mayRemove, openWants, parseCreds, MAY_READ, MAY_WRITE, MAY_EXEC } from '../../../src/host/linux/dac';
 
 const REG = 0o100000;
 const DIR = 0o040000;

@@ -1,4 +1,4 @@
-// The supervisor's verdicts (src/host/supervisor-decide.ts), pure: parsed call arguments in, a verdict or
+// The supervisor's verdicts (src/host/linux/supervisor-decide.ts), pure: parsed call arguments in, a verdict or
 // null (allowed) out. The verdict does not depend on the mode: enforce blocks what it names and warn lets the
 // call go on, reporting the same verdict, so warn shows exactly what enforce would block. The answering itself
 // (EPERM/EACCES, continue, performing the call) runs against the real kernel in
@@ -9,8 +9,8 @@
 import * as assert from 'node:assert/strict';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import { buildFsModel } from '../../../src/policy/fs-model';
-import { AllowedFiles, decideBind, decideConnect, decideDenied, decideFile } from '../../../src/host/supervisor-decide';
-import type { SupervisedRun } from '../../../src/host/supervisor-protocol';
+import { AllowedFiles, decideBind, decideConnect, decideDenied, decideFile } from '../../../src/host/linux/supervisor-decide';
+import type { SupervisedRun } from '../../../src/host/linux/supervisor-protocol';
 import type { SockAddr } from '../../../native/linux/sockaddr';
 
 const WS = '/nonexistent-sandbox-test/proj';

@@ -1,7 +1,7 @@
 // Which directories the fallback tier's carve-outs leave without a Landlock rule of their own: the ones the
-// supervisor performs creations and removals in (src/host/supervisor-emulate.ts).
+// supervisor performs creations and removals in (src/host/linux/supervisor-emulate.ts).
 import * as assert from 'node:assert/strict';
-import { carvedDirs } from '../../../src/host/supervisor-emulate';
+import { carvedDirs } from '../../../src/host/linux/supervisor-emulate';
 import type { Grant } from '../../../src/policy/fs-model-types';
 
 describe('supervisor emulation: carved directories', function () {

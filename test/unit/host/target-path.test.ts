@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveComponents } from '../../../src/host/target-path';
+import { resolveComponents } from '../../../src/host/linux/target-path';
 
 describe('host/resolveComponents', () => {
   let root: string;

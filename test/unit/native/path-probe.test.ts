@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPathProbe, type PathProbe } from '../../../native/linux/path-probe';
-import { nodeFsProbe, resolveComponents } from '../../../src/host/target-path';
+import { nodeFsProbe, resolveComponents } from '../../../src/host/linux/target-path';
 
 describe('native/path-probe: libc answers as node:fs does', function () {
   let root: string;

@@ -1,13 +1,13 @@
 // Deny globs and names made during the run: the directories where a new match could appear are carved in
 // both tiers (globNewNameCuts), so Landlock grants no create (or, for denyRead, read) right on new names
-// there and the supervisor decides them by performing the call (src/host/supervisor-emulate.ts).
+// there and the supervisor decides them by performing the call (src/host/linux/supervisor-emulate.ts).
 import * as assert from 'node:assert/strict';
 import { resolvePolicy, type PolicyInput } from '../../../src/policy';
 import { grantsAllow, modelAllows } from '../../../src/policy/grants-allow';
 import { buildFsModel } from '../../../src/policy/fs-model';
 import { globMayMatchBelow, globNewNameCuts } from '../../../src/policy/glob-kernel-paths';
-import { carvedDirs } from '../../../src/host/supervisor-emulate';
-import { wayOf } from '../../../src/host/supervisor-emulate-globs';
+import { carvedDirs } from '../../../src/host/linux/supervisor-emulate';
+import { wayOf } from '../../../src/host/linux/supervisor-emulate-globs';
 import { fakeFs } from '../fixtures/fake-fs';
 
 const WS = '/work/proj';

@@ -26,7 +26,7 @@ export const ENOTSOCK = 88;
 export const EOPNOTSUPP = 95;
 export const ECONNREFUSED = 111;
 export const SO_PROTOCOL = 38;
-export { AF_INET, AF_INET6, AF_UNIX } from '../../native/linux/sockaddr';
+export { AF_INET, AF_INET6, AF_UNIX } from '../../../native/linux/sockaddr';
 export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
 export const IPPROTO_TCP = 6;

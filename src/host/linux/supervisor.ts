@@ -2,8 +2,8 @@
 // taken from its launcher with pidfd_getfd before the script is exec'd, so no notification can go
 // unanswered; violations come back as messages and are handed to the run's callback.
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
-import { loadNotifyCalls, type NotifyCalls } from '../../native/linux/notify';
-import type { Violation } from '../policy/violation';
+import { loadNotifyCalls, type NotifyCalls } from '../../../native/linux/notify';
+import type { Violation } from '../../policy/violation';
 import type { SupervisedRun, SupervisorControl, SupervisorEvent } from './supervisor-protocol';
 
 export interface Supervision {

@@ -2,9 +2,9 @@
 // by the supervisor itself, on its copy of the target's socket, with its own copy of the address (and data),
 // so nothing the target changes after the check is used.
 import * as fs from 'node:fs';
-import type { Notification } from '../../native/linux/notify';
+import type { Notification } from '../../../native/linux/notify';
 import { decideBind, decideConnect } from './supervisor-decide';
-import { describeAddr, parseSockaddr, unixSockaddr } from '../../native/linux/sockaddr';
+import { describeAddr, parseSockaddr, unixSockaddr } from '../../../native/linux/sockaddr';
 import { unreadable, type Answering, type OutMessage, type RunState } from './supervisor-answer';
 import { EPERM, EACCES, EBADF, EINPROGRESS, EMSGSIZE, ENOBUFS, O_NONBLOCK, SOL_SOCKET, SO_ERROR, SO_DOMAIN, SO_TYPE, AT_FDCWD, O_DIRECTORY, O_CLOEXEC, O_PATH, RESOLVE_NO_MAGICLINKS, RESOLVE_IN_ROOT, EAGAIN, EINVAL, ENOTSOCK, EOPNOTSUPP, ECONNREFUSED, SO_PROTOCOL, AF_UNIX, AF_INET, AF_INET6, SOCK_STREAM, SOCK_SEQPACKET, IPPROTO_TCP, IPPROTO_MPTCP, MSG_DONTWAIT, MSG_FASTOPEN, SCM_RIGHTS, MSGHDR, MMSGHDR, UIO_MAXIOV, MAX_SEND, MAX_CONTROL, MAX_BATCH } from './supervisor-abi';
 

@@ -1,9 +1,9 @@
 // Messages between the supervisor (main thread) and its worker. Both sides are ours and in one process,
 // so these are plain types; what crosses from the sandboxed process is validated where it is read.
-import type { ResolvedPolicy } from '../policy/schema';
-import type { RunReactions } from '../protocol/run-reactions';
-import type { Violation } from '../policy/violation';
-import type { Grant, ProtectedPath } from '../policy/fs-model-types';
+import type { ResolvedPolicy } from '../../policy/schema';
+import type { RunReactions } from '../../protocol/run-reactions';
+import type { Violation } from '../../policy/violation';
+import type { Grant, ProtectedPath } from '../../policy/fs-model-types';
 
 export interface SupervisedRun {
   runId: string;

@@ -4,18 +4,18 @@
 // of koffi calls instead of a thread-pool hop per call.
 import { parentPort, workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import * as fs from 'node:fs';
-import { loadNotifyCalls, TargetMemory, POLLIN, POLLOUT, POLLHUP, type Notification, type NotifyCalls } from '../../native/linux/notify';
-import type { Violation } from '../policy/violation';
+import { loadNotifyCalls, TargetMemory, POLLIN, POLLOUT, POLLHUP, type Notification, type NotifyCalls } from '../../../native/linux/notify';
+import type { Violation } from '../../policy/violation';
 import type { SupervisorControl, SupervisorEvent } from './supervisor-protocol';
 import { AllowedFiles, decideDenied, type Verdict } from './supervisor-decide';
-import { describeAddr } from '../../native/linux/sockaddr';
+import { describeAddr } from '../../../native/linux/sockaddr';
 import { EPERM } from './supervisor-abi';
 import { PID_SWEEP, type Answering, type PendingOp, type RunState } from './supervisor-answer';
 import { NetworkCalls } from './supervisor-network';
 import { FileCalls } from './supervisor-files';
 import { FileEmulator } from './supervisor-emulate';
-import { loadFileOpCalls } from '../../native/linux/notify-addfd';
-import { loadPollSet } from '../../native/linux/poll-set';
+import { loadFileOpCalls } from '../../../native/linux/notify-addfd';
+import { loadPollSet } from '../../../native/linux/poll-set';
 
 class SupervisorLoop implements Answering {
   private readonly runs = new Map<number, RunState>(); // by listener fd

@@ -14,8 +14,8 @@
 // paths for the write grants (moved back read-write), while read-only binds and hidden covers sit only on
 // protected, hidden and deny-matched paths, which decide() refuses by the policy before anything is performed.
 import * as path from 'node:path';
-import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux/notify';
-import type { FileOpCalls } from '../../native/linux/notify-addfd';
+import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
+import type { FileOpCalls } from '../../../native/linux/notify-addfd';
 import type { SupervisedRun } from './supervisor-protocol';
 import { OneCall, under, type Refuse } from './supervisor-emulate-call';
 import { sameInHostView } from './supervisor-emulate-globs';

@@ -2,8 +2,8 @@
 // own copy of the path, resolved the way the kernel will resolve it for the target; an allowed call goes on
 // under Landlock, which stays the boundary.
 import * as path from 'node:path';
-import type { Notification } from '../../native/linux/notify';
-import { loadPathProbe } from '../../native/linux/path-probe';
+import type { Notification } from '../../../native/linux/notify';
+import { loadPathProbe } from '../../../native/linux/path-probe';
 import { decideFile } from './supervisor-decide';
 import { isOwnFdObject, resolveComponents, targetSelfLinks } from './target-path';
 import { unreadable, type Answering, type RunState } from './supervisor-answer';

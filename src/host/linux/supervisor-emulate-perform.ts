@@ -2,8 +2,8 @@
 // performed for the script: never more than the kernel's DAC would give the script without capabilities (a
 // root host's supervisor has DAC override and CAP_FOWNER, the script does not).
 import * as fs from 'node:fs';
-import type { NotifyCalls } from '../../native/linux/notify';
-import type { FileOpCalls } from '../../native/linux/notify-addfd';
+import type { NotifyCalls } from '../../../native/linux/notify';
+import type { FileOpCalls } from '../../../native/linux/notify-addfd';
 import { mayAccess, mayChangeDir, mayHardlink, mayRemove, openWants, statAt, MAY_WRITE, type Creds } from './dac';
 import { AT_FDCWD, AT_SYMLINK_FOLLOW, EACCES, EEXIST, ENOENT, O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC, RENAME_EXCHANGE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, S_IFDIR, S_IFMT } from './supervisor-abi';
 

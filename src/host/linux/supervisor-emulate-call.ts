@@ -2,12 +2,12 @@
 // performed from the supervisor's own copy of the arguments, beneath the grant root, never continued.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux/notify';
-import type { FileOpCalls } from '../../native/linux/notify-addfd';
-import { decidePath } from '../policy';
-import { protectedPaths } from '../policy/protected-set';
-import { grantsAllow } from '../policy/grants-allow';
-import { globMayMatchBelow } from '../policy/glob-kernel-paths';
+import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
+import type { FileOpCalls } from '../../../native/linux/notify-addfd';
+import { decidePath } from '../../policy';
+import { protectedPaths } from '../../policy/protected-set';
+import { grantsAllow } from '../../policy/grants-allow';
+import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
 import { carvingGlobs, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
@@ -178,8 +178,7 @@ export class OneCall {
     // Nothing made yet and nothing carved for reading: no read can need the emulation, and the path need not
     // even be read (the common case).
     if ((!write && this.made.size === 0 && denyReadGlobs.length === 0) || (flags & O_TMPFILE) === O_TMPFILE || (flags & O_PATH) !== 0) return pass();
-    // Nothing made and nothing carved: no write can need the emulation either (the namespace tier's common case),
-    // so the worker's own decision is not preceded by a second read and walk of the same path.
+    // Nothing made or carved (the namespace tier's usual case): the worker decides, without a second path walk.
     if (write && this.made.size === 0 && this.carved.size === 0) return false;
     const e = this.entry(dirfd, this.note.args[pathArg]!, (flags & O_NOFOLLOW) === 0);
     // Going on is safe for a read: Landlock gives a new name in a carved directory no read right.

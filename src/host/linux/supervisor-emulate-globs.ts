@@ -4,11 +4,11 @@
 // And where the namespace tier's view is not the host's, in which the supervisor performs calls.
 import * as fs from 'node:fs';
 import { minimatch } from 'minimatch';
-import type { ResolvedPolicy } from '../policy/schema';
-import { globIsSubtree } from '../policy/glob-kernel-paths';
+import type { ResolvedPolicy } from '../../policy/schema';
+import { globIsSubtree } from '../../policy/glob-kernel-paths';
 import type { Verdict } from './supervisor-decide';
 import type { SupervisedRun } from './supervisor-protocol';
-import { SHM_DIR } from '../../native/linux/namespace-plan';
+import { SHM_DIR } from '../../../native/linux/namespace-plan';
 
 /**
  * Whether a path is the same file for the supervisor as for the target. In the namespace tier the write

@@ -4,7 +4,7 @@
 // procfs's self links answer for whoever reads them, so they are asked of the target, not read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PathProbe } from '../../native/linux/path-probe';
+import type { PathProbe } from '../../../native/linux/path-probe';
 
 /**
  * The target's own answer for procfs's `self` and `thread-self` links (`<tgid>`, `<tgid>/task/<tid>` in its

@@ -1,7 +1,7 @@
 // What the supervisor's call handlers share with its loop: the per-run state, a call parked until our copy of
 // a socket is writable, and the loop's answering primitives (refuse with a report, continue, answer with a
 // value, take a copy of one of the target's fds, read a sockaddr).
-import type { Notification, NotifyCalls, TargetMemory } from '../../native/linux/notify';
+import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
 import type { SupervisedRun } from './supervisor-protocol';
 import type { AllowedFiles, Verdict } from './supervisor-decide';
 

@@ -2,12 +2,12 @@
 // Network rules come from the policy's evaluate functions; file rules mirror the Landlock grants so an
 // event never claims a block the kernel would not make (and vice versa).
 import * as fs from 'node:fs';
-import { decideAddress, decidePath, protectedPaths } from '../policy';
-import { grantsAllow } from '../policy/grants-allow';
+import { decideAddress, decidePath, protectedPaths } from '../../policy';
+import { grantsAllow } from '../../policy/grants-allow';
 import type { SupervisedRun } from './supervisor-protocol';
-import type { SockAddr } from '../../native/linux/sockaddr';
-import { deniedSyscallCatalog } from '../../native/linux/seccomp';
-import type { Violation } from '../policy/violation';
+import type { SockAddr } from '../../../native/linux/sockaddr';
+import { deniedSyscallCatalog } from '../../../native/linux/seccomp';
+import type { Violation } from '../../policy/violation';
 
 export interface Verdict {
   kind: Violation['kind'];
