@@ -2,6 +2,7 @@
 // msghdr layout) and its bounds on the work one notification may cost.
 export const EPERM = 1;
 export const EACCES = 13;
+export const ENXIO = 6;
 export const EBADF = 9;
 export const EINPROGRESS = 115;
 export const EMSGSIZE = 90;

@@ -15,7 +15,7 @@ import { resolveComponents, targetSelfLinks } from './target-path';
 import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
 import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, ENXIO, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
 
 /** performOpen's fd for "not ours to open": the kernel decides (a read of something not a file or folder). */
 const CONTINUE_TO_KERNEL = -1_000_000;
@@ -220,13 +220,13 @@ export class OneCall {
     }
     let fd: number;
     try {
-      // A read never waits on a FIFO in the supervisor: opened non-blocking, then checked (readOnlyObject).
-      const opened = openInParent(this.n, this.ops, parent, path.posix.basename(e.resolved), write ? flags : flags | O_NONBLOCK, credsOf(this.note.pid));
-      fd = write ? opened.fd : this.readOnlyObject(opened.fd, flags);
-      if (fd >= 0 && opened.created) {
-        this.ops.fchmod(fd, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
+      // Never waits on a FIFO (one moved into a carved folder stalled the supervisor): non-blocking, then checked.
+      const opened = openInParent(this.n, this.ops, parent, path.posix.basename(e.resolved), flags | O_NONBLOCK, credsOf(this.note.pid));
+      if (opened.fd >= 0 && opened.created) {
+        this.ops.fchmod(opened.fd, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
         this.made.add(e.resolved);
       }
+      fd = this.plainObject(opened.fd, flags, write);
     } finally {
       this.n.close(parent);
     }
@@ -246,14 +246,14 @@ export class OneCall {
     return true;
   }
 
-  /** A read open's fd when it is a regular file or a directory, reopened (same inode) without the O_NONBLOCK
-   *  the target did not ask for; -errno as is; CONTINUE_TO_KERNEL for anything else (closed). */
-  private readOnlyObject(fd: number, flags: number): number {
-    if (fd < 0) return fd;
+  /** The fd if a file or directory, reopened (same inode) without an O_NONBLOCK the target did not ask for; else
+   *  closed: a read goes on to the kernel (CONTINUE_TO_KERNEL), a write is refused, as Landlock would. */
+  private plainObject(fd: number, flags: number, write: boolean): number {
+    if (fd < 0) return write && fd === -ENXIO ? -EACCES : fd; // a FIFO with no reader (O_NONBLOCK), a socket
     const st = fs.fstatSync(fd);
     if (!st.isFile() && !st.isDirectory()) {
       this.n.close(fd);
-      return CONTINUE_TO_KERNEL;
+      return write ? -EACCES : CONTINUE_TO_KERNEL;
     }
     if ((flags & O_NONBLOCK) !== 0) return fd;
     const again = this.ops.openat(AT_FDCWD, `/proc/self/fd/${fd}`, (flags & ~(O_CREAT | O_TRUNC | O_NOFOLLOW)) | O_CLOEXEC, 0);
