@@ -65,4 +65,113 @@ describe('red team: deny globs (real kernel)', function () {
       assert.match(r.stdout, /fifo open refused/, r.stdout + r.stderr);
     });
   }
+  // Ordinary work that the namespace tier did before the fix: a non-subtree deny glob now carves the workspace
+  // root and data/ in this tier too, and the emulation performs no symlink(), mknod() or bind(), so Landlock
+  // refuses them (MAKE_SYM, MAKE_FIFO, MAKE_SOCK) anywhere in the workspace root, in data/ and in new folders
+  // (python3 -m venv fails: it makes symlinks). The fallback tier could not do these before either.
+  it('--deny-write data/*.key: symlinks, FIFOs and sockets can still be made in the workspace (namespace tier)', async function () {
+    // The fallback tier never could (the workspace root holds .git, so it is carved there anyway).
+    if (process.env.SCRIPT_SANDBOX_NAMESPACES === '0') this.skip();
+    fs.mkdirSync(path.join(sb.workspace, 'data'));
+    fs.writeFileSync(path.join(sb.workspace, 'data', 'in.txt'), 'in\n');
+    const attempt = (label: string, cmd: string) => `if ${cmd} 2>/dev/null; then echo "${label}: ALLOWED"; else echo "${label}: denied"; fi\n`;
+    writeScript(
+      sb.workspace,
+      'ord.sh',
+      '#!/bin/sh\n' +
+        attempt('symlink-root', 'ln -s in.txt root-link') +
+        attempt('symlink-data', 'ln -s in.txt data/link.txt') +
+        attempt('symlink-newdir', "sh -c 'mkdir newdir && ln -s x newdir/l'") +
+        attempt('fifo-root', 'mkfifo fifo-root'),
+    );
+    const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./ord.sh']);
+    for (const l of ['symlink-root', 'symlink-data', 'symlink-newdir', 'fifo-root']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
+  });
+});
+
+// Reads a path while a second thread flips the buffer between it and an allowed, uncarved name of the same
+// length: the supervisor answers "continue" for the uncarved name, and the kernel then reads the other one.
+const READ_RACE_PY = `import ctypes, os, sys, threading, time
+sys.setswitchinterval(1e-5)
+libc = ctypes.CDLL(None, use_errno=True)
+target, allowed, seconds = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3])
+assert len(target) == len(allowed)
+for _ in range(400):
+    if os.path.exists(target): break
+    time.sleep(0.05)
+time.sleep(0.3)
+buf = ctypes.create_string_buffer(target, 256)
+stop = False
+def flip():
+    while not stop:
+        ctypes.memmove(buf, allowed, len(allowed))
+        ctypes.memmove(buf, target, len(target))
+threading.Thread(target=flip, daemon=True).start()
+end = time.time() + seconds
+got, tries = None, 0
+while time.time() < end and got is None:
+    tries += 1
+    fd = libc.open(buf, os.O_RDONLY)
+    if fd < 0: continue
+    if os.readlink('/proc/self/fd/%d' % fd).endswith('.pem'): got = os.read(fd, 100)
+    os.close(fd)
+stop = True
+print('read-race: %s after %d tries' % ('READ ' + repr(got) if got else 'held', tries))
+`;
+
+describe('red team: deny-read globs and renamed inodes (real kernel)', function () {
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = makeSandbox();
+  });
+  afterEach(() => sb.cleanup());
+
+  // A name that matches secrets/*.pem made during the run by renaming a file that existed at the start
+  // (mv secrets/draft.txt secrets/new.pem, then the secret written in place): the inode keeps the Landlock
+  // read rule it got as draft.txt, so the kernel does not keep the glob; only the supervisor's check does, and
+  // for a read open of an uncarved path it answers "continue" on memory the script can change.
+  for (const [tier, env] of TIERS) {
+    it(`--deny-read secrets/*.pem: a host-renamed secrets/new.pem cannot be read by a racing thread (${tier})`, async function () {
+      this.timeout(120_000);
+      const secrets = path.join(sb.workspace, 'secrets');
+      const other = path.join(sb.workspace, 'other');
+      fs.mkdirSync(secrets);
+      fs.mkdirSync(other);
+      fs.writeFileSync(path.join(secrets, 'old.pem'), 'old secret\n');
+      fs.writeFileSync(path.join(secrets, 'draft.txt'), 'draft\n');
+      // Same length as secrets/new.pem: the flipped buffer is always one name or the other.
+      fs.writeFileSync(path.join(other, 'xxxxx.txt'), 'other\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'rr.py', READ_RACE_PY, 0o644);
+      writeScript(sb.workspace, 'rr.sh', '#!/bin/sh\npython3 rr.py "$PWD/secrets/new.pem" "$PWD/other/xxxxx.txt" 8\n');
+      const host = setTimeout(() => {
+        fs.renameSync(path.join(secrets, 'draft.txt'), path.join(secrets, 'new.pem'));
+        fs.writeFileSync(path.join(secrets, 'new.pem'), 'TOPSECRET\n'); // in place: the same inode
+      }, 3000);
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'secrets/*.pem'], ['./rr.sh'], env);
+      clearTimeout(host);
+      assert.match(r.stdout, /read-race: /, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `the new secret was read: ${r.stdout}`);
+    });
+  }
+  // The same for --deny-write data/*.key: the host renames data/draft.txt to data/new.key during the run; the
+  // inode keeps its write rule, and a write open of other/xx.txt (same length) is answered "continue".
+  for (const [tier, env] of TIERS) {
+    it(`--deny-write data/*.key: a host-renamed data/new.key cannot be written by a racing thread (${tier})`, async function () {
+      this.timeout(120_000);
+      const data = path.join(sb.workspace, 'data');
+      fs.mkdirSync(data);
+      fs.mkdirSync(path.join(sb.workspace, 'other'));
+      fs.writeFileSync(path.join(data, 'draft.txt'), 'draft\n');
+      fs.writeFileSync(path.join(sb.workspace, 'other', 'xx.txt'), 'o\n');
+      const py = READ_RACE_PY.replace("os.O_RDONLY", "os.O_WRONLY | os.O_APPEND").replace("os.readlink('/proc/self/fd/%d' % fd).endswith('.pem'): got = os.read(fd, 100)", "os.readlink('/proc/self/fd/%d' % fd).endswith('.key'): got = os.write(fd, b'PWNED')");
+      writeScript(sb.workspace, 'wr.py', py, 0o644);
+      writeScript(sb.workspace, 'wr.sh', '#!/bin/sh\npython3 wr.py "$PWD/data/new.key" "$PWD/other/xx.txt" 8\n');
+      const host = setTimeout(() => fs.renameSync(path.join(data, 'draft.txt'), path.join(data, 'new.key')), 3000);
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./wr.sh'], env);
+      clearTimeout(host);
+      assert.match(r.stdout, /read-race: /, r.stdout + r.stderr);
+      assert.equal(fs.readFileSync(path.join(data, 'new.key'), 'utf8'), 'draft\n', `data/new.key was written: ${r.stdout}`);
+    });
+  }
 });
