@@ -99,14 +99,15 @@ export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModel
   return runFsModel(p, req, fs).grants;
 }
 
-export type ExpandFn = (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[];
+/** `noFileRules`: directories whose non-directory entries get no rule (Grant noFileRules). */
+export type ExpandFn = (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[]) => LandlockRule[];
 
 /** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept. */
 export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes'], prune: (rules: LandlockRule[]) => LandlockRule[] = (r) => r): LandlockPlan {
   const rules: LandlockRule[] = [];
   for (const g of grants) {
     const base = g.paths.map((p) => ({ path: p, access: g.access }));
-    rules.push(...(g.except.length ? expand(base, g.except) : base));
+    rules.push(...(g.except.length ? expand(base, g.except, g.noFileRules) : base));
     // The expansion leaves the carve-outs' ancestors unlistable (`ls ~`, `ls /etc` would fail). Listing them
     // again reveals names, never contents: READ_FILE stays off for the carve-outs.
     if (g.except.length && g.access.includes('read_dir')) {

@@ -8,7 +8,7 @@ import { decidePath } from '../../policy';
 import { protectedPaths } from '../../policy/protected-set';
 import { grantsAllow } from '../../policy/grants-allow';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
-import { carvingGlobs, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
+import { carvingGlobs, entryExists, fileWithoutRule, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
@@ -188,26 +188,24 @@ export class OneCall {
       if (this.refused(this.decide(name, e, false, 'read'))) return true;
       return this.performOpen(e, flags, 0, false);
     }
-    let exists = true;
-    try {
-      fs.lstatSync(e.resolved);
-    } catch {
-      exists = false;
-    }
-    // Landlock covers existing names in carved directories (the snapshot) and everything below them; what
-    // the supervisor made, and new names in a carved directory, it does not.
-    if (!this.inMade(e.resolved) && !(!exists && (flags & O_CREAT) !== 0 && this.carved.has(path.posix.dirname(e.resolved)))) return false;
+    const exists = entryExists(e.resolved);
+    // Landlock covers existing names in carved directories (the snapshot) and everything below them, but for
+    // files in a deny glob's folders (fileWithoutRule); what the supervisor made, and new names, it does not.
+    const uncovered = !exists ? (flags & O_CREAT) !== 0 && this.carved.has(path.posix.dirname(e.resolved)) : fileWithoutRule(this.r, e.resolved, 'write');
+    if (!this.inMade(e.resolved) && !uncovered) return false;
     if (this.refused(this.decide(name, e, false))) return true;
     return this.performOpen(e, flags, mode, true);
   }
 
   /**
-   * A name on a deny-read glob's way whose directory is carved for reading: Landlock reads it only if it
-   * existed at the start, so a name made since (by anyone) is read through the emulation, or not at all.
+   * A name on a deny-read glob's way whose directory is carved for reading: Landlock reads only subfolders
+   * that existed at the start, so a file there (a name made since, by anyone, or one renamed since) is read
+   * through the emulation, or not at all.
    */
   private readCarved(p: string, denyReadGlobs: string[]): boolean {
     const dir = path.posix.dirname(p);
-    return sameInHostView(this.r, p) && denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) && !grantsAllow(this.r.grants, p, 'read', false) && grantsAllow(this.r.grants, p, 'read', true);
+    if (!sameInHostView(this.r, p) || !denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) || !grantsAllow(this.r.grants, p, 'read', true)) return false;
+    return !grantsAllow(this.r.grants, p, 'read', false) || fileWithoutRule(this.r, p, 'read');
   }
 
   /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */
@@ -358,14 +356,14 @@ export class OneCall {
     return true;
   }
 
-  /** truncate(2) of what the supervisor made (Landlock has no rule for it): opened and truncated here. */
+  /** truncate(2) of what the supervisor made or a file in a deny glob's folder (no Landlock rule): done here. */
   truncate(name: string): boolean {
     const e = this.entry(AT_FDCWD, this.note.args[0]!, true);
-    if (!e || !this.inMade(e.resolved)) return false;
+    if (!e || !(this.inMade(e.resolved) || fileWithoutRule(this.r, e.resolved, 'write'))) return false;
     if (this.refused(this.decide(name, e, false))) return true;
     const length = BigInt.asIntN(64, this.note.args[1]!);
     return this.perform([e.resolved], (fds) => {
-      const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_CLOEXEC, 0);
+      const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
       if (fd < 0) return fd;
       const c = credsOf(this.note.pid);
       if (!c || !mayAccess(fs.fstatSync(fd), c, MAY_WRITE)) {

@@ -174,4 +174,39 @@ describe('red team: deny-read globs and renamed inodes (real kernel)', function 
       assert.equal(fs.readFileSync(path.join(data, 'new.key'), 'utf8'), 'draft\n', `data/new.key was written: ${r.stdout}`);
     });
   }
+  // The fix: files in a deny glob's folders get no Landlock rule of their own, and the supervisor performs
+  // their opens. What existed at the start and does not match is still read, written and truncated.
+  for (const [tier, env] of TIERS) {
+    it(`start-time files in a deny glob's folders are still read, written and truncated (${tier})`, async function () {
+      this.timeout(120_000);
+      const [data, secrets] = [path.join(sb.workspace, 'data'), path.join(sb.workspace, 'secrets')];
+      fs.mkdirSync(path.join(data, 'sub'), { recursive: true });
+      fs.mkdirSync(secrets);
+      fs.writeFileSync(path.join(data, 'a.txt'), 'a\n');
+      fs.writeFileSync(path.join(data, 'sub', 'b.txt'), 'b\n');
+      fs.writeFileSync(path.join(secrets, 'c.txt'), 'c\n');
+      fs.writeFileSync(path.join(secrets, 'old.pem'), 'SECRET\n');
+      const attempt = (label: string, cmd: string) => `if ${cmd} 2>/dev/null; then echo "${label}: ALLOWED"; else echo "${label}: denied"; fi\n`;
+      writeScript(
+        sb.workspace,
+        'st.sh',
+        '#!/bin/sh\n' +
+          attempt('read-data', 'grep -q a data/a.txt') +
+          attempt('append-data', "sh -c 'echo more >> data/a.txt'") +
+          attempt('truncate-data', 'truncate -s 2 data/a.txt') +
+          attempt('sub-data', "sh -c 'echo more >> data/sub/b.txt'") +
+          attempt('read-secrets', 'grep -q c secrets/c.txt') +
+          attempt('append-secrets', "sh -c 'echo more >> secrets/c.txt'") +
+          attempt('read-pem', 'cat secrets/old.pem') +
+          attempt('write-key', "sh -c 'echo x >> data/old.key'"),
+      );
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key', '--deny-read', 'secrets/*.pem'], ['./st.sh'], env);
+      for (const l of ['read-data', 'append-data', 'truncate-data', 'sub-data', 'read-secrets', 'append-secrets']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
+      for (const l of ['read-pem', 'write-key']) assert.match(r.stdout, new RegExp(`${l}: denied`), r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /SECRET/);
+      assert.equal(fs.readFileSync(path.join(data, 'a.txt'), 'utf8'), 'a\n');
+      assert.equal(fs.readFileSync(path.join(data, 'sub', 'b.txt'), 'utf8'), 'b\nmore\n');
+      assert.equal(fs.readFileSync(path.join(secrets, 'c.txt'), 'utf8'), 'c\nmore\n');
+    });
+  }
 });
