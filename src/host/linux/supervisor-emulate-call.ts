@@ -39,22 +39,22 @@ export function under(p: string, root: string): boolean {
 /** One notification's emulation. */
 export class OneCall {
   constructor(
-    private readonly n: NotifyCalls,
-    private readonly ops: FileOpCalls,
-    private readonly mem: TargetMemory,
-    private readonly r: SupervisedRun,
-    private readonly note: Notification,
+    protected readonly n: NotifyCalls,
+    protected readonly ops: FileOpCalls,
+    protected readonly mem: TargetMemory,
+    protected readonly r: SupervisedRun,
+    protected readonly note: Notification,
     private readonly carved: Set<string>,
     private readonly made: Set<string>,
     private readonly refuse: Refuse,
   ) {}
 
-  private arg32(i: number): number {
+  protected arg32(i: number): number {
     return Number(BigInt.asIntN(32, this.note.args[i]!));
   }
 
   /** Our copy of a path argument, resolved for the target; null when unreadable (the worker refuses then). */
-  private entry(dirfd: number, ptr: bigint, followLast: boolean): Entry | null {
+  protected entry(dirfd: number, ptr: bigint, followLast: boolean): Entry | null {
     const written = this.mem.readString(this.note.pid, ptr);
     // A name that is not UTF-8 would be re-encoded on the way through JavaScript: not the same name.
     if (written === null || written.includes('\uFFFD') || written === '') return null;
@@ -78,7 +78,7 @@ export class OneCall {
   }
 
   /** A name whose directory has no Landlock rule for creating or removing entries. */
-  private uncoveredName(p: string): boolean {
+  protected uncoveredName(p: string): boolean {
     return this.carved.has(path.posix.dirname(p)) || this.inMade(path.posix.dirname(p));
   }
 
@@ -88,12 +88,12 @@ export class OneCall {
    * it must not move a protected path inside it either. null = allowed.
    */
   /** Refuses the call with EACCES when there is a verdict; whether it did. */
-  private refused(v: Verdict | null): boolean {
+  protected refused(v: Verdict | null): boolean {
     if (v) this.refuse(v, EACCES);
     return v !== null;
   }
 
-  private decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
+  protected decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
     const prot = this.r.protected ?? protectedPaths(this.r.policy);
     const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot });
     const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && under(pp.abs, e.resolved));
@@ -111,7 +111,7 @@ export class OneCall {
     );
   }
 
-  private unreadable(call: string): boolean {
+  protected unreadable(call: string): boolean {
     this.refuse({ kind: 'file', severity: 'warning', rule: 'unreadable-argument', what: call, why: 'its arguments could not be read from the process, so it was refused' }, EACCES);
     return true;
   }
@@ -377,7 +377,7 @@ export class OneCall {
   }
 
   /** Opens each path's parent beneath its grant, runs `op` on them, answers with its result. */
-  private perform(paths: string[], op: (parents: number[]) => number): boolean {
+  protected perform(paths: string[], op: (parents: number[]) => number): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
     const fds: number[] = [];
     try {

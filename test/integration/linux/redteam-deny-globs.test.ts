@@ -209,4 +209,38 @@ describe('red team: deny-read globs and renamed inodes (real kernel)', function 
       assert.equal(fs.readFileSync(path.join(secrets, 'c.txt'), 'utf8'), 'c\nmore\n');
     });
   }
+  // Symlinks and FIFOs in carved folders are made by the supervisor (supervisor-emulate-make.ts): a name the
+  // glob matches is refused, and a link made there opens nothing the kernel alone would not (a link to the
+  // glob's match or into .git is decided on what it resolves to). python3 -m venv makes links.
+  for (const [tier, env] of TIERS) {
+    it(`--deny-write data/*.key: links and FIFOs made in carved folders, never onto the glob nor a way past it (${tier})`, async function () {
+      this.timeout(120_000);
+      const data = path.join(sb.workspace, 'data');
+      fs.mkdirSync(data);
+      fs.writeFileSync(path.join(data, 'in.txt'), 'in\n');
+      fs.writeFileSync(path.join(data, 'old.key'), 'old\n');
+      const attempt = (label: string, cmd: string) => `if ${cmd} 2>/dev/null; then echo "${label}: ALLOWED"; else echo "${label}: denied"; fi\n`;
+      writeScript(
+        sb.workspace,
+        'mk.sh',
+        '#!/bin/sh\n' +
+          attempt('link-read', "sh -c 'ln -s in.txt data/link.txt && grep -q in data/link.txt'") +
+          attempt('link-write', "sh -c 'echo more >> data/link.txt'") +
+          attempt('link-key', 'ln -s in.txt data/l.key') +
+          attempt('fifo-key', 'mkfifo data/f.key') +
+          attempt('fifo-data', 'mkfifo data/f.txt') +
+          attempt('via-link-to-key', "sh -c 'ln -s old.key data/to-key.txt && echo x >> data/to-key.txt'") +
+          attempt('via-link-to-git', "sh -c 'ln -s .git/hooks hooks && echo x > hooks/pre-commit'") +
+          attempt('venv', "sh -c 'python3 -m venv --without-pip venv && venv/bin/python -c \"import sys; assert sys.prefix.endswith(\\\"/venv\\\")\"'"),
+      );
+      fs.mkdirSync(path.join(sb.workspace, '.git', 'hooks'), { recursive: true });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./mk.sh'], env);
+      for (const l of ['link-read', 'link-write', 'fifo-data', 'venv']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
+      for (const l of ['link-key', 'fifo-key', 'via-link-to-key', 'via-link-to-git']) assert.match(r.stdout, new RegExp(`${l}: denied`), r.stdout + r.stderr);
+      assert.equal(fs.readFileSync(path.join(data, 'old.key'), 'utf8'), 'old\n');
+      assert.equal(fs.readFileSync(path.join(data, 'in.txt'), 'utf8'), 'in\nmore\n');
+      assert.ok(!fs.existsSync(path.join(sb.workspace, '.git', 'hooks', 'pre-commit')));
+      assert.ok(fs.lstatSync(path.join(data, 'f.txt')).isFIFO());
+    });
+  }
 });
