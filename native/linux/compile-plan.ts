@@ -188,8 +188,11 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
                 // The fallback tier: files the supervisor creates in a carved directory have no Landlock
                 // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
                 // Both tiers: a deny-read glob's directories are carved for reading too (new names there have
-                // no Landlock read right), and reads there are performed by the supervisor.
-                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces || p.filesystem.denyRead.some((g) => !globIsSubtree(g)),
+                // no Landlock read right), and reads there are performed by the supervisor. A deny-write glob
+                // too: what the supervisor makes in a carved directory has no rule, and where the read grant
+                // is expanded there as well (the workspace root holding the hidden audit folder) reading it
+                // back is the supervisor's to perform.
+                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces || [...p.filesystem.denyRead, ...p.filesystem.denyWrite].some((g) => !globIsSubtree(g)),
               }
             : null,
           // warn: the same calls notify (or log) and are reported as would-be blocks.

@@ -231,11 +231,14 @@ describe('red team: deny-read globs and renamed inodes (real kernel)', function 
           attempt('fifo-data', 'mkfifo data/f.txt') +
           attempt('via-link-to-key', "sh -c 'ln -s old.key data/to-key.txt && echo x >> data/to-key.txt'") +
           attempt('via-link-to-git', "sh -c 'ln -s .git/hooks hooks && echo x > hooks/pre-commit'") +
+          attempt('root-readback', "sh -c 'echo x > new.txt && grep -q x new.txt'") +
           attempt('venv', "sh -c 'python3 -m venv --without-pip venv && venv/bin/python -c \"import sys; assert sys.prefix.endswith(\\\"/venv\\\")\"'"),
       );
       fs.mkdirSync(path.join(sb.workspace, '.git', 'hooks'), { recursive: true });
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./mk.sh'], env);
-      for (const l of ['link-read', 'link-write', 'fifo-data', 'venv']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
+      // venv in the fallback tier fails as it always did: its chmod calls are refused by the filter there.
+      const ok = ['link-read', 'link-write', 'fifo-data', 'root-readback', ...(tier === 'namespace tier' ? ['venv'] : [])];
+      for (const l of ok) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
       for (const l of ['link-key', 'fifo-key', 'via-link-to-key', 'via-link-to-git']) assert.match(r.stdout, new RegExp(`${l}: denied`), r.stdout + r.stderr);
       assert.equal(fs.readFileSync(path.join(data, 'old.key'), 'utf8'), 'old\n');
       assert.equal(fs.readFileSync(path.join(data, 'in.txt'), 'utf8'), 'in\nmore\n');
