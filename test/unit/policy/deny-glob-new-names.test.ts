@@ -89,4 +89,12 @@ describe('policy: deny globs keep names made during the run', () => {
       assert.equal(ruled(`${WS}/top.txt`, 'write_file'), true, 'files elsewhere in the workspace root keep theirs');
     });
   }
+
+  it('a glob at the workspace root (*.key): the root is the glob\'s folder, its files lose their own rules; a protected subtree\'s parent alone does not', () => {
+    const tree = fakeFs({ [`${WS}/a.txt`]: '', [`${WS}/.git/config`]: '', [`${WS}/src/b.txt`]: '' });
+    const root = buildFsModel(pol({ filesystem: { denyWrite: ['*.key'] } }), { ...req, tier: 'fallback' }, tree);
+    assert.deepEqual(root.grants.find((g) => g.paths.includes(WS))?.noFileRules, [WS]);
+    const plain = buildFsModel(pol({}), { ...req, tier: 'fallback' }, tree);
+    assert.ok(plain.grants.every((g) => g.noFileRules === undefined), 'the fallback tier carves the root for .git, but keeps its files\' rules');
+  });
 });
