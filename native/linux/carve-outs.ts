@@ -56,6 +56,8 @@ function isAncestorOrSelf(a: string, b: string): boolean {
  *   (see below); without it paths are taken literally.
  * Entries created after the expansion are not covered by any rule (they stay denied): the expansion is a
  * snapshot. A directory on the way that cannot be listed yields no rules (fail closed: grant less).
+ * `noFileRules`: expanded directories whose entries that are not directories get no rule either (a deny
+ * glob's folders: a rule on a file would follow it through a rename onto the glob; Grant noFileRules).
  */
 export function expandCarveOuts(
   rules: LandlockRule[],
@@ -63,6 +65,7 @@ export function expandCarveOuts(
   readdir: CarveOutFs['readdir'],
   isDir: CarveOutFs['isDir'],
   realpath?: CarveOutFs['realpath'],
+  noFileRules: string[] = [],
 ): ExpandedRule[] {
   // Every rule leaves as the canonical path it names now, opened exactly at the launch: a following open later
   // would go wherever a link put there since leads. A path that does not exist yet keeps its missing tail
@@ -78,6 +81,7 @@ export function expandCarveOuts(
   const cuts = [...new Set(carveOuts.map((c) => normalize((realpath && canonicalOrMissing(normalize(c), realpath)) || c)))];
   const out: ExpandedRule[] = [];
   const exact = realpath ? ({ exact: true } as const) : {};
+  const fileless = new Set(noFileRules.map((d) => normalize((realpath && canonicalOrMissing(normalize(d), realpath)) || d)));
 
   const expandDir = (dir: string, access: LandlockRule['access']): void => {
     if (cuts.includes(dir)) return; // the carve-out itself
@@ -90,7 +94,7 @@ export function expandCarveOuts(
         else if (!cuts.some((c) => isAncestorOrSelf(c, child))) out.push({ path: child, access, ...exact });
         continue;
       }
-      if (cuts.includes(child)) continue;
+      if (cuts.includes(child) || fileless.has(dir)) continue;
       // A symlink child is skipped: under the original rule, access through it was decided by the rules on
       // its target (Landlock checks the resolved path), while a rule opened on the link would follow it and
       // grant the target, possibly an ancestor of a carve-out.
@@ -146,8 +150,8 @@ export const diskFs: Required<CarveOutFs> = {
 };
 
 /** expandCarveOuts over the real file system; the shape compile-plan.ts takes as `ExpandFn`. */
-export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[]): ExpandedRule[] {
-  return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath);
+export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[], noFileRules: string[] = []): ExpandedRule[] {
+  return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath, noFileRules);
 }
 
 /** Git metadata files are small; a workspace's `.git` could be made huge to stall the host. */

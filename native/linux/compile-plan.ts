@@ -99,14 +99,15 @@ export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModel
   return runFsModel(p, req, fs).grants;
 }
 
-export type ExpandFn = (rules: LandlockRule[], carveOuts: string[]) => LandlockRule[];
+/** `noFileRules`: directories whose non-directory entries get no rule (Grant noFileRules). */
+export type ExpandFn = (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[]) => LandlockRule[];
 
 /** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept. */
 export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes'], prune: (rules: LandlockRule[]) => LandlockRule[] = (r) => r): LandlockPlan {
   const rules: LandlockRule[] = [];
   for (const g of grants) {
     const base = g.paths.map((p) => ({ path: p, access: g.access }));
-    rules.push(...(g.except.length ? expand(base, g.except) : base));
+    rules.push(...(g.except.length ? expand(base, g.except, g.noFileRules) : base));
     // The expansion leaves the carve-outs' ancestors unlistable (`ls ~`, `ls /etc` would fail). Listing them
     // again reveals names, never contents: READ_FILE stays off for the carve-outs.
     if (g.except.length && g.access.includes('read_dir')) {
@@ -187,8 +188,11 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
                 // The fallback tier: files the supervisor creates in a carved directory have no Landlock
                 // rule, so reading them back is performed by the supervisor too (supervisor-emulate.ts).
                 // Both tiers: a deny-read glob's directories are carved for reading too (new names there have
-                // no Landlock read right), and reads there are performed by the supervisor.
-                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces || p.filesystem.denyRead.some((g) => !globIsSubtree(g)),
+                // no Landlock read right), and reads there are performed by the supervisor. A deny-write glob
+                // too: what the supervisor makes in a carved directory has no rule, and where the read grant
+                // is expanded there as well (the workspace root holding the hidden audit folder) reading it
+                // back is the supervisor's to perform.
+                fileReads: !enforce || p.filesystem.reportReads || !req.namespaces || [...p.filesystem.denyRead, ...p.filesystem.denyWrite].some((g) => !globIsSubtree(g)),
               }
             : null,
           // warn: the same calls notify (or log) and are reported as would-be blocks.

@@ -26,6 +26,8 @@ export interface FileOpCalls {
   unlinkat(dirfd: number, name: string, flags: number): number;
   renameat2(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
   symlinkat(target: string, dirfd: number, name: string): number;
+  /** A FIFO only (mkfifoat): the supervisor never makes device nodes. */
+  mkfifoat(dirfd: number, name: string, mode: number): number;
   linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
   fchmod(fd: number, mode: number): number;
   ftruncate(fd: number, length: bigint): number;
@@ -41,6 +43,7 @@ export function loadFileOpCalls(): FileOpCalls {
   const c_unlinkat = lib.func('unlinkat', 'int', ['int', 'str', 'int']);
   const c_renameat2 = lib.func('renameat2', 'int', ['int', 'str', 'int', 'str', 'uint32_t']);
   const c_symlinkat = lib.func('symlinkat', 'int', ['str', 'int', 'str']);
+  const c_mkfifoat = lib.func('mkfifoat', 'int', ['int', 'str', 'uint32_t']);
   const c_linkat = lib.func('linkat', 'int', ['int', 'str', 'int', 'str', 'int']);
   const c_fchmod = lib.func('fchmod', 'int', ['int', 'uint32_t']);
   const c_ftruncate = lib.func('ftruncate', 'int', ['int', 'int64_t']);
@@ -56,6 +59,7 @@ export function loadFileOpCalls(): FileOpCalls {
     unlinkat: (d, n, f) => res(c_unlinkat(d, n, f)),
     renameat2: (od, on, nd, nn, f) => res(c_renameat2(od, on, nd, nn, f)),
     symlinkat: (t, d, n) => res(c_symlinkat(t, d, n)),
+    mkfifoat: (d, n, m) => res(c_mkfifoat(d, n, m)),
     linkat: (od, on, nd, nn, f) => res(c_linkat(od, on, nd, nn, f)),
     fchmod: (fd, m) => res(c_fchmod(fd, m)),
     ftruncate: (fd, len) => res(c_ftruncate(fd, len)),

@@ -32,6 +32,13 @@ export interface Grant {
   access: LandlockAccess[];
   paths: string[];
   except: string[];
+  /**
+   * Directories (each on the way to one of `except`) whose entries that are not directories get no Landlock
+   * rule of their own: a deny glob's carved folders (`data` for `data/*.key`). A rule on a file follows its
+   * inode through a rename made outside the run (`data/draft.txt` moved to `data/new.key`), so every file
+   * there is opened by the supervisor, which decides on the name it has now. Subdirectories keep theirs.
+   */
+  noFileRules?: string[];
 }
 
 /** The file-system reads the model needs, injected so the logic stays pure and testable. */

@@ -65,6 +65,7 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
   const newNameCuts = (globs: string[]) => uniq(globs.flatMap((g) => globNewNameCuts(g, fs) ?? []));
   const denyReadNew = newNameCuts(fsp.denyRead);
   const denyWriteNew = newNameCuts(fsp.denyWrite);
+  const globCuts = new Set([...denyReadNew, ...denyWriteNew]);
 
   // Writable roots. A root inside a system path (a workspace below /opt, allowWrite /usr/local/x) gets its
   // own grant: the system-path carve-outs of the main grant would remove it.
@@ -173,6 +174,19 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
     protectedInWritable,
     hidden,
     notes,
-    grants: grants.filter((g) => g.paths.length > 0),
+    grants: grants.filter((g) => g.paths.length > 0).map((g) => withNoFileRules(g, globCuts)),
   };
+}
+
+/**
+ * A grant whose carve-outs include deny globs' new-name cuts: their folders get no rule on files (Grant
+ * noFileRules), because a rule on a file would follow it through a rename outside the run onto the glob.
+ * Only these folders (every file there costs a supervised open): a protected subtree's parent (the fallback
+ * tier's workspace root for `.git`) keeps its file rules, because renaming a file within it never makes the
+ * file protected: a subtree is protected by where it is, not by what its entries are called. (A move from
+ * there *into* the subtree, by a process outside the run, would carry the rule: README, "Still open".)
+ */
+function withNoFileRules(g: Grant, globCuts: Set<string>): Grant {
+  const dirs = uniq(g.except.filter((c) => globCuts.has(c)).map((c) => path.posix.dirname(c)));
+  return dirs.length ? { ...g, noFileRules: dirs } : g;
 }

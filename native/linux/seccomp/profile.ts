@@ -336,8 +336,9 @@ function monitorRules(m: MonitorOptions): SeccompRule[] {
     watch('creat', 'creat: path checked by the supervisor');
   }
   if (m.fileWrites) {
-    // link/linkat too: a hard link to a protected file would be a second, unprotected name for it.
-    for (const s of ['unlink', 'unlinkat', 'rmdir', 'mkdir', 'mkdirat', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'truncate']) {
+    // link/linkat too: a hard link to a protected file would be a second, unprotected name for it. symlink
+    // and mknod: in a carved directory the supervisor makes links and FIFOs itself (supervisor-emulate-make).
+    for (const s of ['unlink', 'unlinkat', 'rmdir', 'mkdir', 'mkdirat', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'truncate', 'symlink', 'symlinkat', 'mknod', 'mknodat']) {
       watch(s, `${s}: path checked by the supervisor`);
     }
   }

@@ -17,7 +17,7 @@ import { scopingCapability } from '../../../native/linux/landlock-scopes';
 import { limitCapabilities, tmpfsAmong } from '../../../native/linux/limit-accuracy';
 
 export const NAMESPACE_TIER =
-  "namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; deny globs that are not whole subtrees (data/*.key): new names in their folders are created, read or renamed by the supervisor itself (slower there); private devpts (the script's own ptys work, other sessions' terminals are not visible; the run's terminal has no /dev/pts name, use /dev/tty or fds 0-2); warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)";
+  "namespaces: control files and everything outside the write grants read-only mounts (chmod/chown/utimes/xattr included); private /proc, IPC, PID namespace, network when none; deny globs that are not whole subtrees (data/*.key): new names in their folders are created, read or renamed, files there opened, and symlinks and FIFOs made by the supervisor itself (slower there; no unix socket bound there); private devpts (the script's own ptys work, other sessions' terminals are not visible; the run's terminal has no /dev/pts name, use /dev/tty or fds 0-2); warn mode never relaxes the integrity set (protected paths stay read-only mounts, the audit records hidden)";
 /** Added to the namespace tier's detail where the probe could not mount a private devpts. */
 export const NO_PRIVATE_DEVPTS =
   "but no private devpts here (mount refused): only the run's own terminal and the multiplexers are granted, a pty the script makes (script, expect, pty.spawn) fails with EACCES";

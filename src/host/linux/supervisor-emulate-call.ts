@@ -8,7 +8,7 @@ import { decidePath } from '../../policy';
 import { protectedPaths } from '../../policy/protected-set';
 import { grantsAllow } from '../../policy/grants-allow';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
-import { carvingGlobs, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
+import { carvingGlobs, entryExists, fileWithoutRule, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
@@ -39,22 +39,22 @@ export function under(p: string, root: string): boolean {
 /** One notification's emulation. */
 export class OneCall {
   constructor(
-    private readonly n: NotifyCalls,
-    private readonly ops: FileOpCalls,
-    private readonly mem: TargetMemory,
-    private readonly r: SupervisedRun,
-    private readonly note: Notification,
+    protected readonly n: NotifyCalls,
+    protected readonly ops: FileOpCalls,
+    protected readonly mem: TargetMemory,
+    protected readonly r: SupervisedRun,
+    protected readonly note: Notification,
     private readonly carved: Set<string>,
     private readonly made: Set<string>,
     private readonly refuse: Refuse,
   ) {}
 
-  private arg32(i: number): number {
+  protected arg32(i: number): number {
     return Number(BigInt.asIntN(32, this.note.args[i]!));
   }
 
   /** Our copy of a path argument, resolved for the target; null when unreadable (the worker refuses then). */
-  private entry(dirfd: number, ptr: bigint, followLast: boolean): Entry | null {
+  protected entry(dirfd: number, ptr: bigint, followLast: boolean): Entry | null {
     const written = this.mem.readString(this.note.pid, ptr);
     // A name that is not UTF-8 would be re-encoded on the way through JavaScript: not the same name.
     if (written === null || written.includes('\uFFFD') || written === '') return null;
@@ -78,7 +78,7 @@ export class OneCall {
   }
 
   /** A name whose directory has no Landlock rule for creating or removing entries. */
-  private uncoveredName(p: string): boolean {
+  protected uncoveredName(p: string): boolean {
     return this.carved.has(path.posix.dirname(p)) || this.inMade(path.posix.dirname(p));
   }
 
@@ -88,12 +88,12 @@ export class OneCall {
    * it must not move a protected path inside it either. null = allowed.
    */
   /** Refuses the call with EACCES when there is a verdict; whether it did. */
-  private refused(v: Verdict | null): boolean {
+  protected refused(v: Verdict | null): boolean {
     if (v) this.refuse(v, EACCES);
     return v !== null;
   }
 
-  private decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
+  protected decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
     const prot = this.r.protected ?? protectedPaths(this.r.policy);
     const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot });
     const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && under(pp.abs, e.resolved));
@@ -111,7 +111,7 @@ export class OneCall {
     );
   }
 
-  private unreadable(call: string): boolean {
+  protected unreadable(call: string): boolean {
     this.refuse({ kind: 'file', severity: 'warning', rule: 'unreadable-argument', what: call, why: 'its arguments could not be read from the process, so it was refused' }, EACCES);
     return true;
   }
@@ -188,26 +188,24 @@ export class OneCall {
       if (this.refused(this.decide(name, e, false, 'read'))) return true;
       return this.performOpen(e, flags, 0, false);
     }
-    let exists = true;
-    try {
-      fs.lstatSync(e.resolved);
-    } catch {
-      exists = false;
-    }
-    // Landlock covers existing names in carved directories (the snapshot) and everything below them; what
-    // the supervisor made, and new names in a carved directory, it does not.
-    if (!this.inMade(e.resolved) && !(!exists && (flags & O_CREAT) !== 0 && this.carved.has(path.posix.dirname(e.resolved)))) return false;
+    const exists = entryExists(e.resolved);
+    // Landlock covers existing names in carved directories (the snapshot) and everything below them, but for
+    // files in a deny glob's folders (fileWithoutRule); what the supervisor made, and new names, it does not.
+    const uncovered = !exists ? (flags & O_CREAT) !== 0 && this.carved.has(path.posix.dirname(e.resolved)) : fileWithoutRule(this.r, e.resolved, 'write');
+    if (!this.inMade(e.resolved) && !uncovered) return false;
     if (this.refused(this.decide(name, e, false))) return true;
     return this.performOpen(e, flags, mode, true);
   }
 
   /**
-   * A name on a deny-read glob's way whose directory is carved for reading: Landlock reads it only if it
-   * existed at the start, so a name made since (by anyone) is read through the emulation, or not at all.
+   * A name on a deny-read glob's way whose directory is carved for reading: Landlock reads only subfolders
+   * that existed at the start, so a file there (a name made since, by anyone, or one renamed since) is read
+   * through the emulation, or not at all.
    */
   private readCarved(p: string, denyReadGlobs: string[]): boolean {
     const dir = path.posix.dirname(p);
-    return sameInHostView(this.r, p) && denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) && !grantsAllow(this.r.grants, p, 'read', false) && grantsAllow(this.r.grants, p, 'read', true);
+    if (!sameInHostView(this.r, p) || !denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) || !grantsAllow(this.r.grants, p, 'read', true)) return false;
+    return !grantsAllow(this.r.grants, p, 'read', false) || fileWithoutRule(this.r, p, 'read');
   }
 
   /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */
@@ -358,14 +356,14 @@ export class OneCall {
     return true;
   }
 
-  /** truncate(2) of what the supervisor made (Landlock has no rule for it): opened and truncated here. */
+  /** truncate(2) of what the supervisor made or a file in a deny glob's folder (no Landlock rule): done here. */
   truncate(name: string): boolean {
     const e = this.entry(AT_FDCWD, this.note.args[0]!, true);
-    if (!e || !this.inMade(e.resolved)) return false;
+    if (!e || !(this.inMade(e.resolved) || fileWithoutRule(this.r, e.resolved, 'write'))) return false;
     if (this.refused(this.decide(name, e, false))) return true;
     const length = BigInt.asIntN(64, this.note.args[1]!);
     return this.perform([e.resolved], (fds) => {
-      const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_CLOEXEC, 0);
+      const fd = this.ops.openat(fds[0]!, path.posix.basename(e.resolved), 1 /* O_WRONLY */ | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
       if (fd < 0) return fd;
       const c = credsOf(this.note.pid);
       if (!c || !mayAccess(fs.fstatSync(fd), c, MAY_WRITE)) {
@@ -379,7 +377,7 @@ export class OneCall {
   }
 
   /** Opens each path's parent beneath its grant, runs `op` on them, answers with its result. */
-  private perform(paths: string[], op: (parents: number[]) => number): boolean {
+  protected perform(paths: string[], op: (parents: number[]) => number): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
     const fds: number[] = [];
     try {

@@ -4,7 +4,9 @@
 // And where the namespace tier's view is not the host's, in which the supervisor performs calls.
 import * as fs from 'node:fs';
 import { minimatch } from 'minimatch';
+import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../policy/schema';
+import type { Grant } from '../../policy/fs-model-types';
 import { globIsSubtree } from '../../policy/glob-kernel-paths';
 import type { Verdict } from './supervisor-decide';
 import type { SupervisedRun } from './supervisor-protocol';
@@ -21,6 +23,37 @@ export function sameInHostView(r: Pick<SupervisedRun, 'fileTier'>, p: string): b
 }
 
 const MM = { dot: true, nocomment: true, nonegate: true } as const;
+
+const under = (p: string, root: string) => root === '/' || p === root || p.startsWith(root + '/');
+
+/** Whether something (a dangling link included) is at `p`. */
+export function entryExists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `p`, an existing entry that is not a directory, has no Landlock rule for `access` although the
+ * grants give it: it sits in a deny glob's folder where files get no rule of their own (Grant noFileRules),
+ * so the kernel refuses every open of it and the supervisor performs the allowed ones. A rule on such a file
+ * would follow it through a rename made outside the run onto the glob (data/draft.txt -> data/new.key).
+ */
+export function fileWithoutRule(r: Pick<SupervisedRun, 'grants' | 'fileTier'>, p: string, access: 'read' | 'write'): boolean {
+  const need = access === 'read' ? 'read_file' : 'write_file';
+  const dir = path.posix.dirname(p);
+  const covering = r.grants.filter((g: Grant) => g.access.includes(need) && g.paths.some((root) => under(p, root)) && !g.except.some((e) => under(p, e)));
+  if (covering.length === 0 || !covering.every((g) => g.noFileRules?.includes(dir) && !g.paths.includes(p))) return false;
+  if (!sameInHostView(r, p)) return false;
+  try {
+    return !fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** The deny globs (read, write) whose directories are carved. */
 export function carvingGlobs(policy: ResolvedPolicy, lists: 'read' | 'all'): string[] {

@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
 import type { FileOpCalls } from '../../../native/linux/notify-addfd';
 import type { SupervisedRun } from './supervisor-protocol';
-import { OneCall, under, type Refuse } from './supervisor-emulate-call';
+import { under, type Refuse } from './supervisor-emulate-call';
+import { MakeCall } from './supervisor-emulate-make';
 import { sameInHostView } from './supervisor-emulate-globs';
 
 export type { Refuse } from './supervisor-emulate-call';
@@ -73,7 +74,7 @@ export class FileEmulator {
     if (carved.size === 0 && !['open', 'openat', 'openat2'].includes(name)) return false;
     const made = this.made.get(r.runId) ?? new Set<string>();
     this.made.set(r.runId, made);
-    const ctx = new OneCall(this.n, this.ops, this.mem, r, note, carved, made, refuse);
+    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, refuse);
     switch (name) {
       case 'open':
       case 'creat':
@@ -96,6 +97,12 @@ export class FileEmulator {
         return ctx.link(name);
       case 'truncate':
         return ctx.truncate(name);
+      case 'symlink':
+      case 'symlinkat':
+        return ctx.symlink(name);
+      case 'mknod':
+      case 'mknodat':
+        return ctx.mknod(name);
       default:
         return false;
     }

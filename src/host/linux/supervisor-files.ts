@@ -60,6 +60,11 @@ export class FileCalls {
     link: { paths: [[-1, 0], [-1, 1]], moves: false },
     linkat: { paths: [[0, 1], [2, 3]], moves: false },
     truncate: { paths: [[-1, 0]], moves: false },
+    // The new name only: a link's target is text, decided when something opens through it.
+    symlink: { paths: [[-1, 1]], moves: false },
+    symlinkat: { paths: [[1, 2]], moves: false },
+    mknod: { paths: [[-1, 0]], moves: false },
+    mknodat: { paths: [[0, 1]], moves: false },
   };
 
   onPathWrite(r: RunState, note: Notification, name: string): void {

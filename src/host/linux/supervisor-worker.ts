@@ -186,6 +186,10 @@ class SupervisorLoop implements Answering {
         case 'link':
         case 'linkat':
         case 'truncate':
+        case 'symlink':
+        case 'symlinkat':
+        case 'mknod':
+        case 'mknodat':
           return this.files.onPathWrite(r, note, name);
         default:
           return this.onDenied(r, note, name);

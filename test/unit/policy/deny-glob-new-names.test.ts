@@ -9,6 +9,8 @@ import { globMayMatchBelow, globNewNameCuts } from '../../../src/policy/glob-ker
 import { carvedDirs } from '../../../src/host/linux/supervisor-emulate';
 import { wayOf } from '../../../src/host/linux/supervisor-emulate-globs';
 import { fakeFs } from '../fixtures/fake-fs';
+import { expandCarveOuts } from '../../../native/linux/carve-outs';
+import { landlockPlan } from '../../../native/linux/compile-plan';
 
 const WS = '/work/proj';
 const HOME = '/home/u';
@@ -64,5 +66,35 @@ describe('policy: deny globs keep names made during the run', () => {
     assert.equal(wayOf(`${WS}/data/x.txt`, [g]), null);
     assert.equal(wayOf(`${WS}/data/x.key`, [g]), null, 'a match is decided as one, not as the way');
     assert.equal(wayOf(`${WS}/data/sub`, [`${WS}/data/**/*.key`]), `${WS}/data/**/*.key`);
+  });
+
+  // A Landlock rule on a file follows its inode through a rename made outside the run (data/draft.txt moved
+  // to data/new.key): so files in a deny glob's folders get no rule of their own; subfolders keep theirs.
+  for (const tier of ['namespaces', 'fallback'] as const) {
+    it(`denyWrite data/*.key and denyRead secrets/*.pem (${tier}): no Landlock rule on a file in their folders`, () => {
+      const files = [`${WS}/data/a.key`, `${WS}/data/draft.txt`, `${WS}/data/sub/b.txt`, `${WS}/secrets/draft.txt`, `${WS}/top.txt`];
+      const tree = fakeFs(Object.fromEntries(files.map((f) => [f, ''])));
+      const m = buildFsModel(pol({ filesystem: { denyWrite: ['data/*.key'], denyRead: ['secrets/*.pem'] } }), { ...req, tier }, tree);
+      const write = m.grants.find((g) => g.paths.includes(WS) && g.access.includes('write_file'))!;
+      const read = m.grants.find((g) => g.paths.some((root) => root === '/' || `${WS}/`.startsWith(`${root}/`)) && !g.access.includes('write_file'))!;
+      assert.deepEqual(write.noFileRules?.sort(), [`${WS}/data`, `${WS}/secrets`]);
+      assert.deepEqual(read.noFileRules, [`${WS}/secrets`], 'reads are carved for the read glob only');
+      const dirs = new Set([WS, `${WS}/data`, `${WS}/data/sub`, `${WS}/secrets`]);
+      const readdir = (d: string) => tree.readdir(d);
+      const plan = landlockPlan(m.grants, (rules, cuts, noFile) => expandCarveOuts(rules, cuts, readdir, (p) => dirs.has(p), undefined, noFile), []);
+      const ruled = (p: string, right: string) => plan.rules.some((r) => r.path === p && r.access.includes(right as never));
+      for (const f of [`${WS}/data/draft.txt`, `${WS}/secrets/draft.txt`]) assert.equal(ruled(f, 'write_file'), false, `${f} has a write rule of its own`);
+      assert.equal(ruled(`${WS}/secrets/draft.txt`, 'read_file'), false, 'a file in the read glob\'s folder has a read rule of its own');
+      assert.equal(ruled(`${WS}/data/sub`, 'write_file'), true, 'a subfolder not on the glob\'s way keeps its rule');
+      assert.equal(ruled(`${WS}/top.txt`, 'write_file'), true, 'files elsewhere in the workspace root keep theirs');
+    });
+  }
+
+  it('a glob at the workspace root (*.key): the root is the glob\'s folder, its files lose their own rules; a protected subtree\'s parent alone does not', () => {
+    const tree = fakeFs({ [`${WS}/a.txt`]: '', [`${WS}/.git/config`]: '', [`${WS}/src/b.txt`]: '' });
+    const root = buildFsModel(pol({ filesystem: { denyWrite: ['*.key'] } }), { ...req, tier: 'fallback' }, tree);
+    assert.deepEqual(root.grants.find((g) => g.paths.includes(WS))?.noFileRules, [WS]);
+    const plain = buildFsModel(pol({}), { ...req, tier: 'fallback' }, tree);
+    assert.ok(plain.grants.every((g) => g.noFileRules === undefined), 'the fallback tier carves the root for .git, but keeps its files\' rules');
   });
 });
