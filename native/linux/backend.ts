@@ -77,7 +77,7 @@ export function createLinuxBackend(): LinuxBackend {
     },
     compile(policy, req, onFsModel) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
-      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical), onFsModel });
+      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical), realpath: diskFs.realpath, onFsModel });
     },
     grants: (policy, req) => landlockGrants(policy, req),
     fsModel: (policy, req) => runFsModel(policy, req),
