@@ -6,7 +6,7 @@ import type { ResolvedPolicy } from '../../src/policy/schema';
 import { loadLibc, type Libc } from './libc';
 import { applyAndExec } from './apply';
 import { probeLinux } from './capabilities';
-import { landlockAbi } from './landlock';
+import { landlockAbi, warmRulePath } from './landlock';
 import { diskFs } from './carve-outs';
 import { cachedExpansion } from './carve-out-cache';
 import { pruneCoveredRules } from './landlock-prune';
@@ -74,6 +74,11 @@ export function createLinuxBackend(): LinuxBackend {
     },
     prepare() {
       libc ??= loadLibc();
+      try {
+        warmRulePath(libc);
+      } catch {
+        // only a warm-up: the run's own pass reports what fails
+      }
     },
     compile(policy, req, onFsModel) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
