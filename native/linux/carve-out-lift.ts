@@ -10,6 +10,10 @@
 // - the covering path is its own realpath, and the carve-out resolves inside it the way the expansion
 //   resolves it (carve-outs.ts canonicalOrMissing): a carve-out reached through a symlink is elsewhere;
 // - its rights include every right of the grant.
+// Whatever the disk does, a lift only takes rules away from the lifted grant (nothing inside the covering
+// path, the same outside it), so it never grants more; the conditions are what make it grant no less. (A
+// covering grant's carve-out that reaches inside the covering path only through a symlink splits that rule
+// at expansion without being seen here: the run then gets less there, never more.)
 // The launcher opens the covering rule exactly (no symlink followed): swapped for a link by then, it is
 // skipped, and the lifted carve-out gives nothing there either (fail closed).
 import type { Grant } from '../../src/policy/fs-model-types';
