@@ -6,7 +6,7 @@ import type { ResolvedPolicy } from '../../src/policy/schema';
 import { loadLibc, type Libc } from './libc';
 import { applyAndExec } from './apply';
 import { probeLinux } from './capabilities';
-import { landlockAbi } from './landlock';
+import { landlockAbi, warmRulePath } from './landlock';
 import { diskFs } from './carve-outs';
 import { cachedExpansion } from './carve-out-cache';
 import { pruneCoveredRules } from './landlock-prune';
@@ -74,10 +74,15 @@ export function createLinuxBackend(): LinuxBackend {
     },
     prepare() {
       libc ??= loadLibc();
+      try {
+        warmRulePath(libc);
+      } catch {
+        // only a warm-up: the run's own pass reports what fails
+      }
     },
     compile(policy, req, onFsModel) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
-      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical), onFsModel });
+      return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical), realpath: diskFs.realpath, onFsModel });
     },
     grants: (policy, req) => landlockGrants(policy, req),
     fsModel: (policy, req) => runFsModel(policy, req),

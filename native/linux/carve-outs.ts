@@ -32,7 +32,7 @@ function normalize(p: string): string {
 }
 
 /** The canonical form of a path that may not exist: its nearest existing ancestor resolved, the rest as named. */
-function canonicalOrMissing(p: string, realpath: NonNullable<CarveOutFs['realpath']>): string | null {
+export function canonicalOrMissing(p: string, realpath: NonNullable<CarveOutFs['realpath']>): string | null {
   const r = realpath(p);
   if (r !== null) return normalize(r);
   const parent = path.posix.dirname(p);

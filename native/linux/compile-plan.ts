@@ -7,6 +7,7 @@ import { READ_RIGHTS, WRITE_RIGHTS, type FsModel, type FsModelFs, type FsTier, t
 import { integrityModel } from '../../src/policy/integrity-model';
 import { globIsSubtree } from '../../src/policy/glob-kernel-paths';
 import { diskModelFs } from './carve-outs';
+import { liftCoveredCarveOuts } from './carve-out-lift';
 import { isUnder } from '../../src/policy/paths';
 import type { LandlockAccess, LandlockPlan, LandlockRule, LinuxPlan, NamespacePlan, RlimitSpec } from '../../src/protocol/plan';
 import { diskMountFs, namespacePlanFor, uncoveredProtected, type MountFs } from './namespace-plan';
@@ -102,10 +103,11 @@ export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModel
 /** `noFileRules`: directories whose non-directory entries get no rule (Grant noFileRules). */
 export type ExpandFn = (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[]) => LandlockRule[];
 
-/** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept. */
-export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes'], prune: (rules: LandlockRule[]) => LandlockRule[] = (r) => r): LandlockPlan {
+/** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept.
+ *  `realpath`: lifts carve-outs another grant's rule covers whole before expanding (carve-out-lift.ts). */
+export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: LandlockPlan['scopes'], prune: (rules: LandlockRule[]) => LandlockRule[] = (r) => r, realpath?: (p: string) => string | null): LandlockPlan {
   const rules: LandlockRule[] = [];
-  for (const g of grants) {
+  for (const g of realpath ? liftCoveredCarveOuts(grants, realpath) : grants) {
     const base = g.paths.map((p) => ({ path: p, access: g.access }));
     rules.push(...(g.except.length ? expand(base, g.except, g.noFileRules) : base));
     // The expansion leaves the carve-outs' ancestors unlistable (`ls ~`, `ls /etc` would fail). Listing them
@@ -142,6 +144,8 @@ export interface CompileDeps {
   seccompProgram?: (o: SyscallFilterOptions) => string;
   /** Drops Landlock rules other rules already cover; default: none dropped. */
   prune?: (rules: LandlockRule[]) => LandlockRule[];
+  /** The disk's realpath, to lift carve-outs another grant covers whole (carve-out-lift.ts); default: none lifted. */
+  realpath?: (p: string) => string | null;
   /** Told the run's filesystem model this compile read from the disk (null: disabled mode, none), so the
    *  supervisor's diagnostics can share it instead of reading the disk a second time. */
   onFsModel?: (model: FsModel | null) => void;
@@ -216,7 +220,7 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
     // warn: limits are reported by the watchdog and never stop the run; core dumps stay off.
     rlimits: enforce ? rlimitsFor(p, req.nprocLimit) : [{ resource: 'core', soft: 0, hard: 0 }],
     noNewPrivs: sandboxed,
-    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : [], deps.prune) : null,
+    landlock: kernelFs ? landlockPlan(kernelFs.model.grants, deps.expand, enforce ? ['abstract_unix_socket', 'signal'] : [], deps.prune, deps.realpath) : null,
     seccomp,
     // warn included: without Landlock the fallback tier cannot keep the integrity set, so the run is refused.
     requireLandlock: kernelFs !== null,

@@ -13,6 +13,8 @@ export interface ProcInfo {
   childCpuTicks: number;
   rssPages: number;
   startTime: number;
+  /** Threads in the process (each has its own children list, see childrenOf). */
+  threads?: number;
 }
 
 /** Parses /proc/<pid>/stat; the comm field may contain spaces and parentheses, so split at the last ')'. */
@@ -33,6 +35,7 @@ export function parseStat(text: string): ProcInfo | null {
     childCpuTicks: n(16) + n(17),
     startTime: n(22),
     rssPages: n(24),
+    threads: n(20),
   };
 }
 
@@ -50,6 +53,59 @@ export function listProcesses(): ProcInfo[] {
     if (!/^\d+$/.test(name)) continue;
     const p = readProc(Number(name));
     if (p) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The processes below the given ones, from their children lists (/proc/<pid>/task/<tid>/children, one per
+ * thread: a child is on the list of the thread that forked it, an adopted orphan on the one the kernel picked),
+ * plus `seeds` (pids to read directly whatever their parent now: a process re-parented between the read of
+ * its old parent's list and its new one's is not missed) and their descendants. Not the roots themselves. A
+ * walk of a few trees instead of every process on the machine: the watchdog's poll. Processes born or
+ * re-parented during the walk may be missed until the next one, as with a readdir of /proc.
+ */
+export function listTree(roots: readonly number[], seeds: readonly number[] = []): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  const seen = new Set<number>(roots);
+  const queue: number[] = [];
+  for (const r of roots) queue.push(...childrenOf(r, null));
+  queue.push(...seeds);
+  for (let i = 0; i < queue.length; i++) {
+    const pid = queue[i]!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const p = readProc(pid);
+    if (!p) continue;
+    out.push(p);
+    // A zombie has no children list worth reading (its children went to a reaper when it exited).
+    if (p.state !== 'Z') queue.push(...childrenOf(pid, p.threads ?? null));
+  }
+  return out;
+}
+
+/** Whether this kernel has /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN), which listTree needs. */
+export function hasChildrenLists(): boolean {
+  return fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+}
+
+/** Children of every thread of a process (threads: its thread count if known; 1 saves listing task/). */
+function childrenOf(pid: number, threads: number | null): number[] {
+  let tids: string[];
+  try {
+    tids = threads === 1 ? [String(pid)] : fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue; // the thread or process ended
+    }
+    for (const w of text.split(' ')) if (w) out.push(Number(w));
   }
   return out;
 }

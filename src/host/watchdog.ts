@@ -49,7 +49,11 @@ export interface WatchedRun {
 }
 
 export interface ProcessTable {
-  list(): ProcInfo[];
+  /**
+   * The processes that may belong to runs: every process, or (Linux) the host's descendants plus `seeds` (the
+   * runs' members and anchors alive at the last scan, read directly so one re-parented mid-walk is not missed).
+   */
+  list(seeds: readonly number[]): ProcInfo[];
   fds(pid: number): number | null;
   pageSize: number;
   ticksPerSecond: number;
@@ -80,6 +84,8 @@ const SMAPS_BUDGET = 8;
 export class Watchdog {
   private readonly runs = new Map<string, WatchedRun>();
   private timer: NodeJS.Timeout | null = null;
+  /** Members and anchors of the runs alive at the last scan: the next scan's seeds. */
+  private alive: number[] = [];
 
   constructor(
     private readonly table: ProcessTable,
@@ -125,7 +131,7 @@ export class Watchdog {
   liveMembers(runId: string): number[] {
     // One scan of /proc serves both the attribution and the answer (it is most of the time from a run's exit
     // to its result).
-    const procs = this.table.list();
+    const procs = this.scan();
     this.tick(procs);
     const run = this.runs.get(runId);
     if (!run) return [];
@@ -134,10 +140,21 @@ export class Watchdog {
 
   tick(procs?: ProcInfo[]): void {
     if (!this.runs.size) return;
-    procs ??= this.table.list();
+    procs ??= this.scan();
     const byPid = new Map(procs.map((p) => [p.pid, p]));
     this.attribute(procs, byPid);
+    const runs = [...this.runs.values()];
+    this.alive = procs.filter((p) => p.state !== 'Z' && runs.some((r) => r.members.has(p.pid) || r.anchors.has(p.pid))).map((p) => p.pid);
     for (const run of this.runs.values()) this.measure(run, procs);
+  }
+
+  private scan(): ProcInfo[] {
+    const seeds = new Set(this.alive);
+    for (const run of this.runs.values()) {
+      seeds.add(run.rootPid);
+      for (const a of run.anchors) seeds.add(a);
+    }
+    return this.table.list([...seeds]);
   }
 
   private attribute(procs: ProcInfo[], byPid: Map<number, ProcInfo>): void {

@@ -48,9 +48,13 @@ export class LinuxHostPlatform implements HostPlatform {
     native.hostCalls.setChildSubreaper();
     // Temp folders and cgroups of runs whose host was killed before it could remove them.
     sweepStaleRuns(Object.values(this.cgroups.roots));
+    // Every process of a run is below the host (a child subreaper: orphans come back to it, or to the run's
+    // PID-namespace init below it), so the poll walks the host's tree, not every process on the machine
+    // (a /proc-wide scan cost ~7 ms per 50 ms tick on the main thread with ~90 processes).
+    const walk = native.procfs.hasChildrenLists();
     this.watchdog = new Watchdog(
       {
-        list: () => native.procfs.listProcesses(),
+        list: (seeds) => (walk ? native.procfs.listTree([process.pid], seeds) : native.procfs.listProcesses()),
         fds: (pid) => native.procfs.countFds(pid),
         pageSize: native.procfs.PAGE_SIZE,
         ticksPerSecond: native.procfs.CLOCK_TICKS_PER_SECOND,
