@@ -16,7 +16,7 @@ export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean 
   return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
 }
 
-function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts {
+function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts & { platform: LinuxHostPlatform } {
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
   const tier: NamespaceTier = stage?.available
     ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
@@ -36,6 +36,12 @@ function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts {
  * have made them, with a plain launcher prestarted.
  */
 async function partsSoon(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions): Promise<EngineParts> {
+  const made = await partsSoonTier(backend, prestart, opts);
+  made.platform.prewarmSupervisor();
+  return made;
+}
+
+async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions): Promise<EngineParts & { platform: LinuxHostPlatform }> {
   if (!namespacesWanted()) return parts(backend, { ...opts, prestart });
   const stagePrefix = namespaceStagePrefix();
   if ('unavailable' in stagePrefix) return parts(backend, { ...opts, prestart });

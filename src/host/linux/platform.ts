@@ -109,6 +109,15 @@ export class LinuxHostPlatform implements HostPlatform {
     return resolveNetworkNames(policy);
   }
 
+  /**
+   * Starts the supervisor's worker now instead of at the first run's listener. The CLI's single run calls it:
+   * the worker's start (a Node isolate, its bundle, koffi) then overlaps the launcher's, where it used to run
+   * beside the script and hold up the result (the run's final flush waits for the worker to answer).
+   */
+  prewarmSupervisor(): void {
+    if (this.notifyAvailable) this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
+  }
+
   supervise(req: SupervisionRequest, prepared: unknown): Supervision {
     this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
     const names = prepared as NetworkNames;
