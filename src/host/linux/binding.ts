@@ -5,6 +5,7 @@ import { namespaceStagePrefix } from '../../../native/linux/namespace-stage';
 import { ColdLauncherSource } from '../launcher-source';
 import { PooledLauncherSource } from '../launcher-pool';
 import { PrestartedLauncherSource } from '../launcher-prestart';
+import type { EarlyLauncher } from '../launcher-spawn';
 import type { EngineOptions, EngineParts, HostBinding, Prestart } from '../engine-parts';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './platform';
 
@@ -35,23 +36,26 @@ function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts & { plat
  * stage is unavailable the early launcher is killed and the parts are the fallback tier's, as parts() would
  * have made them, with a plain launcher prestarted.
  */
-async function partsSoon(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions): Promise<EngineParts> {
-  const made = await partsSoonTier(backend, prestart, opts);
+async function partsSoon(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions, early?: EarlyLauncher): Promise<EngineParts> {
+  const made = await partsSoonTier(backend, prestart, opts, early);
   made.platform.prewarmSupervisor();
   return made;
 }
 
-async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions): Promise<EngineParts & { platform: LinuxHostPlatform }> {
+async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions, early?: EarlyLauncher): Promise<EngineParts & { platform: LinuxHostPlatform }> {
   if (!namespacesWanted()) return parts(backend, { ...opts, prestart });
   const stagePrefix = namespaceStagePrefix();
   if ('unavailable' in stagePrefix) return parts(backend, { ...opts, prestart });
-  const early = new PrestartedLauncherSource(new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix), prestart);
+  const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix);
+  // The CLI entry's launcher, started through the same stage before the commands were even loaded.
+  const adopted = early ? cold.adoptEarly(early, prestart) : null;
+  const soon = new PrestartedLauncherSource(cold, prestart, adopted ?? undefined);
   const stage = await backend.namespaceStageAsync();
   if (!stage.available) {
-    early.dispose();
+    soon.dispose();
     return parts(backend, { ...opts, prestart });
   }
-  return parts(backend, { ...opts, launchers: early });
+  return parts(backend, { ...opts, launchers: soon });
 }
 
 export const linuxBinding: HostBinding<LinuxBackend> = { parts, partsSoon };
