@@ -17,7 +17,7 @@ export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean 
   return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
 }
 
-function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts & { platform: LinuxHostPlatform } {
+function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true): EngineParts & { platform: LinuxHostPlatform } {
   const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
   const tier: NamespaceTier = stage?.available
     ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
@@ -25,7 +25,7 @@ function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts & { plat
   const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, tier.namespaces ? stage!.prefix : []);
   const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
   const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
-  const platform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier);
+  const platform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier, { reaper });
   return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled: () => pool?.whenFull() ?? Promise.resolve() };
 }
 
@@ -55,7 +55,8 @@ async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: En
     soon.dispose();
     return parts(backend, { ...opts, prestart });
   }
-  return parts(backend, { ...opts, launchers: soon });
+  // Every launcher of this engine goes through the stage, which dies with this process: no reaper needed.
+  return parts(backend, { ...opts, launchers: soon }, false);
 }
 
 export const linuxBinding: HostBinding<LinuxBackend> = { parts, partsSoon };
