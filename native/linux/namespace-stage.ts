@@ -96,7 +96,11 @@ function probeVerdict(prefix: string[], r: { error?: Error; status: number | nul
     const why = (r.stderr || '').trim().split('\n')[0] || `exit ${r.status ?? r.signal}`;
     return { available: false, detail: `user namespaces refused here: ${why}`, prefix: [] };
   }
-  const privateDevpts = lines.includes('devpts');
+  return availableStage(prefix, lines.includes('devpts'));
+}
+
+/** The stage as a probe that succeeded reports it (also how a cached verdict is restored). */
+export function availableStage(prefix: string[], privateDevpts: boolean): NamespaceStage {
   return { available: true, detail: `user, mount, PID, IPC (and network when isolated) namespaces via util-linux unshare${privateDevpts ? ', private devpts' : ''}`, prefix, privateDevpts };
 }
 

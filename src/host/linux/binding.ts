@@ -1,7 +1,8 @@
 // Linux's host binding: the namespace stage decides the tier and the launcher's command prefix; the host
 // platform supervises through the seccomp listener and keeps the tree with a cgroup or the watchdog.
 import type { LinuxBackend } from '../../../native';
-import { namespaceStagePrefix } from '../../../native/linux/namespace-stage';
+import { availableStage, namespaceStagePrefix, type NamespaceStage } from '../../../native/linux/namespace-stage';
+import { dropStageCache, readStageCache, writeStageCache } from './stage-cache';
 import { ColdLauncherSource } from '../launcher-source';
 import { PooledLauncherSource } from '../launcher-pool';
 import { PrestartedLauncherSource } from '../launcher-prestart';
@@ -17,8 +18,8 @@ export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean 
   return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
 }
 
-function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true): EngineParts & { platform: LinuxHostPlatform } {
-  const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
+function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true, known?: NamespaceStage): EngineParts & { platform: LinuxHostPlatform } {
+  const stage = (opts.namespaces ?? namespacesWanted()) ? (known ?? backend.namespaceStage()) : null;
   const tier: NamespaceTier = stage?.available
     ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
@@ -48,14 +49,21 @@ async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: En
   if ('unavailable' in stagePrefix) return parts(backend, { ...opts, prestart });
   const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix);
   // The CLI entry's launcher, started through the same stage before the commands were even loaded.
-  const adopted = early ? cold.adoptEarly(early, prestart) : null;
-  const soon = new PrestartedLauncherSource(cold, prestart, adopted ?? undefined);
+  const started = (early ? cold.adoptEarly(early, prestart) : null) ?? cold.acquire({ stdin: prestart });
+  const soon = new PrestartedLauncherSource(cold, prestart, started);
+  // Every launcher of this engine goes through the stage, which dies with this process: no reaper needed.
+  const cached = readStageCache(stagePrefix.prefix);
+  if (cached) {
+    // The launcher's start through the stage is the check of the kept verdict (stage-cache.ts).
+    started.catch(() => dropStageCache());
+    return parts(backend, { ...opts, launchers: soon }, false, availableStage(stagePrefix.prefix, cached.privateDevpts));
+  }
   const stage = await backend.namespaceStageAsync();
   if (!stage.available) {
     soon.dispose();
     return parts(backend, { ...opts, prestart });
   }
-  // Every launcher of this engine goes through the stage, which dies with this process: no reaper needed.
+  writeStageCache(stagePrefix.prefix, stage.privateDevpts === true);
   return parts(backend, { ...opts, launchers: soon }, false);
 }
 
