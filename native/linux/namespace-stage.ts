@@ -70,6 +70,15 @@ function findFile(names: string[]): string | null {
   return null;
 }
 
+/**
+ * Whether to use the namespace tier: the one place that reads SCRIPT_SANDBOX_NAMESPACES (0 forces the fallback
+ * tier, for tests and machines where namespaces misbehave; the CLI's --no-namespaces sets it). Here, below the
+ * host binding, so the CLI's entry can read it too before it starts its early launcher.
+ */
+export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
+}
+
 /** The stage's command prefix, or why there is none (no binaries, no syscall numbers for this architecture). */
 export function namespaceStagePrefix(): { prefix: string[] } | { unavailable: NamespaceStage } {
   const unshare = findFile(['/usr/bin/unshare', '/bin/unshare']);

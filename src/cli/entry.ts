@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { HELP } from './help';
 import { requireWithCodeCache } from '../launcher/code-cache';
-import { namespaceStagePrefix } from '../../native/linux/namespace-stage';
+import { namespacesWanted, namespaceStagePrefix } from '../../native/linux/namespace-stage';
 import { spawnLauncher, type EarlyLauncher } from '../host/launcher-spawn';
 
 function entry(given: string[]): Promise<number> | number {
@@ -27,7 +27,7 @@ function entry(given: string[]): Promise<number> | number {
 /** The namespace tier's launcher, unless this run will not use one (--no-namespaces, no stage here, --help). */
 function startEarlyLauncher(given: string[]): EarlyLauncher | undefined {
   const own = given.indexOf('--') < 0 ? given : given.slice(0, given.indexOf('--'));
-  if (given.includes('--no-namespaces') || own.includes('--help') || own.includes('-h')) return undefined;
+  if (!namespacesWanted() || given.includes('--no-namespaces') || own.includes('--help') || own.includes('-h')) return undefined;
   const stage = namespaceStagePrefix();
   if ('unavailable' in stage) return undefined;
   const launcherPath = path.join(__dirname, 'launcher.js');

@@ -1,7 +1,7 @@
 // Linux's host binding: the namespace stage decides the tier and the launcher's command prefix; the host
 // platform supervises through the seccomp listener and keeps the tree with a cgroup or the watchdog.
 import type { LinuxBackend } from '../../../native';
-import { availableStage, namespaceStagePrefix, type NamespaceStage } from '../../../native/linux/namespace-stage';
+import { availableStage, namespacesWanted, namespaceStagePrefix, type NamespaceStage } from '../../../native/linux/namespace-stage';
 import { dropStageCache, readStageCache, writeStageCache } from './stage-cache';
 import { ColdLauncherSource } from '../launcher-source';
 import { PooledLauncherSource } from '../launcher-pool';
@@ -10,13 +10,7 @@ import type { EarlyLauncher } from '../launcher-spawn';
 import type { EngineOptions, EngineParts, HostBinding, Prestart } from '../engine-parts';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './platform';
 
-/**
- * Whether to use the namespace tier: the one place that reads SCRIPT_SANDBOX_NAMESPACES (0 forces the fallback
- * tier, for tests and machines where namespaces misbehave; the CLI's --no-namespaces sets it).
- */
-export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
-}
+export { namespacesWanted };
 
 function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true, known?: NamespaceStage): EngineParts & { platform: LinuxHostPlatform } {
   const stage = (opts.namespaces ?? namespacesWanted()) ? (known ?? backend.namespaceStage()) : null;
