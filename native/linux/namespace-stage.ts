@@ -4,6 +4,7 @@
 // program that adds the PID namespace. PID 1 of that namespace is a tiny init, not the launcher: the kernel
 // ignores signals without a handler that a namespace's init gets from inside its namespace, so a script as
 // PID 1 could not `kill -TERM $$`, would never get SIGXFSZ/SIGXCPU, and would leave its orphans unreaped.
+// The stage and its init die with the host (parent-death signals): no process of a run outlives it.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
@@ -20,7 +21,11 @@ const STAGE_SYSCALLS: Record<string, [number, number, number]> = { x64: [272, 16
 // mounts a fresh /proc, forks the launcher, closes fd 3, reaps every orphan, and when the launcher (then the
 // script) ends writes the exact wait status on fd 4 and exits: every process left in the namespace dies.
 const STAGE_PL = [
-  'my ($nr_unshare, $nr_mount, $nr_prctl) = map { $_ + 0 } splice(@ARGV, 0, 3);',
+  'my ($nr_unshare, $nr_mount, $nr_prctl, $host) = map { $_ + 0 } splice(@ARGV, 0, 4);',
+  // PR_SET_PDEATHSIG: the stage dies with the host that started it (SIGKILL included), the init with the
+  // stage, and the PID namespace with its init: every process of the run goes, however it detached. The
+  // parent check catches a host that died before the prctl.
+  'syscall($nr_prctl, 1, 9, 0, 0, 0); getppid() == $host or die "script-sandbox init: the host is gone\n";',
   'sub closefd { my $fd = shift; if (open(my $h, "<&=", $fd)) { close($h) } }',
   'syscall($nr_unshare, 0x20000000) == 0 or die "script-sandbox init: unshare(CLONE_NEWPID): $!\\n";',
   'my $init = fork; defined $init or die "script-sandbox init: fork: $!\\n";',
@@ -65,6 +70,15 @@ function findFile(names: string[]): string | null {
   return null;
 }
 
+/**
+ * Whether to use the namespace tier: the one place that reads SCRIPT_SANDBOX_NAMESPACES (0 forces the fallback
+ * tier, for tests and machines where namespaces misbehave; the CLI's --no-namespaces sets it). Here, below the
+ * host binding, so the CLI's entry can read it too before it starts its early launcher.
+ */
+export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
+}
+
 /** The stage's command prefix, or why there is none (no binaries, no syscall numbers for this architecture). */
 export function namespaceStagePrefix(): { prefix: string[] } | { unavailable: NamespaceStage } {
   const unshare = findFile(['/usr/bin/unshare', '/bin/unshare']);
@@ -73,7 +87,7 @@ export function namespaceStagePrefix(): { prefix: string[] } | { unavailable: Na
   if (!perl) return { unavailable: { available: false, detail: 'perl not found (/usr/bin/perl): needed as the namespace init', prefix: [] } };
   const nrs = STAGE_SYSCALLS[process.arch];
   if (!nrs) return { unavailable: { available: false, detail: `no namespace stage for ${process.arch}`, prefix: [] } };
-  return { prefix: [unshare, ...UNSHARE_FLAGS, '--', perl, '-e', STAGE_PL, ...nrs.map(String)] };
+  return { prefix: [unshare, ...UNSHARE_FLAGS, '--', perl, '-e', STAGE_PL, ...nrs.map(String), String(process.pid)] };
 }
 
 // The probe runs the same init with a command that mounts (in its private mount namespace only), so a
@@ -91,7 +105,11 @@ function probeVerdict(prefix: string[], r: { error?: Error; status: number | nul
     const why = (r.stderr || '').trim().split('\n')[0] || `exit ${r.status ?? r.signal}`;
     return { available: false, detail: `user namespaces refused here: ${why}`, prefix: [] };
   }
-  const privateDevpts = lines.includes('devpts');
+  return availableStage(prefix, lines.includes('devpts'));
+}
+
+/** The stage as a probe that succeeded reports it (also how a cached verdict is restored). */
+export function availableStage(prefix: string[], privateDevpts: boolean): NamespaceStage {
   return { available: true, detail: `user, mount, PID, IPC (and network when isolated) namespaces via util-linux unshare${privateDevpts ? ', private devpts' : ''}`, prefix, privateDevpts };
 }
 

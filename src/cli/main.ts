@@ -15,6 +15,7 @@ import { runAuditCommand } from './audit';
 import { cmdApprove } from './approve';
 import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
 import { cmdGitCache, cmdGitRun } from './git-run';
+import { discardEarly, type EarlyLauncher } from '../host/launcher-spawn';
 
 const VERSION: string = PACKAGE_VERSION;
 
@@ -59,7 +60,16 @@ function cmdExplain(argv: string[]): number {
   return 0;
 }
 
-export async function main(given: string[]): Promise<number> {
+/** `early`: the launcher the entry started for `run` (src/host/launcher-spawn.ts); killed here if unused. */
+export async function main(given: string[], early?: EarlyLauncher): Promise<number> {
+  try {
+    return await mainCommand(given, early);
+  } finally {
+    discardEarly(early);
+  }
+}
+
+async function mainCommand(given: string[], early: EarlyLauncher | undefined): Promise<number> {
   // --no-namespaces (any command): the fallback tier, through the one switch the engine reads.
   const argv = given.filter((a) => a !== '--no-namespaces');
   if (argv.length !== given.length) process.env.SCRIPT_SANDBOX_NAMESPACES = '0';
@@ -67,7 +77,7 @@ export async function main(given: string[]): Promise<number> {
   try {
     switch (sub) {
       case 'run':
-        return await cmdRun(rest);
+        return await cmdRun(rest, early);
       case 'check':
         return cmdCheck(rest);
       case 'explain':

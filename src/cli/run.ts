@@ -15,6 +15,7 @@ import { startRunSession } from '../host/run-session';
 import { compileReactions } from '../protocol/run-reactions';
 import { parseRunArgs, UsageError } from './args';
 import { callerTty } from './caller-tty';
+import type { EarlyLauncher } from '../host/launcher-spawn';
 import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
 import { version as PACKAGE_VERSION } from '../../package.json';
 
@@ -54,7 +55,7 @@ export function loadPolicy(workspace: string, policyFile: string | null, runLaye
   }
 }
 
-export async function cmdRun(argv: string[]): Promise<number> {
+export async function cmdRun(argv: string[], early?: EarlyLauncher): Promise<number> {
   const args = parseRunArgs(argv, process.cwd());
   if (!args.command.length) throw new UsageError('run needs a command: script-sandbox run [flags] -- COMMAND');
   const workspace = path.resolve(args.workspace);
@@ -71,7 +72,7 @@ export async function cmdRun(argv: string[]): Promise<number> {
   // The launcher (a second Node start) boots, and the namespace stage is probed, while this process reads its
   // log and policy. An engine that cannot be made here fails again, at the same place as before, once the log
   // is open to record it.
-  const enginePromise = createEngineSoon('inherit');
+  const enginePromise = createEngineSoon('inherit', { early });
   enginePromise.catch(() => undefined);
   // The audit log opens first, so that a policy that fails to load is recorded too.
   let log: AuditLog;

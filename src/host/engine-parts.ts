@@ -16,6 +16,7 @@ import type { PtyCalls, SandboxBackend } from '../../native/backend';
 import { ColdLauncherSource, type LauncherSource } from './launcher-source';
 import { PooledLauncherSource } from './launcher-pool';
 import type { HostPlatform } from './platform';
+import type { EarlyLauncher } from './launcher-spawn';
 
 export interface EngineOptions {
   /** The launcher's script (dist/launcher.js by default). */
@@ -49,7 +50,7 @@ export interface HostBinding<B extends SandboxBackend = SandboxBackend> {
    * The CLI's single run, when the OS has a slow probe worth overlapping with the launcher's start (Linux: the
    * namespace stage). Absent: parts() with the launcher prestarted.
    */
-  partsSoon?(backend: B, prestart: Prestart, opts: EngineOptions): Promise<EngineParts>;
+  partsSoon?(backend: B, prestart: Prestart, opts: EngineOptions, early?: EarlyLauncher): Promise<EngineParts>;
 }
 
 /** Parts for an OS whose launchers start plainly (no stage before node): cold, pooled or prestarted. */

@@ -9,6 +9,7 @@ import { bindingFor } from './bindings';
 import type { EngineOptions, EngineParts, HostBinding, Prestart } from './engine-parts';
 import type { HostPlatform } from './platform';
 import { Runner } from './runner';
+import { discardEarly, type EarlyLauncher } from './launcher-spawn';
 
 export interface Engine {
   runner: Runner;
@@ -50,11 +51,17 @@ export function createEngineWith<B extends SandboxBackend>(backend: B, binding: 
  * The CLI's single run: like createEngine({ prestart }), but a backend with a slow probe (Linux: the namespace
  * stage) starts the launcher beside it instead of after it (HostBinding.partsSoon).
  */
-export async function createEngineSoon(prestart: Prestart, opts: { launcherPath?: string; supervisorPath?: string } = {}): Promise<Engine> {
-  const backend = supported(loadBackend());
-  const binding = bindingFor(backend);
-  if (!binding.partsSoon) return createEngineWith(backend, binding, { ...opts, prestart });
-  return assemble(await binding.partsSoon(backend, prestart, withDefaults(opts)));
+export async function createEngineSoon(prestart: Prestart, opts: { launcherPath?: string; supervisorPath?: string; early?: EarlyLauncher } = {}): Promise<Engine> {
+  const { early, ...paths } = opts;
+  try {
+    const backend = supported(loadBackend());
+    const binding = bindingFor(backend);
+    if (!binding.partsSoon) return createEngineWith(backend, binding, { ...paths, prestart });
+    return assemble(await binding.partsSoon(backend, prestart, withDefaults(paths), early));
+  } finally {
+    // Not the launcher this engine would have started (or no engine): it must not outlive the run.
+    discardEarly(early);
+  }
 }
 
 function supported(backend: AnyBackend): Exclude<AnyBackend, UnsupportedBackend> {

@@ -9,8 +9,10 @@ export class PrestartedLauncherSource implements LauncherSource {
   constructor(
     private readonly source: LauncherSource,
     private readonly stdin: LaunchOptions['stdin'],
+    /** One already starting (the CLI entry's early launcher, adopted by `source`); else one is started now. */
+    started?: Promise<Launcher>,
   ) {
-    this.early = source.acquire({ stdin });
+    this.early = started ?? source.acquire({ stdin });
     this.early.catch(() => undefined);
   }
 

@@ -1,6 +1,7 @@
 // Where launchers come from. Today: a cold spawn per run. The pool (pre-warmed launchers, koffi already
 // loaded) implements the same interface, so the runner does not change when it arrives.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnLauncher, type EarlyLauncher } from './launcher-spawn';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -73,17 +74,30 @@ export class ColdLauncherSource implements LauncherSource {
   }
 
   acquire(opts: LaunchOptions): Promise<Launcher> {
-    const ns = this.namespacePrefix.length > 0;
-    const argv = [...this.namespacePrefix, this.nodePath, this.launcherPath];
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ns ? [opts.stdin, 'pipe', 'pipe', 'pipe', 'pipe'] : [opts.stdin, 'pipe', 'pipe', 'pipe'],
-      // The launcher's own environment is not the script's (that comes in the plan); keep it empty so
-      // NODE_OPTIONS and friends from the user's shell cannot change how the launcher behaves.
-      env: {},
-    });
+    return this.adopt(spawnLauncher(this.launcherPath, this.nodePath, this.namespacePrefix, opts.stdin));
+  }
+
+  /**
+   * A launcher process started elsewhere exactly as acquire() would start it (the CLI entry's EarlyLauncher);
+   * null when it was not (another prefix, launcher, node or stdin), and the caller then discards it.
+   */
+  adoptEarly(early: EarlyLauncher, stdin: LaunchOptions['stdin']): Promise<Launcher> | null {
+    if (early.claimed || early.stdin !== stdin || early.launcherPath !== this.launcherPath || early.nodePath !== this.nodePath) return null;
+    if (early.prefix.length !== this.namespacePrefix.length || early.prefix.some((a, i) => a !== this.namespacePrefix[i])) return null;
+    early.claimed = true;
+    return this.adopt(early.child);
+  }
+
+  private adopt(child: ChildProcess): Promise<Launcher> {
     this.live.add(child);
     child.once('exit', () => this.live.delete(child));
-    return startLauncher(child, ns);
+    // An early launcher that failed to spawn or died before it was adopted: its 'error' or 'exit' has been
+    // emitted already, and startLauncher would wait for it.
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+      this.live.delete(child);
+      return Promise.reject(new SandboxError('LAUNCHER_CRASHED', 'the early launcher exited before it was used'));
+    }
+    return startLauncher(child, this.namespacePrefix.length > 0);
   }
 
   dispose(): void {

@@ -1,30 +1,26 @@
 // Linux's host binding: the namespace stage decides the tier and the launcher's command prefix; the host
 // platform supervises through the seccomp listener and keeps the tree with a cgroup or the watchdog.
 import type { LinuxBackend } from '../../../native';
-import { namespaceStagePrefix } from '../../../native/linux/namespace-stage';
+import { availableStage, namespacesWanted, namespaceStagePrefix, type NamespaceStage } from '../../../native/linux/namespace-stage';
+import { dropStageCache, readStageCache, writeStageCache } from './stage-cache';
 import { ColdLauncherSource } from '../launcher-source';
 import { PooledLauncherSource } from '../launcher-pool';
 import { PrestartedLauncherSource } from '../launcher-prestart';
+import type { EarlyLauncher } from '../launcher-spawn';
 import type { EngineOptions, EngineParts, HostBinding, Prestart } from '../engine-parts';
 import { FALLBACK_TIER, LinuxHostPlatform, NAMESPACE_TIER, NO_PRIVATE_DEVPTS, type NamespaceTier } from './platform';
 
-/**
- * Whether to use the namespace tier: the one place that reads SCRIPT_SANDBOX_NAMESPACES (0 forces the fallback
- * tier, for tests and machines where namespaces misbehave; the CLI's --no-namespaces sets it).
- */
-export function namespacesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.SCRIPT_SANDBOX_NAMESPACES !== '0';
-}
+export { namespacesWanted };
 
-function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts {
-  const stage = (opts.namespaces ?? namespacesWanted()) ? backend.namespaceStage() : null;
+function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true, known?: NamespaceStage): EngineParts & { platform: LinuxHostPlatform } {
+  const stage = (opts.namespaces ?? namespacesWanted()) ? (known ?? backend.namespaceStage()) : null;
   const tier: NamespaceTier = stage?.available
     ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
   const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, tier.namespaces ? stage!.prefix : []);
   const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
   const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
-  const platform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier);
+  const platform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier, { reaper });
   return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled: () => pool?.whenFull() ?? Promise.resolve() };
 }
 
@@ -35,17 +31,34 @@ function parts(backend: LinuxBackend, opts: EngineOptions): EngineParts {
  * stage is unavailable the early launcher is killed and the parts are the fallback tier's, as parts() would
  * have made them, with a plain launcher prestarted.
  */
-async function partsSoon(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions): Promise<EngineParts> {
+async function partsSoon(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions, early?: EarlyLauncher): Promise<EngineParts> {
+  const made = await partsSoonTier(backend, prestart, opts, early);
+  made.platform.prewarmSupervisor();
+  return made;
+}
+
+async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: EngineOptions, early?: EarlyLauncher): Promise<EngineParts & { platform: LinuxHostPlatform }> {
   if (!namespacesWanted()) return parts(backend, { ...opts, prestart });
   const stagePrefix = namespaceStagePrefix();
   if ('unavailable' in stagePrefix) return parts(backend, { ...opts, prestart });
-  const early = new PrestartedLauncherSource(new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix), prestart);
+  const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix);
+  // The CLI entry's launcher, started through the same stage before the commands were even loaded.
+  const started = (early ? cold.adoptEarly(early, prestart) : null) ?? cold.acquire({ stdin: prestart });
+  const soon = new PrestartedLauncherSource(cold, prestart, started);
+  // Every launcher of this engine goes through the stage, which dies with this process: no reaper needed.
+  const cached = readStageCache(stagePrefix.prefix);
+  if (cached) {
+    // The launcher's start through the stage is the check of the kept verdict (stage-cache.ts).
+    started.catch(() => dropStageCache());
+    return parts(backend, { ...opts, launchers: soon }, false, availableStage(stagePrefix.prefix, cached.privateDevpts));
+  }
   const stage = await backend.namespaceStageAsync();
   if (!stage.available) {
-    early.dispose();
+    soon.dispose();
     return parts(backend, { ...opts, prestart });
   }
-  return parts(backend, { ...opts, launchers: early });
+  writeStageCache(stagePrefix.prefix, stage.privateDevpts === true);
+  return parts(backend, { ...opts, launchers: soon }, false);
 }
 
 export const linuxBinding: HostBinding<LinuxBackend> = { parts, partsSoon };

@@ -34,7 +34,8 @@ export class LinuxHostPlatform implements HostPlatform {
   private readonly cgroups: CgroupSupport;
   private readonly watchdog: Watchdog;
   private supervisor: Supervisor | null = null;
-  private readonly reaper = new Reaper();
+  /** Null when every launcher goes through the namespace stage and it was asked for none (the CLI): see below. */
+  private readonly reaper: Reaper | null;
   private readonly notifyAvailable: boolean;
 
   constructor(
@@ -42,7 +43,14 @@ export class LinuxHostPlatform implements HostPlatform {
     private readonly supervisorWorkerPath: string,
     hostOwns: (pid: number) => boolean = () => false,
     private readonly tier: NamespaceTier = { namespaces: false, detail: FALLBACK_TIER },
+    /**
+     * reaper false (the CLI's single run in the namespace tier): no reaper process. The stage and its init
+     * die with this process (parent-death signals, native/linux/namespace-stage.ts), and the run's PID
+     * namespace with them, which covers everything the reaper's kills would.
+     */
+    opts: { reaper?: boolean } = {},
   ) {
+    this.reaper = opts.reaper === false && tier.namespaces ? null : new Reaper();
     this.cgroups = native.detectCgroups();
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
     native.hostCalls.setChildSubreaper();
@@ -65,7 +73,7 @@ export class LinuxHostPlatform implements HostPlatform {
       },
       process.pid,
       50,
-      (pid) => pid === this.reaper.pid || hostOwns(pid),
+      (pid) => pid === this.reaper?.pid || hostOwns(pid),
     );
   }
 
@@ -111,6 +119,15 @@ export class LinuxHostPlatform implements HostPlatform {
 
   prepareSupervision(policy: ResolvedPolicy): Promise<NetworkNames> {
     return resolveNetworkNames(policy);
+  }
+
+  /**
+   * Starts the supervisor's worker now instead of at the first run's listener. The CLI's single run calls it:
+   * the worker's start (a Node isolate, its bundle, koffi) then overlaps the launcher's, where it used to run
+   * beside the script and hold up the result (the run's final flush waits for the worker to answer).
+   */
+  prewarmSupervisor(): void {
+    if (this.notifyAvailable) this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
   }
 
   supervise(req: SupervisionRequest, prepared: unknown): Supervision {
@@ -171,7 +188,7 @@ export class LinuxHostPlatform implements HostPlatform {
   dispose(): void {
     this.supervisor?.dispose();
     this.supervisor = null;
-    this.reaper.dispose();
+    this.reaper?.dispose();
   }
 }
 
@@ -190,7 +207,7 @@ class LinuxRunTree implements RunTree {
     private readonly cg: RunCgroup | null,
     private readonly limits: TreeLimits,
     private readonly native: LinuxBackend,
-    private readonly reaper: Reaper,
+    private readonly reaper: Reaper | null,
     private readonly release: () => void = () => undefined,
   ) {
     this.kind = cg ? cg.mode : 'watchdog';
@@ -215,7 +232,7 @@ class LinuxRunTree implements RunTree {
     this.untrack?.();
     this.rootPid = pid;
     // The launcher calls setsid(): the script's process group is its pid.
-    this.untrack = this.reaper.track({ pgid: pid, cgroupDirs: this.cg?.directories() ?? [] });
+    this.untrack = this.reaper?.track({ pgid: pid, cgroupDirs: this.cg?.directories() ?? [] }) ?? null;
     if (this.cg) {
       // pids before exec: a fork bomb must meet the limit from its first fork.
       this.cg.setLimits({ memoryBytes: null, pidsMax: this.limits.maxProcesses });
