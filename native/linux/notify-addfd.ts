@@ -2,7 +2,14 @@
 // workspace root, which Landlock cannot grant without also granting its protected entries): directory-fd
 // relative file calls, and SECCOMP_IOCTL_NOTIF_ADDFD to install an fd it opened in the target as the
 // syscall's return value. Every call returns the result or -errno, never throws for an errno.
+import * as fs from 'node:fs';
 import koffi from 'koffi';
+
+const O_PATH = 0o10000000;
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+const AT_FDCWD = -100;
+const EPERM = 1;
 
 /** _IOW('!', 3, struct seccomp_notif_addfd), DESIGN.md §5. */
 export const SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103;
@@ -31,8 +38,12 @@ export interface FileOpCalls {
   linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
   fchmod(fd: number, mode: number): number;
   ftruncate(fd: number, length: bigint): number;
-  /** fchmodat without following a final link (the supervisor only chmods what it just made). */
-  fchmodat(dirfd: number, name: string, mode: number): number;
+  /**
+   * The mode of a directory or FIFO the supervisor just made as `name`: never through a link, and only when the
+   * name still is such an entry of ours. Another run's supervisor can put a link there in between (red team:
+   * a swapped link to ~/.ssh/id_rsa got 04777), so the name is pinned O_PATH|O_NOFOLLOW and checked first.
+   */
+  chmodMade(dirfd: number, name: string, mode: number, kind: 'dir' | 'fifo'): number;
 }
 
 export function loadFileOpCalls(): FileOpCalls {
@@ -48,10 +59,10 @@ export function loadFileOpCalls(): FileOpCalls {
   const c_fchmod = lib.func('fchmod', 'int', ['int', 'uint32_t']);
   const c_ftruncate = lib.func('ftruncate', 'int', ['int', 'int64_t']);
   const c_fchmodat = lib.func('fchmodat', 'int', ['int', 'str', 'uint32_t', 'int']);
+  const c_close = lib.func('close', 'int', ['int']);
   const res = (r: number) => (r < 0 ? -koffi.errno() : r);
   return {
     addfdSend(listener, id, srcfd, cloexec) {
-      const O_CLOEXEC = 0o2000000;
       return res(ioctlAddfd(listener, SECCOMP_IOCTL_NOTIF_ADDFD, { id, flags: SECCOMP_ADDFD_FLAG_SEND, srcfd, newfd: 0, newfd_flags: cloexec ? O_CLOEXEC : 0 }));
     },
     openat: (d, n, f, m) => res(c_openat(d, n, f, m)),
@@ -63,8 +74,18 @@ export function loadFileOpCalls(): FileOpCalls {
     linkat: (od, on, nd, nn, f) => res(c_linkat(od, on, nd, nn, f)),
     fchmod: (fd, m) => res(c_fchmod(fd, m)),
     ftruncate: (fd, len) => res(c_ftruncate(fd, len)),
-    // AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for fchmodat on most kernels; the name was just made by us as a
-    // directory beneath a parent fd opened without links, so following is moot.
-    fchmodat: (d, n, m) => res(c_fchmodat(d, n, m, 0)),
+    chmodMade(d, n, m, kind) {
+      // AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for fchmodat before fchmodat2 (Linux 6.6): the entry is pinned instead,
+      // and its mode set through the pinned inode's /proc/self/fd link (a magic link, never a path walk).
+      const fd = c_openat(d, n, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+      if (fd < 0) return -koffi.errno();
+      try {
+        const st = fs.fstatSync(fd);
+        if (!(kind === 'dir' ? st.isDirectory() : st.isFIFO()) || st.uid !== process.geteuid?.()) return -EPERM;
+        return res(c_fchmodat(AT_FDCWD, `/proc/self/fd/${fd}`, m, 0));
+      } finally {
+        c_close(fd);
+      }
+    },
   };
 }

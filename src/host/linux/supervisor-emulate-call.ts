@@ -271,7 +271,7 @@ export class OneCall {
       if (!c || !mayChangeDir(fs.fstatSync(fds[0]!), c)) return -EACCES;
       const res = this.ops.mkdirat(fds[0]!, base, 0o700);
       if (res === 0) {
-        this.ops.fchmodat(fds[0]!, base, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
+        this.ops.chmodMade(fds[0]!, base, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777, 'dir');
         this.made.add(e.resolved);
       }
       return res;

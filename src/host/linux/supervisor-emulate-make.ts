@@ -47,8 +47,8 @@ export class MakeCall extends OneCall {
       const c = credsOf(this.note.pid);
       if (!c || !mayChangeDir(fs.fstatSync(fds[0]!), c)) return -EACCES;
       const res = this.ops.mkfifoat(fds[0]!, base, 0o600);
-      // The target's umask, not ours; the FIFO was just made beneath a parent opened without links.
-      if (res === 0) this.ops.fchmodat(fds[0]!, base, mode & ~umaskOf(this.note.pid) & 0o7777);
+      // The target's umask, not ours; never through a link another run put at the name meanwhile (chmodMade).
+      if (res === 0) this.ops.chmodMade(fds[0]!, base, mode & ~umaskOf(this.note.pid) & 0o7777, 'fifo');
       return res;
     });
   }
