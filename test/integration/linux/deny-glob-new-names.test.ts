@@ -7,12 +7,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runIn, writeScript, type Sandbox } from './helpers';
-
-const TIERS = [
-  ['namespace tier', {}],
-  ['fallback tier', { SCRIPT_SANDBOX_NAMESPACES: '0' }],
-] as const;
+import { runIn, writeScript } from './helpers';
+import { TIERS, useSandbox } from './use-sandbox';
 
 // Two threads: one opens (creating) the path in `buf`, the other flips `buf` between an allowed name and the
 // target, both the same length so a torn read is one or the other mixed (still a name in data/). ctypes drops
@@ -63,11 +59,7 @@ const keyFiles = (dir: string): string[] => {
 };
 
 describe('deny globs hold for names created during the run (real kernel)', function () {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb = makeSandbox();
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useSandbox();
 
   for (const [tier, env] of TIERS) {
     for (const existing of [false, true]) {

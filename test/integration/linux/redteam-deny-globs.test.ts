@@ -8,19 +8,11 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeSandbox, runIn, writeScript, type Sandbox } from './helpers';
-
-const TIERS = [
-  ['namespace tier', {}],
-  ['fallback tier', { SCRIPT_SANDBOX_NAMESPACES: '0' }],
-] as const;
+import { runIn, writeScript } from './helpers';
+import { TIERS, useSandbox } from './use-sandbox';
 
 describe('red team: deny globs (real kernel)', function () {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb = makeSandbox();
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useSandbox();
 
   for (const [tier, env] of TIERS) {
     it(`a FIFO moved into a carved directory and opened for writing does not stall the supervisor (${tier})`, async function () {
@@ -120,11 +112,7 @@ print('read-race: %s after %d tries' % ('READ ' + repr(got) if got else 'held', 
 `;
 
 describe('red team: deny-read globs and renamed inodes (real kernel)', function () {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb = makeSandbox();
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useSandbox();
 
   // A name that matches secrets/*.pem made during the run by renaming a file that existed at the start
   // (mv secrets/draft.txt secrets/new.pem, then the secret written in place): the inode keeps the Landlock
@@ -257,11 +245,7 @@ describe('red team: deny-read globs and renamed inodes (real kernel)', function 
 // target, anywhere on the host, with its own rights (a root CLI: any file, CAP_FOWNER). Seen: a root-only
 // 0600 file outside every grant became -rwsrwxrwx within seconds, both tiers.
 describe('red team rt5: the supervisor chmods through a link swapped in by another run (real kernel)', function () {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb = makeSandbox();
-  });
-  afterEach(() => sb.cleanup());
+  const sb = useSandbox();
 
   const MKNOD_PY = `import os, stat, time, sys
 os.umask(0); end = time.time() + float(sys.argv[1]); n = 0

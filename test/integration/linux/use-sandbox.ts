@@ -16,6 +16,12 @@ export interface SandboxOptions {
   setup?: (sb: Sandbox) => void;
 }
 
+/** Both filesystem tiers, for tests that run each case in each: the namespace tier and the fallback tier. */
+export const TIERS = [
+  ['namespace tier', {}],
+  ['fallback tier', { SCRIPT_SANDBOX_NAMESPACES: '0' }],
+] as const;
+
 /** A fresh sandbox for each test of the enclosing describe, removed after it. */
 export function useSandbox(opts: SandboxOptions = {}): Sandbox {
   let current: Sandbox | null = null;
