@@ -60,12 +60,15 @@ setInterval(() => {}, 1000);`;
   });
 
   it('reads a seed that left the tree (re-parented above it) and its descendants', async () => {
-    // The subshell exits at once: its sleep is re-parented to init (or the nearest subreaper above us).
+    // The subshell exits at once: its sleep is re-parented to the nearest subreaper above the shell, or init.
+    // The tree is the shell's: this process may itself be a subreaper by now (an engine made earlier in the
+    // same mocha run sets PR_SET_CHILD_SUBREAPER), so the orphan may land here, which is still outside it.
     const sh = spawn('/bin/sh', ['-c', '(sleep 30 & echo $!) ; sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     started.push(sh);
     const pid = await new Promise<number>((r) => sh.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))));
     extra.push(pid);
-    await waitFor(() => (readProc(pid)?.ppid !== undefined && readProc(pid)!.ppid !== process.pid && !listTree([process.pid]).some((p) => p.pid === pid) ? true : undefined), 'the orphan to leave the tree');
-    assert.ok(listTree([process.pid], [pid]).some((p) => p.pid === pid));
+    const root = sh.pid!;
+    await waitFor(() => (readProc(pid)?.ppid !== undefined && readProc(pid)!.ppid !== root && !listTree([root]).some((p) => p.pid === pid) ? true : undefined), 'the orphan to leave the tree');
+    assert.ok(listTree([root], [pid]).some((p) => p.pid === pid));
   });
 });
