@@ -27,6 +27,9 @@ const STAGE_PL = [
   // parent check catches a host that died before the prctl.
   'syscall($nr_prctl, 1, 9, 0, 0, 0); getppid() == $host or die "script-sandbox init: the host is gone\n";',
   'sub closefd { my $fd = shift; if (open(my $h, "<&=", $fd)) { close($h) } }',
+  // Once the stage and the init only wait, their stdio goes to /dev/null: the run's output pipes then end
+  // when the script's processes are gone, not when the stage has torn its namespaces down.
+  'sub quiet { open(STDIN, "<", "/dev/null"); open(STDOUT, ">", "/dev/null"); open(STDERR, ">", "/dev/null") }',
   'syscall($nr_unshare, 0x20000000) == 0 or die "script-sandbox init: unshare(CLONE_NEWPID): $!\\n";',
   'my $init = fork; defined $init or die "script-sandbox init: fork: $!\\n";',
   'if (!$init) {',
@@ -36,13 +39,13 @@ const STAGE_PL = [
   '  syscall($nr_mount, $src, $dir, $type, 14, 0) == 0 or die "script-sandbox init: mount /proc: $!\\n";',
   '  my $pid = fork; defined $pid or die "script-sandbox init: fork: $!\\n";',
   '  if (!$pid) { exec { $ARGV[0] } @ARGV; warn "script-sandbox init: exec $ARGV[0]: $!\\n"; exit 127 }',
-  '  closefd(3);',
+  '  closefd(3); quiet();',
   '  my $st = -1;',
   '  for (;;) { my $w = waitpid(-1, 0); last if $w == -1; if ($w == $pid) { $st = $?; last } }',
   `  if (open(my $fh, ">&=", ${INIT_STATUS_FD})) { syswrite($fh, "$st\\n") }`,
   '  exit(($st & 127) ? 128 + ($st & 127) : ($st >> 8));',
   '}',
-  `closefd(3); closefd(${INIT_STATUS_FD});`,
+  `closefd(3); closefd(${INIT_STATUS_FD}); quiet();`,
   'waitpid($init, 0);',
   'exit(($? & 127) ? 128 + ($? & 127) : ($? >> 8));',
 ].join('\n');

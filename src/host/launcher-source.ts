@@ -33,11 +33,17 @@ export interface Launcher {
    * or with an error: one the launcher reported, or LAUNCHER_CRASHED when the channel closed without 'exec'.
    */
   exec(plan: Plan): Promise<ExecOutcome>;
-  /** Resolves when the process (launcher, then script) has exited; its output may still be in flight. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /**
-   * Resolves when stdout/stderr are drained, or after `graceMs` (a daemon that inherited the pipes would
-   * keep them open forever; its leftovers are cut off).
+   * Resolves when the process (launcher, then script) has exited; its output may still be in flight. In the
+   * namespace tier that is the init's status line, which comes before the stage has torn its namespaces down.
+   */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when the host's own child is reaped: only then is the run's CPU in the host's children usage. */
+  readonly reaped: Promise<void>;
+  /**
+   * Resolves when stdout/stderr are drained (every writer gone: the script's processes; the stage and its
+   * init hand theirs to /dev/null), or after `graceMs` (a daemon that inherited the pipes would keep them
+   * open forever; its leftovers are cut off).
    */
   drained(graceMs: number): Promise<void>;
   /** Called with the seccomp listener fd number in the launcher; the host must take its copy and resolve. */
@@ -114,12 +120,13 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
   const childExit = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  // Namespace tier: `unshare` exits with the init's status, which cannot carry a signal (an init cannot kill
-  // itself); the init's fd-4 line has the exact wait status. Without it (the init was killed), unshare's own.
-  const exited = ns ? Promise.all([childExit, initStatus(child.stdio[4] as net.Socket)]).then(([e, st]) => (st === null ? e : fromWaitStatus(st))) : childExit;
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // Namespace tier: the init's fd-4 line has the exact wait status, and it comes as soon as the script is
+  // reaped. Without it (the init was killed), `unshare`'s own status, which cannot carry a signal.
+  const exited = ns ? initStatus(child.stdio[4] as net.Socket).then((st) => (st === null ? childExit : fromWaitStatus(st))) : childExit;
+  const reaped = childExit.then(() => undefined);
+  const ended = (r: Readable | null) => new Promise<void>((resolve) => (!r || r.destroyed || r.readableEnded ? resolve() : r.once('close', () => resolve())));
   const drained = (graceMs: number) =>
-    Promise.race([closed, new Promise<void>((r) => setTimeout(r, graceMs).unref())]).then(() => {
+    Promise.race([Promise.all([ended(child.stdout), ended(child.stderr)]), new Promise<void>((r) => setTimeout(r, graceMs).unref())]).then(() => {
       child.stdout?.destroy();
       child.stderr?.destroy();
     });
@@ -149,6 +156,7 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
         stdout: child.stdout!,
         stderr: child.stderr!,
         exited,
+        reaped,
         drained,
         onListener: null,
         kill: () => {
@@ -231,11 +239,16 @@ function initStatus(sock: net.Socket): Promise<number | null> {
   return new Promise((resolve) => {
     let text = '';
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => (text += d));
+    // The init writes its one line right after it reaped the script, before its own exit (which waits for
+    // the rest of the namespace to die): the line, not the close, is the script's end.
     const done = () => {
       const m = /^(\d+)\n/.exec(text);
       resolve(m ? Number(m[1]) : null);
     };
+    sock.on('data', (d: string) => {
+      text += d;
+      if (text.includes('\n')) done();
+    });
     sock.once('close', done);
     sock.once('error', () => undefined);
   });

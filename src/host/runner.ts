@@ -261,6 +261,10 @@ export class Runner {
     const exitAt = performance.now();
     if (timer) clearTimeout(timer);
 
+    // The host's children usage holds the run only once its own child is reaped (in the namespace tier the
+    // stage, after it tore its namespaces down); a cgroup has the figures at once, so only without one is
+    // that wait paid.
+    if (tree.usage().source !== 'cgroup') await launcher.reaped;
     const concurrentReaps = this.platform.childrenUsage();
     this.inFlight.delete(overlap);
     // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close and

@@ -70,6 +70,7 @@ function plainLauncher(calls: string[]): Launcher {
       return child.then(() => ({ ok: true as const, launcherCpu: { userMs: 0, systemMs: 0 } }));
     },
     exited,
+    reaped: exited.then(() => undefined),
     drained: () => exited.then(() => undefined),
     kill: () => void child.then((c) => c.kill('SIGKILL')),
   };
