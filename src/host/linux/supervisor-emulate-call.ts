@@ -326,7 +326,7 @@ export class OneCall {
     const from = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, (flags & AT_SYMLINK_FOLLOW) !== 0);
     const to = this.entry(at ? this.arg32(2) : AT_FDCWD, this.note.args[at ? 3 : 1]!, false);
     if (!from || !to) return false;
-    if (!this.uncoveredName(to.resolved)) return false;
+    if (!this.uncoveredName(to.resolved) && !this.inMade(path.posix.dirname(from.resolved))) return false; // from a folder with no refer right too
     // A second name for a protected file would be an unprotected way to write it: the source is decided too.
     if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, false))) return true;
     return this.perform([from.resolved, to.resolved], (fds) => {

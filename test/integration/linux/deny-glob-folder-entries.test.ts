@@ -39,6 +39,7 @@ describe('deny globs: folders that exist at the start in a glob\'s folder (real 
       const data = path.join(sb.workspace, 'data');
       fs.mkdirSync(path.join(data, 'sub', 'deep'), { recursive: true });
       fs.mkdirSync(path.join(data, 'mv'));
+      fs.mkdirSync(path.join(sb.workspace, 'other')); // has a rule of its own: not carved
       fs.writeFileSync(path.join(data, 'sub', 'in.txt'), 'in\n');
       fs.writeFileSync(path.join(data, 'sub', 'deep', 'd.txt'), 'deep\n');
       fs.writeFileSync(path.join(data, 'sub', 'gone.txt'), 'gone\n');
@@ -61,6 +62,7 @@ describe('deny globs: folders that exist at the start in a glob\'s folder (real 
           attempt('write-rename', "sh -c 'echo v2 > data/sub/.e.tmp && mv data/sub/.e.tmp data/sub/edited.txt'") +
           attempt('truncate', `python3 -c "import os; os.truncate('data/sub/new.txt', 2)"`) +
           attempt('symlink', 'ln -s in.txt data/sub/link') +
+          attempt('hardlink-out', 'ln data/sub/deep/d.txt other/hard.txt') +
           // The glob's matches: a new one, a folder moved onto it, and below the folder the host renamed.
           attempt('new-key', "sh -c 'echo x > data/new.key'") +
           attempt('mv-onto-key', 'mv data/sub/deep data/deep.key') +
@@ -79,7 +81,7 @@ describe('deny globs: folders that exist at the start in a glob\'s folder (real 
       }
       const ctx = r.stdout + r.stderr;
       assert.match(r.stdout, /ran-below\nexec: ALLOWED/, ctx);
-      expectAll(r.stdout, ['read', 'read-deep', 'list', 'append', 'append-deep', 'create', 'mkdir-p', 'rm-rf', 'rm', 'write-rename', 'truncate', 'symlink', 'below-key-read'], 'ALLOWED', ctx);
+      expectAll(r.stdout, ['read', 'read-deep', 'list', 'append', 'append-deep', 'create', 'mkdir-p', 'rm-rf', 'rm', 'write-rename', 'truncate', 'symlink', 'hardlink-out', 'below-key-read'], 'ALLOWED', ctx);
       expectAll(r.stdout, ['new-key', 'mv-onto-key', 'below-key-write', 'below-key-create', 'below-key-mkdir', 'below-key-rm'], 'denied', ctx);
       // Observed from outside.
       const sub = path.join(data, 'sub');
@@ -89,6 +91,7 @@ describe('deny globs: folders that exist at the start in a glob\'s folder (real 
       assert.equal(fs.readFileSync(path.join(sub, 'new.txt'), 'utf8'), 'ne');
       assert.equal(fs.readFileSync(path.join(sub, 'edited.txt'), 'utf8'), 'v2\n');
       assert.equal(fs.readlinkSync(path.join(sub, 'link')), 'in.txt');
+      assert.equal(fs.statSync(path.join(sb.workspace, 'other', 'hard.txt')).ino, fs.statSync(path.join(sub, 'deep', 'd.txt')).ino);
       assert.equal(fs.existsSync(path.join(sub, 'a')), false);
       assert.equal(fs.existsSync(path.join(sub, 'gone.txt')), false);
       assert.equal(fs.existsSync(path.join(data, 'new.key')), false);
