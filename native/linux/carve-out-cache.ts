@@ -73,7 +73,7 @@ export function cachedExpansion(
   max = 512,
   now: () => number = Date.now,
 ): {
-  expand: (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[]) => LandlockRule[];
+  expand: (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[], entryDirsWithout?: Record<string, LandlockRule['access']>) => LandlockRule[];
   /** Whether `p` is its own realpath: known for the entries of the directories the current compile listed,
    *  else asked of the disk (both only within one synchronous compile, like the realpath answers). */
   canonical: (p: string) => boolean;
@@ -125,7 +125,7 @@ export function cachedExpansion(
     return v;
   };
 
-  const expand = (rules: LandlockRule[], carveOuts: string[], noFileRules: string[] = []): LandlockRule[] => {
+  const expand = (rules: LandlockRule[], carveOuts: string[], noFileRules: string[] = [], entryDirsWithout: Record<string, LandlockRule['access']> = {}): LandlockRule[] => {
     if (carveOuts.length === 0) return rules;
     const startedAt = now();
     // Directories listed in this pass (from the cache or the disk), by path.
@@ -182,7 +182,7 @@ export function cachedExpansion(
     const listed = (dir: string, l: Listing) => {
       for (const [n, t] of l.types) if (t === 'dir' || t === 'other') seen.add(dir === '/' ? `/${n}` : `${dir}/${n}`);
     };
-    return expandCarveOuts(rules, carveOuts, readdir, isDir, realpath, noFileRules);
+    return expandCarveOuts(rules, carveOuts, readdir, isDir, realpath, noFileRules, entryDirsWithout);
   };
   return { expand, canonical, stats };
 }

@@ -58,6 +58,8 @@ function isAncestorOrSelf(a: string, b: string): boolean {
  * snapshot. A directory on the way that cannot be listed yields no rules (fail closed: grant less).
  * `noFileRules`: expanded directories whose entries that are not directories get no rule either (a deny
  * glob's folders: a rule on a file would follow it through a rename onto the glob; Grant noFileRules).
+ * `entryDirsWithout`: of those, per directory, the rights its subdirectories' rules lack (the same rename
+ * carries a folder's rule; Grant entryDirsWithout). A rule left with no right is not emitted.
  */
 export function expandCarveOuts(
   rules: LandlockRule[],
@@ -66,6 +68,7 @@ export function expandCarveOuts(
   isDir: CarveOutFs['isDir'],
   realpath?: CarveOutFs['realpath'],
   noFileRules: string[] = [],
+  entryDirsWithout: Record<string, LandlockRule['access']> = {},
 ): ExpandedRule[] {
   // Every rule leaves as the canonical path it names now, opened exactly at the launch: a following open later
   // would go wherever a link put there since leads. A path that does not exist yet keeps its missing tail
@@ -81,7 +84,10 @@ export function expandCarveOuts(
   const cuts = [...new Set(carveOuts.map((c) => normalize((realpath && canonicalOrMissing(normalize(c), realpath)) || c)))];
   const out: ExpandedRule[] = [];
   const exact = realpath ? ({ exact: true } as const) : {};
-  const fileless = new Set(noFileRules.map((d) => normalize((realpath && canonicalOrMissing(normalize(d), realpath)) || d)));
+  const canonicalDir = (d: string) => normalize((realpath && canonicalOrMissing(normalize(d), realpath)) || d);
+  const fileless = new Set(noFileRules.map(canonicalDir));
+  const withoutAt = new Map<string, Set<string>>();
+  for (const [d, rights] of Object.entries(entryDirsWithout)) withoutAt.set(canonicalDir(d), new Set([...(withoutAt.get(canonicalDir(d)) ?? []), ...rights]));
 
   const expandDir = (dir: string, access: LandlockRule['access']): void => {
     if (cuts.includes(dir)) return; // the carve-out itself
@@ -91,7 +97,11 @@ export function expandCarveOuts(
       const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
       if (isDir(child)) {
         if (cuts.some((c) => isAncestorOrSelf(child, c))) expandDir(child, access);
-        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) out.push({ path: child, access, ...exact });
+        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) {
+          const without = withoutAt.get(dir);
+          const kept = without ? access.filter((a) => !without.has(a)) : access;
+          if (kept.length) out.push({ path: child, access: kept, ...exact });
+        }
         continue;
       }
       if (cuts.includes(child) || fileless.has(dir)) continue;
@@ -150,8 +160,8 @@ export const diskFs: Required<CarveOutFs> = {
 };
 
 /** expandCarveOuts over the real file system; the shape compile-plan.ts takes as `ExpandFn`. */
-export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[], noFileRules: string[] = []): ExpandedRule[] {
-  return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath, noFileRules);
+export function expandCarveOutsOnDisk(rules: LandlockRule[], carveOuts: string[], noFileRules: string[] = [], entryDirsWithout: Record<string, LandlockRule['access']> = {}): ExpandedRule[] {
+  return expandCarveOuts(rules, carveOuts, diskFs.readdir, diskFs.isDir, diskFs.realpath, noFileRules, entryDirsWithout);
 }
 
 /** Git metadata files are small; a workspace's `.git` could be made huge to stall the host. */

@@ -100,8 +100,9 @@ export function landlockGrants(p: ResolvedPolicy, req: RunFsRequest, fs: FsModel
   return runFsModel(p, req, fs).grants;
 }
 
-/** `noFileRules`: directories whose non-directory entries get no rule (Grant noFileRules). */
-export type ExpandFn = (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[]) => LandlockRule[];
+/** `noFileRules`: directories whose non-directory entries get no rule (Grant noFileRules); `entryDirsWithout`:
+ *  the rights their subdirectories' rules lack (Grant entryDirsWithout). */
+export type ExpandFn = (rules: LandlockRule[], carveOuts: string[], noFileRules?: string[], entryDirsWithout?: Record<string, LandlockAccess[]>) => LandlockRule[];
 
 /** `prune`: drops rules that others already cover (landlock-prune.ts); default: every rule is kept.
  *  `realpath`: lifts carve-outs another grant's rule covers whole before expanding (carve-out-lift.ts). */
@@ -109,7 +110,7 @@ export function landlockPlan(grants: Grant[], expand: ExpandFn, scopes: Landlock
   const rules: LandlockRule[] = [];
   for (const g of realpath ? liftCoveredCarveOuts(grants, realpath) : grants) {
     const base = g.paths.map((p) => ({ path: p, access: g.access }));
-    rules.push(...(g.except.length ? expand(base, g.except, g.noFileRules) : base));
+    rules.push(...(g.except.length ? expand(base, g.except, g.noFileRules, g.entryDirsWithout) : base));
     // The expansion leaves the carve-outs' ancestors unlistable (`ls ~`, `ls /etc` would fail). Listing them
     // again reveals names, never contents: READ_FILE stays off for the carve-outs.
     if (g.except.length && g.access.includes('read_dir')) {

@@ -39,6 +39,13 @@ export interface Grant {
    * there is opened by the supervisor, which decides on the name it has now. Subdirectories keep theirs.
    */
   noFileRules?: string[];
+  /**
+   * Of noFileRules: per directory, the rights that the rule on each of its subdirectories lacks (the rights
+   * its deny globs deny: a denyRead glob's, every right; a denyWrite glob's, the write rights). Such a rule
+   * follows the folder's inode through a rename outside the run onto the glob (`data/sub` moved to
+   * `data/x.key`), so below it those rights go through the supervisor, which decides on the name it has now.
+   */
+  entryDirsWithout?: Record<string, LandlockAccess[]>;
 }
 
 /** The file-system reads the model needs, injected so the logic stays pure and testable. */

@@ -15,6 +15,7 @@
 // integrity-model (warn mode), grants-allow (the kernel's answers). This file builds the enforce model.
 import * as path from 'node:path';
 import type { ResolvedPolicy } from './schema';
+import type { LandlockAccess } from './fs-access';
 import { SHARED_TEMP_PATHS, SYSTEM_PATHS, sharedTempWritable } from './presets';
 import {
   DEV_READ_ONLY,
@@ -65,7 +66,7 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
   const newNameCuts = (globs: string[]) => uniq(globs.flatMap((g) => globNewNameCuts(g, fs) ?? []));
   const denyReadNew = newNameCuts(fsp.denyRead);
   const denyWriteNew = newNameCuts(fsp.denyWrite);
-  const globCuts = new Set([...denyReadNew, ...denyWriteNew]);
+  const globCuts = { read: new Set(denyReadNew), write: new Set(denyWriteNew) };
 
   // Writable roots. A root inside a system path (a workspace below /opt, allowWrite /usr/local/x) gets its
   // own grant: the system-path carve-outs of the main grant would remove it.
@@ -185,8 +186,18 @@ export function buildFsModel(policy: ResolvedPolicy, req: FsModelRequest, fs: Fs
  * tier's workspace root for `.git`) keeps its file rules, because renaming a file within it never makes the
  * file protected: a subtree is protected by where it is, not by what its entries are called. (A move from
  * there *into* the subtree, by a process outside the run, would carry the rule: README, "Still open".)
+ * Subfolders there keep a rule, but without the rights the glob denies (Grant entryDirsWithout): the same
+ * rename carries a folder's rule (`data/sub` to `data/x.key`). A denyRead glob denies every right (its
+ * matches are carved from the write grants too); a denyWrite glob, the write rights.
  */
-function withNoFileRules(g: Grant, globCuts: Set<string>): Grant {
-  const dirs = uniq(g.except.filter((c) => globCuts.has(c)).map((c) => path.posix.dirname(c)));
-  return dirs.length ? { ...g, noFileRules: dirs } : g;
+function withNoFileRules(g: Grant, globCuts: { read: Set<string>; write: Set<string> }): Grant {
+  const cuts = g.except.filter((c) => globCuts.read.has(c) || globCuts.write.has(c));
+  if (cuts.length === 0) return g;
+  const without: Record<string, LandlockAccess[]> = {};
+  for (const c of cuts) {
+    const dir = path.posix.dirname(c);
+    const denied = globCuts.read.has(c) ? g.access : g.access.filter((a) => WRITE_RIGHTS.includes(a));
+    without[dir] = [...new Set([...(without[dir] ?? []), ...denied])];
+  }
+  return { ...g, noFileRules: Object.keys(without), entryDirsWithout: without };
 }

@@ -8,7 +8,7 @@ import { decidePath } from '../../policy';
 import { protectedPaths } from '../../policy/protected-set';
 import { grantsAllow } from '../../policy/grants-allow';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
-import { carvingGlobs, entryExists, fileWithoutRule, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
+import { carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
@@ -72,9 +72,11 @@ export class OneCall {
     return resolved === null ? null : { written, abs: path.posix.resolve(base, written), resolved };
   }
 
-  private inMade(p: string): boolean {
+  /** Below what the supervisor made, or in a deny glob's folder entry whose rule lacks `access` (inGlobEntry):
+   *  Landlock gives no rule for it, the supervisor performs it. */
+  private inMade(p: string, access: 'read' | 'write' = 'write'): boolean {
     for (const m of this.made) if (under(p, m)) return true;
-    return false;
+    return inGlobEntry(this.r, p, access);
   }
 
   /** A name whose directory has no Landlock rule for creating or removing entries. */
@@ -82,17 +84,17 @@ export class OneCall {
     return this.carved.has(path.posix.dirname(p)) || this.inMade(path.posix.dirname(p));
   }
 
-  /**
-   * The policy's meaning, not the carved rules: inside a write grant as written, outside every protected and
-   * hidden path (they are the grants' exceptions), and allowed by decidePath. `moves`: removing or renaming
-   * it must not move a protected path inside it either. null = allowed.
-   */
   /** Refuses the call with EACCES when there is a verdict; whether it did. */
   protected refused(v: Verdict | null): boolean {
     if (v) this.refuse(v, EACCES);
     return v !== null;
   }
 
+  /**
+   * The policy's meaning, not the carved rules: inside a write grant as written, outside every protected and
+   * hidden path (they are the grants' exceptions), and allowed by decidePath. `moves`: removing or renaming
+   * it must not move a protected path inside it either. null = allowed.
+   */
   protected decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
     const prot = this.r.protected ?? protectedPaths(this.r.policy);
     const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot });
@@ -184,7 +186,7 @@ export class OneCall {
     // Going on is safe for a read: Landlock gives a new name in a carved directory no read right.
     if (!e) return pass();
     if (!write) {
-      if (!this.inMade(e.resolved) && !this.readCarved(e.resolved, denyReadGlobs)) return pass();
+      if (!this.inMade(e.resolved, 'read') && !this.readCarved(e.resolved, denyReadGlobs)) return pass();
       if (this.refused(this.decide(name, e, false, 'read'))) return true;
       return this.performOpen(e, flags, 0, false);
     }
@@ -324,7 +326,7 @@ export class OneCall {
     const from = this.entry(at ? this.arg32(0) : AT_FDCWD, this.note.args[at ? 1 : 0]!, (flags & AT_SYMLINK_FOLLOW) !== 0);
     const to = this.entry(at ? this.arg32(2) : AT_FDCWD, this.note.args[at ? 3 : 1]!, false);
     if (!from || !to) return false;
-    if (!this.uncoveredName(to.resolved)) return false;
+    if (!this.uncoveredName(to.resolved) && !this.inMade(path.posix.dirname(from.resolved))) return false; // from a folder with no refer right too
     // A second name for a protected file would be an unprotected way to write it: the source is decided too.
     if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, false))) return true;
     return this.perform([from.resolved, to.resolved], (fds) => {

@@ -7,7 +7,7 @@ import { minimatch } from 'minimatch';
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../policy/schema';
 import type { Grant } from '../../policy/fs-model-types';
-import { globIsSubtree } from '../../policy/glob-kernel-paths';
+import { globIsSubtree, globMayMatchBelow, kernelPrefix } from '../../policy/glob-kernel-paths';
 import type { Verdict } from './supervisor-decide';
 import type { SupervisedRun } from './supervisor-protocol';
 import { SHM_DIR } from '../../../native/linux/namespace-plan';
@@ -53,6 +53,26 @@ export function fileWithoutRule(r: Pick<SupervisedRun, 'grants' | 'fileTier'>, p
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether `p` is an entry of a deny glob's folder (a folder where a new match could appear) or lies below
+ * one, for a glob that denies `access` there (a denyRead glob denies both). Landlock gives such an entry's
+ * subtree none of the rights the glob denies (Grant entryDirsWithout, noFileRules; a folder made during the
+ * run has no rule at all), because a rule would follow the folder through a rename made outside the run onto
+ * the glob (`data/sub` to `data/x.key`): the supervisor performs those calls, deciding on every component of
+ * the name it has now. A match on the way counts too (its contents are refused by the decision).
+ */
+export function inGlobEntry(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, p: string, access: 'read' | 'write'): boolean {
+  if (!sameInHostView(r, p)) return false;
+  for (const g of carvingGlobs(r.policy, access === 'read' ? 'read' : 'all')) {
+    const pre = kernelPrefix(g);
+    const folder = (d: string) => under(d, pre) && globMayMatchBelow(d, g) && !minimatch(d, g, MM);
+    for (let a = p; a !== pre && under(a, pre); a = path.posix.dirname(a)) {
+      if (folder(path.posix.dirname(a)) && !folder(a)) return true;
+    }
+  }
+  return false;
 }
 
 /** The deny globs (read, write) whose directories are carved. */

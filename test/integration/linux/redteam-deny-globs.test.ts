@@ -295,3 +295,54 @@ print('swaps', n, 'ok', ok)
     });
   }
 });
+
+// Red team rt5: a start-time *folder* renamed onto the glob by a process outside the run (data/sub ->
+// data/x.key for data/*.key, secrets/sub -> secrets/x.pem for secrets/*.pem). The folder keeps the Landlock
+// rule it got as data/sub (subfolders of a glob's folder keep theirs), and the policy refuses what is below a
+// match only by the supervisor's name check, which answers "continue" for the other, allowed name of a buffer
+// a second thread flips: the kernel then opens data/x.key/in.txt under data/sub's rule. The README lists this
+// as still open; these tests say that it is practical (tens to a few thousand tries, well within 8 s).
+describe('red team rt5: a start-time folder renamed onto a deny glob (real kernel)', function () {
+  const sb = useSandbox();
+
+  const inside = (py: string, suffix: string) => py.replace(/os\.readlink\('\/proc\/self\/fd\/%d' % fd\)\.endswith\('\.(key|pem)'\)/, `'${suffix}' in os.readlink('/proc/self/fd/%d' % fd)`);
+  for (const [tier, env] of TIERS) {
+    it(`--deny-write data/*.key: data/sub renamed to data/x.key by the host, data/x.key/in.txt not written by a racing thread (${tier})`, async function () {
+      this.timeout(120_000);
+      const data = path.join(sb.workspace, 'data');
+      fs.mkdirSync(path.join(data, 'sub'), { recursive: true });
+      fs.mkdirSync(path.join(sb.workspace, 'other'));
+      fs.writeFileSync(path.join(data, 'sub', 'in.txt'), 'in\n');
+      // Same length as data/x.key/in.txt.
+      fs.writeFileSync(path.join(sb.workspace, 'other', 'xxxxxxx.txt'), 'o\n');
+      const py = inside(READ_RACE_PY, '.key/').replace('os.O_RDONLY', 'os.O_WRONLY | os.O_APPEND').replace('got = os.read(fd, 100)', "got = os.write(fd, b'PWNED')");
+      writeScript(sb.workspace, 'wr.py', py, 0o644);
+      writeScript(sb.workspace, 'wr.sh', '#!/bin/sh\npython3 wr.py "$PWD/data/x.key/in.txt" "$PWD/other/xxxxxxx.txt" 8\n');
+      const host = setTimeout(() => fs.renameSync(path.join(data, 'sub'), path.join(data, 'x.key')), 3000);
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./wr.sh'], env);
+      clearTimeout(host);
+      assert.match(r.stdout, /read-race: /, r.stdout + r.stderr);
+      assert.equal(fs.readFileSync(path.join(data, 'x.key', 'in.txt'), 'utf8'), 'in\n', `data/x.key/in.txt was written: ${r.stdout}`);
+    });
+    it(`--deny-read secrets/*.pem: secrets/sub renamed to secrets/x.pem by the host, secrets/x.pem/in.txt not read by a racing thread (${tier})`, async function () {
+      this.timeout(120_000);
+      const secrets = path.join(sb.workspace, 'secrets');
+      fs.mkdirSync(path.join(secrets, 'sub'), { recursive: true });
+      fs.mkdirSync(path.join(sb.workspace, 'other'));
+      fs.writeFileSync(path.join(secrets, 'sub', 'in.txt'), 'draft\n');
+      // Same length as secrets/x.pem/in.txt.
+      fs.writeFileSync(path.join(sb.workspace, 'other', 'xxxxxxxxxx.txt'), 'o\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'rr.py', inside(READ_RACE_PY, '.pem/'), 0o644);
+      writeScript(sb.workspace, 'rr.sh', '#!/bin/sh\npython3 rr.py "$PWD/secrets/x.pem/in.txt" "$PWD/other/xxxxxxxxxx.txt" 8\n');
+      const host = setTimeout(() => {
+        fs.renameSync(path.join(secrets, 'sub'), path.join(secrets, 'x.pem'));
+        fs.writeFileSync(path.join(secrets, 'x.pem', 'in.txt'), 'TOPSECRET\n'); // in place: the same inode
+      }, 3000);
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'secrets/*.pem'], ['./rr.sh'], env);
+      clearTimeout(host);
+      assert.match(r.stdout, /read-race: /, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `secrets/x.pem/in.txt was read: ${r.stdout}`);
+    });
+  }
+});

@@ -69,7 +69,8 @@ describe('policy: deny globs keep names made during the run', () => {
   });
 
   // A Landlock rule on a file follows its inode through a rename made outside the run (data/draft.txt moved
-  // to data/new.key): so files in a deny glob's folders get no rule of their own; subfolders keep theirs.
+  // to data/new.key): so files in a deny glob's folders get no rule of their own; subfolders keep theirs, less
+  // the rights the glob denies (glob-entry-rules.test.ts).
   for (const tier of ['namespaces', 'fallback'] as const) {
     it(`denyWrite data/*.key and denyRead secrets/*.pem (${tier}): no Landlock rule on a file in their folders`, () => {
       const files = [`${WS}/data/a.key`, `${WS}/data/draft.txt`, `${WS}/data/sub/b.txt`, `${WS}/secrets/draft.txt`, `${WS}/top.txt`];
@@ -81,11 +82,13 @@ describe('policy: deny globs keep names made during the run', () => {
       assert.deepEqual(read.noFileRules, [`${WS}/secrets`], 'reads are carved for the read glob only');
       const dirs = new Set([WS, `${WS}/data`, `${WS}/data/sub`, `${WS}/secrets`]);
       const readdir = (d: string) => tree.readdir(d);
-      const plan = landlockPlan(m.grants, (rules, cuts, noFile) => expandCarveOuts(rules, cuts, readdir, (p) => dirs.has(p), undefined, noFile), []);
+      const plan = landlockPlan(m.grants, (rules, cuts, noFile, without) => expandCarveOuts(rules, cuts, readdir, (p) => dirs.has(p), undefined, noFile, without), []);
       const ruled = (p: string, right: string) => plan.rules.some((r) => r.path === p && r.access.includes(right as never));
       for (const f of [`${WS}/data/draft.txt`, `${WS}/secrets/draft.txt`]) assert.equal(ruled(f, 'write_file'), false, `${f} has a write rule of its own`);
       assert.equal(ruled(`${WS}/secrets/draft.txt`, 'read_file'), false, 'a file in the read glob\'s folder has a read rule of its own');
-      assert.equal(ruled(`${WS}/data/sub`, 'write_file'), true, 'a subfolder not on the glob\'s way keeps its rule');
+      // A subfolder keeps a rule, without the rights the glob denies (the rule would follow it onto the glob).
+      assert.equal(ruled(`${WS}/data/sub`, 'read_file'), true, 'a subfolder not on the glob\'s way keeps its rule');
+      assert.equal(ruled(`${WS}/data/sub`, 'write_file'), false, 'a subfolder in a denyWrite glob\'s folder keeps its write rights');
       assert.equal(ruled(`${WS}/top.txt`, 'write_file'), true, 'files elsewhere in the workspace root keep theirs');
     });
   }
