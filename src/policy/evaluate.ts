@@ -12,6 +12,7 @@ import {
 import { absoluteFor, displayPath, globCovers, globNames, isAbsolutePath, isUnder, normalizeAbs, pathStyleOf } from './paths';
 import type { ProtectedPath } from './fs-model-types';
 import { protectedPaths } from './protected-set';
+import type { GlobMatcher } from './glob-match';
 import { denyingGlob, protectionBlocks, systemPathOf } from './protection-rules';
 import {
   METADATA_HOSTS,
@@ -54,6 +55,8 @@ export interface PathExtras {
   tmpDir?: string;
   /** The run's protected set (FsModel.protected: with what git metadata adds); default: the policy's own. */
   protected?: readonly ProtectedPath[];
+  /** Compiled globs of a caller that decides many paths against this policy (the supervisor). */
+  globs?: GlobMatcher;
 }
 
 /**
@@ -71,7 +74,7 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
 
   // 1. Explicit deny lists. Writing is blocked by denyRead too: the kernel carves such a path out of every
   // grant, and a hidden path is hidden for writing as well.
-  const denied = denyingGlob(policy, p, access);
+  const denied = denyingGlob(policy, p, access, extras.globs);
   if (denied) {
     const { list, glob } = denied;
     const cross = list === 'denyRead' && access === 'write' ? ' (a path that may not be read may not be written either)' : '';
@@ -81,7 +84,7 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
   // 2. Protected paths, unless an allow entry of the same access names them (or something inside) and covers p.
   const unlockName = access === 'read' ? 'allowRead' : 'allowWrite';
   let unlockedBy: { glob: string; entry: ProtectedPath } | null = null;
-  for (const b of protectionBlocks(policy, extras.protected ?? protectedPaths(policy), p, access)) {
+  for (const b of protectionBlocks(policy, extras.protected ?? protectedPaths(policy), p, access, extras.globs)) {
     const e = b.entry;
     if (!b.unlockedBy) {
       return deny(`protected:${e.display}`, `${verb} ${show(p)} is blocked: ${show(e.abs)} is protected (${e.reason}); only an ${unlockName} entry naming it unlocks it`);
@@ -101,7 +104,7 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
   const sys = systemPathOf(p);
   const allowLists = access === 'read' ? ([['allowRead', fsp.allowRead], ['allowWrite', fsp.allowWrite]] as const) : ([['allowWrite', fsp.allowWrite]] as const);
   for (const [name, list] of allowLists) {
-    const g = list.find((x) => globCovers(x, p) && (access === 'read' || !sys || globNames(x, sys)));
+    const g = list.find((x) => globCovers(x, p, extras.globs) && (access === 'read' || !sys || globNames(x, sys)));
     if (g) return allow(`${name}:${g}`, `${show(p)} is allowed by ${name} ${show(g)}`);
   }
 

@@ -1,6 +1,7 @@
 // Globs as the kernel sees them: Landlock knows no wildcards, so a glob becomes its literal prefix (a subtree
 // glob) or the existing entries it matches, listed from the prefix down.
 import { minimatch } from 'minimatch';
+import { GLOB_OPTIONS, globMatch, type GlobMatcher } from './glob-match';
 import type { FsModelFs } from './fs-model-types';
 import { globStaticPrefix, hasMagic, normalizePolicyPath } from './paths';
 
@@ -16,7 +17,7 @@ export function globIsSubtree(glob: string): boolean {
   return idx === -1 || (idx === parts.length - 1 && parts[idx] === '**');
 }
 
-const MM = { dot: true, nocomment: true, nonegate: true } as const;
+const MM = GLOB_OPTIONS;
 /** Entries listed per glob before giving up on following it exactly. */
 export const GLOB_LIST_BUDGET = 20_000;
 
@@ -82,6 +83,6 @@ export function globNewNameCuts(glob: string, fs: FsModelFs, budget = GLOB_LIST_
 }
 
 /** Whether a name inside `dir` could match `glob` (or lead to a match): `dir` is on the glob's way. */
-export function globMayMatchBelow(dir: string, glob: string): boolean {
-  return minimatch(dir, glob, { ...MM, partial: true });
+export function globMayMatchBelow(dir: string, glob: string, m?: GlobMatcher): boolean {
+  return globMatch(dir, glob, { ...MM, partial: true }, m);
 }

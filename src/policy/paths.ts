@@ -1,8 +1,8 @@
 // Path and glob helpers shared by resolve and evaluate. POSIX paths; pure (no file system access).
 import * as path from 'node:path';
-import { minimatch } from 'minimatch';
+import { GLOB_OPTIONS, globMatch, type GlobMatcher } from './glob-match';
 
-const MM = { dot: true, nocomment: true, nonegate: true } as const;
+const MM = GLOB_OPTIONS;
 
 export function isAbsolutePath(p: string): boolean {
   return p.startsWith('/');
@@ -119,15 +119,16 @@ export function globStaticPrefix(glob: string): string {
   return joined === '' ? '/' : joined;
 }
 
-/** Whether an absolute glob covers a path: the glob matches it, or matches a directory above it. */
-export function globCovers(glob: string, p: string): boolean {
+/** Whether an absolute glob covers a path: the glob matches it, or matches a directory above it. `m`: compiled
+ *  patterns of a caller that matches many paths. */
+export function globCovers(glob: string, p: string, m?: GlobMatcher): boolean {
   if (glob === '/' || glob === '/**') return p.startsWith('/');
   if (!hasMagic(glob)) return isUnder(p, unescapeGlob(glob));
   // `X/**` is X's subtree, X included: what a file rule on X (Landlock) covers.
   if (glob.endsWith('/**') && !hasMagic(glob.slice(0, -3))) return isUnder(p, normalizePolicyPath(unescapeGlob(glob.slice(0, -3)) || '/'));
   const mm = isWindowsSpelled(glob) ? { ...MM, nocase: true } : MM;
-  if (minimatch(p, glob, mm)) return true;
-  return minimatch(p, glob.replace(/\/+$/, '') + '/**', mm);
+  if (globMatch(p, glob, mm, m)) return true;
+  return globMatch(p, glob.replace(/\/+$/, '') + '/**', mm, m);
 }
 
 /** Whether a glob names `target` (or something inside it) explicitly: its literal prefix lies in `target`.

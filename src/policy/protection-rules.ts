@@ -3,6 +3,7 @@
 import type { ResolvedPolicy } from './schema';
 import { SYSTEM_PATHS } from './presets';
 import type { ProtectedPath } from './fs-model-types';
+import type { GlobMatcher } from './glob-match';
 import { globCovers, globNames, isUnder } from './paths';
 
 export interface ProtectionBlock {
@@ -16,13 +17,13 @@ export interface ProtectionBlock {
  * that unlocks it (an allow entry of the same access whose literal prefix lies inside the protected path and
  * contains `p`), or null. Writing inside an entry's writableInside is not blocked by that entry.
  */
-export function protectionBlocks(policy: ResolvedPolicy, prot: readonly ProtectedPath[], p: string, access: 'read' | 'write'): ProtectionBlock[] {
+export function protectionBlocks(policy: ResolvedPolicy, prot: readonly ProtectedPath[], p: string, access: 'read' | 'write', m?: GlobMatcher): ProtectionBlock[] {
   const unlockList = access === 'read' ? policy.filesystem.allowRead : policy.filesystem.allowWrite;
   const out: ProtectionBlock[] = [];
   for (const e of prot) {
     if (!isUnder(p, e.abs) || (access === 'read' ? e.read : e.write)) continue;
     if (access === 'write' && e.writableInside.some((w) => isUnder(p, w))) continue;
-    const g = unlockList.find((x) => globNames(x, e.abs) && globCovers(x, p));
+    const g = unlockList.find((x) => globNames(x, e.abs) && globCovers(x, p, m));
     out.push({ entry: e, unlockedBy: g ?? null });
   }
   return out;
@@ -30,11 +31,11 @@ export function protectionBlocks(policy: ResolvedPolicy, prot: readonly Protecte
 
 /** The deny glob that blocks `access` at `p` (it matches `p` or a folder above it): denyRead for reading;
  *  denyWrite, then denyRead (a carve-out takes every right) for writing. */
-export function denyingGlob(policy: ResolvedPolicy, p: string, access: 'read' | 'write'): { list: 'denyRead' | 'denyWrite'; glob: string } | null {
+export function denyingGlob(policy: ResolvedPolicy, p: string, access: 'read' | 'write', m?: GlobMatcher): { list: 'denyRead' | 'denyWrite'; glob: string } | null {
   const fsp = policy.filesystem;
   const lists = access === 'read' ? ([['denyRead', fsp.denyRead]] as const) : ([['denyWrite', fsp.denyWrite], ['denyRead', fsp.denyRead]] as const);
   for (const [list, globs] of lists) {
-    const glob = globs.find((g) => globCovers(g, p));
+    const glob = globs.find((g) => globCovers(g, p, m));
     if (glob) return { list, glob };
   }
   return null;

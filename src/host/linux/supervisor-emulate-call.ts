@@ -4,10 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
 import type { FileOpCalls } from '../../../native/linux/notify-addfd';
-import { decidePath } from '../../policy';
-import { protectedPaths } from '../../policy/protected-set';
-import { grantsAllow } from '../../policy/grants-allow';
+import { decidePath, grantsAllow, protectedPaths } from '../../policy';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
+import type { GlobMatcher } from '../../policy/glob-match';
 import { carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
@@ -47,6 +46,7 @@ export class OneCall {
     private readonly carved: Set<string>,
     private readonly made: Set<string>,
     private readonly refuse: Refuse,
+    protected readonly globs?: GlobMatcher,
   ) {}
 
   protected arg32(i: number): number {
@@ -76,7 +76,7 @@ export class OneCall {
    *  Landlock gives no rule for it, the supervisor performs it. */
   private inMade(p: string, access: 'read' | 'write' = 'write'): boolean {
     for (const m of this.made) if (under(p, m)) return true;
-    return inGlobEntry(this.r, p, access);
+    return inGlobEntry(this.r, p, access, this.globs);
   }
 
   /** A name whose directory has no Landlock rule for creating or removing entries. */
@@ -97,7 +97,7 @@ export class OneCall {
    */
   protected decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
     const prot = this.r.protected ?? protectedPaths(this.r.policy);
-    const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot });
+    const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot, globs: this.globs });
     const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && under(pp.abs, e.resolved));
     if (grantsAllow(this.r.grants, e.resolved, access, true) && d.allowed && !containsProtected) return null;
     return (
@@ -206,7 +206,7 @@ export class OneCall {
    */
   private readCarved(p: string, denyReadGlobs: string[]): boolean {
     const dir = path.posix.dirname(p);
-    if (!sameInHostView(this.r, p) || !denyReadGlobs.some((g) => globMayMatchBelow(dir, g)) || !grantsAllow(this.r.grants, p, 'read', true)) return false;
+    if (!sameInHostView(this.r, p) || !denyReadGlobs.some((g) => globMayMatchBelow(dir, g, this.globs)) || !grantsAllow(this.r.grants, p, 'read', true)) return false;
     return !grantsAllow(this.r.grants, p, 'read', false) || fileWithoutRule(this.r, p, 'read');
   }
 
@@ -303,7 +303,7 @@ export class OneCall {
     if (!this.uncoveredName(from.resolved) && !this.uncoveredName(to.resolved)) return false;
     const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
     const settled = this.uncoveredName(from.resolved) && this.uncoveredName(to.resolved);
-    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true) ?? renameCarriesMatches(this.r.policy, name, from, to, (flags & 2) !== 0, settled))) return true;
+    if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true) ?? renameCarriesMatches(this.r.policy, name, from, to, (flags & 2) !== 0, settled, this.globs))) return true;
     // Only RENAME_NOREPLACE and RENAME_EXCHANGE: RENAME_WHITEOUT needs CAP_MKNOD the script does not have.
     if ((flags & ~3) !== 0) {
       this.answer(-EINVAL);

@@ -3,11 +3,11 @@
 // supervisor, and a rename must not carry a tree onto or off a glob's way behind the name-by-name checks.
 // And where the namespace tier's view is not the host's, in which the supervisor performs calls.
 import * as fs from 'node:fs';
-import { minimatch } from 'minimatch';
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../policy/schema';
 import type { Grant } from '../../policy/fs-model-types';
 import { globIsSubtree, globMayMatchBelow, kernelPrefix } from '../../policy/glob-kernel-paths';
+import { GLOB_OPTIONS, globMatch, type GlobMatcher } from '../../policy/glob-match';
 import type { Verdict } from './supervisor-decide';
 import type { SupervisedRun } from './supervisor-protocol';
 import { SHM_DIR } from '../../../native/linux/namespace-plan';
@@ -22,7 +22,7 @@ export function sameInHostView(r: Pick<SupervisedRun, 'fileTier'>, p: string): b
   return r.fileTier !== 'namespaces' || !(p === SHM_DIR || p.startsWith(SHM_DIR + '/'));
 }
 
-const MM = { dot: true, nocomment: true, nonegate: true } as const;
+const MM = GLOB_OPTIONS;
 
 const under = (p: string, root: string) => root === '/' || p === root || p.startsWith(root + '/');
 
@@ -63,11 +63,11 @@ export function fileWithoutRule(r: Pick<SupervisedRun, 'grants' | 'fileTier'>, p
  * the glob (`data/sub` to `data/x.key`): the supervisor performs those calls, deciding on every component of
  * the name it has now. A match on the way counts too (its contents are refused by the decision).
  */
-export function inGlobEntry(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, p: string, access: 'read' | 'write'): boolean {
+export function inGlobEntry(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, p: string, access: 'read' | 'write', m?: GlobMatcher): boolean {
   if (!sameInHostView(r, p)) return false;
   for (const g of carvingGlobs(r.policy, access === 'read' ? 'read' : 'all')) {
     const pre = kernelPrefix(g);
-    const folder = (d: string) => under(d, pre) && globMayMatchBelow(d, g) && !minimatch(d, g, MM);
+    const folder = (d: string) => under(d, pre) && globMayMatchBelow(d, g, m) && !globMatch(d, g, MM, m);
     for (let a = p; a !== pre && under(a, pre); a = path.posix.dirname(a)) {
       if (folder(path.posix.dirname(a)) && !folder(a)) return true;
     }
@@ -82,8 +82,8 @@ export function carvingGlobs(policy: ResolvedPolicy, lists: 'read' | 'all'): str
 }
 
 /** The glob for which `p` is on the way to a match without being one (`data` for `data/*.key`). */
-export function wayOf(p: string, globs: string[]): string | null {
-  return globs.find((g) => minimatch(p, g, { ...MM, partial: true }) && !minimatch(p, g, MM)) ?? null;
+export function wayOf(p: string, globs: string[], m?: GlobMatcher): string | null {
+  return globs.find((g) => globMatch(p, g, { ...MM, partial: true }, m) && !globMatch(p, g, MM, m)) ?? null;
 }
 
 /**
@@ -100,9 +100,10 @@ export function renameCarriesMatches(
   to: { written: string; resolved: string },
   exchange: boolean,
   settled: boolean,
+  m?: GlobMatcher,
 ): Verdict | null {
   const globs = carvingGlobs(policy, 'all');
-  const glob = wayOf(to.resolved, globs) ?? wayOf(from.resolved, globs);
+  const glob = wayOf(to.resolved, globs, m) ?? wayOf(from.resolved, globs, m);
   if (!glob) return null;
   const isDir = (p: string) => {
     try {

@@ -16,6 +16,7 @@
 import * as path from 'node:path';
 import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
 import type { FileOpCalls } from '../../../native/linux/notify-addfd';
+import { GlobMatcher } from '../../policy/glob-match';
 import type { SupervisedRun } from './supervisor-protocol';
 import { under, type Refuse } from './supervisor-emulate-call';
 import { MakeCall } from './supervisor-emulate-make';
@@ -57,6 +58,9 @@ export class FileEmulator {
     private readonly mem: TargetMemory,
   ) {}
 
+  /** The policies' globs, compiled once for every call this worker performs. */
+  private readonly globs = new GlobMatcher();
+
   forget(runId: string): void {
     this.made.delete(runId);
     this.carved.delete(runId);
@@ -74,7 +78,7 @@ export class FileEmulator {
     if (carved.size === 0 && !['open', 'openat', 'openat2'].includes(name)) return false;
     const made = this.made.get(r.runId) ?? new Set<string>();
     this.made.set(r.runId, made);
-    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, refuse);
+    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, refuse, this.globs);
     switch (name) {
       case 'open':
       case 'creat':
