@@ -81,6 +81,12 @@ export interface NotifyCalls {
    * where it can: a round trip without a trip through the scheduler's queues. false where unsupported.
    */
   setSyncWakeUp(listener: number): boolean;
+  /**
+   * Blocks every signal in the calling thread (the supervisor's worker, which needs none). A signal that
+   * interrupts SECCOMP_IOCTL_NOTIF_ADDFD with FLAG_SEND can leave the target's call returning a number with
+   * no fd installed there (seen on 6.18: open() gave 0, then EBADF): the answer must never be interrupted.
+   */
+  blockSignals(): void;
   /** Blocking poll(), for the supervisor's own worker thread: [fd, events] in, [fd, revents] out. */
   pollSync(fds: Array<[number, number]>, timeoutMs: number): Array<[number, number]>;
   /** Drains a non-blocking fd (the wake pipe). */
@@ -112,6 +118,7 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
   const ioctlId = lib.func('ioctl', 'int', ['int', 'ulong', koffi.pointer('uint64_t')]);
   const ioctlVal = lib.func('ioctl', 'int', ['int', 'ulong', 'ulong']);
   const poll = lib.func('poll', 'int', ['void *', 'ulong', 'int']);
+  const sigprocmask = lib.func('sigprocmask', 'int', ['int', 'void *', 'void *']);
   const sys_i_u32 = lib.func('syscall', 'long', ['long', 'int', 'uint32_t']);
   const sys_i_i_u32 = lib.func('syscall', 'long', ['long', 'int', 'int', 'uint32_t']);
   const c_pipe2 = lib.func('pipe2', 'int', ['void *', 'int']);
@@ -170,6 +177,10 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
     },
     idValid(listener, id) {
       return ioctlId(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, [id]) === 0;
+    },
+    blockSignals() {
+      // SIG_BLOCK, every signal: per thread on Linux; glibc keeps its own (cancellation, setxid) out of the set.
+      if (sigprocmask(0, Buffer.alloc(128, 0xff), null) !== 0) throw sysError('sigprocmask', koffi.errno());
     },
     setSyncWakeUp(listener) {
       return ioctlVal(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) === 0;

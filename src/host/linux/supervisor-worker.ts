@@ -287,5 +287,8 @@ export { describeAddr };
 
 if (parentPort && workerData?.kind === 'script-sandbox-supervisor') {
   const data = workerData as { control: MessagePort; wakeFd: number; names: Record<number, string> };
-  new SupervisorLoop(loadNotifyCalls(), data.control, data.wakeFd, data.names).run();
+  const n = loadNotifyCalls();
+  // Before the first answer: no signal may interrupt one (NotifyCalls.blockSignals).
+  n.blockSignals();
+  new SupervisorLoop(n, data.control, data.wakeFd, data.names).run();
 }
