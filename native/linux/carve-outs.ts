@@ -83,18 +83,25 @@ export function expandCarveOuts(
   const exact = realpath ? ({ exact: true } as const) : {};
   const fileless = new Set(noFileRules.map((d) => normalize((realpath && canonicalOrMissing(normalize(d), realpath)) || d)));
 
+  const cutSet = new Set(cuts);
   const expandDir = (dir: string, access: LandlockRule['access']): void => {
-    if (cuts.includes(dir)) return; // the carve-out itself
+    if (cutSet.has(dir)) return; // the carve-out itself
     const names = readdir(dir);
     if (names === null) return;
+    // The cut tests per child, decided once per directory (a busy /tmp has a thousand children): a child is an
+    // ancestor of (or is) a carve-out exactly when it is the first step below `dir` of a carve-out below `dir`;
+    // a carve-out is an ancestor of a child that is none of those exactly when it is one of `dir` itself.
+    const prefix = dir === '/' ? '/' : `${dir}/`;
+    const onTheWay = new Set(cuts.filter((c) => c.length > prefix.length && c.startsWith(prefix)).map((c) => c.slice(prefix.length).split('/')[0]!));
+    const dirInsideCut = cuts.some((c) => isAncestorOrSelf(c, dir));
     for (const name of [...names].sort()) {
       const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
       if (isDir(child)) {
-        if (cuts.some((c) => isAncestorOrSelf(child, c))) expandDir(child, access);
-        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) out.push({ path: child, access, ...exact });
+        if (onTheWay.has(name)) expandDir(child, access);
+        else if (!dirInsideCut) out.push({ path: child, access, ...exact });
         continue;
       }
-      if (cuts.includes(child) || fileless.has(dir)) continue;
+      if (cutSet.has(child) || fileless.has(dir)) continue;
       // A symlink child is skipped: under the original rule, access through it was decided by the rules on
       // its target (Landlock checks the resolved path), while a rule opened on the link would follow it and
       // grant the target, possibly an ancestor of a carve-out.
