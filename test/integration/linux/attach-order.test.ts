@@ -65,7 +65,10 @@ describe('the run tree holds the launcher before it can exec (real kernel, cgrou
       let out = '';
       h.on('stdout', (b: Buffer) => (out += b.toString()));
       const r = await h.wait();
-      if (!kind.startsWith('cgroup')) this.skip(); // watchdog tier: no cgroup to be in (the capability report says so)
+      if (!kind.startsWith('cgroup')) {
+        process.stdout.write(`      skipped: the run's tree is "${kind}" here, no cgroup to be in (the capability report says so)\n`);
+        this.skip();
+      }
       assert.equal(r.setupError, null, JSON.stringify(r.setupError));
       assert.equal(r.exitCode, 0, out);
       // Every line of the tree's controllers names the run's group: a script that ran outside them (then maybe
