@@ -89,22 +89,29 @@ export function expandCarveOuts(
   const withoutAt = new Map<string, Set<string>>();
   for (const [d, rights] of Object.entries(entryDirsWithout)) withoutAt.set(canonicalDir(d), new Set([...(withoutAt.get(canonicalDir(d)) ?? []), ...rights]));
 
+  const cutSet = new Set(cuts);
   const expandDir = (dir: string, access: LandlockRule['access']): void => {
-    if (cuts.includes(dir)) return; // the carve-out itself
+    if (cutSet.has(dir)) return; // the carve-out itself
     const names = readdir(dir);
     if (names === null) return;
+    // The cut tests per child, decided once per directory (a busy /tmp has a thousand children): a child is an
+    // ancestor of (or is) a carve-out exactly when it is the first step below `dir` of a carve-out below `dir`;
+    // a carve-out is an ancestor of a child that is none of those exactly when it is one of `dir` itself.
+    const prefix = dir === '/' ? '/' : `${dir}/`;
+    const onTheWay = new Set(cuts.filter((c) => c.length > prefix.length && c.startsWith(prefix)).map((c) => c.slice(prefix.length).split('/')[0]!));
+    const dirInsideCut = cuts.some((c) => isAncestorOrSelf(c, dir));
     for (const name of [...names].sort()) {
       const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
       if (isDir(child)) {
-        if (cuts.some((c) => isAncestorOrSelf(child, c))) expandDir(child, access);
-        else if (!cuts.some((c) => isAncestorOrSelf(c, child))) {
+        if (onTheWay.has(name)) expandDir(child, access);
+        else if (!dirInsideCut) {
           const without = withoutAt.get(dir);
           const kept = without ? access.filter((a) => !without.has(a)) : access;
           if (kept.length) out.push({ path: child, access: kept, ...exact });
         }
         continue;
       }
-      if (cuts.includes(child) || fileless.has(dir)) continue;
+      if (cutSet.has(child) || fileless.has(dir)) continue;
       // A symlink child is skipped: under the original rule, access through it was decided by the rules on
       // its target (Landlock checks the resolved path), while a rule opened on the link would follow it and
       // grant the target, possibly an ancestor of a carve-out.

@@ -78,7 +78,7 @@ export function runFs(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = disk
 function withMounts(p: ResolvedPolicy, model: FsModel, req: RunFsRequest, fs: FsModelFs): { model: FsModel; mounts: NamespacePlan | null } {
   if (model.tier === 'fallback') return { model, mounts: null };
   // A fixture tree (unit tests) has no links: what exists is itself resolved.
-  const disk: MountFs = fs === diskModelFs ? diskMountFs : { realpath: (x) => (fs.kind(x) === null ? null : x), kind: (x) => fs.kind(x) };
+  const disk: MountFs = memoMountFs(fs === diskModelFs ? diskMountFs : { realpath: (x) => (fs.kind(x) === null ? null : x), kind: (x) => fs.kind(x) });
   const mounts = namespacePlanFor(p, model, req, disk);
   const cuts = uncoveredProtected(mounts, [...model.protectedInWritable.map((e) => e.path), ...model.hidden.map((h) => h.path)], disk);
   const grants = cuts.length
@@ -89,6 +89,28 @@ function withMounts(p: ResolvedPolicy, model: FsModel, req: RunFsRequest, fs: Fs
       )
     : model.grants;
   return { model: { ...model, grants }, mounts };
+}
+
+/**
+ * The mount plan's reads, each path read once per plan: the mount plan and the carve-out check walk the same
+ * missing protected paths up to their existing ancestors (about 500 realpath calls for one compile, most of
+ * them repeats). One view of the disk per plan, as a single pass would see it; nothing outlives the call.
+ */
+function memoMountFs(disk: MountFs): MountFs {
+  const real = new Map<string, string | null>();
+  const kinds = new Map<string, ReturnType<MountFs['kind']>>();
+  return {
+    realpath(x) {
+      let v = real.get(x);
+      if (v === undefined) real.set(x, (v = disk.realpath(x)));
+      return v;
+    },
+    kind(x) {
+      let v = kinds.get(x);
+      if (v === undefined) kinds.set(x, (v = disk.kind(x)));
+      return v;
+    },
+  };
 }
 
 export function runFsModel(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = diskModelFs): FsModel {

@@ -19,12 +19,23 @@ export function pruneCoveredRules(rules: LandlockRule[], canonical: (p: string) 
     if (s) for (const a of r.access) s.add(a);
     else byPath.set(r.path, new Set(r.access));
   }
-  const covered = (p: string, access: Set<LandlockAccess>): boolean => {
-    const have = new Set<LandlockAccess>();
-    for (let a = parentOf(p); a !== null; a = parentOf(a)) {
+  // What the canonical rules on a path and all its ancestors grant together, memoised per path: the rules
+  // of a busy folder's expansion share their ancestors, so each ancestor is looked at once, not once per rule.
+  const above = new Map<string, ReadonlySet<LandlockAccess>>();
+  const none: ReadonlySet<LandlockAccess> = new Set();
+  const grantedAt = (a: string | null): ReadonlySet<LandlockAccess> => {
+    if (a === null) return none;
+    let have = above.get(a);
+    if (have === undefined) {
       const s = byPath.get(a);
-      if (s && canonical(a)) for (const x of s) have.add(x);
+      const up = grantedAt(parentOf(a));
+      have = s && canonical(a) ? new Set([...up, ...s]) : up;
+      above.set(a, have);
     }
+    return have;
+  };
+  const covered = (p: string, access: Set<LandlockAccess>): boolean => {
+    const have = grantedAt(parentOf(p));
     for (const x of access) if (!have.has(x)) return false;
     return canonical(p);
   };

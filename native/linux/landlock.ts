@@ -6,7 +6,7 @@ import koffi from 'koffi';
 import { SandboxError } from '../../src/errors';
 import type { LandlockAccess, LandlockPlan } from '../../src/protocol/plan';
 import { diskFs, expandCarveOuts, type CarveOutFs } from './carve-outs';
-import { O_CLOEXEC, O_PATH, type Libc } from './libc';
+import { O_CLOEXEC, O_PATH, sysError, type Libc } from './libc';
 
 export { expandCarveOuts, expandCarveOutsOnDisk, diskFs, type CarveOutFs } from './carve-outs';
 
@@ -137,36 +137,61 @@ export type RuleOutcome = { added: true; access: number } | { added: false; reas
  * non-directory.
  */
 export function addPathRule(libc: Libc, rulesetFd: number, path: string, access: number, handled: number, exact = false): RuleOutcome {
-  let fd: number;
-  try {
-    // O_PATH: no read permission needed on the target, and nothing is opened for I/O. An exact path (one the
-    // expansion saw canonical) is opened without following any symlink on the way (ELOOP: no rule), so a
-    // name flipped to a link after the expansion cannot carry the rule to the link's target.
-    fd = exact ? libc.openat2(AT_FDCWD, path, openHow(O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS)) : libc.open(path, O_PATH | O_CLOEXEC);
-  } catch (e) {
-    const E = os.constants.errno;
-    if (e instanceof SandboxError && (e.errno === E.ENOENT || e.errno === E.ENOTDIR || e.errno === E.EACCES || e.errno === E.ELOOP || e.errno === E.EAGAIN || e.errno === E.EXDEV)) {
-      return { added: false, reason: e.message };
-    }
-    throw e;
-  }
-  try {
-    let allowed = access & handled;
-    if (!fs.fstatSync(fd).isDirectory()) allowed &= LANDLOCK_FILE_ACCESS;
-    // A rule with no rights is ENOMSG; it would grant nothing anyway.
-    if (allowed === 0) return { added: false, reason: 'no handled right applies to this path' };
-    libc.landlockAddRule(rulesetFd, LANDLOCK_RULE_PATH_BENEATH, encodePathBeneath(allowed, fd), 0);
-    return { added: true, access: allowed };
-  } finally {
-    libc.close(fd);
-  }
+  return pathRuleAdder(libc, rulesetFd, handled)(path, access, exact);
 }
 
 /**
- * Runs addPathRule on throwaway rulesets that are never applied (closed, nothing restricted): a pooled
- * launcher waiting for its plan does this so the run's first pass over its ~190 rules is not also the first
+ * addPathRule for many rules of one ruleset: the launcher adds every rule of the plan (a thousand under a busy
+ * /tmp) between the plan's arrival and exec, so the per-rule work is three calls (open, add_rule, close) on
+ * buffers made once. No fstat to tell a file from a directory: the kernel refuses a directory right on a
+ * non-directory with EINVAL, and with the rights cut to the handled ones and flags 0 that is its only EINVAL,
+ * so the refusal is answered by adding the file rights alone (what a fstat would have chosen; grants no more).
+ */
+export function pathRuleAdder(libc: Libc, rulesetFd: number, handled: number): (path: string, access: number, exact?: boolean) => RuleOutcome {
+  const how = openHow(O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS);
+  const attr = Buffer.alloc(koffi.sizeof(PathBeneathAttrStruct));
+  const add = (allowed: number, fd: number): number => {
+    koffi.encode(attr, 0, PathBeneathAttrStruct, { allowed_access: BigInt(allowed), parent_fd: fd });
+    return libc.landlockAddRuleErrno(rulesetFd, LANDLOCK_RULE_PATH_BENEATH, attr, 0);
+  };
+  return (path, access, exact = false) => {
+    let fd: number;
+    try {
+      // O_PATH: no read permission needed on the target, and nothing is opened for I/O. An exact path (one the
+      // expansion saw canonical) is opened without following any symlink on the way (ELOOP: no rule), so a
+      // name flipped to a link after the expansion cannot carry the rule to the link's target.
+      fd = exact ? libc.openat2(AT_FDCWD, path, how) : libc.open(path, O_PATH | O_CLOEXEC);
+    } catch (e) {
+      const E = os.constants.errno;
+      if (e instanceof SandboxError && (e.errno === E.ENOENT || e.errno === E.ENOTDIR || e.errno === E.EACCES || e.errno === E.ELOOP || e.errno === E.EAGAIN || e.errno === E.EXDEV)) {
+        return { added: false, reason: e.message };
+      }
+      throw e;
+    }
+    try {
+      let allowed = access & handled;
+      // A rule with no rights is ENOMSG; it would grant nothing anyway.
+      if (allowed === 0) return { added: false, reason: 'no handled right applies to this path' };
+      let errno = add(allowed, fd);
+      if (errno === os.constants.errno.EINVAL && (allowed & ~LANDLOCK_FILE_ACCESS) !== 0) {
+        allowed &= LANDLOCK_FILE_ACCESS;
+        if (allowed === 0) return { added: false, reason: 'no handled right applies to this path' };
+        errno = add(allowed, fd);
+      }
+      if (errno !== 0) throw sysError('landlock_add_rule', errno);
+      return { added: true, access: allowed };
+    } finally {
+      libc.close(fd);
+    }
+  };
+}
+
+/**
+ * Runs the rule adder on throwaway rulesets that are never applied (closed, nothing restricted): a pooled
+ * launcher waiting for its plan does this so the run's first pass over its rules is not also the first
  * run of this code (koffi's call paths, V8's first compiles: the cold pass took about twice the CPU).
- * Directories, a file, a missing path and a symlink (ELOOP when exact), so the error path is warm too.
+ * Directories, a file (given directory rights: the EINVAL retry), a missing path and a symlink (ELOOP when
+ * exact), so the error paths are warm too.
  */
 export function warmRulePath(libc: Libc, passes = 8): void {
   const abi = landlockAbi(libc);
@@ -175,7 +200,8 @@ export function warmRulePath(libc: Libc, passes = 8): void {
   for (let i = 0; i < passes; i++) {
     const fd = createRuleset(libc, abi, handled, 0);
     try {
-      for (const p of ['/', '/etc/hosts', '/nonexistent/warm-up', '/proc/self']) for (const exact of [true, false]) addPathRule(libc, fd, p, handled, handled, exact);
+      const add = pathRuleAdder(libc, fd, handled);
+      for (const p of ['/', '/etc/hosts', '/nonexistent/warm-up', '/proc/self']) for (const exact of [true, false]) add(p, handled, exact);
     } finally {
       libc.close(fd);
     }
@@ -207,8 +233,9 @@ export function applyLandlock(libc: Libc, plan: LandlockPlan, abi: number, fsVie
   const rules = expandCarveOuts(plan.rules, plan.carveOuts, fsView.readdir, fsView.isDir, fsView.realpath);
   const rulesetFd = createRuleset(libc, abi, handledFs, scoped);
   try {
+    const add = pathRuleAdder(libc, rulesetFd, handledFs);
     for (const rule of rules) {
-      const r = addPathRule(libc, rulesetFd, rule.path, accessBits(rule.access), handledFs, rule.exact === true);
+      const r = add(rule.path, accessBits(rule.access), rule.exact === true);
       if (r.added) result.rulesAdded++;
       else result.skipped.push({ path: rule.path, reason: r.reason });
     }

@@ -25,6 +25,8 @@ export interface Libc {
   /** Returns the new fd, or the ABI version with flags = LANDLOCK_CREATE_RULESET_VERSION. */
   landlockCreateRuleset(attr: Buffer | null, size: number, flags: number): number;
   landlockAddRule(rulesetFd: number, ruleType: number, attr: Buffer, flags: number): void;
+  /** landlock_add_rule returning 0 or the errno instead of throwing: for a refusal the caller answers itself. */
+  landlockAddRuleErrno(rulesetFd: number, ruleType: number, attr: Buffer, flags: number): number;
   landlockRestrictSelf(rulesetFd: number, flags: number): void;
   /** seccomp(op, flags, args): args is a Buffer (in or out) or null. Returns the syscall's value. */
   seccomp(op: number, flags: number, args: Buffer | null): number;
@@ -135,6 +137,7 @@ export function loadLibc(arch: string = process.arch): Libc {
     landlockAddRule(rulesetFd, ruleType, attr, flags) {
       check('landlock_add_rule', sys_i_i_p_u32(nr.landlock_add_rule, rulesetFd, ruleType, attr, flags));
     },
+    landlockAddRuleErrno: (rulesetFd, ruleType, attr, flags) => (Number(sys_i_i_p_u32(nr.landlock_add_rule, rulesetFd, ruleType, attr, flags)) < 0 ? koffi.errno() : 0),
     landlockRestrictSelf(rulesetFd, flags) {
       check('landlock_restrict_self', sys_i_u32(nr.landlock_restrict_self, rulesetFd, flags));
     },

@@ -116,7 +116,9 @@ export interface MountFs {
 export const diskMountFs: MountFs = {
   realpath(x) {
     try {
-      return fs.realpathSync(x);
+      // realpath(3) on the lexically resolved path: what fs.realpathSync returns (it resolves "." and ".."
+      // first, then follows links), in one call instead of an lstat per component from JavaScript.
+      return fs.realpathSync.native(path.resolve(x));
     } catch {
       return null;
     }

@@ -38,8 +38,10 @@ export interface TreeUsage {
 export interface RunTree {
   readonly kind: 'cgroup v2' | 'cgroup v1' | 'watchdog' | 'job object';
   /**
-   * Called with the launcher pid before the plan is sent, so the script starts inside the tree; again with a
-   * replacement when that launcher was dead (the last call wins). Throws ESRCH when a cgroup refuses a gone pid.
+   * Called with the launcher pid before the launcher can exec, so the script starts inside the tree: before the
+   * plan is sent, or just after when the plan holds the launcher at the listener ack (runner.ts startOn); again
+   * with a replacement when that launcher was dead (the last call wins). Throws ESRCH when a cgroup refuses a
+   * gone pid.
    */
   attach(pid: number): void;
   /**

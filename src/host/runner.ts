@@ -326,14 +326,23 @@ export class Runner {
    */
   private async startOn(l: Launcher, bind: (l: Launcher) => void, tree: RunTree, plan: Plan): Promise<ExecOutcome | 'dead'> {
     bind(l);
+    // A plan with a seccomp listener has a barrier: the launcher cannot exec before the host acks the listener,
+    // and the ack is only written once the launcher's answers are read, after this synchronous attach. Such a
+    // plan goes out first, so the launcher reads and applies it while the host writes the cgroups (ms).
+    const barrier = plan.platform === 'linux' && plan.seccomp?.listener === true;
+    const sent = barrier ? l.exec(plan) : null;
     try {
       tree.attach(l.pid);
     } catch (e) {
+      if (sent) {
+        l.kill();
+        await sent;
+      }
       // A cgroup refuses a pid that is gone (ESRCH): the launcher died while it waited.
       if ((e as NodeJS.ErrnoException)?.code === 'ESRCH' || (e as SandboxError)?.errno === ESRCH) return 'dead';
       throw e;
     }
-    const outcome = await l.exec(plan);
+    const outcome = await (sent ?? l.exec(plan));
     return !outcome.ok && outcome.silent ? 'dead' : outcome;
   }
 
