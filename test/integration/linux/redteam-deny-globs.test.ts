@@ -346,3 +346,44 @@ describe('red team rt5: a start-time folder renamed onto a deny glob (real kerne
     });
   }
 });
+
+// Red team rt6: a hard link made out of a glob folder's entry before the rename. Since 42ff504 the supervisor
+// performs `ln data/sub/in.txt src/w` for the script (Landlock refuses it: data/sub lost its refer right). After
+// a process outside the run renames data/sub to data/x.key, src/w is a second name, under src/'s own rule, of
+// what is now data/x.key/in.txt: a plain `echo >> src/w` writes a match's content, with no race and nothing
+// reported; likewise `cat src/r` reads what the host then writes into secrets/x.pem/in.txt. The check on "the
+// name it has now" never sees the inode's other name. Deterministic in both tiers.
+describe('red team rt6: a hard link out of a glob folder entry outlives its rename onto the glob (real kernel)', function () {
+  const sb = useSandbox();
+
+  for (const [tier, env] of TIERS) {
+    it(`data/sub -> data/x.key and secrets/sub -> secrets/x.pem by the host: no write or read through a link made before (${tier})`, async function () {
+      this.timeout(120_000);
+      const [data, secrets, src] = ['data', 'secrets', 'src'].map((d) => path.join(sb.workspace, d)) as [string, string, string];
+      for (const d of [path.join(data, 'sub'), path.join(secrets, 'sub'), src]) fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(data, 'sub', 'in.txt'), 'in\n');
+      fs.writeFileSync(path.join(secrets, 'sub', 'in.txt'), 'draft\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(
+        sb.workspace,
+        'hl.sh',
+        '#!/bin/sh\nln data/sub/in.txt src/w && ln secrets/sub/in.txt src/r && echo "links made"\n: > src/ready\n' +
+          'i=0; while [ ! -e src/go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n' +
+          'echo PWNED >> src/w && echo "wrote through src/w"\ncat src/r\n',
+      );
+      // The process outside the run: renames both folders onto the globs, then writes the secret in place.
+      const host = setInterval(() => {
+        if (!fs.existsSync(path.join(src, 'ready')) || fs.existsSync(path.join(src, 'go'))) return;
+        fs.renameSync(path.join(data, 'sub'), path.join(data, 'x.key'));
+        fs.renameSync(path.join(secrets, 'sub'), path.join(secrets, 'x.pem'));
+        fs.writeFileSync(path.join(secrets, 'x.pem', 'in.txt'), 'TOPSECRET\n');
+        fs.writeFileSync(path.join(src, 'go'), '');
+      }, 50);
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key', '--deny-read', 'secrets/*.pem'], ['./hl.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(src, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
+      assert.equal(fs.readFileSync(path.join(data, 'x.key', 'in.txt'), 'utf8'), 'in\n', `data/x.key/in.txt was written through src/w: ${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `secrets/x.pem/in.txt was read through src/r: ${r.stdout}`);
+    });
+  }
+});
