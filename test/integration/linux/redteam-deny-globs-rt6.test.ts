@@ -1,7 +1,8 @@
 // Red team rt6, on the fix for folders in a deny glob's folder (f9a7ff7, 42ff504): a start-time folder there
 // (data/sub) keeps a Landlock rule without the rights the glob denies, and the supervisor performs the calls
-// below it. These tests show two ways the script prepares, before a process outside the run renames data/sub to
-// data/x.key (secrets/sub to secrets/x.pem), a second way in that the check on "the name it has now" never sees.
+// below it. These tests show ways the script prepares, before a process outside the run renames data/sub to
+// data/x.key (secrets/sub to secrets/x.pem) or data/draft.txt to data/new.key, a second way in that the check on
+// "the name it has now" never sees: a hard link (another name of the inode) or a folder carrying its own rule.
 // (In this file rather than redteam-deny-globs.test.ts, which would pass the 400-line limit.)
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -45,6 +46,32 @@ describe('red team rt6: a start-time folder renamed onto a deny glob, prepared b
       assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
       assert.equal(fs.readFileSync(path.join(data, 'x.key', 'in.txt'), 'utf8'), 'in\n', `data/x.key/in.txt was written through src/w: ${r.stdout}`);
       assert.doesNotMatch(r.stdout, /TOPSECRET/, `secrets/x.pem/in.txt was read through src/r: ${r.stdout}`);
+    });
+  }
+
+  // The same without any folder: `ln data/draft.txt data/l` is performed by the supervisor in the carved folder
+  // data/ (so before this branch too). When the host then renames data/draft.txt to data/new.key (the file case
+  // the fix for files in a glob's folder covers), data/l is the match's other name, decided as "data/l": written
+  // with a plain `echo >>`; likewise secrets/l reads what the host writes into secrets/new.pem. No race.
+  for (const [tier, env] of TIERS) {
+    it(`a hard link made in data/ (secrets/) before the host renames the file onto the glob neither writes nor reads the match (${tier})`, async function () {
+      this.timeout(120_000);
+      const [data, secrets] = ['data', 'secrets'].map((d) => path.join(sb.workspace, d)) as [string, string];
+      for (const d of [data, secrets]) fs.mkdirSync(d);
+      fs.writeFileSync(path.join(data, 'draft.txt'), 'draft\n');
+      fs.writeFileSync(path.join(secrets, 'draft.txt'), 'draft\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'hl.sh', '#!/bin/sh\nln data/draft.txt data/l && ln secrets/draft.txt secrets/l && echo "links made"\n: > ready\n' + WAIT_GO + 'echo PWNED >> data/l && echo "wrote through data/l"\ncat secrets/l\n');
+      const host = hostWhenReady(sb.workspace, () => {
+        fs.renameSync(path.join(data, 'draft.txt'), path.join(data, 'new.key'));
+        fs.renameSync(path.join(secrets, 'draft.txt'), path.join(secrets, 'new.pem'));
+        fs.writeFileSync(path.join(secrets, 'new.pem'), 'TOPSECRET\n'); // in place: the same inode
+      });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key', '--deny-read', 'secrets/*.pem'], ['./hl.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
+      assert.equal(fs.readFileSync(path.join(data, 'new.key'), 'utf8'), 'draft\n', `data/new.key was written through data/l: ${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `secrets/new.pem was read through secrets/l: ${r.stdout}`);
     });
   }
 
