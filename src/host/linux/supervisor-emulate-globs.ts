@@ -123,3 +123,25 @@ export function renameCarriesMatches(
     resolvedPath: to.resolved,
   };
 }
+
+type Named = { written: string; resolved: string };
+
+/**
+ * A hard link to a file in a deny glob's reach (its folder, or below an entry of it): the second name would
+ * stay outside the glob's reach when a process outside the run renames the first onto the glob (red team
+ * rt6: `ln data/draft.txt src/l`, then `mv data/draft.txt data/new.key` writes new.key through src/l).
+ */
+export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, m?: GlobMatcher): Verdict | null {
+  if (!inGlobEntry(r, from.resolved, 'write', m)) return null;
+  return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written}`, why: "a second name for a file in a deny glob's folder would outlive a rename of the file onto the glob", path: from.written, resolvedPath: from.resolved };
+}
+
+/**
+ * Moving something into a deny glob's reach that may carry a Landlock rule of its own (anything not already
+ * in that reach and not made by the supervisor): the rule would follow it when its new folder is renamed onto
+ * the glob from outside the run (red team rt6: `mv src data/sub/src`, then `data/sub` -> `data/x.key`).
+ */
+export function carriesRuleInto(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, made: Set<string>, m?: GlobMatcher): Verdict | null {
+  if (!inGlobEntry(r, to.resolved, 'write', m) || inGlobEntry(r, from.resolved, 'write', m) || [...made].some((d) => under(from.resolved, d))) return null;
+  return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "it could carry a Landlock rule of its own into a deny glob's folder, past a later rename onto the glob; copy it instead", path: from.written, resolvedPath: from.resolved };
+}

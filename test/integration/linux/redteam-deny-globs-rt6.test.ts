@@ -109,13 +109,20 @@ print('race: %s after %d tries' % ('WON' if won else 'held', tries))
       fs.writeFileSync(path.join(sb.workspace, 'src', 'in.txt'), 'in\n');
       fs.writeFileSync(path.join(sb.workspace, 'other', 'xxxxxxxxxxx.txt'), 'o\n'); // as long as data/x.key/src/in.txt
       writeScript(sb.workspace, 'race.py', RACE_PY, 0o644);
-      writeScript(sb.workspace, 'st.sh', '#!/bin/sh\nmv src data/sub/src && echo "staged"\n: > ready\n' + WAIT_GO + 'python3 race.py "$PWD/data/x.key/src/in.txt" "$PWD/other/xxxxxxxxxxx.txt"\n');
+      writeScript(sb.workspace, 'st.sh', '#!/bin/sh\nif mv src data/sub/src; then echo "staged"; else echo "staging refused"; fi\n: > ready\n' + WAIT_GO + 'python3 race.py "$PWD/data/x.key/src/in.txt" "$PWD/other/xxxxxxxxxxx.txt"\n');
       const host = hostWhenReady(sb.workspace, () => fs.renameSync(path.join(data, 'sub'), path.join(data, 'x.key')));
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./st.sh'], env);
       clearInterval(host);
-      assert.match(r.stdout, /staged/, r.stdout + r.stderr);
       assert.match(r.stdout, /race: /, r.stdout + r.stderr);
-      assert.equal(fs.readFileSync(path.join(data, 'x.key', 'src', 'in.txt'), 'utf8'), 'in\n', `data/x.key/src/in.txt was written: ${r.stdout}`);
+      // Closed at the staging: a folder from outside the glob's reach may carry a rule of its own, so the
+      // supervisor refuses to move it in (deny-glob-reach). Were it moved, the race must still hold.
+      if (/staging refused/.test(r.stdout)) {
+        assert.match(r.stderr, /Blocked renameat2? of src to data\/sub\/src/, r.stderr);
+        assert.equal(fs.readFileSync(path.join(sb.workspace, 'src', 'in.txt'), 'utf8'), 'in\n');
+      } else {
+        assert.match(r.stdout, /staged/, r.stdout + r.stderr);
+        assert.equal(fs.readFileSync(path.join(data, 'x.key', 'src', 'in.txt'), 'utf8'), 'in\n', `data/x.key/src/in.txt was written: ${r.stdout}`);
+      }
     });
   }
 });
