@@ -1,0 +1,89 @@
+// Red team rt7, on the rt6 fix (ca66f4e): carriesRuleInto lets anything into a deny glob's reach whose name is
+// below one the supervisor "made", and a rename the supervisor performs marks its destination as made. So a
+// two-step move launders what the one-step move is refused for: first a rename the supervisor performs (out
+// of data/, or within the carved workspace root), then the move in. Both reopen the rt6 attacks: a file with a
+// second name (hard link) brought back into data/, and a folder with its own Landlock rule (src/) into data/sub.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runIn, writeScript } from './helpers';
+import { TIERS, useSandbox } from './use-sandbox';
+
+/** Polls for `ready` in the workspace, then runs `act` once (the process outside the run) and creates `go`. */
+function hostWhenReady(ws: string, act: () => void): NodeJS.Timeout {
+  return setInterval(() => {
+    if (!fs.existsSync(path.join(ws, 'ready')) || fs.existsSync(path.join(ws, 'go'))) return;
+    act();
+    fs.writeFileSync(path.join(ws, 'go'), '');
+  }, 50);
+}
+const WAIT_GO = 'i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n';
+
+describe('red team rt7: laundering a move into a deny glob\'s reach through a rename the supervisor made (real kernel)', function () {
+  const sb = useSandbox();
+
+  // `ln data/draft.txt data/l` is refused since ca66f4e, but `mv data/draft.txt src/d` is performed (and marks
+  // src/d made), `ln src/d src/l` is the kernel's (src/ has its full rule), and `mv src/d data/draft.txt` passes
+  // carriesRuleInto because src/d is "made". When the host renames data/draft.txt to data/new.key, src/l writes
+  // the match with a plain `echo >>`. Deterministic, no race.
+  for (const [tier, env] of TIERS) {
+    it(`a file moved out of data/, hard-linked, and moved back is not written through its link after the host renames it onto the glob (${tier})`, async function () {
+      this.timeout(120_000);
+      const data = path.join(sb.workspace, 'data');
+      for (const d of [data, path.join(sb.workspace, 'src')]) fs.mkdirSync(d);
+      fs.writeFileSync(path.join(data, 'draft.txt'), 'draft\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'hl.sh', '#!/bin/sh\nmv data/draft.txt src/d && ln src/d src/l && mv src/d data/draft.txt && echo "laundered"\n: > ready\n' + WAIT_GO + 'echo PWNED >> src/l && echo "wrote through src/l"\n');
+      const host = hostWhenReady(sb.workspace, () => {
+        if (fs.existsSync(path.join(data, 'draft.txt'))) fs.renameSync(path.join(data, 'draft.txt'), path.join(data, 'new.key'));
+      });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./hl.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
+      if (fs.existsSync(path.join(data, 'new.key'))) assert.equal(fs.readFileSync(path.join(data, 'new.key'), 'utf8'), 'draft\n', `data/new.key was written through src/l: ${r.stdout}`);
+    });
+  }
+
+  // rt6's `mv src data/sub/src` is refused, but `mv src t` (the workspace root is carved: performed, t made) then
+  // `mv t data/sub/src` (from a made name) is not. src/ keeps its own full Landlock rule below data/sub; after the
+  // host renames data/sub to data/x.key, a thread flipping the path against an allowed name of the same length
+  // (answered "continue") writes data/x.key/src/in.txt (won after ~10 tries here, both tiers).
+  const RACE_PY = `import ctypes, os, sys, threading, time
+sys.setswitchinterval(1e-5)
+libc = ctypes.CDLL(None, use_errno=True)
+target, allowed = sys.argv[1].encode(), sys.argv[2].encode()
+buf = ctypes.create_string_buffer(target, 256)
+stop = False
+def flip():
+    while not stop:
+        ctypes.memmove(buf, allowed, len(allowed))
+        ctypes.memmove(buf, target, len(target))
+threading.Thread(target=flip, daemon=True).start()
+end, tries, won = time.time() + 8, 0, False
+while time.time() < end and not won:
+    tries += 1
+    fd = libc.open(buf, os.O_WRONLY | os.O_APPEND)
+    if fd < 0: continue
+    if '.key/' in os.readlink('/proc/self/fd/%d' % fd): won = os.write(fd, b'PWNED') > 0
+    os.close(fd)
+stop = True
+print('race: %s after %d tries' % ('WON' if won else 'held', tries))
+`;
+  for (const [tier, env] of TIERS) {
+    it(`src/ moved to t then into data/sub, data/sub renamed to data/x.key by the host: data/x.key/src/in.txt not written by a racing thread (${tier})`, async function () {
+      this.timeout(120_000);
+      const data = path.join(sb.workspace, 'data');
+      for (const d of [path.join(data, 'sub'), path.join(sb.workspace, 'src'), path.join(sb.workspace, 'other')]) fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(sb.workspace, 'src', 'in.txt'), 'in\n');
+      fs.writeFileSync(path.join(sb.workspace, 'other', 'xxxxxxxxxxx.txt'), 'o\n'); // as long as data/x.key/src/in.txt
+      writeScript(sb.workspace, 'race.py', RACE_PY, 0o644);
+      writeScript(sb.workspace, 'st.sh', '#!/bin/sh\nif mv src t && mv t data/sub/src; then echo "staged"; else echo "staging refused"; fi\n: > ready\n' + WAIT_GO + 'python3 race.py "$PWD/data/x.key/src/in.txt" "$PWD/other/xxxxxxxxxxx.txt"\n');
+      const host = hostWhenReady(sb.workspace, () => fs.renameSync(path.join(data, 'sub'), path.join(data, 'x.key')));
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./st.sh'], env);
+      clearInterval(host);
+      assert.match(r.stdout, /race: /, r.stdout + r.stderr);
+      const written = [path.join(data, 'x.key', 'src', 'in.txt'), path.join(sb.workspace, 'src', 'in.txt'), path.join(sb.workspace, 't', 'in.txt')].find((f) => fs.existsSync(f))!;
+      assert.equal(fs.readFileSync(written, 'utf8'), 'in\n', `${written} was written: ${r.stdout}`);
+    });
+  }
+});
