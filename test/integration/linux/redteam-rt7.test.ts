@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runIn, writeScript } from './helpers';
-import { TIERS, useSandbox } from './use-sandbox';
+import { runCli, runIn, writeScript } from './helpers';
+import { hasTool, TIERS, useSandbox } from './use-sandbox';
 
 /** Polls for `ready` in the workspace, then runs `act` once (the process outside the run) and creates `go`. */
 function hostWhenReady(ws: string, act: () => void): NodeJS.Timeout {
@@ -84,6 +84,80 @@ print('race: %s after %d tries' % ('WON' if won else 'held', tries))
       assert.match(r.stdout, /race: /, r.stdout + r.stderr);
       const written = [path.join(data, 'x.key', 'src', 'in.txt'), path.join(sb.workspace, 'src', 'in.txt'), path.join(sb.workspace, 't', 'in.txt')].find((f) => fs.existsSync(f))!;
       assert.equal(fs.readFileSync(written, 'utf8'), 'in\n', `${written} was written: ${r.stdout}`);
+    });
+  }
+});
+
+/** The pid of the CLI running on `workspace` (its command line names it), or null. */
+function cliPidFor(workspace: string): number | null {
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.endsWith('cli.js')) && cmd.includes(workspace) && cmd.includes('run')) return Number(e);
+    } catch {
+      // gone
+    }
+  }
+  return null;
+}
+
+// 27ef458 blocks every signal in the supervisor's worker, so no signal interrupts SECCOMP_IOCTL_NOTIF_ADDFD with
+// FLAG_SEND. A stop cannot be blocked: SIGSTOP (or SIGTSTP, Ctrl-Z, which Node leaves at its default) stops the
+// whole thread group, and the group stop wakes the worker's interruptible wait in that ioctl whatever its mask.
+// The target's open() then returns 0 with no fd installed: the script reads its stdin (here /dev/null: '') as
+// the file. Seen at the 1st-19th open of 3000, both tiers, with a stop/continue every ~5 ms.
+describe('red team rt7: supervisor answers while the CLI is stopped and continued (real kernel)', function () {
+  const sb = useSandbox();
+  before(function () {
+    if (!hasTool('python3')) this.skip();
+  });
+
+  for (const [tier, env] of TIERS) {
+    it(`3000 opens performed by the supervisor all give the script its file while the CLI gets SIGSTOP/SIGCONT (${tier})`, async function () {
+      this.timeout(120_000);
+      fs.mkdirSync(path.join(sb.workspace, 'secrets'));
+      fs.writeFileSync(path.join(sb.workspace, 'secrets', 'plain.txt'), 'plain\n');
+      const script = [
+        'import os, time',
+        "while not os.path.exists('go'): time.sleep(0.05)",
+        'bad = 0',
+        'for i in range(3000):',
+        '    try:',
+        "        with open('secrets/plain.txt') as f: s = f.read()",
+        "        if s != 'plain\\n': print('wrong content at', i, repr(s[:20])); bad += 1",
+        '    except OSError as e:',
+        "        print('failed at', i, e); bad += 1",
+        '    if bad > 3: break',
+        "print('bad', bad)",
+      ].join('\n');
+      const run = runCli(['run', '--mode', 'enforce', '--workspace', sb.workspace, '--deny-read', 'secrets/*.pem', '--', 'python3', '-c', script], { cwd: sb.workspace, env: { ...env }, timeoutMs: 100_000 });
+      let pid: number | null = null;
+      for (let i = 0; i < 200 && pid === null; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        pid = cliPidFor(sb.workspace);
+      }
+      assert.ok(pid, 'the CLI process was not found');
+      let done = false;
+      let stops = 0;
+      void run.then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 500));
+      fs.writeFileSync(path.join(sb.workspace, 'go'), '');
+      while (!done) {
+        try {
+          process.kill(pid, 'SIGSTOP');
+          await new Promise((r) => setTimeout(r, 2));
+          process.kill(pid, 'SIGCONT');
+          stops++;
+        } catch {
+          break; // gone
+        }
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      const r = await run;
+      assert.ok(stops > 10, `only ${stops} stops were sent (${r.stdout} ${r.stderr})`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^bad 0$/m, r.stdout);
     });
   }
 });
