@@ -1,8 +1,8 @@
-// Red team rt7, on the rt6 fix (ca66f4e): carriesRuleInto lets anything into a deny glob's reach whose name is
-// below one the supervisor "made", and a rename the supervisor performs marks its destination as made. So a
-// two-step move launders what the one-step move is refused for: first a rename the supervisor performs (out
-// of data/, or within the carved workspace root), then the move in. Both reopen the rt6 attacks: a file with a
-// second name (hard link) brought back into data/, and a folder with its own Landlock rule (src/) into data/sub.
+// Red team rt7, on the rt6 fix (ca66f4e). (1) linkOutOfReach decides only a hard link's source: `ln src/g data/g`
+// (or into data/sub, secrets/) gives a file in a deny glob's reach a second name outside it, directly. (2)
+// carriesRuleInto lets anything into the reach whose name is below one the supervisor "made", and a rename the
+// supervisor performs marks its destination made: a two-step move (out of data/, or within the carved workspace
+// root, then in) launders what the one-step move is refused for. Both reopen the rt6 attacks.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +19,7 @@ function hostWhenReady(ws: string, act: () => void): NodeJS.Timeout {
 }
 const WAIT_GO = 'i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n';
 
-describe('red team rt7: laundering a move into a deny glob\'s reach through a rename the supervisor made (real kernel)', function () {
+describe('red team rt7: a second name or a rule-carrying entry brought into a deny glob\'s reach (real kernel)', function () {
   const sb = useSandbox();
 
   // `ln data/draft.txt data/l` is refused since ca66f4e, but `mv data/draft.txt src/d` is performed (and marks
@@ -41,6 +41,31 @@ describe('red team rt7: laundering a move into a deny glob\'s reach through a re
       clearInterval(host);
       assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
       if (fs.existsSync(path.join(data, 'new.key'))) assert.equal(fs.readFileSync(path.join(data, 'new.key'), 'utf8'), 'draft\n', `data/new.key was written through src/l: ${r.stdout}`);
+    });
+  }
+
+  // No laundering needed: linkOutOfReach decides only the link's source. `ln src/g data/g` and `ln src/f data/sub/f`
+  // are performed by the supervisor (their destinations are supervised, their sources are outside the reach),
+  // so the file in the reach has a second name under src/'s full rule. When the host renames data/g to
+  // data/new.key (data/sub to data/x.key), `echo >> src/g` writes the match; likewise `ln src/r secrets/r`
+  // reads what the host then writes into secrets/new.pem. Deterministic.
+  for (const [tier, env] of TIERS) {
+    it(`a hard link made into data/ and data/sub (secrets/) from src/ neither writes nor reads the match after the host renames onto the glob (${tier})`, async function () {
+      this.timeout(120_000);
+      const [data, secrets, src] = ['data', 'secrets', 'src'].map((d) => path.join(sb.workspace, d)) as [string, string, string];
+      for (const d of [path.join(data, 'sub'), secrets, src]) fs.mkdirSync(d, { recursive: true });
+      for (const f of ['f', 'g', 'r']) fs.writeFileSync(path.join(src, f), 'in\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'hl.sh', '#!/bin/sh\nln src/g data/g; ln src/f data/sub/f; ln src/r secrets/r\n: > ready\n' + WAIT_GO + 'echo PWNED >> src/g; echo PWNED >> src/f\ncat src/r\n');
+      const host = hostWhenReady(sb.workspace, () => {
+        for (const [a, b] of [[path.join(data, 'g'), path.join(data, 'new.key')], [path.join(data, 'sub'), path.join(data, 'x.key')], [path.join(secrets, 'r'), path.join(secrets, 'new.pem')]] as const) if (fs.existsSync(a)) fs.renameSync(a, b);
+        if (fs.existsSync(path.join(secrets, 'new.pem'))) fs.writeFileSync(path.join(secrets, 'new.pem'), 'TOPSECRET\n'); // in place: the same inode
+      });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key', '--deny-read', 'secrets/*.pem'], ['./hl.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
+      for (const f of [path.join(data, 'new.key'), path.join(data, 'x.key', 'f')]) if (fs.existsSync(f)) assert.equal(fs.readFileSync(f, 'utf8'), 'in\n', `${f} was written through src/: ${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `secrets/new.pem was read through src/r: ${r.stdout}`);
     });
   }
 
