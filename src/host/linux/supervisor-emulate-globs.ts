@@ -127,21 +127,24 @@ export function renameCarriesMatches(
 type Named = { written: string; resolved: string };
 
 /**
- * A hard link to a file in a deny glob's reach (its folder, or below an entry of it): the second name would
- * stay outside the glob's reach when a process outside the run renames the first onto the glob (red team
- * rt6: `ln data/draft.txt src/l`, then `mv data/draft.txt data/new.key` writes new.key through src/l).
+ * A hard link from or into a deny glob's reach (its folders, or below an entry of one): one of the two names
+ * would stay outside the glob's reach when a process outside the run renames the other onto the glob (red
+ * teams rt6, rt7: `ln data/draft.txt src/l` or `ln src/g data/g`, then the host renames the name in data/ to
+ * `new.key`, and the other name writes the match).
  */
-export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, m?: GlobMatcher): Verdict | null {
-  if (!inGlobEntry(r, from.resolved, 'write', m)) return null;
-  return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written}`, why: "a second name for a file in a deny glob's folder would outlive a rename of the file onto the glob", path: from.written, resolvedPath: from.resolved };
+export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
+  if (!inGlobEntry(r, from.resolved, 'write', m) && !inGlobEntry(r, to.resolved, 'write', m)) return null;
+  return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written}`, why: "a hard link from or into a deny glob's folder would keep a name for the file outside the glob's reach, past a rename onto the glob", path: from.written, resolvedPath: from.resolved };
 }
 
 /**
- * Moving something into a deny glob's reach that may carry a Landlock rule of its own (anything not already
- * in that reach and not made by the supervisor): the rule would follow it when its new folder is renamed onto
- * the glob from outside the run (red team rt6: `mv src data/sub/src`, then `data/sub` -> `data/x.key`).
+ * Moving something into a deny glob's reach from outside it: it may carry a Landlock rule of its own, which
+ * would follow it when its new folder is renamed onto the glob from outside the run (red team rt6: `mv src
+ * data/sub/src`, then `data/sub` -> `data/x.key`), or a second name made outside (rt7: `mv data/d src/d; ln
+ * src/d src/l; mv src/d data/d`). Names the supervisor made say nothing of what is there now, so they do not
+ * count: only what is already in the reach moves within it.
  */
-export function carriesRuleInto(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, made: Set<string>, m?: GlobMatcher): Verdict | null {
-  if (!inGlobEntry(r, to.resolved, 'write', m) || inGlobEntry(r, from.resolved, 'write', m) || [...made].some((d) => under(from.resolved, d))) return null;
+export function carriesRuleInto(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
+  if (!inGlobEntry(r, to.resolved, 'write', m) || inGlobEntry(r, from.resolved, 'write', m)) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "it could carry a Landlock rule of its own into a deny glob's folder, past a later rename onto the glob; copy it instead", path: from.written, resolvedPath: from.resolved };
 }

@@ -124,10 +124,12 @@ describe('deny globs hold for names created during the run (real kernel)', funct
       // fresh/ does not exist: a folder moved there would bring fresh/new.key along.
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key', '--deny-write', 'fresh/*.key', '--allow-write', sb.outside], ['./mv.sh'], env);
       for (const l of ['move-out', 'move-in', 'move-in-outside']) assert.match(r.stdout, new RegExp(`${l}: denied`), r.stdout + r.stderr);
-      // data/x/new.key is no match of data/*.key: that move is ordinary work.
-      for (const l of ['stage', 'move-in-deeper', 'rename-file']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
+      // data/x/new.key is no match of data/*.key, but x/ comes from outside the glob's reach: it could carry a
+      // rule or a second name past a later rename onto the glob (red teams rt6, rt7), so it stays out.
+      assert.match(r.stdout, /move-in-deeper: denied/, r.stdout + r.stderr);
+      for (const l of ['stage', 'rename-file']) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
       assert.equal(fs.existsSync(path.join(sb.workspace, 'fresh')), false);
-      assert.deepEqual(keyFiles(data), ['old.key', 'x/new.key']);
+      assert.deepEqual(keyFiles(data), ['old.key']);
       assert.equal(fs.readFileSync(path.join(data, 'old.key'), 'utf8'), 'old\n');
     });
 
