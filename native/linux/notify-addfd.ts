@@ -13,8 +13,6 @@ const EPERM = 1;
 
 /** _IOW('!', 3, struct seccomp_notif_addfd), DESIGN.md §5. */
 export const SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103;
-/** Install the fd and answer the notification with its number, atomically (Linux 5.14). */
-export const SECCOMP_ADDFD_FLAG_SEND = 1 << 1;
 
 /** struct seccomp_notif_addfd: id u64 @0, flags u32 @8, srcfd u32 @12, newfd u32 @16, newfd_flags u32 @20. */
 export const SeccompNotifAddfdStruct = koffi.struct('seccomp_notif_addfd', {
@@ -26,8 +24,12 @@ export const SeccompNotifAddfdStruct = koffi.struct('seccomp_notif_addfd', {
 });
 
 export interface FileOpCalls {
-  /** Installs our `srcfd` in the target and answers notification `id` with the new fd number (or -errno). */
-  addfdSend(listener: number, id: bigint, srcfd: number, cloexec: boolean): number;
+  /**
+   * Installs our `srcfd` in the target (not answering): the new fd number there, or -errno. Not FLAG_SEND:
+   * that form, interrupted by a stop signal (SIGSTOP, SIGTSTP: no mask holds them), left the target's call
+   * returning 0 with nothing installed (red team rt7); this one reports whether it installed, or is restarted.
+   */
+  addfd(listener: number, id: bigint, srcfd: number, cloexec: boolean): number;
   openat(dirfd: number, name: string, flags: number, mode: number): number;
   mkdirat(dirfd: number, name: string, mode: number): number;
   unlinkat(dirfd: number, name: string, flags: number): number;
@@ -62,8 +64,8 @@ export function loadFileOpCalls(): FileOpCalls {
   const c_close = lib.func('close', 'int', ['int']);
   const res = (r: number) => (r < 0 ? -koffi.errno() : r);
   return {
-    addfdSend(listener, id, srcfd, cloexec) {
-      return res(ioctlAddfd(listener, SECCOMP_IOCTL_NOTIF_ADDFD, { id, flags: SECCOMP_ADDFD_FLAG_SEND, srcfd, newfd: 0, newfd_flags: cloexec ? O_CLOEXEC : 0 }));
+    addfd(listener, id, srcfd, cloexec) {
+      return res(ioctlAddfd(listener, SECCOMP_IOCTL_NOTIF_ADDFD, { id, flags: 0, srcfd, newfd: 0, newfd_flags: cloexec ? O_CLOEXEC : 0 }));
     },
     openat: (d, n, f, m) => res(c_openat(d, n, f, m)),
     mkdirat: (d, n, m) => res(c_mkdirat(d, n, m)),

@@ -82,9 +82,10 @@ export interface NotifyCalls {
    */
   setSyncWakeUp(listener: number): boolean;
   /**
-   * Blocks every signal in the calling thread (the supervisor's worker, which needs none). A signal that
-   * interrupts SECCOMP_IOCTL_NOTIF_ADDFD with FLAG_SEND can leave the target's call returning a number with
-   * no fd installed there (seen on 6.18: open() gave 0, then EBADF): the answer must never be interrupted.
+   * Blocks every signal it may in the calling thread (the supervisor's worker, which needs none), so that no
+   * call of an answer is interrupted half-way: SECCOMP_IOCTL_NOTIF_ADDFD with FLAG_SEND, interrupted, left the
+   * target's open() returning 0 with no fd installed (6.18). Stop signals cannot be blocked, hence an addfd
+   * without FLAG_SEND and a separate answer (notify-addfd.ts).
    */
   blockSignals(): void;
   /** Blocking poll(), for the supervisor's own worker thread: [fd, events] in, [fd, revents] out. */

@@ -238,9 +238,10 @@ export class OneCall {
       this.answer(fd);
       return true;
     }
-    // Installs the fd and answers with its number in one step; fails only when the target is gone.
-    this.ops.addfdSend(this.r.listener, this.note.id, fd, (flags & O_CLOEXEC) !== 0);
+    // Installs the fd, then answers with its number (FileOpCalls.addfd says why not in one step).
+    const installed = this.ops.addfd(this.r.listener, this.note.id, fd, (flags & O_CLOEXEC) !== 0);
     this.n.close(fd);
+    this.answer(installed);
     return true;
   }
 
@@ -346,9 +347,9 @@ export class OneCall {
       {
         kind: 'file',
         severity: 'warning',
-        rule: 'fallback-tier',
+        rule: this.r.fileTier === 'fallback' ? 'fallback-tier' : 'supervised-folder',
         what: `${call} of ${e.written}`,
-        why: `the fallback tier cannot perform ${call} with these flags in ${path.posix.dirname(e.resolved)} (it holds protected entries, so Landlock grants no rights on it); enable user namespaces for the namespace tier`,
+        why: `the supervisor cannot perform ${call} with these flags in ${path.posix.dirname(e.resolved)}, where Landlock leaves such calls to it (protected entries or a deny glob's folder)${this.r.fileTier === 'fallback' ? '; enable user namespaces for the namespace tier' : ''}`,
         path: e.written,
         resolvedPath: e.resolved,
       },

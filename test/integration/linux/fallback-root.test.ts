@@ -153,7 +153,7 @@ describe('fallback tier: the workspace root is usable, its control files are not
     ].join('\n')], FALLBACK);
     assert.match(r.stdout, /openat2: -1 Permission denied/, `${r.stdout}\n${r.stderr}`);
     assert.ok(!fs.existsSync(path.join(sb.workspace, 'r.txt')));
-    assert.match(r.stderr, /fallback tier cannot perform openat2/);
+    assert.match(r.stderr, /supervisor cannot perform openat2 .*enable user namespaces/);
     assert.doesNotMatch(r.stderr, /outside what profile/);
   });
 
