@@ -1,4 +1,12 @@
-// Red team rt8, on e11e386 (ADDFD without FLAG_SEND, then a separate answer). A call the supervisor performs
+// Red team rt8, on e11e386. (1) With a `**` deny glob (`data/**/*.key`, `sec/**/*.pem`) rt7's hard link into the
+// reach is performed again: inGlobEntry finds no "entry of a folder" below the prefix, because every path there
+// partially matches the glob (`**` can absorb any component), so each is a "folder" and linkOutOfReach /
+// carriesRuleInto see nothing in reach. `ln src/g data/a/g` is performed by the supervisor (data/a is carved);
+// the host renames data/a/g to data/a/g.key and `echo >> src/g` writes the match; likewise `ln src/r sec/a/r`
+// reads what the host writes into sec/a/r.pem. Deterministic, both tiers (the same chain with `data/*.key`
+// is refused since 9024cd3). (2) Below.
+//
+// (2) On e11e386 (ADDFD without FLAG_SEND, then a separate answer). A call the supervisor performs
 // is done before the target learns its result; a stop of the *target* (SIGSTOP, or Ctrl-Z's SIGTSTP, from the
 // script itself or its job control) interrupts its wait for the answer, the kernel drops the notification
 // (the answer then fails) and restarts the call, and the supervisor performs it a second time on what the first
@@ -14,6 +22,42 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runIn, writeScript } from './helpers';
 import { hasTool, TIERS, useSandbox } from './use-sandbox';
+
+/** Polls for `ready` in the workspace, then runs `act` once (the process outside the run) and creates `go`. */
+function hostWhenReady(ws: string, act: () => void): NodeJS.Timeout {
+  return setInterval(() => {
+    if (!fs.existsSync(path.join(ws, 'ready')) || fs.existsSync(path.join(ws, 'go'))) return;
+    act();
+    fs.writeFileSync(path.join(ws, 'go'), '');
+  }, 50);
+}
+const WAIT_GO = 'i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n';
+
+describe('red team rt8: a hard link into the reach of a ** deny glob (real kernel)', function () {
+  const sb = useSandbox();
+
+  for (const [tier, env] of TIERS) {
+    it(`ln src/g data/a/g (src/r sec/a/r) neither writes nor reads the match after the host renames onto data/**/*.key (sec/**/*.pem) (${tier})`, async function () {
+      this.timeout(120_000);
+      const [data, sec, src] = ['data/a', 'sec/a', 'src'].map((d) => path.join(sb.workspace, d)) as [string, string, string];
+      for (const d of [data, sec, src]) fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(sec, 'old.pem'), 'old\n');
+      for (const f of ['g', 'r']) fs.writeFileSync(path.join(src, f), 'in\n');
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'hl.sh', '#!/bin/sh\nln src/g data/a/g && echo "linked g"\nln src/r sec/a/r && echo "linked r"\n: > ready\n' + WAIT_GO + 'echo PWNED >> src/g\ncat src/r\n');
+      const host = hostWhenReady(sb.workspace, () => {
+        for (const [a, b] of [[path.join(data, 'g'), path.join(data, 'g.key')], [path.join(sec, 'r'), path.join(sec, 'r.pem')]] as const) if (fs.existsSync(a)) fs.renameSync(a, b);
+        if (fs.existsSync(path.join(sec, 'r.pem'))) fs.writeFileSync(path.join(sec, 'r.pem'), 'TOPSECRET\n'); // in place: the same inode
+      });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/**/*.key', '--deny-read', 'sec/**/*.pem'], ['./hl.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never renamed: ${r.stdout}${r.stderr}`);
+      const key = path.join(data, 'g.key');
+      if (fs.existsSync(key)) assert.equal(fs.readFileSync(key, 'utf8'), 'in\n', `data/a/g.key was written through src/g: ${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `sec/a/r.pem was read through src/r: ${r.stdout}`);
+    });
+  }
+});
 
 // argv: iterations, folder. A child stops and continues the script every ~1 ms while it makes names there.
 const STORM_PY = String.raw`import ctypes, os, sys, signal, time
