@@ -127,13 +127,25 @@ export function renameCarriesMatches(
 type Named = { written: string; resolved: string };
 
 /**
+ * Where a rename made outside the run could bring `p` onto a deny glob: an entry of a glob's folder or below
+ * one (inGlobEntry), or anything below the prefix of a glob with `**` (for `data/**` + `/*.key` every folder there
+ * is the glob's, so inGlobEntry, which looks for an entry of a folder that is not itself on the way, finds none;
+ * red team rt8).
+ */
+export function inGlobReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, p: string, m?: GlobMatcher): boolean {
+  if (inGlobEntry(r, p, 'write', m)) return true;
+  if (!sameInHostView(r, p)) return false;
+  return carvingGlobs(r.policy, 'all').some((g) => g.includes('**') && p !== kernelPrefix(g) && under(p, kernelPrefix(g)));
+}
+
+/**
  * A hard link from or into a deny glob's reach (its folders, or below an entry of one): one of the two names
  * would stay outside the glob's reach when a process outside the run renames the other onto the glob (red
  * teams rt6, rt7: `ln data/draft.txt src/l` or `ln src/g data/g`, then the host renames the name in data/ to
  * `new.key`, and the other name writes the match).
  */
 export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
-  if (!inGlobEntry(r, from.resolved, 'write', m) && !inGlobEntry(r, to.resolved, 'write', m)) return null;
+  if (!inGlobReach(r, from.resolved, m) && !inGlobReach(r, to.resolved, m)) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written}`, why: "a hard link from or into a deny glob's folder would keep a name for the file outside the glob's reach, past a rename onto the glob", path: from.written, resolvedPath: from.resolved };
 }
 
@@ -145,6 +157,6 @@ export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, ca
  * count: only what is already in the reach moves within it.
  */
 export function carriesRuleInto(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
-  if (!inGlobEntry(r, to.resolved, 'write', m) || inGlobEntry(r, from.resolved, 'write', m)) return null;
+  if (!inGlobReach(r, to.resolved, m) || inGlobReach(r, from.resolved, m)) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "it could carry a Landlock rule of its own into a deny glob's folder, past a later rename onto the glob; copy it instead", path: from.written, resolvedPath: from.resolved };
 }
