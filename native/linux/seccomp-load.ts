@@ -5,6 +5,8 @@ import koffi from 'koffi';
 import { SandboxError } from '../../src/errors';
 import type { Libc } from './libc';
 
+const { EINVAL } = os.constants.errno;
+
 export const SECCOMP_SET_MODE_FILTER = 1;
 export const SECCOMP_GET_ACTION_AVAIL = 2;
 export const SECCOMP_GET_NOTIF_SIZES = 3;
@@ -12,6 +14,7 @@ export const SECCOMP_GET_NOTIF_SIZES = 3;
 export const SECCOMP_FILTER_FLAG_TSYNC = 1 << 0;
 export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 export const SECCOMP_FILTER_FLAG_TSYNC_ESRCH = 1 << 4;
+export const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
 
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
@@ -62,9 +65,20 @@ export function installFilter(libc: Libc, program: Buffer, opts: InstallOptions)
   // koffi stores the address of `program`'s memory; `program` stays referenced until the call returns, and
   // the kernel copies the instructions during the call.
   koffi.encode(fprog, 0, SockFprogStruct, { len: insns, filter: program });
-  const flags = opts.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-  const r = libc.seccomp(SECCOMP_SET_MODE_FILTER, flags, fprog);
-  return opts.listener ? r : null;
+  if (!opts.listener) {
+    libc.seccomp(SECCOMP_SET_MODE_FILTER, 0, fprog);
+    return null;
+  }
+  // A notification the supervisor has received then waits for its answer through every signal but a kill
+  // (Linux 5.19+). Without it a stop or a handled signal of the script withdraws the notification and the
+  // kernel restarts the call, which the supervisor may already have performed: performed twice (red team
+  // rt8: O_EXCL creates answered EEXIST, renames undone). Older kernels refuse the flag (EINVAL): without.
+  try {
+    return libc.seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, fprog);
+  } catch (e) {
+    if (!(e instanceof SandboxError && e.errno === EINVAL)) throw e;
+    return libc.seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, fprog);
+  }
 }
 
 /** Decodes a base64 program as carried in LinuxPlan.seccomp.program. */
