@@ -7,18 +7,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hostWhenReady, WAIT_GO, WRITE_RACE_PY } from './redteam-support';
 import { runIn, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
-
-/** Polls for `ready` in the workspace, then runs `act` once (the process outside the run) and creates `go`. */
-function hostWhenReady(ws: string, act: () => void): NodeJS.Timeout {
-  return setInterval(() => {
-    if (!fs.existsSync(path.join(ws, 'ready')) || fs.existsSync(path.join(ws, 'go'))) return;
-    act();
-    fs.writeFileSync(path.join(ws, 'go'), '');
-  }, 50);
-}
-const WAIT_GO = 'i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n';
 
 describe('red team rt6: a start-time folder renamed onto a deny glob, prepared by the script (real kernel)', function () {
   const sb = useSandbox();
@@ -80,27 +71,6 @@ describe('red team rt6: a start-time folder renamed onto a deny glob, prepared b
   // (the workspace root and data/sub are supervised; neither name is on the glob's way). Then the very rename
   // f9a7ff7 closed (data/sub to data/x.key) leaves data/x.key/src under src/'s full rule, and a thread flipping
   // the path buffer against an allowed name of the same length (answered "continue") writes it.
-  const RACE_PY = `import ctypes, os, sys, threading, time
-sys.setswitchinterval(1e-5)
-libc = ctypes.CDLL(None, use_errno=True)
-target, allowed = sys.argv[1].encode(), sys.argv[2].encode()
-buf = ctypes.create_string_buffer(target, 256)
-stop = False
-def flip():
-    while not stop:
-        ctypes.memmove(buf, allowed, len(allowed))
-        ctypes.memmove(buf, target, len(target))
-threading.Thread(target=flip, daemon=True).start()
-end, tries, won = time.time() + 8, 0, False
-while time.time() < end and not won:
-    tries += 1
-    fd = libc.open(buf, os.O_WRONLY | os.O_APPEND)
-    if fd < 0: continue
-    if '.key/' in os.readlink('/proc/self/fd/%d' % fd): won = os.write(fd, b'PWNED') > 0
-    os.close(fd)
-stop = True
-print('race: %s after %d tries' % ('WON' if won else 'held', tries))
-`;
   for (const [tier, env] of TIERS) {
     it(`src/ moved into data/sub by the script, data/sub renamed to data/x.key by the host: data/x.key/src/in.txt not written by a racing thread (${tier})`, async function () {
       this.timeout(120_000);
@@ -108,7 +78,7 @@ print('race: %s after %d tries' % ('WON' if won else 'held', tries))
       for (const d of [path.join(data, 'sub'), path.join(sb.workspace, 'src'), path.join(sb.workspace, 'other')]) fs.mkdirSync(d, { recursive: true });
       fs.writeFileSync(path.join(sb.workspace, 'src', 'in.txt'), 'in\n');
       fs.writeFileSync(path.join(sb.workspace, 'other', 'xxxxxxxxxxx.txt'), 'o\n'); // as long as data/x.key/src/in.txt
-      writeScript(sb.workspace, 'race.py', RACE_PY, 0o644);
+      writeScript(sb.workspace, 'race.py', WRITE_RACE_PY, 0o644);
       writeScript(sb.workspace, 'st.sh', '#!/bin/sh\nif mv src data/sub/src; then echo "staged"; else echo "staging refused"; fi\n: > ready\n' + WAIT_GO + 'python3 race.py "$PWD/data/x.key/src/in.txt" "$PWD/other/xxxxxxxxxxx.txt"\n');
       const host = hostWhenReady(sb.workspace, () => fs.renameSync(path.join(data, 'sub'), path.join(data, 'x.key')));
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./st.sh'], env);

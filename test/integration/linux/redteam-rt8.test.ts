@@ -20,18 +20,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hostWhenReady, WAIT_GO } from './redteam-support';
 import { runIn, writeScript } from './helpers';
 import { hasTool, TIERS, useSandbox } from './use-sandbox';
-
-/** Polls for `ready` in the workspace, then runs `act` once (the process outside the run) and creates `go`. */
-function hostWhenReady(ws: string, act: () => void): NodeJS.Timeout {
-  return setInterval(() => {
-    if (!fs.existsSync(path.join(ws, 'ready')) || fs.existsSync(path.join(ws, 'go'))) return;
-    act();
-    fs.writeFileSync(path.join(ws, 'go'), '');
-  }, 50);
-}
-const WAIT_GO = 'i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n';
 
 describe('red team rt8: a hard link into the reach of a ** deny glob (real kernel)', function () {
   const sb = useSandbox();

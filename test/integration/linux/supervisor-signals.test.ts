@@ -9,6 +9,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cliPidFor } from './redteam-support';
 import { runCli } from './helpers';
 import { hasTool, TIERS, useSandbox } from './use-sandbox';
 
@@ -24,20 +25,6 @@ while time.time() < end:
     time.sleep(0.0002)
 print(sent)
 `;
-
-/** The pid of the CLI running on `workspace` (its command line names it), or null. */
-function cliPidFor(workspace: string): number | null {
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if (cmd.some((a) => a.endsWith('cli.js')) && cmd.includes(workspace) && cmd.includes('run')) return Number(e);
-    } catch {
-      // gone
-    }
-  }
-  return null;
-}
 
 describe('supervisor answers under signals (real kernel)', function () {
   const sb = useSandbox();
