@@ -132,16 +132,9 @@ function openHow(flags: number, resolve: number): Buffer {
 export type RuleOutcome = { added: true; access: number } | { added: false; reason: string };
 
 /**
- * Adds one path-beneath rule. A path that does not exist (or cannot be reached by this process) is not an
- * error: skipping a rule grants less, never more. Rights are cut to `handled`, and to the file rights for a
- * non-directory.
- */
-export function addPathRule(libc: Libc, rulesetFd: number, path: string, access: number, handled: number, exact = false): RuleOutcome {
-  return pathRuleAdder(libc, rulesetFd, handled)(path, access, exact);
-}
-
-/**
- * addPathRule for many rules of one ruleset: the launcher adds every rule of the plan (a thousand under a busy
+ * Adds path-beneath rules to one ruleset. A path that does not exist (or cannot be reached by this process) is
+ * not an error: skipping a rule grants less, never more. Rights are cut to `handled`, and to the file rights
+ * for a non-directory. The launcher adds every rule of the plan (a thousand under a busy
  * /tmp) between the plan's arrival and exec, so the per-rule work is three calls (open, add_rule, close) on
  * buffers made once. No fstat to tell a file from a directory: the kernel refuses a directory right on a
  * non-directory with EINVAL, and with the rights cut to the handled ones and flags 0 that is its only EINVAL,

@@ -2,7 +2,7 @@
 // --no-namespaces, or a machine without user namespaces). The workspace root is the parent of a carve-out
 // (.git), so every entry of it gets its own Landlock write rule. The launcher re-expands the carve-outs
 // (carve-outs.ts: realpath of each rule path, a symlink child is skipped) and only afterwards opens each rule
-// path with open(O_PATH) (landlock.ts addPathRule), which follows symlinks. A second sandboxed run in the same
+// path with open(O_PATH) (landlock.ts pathRuleAdder), which follows symlinks. A second sandboxed run in the same
 // workspace (run A) swaps an entry between a directory and a symlink to .git with renameat2(RENAME_EXCHANGE)
 // (the supervisor lets it move a symlink into the workspace root); when the entry is a directory at the host's
 // compile and at the launcher's realpath but a symlink at the open, run B's rule lands on .git itself, with
