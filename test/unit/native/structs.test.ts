@@ -93,6 +93,12 @@ describe('native struct layouts', function () {
     assert.equal(b.length, 12);
     assert.equal(b.readBigUInt64LE(0), 0x4005n);
     assert.equal(b.readInt32LE(8), 7);
+    // The hand-written encoding is byte for byte koffi's, for a negative fd and rights above 2^32 too.
+    for (const [rights, fd] of [[0x4005, 7], [0x1ffff, -1], [2 ** 40 + 3, 2 ** 31 - 1]] as const) {
+      const k = Buffer.alloc(12);
+      koffi.encode(k, 0, PathBeneathAttrStruct, { allowed_access: BigInt(rights), parent_fd: fd });
+      assert.deepEqual(encodePathBeneath(rights, fd, Buffer.alloc(12, 0xee)), k);
+    }
   });
 
   it('encodes the ruleset attr with the size of the ABI', function () {
