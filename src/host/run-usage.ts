@@ -1,19 +1,18 @@
 // A run's CPU and memory figures: exact from a cgroup, from the kernel's rusage of reaped children when the
 // run had the host to itself, else what the watchdog sampled.
-import type { RunTree } from './platform';
+import type { TreeUsage } from './platform';
 import type { RunResult } from '../protocol/run-events';
 
 export type ChildUsageLike = { userMs: number; systemMs: number; maxRssKiB: number };
 
 /** Exact usage from a cgroup; else the kernel's rusage of reaped children when this run was the only one; else sampled. */
 export function measureUsage(
-  tree: RunTree,
+  t: TreeUsage,
   before: ChildUsageLike,
   after: ChildUsageLike,
   launcherCpu: { userMs: number; systemMs: number } | null,
   overlap: { other: boolean },
 ): Pick<RunResult, 'cpuUserMs' | 'cpuSystemMs' | 'maxRssKiB' | 'usageSource'> {
-  const t = tree.usage();
   if (t.source === 'cgroup') {
     // The launcher was in the cgroup before exec: its Node start-up is not the script's.
     const lu = launcherCpu?.userMs ?? 0;

@@ -280,7 +280,9 @@ export class Runner {
     const l = p.limits;
     // A shell reports a child killed by a signal as 128+N: the limit signals count either way.
     const sig = signal ?? (code != null && code > 128 ? signalName(code - 128) : null);
-    if ((sig === 'SIGXCPU' && l.cpuSeconds != null) || (signal === 'SIGKILL' && l.cpuSeconds != null && !timedOut && !cancelled && tree.usage().cpuUserMs != null && (tree.usage().cpuUserMs! + (tree.usage().cpuSystemMs ?? 0)) / 1000 >= l.cpuSeconds)) {
+    // The tree's figures, read once now that everything is drained (a cgroup's are a few file reads each time).
+    const treeUsage = tree.usage();
+    if ((sig === 'SIGXCPU' && l.cpuSeconds != null) || (signal === 'SIGKILL' && l.cpuSeconds != null && !timedOut && !cancelled && treeUsage.cpuUserMs != null && (treeUsage.cpuUserMs + (treeUsage.cpuSystemMs ?? 0)) / 1000 >= l.cpuSeconds)) {
       reportLimit({ limit: 'cpu', observed: l.cpuSeconds, max: l.cpuSeconds ?? 0, action: 'killed', message: `CPU time limit ${l.cpuSeconds} s reached (${signal})` });
     }
     if (sig === 'SIGXFSZ' && l.fileSizeMiB != null) {
@@ -293,7 +295,7 @@ export class Runner {
     if (s.gitBefore && outcome.ok) {
       for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), req.reactions)) handle.emit('violation', v);
     }
-    const usage = measureUsage(tree, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
+    const usage = measureUsage(treeUsage, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
     const setupError = outcome.ok ? null : outcome.error;
     const at = (t: number | null) => (t === null ? null : round3(t - handle.requestedAt));
     // The result goes out before the teardown (cgroup rmdir, reaper update, temp folder): 'finished' listeners

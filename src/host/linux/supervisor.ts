@@ -27,6 +27,12 @@ export class Supervisor {
   private readonly wake: [number, number];
   private readonly hooks = new Map<string, RunHooks>();
   private readonly syncs = new Map<number, () => void>();
+  /**
+   * Runs whose listener hung up (no process left under their filter), with the flushes waiting for that.
+   * The worker posts 'hup' after every violation of the run, in order, and nothing of the run can follow it,
+   * so a flush after the hup needs no round trip (about a millisecond of a run's exit-to-result).
+   */
+  private readonly hups = new Map<string, Array<() => void> | 'hup'>();
   private nextToken = 1;
   private disposed = false;
 
@@ -54,7 +60,12 @@ export class Supervisor {
   private onMessage(m: SupervisorEvent | { type: 'synced'; token: number }): void {
     if (m.type === 'violation') this.hooks.get(m.violation.runId)?.onViolation(m.violation);
     else if (m.type === 'error') this.hooks.get(m.runId)?.onError(m.message);
-    else if (m.type === 'synced') {
+    else if (m.type === 'hup') {
+      const waiting = this.hups.get(m.runId);
+      if (!this.hooks.has(m.runId)) return; // detached already
+      this.hups.set(m.runId, 'hup');
+      if (Array.isArray(waiting)) for (const w of waiting) w();
+    } else if (m.type === 'synced') {
       this.syncs.get(m.token)?.();
       this.syncs.delete(m.token);
     }
@@ -77,12 +88,18 @@ export class Supervisor {
       flush: () =>
         new Promise<void>((resolve) => {
           if (this.disposed) return resolve();
+          const hup = this.hups.get(run.runId);
+          if (hup === 'hup') return resolve();
+          // Whichever comes first: the hup (every violation is in) or the worker's answer to this sync.
+          if (hup) hup.push(resolve);
+          else this.hups.set(run.runId, [resolve]);
           const token = this.nextToken++;
           this.syncs.set(token, resolve);
           this.send({ type: 'sync', token });
         }),
       detach: () => {
         this.hooks.delete(run.runId);
+        this.hups.delete(run.runId);
         if (!this.hooks.size) this.worker.unref();
         if (!this.disposed) this.send({ type: 'remove', runId: run.runId });
       },
