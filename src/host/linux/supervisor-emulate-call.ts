@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
 import type { FileOpCalls } from '../../../native/linux/notify-addfd';
-import { decidePath, grantsAllow, protectedPaths } from '../../policy';
+import { decidePath, grantsAllow, isUnder, protectedPaths } from '../../policy';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
 import type { GlobMatcher } from '../../policy/glob-match';
 import { carriesRuleInto, carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, linkOutOfReach, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
@@ -27,10 +27,6 @@ interface Entry {
   written: string;
   abs: string;
   resolved: string;
-}
-
-export function under(p: string, root: string): boolean {
-  return root === '/' || p === root || p.startsWith(root + '/');
 }
 
 /** One notification's emulation. */
@@ -73,7 +69,7 @@ export class OneCall {
   /** Below what the supervisor made, or in a deny glob's folder entry whose rule lacks `access` (inGlobEntry):
    *  Landlock gives no rule for it, the supervisor performs it. */
   private inMade(p: string, access: 'read' | 'write' = 'write'): boolean {
-    for (const m of this.made) if (under(p, m)) return true;
+    for (const m of this.made) if (isUnder(p, m)) return true;
     return inGlobEntry(this.r, p, access, this.globs);
   }
 
@@ -96,7 +92,7 @@ export class OneCall {
   protected decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
     const prot = this.r.protected ?? protectedPaths(this.r.policy);
     const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot, globs: this.globs });
-    const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && under(pp.abs, e.resolved));
+    const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && isUnder(pp.abs, e.resolved));
     if (grantsAllow(this.r.grants, e.resolved, access, true) && d.allowed && !containsProtected) return null;
     return (
       decideFile(this.r, e.written, e.abs, e.resolved, access, moves) ?? {
@@ -127,7 +123,7 @@ export class OneCall {
    * the root); the call then fails (ELOOP) instead of landing somewhere undecided.
    */
   private openParent(p: string, right: 'write_file' | 'read_file' = 'write_file'): number {
-    const roots = this.r.grants.filter((g) => g.access.includes(right)).flatMap((g) => g.paths).filter((root) => under(p, root) && p !== root);
+    const roots = this.r.grants.filter((g) => g.access.includes(right)).flatMap((g) => g.paths).filter((root) => isUnder(p, root) && p !== root);
     if (roots.length === 0) return -EACCES;
     const root = roots.sort((a, b) => b.length - a.length)[0]!;
     const rootFd = this.n.openat2(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_NO_MAGICLINKS);

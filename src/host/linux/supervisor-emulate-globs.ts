@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedPolicy } from '../../policy/schema';
+import { isUnder } from '../../policy/paths';
 import type { Grant } from '../../policy/fs-model-types';
 import { globIsSubtree, globMayMatchBelow, kernelPrefix } from '../../policy/glob-kernel-paths';
 import { GLOB_OPTIONS, globMatch, type GlobMatcher } from '../../policy/glob-match';
@@ -23,8 +24,6 @@ export function sameInHostView(r: Pick<SupervisedRun, 'fileTier'>, p: string): b
 }
 
 const MM = GLOB_OPTIONS;
-
-const under = (p: string, root: string) => root === '/' || p === root || p.startsWith(root + '/');
 
 /** Whether something (a dangling link included) is at `p`. */
 export function entryExists(p: string): boolean {
@@ -45,7 +44,7 @@ export function entryExists(p: string): boolean {
 export function fileWithoutRule(r: Pick<SupervisedRun, 'grants' | 'fileTier'>, p: string, access: 'read' | 'write'): boolean {
   const need = access === 'read' ? 'read_file' : 'write_file';
   const dir = path.posix.dirname(p);
-  const covering = r.grants.filter((g: Grant) => g.access.includes(need) && g.paths.some((root) => under(p, root)) && !g.except.some((e) => under(p, e)));
+  const covering = r.grants.filter((g: Grant) => g.access.includes(need) && g.paths.some((root) => isUnder(p, root)) && !g.except.some((e) => isUnder(p, e)));
   if (covering.length === 0 || !covering.every((g) => g.noFileRules?.includes(dir) && !g.paths.includes(p))) return false;
   if (!sameInHostView(r, p)) return false;
   try {
@@ -67,8 +66,8 @@ export function inGlobEntry(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, p: st
   if (!sameInHostView(r, p)) return false;
   for (const g of carvingGlobs(r.policy, access === 'read' ? 'read' : 'all')) {
     const pre = kernelPrefix(g);
-    const folder = (d: string) => under(d, pre) && globMayMatchBelow(d, g, m) && !globMatch(d, g, MM, m);
-    for (let a = p; a !== pre && under(a, pre); a = path.posix.dirname(a)) {
+    const folder = (d: string) => isUnder(d, pre) && globMayMatchBelow(d, g, m) && !globMatch(d, g, MM, m);
+    for (let a = p; a !== pre && isUnder(a, pre); a = path.posix.dirname(a)) {
       if (folder(path.posix.dirname(a)) && !folder(a)) return true;
     }
   }
@@ -135,7 +134,7 @@ type Named = { written: string; resolved: string };
 export function inGlobReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, p: string, m?: GlobMatcher): boolean {
   if (inGlobEntry(r, p, 'write', m)) return true;
   if (!sameInHostView(r, p)) return false;
-  return carvingGlobs(r.policy, 'all').some((g) => g.includes('**') && p !== kernelPrefix(g) && under(p, kernelPrefix(g)));
+  return carvingGlobs(r.policy, 'all').some((g) => g.includes('**') && p !== kernelPrefix(g) && isUnder(p, kernelPrefix(g)));
 }
 
 /**

@@ -18,7 +18,8 @@ import type { Notification, NotifyCalls, TargetMemory } from '../../../native/li
 import type { FileOpCalls } from '../../../native/linux/notify-addfd';
 import { GlobMatcher } from '../../policy/glob-match';
 import type { SupervisedRun } from './supervisor-protocol';
-import { under, type Refuse } from './supervisor-emulate-call';
+import type { Refuse } from './supervisor-emulate-call';
+import { isUnder } from '../../policy/paths';
 import { MakeCall } from './supervisor-emulate-make';
 import { sameInHostView } from './supervisor-emulate-globs';
 
@@ -35,9 +36,9 @@ export function carvedDirs(r: Pick<SupervisedRun, 'grants'>): Set<string> {
     if (!g.access.includes('write_file')) continue;
     for (const e of g.except) {
       for (const root of g.paths) {
-        if (e === root || !under(e, root)) continue;
+        if (e === root || !isUnder(e, root)) continue;
         for (let d = path.posix.dirname(e); ; d = path.posix.dirname(d)) {
-          if (!allExcept.some((x) => under(d, x))) out.add(d);
+          if (!allExcept.some((x) => isUnder(d, x))) out.add(d);
           if (d === root || d === '/') break;
         }
       }
