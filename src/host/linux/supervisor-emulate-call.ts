@@ -7,7 +7,7 @@ import type { FileOpCalls } from '../../../native/linux/notify-addfd';
 import { decidePath, grantsAllow, isUnder, protectedPaths } from '../../policy';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
 import type { GlobMatcher } from '../../policy/glob-match';
-import { carriesRuleInto, carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, linkOutOfReach, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
+import { carriesRuleInto, carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, linkOnGlobWay, linkOutOfReach, movedOntoGlobWay, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
 import { decideFile, type Verdict } from './supervisor-decide';
 import { resolveComponents, targetSelfLinks } from './target-path';
@@ -298,7 +298,7 @@ export class OneCall {
     if (!this.uncoveredName(from.resolved) && !this.uncoveredName(to.resolved)) return false;
     const flags = name === 'renameat2' ? this.arg32(4) >>> 0 : 0;
     const settled = this.uncoveredName(from.resolved) && this.uncoveredName(to.resolved);
-    const [exchange, into] = [(flags & 2) !== 0, (a: Entry, b: Entry) => carriesRuleInto(this.r, name, a, b, this.globs)];
+    const [exchange, into] = [(flags & 2) !== 0, (a: Entry, b: Entry) => carriesRuleInto(this.r, name, a, b, this.globs) ?? movedOntoGlobWay(this.r, name, a, b, this.globs)];
     if (this.refused(this.decide(name, from, true) ?? this.decide(name, to, true) ?? into(from, to) ?? (exchange ? into(to, from) : null) ?? renameCarriesMatches(this.r.policy, name, from, to, exchange, settled, this.globs))) return true;
     // Only RENAME_NOREPLACE and RENAME_EXCHANGE: RENAME_WHITEOUT needs CAP_MKNOD the script does not have.
     if ((flags & ~3) !== 0) {
@@ -324,7 +324,7 @@ export class OneCall {
     if (!from || !to) return false;
     if (!this.uncoveredName(to.resolved) && !this.inMade(path.posix.dirname(from.resolved))) return false; // from a folder with no refer right too
     // A second name for a protected file would be an unprotected way to write it: the source is decided too.
-    if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, false) ?? linkOutOfReach(this.r, name, from, to, this.globs))) return true;
+    if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, false) ?? linkOutOfReach(this.r, name, from, to, this.globs) ?? linkOnGlobWay(this.r, name, to, this.globs))) return true;
     return this.perform([from.resolved, to.resolved], (fds) => {
       const res = linkInParents(this.n, this.ops, fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), credsOf(this.note.pid));
       if (res === 0) this.made.add(to.resolved);

@@ -149,6 +149,33 @@ export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, ca
 }
 
 /**
+ * A link (symbolic, or a hard link, which can name a symlink too) whose name is on a deny glob's way: the
+ * glob's missing prefix (`keys` for keys/*.key), or a folder below the prefix of a glob with `**` (`data/sub`
+ * for `data/**` then `*.key`). Its matches would then be reached through the link: what a process outside the run writes
+ * at `keys/k.key` or `data/sub/new.key` would land in the folder the link names, the script's own, where it
+ * reads and writes it by that other path (red team rt9). A folder made there is fine: the glob decides its
+ * entries. Refused by name, on the supervisor's own copy of it.
+ */
+export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, to: Named, m?: GlobMatcher): Verdict | null {
+  if (!sameInHostView(r, to.resolved)) return null;
+  const glob = wayOf(to.resolved, carvingGlobs(r.policy, 'all'), m);
+  if (glob === null) return null;
+  return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} ${to.written}`, why: `a link there would lead the names ${glob} denies into another folder; make a folder there instead`, path: to.written, resolvedPath: to.resolved };
+}
+
+/**
+ * A move from outside a deny glob's way onto it (`mv lnk keys` with keys/ missing, for keys/*.key): what is
+ * moved may be a link, which linkOnGlobWay refuses to make there; whether it is one cannot be known race-free
+ * (the script may swap it before the rename), so any such move is refused by name. Moves within the way and
+ * the reach are left to the other checks (an editor's save below data/ under a `**` glob).
+ */
+export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
+  if (linkOnGlobWay(r, call, to, m) === null) return null;
+  if (inGlobReach(r, from.resolved, m) || wayOf(from.resolved, carvingGlobs(r.policy, 'all'), m) !== null) return null;
+  return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "only a folder made there can stand on a deny glob's way (a link moved there would lead the glob's names into another folder); make the folder with mkdir", path: to.written, resolvedPath: to.resolved };
+}
+
+/**
  * Moving something into a deny glob's reach from outside it: it may carry a Landlock rule of its own, which
  * would follow it when its new folder is renamed onto the glob from outside the run (red team rt6: `mv src
  * data/sub/src`, then `data/sub` -> `data/x.key`), or a second name made outside (rt7: `mv data/d src/d; ln

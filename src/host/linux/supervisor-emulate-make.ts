@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OneCall } from './supervisor-emulate-call';
+import { linkOnGlobWay } from './supervisor-emulate-globs';
 import { credsOf, mayChangeDir, umaskOf } from './dac';
 import { AT_FDCWD, EACCES } from './supervisor-abi';
 
@@ -23,7 +24,7 @@ export class MakeCall extends OneCall {
     const at = name === 'symlinkat';
     const e = this.entry(at ? this.arg32(1) : AT_FDCWD, this.note.args[at ? 2 : 1]!, false);
     if (!e || !this.uncoveredName(e.resolved)) return false;
-    if (this.refused(this.decide(name, e, false))) return true;
+    if (this.refused(this.decide(name, e, false) ?? linkOnGlobWay(this.r, name, e, this.globs))) return true;
     const target = this.mem.readString(this.note.pid, this.note.args[0]!);
     // Not UTF-8: re-encoded on its way through JavaScript, it would not be the script's text.
     if (target === null || target === '' || target.includes('\uFFFD')) return this.unreadable(name);
