@@ -164,14 +164,16 @@ export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, cal
 }
 
 /**
- * A move from outside a deny glob's way onto it (`mv lnk keys` with keys/ missing, for keys/*.key): what is
- * moved may be a link, which linkOnGlobWay refuses to make there; whether it is one cannot be known race-free
- * (the script may swap it before the rename), so any such move is refused by name. Moves within the way and
- * the reach are left to the other checks (an editor's save below data/ under a `**` glob).
+ * A move onto a deny glob's way from off every glob's way (`mv lnk keys` with keys/ missing, for keys/*.key;
+ * `mv data/lnk keys`, a link made in data/ for data/*.key, red team rt10): what is moved may be a link, which
+ * linkOnGlobWay refuses to make there; whether it is one cannot be known race-free (the script may swap it
+ * before the rename), so any such move is refused by name. Only what is on a way already moves along it (an
+ * editor's save below data/ under a `**` glob, where every folder is on the way); no link gets there but one
+ * that was there before the run.
  */
 export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
   if (linkOnGlobWay(r, call, to, m) === null) return null;
-  if (inGlobReach(r, from.resolved, m) || wayOf(from.resolved, carvingGlobs(r.policy, 'all'), m) !== null) return null;
+  if (sameInHostView(r, from.resolved) && wayOf(from.resolved, carvingGlobs(r.policy, 'all'), m) !== null) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "only a folder made there can stand on a deny glob's way (a link moved there would lead the glob's names into another folder); make the folder with mkdir", path: to.written, resolvedPath: to.resolved };
 }
 
