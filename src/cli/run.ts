@@ -17,6 +17,7 @@ import { parseRunArgs, UsageError } from './args';
 import { callerTty } from './caller-tty';
 import type { EarlyLauncher } from '../host/launcher-spawn';
 import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
+import { canonicalFolder } from '../host/canonical-folder';
 import { version as PACKAGE_VERSION } from '../../package.json';
 
 const VERSION: string = PACKAGE_VERSION;
@@ -30,8 +31,9 @@ export interface LoadedPolicy {
 
 /** Layers: defaults < --policy FILE (the user's own) < <workspace>/.vscode/sandbox.json (tighten only) < flags. */
 export function loadPolicy(workspace: string, policyFile: string | null, runLayer: PolicyInput): LoadedPolicy {
-  const ws = path.resolve(workspace);
-  if (!fs.existsSync(ws) || !fs.statSync(ws).isDirectory()) throw new UsageError(`--workspace ${workspace}: not a directory`);
+  const named = path.resolve(workspace);
+  if (!fs.existsSync(named) || !fs.statSync(named).isDirectory()) throw new UsageError(`--workspace ${workspace}: not a directory`);
+  const ws = canonicalFolder(named);
   const readText = (file: string): string => {
     try {
       return fs.readFileSync(file, 'utf8');
@@ -44,9 +46,9 @@ export function loadPolicy(workspace: string, policyFile: string | null, runLaye
   const wsText = fs.existsSync(wsFile) ? readText(wsFile) : undefined;
   const wsContent = wsText !== undefined ? parseWorkspaceFile(wsText, wsFile) : undefined;
   // A loosening approved with `script-sandbox approve` (or in the editor) for exactly this text.
-  const approvedLoosening = wsText !== undefined && isLooseningApproved(ws, policyTextDigest(wsText));
+  const approvedLoosening = wsText !== undefined && isLooseningApproved(named, policyTextDigest(wsText)); // keyed as `approve` records it
   try {
-    return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: os.homedir(), approvedLoosening }), gitScripts: wsContent?.gitScripts ?? [] };
+    return { ...resolvePolicy({ user, workspace: wsContent?.layer, run: runLayer }, { workspace: ws, home: canonicalFolder(os.homedir()), approvedLoosening }), gitScripts: wsContent?.gitScripts ?? [] };
   } catch (e) {
     if (e instanceof SandboxError && e.code === 'POLICY_LOOSENING') {
       throw new SandboxError('POLICY_LOOSENING', `${e.message}. To approve it from a terminal: script-sandbox approve --workspace ${ws}${policyFile ? ` --policy ${policyFile}` : ''}`);

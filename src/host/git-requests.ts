@@ -13,6 +13,7 @@ import type { ClientMessage, HostMessage } from '../protocol/host';
 import type { AuditLog } from '../audit';
 import type { Engine } from './engine';
 import { gitSandbox } from './git-sandbox';
+import { canonicalFolder } from './canonical-folder';
 
 type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
@@ -44,7 +45,7 @@ export class GitRequests {
     this.inFlight.set(m.requestId, abort);
     try {
       const spec = parseGitScriptSpec(m.spec, 'git-script');
-      const { policy } = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
+      const { policy } = resolvePolicy(m.layers, { workspace: canonicalFolder(m.workspace), home: canonicalFolder(os.homedir()), approvedLoosening: m.approvedLoosening });
       const audit = m.auditPath ? await this.auditFor(m.auditPath, m.workspace).catch(() => undefined) : undefined;
       const fetchViolations: Violation[] = [];
       const fetched = await fetchGitScript(gitSandbox(this.engine), spec, {

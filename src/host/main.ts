@@ -12,6 +12,7 @@ import { startRunSession } from './run-session';
 import { compileReactions } from '../protocol/run-reactions';
 import { GitRequests } from './git-requests';
 import { RunTerminal } from './run-terminal';
+import { canonicalFolder } from './canonical-folder';
 
 function send(m: HostMessage): void {
   process.send?.(m);
@@ -69,7 +70,7 @@ function main(): void {
   const startRun = async (m: Extract<ClientMessage, { type: 'run' }>): Promise<void> => {
     let terminal: RunTerminal | null = null;
     try {
-      const resolved = resolvePolicy(m.layers, { workspace: m.workspace, home: os.homedir(), approvedLoosening: m.approvedLoosening });
+      const resolved = resolvePolicy(m.layers, { workspace: canonicalFolder(m.workspace), home: canonicalFolder(os.homedir()), approvedLoosening: m.approvedLoosening });
       const notes = resolved.notes;
       // A git-script: the host sets command, cwd and the checkout's read-only policy, after checking approval.
       const gitRun = m.gitFetchId ? await git.prepareRun(m.gitFetchId, resolved.policy, m.workspace) : null;
