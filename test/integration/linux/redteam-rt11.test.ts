@@ -16,7 +16,7 @@ import { hostWhenReady, WAIT_GO } from './redteam-support';
 import { runIn, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
 
-describe("red team rt11: a relative symlink that was on a deny glob's way before the run, moved along a deny glob's way (real kernel)", function () {
+describe("red team rt11: a symlink comes to stand on a deny glob's way (a pre-run relative link moved along the way; a link in a folder the host renames onto it) (real kernel)", function () {
   const sb = useSandbox();
 
   for (const [tier, env] of TIERS) {
@@ -61,6 +61,23 @@ describe("red team rt11: a relative symlink that was on a deny glob's way before
       }
       if (/TOPSECRET/.test(r.stdout)) breaches.push('sec/x.pem read');
       assert.deepEqual(breaches, [], `the script reached these matches through a pre-run relative link it moved along a glob's way: ${r.stdout}${r.stderr}`);
+    });
+    // Needs a process outside the run to rename a folder the script made (a build tool's `mv out build`): the
+    // symlink analog of the hard link README lists as still open from rt9. out/keys is on no way when made.
+    it(`out/keys -> ../v1, then the host renames out to build: what it then writes at build/keys/*.key stays out of the script's reach (${tier})`, async function () {
+      this.timeout(120_000);
+      fs.chmodSync(sb.workspace, 0o755);
+      writeScript(sb.workspace, 'mv.sh', '#!/bin/sh\nmkdir v1 out\nln -s ../v1 out/keys && echo "made out/keys"\n: > ready\n' + WAIT_GO + 'echo PWNED >> v1/k.key\n');
+      const host = hostWhenReady(sb.workspace, () => {
+        fs.renameSync(path.join(sb.workspace, 'out'), path.join(sb.workspace, 'build'));
+        fs.writeFileSync(path.join(sb.workspace, 'build/keys/k.key'), 'HOSTKEY\n');
+      });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'build/keys/*.key'], ['./mv.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never wrote: ${r.stdout}${r.stderr}`);
+      const f = path.join(sb.workspace, 'build/keys/k.key');
+      const text = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : 'HOSTKEY\n';
+      assert.equal(text, 'HOSTKEY\n', `the script wrote build/keys/k.key through a link in a folder the host renamed onto the glob's way: ${r.stdout}${r.stderr}`);
     });
   }
 });
