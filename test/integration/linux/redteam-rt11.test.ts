@@ -79,5 +79,23 @@ describe("red team rt11: a symlink comes to stand on a deny glob's way (a pre-ru
       const text = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : 'HOSTKEY\n';
       assert.equal(text, 'HOSTKEY\n', `the script wrote build/keys/k.key through a link in a folder the host renamed onto the glob's way: ${r.stdout}${r.stderr}`);
     });
+    // Not only relative links: an absolute pre-run link on sub/**/*.key's way to a folder off every glob
+    // (sub/ln -> ws/stage) moved onto deny-read sec/*.pem's missing prefix; the host's secret lands in stage.
+    it(`sub/ln -> ws/stage (absolute, pre-run) moved to sec: what the host then writes at sec/*.pem stays unread (${tier})`, async function () {
+      this.timeout(120_000);
+      fs.chmodSync(sb.workspace, 0o755);
+      fs.mkdirSync(path.join(sb.workspace, 'sub'));
+      fs.mkdirSync(path.join(sb.workspace, 'stage'));
+      fs.symlinkSync(path.join(sb.workspace, 'stage'), path.join(sb.workspace, 'sub/ln'));
+      writeScript(sb.workspace, 'mv.sh', '#!/bin/sh\nmv sub/ln sec && echo "moved sec"\n: > ready\n' + WAIT_GO + 'cat stage/x.pem\n');
+      const host = hostWhenReady(sb.workspace, () => {
+        const f = path.join(sb.workspace, 'sec/x.pem');
+        if (fs.existsSync(path.dirname(f))) fs.writeFileSync(f, 'TOPSECRET\n');
+      });
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'sec/*.pem', '--deny-write', 'sub/**/*.key'], ['./mv.sh'], env);
+      clearInterval(host);
+      assert.ok(fs.existsSync(path.join(sb.workspace, 'go')), `the host never wrote: ${r.stdout}${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem through a pre-run link it moved onto the glob's way: ${r.stdout}${r.stderr}`);
+    });
   }
 });
