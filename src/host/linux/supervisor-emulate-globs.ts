@@ -164,16 +164,18 @@ export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, cal
 }
 
 /**
- * A move onto a deny glob's way from off every glob's way (`mv lnk keys` with keys/ missing, for keys/*.key;
- * `mv data/lnk keys`, a link made in data/ for data/*.key, red team rt10): what is moved may be a link, which
- * linkOnGlobWay refuses to make there; whether it is one cannot be known race-free (the script may swap it
- * before the rename), so any such move is refused by name. Only what is on a way already moves along it (an
- * editor's save below data/ under a `**` glob, where every folder is on the way); no link gets there but one
- * that was there before the run.
+ * A move onto a deny glob's way from off that glob's way (`mv lnk keys` with keys/ missing, for keys/*.key;
+ * `mv data/lnk keys`, a link made in data/ for data/*.key, red team rt10; `mv sub/cur keys`, a link that was on
+ * sub/**'s way before the run, rt11): what is moved may be a link, which linkOnGlobWay refuses to make there;
+ * whether it is one cannot be known race-free (the script may swap it before the rename), so any such move is
+ * refused by name. Only what is on a glob's way moves along that way (an editor's save below data/ under a
+ * `**` glob, where every folder is on the way).
  */
 export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
   if (linkOnGlobWay(r, call, to, m) === null) return null;
-  if (sameInHostView(r, from.resolved) && wayOf(from.resolved, carvingGlobs(r.policy, 'all'), m) !== null) return null;
+  const onWay = (p: string, g: string) => globMatch(p, g, { ...MM, partial: true }, m) && !globMatch(p, g, MM, m);
+  const globs = carvingGlobs(r.policy, 'all').filter((g) => onWay(to.resolved, g));
+  if (sameInHostView(r, from.resolved) && globs.every((g) => onWay(from.resolved, g))) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "only a folder made there can stand on a deny glob's way (a link moved there would lead the glob's names into another folder); make the folder with mkdir", path: to.written, resolvedPath: to.resolved };
 }
 
