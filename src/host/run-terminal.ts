@@ -2,6 +2,13 @@
 // into the plan (the launcher makes it the script's terminal) and into the grants (the only /dev/pts entry the
 // run may open). Input (keys, Ctrl+C as \x03) is written to the master, where the line discipline turns it
 // into input, echo and signals exactly as in a shell; output is read from it in whole UTF-8 characters.
+//
+// The end of the output is read from the master itself, not taken from the stream: the slave's writes reach
+// the master's line discipline through the kernel's flip buffer, at most 4 KiB at a time, and the master
+// polls POLLHUP as soon as the slave's last fd is closed. libuv ends a stream at POLLHUP after any short
+// read, so a tty stream stops with the rest of a script's last output still queued in the kernel (a CI
+// flake: "hi Ada" lost after exit). Only a read that fails EIO says the slave is gone and nothing is left: the
+// kernel flushes the flip buffer into the line discipline before it answers EIO.
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { StringDecoder } from 'node:string_decoder';
@@ -20,13 +27,18 @@ export interface RunTerminalPort {
 /** Input not yet accepted by the terminal (the script is not reading); beyond this it is dropped. */
 const MAX_PENDING_INPUT = 1 << 20;
 const RETRY_MS = 20;
+/** One synchronous drain of the master reads at most this much (a pty holds about 20 KB when its writer waits). */
+const MAX_DRAIN_BYTES = 1 << 20;
 
 export class RunTerminal implements RunTerminalPort {
   readonly path: string;
   private readonly master: number;
-  private readonly stream: tty.ReadStream;
+  private stream: tty.ReadStream;
   private readonly decoder = new StringDecoder('utf8');
+  /** Resolves when the output has ended (finishOutput). */
   private readonly closed: Promise<void>;
+  private ended: () => void = () => undefined;
+  private outputDone = false;
   private sink: ((b: Buffer) => void) | null = null;
   private early: Buffer[] = [];
   private pending: Buffer[] = [];
@@ -42,28 +54,85 @@ export class RunTerminal implements RunTerminalPort {
     const pair = calls.open(size);
     this.master = pair.master;
     this.path = pair.slave;
-    let reader = -1;
+    this.closed = new Promise((resolve) => (this.ended = resolve));
     try {
-      // The stream reads a duplicate and closes it at EIO (the slave's last fd closed). The master itself stays
-      // open until the run has ended: closing it hangs the terminal up, and the kernel would SIGHUP a session
-      // leader that closed its stdio but is still working (a daemon detaching, a tool's last step).
-      reader = calls.dup(this.master);
-      // A tty stream reads through libuv without a thread; the master is O_NONBLOCK (writes never block the host).
-      this.stream = new tty.ReadStream(reader);
+      this.stream = this.startReader();
     } catch (e) {
-      if (reader >= 0) calls.close(reader);
       calls.close(this.master);
       throw e;
     }
-    this.closed = new Promise((resolve) => this.stream.once('close', () => resolve()));
-    this.stream.on('data', (b: Buffer) => this.emit(this.decoder.write(b)));
-    // EIO: the last holder of the slave closed it (the script and its tree are gone). It ends the stream.
-    this.stream.on('error', () => undefined);
-    this.stream.once('close', () => {
-      this.done = true;
-      this.emit(this.decoder.end());
-      this.dropPending();
-    });
+  }
+
+  /**
+   * A stream on a duplicate of the master, which it closes at its end. The master itself stays open until the
+   * run has ended: closing it hangs the terminal up, and the kernel would SIGHUP a session leader that closed
+   * its stdio but is still working (a daemon detaching, a tool's last step).
+   */
+  private startReader(): tty.ReadStream {
+    const reader = this.calls.dup(this.master);
+    let stream: tty.ReadStream;
+    try {
+      // A tty stream reads through libuv without a thread; the master is O_NONBLOCK (writes never block the host).
+      stream = new tty.ReadStream(reader);
+    } catch (e) {
+      this.calls.close(reader);
+      throw e;
+    }
+    stream.on('data', (b: Buffer) => this.emit(this.decoder.write(b)));
+    // EIO (the slave's last holder closed it) or libuv's end at POLLHUP: either ends the stream, not the output.
+    stream.on('error', () => undefined);
+    stream.once('close', () => this.readerClosed(stream));
+    return stream;
+  }
+
+  /** The stream ended by itself: the rest is read from the master, and reading goes on if the slave is held again. */
+  private readerClosed(stream: tty.ReadStream): void {
+    // Closed by close(): that drained the master itself, which may be closed (its number reused) by now.
+    if (stream !== this.stream || !this.masterOpen) return;
+    if (this.drainMaster() === 'open') {
+      // EAGAIN: someone holds the slave again (reopened by its path after the last close); keep reading.
+      try {
+        this.stream = this.startReader();
+        return;
+      } catch {
+        // No fd for another reader: the output ends here.
+      }
+    }
+    this.finishOutput();
+  }
+
+  /**
+   * Reads what the master has now, synchronously: 'gone' at EIO (or end of file), when the slave has no holder
+   * and everything it wrote is read; 'open' at EAGAIN, when a holder may still write. Bounded, so a writer as
+   * fast as this loop cannot keep the host in it.
+   */
+  private drainMaster(): 'gone' | 'open' {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let total = 0; total < MAX_DRAIN_BYTES; ) {
+      let n: number;
+      try {
+        n = fs.readSync(this.master, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'open';
+        if (code === 'EINTR') continue;
+        return 'gone';
+      }
+      if (n === 0) return 'gone';
+      total += n;
+      this.emit(this.decoder.write(buf.subarray(0, n)));
+    }
+    return 'open';
+  }
+
+  /** No more output: the decoder's last bytes go out, input has nowhere to go, drained() resolves. */
+  private finishOutput(): void {
+    if (this.outputDone) return;
+    this.outputDone = true;
+    this.done = true;
+    this.emit(this.decoder.end());
+    this.dropPending();
+    this.ended();
   }
 
   private emit(s: string): void {
@@ -134,14 +203,20 @@ export class RunTerminal implements RunTerminalPort {
     return Promise.race([this.closed, new Promise<void>((r) => setTimeout(r, graceMs).unref())]).then(() => this.close());
   }
 
-  /** Closes the reading stream and then the master (hanging up whatever is left of the session); idempotent. */
+  /**
+   * Closes the reading stream, reads what the master still has (the grace ran out with a holder of the slave
+   * left: what it wrote until now still goes out), then closes the master, hanging up whatever is left of the
+   * session; idempotent.
+   */
   close(): void {
     this.dropPending();
     this.done = true;
     if (!this.stream.destroyed) this.stream.destroy();
     if (this.masterOpen) {
+      if (!this.outputDone) this.drainMaster();
       this.masterOpen = false;
       this.calls.close(this.master);
     }
+    this.finishOutput();
   }
 }
