@@ -27,7 +27,7 @@ export interface RunTerminalPort {
 /** Input not yet accepted by the terminal (the script is not reading); beyond this it is dropped. */
 const MAX_PENDING_INPUT = 1 << 20;
 const RETRY_MS = 20;
-/** One synchronous drain of the master reads at most this much (a pty holds about 20 KB when its writer waits). */
+/** One synchronous drain of the master reads at most this much (a pty holds 10-20 KB when its writer waits). */
 const MAX_DRAIN_BYTES = 1 << 20;
 
 export class RunTerminal implements RunTerminalPort {
