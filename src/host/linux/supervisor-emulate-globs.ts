@@ -80,9 +80,14 @@ export function carvingGlobs(policy: ResolvedPolicy, lists: 'read' | 'all'): str
   return (lists === 'read' ? fsp.denyRead : [...fsp.denyRead, ...fsp.denyWrite]).filter((g) => !globIsSubtree(g));
 }
 
+/** Whether `p` is on `glob`'s way to a match without being one (`data` for `data/*.key`). */
+function onWay(p: string, glob: string, m?: GlobMatcher): boolean {
+  return globMatch(p, glob, { ...MM, partial: true }, m) && !globMatch(p, glob, MM, m);
+}
+
 /** The glob for which `p` is on the way to a match without being one (`data` for `data/*.key`). */
 export function wayOf(p: string, globs: string[], m?: GlobMatcher): string | null {
-  return globs.find((g) => globMatch(p, g, { ...MM, partial: true }, m) && !globMatch(p, g, MM, m)) ?? null;
+  return globs.find((g) => onWay(p, g, m)) ?? null;
 }
 
 /**
@@ -172,10 +177,10 @@ export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, cal
  * `**` glob, where every folder is on the way).
  */
 export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
-  if (linkOnGlobWay(r, call, to, m) === null) return null;
-  const onWay = (p: string, g: string) => globMatch(p, g, { ...MM, partial: true }, m) && !globMatch(p, g, MM, m);
-  const globs = carvingGlobs(r.policy, 'all').filter((g) => onWay(to.resolved, g));
-  if (sameInHostView(r, from.resolved) && globs.every((g) => onWay(from.resolved, g))) return null;
+  if (!sameInHostView(r, to.resolved)) return null;
+  const globs = carvingGlobs(r.policy, 'all').filter((g) => onWay(to.resolved, g, m));
+  if (globs.length === 0) return null;
+  if (sameInHostView(r, from.resolved) && globs.every((g) => onWay(from.resolved, g, m))) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "only a folder made there can stand on a deny glob's way (a link moved there would lead the glob's names into another folder); make the folder with mkdir", path: to.written, resolvedPath: to.resolved };
 }
 

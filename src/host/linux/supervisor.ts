@@ -30,7 +30,7 @@ export class Supervisor {
   /**
    * Runs whose listener hung up (no process left under their filter), with the flushes waiting for that.
    * The worker posts 'hup' after every violation of the run, in order, and nothing of the run can follow it,
-   * so a flush after the hup needs no round trip (about a millisecond of a run's exit-to-result).
+   * so a flush after the hup needs no round trip to the worker.
    */
   private readonly hups = new Map<string, Array<() => void> | 'hup'>();
   private nextToken = 1;
