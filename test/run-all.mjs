@@ -9,6 +9,16 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
+const failedTests = [];
+
+// Mocha's report of its failures (from "N failing" on), at most 40 lines per step: printed again at the end
+// so that the tail of a long CI log names the failing tests and why, not only the failing step.
+function failingBlock(name, out) {
+  const at = out.search(/^\s*\d+ failing\s*$/m);
+  if (at < 0) return [];
+  const lines = out.slice(at).split('\n').filter((l) => l.trim() !== '');
+  return [`[${name}]`, ...lines.slice(0, 40), ...(lines.length > 40 ? [`  … ${lines.length - 40} more lines above, in the step's output`] : [])];
+}
 
 function step(name, cmd, args, opts = {}) {
   process.stdout.write(`\n=== ${name}\n`);
@@ -27,6 +37,7 @@ function step(name, cmd, args, opts = {}) {
   }
   if (r.status !== 0) {
     failures.push(`${name} (exit ${r.status ?? r.signal})`);
+    if (opts.mocha) failedTests.push(...failingBlock(name, out));
     if (opts.mocha && !/(\d+) failing/.test(out)) totals.failed += 1;
   }
   return r.status === 0;
@@ -114,6 +125,7 @@ if (want('vscode') || want('e2e')) {
   }
 }
 
+if (failedTests.length) process.stdout.write(`\nfailing tests, again:\n${failedTests.join('\n')}\n`);
 if (failures.length) process.stdout.write(`\nfailed steps: ${failures.join(', ')}\n`);
 process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exit(failures.length ? 1 : 0);
