@@ -64,6 +64,8 @@ export interface RunTree {
 export interface SupervisionRequest {
   runId: string;
   policy: ResolvedPolicy;
+  /** The links on the deny globs' ways before the run (deny-glob-links.ts): moving one is refused. */
+  globLinks: string[];
   /** The host's answers, compiled from the mode once per run (protocol/run-reactions.ts). */
   reactions: RunReactions;
   plan: PlanRequest;

@@ -20,6 +20,7 @@ import { compileReactions, type RunReactions } from '../protocol/run-reactions';
 import { measureUsage } from './run-usage';
 import { crossingEvent } from './run-limits';
 import { makeRunTmp } from './run-tmp';
+import { withDenyGlobLinks } from './deny-glob-links';
 
 export interface RunRequest {
   command: string[];
@@ -77,9 +78,13 @@ export class Runner {
     });
   }
 
-  private async start(given: RunRequest, handle: RunHandle): Promise<void> {
+  private async start(asked: RunRequest, handle: RunHandle): Promise<void> {
     const t0 = Date.now();
     const runId = handle.runId;
+    // Deny globs followed through the links on their ways, before anything is compiled from the policy.
+    const linked = withDenyGlobLinks(asked.policy);
+    for (const n of linked.notes) handle.emit('stderr', Buffer.from(`script-sandbox: not kept in enforce: ${n}\n`));
+    const given = { ...asked, policy: linked.policy, globLinks: linked.links };
     // Wildcard host rules are matched by name through a per-run proxy; the script may reach the proxy.
     // A platform whose kernel rules cannot name hosts (macOS Seatbelt) sends all egress through the proxy.
     const wantsProxy = needsEgressProxy(given.policy) || (this.platform.proxiesAllEgress?.(given.policy) ?? false);
@@ -93,7 +98,7 @@ export class Runner {
     }
   }
 
-  private async startWith(req: RunRequest & { reactions: RunReactions }, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
+  private async startWith(req: RunRequest & { reactions: RunReactions; globLinks: string[] }, handle: RunHandle, t0: number, proxyEnv: Record<string, string>): Promise<void> {
     const p = req.policy;
     const runId = handle.runId;
 
@@ -146,7 +151,7 @@ export class Runner {
   }
 
   private async supervise(
-    req: RunRequest & { reactions: RunReactions },
+    req: RunRequest & { reactions: RunReactions; globLinks: string[] },
     handle: RunHandle,
     s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void; gitBefore: GitEntries | null },
   ): Promise<void> {
@@ -179,6 +184,7 @@ export class Runner {
           {
             runId: handle.runId,
             policy: p,
+            globLinks: req.globLinks,
             reactions: req.reactions,
             plan: s.planReq,
             launcherPid: l.pid,

@@ -39,8 +39,11 @@ function walkGlob(glob: string, fs: FsModelFs, budget: number): GlobWalk | null 
     for (const name of [...names].sort()) {
       if (--left < 0) return false;
       const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
-      if (minimatch(child, glob, MM)) out.matches.push(child);
-      else if (fs.kind(child) === 'dir' && minimatch(child, glob, { ...MM, partial: true }) && !walk(child)) return false;
+      // A dangling link that matches names nothing yet: what it would name is the glob again at its target
+      // (glob-links.ts); a mount cannot cover it, and Landlock has no inode for it.
+      if (minimatch(child, glob, MM)) {
+        if (fs.kind(child) !== null) out.matches.push(child);
+      } else if (fs.kind(child) === 'dir' && minimatch(child, glob, { ...MM, partial: true }) && !walk(child)) return false;
     }
     return true;
   };

@@ -143,6 +143,7 @@ export class LinuxHostPlatform implements HostPlatform {
         ...this.fileModel(req),
         tmpDir: req.plan.tmpDir,
         denied: req.policy.syscalls.extraDeny,
+        globLinks: req.globLinks,
         ...names,
       },
       { onViolation: req.onViolation, onError: req.onError },

@@ -176,11 +176,15 @@ export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, cal
  * refused by name. Only what is on a glob's way moves along that way (an editor's save below data/ under a
  * `**` glob, where every folder is on the way).
  */
-export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
+export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier' | 'globLinks'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
   if (!sameInHostView(r, to.resolved)) return null;
   const globs = carvingGlobs(r.policy, 'all').filter((g) => onWay(to.resolved, g, m));
   if (globs.length === 0) return null;
-  if (sameInHostView(r, from.resolved) && globs.every((g) => onWay(from.resolved, g, m))) return null;
+  // A link that was on a glob's way before the run leads there where the globs added at its target expect it
+  // (deny-glob-links.ts); at another place on the way (a/ln to a/b/c for a/*/*/*.pem, or a relative one at
+  // another depth) it would lead the glob's names elsewhere (red team rt12).
+  const prerunLink = from.resolved !== to.resolved && (r.globLinks ?? []).includes(from.resolved);
+  if (!prerunLink && sameInHostView(r, from.resolved) && globs.every((g) => onWay(from.resolved, g, m))) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} of ${from.written} to ${to.written}`, why: "only a folder made there can stand on a deny glob's way (a link moved there would lead the glob's names into another folder); make the folder with mkdir", path: to.written, resolvedPath: to.resolved };
 }
 

@@ -32,6 +32,9 @@ export interface SupervisedRun {
   tmpDir: string;
   /** Syscalls the policy denies by name: they are denials even when they are also monitored calls. */
   denied: string[];
+  /** The links on the deny globs' ways before the run (src/host/deny-glob-links.ts): where one leads is kept
+   *  by the globs added at its target, so it may not move to another place on a way. */
+  globLinks?: string[];
 }
 
 export type SupervisorControl =

@@ -1,0 +1,60 @@
+// A run's deny globs with the links on their ways followed (src/policy/glob-links.ts), read from the disk
+// before the run: the compiled rules, the carving and the supervisor all see the globs at the links' targets
+// too. A link whose target cannot be known before the run leaves its glob unkept there: enforce refuses.
+import * as fs from 'node:fs';
+import { SandboxError } from '../errors';
+import type { ResolvedPolicy } from '../policy/schema';
+import { globLinks, type LinkFs } from '../policy/glob-links';
+import { pathStyleOf } from '../policy/paths';
+
+export const diskLinkFs: LinkFs = {
+  lstat(p) {
+    try {
+      const st = fs.lstatSync(p);
+      return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'other';
+    } catch {
+      return null;
+    }
+  },
+  readlink(p) {
+    try {
+      return fs.readlinkSync(p);
+    } catch {
+      return null;
+    }
+  },
+  readdir(dir) {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return null;
+    }
+  },
+};
+
+export interface LinkedPolicy {
+  policy: ResolvedPolicy;
+  /** The links found on a deny glob's way or at a match: the supervisor refuses to move them (glob-links.ts). */
+  links: string[];
+  /** Warn mode: what enforce would have refused, one line each; [] otherwise. */
+  notes: string[];
+}
+
+/**
+ * The policy with each deny glob added again at the targets of the links on its way. Disabled mode and a
+ * Windows policy are returned as they are (no mechanism follows globs there). Throws MECHANISM_UNAVAILABLE in
+ * enforce when a link's target cannot be known before the run, naming the link and the glob.
+ */
+export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs): LinkedPolicy {
+  if (p.mode === 'disabled' || pathStyleOf(p.workspace) === 'win32') return { policy: p, links: [], notes: [] };
+  const r = globLinks(p.filesystem.denyRead, disk);
+  const w = globLinks(p.filesystem.denyWrite, disk);
+  const unknown = [...r.unknown, ...w.unknown].map((u) => `${u.glob} stands on the link ${u.link} -> ${u.target}: where it leads cannot be known before the run`);
+  if (unknown.length && p.mode === 'enforce') {
+    throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep a deny glob through a link: ${unknown.join('; ')}; make the link's folders exist or point it elsewhere, or use --mode warn`);
+  }
+  const links = [...new Set([...r.links, ...w.links])];
+  if (!r.aliases.length && !w.aliases.length) return { policy: p, links, notes: unknown };
+  const fsp = p.filesystem;
+  return { policy: { ...p, filesystem: { ...fsp, denyRead: [...fsp.denyRead, ...r.aliases], denyWrite: [...fsp.denyWrite, ...w.aliases] } }, links, notes: unknown };
+}

@@ -1,0 +1,144 @@
+// Deny globs through symbolic links that exist before the run. A glob denies names, and the kernel follows a
+// link on its way (its prefix, a folder it walks, or a match) to wherever the link points: what a process
+// outside the run writes at `sec/x.pem` with `sec -> stage` lands at `stage/x.pem`, which the glob does not
+// name, and where the script may have made the folder itself when it was missing at the start (red team
+// rt12). So each such link adds the glob again at the link's target: `stage/*.pem`, which the kernel paths,
+// the carving and the supervisor then keep like any glob. Pure: the disk is read through LinkFs.
+import { GLOB_OPTIONS, globMatch } from './glob-match';
+import { GLOB_LIST_BUDGET } from './glob-kernel-paths';
+import { escapeGlob, hasMagic } from './paths';
+
+/** The reads the walk needs: lstat's kind (links not followed), a link's text, a folder's names. */
+export interface LinkFs {
+  lstat(p: string): 'link' | 'dir' | 'other' | null;
+  readlink(p: string): string | null;
+  readdir(dir: string): string[] | null;
+}
+
+export interface GlobLinks {
+  /** The globs again at each link's target (escaped), the given globs excluded. */
+  aliases: string[];
+  /** The links found on the globs' ways or at their matches: moving one elsewhere changes what it leads to. */
+  links: string[];
+  /** Links whose target cannot be known before the run (`..` after a missing folder, a loop, too deep), each
+   *  with the glob it stands on: no alias can keep that glob there. */
+  unknown: Array<{ glob: string; link: string; target: string }>;
+}
+
+const MM = GLOB_OPTIONS;
+/** Globs added through links, at most, before the rest count as unknown (links to links to links…). */
+const MAX_ALIASES = 256;
+/** Links followed while resolving one target (the kernel's own limit is 40). */
+const MAX_HOPS = 40;
+
+/** The glob's remaining segments once a walk stands at `p`: one per way the glob's head can match `p` (a `**`
+ *  that matched may still go on). `''` when `p` is a match itself. */
+function tailsAt(p: string, segs: string[]): string[] {
+  const out = new Set<string>();
+  for (let k = 2; k <= segs.length; k++) {
+    if (!globMatch(p, segs.slice(0, k).join('/'), MM)) continue;
+    out.add(segs.slice(k).join('/'));
+    if (segs[k - 1] === '**') out.add(segs.slice(k - 1).join('/'));
+  }
+  return [...out];
+}
+
+type Target = { path: string; known: true } | { path: string; known: false; why: string };
+
+/** Where the link at `link` (in a folder with no link on its path) leads, followed as far as it exists. */
+function resolveTarget(link: string, fs: LinkFs): Target {
+  let hops = 0;
+  // `cur` is a real path (no link on it) while `missing` is false; once a component is missing the rest is
+  // only text, and a `..` there cannot be resolved before the run (the script may make the missing folder
+  // a link).
+  const walk = (base: string, text: string): Target => {
+    let cur = text.startsWith('/') ? '/' : base;
+    let missing = false;
+    for (const c of text.split('/')) {
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (missing) return { path: text, known: false, why: "it goes up ('..') from a folder missing at the start" };
+        cur = cur === '/' ? '/' : cur.slice(0, cur.lastIndexOf('/')) || '/';
+        continue;
+      }
+      const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
+      if (missing) {
+        cur = next;
+        continue;
+      }
+      const kind = fs.lstat(next);
+      if (kind === 'link') {
+        if (++hops > MAX_HOPS) return { path: text, known: false, why: 'too many links (a loop?)' };
+        const inner = fs.readlink(next);
+        if (inner === null) return { path: text, known: false, why: `its link ${next} cannot be read` };
+        const t = walk(cur, inner);
+        if (!t.known) return t;
+        cur = t.path;
+        missing = fs.lstat(cur) === null;
+      } else {
+        cur = next;
+        missing = kind === null;
+      }
+    }
+    return { path: cur, known: true };
+  };
+  const text = fs.readlink(link);
+  if (text === null) return { path: '', known: false, why: 'it cannot be read' };
+  return walk(link.slice(0, link.lastIndexOf('/')) || '/', text);
+}
+
+/**
+ * The links on the ways of `globs` (absolute, POSIX) or at their matches, and the globs again at their
+ * targets. Walks each glob from `/` through folders with no link on their path, at most GLOB_LIST_BUDGET
+ * entries per glob (a wider glob is walked only that far: its whole prefix is denied then, see
+ * globNewNameCuts). Links inside a match (a matched folder's own entries) are not followed: the glob covers
+ * the match's names, as it covers a hard link's one name.
+ */
+export function globLinks(globs: string[], fs: LinkFs, budget = GLOB_LIST_BUDGET): GlobLinks {
+  const out: GlobLinks = { aliases: [], links: [], unknown: [] };
+  const seen = new Set(globs);
+  const queue = [...globs];
+  while (queue.length) {
+    const glob = queue.shift() as string;
+    if (!glob.startsWith('/')) continue;
+    const segs = glob.split('/');
+    let left = budget;
+    const onLink = (p: string) => {
+      if (!out.links.includes(p)) out.links.push(p);
+      const t = resolveTarget(p, fs);
+      if (!t.known) {
+        out.unknown.push({ glob, link: p, target: t.path ? `${t.path} (${t.why})` : t.why });
+        return;
+      }
+      for (const tail of tailsAt(p, segs)) {
+        const alias = tail ? `${t.path === '/' ? '' : escapeGlob(t.path)}/${tail}` : escapeGlob(t.path);
+        if (seen.has(alias)) continue;
+        seen.add(alias);
+        if (seen.size - globs.length > MAX_ALIASES) {
+          out.unknown.push({ glob, link: p, target: `${t.path} (more than ${MAX_ALIASES} links to follow)` });
+          return;
+        }
+        out.aliases.push(alias);
+        queue.push(alias);
+      }
+    };
+    // `dir` exists, is a folder and has no link on its path; `depth` is its number of segments.
+    const visit = (dir: string, depth: number): void => {
+      // Past a `**` any name may be on the way; before it, a literal segment names the one entry to look at.
+      const seg = segs[depth];
+      const starred = segs.slice(0, depth).includes('**');
+      if (seg === undefined && !starred) return;
+      const names = !starred && seg !== '**' && !hasMagic(seg) ? [seg.replace(/\\(.)/g, '$1')] : (fs.readdir(dir) ?? []);
+      for (const name of names) {
+        if (--left < 0) return;
+        const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
+        if (!globMatch(child, glob, { ...MM, partial: true })) continue;
+        const kind = fs.lstat(child);
+        if (kind === 'link') onLink(child);
+        else if (kind === 'dir' && !globMatch(child, glob, MM)) visit(child, depth + 1);
+      }
+    };
+    visit('/', 1);
+  }
+  return out;
+}

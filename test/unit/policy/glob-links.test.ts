@@ -1,0 +1,75 @@
+// Deny globs through links that exist before the run (src/policy/glob-links.ts): where each link on a glob's
+// way or at a match leads, and the glob again there. A tree of entries stands for the disk (the walk's only
+// input); the real kernel's side is test/integration/linux/redteam-rt12.test.ts.
+import * as assert from 'node:assert/strict';
+import { globLinks, type LinkFs } from '../../../src/policy/glob-links';
+import { withDenyGlobLinks } from '../../../src/host/deny-glob-links';
+import { resolvePolicy } from '../../../src/policy';
+
+/** `dir/` a folder, `a -> t` a link, anything else a file; parents are folders. */
+function tree(entries: string[]): LinkFs {
+  const kinds = new Map<string, 'dir' | 'other' | 'link'>([['/', 'dir']]);
+  const links = new Map<string, string>();
+  for (const e of entries) {
+    const [p, t] = e.split(' -> ') as [string, string | undefined];
+    const clean = p.replace(/\/$/, '');
+    for (let a = clean.slice(0, clean.lastIndexOf('/')); a; a = a.slice(0, a.lastIndexOf('/'))) kinds.set(a, 'dir');
+    kinds.set(clean, t !== undefined ? 'link' : p.endsWith('/') ? 'dir' : 'other');
+    if (t !== undefined) links.set(clean, t);
+  }
+  return {
+    lstat: (p) => kinds.get(p) ?? null,
+    readlink: (p) => links.get(p) ?? null,
+    readdir: (d) => (kinds.get(d) === 'dir' ? [...kinds.keys()].filter((k) => k !== d && k.slice(0, k.lastIndexOf('/') || 1) === d).map((k) => k.slice(k.lastIndexOf('/') + 1)) : null),
+  };
+}
+
+describe('policy: deny globs through links made before the run', () => {
+  it("a link that is the glob's prefix: the glob again at its target, existing or not", () => {
+    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/stage'])), { aliases: ['/ws/stage/*.pem'], links: ['/ws/sec'], unknown: [] });
+    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> stage', '/ws/stage/'])).aliases, ['/ws/stage/*.pem'], 'relative to its folder');
+    assert.deepEqual(globLinks(['/ws/a/b/*.pem'], tree(['/ws/a -> /ws/stage'])).aliases, ['/ws/stage/b/*.pem'], 'above the last folder');
+    assert.deepEqual(globLinks(['/ws/sec'], tree(['/ws/sec -> /ws/stage'])).aliases, ['/ws/stage'], 'a literal: the target, as a literal');
+  });
+
+  it('a link on the way below a wildcard: the rest of the glob from its depth, and from a `**` that may go on', () => {
+    assert.deepEqual(globLinks(['/ws/a/*/*/*.pem'], tree(['/ws/a/ln -> /ws/stage', '/ws/a/real/'])).aliases, ['/ws/stage/*/*.pem']);
+    assert.deepEqual(globLinks(['/ws/sub/**/*.key'], tree(['/ws/sub/x/ln -> ../../stage'])).aliases.sort(), ['/ws/stage/**/*.key', '/ws/stage/*.key'].sort());
+  });
+
+  it('a match that is a link: its target as a literal; a link that is neither on the way nor a match: nothing', () => {
+    assert.deepEqual(globLinks(['/ws/data/*.key'], tree(['/ws/data/x.key -> /ws/stage/k', '/ws/data/y.txt -> /elsewhere'])), { aliases: ['/ws/stage/k'], links: ['/ws/data/x.key'], unknown: [] });
+  });
+
+  it('the target followed through further links, and the aliases walked again (a link at the target)', () => {
+    const t = tree(['/ws/sec -> /ws/mid', '/ws/mid -> /ws/real/', '/ws/real/c -> /ws/far']);
+    assert.deepEqual(globLinks(['/ws/sec/*/*.pem'], t).aliases, ['/ws/real/*/*.pem', '/ws/far/*.pem']);
+  });
+
+  it("magic in a target's name is escaped", () => {
+    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/st*ge'])).aliases, ['/ws/st\\*ge/*.pem']);
+  });
+
+  it("a target that cannot be known: '..' after a missing folder, a loop", () => {
+    const up = globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> stage/../other', '/ws/x']));
+    assert.deepEqual(up.aliases, []);
+    assert.equal(up.unknown.length, 1);
+    assert.match(up.unknown[0]!.target, /stage\/\.\.\/other.*missing/);
+    assert.equal(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/l2', '/ws/l2 -> /ws/sec'])).unknown.length, 1);
+    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/real/../other', '/ws/real/'])).aliases, ['/ws/other/*.pem'], "'..' from a folder that exists is fine");
+  });
+
+  it('withDenyGlobLinks: aliases land in the list of their glob; enforce refuses an unknown target, warn notes it; disabled untouched', () => {
+    const fs = tree(['/ws/sec -> /ws/stage', '/ws/keys -> k/../x']);
+    const pol = (mode: 'enforce' | 'warn' | 'disabled', deny: string[]) => resolvePolicy({ user: { mode, filesystem: { denyRead: deny, denyWrite: ['/ws/sec/*.key'] } } }, { workspace: '/ws', home: '/home/u' }).policy;
+    const w = withDenyGlobLinks(pol('enforce', ['/ws/sec/*.pem']), fs);
+    assert.ok(w.policy.filesystem.denyRead.includes('/ws/stage/*.pem'));
+    assert.ok(!w.policy.filesystem.denyRead.includes('/ws/stage/*.key'));
+    assert.ok(w.policy.filesystem.denyWrite.includes('/ws/stage/*.key'));
+    assert.deepEqual(w.links, ['/ws/sec']);
+    assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/keys/*.key']), fs), (e: Error & { code?: string }) => e.code === 'MECHANISM_UNAVAILABLE' && /\/ws\/keys -> k\/\.\.\/x/.test(e.message));
+    assert.equal(withDenyGlobLinks(pol('warn', ['/ws/keys/*.key']), fs).notes.length, 1);
+    const off = pol('disabled', ['/ws/sec/*.pem']);
+    assert.equal(withDenyGlobLinks(off, fs).policy, off);
+  });
+});
