@@ -125,11 +125,13 @@ export function runWithHosts(sb: Sandbox, hostsFile: string, flags: string[], co
 }
 
 /** `run` in a sandbox workspace with its fake HOME, as the tests mostly want it. */
-export function runIn(sb: Sandbox, flags: string[], command: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+/** `timeoutMs`: when the CLI is killed (SIGKILL), by default 50 s; a test that runs longer passes its own. */
+export function runIn(sb: Sandbox, flags: string[], command: string[], extraEnv: Record<string, string> = {}, timeoutMs?: number): Promise<CliResult> {
   return runCli(['run', '--workspace', sb.workspace, ...flags, '--', ...command], {
     cwd: sb.workspace,
     home: sb.home,
     env: { OUTSIDE: sb.outside, ...extraEnv },
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
 }
 
