@@ -2,10 +2,12 @@
 // before the run: the compiled rules, the carving and the supervisor all see the globs at the links' targets
 // too. A link whose target cannot be known before the run leaves its glob unkept there: enforce refuses.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { SandboxError } from '../errors';
 import type { ResolvedPolicy } from '../policy/schema';
 import { globLinks, type LinkFs } from '../policy/glob-links';
-import { pathStyleOf } from '../policy/paths';
+import { isUnder, pathStyleOf } from '../policy/paths';
+import { kernelPrefix } from '../policy/glob-kernel-paths';
 
 export const diskLinkFs: LinkFs = {
   lstat(p) {
@@ -47,9 +49,12 @@ export interface LinkedPolicy {
  */
 export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs): LinkedPolicy {
   if (p.mode === 'disabled' || pathStyleOf(p.workspace) === 'win32') return { policy: p, links: [], notes: [] };
-  const r = globLinks(p.filesystem.denyRead, disk);
-  const w = globLinks(p.filesystem.denyWrite, disk);
-  const unknown = [...r.unknown, ...w.unknown].map((u) => `${u.glob} stands on the link ${u.link} -> ${u.target}: where it leads cannot be known before the run`);
+  // What the script may rewrite: a link there, passed through on the way to a target, could be replaced.
+  const roots = [p.workspace, ...p.filesystem.allowWrite.map(kernelPrefix), os.tmpdir(), '/dev/shm'];
+  const opts = { replaceable: (x: string) => roots.some((root) => isUnder(x, root)) };
+  const r = globLinks(p.filesystem.denyRead, disk, opts);
+  const w = globLinks(p.filesystem.denyWrite, disk, opts);
+  const unknown = [...r.unknown, ...w.unknown].map((u) => `${u.glob}: ${u.why}; where it leads cannot be known before the run`);
   if (unknown.length && p.mode === 'enforce') {
     throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep a deny glob through a link: ${unknown.join('; ')}; make the link's folders exist or point it elsewhere, or use --mode warn`);
   }

@@ -20,9 +20,9 @@ export interface GlobLinks {
   aliases: string[];
   /** The links found on the globs' ways or at their matches: moving one elsewhere changes what it leads to. */
   links: string[];
-  /** Links whose target cannot be known before the run (`..` after a missing folder, a loop, too deep), each
-   *  with the glob it stands on: no alias can keep that glob there. */
-  unknown: Array<{ glob: string; link: string; target: string }>;
+  /** Where a glob's links cannot be known before the run (`..` after a missing folder, a loop, /proc, a link
+   *  the script may replace, a walk over budget), each with the glob and why: no alias can keep it there. */
+  unknown: Array<{ glob: string; why: string }>;
 }
 
 const MM = GLOB_OPTIONS;
@@ -45,8 +45,15 @@ function tailsAt(p: string, segs: string[]): string[] {
 
 type Target = { path: string; known: true } | { path: string; known: false; why: string };
 
-/** Where the link at `link` (in a folder with no link on its path) leads, followed as far as it exists. */
-function resolveTarget(link: string, fs: LinkFs): Target {
+const inProc = (p: string) => p === '/proc' || p.startsWith('/proc/');
+
+/**
+ * Where the link at `link` (in a folder with no link on its path) leads, followed as far as it exists. Not
+ * known: a target through /proc (its links depend on the process that reads them: /proc/self/cwd is the
+ * script's), or through another link the script may replace (`sec -> l2/stage` with `l2 -> d1`: `l2` is on no
+ * glob's way, so nothing keeps it where it points; red team rt13).
+ */
+function resolveTarget(link: string, fs: LinkFs, replaceable: (p: string) => boolean): Target {
   let hops = 0;
   // `cur` is a real path (no link on it) while `missing` is false; once a component is missing the rest is
   // only text, and a `..` there cannot be resolved before the run (the script may make the missing folder
@@ -54,6 +61,7 @@ function resolveTarget(link: string, fs: LinkFs): Target {
   const walk = (base: string, text: string): Target => {
     let cur = text.startsWith('/') ? '/' : base;
     let missing = false;
+    const through = (p: string): Target | null => (inProc(p) ? { path: text, known: false, why: 'it goes through /proc, whose links depend on the process reading them' } : null);
     for (const c of text.split('/')) {
       if (c === '' || c === '.') continue;
       if (c === '..') {
@@ -62,6 +70,8 @@ function resolveTarget(link: string, fs: LinkFs): Target {
         continue;
       }
       const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
+      const proc = through(next);
+      if (proc) return proc;
       if (missing) {
         cur = next;
         continue;
@@ -69,6 +79,7 @@ function resolveTarget(link: string, fs: LinkFs): Target {
       const kind = fs.lstat(next);
       if (kind === 'link') {
         if (++hops > MAX_HOPS) return { path: text, known: false, why: 'too many links (a loop?)' };
+        if (replaceable(next)) return { path: text, known: false, why: `it goes through the link ${next}, which the script may replace` };
         const inner = fs.readlink(next);
         if (inner === null) return { path: text, known: false, why: `its link ${next} cannot be read` };
         const t = walk(cur, inner);
@@ -87,14 +98,22 @@ function resolveTarget(link: string, fs: LinkFs): Target {
   return walk(link.slice(0, link.lastIndexOf('/')) || '/', text);
 }
 
+export interface GlobLinksOptions {
+  /** Entries listed per glob before giving up (its links are then unknown). */
+  budget?: number;
+  /** Whether the script may remove or replace the entry at `p` (its folder is writable in the run). */
+  replaceable?: (p: string) => boolean;
+}
+
 /**
  * The links on the ways of `globs` (absolute, POSIX) or at their matches, and the globs again at their
  * targets. Walks each glob from `/` through folders with no link on their path, at most GLOB_LIST_BUDGET
- * entries per glob (a wider glob is walked only that far: its whole prefix is denied then, see
- * globNewNameCuts). Links inside a match (a matched folder's own entries) are not followed: the glob covers
+ * entries per glob (past that, what its links lead to is unknown). Links inside a match (a matched folder's own entries) are not followed: the glob covers
  * the match's names, as it covers a hard link's one name.
  */
-export function globLinks(globs: string[], fs: LinkFs, budget = GLOB_LIST_BUDGET): GlobLinks {
+export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = {}): GlobLinks {
+  const budget = opts.budget ?? GLOB_LIST_BUDGET;
+  const replaceable = opts.replaceable ?? (() => true);
   const out: GlobLinks = { aliases: [], links: [], unknown: [] };
   const seen = new Set(globs);
   const queue = [...globs];
@@ -105,9 +124,9 @@ export function globLinks(globs: string[], fs: LinkFs, budget = GLOB_LIST_BUDGET
     let left = budget;
     const onLink = (p: string) => {
       if (!out.links.includes(p)) out.links.push(p);
-      const t = resolveTarget(p, fs);
+      const t = resolveTarget(p, fs, replaceable);
       if (!t.known) {
-        out.unknown.push({ glob, link: p, target: t.path ? `${t.path} (${t.why})` : t.why });
+        out.unknown.push({ glob, why: `the link ${p} -> ${fs.readlink(p) ?? '?'}: ${t.why}` });
         return;
       }
       for (const tail of tailsAt(p, segs)) {
@@ -115,7 +134,7 @@ export function globLinks(globs: string[], fs: LinkFs, budget = GLOB_LIST_BUDGET
         if (seen.has(alias)) continue;
         seen.add(alias);
         if (seen.size - globs.length > MAX_ALIASES) {
-          out.unknown.push({ glob, link: p, target: `${t.path} (more than ${MAX_ALIASES} links to follow)` });
+          out.unknown.push({ glob, why: `the link ${p}: more than ${MAX_ALIASES} links to follow` });
           return;
         }
         out.aliases.push(alias);
@@ -130,7 +149,11 @@ export function globLinks(globs: string[], fs: LinkFs, budget = GLOB_LIST_BUDGET
       if (seg === undefined && !starred) return;
       const names = !starred && seg !== '**' && !hasMagic(seg) ? [seg.replace(/\\(.)/g, '$1')] : (fs.readdir(dir) ?? []);
       for (const name of names) {
-        if (--left < 0) return;
+        if (--left < 0) {
+          // A link past the budget would lead the glob's names somewhere unknown: say so, never stop quietly.
+          if (left === -1) out.unknown.push({ glob, why: `more than ${budget} entries to look through for links (below ${dir})` });
+          return;
+        }
         const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
         if (!globMatch(child, glob, { ...MM, partial: true })) continue;
         const kind = fs.lstat(child);

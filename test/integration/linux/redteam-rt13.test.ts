@@ -11,7 +11,8 @@
 // - a link on the way to a link's target (sec -> ws/l2/stage, l2 -> d1): the walk resolves it, but only sec is
 //   in the list the supervisor keeps and l2 is on no glob's way, so the script swaps l2 for a link to its own
 //   folder; what a process outside the run then writes at sec/x.pem lands there.
-// Both tiers, root.
+// Both tiers, root. Since the fix each is refused in enforce, naming why (the walk over budget, /proc, the
+// replaceable link l2), and the script never runs.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,6 +46,8 @@ describe("red team rt13: deny-glob links the pre-run walk does not see (real ker
       writeScript(ws, 'rd.sh', `#!/bin/sh\ncat stage${late}/x.pem\n`);
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'sec/*/*.pem'], ['./rd.sh'], env);
       assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/ln${late}/x.pem as stage${late}/x.pem: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /more than 20000 entries to look through for links/);
     });
 
     it(`deny-read sec/*.pem with sec -> /proc/self/cwd/stage, the CLI started outside the workspace: the script's cd ws then cat ws/sec/x.pem stays unread (${tier})`, async function () {
@@ -62,6 +65,8 @@ describe("red team rt13: deny-glob links the pre-run walk does not see (real ker
         env: { ...env },
       });
       assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read ${ws}/sec/x.pem through a /proc/self link: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /\/proc\/self\/cwd\/stage: it goes through \/proc/);
     });
 
     it(`deny-read sec/*.pem with sec -> ws/l2/stage and l2 -> d1: the script swaps l2 for a link to its own folder, and reads what the host then writes at sec/x.pem (${tier})`, async function () {
@@ -78,8 +83,10 @@ describe("red team rt13: deny-glob links the pre-run walk does not see (real ker
       });
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'sec/*.pem'], ['./sw.sh'], env);
       clearInterval(host);
-      assert.ok(fs.existsSync(path.join(ws, 'go')), `the host never wrote: ${r.stdout}${r.stderr}`);
       assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem (as mine/stage/x.pem) after swapping the link l2 on sec's target: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /goes through the link \S+\/l2, which the script may replace/);
+      assert.ok(!fs.existsSync(path.join(ws, 'ready')), 'the script ran');
     });
   }
 });

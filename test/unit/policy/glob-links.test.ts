@@ -41,9 +41,22 @@ describe('policy: deny globs through links made before the run', () => {
     assert.deepEqual(globLinks(['/ws/data/*.key'], tree(['/ws/data/x.key -> /ws/stage/k', '/ws/data/y.txt -> /elsewhere'])), { aliases: ['/ws/stage/k'], links: ['/ws/data/x.key'], unknown: [] });
   });
 
-  it('the target followed through further links, and the aliases walked again (a link at the target)', () => {
-    const t = tree(['/ws/sec -> /ws/mid', '/ws/mid -> /ws/real/', '/ws/real/c -> /ws/far']);
-    assert.deepEqual(globLinks(['/ws/sec/*/*.pem'], t).aliases, ['/ws/real/*/*.pem', '/ws/far/*.pem']);
+  it('the target followed through further links the script cannot replace, and the aliases walked again (a link at the target)', () => {
+    const t = tree(['/ws/sec -> /sys1/mid', '/sys1/mid -> /ws/real/', '/ws/real/c -> /ws/far']);
+    const sysWritable = { replaceable: (p: string) => !p.startsWith('/ws/') };
+    assert.deepEqual(globLinks(['/ws/sec/*/*.pem'], t, { replaceable: (p) => p.startsWith('/ws/') }).aliases, ['/ws/real/*/*.pem', '/ws/far/*.pem']);
+    const through = globLinks(['/ws/sec/*/*.pem'], t, sysWritable);
+    assert.equal(through.unknown.length, 1, 'through a link the script may replace: unknown');
+    assert.match(through.unknown[0]!.why, /\/sys1\/mid, which the script may replace/);
+  });
+
+  it('unknown too: a target through /proc (the reader decides it), a walk over its budget', () => {
+    const proc = globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /proc/self/cwd/stage', '/proc/']));
+    assert.deepEqual(proc.aliases, []);
+    assert.match(proc.unknown[0]!.why, /\/proc/);
+    const wide = globLinks(['/ws/sec/*/*.pem'], tree(['/ws/sec/a/', '/ws/sec/b/', '/ws/sec/c -> /ws/stage']), { budget: 2 });
+    assert.equal(wide.unknown.length, 1);
+    assert.match(wide.unknown[0]!.why, /more than 2 entries/);
   });
 
   it("magic in a target's name is escaped", () => {
@@ -54,7 +67,7 @@ describe('policy: deny globs through links made before the run', () => {
     const up = globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> stage/../other', '/ws/x']));
     assert.deepEqual(up.aliases, []);
     assert.equal(up.unknown.length, 1);
-    assert.match(up.unknown[0]!.target, /stage\/\.\.\/other.*missing/);
+    assert.match(up.unknown[0]!.why, /stage\/\.\.\/other.*missing/);
     assert.equal(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/l2', '/ws/l2 -> /ws/sec'])).unknown.length, 1);
     assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/real/../other', '/ws/real/'])).aliases, ['/ws/other/*.pem'], "'..' from a folder that exists is fine");
   });
