@@ -61,5 +61,6 @@ export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs):
   const links = [...new Set([...r.links, ...w.links])];
   if (!r.aliases.length && !w.aliases.length) return { policy: p, links, notes: unknown };
   const fsp = p.filesystem;
-  return { policy: { ...p, filesystem: { ...fsp, denyRead: [...fsp.denyRead, ...r.aliases], denyWrite: [...fsp.denyWrite, ...w.aliases] } }, links, notes: unknown };
+  const linkedGlobs = { ...fsp.linkedGlobs, ...r.origins, ...w.origins };
+  return { policy: { ...p, filesystem: { ...fsp, denyRead: [...fsp.denyRead, ...r.aliases], denyWrite: [...fsp.denyWrite, ...w.aliases], linkedGlobs } }, links, notes: unknown };
 }

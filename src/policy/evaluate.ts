@@ -78,7 +78,9 @@ export function decidePath(policy: ResolvedPolicy, absPath: string, access: 'rea
   if (denied) {
     const { list, glob } = denied;
     const cross = list === 'denyRead' && access === 'write' ? ' (a path that may not be read may not be written either)' : '';
-    return deny(`${list}:${glob}`, `${verb} ${show(p)} is denied by ${list} ${show(glob)}${cross}`);
+    const linked = fsp.linkedGlobs?.[glob];
+    const via = linked ? ` (${show(linked.glob)} followed through the link ${show(linked.link)})` : '';
+    return deny(`${list}:${glob}`, `${verb} ${show(p)} is denied by ${list} ${show(glob)}${via}${cross}`);
   }
 
   // 2. Protected paths, unless an allow entry of the same access names them (or something inside) and covers p.

@@ -18,6 +18,8 @@ export interface LinkFs {
 export interface GlobLinks {
   /** The globs again at each link's target (escaped), the given globs excluded. */
   aliases: string[];
+  /** Per alias, the given glob it stands for and the link that led to it (the first, for a chain). */
+  origins: Record<string, { glob: string; link: string }>;
   /** The links found on the globs' ways or at their matches: moving one elsewhere changes what it leads to. */
   links: string[];
   /** Where a glob's links cannot be known before the run (`..` after a missing folder, a loop, /proc, a link
@@ -114,7 +116,7 @@ export interface GlobLinksOptions {
 export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = {}): GlobLinks {
   const budget = opts.budget ?? GLOB_LIST_BUDGET;
   const replaceable = opts.replaceable ?? (() => true);
-  const out: GlobLinks = { aliases: [], links: [], unknown: [] };
+  const out: GlobLinks = { aliases: [], origins: {}, links: [], unknown: [] };
   const seen = new Set(globs);
   const queue = [...globs];
   while (queue.length) {
@@ -138,6 +140,7 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
           return;
         }
         out.aliases.push(alias);
+        out.origins[alias] = out.origins[glob] ?? { glob, link: p };
         queue.push(alias);
       }
     };

@@ -130,6 +130,10 @@ export const ResolvedPolicy = z
           .array(z.string())
           .default([])
           .describe('Absolute literal paths released from protection by the user (with everything protected inside them). Absent in records written before it existed.'),
+        linkedGlobs: z
+          .record(z.string(), z.object({ glob: z.string(), link: z.string() }))
+          .optional()
+          .describe("Deny globs added for a run at the targets of the links on a deny glob's way (src/host/deny-glob-links.ts): per added glob, the glob it stands for and the link. Absent in records written before it existed."),
       })
       .describe('Resolved filesystem policy.'),
     limits: z

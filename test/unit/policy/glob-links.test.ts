@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import { globLinks, type LinkFs } from '../../../src/policy/glob-links';
 import { withDenyGlobLinks } from '../../../src/host/deny-glob-links';
 import { resolvePolicy } from '../../../src/policy';
+import { decidePath } from '../../../src/policy/evaluate';
 
 /** `dir/` a folder, `a -> t` a link, anything else a file; parents are folders. */
 function tree(entries: string[]): LinkFs {
@@ -26,7 +27,7 @@ function tree(entries: string[]): LinkFs {
 
 describe('policy: deny globs through links made before the run', () => {
   it("a link that is the glob's prefix: the glob again at its target, existing or not", () => {
-    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/stage'])), { aliases: ['/ws/stage/*.pem'], links: ['/ws/sec'], unknown: [] });
+    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/stage'])), { aliases: ['/ws/stage/*.pem'], origins: { '/ws/stage/*.pem': { glob: '/ws/sec/*.pem', link: '/ws/sec' } }, links: ['/ws/sec'], unknown: [] });
     assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> stage', '/ws/stage/'])).aliases, ['/ws/stage/*.pem'], 'relative to its folder');
     assert.deepEqual(globLinks(['/ws/a/b/*.pem'], tree(['/ws/a -> /ws/stage'])).aliases, ['/ws/stage/b/*.pem'], 'above the last folder');
     assert.deepEqual(globLinks(['/ws/sec'], tree(['/ws/sec -> /ws/stage'])).aliases, ['/ws/stage'], 'a literal: the target, as a literal');
@@ -38,13 +39,16 @@ describe('policy: deny globs through links made before the run', () => {
   });
 
   it('a match that is a link: its target as a literal; a link that is neither on the way nor a match: nothing', () => {
-    assert.deepEqual(globLinks(['/ws/data/*.key'], tree(['/ws/data/x.key -> /ws/stage/k', '/ws/data/y.txt -> /elsewhere'])), { aliases: ['/ws/stage/k'], links: ['/ws/data/x.key'], unknown: [] });
+    const m = globLinks(['/ws/data/*.key'], tree(['/ws/data/x.key -> /ws/stage/k', '/ws/data/y.txt -> /elsewhere']));
+    assert.deepEqual([m.aliases, m.links, m.unknown], [['/ws/stage/k'], ['/ws/data/x.key'], []]);
   });
 
   it('the target followed through further links the script cannot replace, and the aliases walked again (a link at the target)', () => {
     const t = tree(['/ws/sec -> /sys1/mid', '/sys1/mid -> /ws/real/', '/ws/real/c -> /ws/far']);
     const sysWritable = { replaceable: (p: string) => !p.startsWith('/ws/') };
-    assert.deepEqual(globLinks(['/ws/sec/*/*.pem'], t, { replaceable: (p) => p.startsWith('/ws/') }).aliases, ['/ws/real/*/*.pem', '/ws/far/*.pem']);
+    const chain = globLinks(['/ws/sec/*/*.pem'], t, { replaceable: (p) => p.startsWith('/ws/') });
+    assert.deepEqual(chain.aliases, ['/ws/real/*/*.pem', '/ws/far/*.pem']);
+    assert.deepEqual(chain.origins['/ws/far/*.pem'], { glob: '/ws/sec/*/*.pem', link: '/ws/sec' }, 'an alias of an alias stands for the glob given');
     const through = globLinks(['/ws/sec/*/*.pem'], t, sysWritable);
     assert.equal(through.unknown.length, 1, 'through a link the script may replace: unknown');
     assert.match(through.unknown[0]!.why, /\/sys1\/mid, which the script may replace/);
@@ -80,6 +84,10 @@ describe('policy: deny globs through links made before the run', () => {
     assert.ok(!w.policy.filesystem.denyRead.includes('/ws/stage/*.key'));
     assert.ok(w.policy.filesystem.denyWrite.includes('/ws/stage/*.key'));
     assert.deepEqual(w.links, ['/ws/sec']);
+    assert.deepEqual(w.policy.filesystem.linkedGlobs?.['/ws/stage/*.pem'], { glob: '/ws/sec/*.pem', link: '/ws/sec' });
+    const d = decidePath(w.policy, '/ws/stage/x.pem', 'read');
+    assert.equal(d.allowed, false);
+    assert.match(d.reason, /denied by denyRead \/ws\/stage\/\*\.pem \(\/ws\/sec\/\*\.pem followed through the link \/ws\/sec\)/);
     assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/keys/*.key']), fs), (e: Error & { code?: string }) => e.code === 'MECHANISM_UNAVAILABLE' && /\/ws\/keys -> k\/\.\.\/x/.test(e.message));
     assert.equal(withDenyGlobLinks(pol('warn', ['/ws/keys/*.key']), fs).notes.length, 1);
     const off = pol('disabled', ['/ws/sec/*.pem']);
