@@ -149,6 +149,11 @@ export class RunCgroup {
   }
 
   pids(): number[] {
+    return this.members() ?? [];
+  }
+
+  /** The cgroup's processes, or null when its list cannot be read (then only a scan of /proc can tell). */
+  members(): number[] | null {
     const dir = this.mode === 'cgroup v2' ? this.dirs.unified : this.dirs.pids;
     try {
       return fs
@@ -157,7 +162,7 @@ export class RunCgroup {
         .filter(Boolean)
         .map(Number);
     } catch {
-      return [];
+      return null;
     }
   }
 

@@ -269,9 +269,9 @@ export class Runner {
 
     // The host's children usage holds the run only once its own child is reaped (in the namespace tier the
     // stage, after it tore its namespaces down); a cgroup has the figures at once, so only without one is
-    // that wait paid.
-    if (tree.usage().source !== 'cgroup') await launcher.reaped;
-    const concurrentReaps = this.platform.childrenUsage();
+    // that wait paid (a cgroup whose figures turn out unreadable waits below).
+    if (!tree.kind.startsWith('cgroup')) await launcher.reaped;
+    let concurrentReaps = this.platform.childrenUsage();
     this.inFlight.delete(overlap);
     // Leftovers (daemons) die first, so nothing is left blocked on a listener we are about to close and
     // nothing holds the output pipes open; then the output is drained.
@@ -288,6 +288,10 @@ export class Runner {
     const sig = signal ?? (code != null && code > 128 ? signalName(code - 128) : null);
     // The tree's figures, read once now that everything is drained (a cgroup's are a few file reads each time).
     const treeUsage = tree.usage();
+    if (treeUsage.source !== 'cgroup' && tree.kind.startsWith('cgroup')) {
+      await launcher.reaped;
+      concurrentReaps = this.platform.childrenUsage();
+    }
     if ((sig === 'SIGXCPU' && l.cpuSeconds != null) || (signal === 'SIGKILL' && l.cpuSeconds != null && !timedOut && !cancelled && treeUsage.cpuUserMs != null && (treeUsage.cpuUserMs + (treeUsage.cpuSystemMs ?? 0)) / 1000 >= l.cpuSeconds)) {
       reportLimit({ limit: 'cpu', observed: l.cpuSeconds, max: l.cpuSeconds ?? 0, action: 'killed', message: `CPU time limit ${l.cpuSeconds} s reached (${signal})` });
     }

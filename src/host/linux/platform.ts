@@ -280,7 +280,10 @@ class LinuxRunTree implements RunTree {
   }
 
   sweep(): number {
-    const left = this.livePids().filter((p) => p !== this.rootPid);
+    // With a cgroup the kernel keeps the tree's membership (the script cannot write to the cgroup fs): its
+    // list is the answer, and the /proc scan, most of the time from a run's exit to its result, is not paid.
+    // Without one, or when its list cannot be read, the watchdog's scan.
+    const left = (this.cg?.members() ?? this.livePids()).filter((p) => p !== this.rootPid);
     if (left.length) this.killAll();
     return left.length;
   }
