@@ -7,7 +7,7 @@ import { SandboxError } from '../errors';
 import type { ResolvedPolicy } from '../policy/schema';
 import { globLinks, type LinkFs } from '../policy/glob-links';
 import { isUnder, pathStyleOf } from '../policy/paths';
-import { kernelPrefix } from '../policy/glob-kernel-paths';
+import { decidePath } from '../policy/evaluate';
 
 export const diskLinkFs: LinkFs = {
   lstat(p) {
@@ -49,9 +49,15 @@ export interface LinkedPolicy {
  */
 export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs): LinkedPolicy {
   if (p.mode === 'disabled' || pathStyleOf(p.workspace) === 'win32') return { policy: p, links: [], notes: [] };
-  // What the script may rewrite: a link there, passed through on the way to a target, could be replaced.
-  const roots = [p.workspace, ...p.filesystem.allowWrite.map(kernelPrefix), os.tmpdir(), '/dev/shm'];
-  const opts = { replaceable: (x: string) => roots.some((root) => isUnder(x, root)) };
+  // What the script may replace: an entry in a folder the policy lets it write (the workspace, allowWrite, the
+  // shared temp folders, anywhere outside the system under writeOutsideSystem: decidePath, the supervisor's
+  // own evaluation), and, whatever TMPDIR says, the temp folders and /dev/shm.
+  const temp = [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'];
+  const replaceable = (x: string) => {
+    const dir = x.slice(0, x.lastIndexOf('/')) || '/';
+    return temp.some((t) => isUnder(dir, t)) || decidePath(p, `${dir === '/' ? '' : dir}/.entry`, 'write').allowed;
+  };
+  const opts = { replaceable };
   const r = globLinks(p.filesystem.denyRead, disk, opts);
   const w = globLinks(p.filesystem.denyWrite, disk, opts);
   const unknown = [...r.unknown, ...w.unknown].map((u) => `${u.glob}: ${u.why}; where it leads cannot be known before the run`);

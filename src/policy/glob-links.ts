@@ -5,7 +5,7 @@
 // rt12). So each such link adds the glob again at the link's target: `stage/*.pem`, which the kernel paths,
 // the carving and the supervisor then keep like any glob. Pure: the disk is read through LinkFs.
 import { GLOB_OPTIONS, globMatch } from './glob-match';
-import { GLOB_LIST_BUDGET } from './glob-kernel-paths';
+import { GLOB_LIST_BUDGET, globIsSubtree } from './glob-kernel-paths';
 import { escapeGlob, hasMagic } from './paths';
 
 /** The reads the walk needs: lstat's kind (links not followed), a link's text, a folder's names. */
@@ -52,8 +52,9 @@ const inProc = (p: string) => p === '/proc' || p.startsWith('/proc/');
 /**
  * Where the link at `link` (in a folder with no link on its path) leads, followed as far as it exists. Not
  * known: a target through /proc (its links depend on the process that reads them: /proc/self/cwd is the
- * script's), or through another link the script may replace (`sec -> l2/stage` with `l2 -> d1`: `l2` is on no
- * glob's way, so nothing keeps it where it points; red team rt13).
+ * script's), or through another link or a '..' out of a folder the script may replace (`sec -> l2/stage` with
+ * `l2 -> d1`, `sec -> stage/../real`: `l2` and `stage` are on no glob's way, so nothing keeps them; red teams
+ * rt13, rt14).
  */
 function resolveTarget(link: string, fs: LinkFs, replaceable: (p: string) => boolean): Target {
   let hops = 0;
@@ -68,6 +69,9 @@ function resolveTarget(link: string, fs: LinkFs, replaceable: (p: string) => boo
       if (c === '' || c === '.') continue;
       if (c === '..') {
         if (missing) return { path: text, known: false, why: "it goes up ('..') from a folder missing at the start" };
+        // The folder left by '..' is on no glob's way (the alias is written without it): the script could put a
+        // link in its place (red team rt14).
+        if (replaceable(cur)) return { path: text, known: false, why: `it goes up ('..') from ${cur}, which the script may replace` };
         cur = cur === '/' ? '/' : cur.slice(0, cur.lastIndexOf('/')) || '/';
         continue;
       }
@@ -124,9 +128,13 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
     if (!glob.startsWith('/')) continue;
     const segs = glob.split('/');
     let left = budget;
+    // What stands on a non-subtree glob's own way is kept by the supervisor's way rules (no link made there,
+    // no folder moved on or off it): `sub/x/ln -> ../../stage` for sub/**/*.key goes up along its own way.
+    const carving = !globIsSubtree(glob);
+    const replaceableHere = (x: string) => replaceable(x) && !(carving && globMatch(x, glob, { ...MM, partial: true }) && !globMatch(x, glob, MM));
     const onLink = (p: string) => {
       if (!out.links.includes(p)) out.links.push(p);
-      const t = resolveTarget(p, fs, replaceable);
+      const t = resolveTarget(p, fs, replaceableHere);
       if (!t.known) {
         out.unknown.push({ glob, why: `the link ${p} -> ${fs.readlink(p) ?? '?'}: ${t.why}` });
         return;

@@ -12,8 +12,9 @@
 //   the CLI's TMPDIR elsewhere (an editor's own), sec -> /tmp/../l2/stage with l2 -> d1 is resolved, the alias
 //   lands at d1/stage/*.pem, and the script swaps l2 (rt13's attack, through /tmp); in permissive the same
 //   through /var/tmp with the default TMPDIR.
-// Both tiers, root. Fixed when enforce refuses (a '..' after a folder the script may replace) or the alias
-// keeps it, and the script never reads the secret.
+// Both tiers, root. Since the fix each is refused in enforce, naming the folder or link the script may
+// replace (writability is the policy's own evaluation, decidePath, plus every temp folder whatever TMPDIR
+// says), and the script never runs.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,6 +41,8 @@ describe('red team rt14: deny-glob link targets the script can move during the r
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'sec/*.pem'], ['./sw.sh'], env);
       clearInterval(host);
       assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem (as mine/real/x.pem) after swapping the folder stage on sec's target for a link: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /it goes up \('\.\.'\) from \S+\/stage, which the script may replace/);
     });
 
     it(`deny-read sec/*.pem with sec -> /tmp/…/l2/stage, l2 -> d1, the CLI's TMPDIR not /tmp: the script swaps l2 in the shared /tmp, and reads what the host then writes at sec/x.pem (${tier})`, async function () {
@@ -60,6 +63,8 @@ describe('red team rt14: deny-glob link targets the script can move during the r
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', 'sec/*.pem'], ['./sw.sh'], { ...env, TMPDIR: cliTmp });
       clearInterval(host);
       assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem (as ${out}/mine/stage/x.pem) after swapping the link l2 in /tmp: ${r.stdout}${r.stderr}`);
+      assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /goes through the link \S+\/l2, which the script may replace/);
     });
 
     it(`permissive: deny-read sec/*.pem with sec -> /var/tmp/…/l2/stage, l2 -> d1: the script swaps l2 (writable outside system paths), and reads what the host then writes at sec/x.pem (${tier})`, async function () {
@@ -79,6 +84,8 @@ describe('red team rt14: deny-glob link targets the script can move during the r
         const r = await runIn(sb, ['--profile', 'permissive', '--mode', 'enforce', '--deny-read', 'sec/*.pem'], ['./sw.sh'], { ...env, TMPDIR: os.tmpdir() });
         clearInterval(host);
         assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem (as ${out}/mine/stage/x.pem) after swapping the link l2 in /var/tmp: ${r.stdout}${r.stderr}`);
+        assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /goes through the link \S+\/l2, which the script may replace/);
       } finally {
         fs.rmSync(out, { recursive: true, force: true });
       }

@@ -35,7 +35,8 @@ describe('policy: deny globs through links made before the run', () => {
 
   it('a link on the way below a wildcard: the rest of the glob from its depth, and from a `**` that may go on', () => {
     assert.deepEqual(globLinks(['/ws/a/*/*/*.pem'], tree(['/ws/a/ln -> /ws/stage', '/ws/a/real/'])).aliases, ['/ws/stage/*/*.pem']);
-    assert.deepEqual(globLinks(['/ws/sub/**/*.key'], tree(['/ws/sub/x/ln -> ../../stage'])).aliases.sort(), ['/ws/stage/**/*.key', '/ws/stage/*.key'].sort());
+    assert.deepEqual(globLinks(['/ws/sub/**/*.key'], tree(['/ws/sub/x/ln -> ../../stage'])).aliases.sort(), ['/ws/stage/**/*.key', '/ws/stage/*.key'].sort(), "'..' along the glob's own way");
+    assert.equal(globLinks(['/ws/sub/*.key'], tree(['/ws/sub/x.key -> ../y/../stage', '/ws/y/'])).unknown.length, 1, "'..' out of a folder off the way");
   });
 
   it('a match that is a link: its target as a literal; a link that is neither on the way nor a match: nothing', () => {
@@ -73,7 +74,7 @@ describe('policy: deny globs through links made before the run', () => {
     assert.equal(up.unknown.length, 1);
     assert.match(up.unknown[0]!.why, /stage\/\.\.\/other.*missing/);
     assert.equal(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/l2', '/ws/l2 -> /ws/sec'])).unknown.length, 1);
-    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/real/../other', '/ws/real/'])).aliases, ['/ws/other/*.pem'], "'..' from a folder that exists is fine");
+    assert.deepEqual(globLinks(['/ws/sec/*.pem'], tree(['/ws/sec -> /ws/real/../other', '/ws/real/']), { replaceable: () => false }).aliases, ['/ws/other/*.pem'], "'..' from a folder that exists and stays is fine");
   });
 
   it('withDenyGlobLinks: aliases land in the list of their glob; enforce refuses an unknown target, warn notes it; disabled untouched', () => {
@@ -90,6 +91,15 @@ describe('policy: deny globs through links made before the run', () => {
     assert.match(d.reason, /denied by denyRead \/ws\/stage\/\*\.pem \(\/ws\/sec\/\*\.pem followed through the link \/ws\/sec\)/);
     assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/keys/*.key']), fs), (e: Error & { code?: string }) => e.code === 'MECHANISM_UNAVAILABLE' && /\/ws\/keys -> k\/\.\.\/x/.test(e.message));
     assert.equal(withDenyGlobLinks(pol('warn', ['/ws/keys/*.key']), fs).notes.length, 1);
+    // Replaceable is the policy's writability: a link in the home on the way to a target is unknown under
+    // permissive (writes outside system paths), kept under moderate (the home is not writable there).
+    const home = tree(['/ws/sec -> /home/u/l2/stage', '/home/u/l2 -> /home/u/d1', '/home/u/d1/stage/']);
+    const prof = (profile: 'moderate' | 'permissive') => resolvePolicy({ user: { mode: 'enforce', profile, filesystem: { denyRead: ['/ws/sec/*.pem'] } } }, { workspace: '/ws', home: '/home/u' }).policy;
+    assert.throws(() => withDenyGlobLinks(prof('permissive'), home), /goes through the link \/home\/u\/l2, which the script may replace/);
+    assert.ok(withDenyGlobLinks(prof('moderate'), home).policy.filesystem.denyRead.includes('/home/u/d1/stage/*.pem'));
+    // '..' out of a folder the script may replace (the workspace's stage) is unknown; out of one it may not, kept.
+    assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/sec/*.pem']), tree(['/ws/sec -> stage/../real', '/ws/stage/', '/ws/real/'])), /goes up \('\.\.'\) from \/ws\/stage/);
+    assert.ok(withDenyGlobLinks(pol('enforce', ['/ws/sec/*.pem']), tree(['/ws/sec -> /usr/share/../real', '/usr/share/'])).policy.filesystem.denyRead.includes('/usr/real/*.pem'));
     const off = pol('disabled', ['/ws/sec/*.pem']);
     assert.equal(withDenyGlobLinks(off, fs).policy, off);
   });
