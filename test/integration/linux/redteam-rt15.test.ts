@@ -1,0 +1,69 @@
+// Red team rt15, on f6764e2 (rt14 fixes: whether the script may replace an entry on the way to a deny glob's
+// link target is decided by decidePath(policy, '<folder>/.entry', 'write')). That probe name stands for every
+// entry of the folder, but a deny glob may match the probe and not the entry the script actually moves:
+// with `--deny-write '.*'` (no dotfiles written in the workspace root, e.g. .env, .npmrc) decidePath denies
+// ws/.entry, so the walk counts ws as a folder the script cannot change, resolves `sec -> stage/../real` to
+// ws/real and adds ws/real/*.pem. The script may still rename `stage` (not a dotfile) and put `stage -> mine/a`
+// in its place: the kernel then resolves sec to mine/real, and what a process outside the run writes at
+// sec/x.pem lands in mine/real/x.pem, which the script reads. rt14's first attack, one extra deny flag.
+// The workspace must be outside every temp folder (/tmp, /var/tmp, os.tmpdir(), /dev/shm count as replaceable
+// whatever the policy says, which would refuse the run for another reason): it is made next to this compiled
+// file (out/…), or in the real home when that is in a temp folder too. Both tiers, root.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hostWhenReady, WAIT_GO } from './redteam-support';
+import { runCli, writeScript } from './helpers';
+import { TIERS, useSandbox } from './use-sandbox';
+
+const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
+const inTemp = (p: string) => TEMPS().some((t) => p === t || p.startsWith(t + '/'));
+
+/** A fresh folder outside every temp folder, or null when there is no such writable place. */
+function workspaceOutsideTemp(): string | null {
+  for (const base of [__dirname, os.homedir()]) {
+    const real = fs.realpathSync(base);
+    if (inTemp(real)) continue;
+    try {
+      return fs.mkdtempSync(path.join(real, '.rt15-ws-'));
+    } catch {
+      // not writable here
+    }
+  }
+  return null;
+}
+
+describe('red team rt15: deny-glob link targets in folders the .entry probe calls unwritable (real kernel)', function () {
+  const sb = useSandbox();
+
+  async function attack(ws: string, env: Record<string, string>) {
+    fs.chmodSync(ws, 0o755);
+    for (const d of ['stage', 'real', 'mine/a', 'mine/real']) fs.mkdirSync(path.join(ws, d), { recursive: true });
+    fs.symlinkSync('stage/../real', path.join(ws, 'sec'));
+    writeScript(ws, 'sw.sh', '#!/bin/sh\nmv stage stage_old && ln -s mine/a stage && echo swapped\n: > ready\n' + WAIT_GO + 'cat mine/real/x.pem\n');
+    const host = hostWhenReady(ws, () => {
+      // A tool outside the run writing a secret where the policy says the script may not read it.
+      fs.writeFileSync(path.join(ws, 'sec', 'x.pem'), 'TOPSECRET\n');
+    });
+    const args = ['run', '--workspace', ws, '--mode', 'enforce', '--deny-read', 'sec/*.pem', '--deny-write', '.*', '--', './sw.sh'];
+    const r = await runCli(args, { cwd: ws, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+    clearInterval(host);
+    assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem (as mine/real/x.pem) after swapping the folder stage on sec's target for a link: ${r.stdout}${r.stderr}`);
+    assert.equal(r.code, 125, `not refused: ${r.stdout}${r.stderr}`);
+  }
+
+  for (const [tier, env] of TIERS) {
+    it(`deny-read sec/*.pem, deny-write .*, sec -> stage/../real: the script swaps the folder stage for a link and reads what the host then writes at sec/x.pem (${tier})`, async function () {
+      this.timeout(120_000);
+      const ws = workspaceOutsideTemp();
+      if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+      const w = ws as string;
+      try {
+        await attack(w, env);
+      } finally {
+        fs.rmSync(w, { recursive: true, force: true });
+      }
+    });
+  }
+});
