@@ -6,6 +6,14 @@
 // ws/real and adds ws/real/*.pem. The script may still rename `stage` (not a dotfile) and put `stage -> mine/a`
 // in its place: the kernel then resolves sec to mine/real, and what a process outside the run writes at
 // sec/x.pem lands in mine/real/x.pem, which the script reads. rt14's first attack, one extra deny flag.
+// Second: a SUBTREE deny (`sec/**`, or the literal `sec`) whose name is a link, `sec -> d1/stage`, d1 a real
+// folder in the workspace. A subtree glob is no carving glob, so its alias ws/d1/stage/** has no way rules: the
+// walk checks only links and '..' on the way to a target as replaceable (the folders are meant to be kept by the
+// alias's way rules) and the kernel's rule holds the stage folder's inode, not the names leading to it. In the
+// fallback tier (no mount namespace, so no EBUSY on a folder holding a mount) the script renames d1 away and
+// makes `d1 -> mine`: sec now resolves to mine/stage, and what a process outside the run writes at sec/x.pem
+// the script reads as mine/stage/x.pem. The namespace tier holds (rename of d1: EBUSY); `sec/*`, `sec/**/*`
+// hold in both (the alias's way rules refuse the rename).
 // The workspace must be outside every temp folder (/tmp, /var/tmp, os.tmpdir(), /dev/shm count as replaceable
 // whatever the policy says, which would refuse the run for another reason): it is made next to this compiled
 // file (out/…), or in the real home when that is in a temp folder too. Both tiers, root.
@@ -34,7 +42,7 @@ function workspaceOutsideTemp(): string | null {
   return null;
 }
 
-describe('red team rt15: deny-glob link targets in folders the .entry probe calls unwritable (real kernel)', function () {
+describe('red team rt15: deny link targets whose way the script can still change (real kernel)', function () {
   const sb = useSandbox();
 
   async function attack(ws: string, env: Record<string, string>) {
@@ -65,5 +73,35 @@ describe('red team rt15: deny-glob link targets in folders the .entry probe call
         fs.rmSync(w, { recursive: true, force: true });
       }
     });
+  }
+
+  async function subtreeAttack(ws: string, glob: string, env: Record<string, string>) {
+    fs.chmodSync(ws, 0o755);
+    for (const d of ['d1/stage', 'mine/stage']) fs.mkdirSync(path.join(ws, d), { recursive: true });
+    fs.symlinkSync('d1/stage', path.join(ws, 'sec'));
+    writeScript(ws, 'sw.sh', '#!/bin/sh\nmv d1 d1_old && ln -s mine d1 && echo swapped\n: > ready\n' + WAIT_GO + 'cat mine/stage/x.pem\n');
+    const host = hostWhenReady(ws, () => {
+      fs.writeFileSync(path.join(ws, 'sec', 'x.pem'), 'TOPSECRET\n');
+    });
+    const args = ['run', '--workspace', ws, '--mode', 'enforce', '--deny-read', glob, '--', './sw.sh'];
+    const r = await runCli(args, { cwd: ws, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+    clearInterval(host);
+    assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read sec/x.pem (as mine/stage/x.pem) after swapping the folder d1 on sec's target for a link: ${r.stdout}${r.stderr}`);
+  }
+
+  for (const [tier, env] of TIERS) {
+    for (const glob of ['sec/**', 'sec']) {
+      it(`deny-read ${glob}, sec -> d1/stage: the script swaps the folder d1 for a link and reads what the host then writes at sec/x.pem (${tier})`, async function () {
+        this.timeout(120_000);
+        const ws = workspaceOutsideTemp();
+        if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+        const w = ws as string;
+        try {
+          await subtreeAttack(w, glob, env);
+        } finally {
+          fs.rmSync(w, { recursive: true, force: true });
+        }
+      });
+    }
   }
 });
