@@ -14,6 +14,11 @@
 // makes `d1 -> mine`: sec now resolves to mine/stage, and what a process outside the run writes at sec/x.pem
 // the script reads as mine/stage/x.pem. The namespace tier holds (rename of d1: EBUSY); `sec/*`, `sec/**/*`
 // hold in both (the alias's way rules refuse the rename).
+// Third, the same without any link: the literal deny `d1/stage` (or `d1/stage/**`), which the README says "is
+// kept whole by the kernel". In the fallback tier the kernel's rule holds stage's inode only: the script
+// renames d1 away and makes `d1 -> mine`, and what a process outside the run then writes at d1/stage/x.pem
+// it reads as mine/stage/x.pem. No walk, no alias: the names on the way to a literal/subtree deny are kept by
+// nothing in the fallback tier (the namespace tier: EBUSY on d1, a mount below it).
 // The workspace must be outside every temp folder (/tmp, /var/tmp, os.tmpdir(), /dev/shm count as replaceable
 // whatever the policy says, which would refuse the run for another reason): it is made next to this compiled
 // file (out/…), or in the real home when that is in a temp folder too. Both tiers, root.
@@ -98,6 +103,35 @@ describe('red team rt15: deny link targets whose way the script can still change
         const w = ws as string;
         try {
           await subtreeAttack(w, glob, env);
+        } finally {
+          fs.rmSync(w, { recursive: true, force: true });
+        }
+      });
+    }
+  }
+
+  async function literalAttack(ws: string, glob: string, env: Record<string, string>) {
+    fs.chmodSync(ws, 0o755);
+    for (const d of ['d1/stage', 'mine/stage']) fs.mkdirSync(path.join(ws, d), { recursive: true });
+    writeScript(ws, 'sw.sh', '#!/bin/sh\nmv d1 d1_old && ln -s mine d1 && echo swapped\n: > ready\n' + WAIT_GO + 'cat mine/stage/x.pem\n');
+    const host = hostWhenReady(ws, () => {
+      fs.writeFileSync(path.join(ws, 'd1', 'stage', 'x.pem'), 'TOPSECRET\n');
+    });
+    const args = ['run', '--workspace', ws, '--mode', 'enforce', '--deny-read', glob, '--', './sw.sh'];
+    const r = await runCli(args, { cwd: ws, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+    clearInterval(host);
+    assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read d1/stage/x.pem (as mine/stage/x.pem) after swapping the folder d1 for a link: ${r.stdout}${r.stderr}`);
+  }
+
+  for (const [tier, env] of TIERS) {
+    for (const glob of ['d1/stage', 'd1/stage/**']) {
+      it(`deny-read ${glob}, no link: the script swaps the folder d1 for a link and reads what the host then writes at d1/stage/x.pem (${tier})`, async function () {
+        this.timeout(120_000);
+        const ws = workspaceOutsideTemp();
+        if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+        const w = ws as string;
+        try {
+          await literalAttack(w, glob, env);
         } finally {
           fs.rmSync(w, { recursive: true, force: true });
         }
