@@ -19,6 +19,10 @@
 // renames d1 away and makes `d1 -> mine`, and what a process outside the run then writes at d1/stage/x.pem
 // it reads as mine/stage/x.pem. No walk, no alias: the names on the way to a literal/subtree deny are kept by
 // nothing in the fallback tier (the namespace tier: EBUSY on d1, a mount below it).
+// Fourth, its integrity side: --deny-write d1/stage (d1/stage/conf = GOOD). In the fallback tier the script
+// writes mine/stage/conf = EVIL, renames d1 away and makes `d1 -> mine`: after the run the path the policy
+// kept read-only, d1/stage/conf, reads EVIL for everyone. (Protected paths have this check, decideFile's
+// "ancestor of a protected path"; user deny paths do not.) Namespace tier: EBUSY on d1.
 // The workspace must be outside every temp folder (/tmp, /var/tmp, os.tmpdir(), /dev/shm count as replaceable
 // whatever the policy says, which would refuse the run for another reason): it is made next to this compiled
 // file (out/…), or in the real home when that is in a temp folder too. Both tiers, root.
@@ -137,5 +141,25 @@ describe('red team rt15: deny link targets whose way the script can still change
         }
       });
     }
+  }
+
+  for (const [tier, env] of TIERS) {
+    it(`deny-write d1/stage: the script swaps the folder d1 for a link to its own, and d1/stage/conf reads its text after the run (${tier})`, async function () {
+      this.timeout(120_000);
+      const ws = workspaceOutsideTemp();
+      if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+      const w = ws as string;
+      try {
+        fs.chmodSync(w, 0o755);
+        fs.mkdirSync(path.join(w, 'd1', 'stage'), { recursive: true });
+        fs.writeFileSync(path.join(w, 'd1', 'stage', 'conf'), 'GOOD\n');
+        writeScript(w, 'sw.sh', '#!/bin/sh\nmkdir -p mine/stage; echo EVIL > mine/stage/conf; mv d1 d1_old && ln -s mine d1 && echo swapped\n');
+        const args = ['run', '--workspace', w, '--mode', 'enforce', '--deny-write', 'd1/stage', '--', './sw.sh'];
+        const r = await runCli(args, { cwd: w, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+        assert.equal(fs.readFileSync(path.join(w, 'd1', 'stage', 'conf'), 'utf8'), 'GOOD\n', `the deny-write path d1/stage/conf changed: ${r.stdout}${r.stderr}`);
+      } finally {
+        fs.rmSync(w, { recursive: true, force: true });
+      }
+    });
   }
 });
