@@ -23,6 +23,10 @@
 // writes mine/stage/conf = EVIL, renames d1 away and makes `d1 -> mine`: after the run the path the policy
 // kept read-only, d1/stage/conf, reads EVIL for everyone. (Protected paths have this check, decideFile's
 // "ancestor of a protected path"; user deny paths do not.) Namespace tier: EBUSY on d1.
+// Fifth, the missing case: --deny-read d1/stage (or d1/stage/**) with no d1 at the start. In the fallback tier
+// the script makes `d1 -> mine` (a link on the way of a literal/subtree deny: linkOnGlobWay looks at carving
+// globs only), and what a process outside the run writes at d1/stage/x.pem it reads as mine/stage/x.pem.
+// Namespace tier holds (d1 is a read-only folder there).
 // The workspace must be outside every temp folder (/tmp, /var/tmp, os.tmpdir(), /dev/shm count as replaceable
 // whatever the policy says, which would refuse the run for another reason): it is made next to this compiled
 // file (out/…), or in the real home when that is in a temp folder too. Both tiers, root.
@@ -161,5 +165,31 @@ describe('red team rt15: deny link targets whose way the script can still change
         fs.rmSync(w, { recursive: true, force: true });
       }
     });
+  }
+
+  for (const [tier, env] of TIERS) {
+    for (const glob of ['d1/stage', 'd1/stage/**']) {
+      it(`deny-read ${glob}, d1 missing: the script makes d1 -> mine and reads what the host then writes at d1/stage/x.pem (${tier})`, async function () {
+        this.timeout(120_000);
+        const ws = workspaceOutsideTemp();
+        if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+        const w = ws as string;
+        try {
+          fs.chmodSync(w, 0o755);
+          fs.mkdirSync(path.join(w, 'mine', 'stage'), { recursive: true });
+          writeScript(w, 'sw.sh', '#!/bin/sh\nln -s mine d1 && echo linked\n: > ready\n' + WAIT_GO + 'cat mine/stage/x.pem\n');
+          const host = hostWhenReady(w, () => {
+            fs.mkdirSync(path.join(w, 'd1', 'stage'), { recursive: true });
+            fs.writeFileSync(path.join(w, 'd1', 'stage', 'x.pem'), 'TOPSECRET\n');
+          });
+          const args = ['run', '--workspace', w, '--mode', 'enforce', '--deny-read', glob, '--', './sw.sh'];
+          const r = await runCli(args, { cwd: w, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+          clearInterval(host);
+          assert.doesNotMatch(r.stdout, /TOPSECRET/, `the script read d1/stage/x.pem (as mine/stage/x.pem) through the link d1 it made: ${r.stdout}${r.stderr}`);
+        } finally {
+          fs.rmSync(w, { recursive: true, force: true });
+        }
+      });
+    }
   }
 });
