@@ -49,14 +49,12 @@ export interface LinkedPolicy {
  */
 export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs): LinkedPolicy {
   if (p.mode === 'disabled' || pathStyleOf(p.workspace) === 'win32') return { policy: p, links: [], notes: [] };
-  // What the script may replace: an entry in a folder the policy lets it write (the workspace, allowWrite, the
-  // shared temp folders, anywhere outside the system under writeOutsideSystem: decidePath, the supervisor's
-  // own evaluation), and, whatever TMPDIR says, the temp folders and /dev/shm.
+  // What the script may replace: an entry the policy lets it write (the workspace, allowWrite, the shared temp
+  // folders, anywhere outside the system under writeOutsideSystem: decidePath, the supervisor's own
+  // evaluation, asked of the entry itself: a probe name could match a deny glob the entry does not, red team
+  // rt15), and, whatever TMPDIR says, anything in the temp folders and /dev/shm.
   const temp = [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'];
-  const replaceable = (x: string) => {
-    const dir = x.slice(0, x.lastIndexOf('/')) || '/';
-    return temp.some((t) => isUnder(dir, t)) || decidePath(p, `${dir === '/' ? '' : dir}/.entry`, 'write').allowed;
-  };
+  const replaceable = (x: string) => temp.some((t) => isUnder(x, t)) || decidePath(p, x, 'write').allowed;
   const opts = { replaceable };
   const r = globLinks(p.filesystem.denyRead, disk, opts);
   const w = globLinks(p.filesystem.denyWrite, disk, opts);

@@ -80,6 +80,17 @@ export function carvingGlobs(policy: ResolvedPolicy, lists: 'read' | 'all'): str
   return (lists === 'read' ? fsp.denyRead : [...fsp.denyRead, ...fsp.denyWrite]).filter((g) => !globIsSubtree(g));
 }
 
+/**
+ * The deny globs whose ways the way rules keep (no link made there, no folder moved on or off, a pre-run link
+ * not moved along): every one, a subtree glob or a literal path too. Their prefixes are kept whole by the
+ * kernel, but in the fallback tier that is the prefix's inode only: the names on the way to it (`d1` for
+ * `d1/stage`) could be renamed away and replaced by a link to the script's own folder, where what a process
+ * outside the run writes at `d1/stage/x` would land (red team rt15). The namespace tier's mounts hold there.
+ */
+export function wayGlobs(policy: ResolvedPolicy): string[] {
+  return [...policy.filesystem.denyRead, ...policy.filesystem.denyWrite];
+}
+
 /** Whether `p` is on `glob`'s way to a match without being one (`data` for `data/*.key`). */
 function onWay(p: string, glob: string, m?: GlobMatcher): boolean {
   return globMatch(p, glob, { ...MM, partial: true }, m) && !globMatch(p, glob, MM, m);
@@ -106,7 +117,7 @@ export function renameCarriesMatches(
   settled: boolean,
   m?: GlobMatcher,
 ): Verdict | null {
-  const globs = carvingGlobs(policy, 'all');
+  const globs = wayGlobs(policy);
   const glob = wayOf(to.resolved, globs, m) ?? wayOf(from.resolved, globs, m);
   if (!glob) return null;
   const isDir = (p: string) => {
@@ -163,7 +174,7 @@ export function linkOutOfReach(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, ca
  */
 export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, call: string, to: Named, m?: GlobMatcher): Verdict | null {
   if (!sameInHostView(r, to.resolved)) return null;
-  const glob = wayOf(to.resolved, carvingGlobs(r.policy, 'all'), m);
+  const glob = wayOf(to.resolved, wayGlobs(r.policy), m);
   if (glob === null) return null;
   return { kind: 'file', severity: 'error', rule: 'deny-glob-reach', what: `${call} ${to.written}`, why: `a link there would lead the names ${glob} denies into another folder; make a folder there instead`, path: to.written, resolvedPath: to.resolved };
 }
@@ -178,7 +189,7 @@ export function linkOnGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier'>, cal
  */
 export function movedOntoGlobWay(r: Pick<SupervisedRun, 'policy' | 'fileTier' | 'globLinks'>, call: string, from: Named, to: Named, m?: GlobMatcher): Verdict | null {
   if (!sameInHostView(r, to.resolved)) return null;
-  const globs = carvingGlobs(r.policy, 'all').filter((g) => onWay(to.resolved, g, m));
+  const globs = wayGlobs(r.policy).filter((g) => onWay(to.resolved, g, m));
   if (globs.length === 0) return null;
   // A link that was on a glob's way before the run leads there where the globs added at its target expect it
   // (deny-glob-links.ts); at another place on the way (a/ln to a/b/c for a/*/*/*.pem, or a relative one at

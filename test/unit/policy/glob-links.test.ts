@@ -100,6 +100,9 @@ describe('policy: deny globs through links made before the run', () => {
     // '..' out of a folder the script may replace (the workspace's stage) is unknown; out of one it may not, kept.
     assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/sec/*.pem']), tree(['/ws/sec -> stage/../real', '/ws/stage/', '/ws/real/'])), /goes up \('\.\.'\) from \/ws\/stage/);
     assert.ok(withDenyGlobLinks(pol('enforce', ['/ws/sec/*.pem']), tree(['/ws/sec -> /usr/share/../real', '/usr/share/'])).policy.filesystem.denyRead.includes('/usr/real/*.pem'));
+    // Asked of the entry itself: a deny glob on other names of its folder (`.*`) does not make it stay.
+    const dots = resolvePolicy({ user: { mode: 'enforce', filesystem: { denyRead: ['/ws/sec/*.pem'], denyWrite: ['/ws/.*'] } } }, { workspace: '/ws', home: '/home/u' }).policy;
+    assert.throws(() => withDenyGlobLinks(dots, tree(['/ws/sec -> stage/../real', '/ws/stage/', '/ws/real/'])), /goes up \('\.\.'\) from \/ws\/stage/);
     const off = pol('disabled', ['/ws/sec/*.pem']);
     assert.equal(withDenyGlobLinks(off, fs).policy, off);
   });
