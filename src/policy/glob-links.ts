@@ -134,6 +134,13 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
     const replaceableHere = (x: string) => replaceable(x) && !(carving && globMatch(x, glob, { ...MM, partial: true }) && !globMatch(x, glob, MM));
     const onLink = (p: string) => {
       if (!out.links.includes(p)) out.links.push(p);
+      // On a subtree glob's way (L for L/stage) nothing carves the link's folder in the namespace tier, so the
+      // script's `rm L; ln -s mine L` goes to the kernel alone (red team rt16): only a link it cannot replace
+      // is followed. A match (the denied name itself) is kept by the deny.
+      if (!carving && !globMatch(p, glob, MM) && replaceable(p)) {
+        out.unknown.push({ glob, why: `the link ${p} on its way may be replaced by the script (a literal or subtree deny carves no folder)` });
+        return;
+      }
       const t = resolveTarget(p, fs, replaceableHere);
       if (!t.known) {
         out.unknown.push({ glob, why: `the link ${p} -> ${fs.readlink(p) ?? '?'}: ${t.why}` });

@@ -103,6 +103,9 @@ describe('policy: deny globs through links made before the run', () => {
     // Asked of the entry itself: a deny glob on other names of its folder (`.*`) does not make it stay.
     const dots = resolvePolicy({ user: { mode: 'enforce', filesystem: { denyRead: ['/ws/sec/*.pem'], denyWrite: ['/ws/.*'] } } }, { workspace: '/ws', home: '/home/u' }).policy;
     assert.throws(() => withDenyGlobLinks(dots, tree(['/ws/sec -> stage/../real', '/ws/stage/', '/ws/real/'])), /goes up \('\.\.'\) from \/ws\/stage/);
+    // A link on a literal or subtree deny's way (L for L/stage) is followed only when the script cannot replace it.
+    assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/L/stage']), tree(['/ws/L -> real', '/ws/real/stage/'])), /the link \/ws\/L on its way may be replaced/);
+    assert.ok(withDenyGlobLinks(pol('enforce', ['/usr/L/stage']), tree(['/usr/L -> real', '/usr/real/stage/'])).policy.filesystem.denyRead.includes('/usr/real/stage'));
     const off = pol('disabled', ['/ws/sec/*.pem']);
     assert.equal(withDenyGlobLinks(off, fs).policy, off);
   });
