@@ -1,4 +1,5 @@
 // Red team rt17, on 1054e53 (a replaceable link on the way to a literal or subtree deny refuses enforce).
+// Also (second part, reporting only): warn mode reports nothing for a read of a literal deny whose way link rt16 made unknown.
 // A link whose target goes through a second link, both on a carving glob's own way: `--deny-read 'a/*/x.pem'`
 // with `a/M -> ../real` and `a/L -> M/sub` (real/sub a folder). The walk follows L through M (M stands on the
 // glob's way, so it counts as kept by the way rules) and adds the glob at ws/real/sub/x.pem. But the way rules
@@ -43,7 +44,7 @@ function makeChain(w: string): void {
   fs.symlinkSync('M/sub', path.join(w, 'a', 'L'));
 }
 
-describe('red team rt17: a way link replaced by a folder under another way link (real kernel)', function () {
+describe('red team rt17: deny globs through links, a way link replaced by a folder; warn reports (real kernel)', function () {
   const sb = useSandbox();
 
   for (const [tier, env] of TIERS) {
@@ -87,6 +88,32 @@ describe('red team rt17: a way link replaced by a folder under another way link 
         const at = path.join(w, 'a', 'L', 'conf');
         const now = fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : null;
         assert.notEqual(now, 'EVIL\n', `the deny-write path a/L/conf reads the script's text after the run: ${r.stdout}${r.stderr}`);
+      } finally {
+        fs.rmSync(w, { recursive: true, force: true });
+      }
+    });
+  }
+
+  // Warn mode, on rt16's refusal: with `L -> real`, `--deny-read L/stage` is unknown in enforce (the script may
+  // replace L), so the walk adds no alias at real/stage at all. A warn run then reports nothing when the script
+  // reads the very path the user denied, L/stage/x.pem (the kernel resolves it to real/stage/x.pem, which no
+  // glob names); before rt16 it was reported through the alias. Warn promises to report every would-be block;
+  // the start note only says enforce would refuse. Reporting, not confinement (warn blocks nothing).
+  for (const [tier, env] of TIERS) {
+    it(`warn, deny-read L/stage, L -> real: reading L/stage/x.pem is reported as a would-be block (${tier})`, async function () {
+      this.timeout(120_000);
+      const ws = workspaceOutsideTemp();
+      if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+      const w = ws as string;
+      try {
+        fs.chmodSync(w, 0o755);
+        fs.mkdirSync(path.join(w, 'real', 'stage'), { recursive: true });
+        fs.writeFileSync(path.join(w, 'real', 'stage', 'x.pem'), 'S\n');
+        fs.symlinkSync('real', path.join(w, 'L'));
+        writeScript(w, 'rd.sh', '#!/bin/sh\ncat L/stage/x.pem\n');
+        const args = ['run', '--workspace', w, '--mode', 'warn', '--deny-read', 'L/stage', '--', './rd.sh'];
+        const r = await runCli(args, { cwd: w, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+        assert.match(r.stderr, /would block read of L\/stage\/x\.pem/, `warn did not report the read of the denied L/stage/x.pem: ${r.stdout}${r.stderr}`);
       } finally {
         fs.rmSync(w, { recursive: true, force: true });
       }
