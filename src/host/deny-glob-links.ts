@@ -59,12 +59,14 @@ export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs):
   const r = globLinks(p.filesystem.denyRead, disk, opts);
   const w = globLinks(p.filesystem.denyWrite, disk, opts);
   const unknown = [...r.unknown, ...w.unknown].map((u) => `${u.glob}: ${u.why}; where it leads cannot be known before the run`);
+  // The first few name the problem; a glob over a tree of system links could list hundreds (red team rt17).
+  const shown = unknown.length > 5 ? [...unknown.slice(0, 5), `and ${unknown.length - 5} more`] : unknown;
   if (unknown.length && p.mode === 'enforce') {
-    throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep a deny glob through a link: ${unknown.join('; ')}; make the link's folders exist or point it elsewhere, or use --mode warn`);
+    throw new SandboxError('MECHANISM_UNAVAILABLE', `enforce mode cannot keep a deny glob through a link: ${shown.join('; ')}; make the link's folders exist or point it elsewhere, or use --mode warn`);
   }
   const links = [...new Set([...r.links, ...w.links])];
-  if (!r.aliases.length && !w.aliases.length) return { policy: p, links, notes: unknown };
+  if (!r.aliases.length && !w.aliases.length) return { policy: p, links, notes: shown };
   const fsp = p.filesystem;
   const linkedGlobs = { ...fsp.linkedGlobs, ...r.origins, ...w.origins };
-  return { policy: { ...p, filesystem: { ...fsp, denyRead: [...fsp.denyRead, ...r.aliases], denyWrite: [...fsp.denyWrite, ...w.aliases], linkedGlobs } }, links, notes: unknown };
+  return { policy: { ...p, filesystem: { ...fsp, denyRead: [...fsp.denyRead, ...r.aliases], denyWrite: [...fsp.denyWrite, ...w.aliases], linkedGlobs } }, links, notes: shown };
 }

@@ -56,7 +56,7 @@ const inProc = (p: string) => p === '/proc' || p.startsWith('/proc/');
  * `l2 -> d1`, `sec -> stage/../real`: `l2` and `stage` are on no glob's way, so nothing keeps them; red teams
  * rt13, rt14).
  */
-function resolveTarget(link: string, fs: LinkFs, replaceable: (p: string) => boolean): Target {
+function resolveTarget(link: string, fs: LinkFs, replaceable: { link: (p: string) => boolean; folder: (p: string) => boolean }): Target {
   let hops = 0;
   // `cur` is a real path (no link on it) while `missing` is false; once a component is missing the rest is
   // only text, and a `..` there cannot be resolved before the run (the script may make the missing folder
@@ -71,7 +71,7 @@ function resolveTarget(link: string, fs: LinkFs, replaceable: (p: string) => boo
         if (missing) return { path: text, known: false, why: "it goes up ('..') from a folder missing at the start" };
         // The folder left by '..' is on no glob's way (the alias is written without it): the script could put a
         // link in its place (red team rt14).
-        if (replaceable(cur)) return { path: text, known: false, why: `it goes up ('..') from ${cur}, which the script may replace` };
+        if (replaceable.folder(cur)) return { path: text, known: false, why: `it goes up ('..') from ${cur}, which the script may replace` };
         cur = cur === '/' ? '/' : cur.slice(0, cur.lastIndexOf('/')) || '/';
         continue;
       }
@@ -85,7 +85,7 @@ function resolveTarget(link: string, fs: LinkFs, replaceable: (p: string) => boo
       const kind = fs.lstat(next);
       if (kind === 'link') {
         if (++hops > MAX_HOPS) return { path: text, known: false, why: 'too many links (a loop?)' };
-        if (replaceable(next)) return { path: text, known: false, why: `it goes through the link ${next}, which the script may replace` };
+        if (replaceable.link(next)) return { path: text, known: false, why: `it goes through the link ${next}, which the script may replace` };
         const inner = fs.readlink(next);
         if (inner === null) return { path: text, known: false, why: `its link ${next} cannot be read` };
         const t = walk(cur, inner);
@@ -128,8 +128,10 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
     if (!glob.startsWith('/')) continue;
     const segs = glob.split('/');
     let left = budget;
-    // What stands on a non-subtree glob's own way is kept by the supervisor's way rules (no link made there,
-    // no folder moved on or off it): `sub/x/ln -> ../../stage` for sub/**/*.key goes up along its own way.
+    // A folder on a non-subtree glob's own way stays a folder there (the way rules: no link made there, no
+    // folder moved on or off it): `sub/x/ln -> ../../stage` for sub/**/*.key goes up along its own way. Not a
+    // link there: the rules keep its name, not its being a link, and `rm a/M; mkdir -p a/M/sub` turns
+    // `a/L -> M/sub` into the script's folder (red team rt17).
     const carving = !globIsSubtree(glob);
     const replaceableHere = (x: string) => replaceable(x) && !(carving && globMatch(x, glob, { ...MM, partial: true }) && !globMatch(x, glob, MM));
     const onLink = (p: string) => {
@@ -137,11 +139,11 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
       // On a subtree glob's way (L for L/stage) nothing carves the link's folder in the namespace tier, so the
       // script's `rm L; ln -s mine L` goes to the kernel alone (red team rt16): only a link it cannot replace
       // is followed. A match (the denied name itself) is kept by the deny.
+      // Still followed as far as it goes: warn mode reports what lands there (enforce refuses the run anyway).
       if (!carving && !globMatch(p, glob, MM) && replaceable(p)) {
         out.unknown.push({ glob, why: `the link ${p} on its way may be replaced by the script (a literal or subtree deny carves no folder)` });
-        return;
       }
-      const t = resolveTarget(p, fs, replaceableHere);
+      const t = resolveTarget(p, fs, { link: replaceable, folder: replaceableHere });
       if (!t.known) {
         out.unknown.push({ glob, why: `the link ${p} -> ${fs.readlink(p) ?? '?'}: ${t.why}` });
         return;

@@ -106,6 +106,11 @@ describe('policy: deny globs through links made before the run', () => {
     // A link on a literal or subtree deny's way (L for L/stage) is followed only when the script cannot replace it.
     assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/L/stage']), tree(['/ws/L -> real', '/ws/real/stage/'])), /the link \/ws\/L on its way may be replaced/);
     assert.ok(withDenyGlobLinks(pol('enforce', ['/usr/L/stage']), tree(['/usr/L -> real', '/usr/real/stage/'])).policy.filesystem.denyRead.includes('/usr/real/stage'));
+    // A link passed on the way to a target counts even on the glob's own way (rm a/M; mkdir a/M keeps the name).
+    assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/a/*/x.pem']), tree(['/ws/a/M -> ../real', '/ws/a/L -> M/sub', '/ws/real/sub/'])), /goes through the link \/ws\/a\/M/);
+    // Many unknowns: five named, the rest counted.
+    const many = tree(Array.from({ length: 8 }, (_, i) => `/ws/sec/l${i} -> /proc/${i}`));
+    assert.throws(() => withDenyGlobLinks(pol('enforce', ['/ws/sec/*/*.pem']), many), (e: Error) => /and 3 more/.test(e.message) && e.message.length < 2000);
     const off = pol('disabled', ['/ws/sec/*.pem']);
     assert.equal(withDenyGlobLinks(off, fs).policy, off);
   });
