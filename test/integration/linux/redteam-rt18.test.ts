@@ -6,7 +6,8 @@
 // d/L), but `mv d d.old` goes through, and `mv d2 d` with a folder d2 holding `L -> ../mine` puts a new link at
 // the denied name. What a process outside the run then writes at d/L/x.pem lands in the script's mine/x.pem.
 // With `--deny-write d/L/stage --deny-write d/L` (so the walk counts d/L as one the script cannot replace and
-// follows it), d/L/stage/conf reads the script's EVIL after the run. Fails in the namespace tier; the fallback
+// follows it), d/L/stage/conf reads the script's EVIL after the run; one `--deny-write 'd/L/**'` alone does the same
+// (d/L/conf). Fails in the namespace tier; the fallback
 // tier refuses both renames (the way rules). Root. The workspace is made outside every temp folder (those count
 // as replaceable whatever the policy says).
 import { strict as assert } from 'node:assert';
@@ -87,6 +88,30 @@ describe('red team rt18: a denied link moved away with its folder (real kernel)'
         const at = path.join(w, 'd', 'L', 'stage', 'conf');
         const now = fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : null;
         assert.notEqual(now, 'EVIL\n', `the deny-write path d/L/stage/conf reads the script's text after the run: ${r.stdout}${r.stderr}`);
+      } finally {
+        fs.rmSync(w, { recursive: true, force: true });
+      }
+    });
+  }
+  // The same with one subtree deny: `--deny-write 'd/L/**'` counts d/L itself as denied, so the walk follows it.
+  for (const [tier, env] of TIERS) {
+    it(`deny-write d/L/**, d/L -> <ws>/real: the script moves d away, and d/L/conf reads its text after the run (${tier})`, async function () {
+      this.timeout(120_000);
+      const ws = workspaceOutsideTemp();
+      if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
+      const w = ws as string;
+      try {
+        fs.chmodSync(w, 0o755);
+        fs.mkdirSync(path.join(w, 'real'));
+        fs.writeFileSync(path.join(w, 'real', 'conf'), 'GOOD\n');
+        fs.mkdirSync(path.join(w, 'd'));
+        fs.symlinkSync(path.join(w, 'real'), path.join(w, 'd', 'L'));
+        writeScript(w, 'sw.sh', '#!/bin/sh\nmkdir -p mine && echo EVIL > mine/conf\n' + SWAP);
+        const args = ['run', '--workspace', w, '--mode', 'enforce', '--deny-write', 'd/L/**', '--', './sw.sh'];
+        const r = await runCli(args, { cwd: w, home: sb.home, env: { OUTSIDE: sb.outside, ...env } });
+        const at = path.join(w, 'd', 'L', 'conf');
+        const now = fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : null;
+        assert.notEqual(now, 'EVIL\n', `the deny-write path d/L/conf reads the script's text after the run: ${r.stdout}${r.stderr}`);
       } finally {
         fs.rmSync(w, { recursive: true, force: true });
       }
