@@ -102,6 +102,8 @@ export function placeholderFor(target: string, workspace: string, disk: MountFs 
     if (path.dirname(cur) === cur) return null;
     cur = path.dirname(cur);
   }
+  // Below a file nothing can be made (ENOTDIR): no placeholder, the path stays a Landlock carve-out.
+  if (disk.kind(path.dirname(cur)) !== 'dir') return null;
   if (!under(cur, workspace) || cur === workspace) return null;
   return cur;
 }

@@ -55,7 +55,7 @@ export function withDenyGlobLinks(p: ResolvedPolicy, disk: LinkFs = diskLinkFs):
   // rt15), and, whatever TMPDIR says, anything in the temp folders and /dev/shm.
   const temp = [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'];
   const replaceable = (x: string) => temp.some((t) => isUnder(x, t)) || decidePath(p, x, 'write').allowed;
-  const opts = { replaceable };
+  const opts = { replaceable, pinned: (x: string) => isUnder(p.workspace, x) };
   const r = globLinks(p.filesystem.denyRead, disk, opts);
   const w = globLinks(p.filesystem.denyWrite, disk, opts);
   const unknown = [...r.unknown, ...w.unknown].map((u) => `${u.glob}: ${u.why}; where it leads cannot be known before the run`);

@@ -109,6 +109,9 @@ export interface GlobLinksOptions {
   budget?: number;
   /** Whether the script may remove or replace the entry at `p` (its folder is writable in the run). */
   replaceable?: (p: string) => boolean;
+  /** Folders that stay where they are whatever the policy says (the workspace and its ancestors: a bind
+   *  mount in the namespace tier, the grants' root in the fallback tier). */
+  pinned?: (p: string) => boolean;
 }
 
 /**
@@ -120,6 +123,7 @@ export interface GlobLinksOptions {
 export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = {}): GlobLinks {
   const budget = opts.budget ?? GLOB_LIST_BUDGET;
   const replaceable = opts.replaceable ?? (() => true);
+  const pinned = opts.pinned ?? (() => false);
   const out: GlobLinks = { aliases: [], origins: {}, links: [], unknown: [] };
   const seen = new Set(globs);
   const queue = [...globs];
@@ -133,9 +137,25 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
     // link there: the rules keep its name, not its being a link, and `rm a/M; mkdir -p a/M/sub` turns
     // `a/L -> M/sub` into the script's folder (red team rt17).
     const carving = !globIsSubtree(glob);
-    const replaceableHere = (x: string) => replaceable(x) && !(carving && globMatch(x, glob, { ...MM, partial: true }) && !globMatch(x, glob, MM));
+    const onWay = (x: string) => globMatch(x, glob, { ...MM, partial: true }) && !globMatch(x, glob, MM);
+    const replaceableHere = (x: string) => replaceable(x) && !(carving && onWay(x));
+    // Inside a `**` of the glob a folder put in a passed link's place is the glob's too (venv/bin/python3 ->
+    // python, node_modules/.bin/x -> ../x/cli.js under **/*.pem): only there may such a link change.
+    const starred = (x: string) => carving && onWay(x) && tailsAt(x, segs).some((t) => t.startsWith('**'));
+    const linkReplaceable = (x: string) => replaceable(x) && !starred(x);
     const onLink = (p: string) => {
       if (!out.links.includes(p)) out.links.push(p);
+      // A literal or subtree deny whose way or name is a link: its namespace-tier mount lands at the target,
+      // so nothing pins the folders on the way to the link, and the script could move one away and put its
+      // own there (`mv d d.old; mv d2 d` with d/L a link, red team rt18). Followed only when none can move.
+      if (!carving) {
+        for (let a = p.slice(0, p.lastIndexOf('/')); a.lastIndexOf('/') > 0; a = a.slice(0, a.lastIndexOf('/'))) {
+          if (!pinned(a) && replaceable(a) && replaceable(a.slice(0, a.lastIndexOf('/')))) {
+            out.unknown.push({ glob, why: `the folder ${a} on the way to the link ${p} may be moved by the script (a literal or subtree deny carves no folder)` });
+            break;
+          }
+        }
+      }
       // On a subtree glob's way (L for L/stage) nothing carves the link's folder in the namespace tier, so the
       // script's `rm L; ln -s mine L` goes to the kernel alone (red team rt16): only a link it cannot replace
       // is followed. A match (the denied name itself) is kept by the deny.
@@ -143,7 +163,7 @@ export function globLinks(globs: string[], fs: LinkFs, opts: GlobLinksOptions = 
       if (!carving && !globMatch(p, glob, MM) && replaceable(p)) {
         out.unknown.push({ glob, why: `the link ${p} on its way may be replaced by the script (a literal or subtree deny carves no folder)` });
       }
-      const t = resolveTarget(p, fs, { link: replaceable, folder: replaceableHere });
+      const t = resolveTarget(p, fs, { link: linkReplaceable, folder: replaceableHere });
       if (!t.known) {
         out.unknown.push({ glob, why: `the link ${p} -> ${fs.readlink(p) ?? '?'}: ${t.why}` });
         return;

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hostWhenReady, WAIT_GO } from './redteam-support';
-import { runCli, writeScript } from './helpers';
+import { runCli, runIn, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
 
 const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
@@ -115,6 +115,31 @@ describe('red team rt18: a denied link moved away with its folder (real kernel)'
       } finally {
         fs.rmSync(w, { recursive: true, force: true });
       }
+    });
+  }
+});
+
+// Links of ordinary layouts under `**` deny globs (a venv, a pnpm node_modules): every link the walk passes
+// lies in the globs' own `**` region, where a folder put in its place is the glob's too, and a deny-write
+// path below a file gets no placeholder (ENOTDIR). These run in enforce (rt18 found them refused).
+describe('deny globs through links: a venv and a pnpm layout under ** globs still run (real kernel)', function () {
+  const sb = useSandbox();
+  for (const [tier, env] of TIERS) {
+    it(`--deny-read **/*.pem --deny-write **/.env with venv/bin and node_modules links (${tier})`, async function () {
+      this.timeout(120_000);
+      const ws = sb.workspace;
+      const pkg = path.join(ws, 'node_modules', '.pnpm', 'left-pad@1', 'node_modules', 'left-pad');
+      fs.mkdirSync(pkg, { recursive: true });
+      fs.writeFileSync(path.join(pkg, 'index.js'), '');
+      fs.mkdirSync(path.join(ws, 'node_modules', '.bin'));
+      fs.mkdirSync(path.join(ws, 'venv', 'bin'), { recursive: true });
+      fs.symlinkSync('/bin/sh', path.join(ws, 'venv', 'bin', 'python'));
+      fs.symlinkSync('python', path.join(ws, 'venv', 'bin', 'python3'));
+      fs.symlinkSync('.pnpm/left-pad@1/node_modules/left-pad', path.join(ws, 'node_modules', 'left-pad'));
+      fs.symlinkSync('../left-pad/index.js', path.join(ws, 'node_modules', '.bin', 'left-pad'));
+      const r = await runIn(sb, ['--mode', 'enforce', '--deny-read', '**/*.pem', '--deny-write', '**/.env'], ['sh', '-c', 'echo ran'], env);
+      assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^ran$/m);
     });
   }
 });
