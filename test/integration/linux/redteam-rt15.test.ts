@@ -34,26 +34,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hostWhenReady, WAIT_GO } from './redteam-support';
+import { hostWhenReady, WAIT_GO, workspaceOutsideTemp } from './redteam-support';
 import { runCli, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
-
-const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
-const inTemp = (p: string) => TEMPS().some((t) => p === t || p.startsWith(t + '/'));
-
-/** A fresh folder outside every temp folder, or null when there is no such writable place. */
-function workspaceOutsideTemp(): string | null {
-  for (const base of [__dirname, os.homedir()]) {
-    const real = fs.realpathSync(base);
-    if (inTemp(real)) continue;
-    try {
-      return fs.mkdtempSync(path.join(real, '.rt15-ws-'));
-    } catch {
-      // not writable here
-    }
-  }
-  return null;
-}
 
 describe('red team rt15: deny link targets whose way the script can still change (real kernel)', function () {
   const sb = useSandbox();
@@ -77,7 +60,7 @@ describe('red team rt15: deny link targets whose way the script can still change
   for (const [tier, env] of TIERS) {
     it(`deny-read sec/*.pem, deny-write .*, sec -> stage/../real: the script swaps the folder stage for a link and reads what the host then writes at sec/x.pem (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt15');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {
@@ -106,7 +89,7 @@ describe('red team rt15: deny link targets whose way the script can still change
     for (const glob of ['sec/**', 'sec']) {
       it(`deny-read ${glob}, sec -> d1/stage: the script swaps the folder d1 for a link and reads what the host then writes at sec/x.pem (${tier})`, async function () {
         this.timeout(120_000);
-        const ws = workspaceOutsideTemp();
+        const ws = workspaceOutsideTemp('rt15');
         if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
         const w = ws as string;
         try {
@@ -135,7 +118,7 @@ describe('red team rt15: deny link targets whose way the script can still change
     for (const glob of ['d1/stage', 'd1/stage/**']) {
       it(`deny-read ${glob}, no link: the script swaps the folder d1 for a link and reads what the host then writes at d1/stage/x.pem (${tier})`, async function () {
         this.timeout(120_000);
-        const ws = workspaceOutsideTemp();
+        const ws = workspaceOutsideTemp('rt15');
         if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
         const w = ws as string;
         try {
@@ -150,7 +133,7 @@ describe('red team rt15: deny link targets whose way the script can still change
   for (const [tier, env] of TIERS) {
     it(`deny-write d1/stage: the script swaps the folder d1 for a link to its own, and d1/stage/conf reads its text after the run (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt15');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {
@@ -171,7 +154,7 @@ describe('red team rt15: deny link targets whose way the script can still change
     for (const glob of ['d1/stage', 'd1/stage/**']) {
       it(`deny-read ${glob}, d1 missing: the script makes d1 -> mine and reads what the host then writes at d1/stage/x.pem (${tier})`, async function () {
         this.timeout(120_000);
-        const ws = workspaceOutsideTemp();
+        const ws = workspaceOutsideTemp('rt15');
         if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
         const w = ws as string;
         try {

@@ -16,26 +16,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hostWhenReady, WAIT_GO } from './redteam-support';
+import { hostWhenReady, WAIT_GO, workspaceOutsideTemp } from './redteam-support';
 import { runCli, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
-
-const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
-const inTemp = (p: string) => TEMPS().some((t) => p === t || p.startsWith(t + '/'));
-
-/** A fresh folder outside every temp folder, or null when there is no such writable place. */
-function workspaceOutsideTemp(): string | null {
-  for (const base of [__dirname, os.homedir()]) {
-    const real = fs.realpathSync(base);
-    if (inTemp(real)) continue;
-    try {
-      return fs.mkdtempSync(path.join(real, '.rt16-ws-'));
-    } catch {
-      // not writable here
-    }
-  }
-  return null;
-}
 
 describe('red team rt16: a pre-run link on the way of a literal or subtree deny (real kernel)', function () {
   const sb = useSandbox();
@@ -44,7 +27,7 @@ describe('red team rt16: a pre-run link on the way of a literal or subtree deny 
     for (const glob of ['L/stage', 'L/stage/**', 'L/stage/x.pem']) {
       it(`deny-read ${glob}, L -> real: the script replaces the link L with L -> mine and reads what the host then writes at L/stage/x.pem (${tier})`, async function () {
         this.timeout(120_000);
-        const ws = workspaceOutsideTemp();
+        const ws = workspaceOutsideTemp('rt16');
         if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
         const w = ws as string;
         try {
@@ -74,7 +57,7 @@ describe('red team rt16: a pre-run link on the way of a literal or subtree deny 
   for (const [tier, env] of TIERS) {
     it(`deny-write L/stage, L -> real: the script replaces the link L with L -> mine, and L/stage/conf reads its text after the run (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt16');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {

@@ -14,26 +14,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hostWhenReady, WAIT_GO } from './redteam-support';
+import { hostWhenReady, WAIT_GO, workspaceOutsideTemp } from './redteam-support';
 import { runCli, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
-
-const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
-const inTemp = (p: string) => TEMPS().some((t) => p === t || p.startsWith(t + '/'));
-
-/** A fresh folder outside every temp folder, or null when there is no such writable place. */
-function workspaceOutsideTemp(): string | null {
-  for (const base of [__dirname, os.homedir()]) {
-    const real = fs.realpathSync(base);
-    if (inTemp(real)) continue;
-    try {
-      return fs.mkdtempSync(path.join(real, '.rt17-ws-'));
-    } catch {
-      // not writable here
-    }
-  }
-  return null;
-}
 
 /** real/sub, a/M -> ../real, a/L -> M/sub: L's target goes through M, both on the way of a/*\/<name>. */
 function makeChain(w: string): void {
@@ -50,7 +33,7 @@ describe('red team rt17: deny globs through links, a way link replaced by a fold
   for (const [tier, env] of TIERS) {
     it(`deny-read a/*/x.pem, a/L -> M/sub, a/M -> ../real: the script makes a/M a folder and reads what the host then writes at a/L/x.pem (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt17');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {
@@ -76,7 +59,7 @@ describe('red team rt17: deny globs through links, a way link replaced by a fold
   for (const [tier, env] of TIERS) {
     it(`deny-write a/*/conf, a/L -> M/sub, a/M -> ../real: the script makes a/M a folder, and a/L/conf reads its text after the run (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt17');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {
@@ -102,7 +85,7 @@ describe('red team rt17: deny globs through links, a way link replaced by a fold
   for (const [tier, env] of TIERS) {
     it(`warn, deny-read L/stage, L -> real: reading L/stage/x.pem is reported as a would-be block (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt17');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {

@@ -14,26 +14,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hostWhenReady, WAIT_GO } from './redteam-support';
+import { hostWhenReady, WAIT_GO, workspaceOutsideTemp } from './redteam-support';
 import { runCli, runIn, writeScript } from './helpers';
 import { TIERS, useSandbox } from './use-sandbox';
-
-const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
-const inTemp = (p: string) => TEMPS().some((t) => p === t || p.startsWith(t + '/'));
-
-/** A fresh folder outside every temp folder, or null when there is no such writable place. */
-function workspaceOutsideTemp(): string | null {
-  for (const base of [__dirname, os.homedir()]) {
-    const real = fs.realpathSync(base);
-    if (inTemp(real)) continue;
-    try {
-      return fs.mkdtempSync(path.join(real, '.rt18-ws-'));
-    } catch {
-      // not writable here
-    }
-  }
-  return null;
-}
 
 /** The script's move: d away, a folder of its own with L -> ../mine in its place. */
 const SWAP = 'mv d d.old && mkdir -p d2 mine/stage && ln -s ../mine d2/L && mv d2 d && echo swapped\n';
@@ -44,7 +27,7 @@ describe('red team rt18: a denied link moved away with its folder (real kernel)'
   for (const [tier, env] of TIERS) {
     it(`deny-read d/L, d/L -> <ws>/real: the script moves d away, puts its own d/L -> ../mine, and reads what the host then writes at d/L/x.pem (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt18');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {
@@ -73,7 +56,7 @@ describe('red team rt18: a denied link moved away with its folder (real kernel)'
   for (const [tier, env] of TIERS) {
     it(`deny-write d/L/stage and d/L, d/L -> <ws>/real: the script moves d away, and d/L/stage/conf reads its text after the run (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt18');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {
@@ -97,7 +80,7 @@ describe('red team rt18: a denied link moved away with its folder (real kernel)'
   for (const [tier, env] of TIERS) {
     it(`deny-write d/L/**, d/L -> <ws>/real: the script moves d away, and d/L/conf reads its text after the run (${tier})`, async function () {
       this.timeout(120_000);
-      const ws = workspaceOutsideTemp();
+      const ws = workspaceOutsideTemp('rt18');
       if (!ws) this.skip(); // needs a writable folder outside /tmp, /var/tmp, TMPDIR and /dev/shm
       const w = ws as string;
       try {

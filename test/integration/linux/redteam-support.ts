@@ -2,6 +2,7 @@
 // is ready, the script's wait for it, a thread that flips a path buffer while another writes through it, and
 // finding the CLI process of a run.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** Polls for `ready` in the workspace, then runs `act` once (the process outside the run) and creates `go`. */
@@ -52,6 +53,25 @@ export function cliPidFor(workspace: string): number | null {
       if (cmd.some((a) => a.endsWith('cli.js')) && cmd.includes(workspace) && cmd.includes('run')) return Number(e);
     } catch {
       // gone
+    }
+  }
+  return null;
+}
+
+const TEMPS = () => [os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].map((t) => path.resolve(t));
+const inTemp = (p: string) => TEMPS().some((t) => p === t || p.startsWith(t + '/'));
+
+/** A fresh folder outside every temp folder (beside the compiled tests, else in the home), or null when there
+ *  is no such writable place: the deny-glob walk counts anything in a temp folder as replaceable, so a
+ *  workspace there would be refused for a reason the test does not mean (red teams rt15-rt18). */
+export function workspaceOutsideTemp(tag: string): string | null {
+  for (const base of [__dirname, os.homedir()]) {
+    const real = fs.realpathSync(base);
+    if (inTemp(real)) continue;
+    try {
+      return fs.mkdtempSync(path.join(real, `.${tag}-ws-`));
+    } catch {
+      // not writable here
     }
   }
   return null;
