@@ -133,6 +133,25 @@ export class RunCgroup {
     }
   }
 
+  /**
+   * Renames the cgroup to `id` (a held cgroup taken by run `id`: held-cgroups.ts), so a run's cgroup is always
+   * named by its run. cgroup v1 renames a directory within its parent; v2 refuses (EPERM), and the cgroup keeps
+   * its name. Returns whether every directory now carries the new name.
+   */
+  rename(id: string): boolean {
+    let all = true;
+    for (const [ctl, dir] of Object.entries(this.dirs)) {
+      const to = path.join(path.dirname(dir), id);
+      try {
+        fs.renameSync(dir, to);
+        this.dirs[ctl] = to;
+      } catch {
+        all = false;
+      }
+    }
+    return all;
+  }
+
   /** The run's directories (one per v1 controller), for the reaper. */
   directories(): string[] {
     return Object.values(this.dirs);
@@ -215,20 +234,29 @@ export class RunCgroup {
     return s;
   }
 
-  /** Removes the directories; a cgroup with live processes cannot be removed, so kill first. */
-  remove(): void {
+  /**
+   * Removes the directories; a cgroup with live processes cannot be removed, so kill first. Returns whether
+   * every directory is gone (a process that takes longer than `tries` x 10 ms to die keeps it).
+   */
+  remove(tries = 20): boolean {
+    let all = true;
     for (const dir of Object.values(this.dirs)) {
-      for (let i = 0; i < 20; i++) {
+      let gone = false;
+      for (let i = 0; i < tries && !gone; i++) {
         try {
           fs.rmdirSync(dir);
-          break;
+          gone = true;
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
-          this.killAll();
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') gone = true;
+          else {
+            this.killAll();
+            if (i + 1 < tries) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          }
         }
       }
+      all &&= gone;
     }
+    return all;
   }
 }
 

@@ -13,6 +13,8 @@ export class PooledLauncherSource implements LauncherSource {
   constructor(
     private readonly source: LauncherSource,
     private readonly size = 2,
+    /** Called with each launcher once it is ready in the pool (Linux: moved into its run's cgroup ahead). */
+    private readonly onReady: (l: Launcher) => void = () => undefined,
   ) {
     this.refill();
   }
@@ -21,7 +23,7 @@ export class PooledLauncherSource implements LauncherSource {
     while (!this.disposed && this.ready.length < this.size) {
       const p = this.source.acquire({ stdin: 'pipe' });
       // A launcher that failed to start is dropped here; acquire() starts a fresh one instead.
-      p.catch(() => undefined);
+      p.then((l) => this.onReady(l), () => undefined);
       // One that dies while it waits (killed, OOM) leaves the pool: handed out, its run would fail or look
       // like a script killed by SIGKILL.
       p.then((l) => l.exited.then(() => this.drop(p)), () => this.drop(p));

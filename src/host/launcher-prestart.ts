@@ -11,9 +11,11 @@ export class PrestartedLauncherSource implements LauncherSource {
     private readonly stdin: LaunchOptions['stdin'],
     /** One already starting (the CLI entry's early launcher, adopted by `source`); else one is started now. */
     started?: Promise<Launcher>,
+    /** Called with the early launcher once it is ready (Linux: moved into its run's cgroup ahead). */
+    onReady: (l: Launcher) => void = () => undefined,
   ) {
     this.early = started ?? source.acquire({ stdin });
-    this.early.catch(() => undefined);
+    this.early.then(onReady, () => undefined);
   }
 
   acquire(opts: LaunchOptions): Promise<Launcher> {

@@ -3,7 +3,7 @@
 import type { LinuxBackend } from '../../../native';
 import { availableStage, namespacesWanted, namespaceStagePrefix, type NamespaceStage } from '../../../native/linux/namespace-stage';
 import { dropStageCache, readStageCache, writeStageCache } from './stage-cache';
-import { ColdLauncherSource } from '../launcher-source';
+import { ColdLauncherSource, type Launcher, type LauncherSource } from '../launcher-source';
 import { PooledLauncherSource } from '../launcher-pool';
 import { PrestartedLauncherSource } from '../launcher-prestart';
 import type { EarlyLauncher } from '../launcher-spawn';
@@ -18,9 +18,12 @@ function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true, known?
     ? { namespaces: true, detail: stage.privateDevpts === false ? `${NAMESPACE_TIER}, ${NO_PRIVATE_DEVPTS}` : NAMESPACE_TIER }
     : { namespaces: false, detail: `${FALLBACK_TIER} (${stage ? stage.detail : 'namespaces switched off: SCRIPT_SANDBOX_NAMESPACES=0 or --no-namespaces'})` };
   const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, tier.namespaces ? stage!.prefix : []);
-  const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool) : null;
-  const launchers = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart) : cold);
-  const platform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier, { reaper });
+  // The platform asks the sources which pids are theirs only once runs go; the sources hand it each waiting
+  // launcher (holdLauncher) as soon as it is ready.
+  const platform: LinuxHostPlatform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier, { reaper });
+  const hold = (l: Launcher) => platform.holdLauncher(l.pid, l.exited);
+  const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool, hold) : null;
+  const launchers: LauncherSource = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart, undefined, hold) : cold);
   return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled: () => pool?.whenFull() ?? Promise.resolve() };
 }
 
@@ -44,13 +47,17 @@ async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: En
   const cold = new ColdLauncherSource(opts.launcherPath, process.execPath, stagePrefix.prefix);
   // The CLI entry's launcher, started through the same stage before the commands were even loaded.
   const started = (early ? cold.adoptEarly(early, prestart) : null) ?? cold.acquire({ stdin: prestart });
-  const soon = new PrestartedLauncherSource(cold, prestart, started);
+  // Held in its cgroup once ready (LinuxHostPlatform.holdLauncher) by the platform made below; registered here,
+  // before any run can take it, so a hold never moves a launcher a run already put in its own cgroup.
+  let platform: LinuxHostPlatform | null = null;
+  const soon = new PrestartedLauncherSource(cold, prestart, started, (l) => platform?.holdLauncher(l.pid, l.exited));
+  const made = (p: EngineParts & { platform: LinuxHostPlatform }) => ((platform = p.platform), p);
   // Every launcher of this engine goes through the stage, which dies with this process: no reaper needed.
   const cached = readStageCache(stagePrefix.prefix);
   if (cached) {
     // The launcher's start through the stage is the check of the kept verdict (stage-cache.ts).
     started.catch(() => dropStageCache());
-    return parts(backend, { ...opts, launchers: soon }, false, availableStage(stagePrefix.prefix, cached.privateDevpts));
+    return made(parts(backend, { ...opts, launchers: soon }, false, availableStage(stagePrefix.prefix, cached.privateDevpts)));
   }
   const stage = await backend.namespaceStageAsync();
   if (!stage.available) {
@@ -58,7 +65,7 @@ async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: En
     return parts(backend, { ...opts, prestart });
   }
   writeStageCache(stagePrefix.prefix, stage.privateDevpts === true);
-  return parts(backend, { ...opts, launchers: soon }, false);
+  return made(parts(backend, { ...opts, launchers: soon }, false));
 }
 
 export const linuxBinding: HostBinding<LinuxBackend> = { parts, partsSoon };

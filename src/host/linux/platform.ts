@@ -1,18 +1,19 @@
 // HostPlatform on Linux: compile with native/linux, process trees as per-run cgroups when this process may
 // create them, else the watchdog; the host is a child subreaper so daemonised descendants come back to us.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { LinuxBackend } from '../../../native';
-import type { CgroupSupport, RunCgroup } from '../../../native/linux/cgroup';
+import type { CgroupSupport } from '../../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../../policy/schema';
 import type { FsModel, Grant, ProtectedPath } from '../../policy/fs-model-types';
-import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest, TreeUsage } from '../platform';
+import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest } from '../platform';
 import { Supervisor } from './supervisor';
 import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from '../host-names';
-import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from '../watchdog';
+import { Watchdog, type TreeLimits } from '../watchdog';
 import { claimRun, sweepStaleRuns } from './stale-runs';
+import { HeldCgroups, type HeldCgroup } from './held-cgroups';
+import { LinuxRunTree, type TreeCgroups } from './run-tree';
+import { newRunId } from '../run-handle';
 import { scopingCapability } from '../../../native/linux/landlock-scopes';
 import { limitCapabilities, tmpfsAmong } from '../../../native/linux/limit-accuracy';
 
@@ -52,6 +53,7 @@ export class LinuxHostPlatform implements HostPlatform {
   ) {
     this.reaper = opts.reaper === false && tier.namespaces ? null : new Reaper();
     this.cgroups = native.detectCgroups();
+    this.held = this.cgroups.mode ? new HeldCgroups(() => this.makeHeld()) : null;
     this.notifyAvailable = native.probe().capabilities.some((c) => c.name === 'seccomp_user_notif' && c.available);
     native.hostCalls.setChildSubreaper();
     // Temp folders and cgroups of runs whose host was killed before it could remove them.
@@ -162,6 +164,25 @@ export class LinuxHostPlatform implements HostPlatform {
     return this.native.hostCalls.childrenUsage();
   }
 
+  /**
+   * Moves a launcher that waits for a run into a cgroup of its own now (held-cgroups.ts): the run that takes
+   * it then skips the move, 5-15 ms on its way to exec. The launcher sources call it when one is ready.
+   */
+  holdLauncher(pid: number, ended: Promise<unknown>): void {
+    this.held?.hold(pid, ended);
+  }
+
+  /** Held cgroups of waiting launchers; null without cgroups. */
+  private readonly held: HeldCgroups | null;
+
+  /** Where a run's tree gets its cgroup when its launcher is attached: the launcher's held one, else a new one. */
+  private treeCgroups(runId: string): TreeCgroups | null {
+    const mode = this.cgroups.mode;
+    if (!mode || !this.held) return null;
+    const held = this.held;
+    return { mode, take: (pid) => held.take(pid), create: () => this.native.createCgroup(this.cgroups, runId) };
+  }
+
   createTree(runId: string, policy: ResolvedPolicy): RunTree {
     const limits: TreeLimits = {
       memoryBytes: policy.limits.memoryMiB != null ? policy.limits.memoryMiB * 1048576 : null,
@@ -170,23 +191,28 @@ export class LinuxHostPlatform implements HostPlatform {
       cpuSeconds: policy.limits.cpuSeconds,
     };
     const enforced = policy.mode !== 'disabled';
-    let cg: RunCgroup | null = null;
     const release = claimRun(runId);
-    if (this.cgroups.mode) {
-      try {
-        cg = this.native.createCgroup(this.cgroups, runId);
-      } catch {
-        cg = null; // fall back to the watchdog; the capability report says cgroups were expected
-      }
-    }
     const forget = () => {
       release();
       this.compiledModels.delete(runId);
     };
-    return new LinuxRunTree(runId, this.watchdog, cg, enforced ? limits : noLimits(), this.native, this.reaper, forget);
+    return new LinuxRunTree(runId, this.watchdog, this.treeCgroups(runId), enforced ? limits : noLimits(), this.native, this.reaper, forget);
+  }
+
+  /** A cgroup for a waiting launcher, under an id of the run-id shape so a dead host's sweep removes it. */
+  private makeHeld(): HeldCgroup | null {
+    const id = newRunId();
+    const release = claimRun(id);
+    try {
+      return { cg: this.native.createCgroup(this.cgroups, id), release };
+    } catch {
+      release();
+      return null; // the run then makes its own cgroup at attach, as without a held one
+    }
   }
 
   dispose(): void {
+    this.held?.dispose();
     this.supervisor?.dispose();
     this.supervisor = null;
     this.reaper?.dispose();
@@ -195,140 +221,4 @@ export class LinuxHostPlatform implements HostPlatform {
 
 function noLimits(): TreeLimits {
   return { memoryBytes: null, maxProcesses: null, openFiles: null, cpuSeconds: null };
-}
-
-class LinuxRunTree implements RunTree {
-  readonly kind: RunTree['kind'];
-  private watched: WatchedRun | null = null;
-  private rootPid = 0;
-
-  constructor(
-    private readonly runId: string,
-    private readonly watchdog: Watchdog,
-    private readonly cg: RunCgroup | null,
-    private readonly limits: TreeLimits,
-    private readonly native: LinuxBackend,
-    private readonly reaper: Reaper | null,
-    private readonly release: () => void = () => undefined,
-  ) {
-    this.kind = cg ? cg.mode : 'watchdog';
-  }
-
-  private untrack: (() => void) | null = null;
-
-  nprocRlimit(): number | null {
-    if (this.cg || this.limits.maxProcesses == null) return null;
-    // RLIMIT_NPROC counts every task of the user, so the cap is "what the user runs now + the limit", plus
-    // room for threads the host itself starts later (worker, libuv pool): without it the script's forks
-    // fail a few short of the limit, before the watchdog can see the tree reach it and say so. The exact
-    // count is the watchdog's (it ends the run at the limit); the rlimit only stops a fork bomb between
-    // two polls. The kernel ignores it for uid 0 (then only the watchdog holds the count).
-    const uid = process.getuid?.() ?? 0;
-    if (uid === 0) return null;
-    return countUserTasks(uid) + this.limits.maxProcesses + HOST_THREAD_ROOM;
-  }
-
-  attach(pid: number): void {
-    // Attached again when the first launcher was found dead before it answered: forget the old group.
-    this.untrack?.();
-    this.rootPid = pid;
-    // The launcher calls setsid(): the script's process group is its pid.
-    this.untrack = this.reaper?.track({ pgid: pid, cgroupDirs: this.cg?.directories() ?? [] }) ?? null;
-    if (this.cg) {
-      // pids before exec: a fork bomb must meet the limit from its first fork.
-      this.cg.setLimits({ memoryBytes: null, pidsMax: this.limits.maxProcesses });
-      this.cg.addProcess(pid);
-    }
-  }
-
-  arm(onCrossing: (c: TreeCrossing) => void, launcherCpuMs = 0): void {
-    if (this.cg) {
-      this.cg.resetPeak();
-      this.cg.setLimits({ memoryBytes: this.limits.memoryBytes, pidsMax: null });
-    }
-    // With a cgroup the kernel holds memory (OOM kill) and the process count (forks fail); the watchdog
-    // still ends a run that sits at its process limit (a fork bomb retries forever) and keeps open files
-    // and tree CPU.
-    const limits: TreeLimits = this.cg ? { ...this.limits, memoryBytes: null } : this.limits;
-    // Namespace tier: the launcher's parent is its PID namespace's init, which adopts the script's orphans.
-    const parent = this.native.procfs.readProc(this.rootPid)?.ppid;
-    const anchors = parent && parent !== process.pid ? [parent] : [];
-    // The tree's CPU is the script's: the root process spent launcherCpuMs as the launcher before exec.
-    this.watched = this.watchdog.watch(this.runId, this.rootPid, limits, onCrossing, anchors, launcherCpuMs);
-  }
-
-  killAll(): void {
-    this.cg?.killAll();
-    for (const pid of this.livePids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    try {
-      process.kill(-this.rootPid, 'SIGKILL');
-    } catch {
-      // the group is empty
-    }
-  }
-
-  private livePids(): number[] {
-    const fromWatch = this.watched ? this.watchdog.liveMembers(this.runId) : [];
-    const fromCg = this.cg ? this.cg.pids() : [];
-    return [...new Set([...fromWatch, ...fromCg])];
-  }
-
-  sweep(): number {
-    // With a cgroup the kernel keeps the tree's membership (the script cannot write to the cgroup fs): its
-    // list is the answer, and the /proc scan, most of the time from a run's exit to its result, is not paid.
-    // Without one, or when its list cannot be read, the watchdog's scan.
-    const left = (this.cg?.members() ?? this.livePids()).filter((p) => p !== this.rootPid);
-    if (left.length) this.killAll();
-    return left.length;
-  }
-
-  usage(): TreeUsage {
-    if (this.cg) {
-      const s = this.cg.stats();
-      if (s.cpuUserMs != null) {
-        return { cpuUserMs: s.cpuUserMs, cpuSystemMs: s.cpuSystemMs, maxRssKiB: s.memoryPeakBytes != null ? Math.round(s.memoryPeakBytes / 1024) : null, source: 'cgroup' };
-      }
-    }
-    const w = this.watched;
-    if (!w) return { cpuUserMs: null, cpuSystemMs: null, maxRssKiB: null, source: 'sampled' };
-    const peakKiB = this.native.procfs.peakRssKiB(this.rootPid);
-    return { cpuUserMs: w.last.cpuMs, cpuSystemMs: null, maxRssKiB: Math.max(Math.round(w.peakRssBytes / 1024), peakKiB ?? 0), source: 'sampled' };
-  }
-
-  kernelHits() {
-    if (!this.cg) return { memory: false, processes: false };
-    const s = this.cg.stats();
-    return { memory: s.oomKills > 0, processes: s.pidsMaxHits > 0 };
-  }
-
-  dispose(): void {
-    this.untrack?.();
-    this.watchdog.unwatch(this.runId);
-    this.cg?.remove();
-    this.release();
-  }
-}
-
-/** Threads the host may add after a run's RLIMIT_NPROC is computed. */
-const HOST_THREAD_ROOM = 16;
-
-function countUserTasks(uid: number): number {
-  // RLIMIT_NPROC counts tasks, threads included: a host with a dozen threads would otherwise eat the
-  // script's budget before it forks once.
-  let n = 0;
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (fs.statSync(path.join('/proc', name)).uid === uid) n += fs.readdirSync(path.join('/proc', name, 'task')).length;
-    } catch {
-      // exited
-    }
-  }
-  return n;
 }

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { probeNamespaceStage } from '../../../native/linux/namespace-stage';
 import { CLI, makeSandbox, processesWith, sleepToken, type Sandbox } from './helpers';
+import { detectCgroups } from '../../../native/linux/cgroup';
 
 /** Every live descendant of pid with its command line. */
 function descendants(pid: number): Array<{ pid: number; cmd: string }> {
@@ -59,6 +60,10 @@ describe('cold CLI path: kept stage verdict, no reaper, the run dies with the CL
     assert.equal(first.status, 0, first.stderr);
     assert.ok(fs.existsSync(`${sb.home}/.local/state/script-sandbox/namespace-stage.json`), 'the verdict was kept');
 
+    // The run's cgroups (a CLI killed with SIGKILL cannot remove them): the next CLI's start sweeps them.
+    const cgroupRoots = Object.values(detectCgroups().roots);
+    const runCgroups = () => cgroupRoots.flatMap((r) => (fs.existsSync(r) ? fs.readdirSync(r).filter((n) => /^[a-z0-9]+-[0-9a-f]{8}$/.test(n)).map((n) => `${r}/${n}`) : []));
+    const cgBefore = new Set(runCgroups());
     const token = sleepToken(60);
     const cli = spawn(process.execPath, [CLI, 'run', '--workspace', sb.workspace, '--', 'sh', '-c', `setsid sleep ${token} </dev/null >/dev/null 2>&1 & echo started; wait`], { cwd: sb.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise((r) => cli.once('exit', r));
@@ -73,6 +78,10 @@ describe('cold CLI path: kept stage verdict, no reaper, the run dies with the CL
       cli.kill('SIGKILL');
       await exited;
       assert.ok(await waitUntil(() => processesWith(token).length === 0, 15_000), `processes of the run alive after the CLI was killed: ${processesWith(token).join(', ')}`);
+      const third = spawnSync(process.execPath, [CLI, 'run', '--workspace', sb.workspace, '--', '/bin/true'], { cwd: sb.workspace, env, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(third.status, 0, third.stderr);
+      const left = runCgroups().filter((d) => !cgBefore.has(d));
+      assert.deepEqual(left, [], 'the killed run left cgroups the next run did not sweep');
     } finally {
       cli.kill('SIGKILL');
       for (const p of processesWith(token)) {

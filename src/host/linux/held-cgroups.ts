@@ -1,0 +1,73 @@
+// Cgroups made for launchers that wait for a run (the pool's, the CLI's early one). Moving a process into a
+// cgroup v1 hierarchy (or v2 without favordynmods) takes the kernel's threadgroup lock for writing, which waits
+// for an RCU grace period the first time after a pause: 5-15 ms per run measured on a 2-core machine, on the
+// host's main thread, between a warm run's request and its exec. A waiting launcher is moved into a cgroup of
+// its own as soon as it is ready, off the main thread (fs.promises: libuv's pool), and the run that takes it
+// only writes its limits. Each cgroup has an owner record under its own id (stale-runs.ts), so a host killed
+// while launchers wait leaves nothing behind.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunCgroup } from '../../../native/linux/cgroup';
+import { removeCgroup } from './cgroup-removal';
+
+export interface HeldCgroup {
+  cg: RunCgroup;
+  /** Drops the cgroup's owner record; the taker calls it once the cgroup is removed. */
+  release: () => void;
+}
+
+interface Held extends HeldCgroup {
+  state: 'moving' | 'in' | 'failed';
+  settled: Promise<void>;
+}
+
+export class HeldCgroups {
+  private readonly held = new Map<number, Held>();
+  private disposed = false;
+
+  constructor(
+    /** Makes an empty cgroup under a fresh id, with its owner record; null when none can be made. */
+    private readonly make: () => HeldCgroup | null,
+  ) {}
+
+  /** Moves `pid` into a cgroup of its own now; the cgroup goes when the process ends untaken. */
+  hold(pid: number, ended: Promise<unknown>): void {
+    if (this.disposed || this.held.has(pid)) return;
+    const made = this.make();
+    if (!made) return;
+    const h: Held = { ...made, state: 'moving', settled: Promise.resolve() };
+    h.settled = Promise.all(made.cg.directories().map((d) => fs.promises.writeFile(path.join(d, 'cgroup.procs'), String(pid)))).then(
+      () => void (h.state = 'in'),
+      () => void (h.state = 'failed'),
+    );
+    this.held.set(pid, h);
+    void ended.then(() => {
+      if (this.held.get(pid) !== h) return; // taken by a run (its tree removes it), or already dropped
+      this.held.delete(pid);
+      void h.settled.then(() => drop(h));
+    });
+  }
+
+  /**
+   * The cgroup held for `pid`, for the run that got this launcher; null when it has none. `moved` false: the
+   * move is still in flight or failed, and the taker writes the pid into this same cgroup itself (a late write
+   * of the move then changes nothing; a launcher that is gone fails it with ESRCH).
+   */
+  take(pid: number): (HeldCgroup & { moved: boolean }) | null {
+    const h = this.held.get(pid);
+    if (!h) return null;
+    this.held.delete(pid);
+    return { cg: h.cg, release: h.release, moved: h.state === 'in' };
+  }
+
+  /** Removes every cgroup still held (their launchers are killed with the pool). */
+  dispose(): void {
+    this.disposed = true;
+    for (const h of this.held.values()) void h.settled.then(() => drop(h));
+    this.held.clear();
+  }
+}
+
+function drop(h: HeldCgroup): void {
+  removeCgroup(h.cg, h.release);
+}
