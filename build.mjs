@@ -2,6 +2,7 @@
 // koffi stays external: its native binary is loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -21,6 +22,8 @@ const englishOnlyZod = {
 // Bundles are minified (a smaller file parses faster at every Node start); names are kept so stack traces
 // and error class names stay readable, and the source maps map back to the TypeScript.
 const bundled = { ...common, bundle: true, minify: true, keepNames: true, plugins: [englishOnlyZod] };
+// The bundles loaded with a code cache start with this build's id, and so do their caches (src/launcher/code-cache.ts).
+const buildId = { js: `/*build ${randomBytes(16).toString('hex')}*/` };
 
 function listTs(dir) {
   const out = [];
@@ -37,10 +40,10 @@ await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
   build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
   // launcher.js is a small entry that loads launcher-main.js (the launcher) with its code cache.
-  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/linux/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
+  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/linux/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
   // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
   build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'] }),
+  build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
   // Tests: one file per source so mocha can pick them by glob; sources are compiled alongside.
   build({ ...common, bundle: false, entryPoints: [...listTs('test'), ...listTs('src'), ...listTs('native')], outdir: 'out', outbase: '.' }),
 ]);

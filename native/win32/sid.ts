@@ -1,7 +1,6 @@
 // SIDs as bytes (winnt.h SID: Revision u8 = 1, SubAuthorityCount u8, IdentifierAuthority 6 bytes big-endian,
 // SubAuthority u32[] little-endian), built here instead of through ConvertStringSidToSidW so the encoding is
 // pure, unit-tested byte for byte on Linux, and needs no LocalFree. No koffi here.
-import * as crypto from 'node:crypto';
 import { SandboxError } from '../../src/errors';
 
 export const SID_REVISION = 1;
@@ -52,7 +51,11 @@ export function sidFromBytes(buf: Buffer, off = 0): string {
  * Capability-style (S-1-15-3-…) with four random sub-authorities: no account carries it, so an ACE left behind
  * by a crash grants nothing to anyone until the journal removes it.
  */
-export function newRunSid(random: (n: number) => Buffer = crypto.randomBytes): string {
+// node:crypto is loaded when a SID is made (Windows), not at the module's load: every launcher bundles the
+// Windows backend, and a Linux launcher's start would pay for loading it.
+const randomBytes = (n: number): Buffer => (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
+
+export function newRunSid(random: (n: number) => Buffer = randomBytes): string {
   const r = random(16);
   return `S-1-15-3-${[0, 4, 8, 12].map((o) => r.readUInt32LE(o)).join('-')}`;
 }

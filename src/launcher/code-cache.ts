@@ -2,19 +2,22 @@
 // it, NAME.cache), so a cold CLI or launcher start deserialises the compiled bundle instead of parsing and
 // compiling 400-600 KB of JavaScript. Used by the two small entry bundles (cli.js, launcher.js).
 // The cache sits beside the bundle (whoever can write one can write the other, so it trusts nothing new) and
-// starts with the SHA-256 of the exact source it was made from: V8 itself only checks the source's length,
-// and a stale cache must never run. A missing, stale or rejected cache (another Node, other V8 flags) costs
-// nothing but the plain compile.
-import { createHash } from 'node:crypto';
+// starts with the build's id, which the build also puts on the bundle's first line (build.mjs): V8 itself
+// only checks the source's length, and a stale cache must never run. Every build has a new id, so a bundle
+// rebuilt without its cache, or a cache left from another build, does not match; comparing ids, not a hash
+// of the source, keeps node:crypto and a pass over 400-600 KB out of every launcher's start. A missing, stale
+// or rejected cache (another Node, other V8 flags) costs nothing but the plain compile.
 import * as fs from 'node:fs';
 import Module = require('node:module');
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 
-const DIGEST_BYTES = 32;
+/** The bundle's first line as build.mjs writes it: the build's id, which the cache file starts with too. */
+const BUILD_ID = /^\/\*build [0-9a-f]{32}\*\//;
 
-function digest(source: string): Buffer {
-  return createHash('sha256').update(source).digest();
+function buildIdOf(source: string): Buffer | null {
+  const m = BUILD_ID.exec(source);
+  return m ? Buffer.from(m[0], 'utf8') : null;
 }
 
 interface NodeModule {
@@ -37,13 +40,14 @@ function compileAndRun(file: string, source: string, cachedData: Buffer | undefi
   return { module: m, script };
 }
 
-/** `require(file)` for a bundle, with its code cache when the cache was made from exactly this source. */
+/** `require(file)` for a bundle, with its code cache when the cache was made for exactly this build of it. */
 export function requireWithCodeCache(file: string): unknown {
   const source = fs.readFileSync(file, 'utf8');
+  const id = buildIdOf(source);
   let cachedData: Buffer | undefined;
   try {
-    const cache = fs.readFileSync(`${file}.cache`);
-    if (cache.length > DIGEST_BYTES && cache.subarray(0, DIGEST_BYTES).equals(digest(source))) cachedData = cache.subarray(DIGEST_BYTES);
+    const cache = id ? fs.readFileSync(`${file}.cache`) : null;
+    if (id && cache && cache.length > id.length && cache.subarray(0, id.length).equals(id)) cachedData = cache.subarray(id.length);
   } catch {
     cachedData = undefined; // no cache: compile as usual
   }
@@ -53,6 +57,8 @@ export function requireWithCodeCache(file: string): unknown {
 /** Build step: loads the bundle once (its top level runs, so what it compiles is in the cache) and writes the cache. */
 export function writeCodeCache(file: string): void {
   const source = fs.readFileSync(file, 'utf8');
+  const id = buildIdOf(source);
+  if (!id) throw new Error(`${file} has no build id on its first line (build.mjs writes one)`);
   const { script } = compileAndRun(file, source, undefined);
-  fs.writeFileSync(`${file}.cache`, Buffer.concat([digest(source), script.createCachedData()]));
+  fs.writeFileSync(`${file}.cache`, Buffer.concat([id, script.createCachedData()]));
 }
