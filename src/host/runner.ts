@@ -119,7 +119,6 @@ export class Runner {
     let planReq: PlanRequest;
     let prepared: unknown = null;
     let releasePlaceholders = () => undefined as void;
-    let gitBefore: GitEntries | null = null;
     const supervised = this.platform.supervises(p);
     try {
       if (supervised) prepared = await this.platform.prepareSupervision(p);
@@ -134,8 +133,6 @@ export class Runner {
         plan = { ...plan, namespaces: { ...plan.namespaces, readOnly: plan.namespaces.readOnly.filter(keep), hidden: plan.namespaces.hidden.filter(keep) } };
       }
       launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
-      // Nested repositories cannot be forbidden, only found afterwards (see nested-repos.ts).
-      if (req.reactions.sandboxed) gitBefore = scanGitEntries(p.workspace);
     } catch (e) {
       launcher?.kill();
       tree?.dispose();
@@ -144,7 +141,7 @@ export class Runner {
       throw e;
     }
     try {
-      await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared, releasePlaceholders, gitBefore });
+      await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared, releasePlaceholders });
     } finally {
       releasePlaceholders();
     }
@@ -153,7 +150,7 @@ export class Runner {
   private async supervise(
     req: RunRequest & { reactions: RunReactions; globLinks: string[] },
     handle: RunHandle,
-    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void; gitBefore: GitEntries | null },
+    s: { t0: number; cmd: ResolvedCommand; removed: string[]; tmpDir: string; tree: RunTree; launcher: Launcher; plan: Plan; planReq: PlanRequest; prepared: unknown; releasePlaceholders: () => void },
   ): Promise<void> {
     const p = req.policy;
     const { tree } = s;
@@ -223,7 +220,13 @@ export class Runner {
       onViolation: (v) => handle.emit('violation', v),
       onError: (message) => handle.emit('stderr', Buffer.from(`script-sandbox: ${message}\n`)),
     });
-    let outcome = await this.startOn(launcher, bind, tree, s.plan);
+    // Nested repositories cannot be forbidden, only found afterwards (see nested-repos.ts): the workspace as it
+    // was before the script, seen while the launcher applies its plan (startOn), once per run.
+    let gitBefore: GitEntries | null = null;
+    const beforeScript = () => {
+      if (req.reactions.sandboxed && !gitBefore) gitBefore = scanGitEntries(p.workspace);
+    };
+    let outcome = await this.startOn(launcher, bind, tree, s.plan, beforeScript);
     // A pooled launcher killed while it waited is found dead only now (the tree could not take its pid, or it
     // closed its channel without a word). The script never started, so the plan goes to another launcher; the
     // pool holds two and one kill can take both, hence up to two replacements.
@@ -236,7 +239,7 @@ export class Runner {
         outcome = { ok: false, error: (e instanceof SandboxError ? e : new SandboxError('LAUNCHER_CRASHED', (e as Error)?.message ?? String(e))).toData() };
         break;
       }
-      outcome = await this.startOn(launcher, bind, tree, s.plan);
+      outcome = await this.startOn(launcher, bind, tree, s.plan, beforeScript);
     }
     if (outcome === 'dead') outcome = { ok: false, error: { code: 'LAUNCHER_CRASHED', message: 'launchers exited before they answered the plan (killed while they waited, or crashed at once)' } };
     const execAt = outcome.ok ? performance.now() : null;
@@ -302,8 +305,8 @@ export class Runner {
     if (hits.memory && l.memoryMiB != null) reportLimit({ limit: 'memory', observed: null, max: l.memoryMiB, action: 'killed', message: `memory limit ${l.memoryMiB} MiB reached; the kernel killed the process (cgroup OOM)` });
     if (hits.processes && l.maxProcesses != null) reportLimit({ limit: 'processes', observed: l.maxProcesses, max: l.maxProcesses, action: 'denied', message: `process limit ${l.maxProcesses} reached; further forks failed` });
 
-    if (s.gitBefore && outcome.ok) {
-      for (const v of nestedRepoViolations(handle.runId, s.gitBefore, scanGitEntries(p.workspace), req.reactions)) handle.emit('violation', v);
+    if (gitBefore && outcome.ok) {
+      for (const v of nestedRepoViolations(handle.runId, gitBefore, scanGitEntries(p.workspace), req.reactions)) handle.emit('violation', v);
     }
     const usage = measureUsage(treeUsage, usageBefore, concurrentReaps, outcome.ok ? outcome.launcherCpu : null, overlap);
     const setupError = outcome.ok ? null : outcome.error;
@@ -333,14 +336,16 @@ export class Runner {
   }
 
   /**
-   * Binds a launcher to the run, puts it in the tree and hands it the plan; 'dead' when it was gone before
-   * it answered (nothing of the script ran), so another launcher may take the plan.
+   * Binds a launcher to the run, puts it in the tree, does what must be done before the script starts
+   * (`beforeScript`: the nested-repository scan) and hands it the plan; 'dead' when it was gone before it
+   * answered (nothing of the script ran), so another launcher may take the plan.
    */
-  private async startOn(l: Launcher, bind: (l: Launcher) => void, tree: RunTree, plan: Plan): Promise<ExecOutcome | 'dead'> {
+  private async startOn(l: Launcher, bind: (l: Launcher) => void, tree: RunTree, plan: Plan, beforeScript: () => void): Promise<ExecOutcome | 'dead'> {
     bind(l);
     // A plan with a seccomp listener has a barrier: the launcher cannot exec before the host acks the listener,
-    // and the ack is only written once the launcher's answers are read, after this synchronous attach. Such a
-    // plan goes out first, so the launcher reads and applies it while the host writes the cgroups (ms).
+    // and the ack is only written once the launcher's answers are read, after this synchronous attach and
+    // scan. Such a plan goes out first, so the launcher reads and applies it while the host writes the cgroups
+    // and scans the workspace (ms, tens of ms in a large one).
     const barrier = plan.platform === 'linux' && plan.seccomp?.listener === true;
     const sent = barrier ? l.exec(plan) : null;
     try {
@@ -354,6 +359,7 @@ export class Runner {
       if ((e as NodeJS.ErrnoException)?.code === 'ESRCH' || (e as SandboxError)?.errno === ESRCH) return 'dead';
       throw e;
     }
+    beforeScript();
     const outcome = await (sent ?? l.exec(plan));
     return !outcome.ok && outcome.silent ? 'dead' : outcome;
   }
