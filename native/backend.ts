@@ -5,10 +5,13 @@ import type { CapabilityReport } from '../src/protocol/capabilities';
 // The capability report is a contract of src/protocol (it crosses IPC to the extension unchanged).
 export type { Capability, CapabilityReport } from '../src/protocol/capabilities';
 
-export interface SandboxBackend {
+/**
+ * The launcher's half of a backend: what applies a plan to this process and execs, and nothing of the host's
+ * (compile, probes, cgroups). A launcher loads only its own OS's (native/index.ts loadApplier), so its start builds no
+ * policy schema and runs no compiler or other OS's code.
+ */
+export interface Applier {
   readonly platform: string;
-  readonly supported: boolean;
-  probe(): CapabilityReport;
   /**
    * Launcher side, the one-way step: apply the plan to this process and exec. Never returns: on failure it
    * throws a SandboxError (code, failing call, errno) and the script has not run.
@@ -19,6 +22,11 @@ export interface SandboxBackend {
    * needs whatever the plan says (libc bindings), so a run does not pay for it. Optional.
    */
   prepare?(): void;
+}
+
+export interface SandboxBackend extends Applier {
+  readonly supported: boolean;
+  probe(): CapabilityReport;
   /** Pseudo-terminals for runs; absent where a run cannot have one. */
   readonly ptys?: PtyCalls;
 }

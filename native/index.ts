@@ -1,16 +1,19 @@
 // The one place that reads process.platform. Every caller gets a backend object and asks it what it can
-// do; an OS without a backend gets an explicit "unsupported" one that refuses to apply anything.
+// do; an OS without a backend gets an explicit "unsupported" one that refuses to apply anything. A launcher
+// asks for its OS's applier only (the launcher's half of a backend). Each OS's modules are required when
+// asked for, so a process initialises its own OS's code only: a launcher builds no policy schema and runs
+// no compiler, and no other OS's bindings (the others are in the bundle but never run).
 import * as os from 'node:os';
-import type { CapabilityReport, SandboxBackend } from './backend';
-import { createLinuxBackend, type LinuxBackend } from './linux/backend';
-import { createWin32Backend, type Win32Backend } from './win32/backend';
+import type { Applier, CapabilityReport, SandboxBackend } from './backend';
+import type { LinuxBackend } from './linux/backend';
+import type { Win32Backend } from './win32/backend';
 import { SandboxError } from '../src/errors';
-import { createDarwinBackend, type DarwinBackend } from './darwin/backend';
+import type { DarwinBackend } from './darwin/backend';
 
 export type { LinuxBackend } from './linux/backend';
 export type { Win32Backend } from './win32/backend';
 export type { DarwinBackend } from './darwin/backend';
-export type { CapabilityReport, SandboxBackend, Capability } from './backend';
+export type { Applier, CapabilityReport, SandboxBackend, Capability } from './backend';
 
 export interface UnsupportedBackend extends SandboxBackend {
   readonly supported: false;
@@ -41,11 +44,25 @@ function unsupported(platform: string, why: string): UnsupportedBackend {
 export function loadBackend(platform: string = process.platform): AnyBackend {
   switch (platform) {
     case 'linux':
-      return createLinuxBackend();
+      return (require('./linux/backend') as typeof import('./linux/backend')).createLinuxBackend();
     case 'win32':
-      return createWin32Backend();
+      return (require('./win32/backend') as typeof import('./win32/backend')).createWin32Backend();
     case 'darwin':
-      return createDarwinBackend();
+      return (require('./darwin/backend') as typeof import('./darwin/backend')).createDarwinBackend();
+    default:
+      return unsupported(platform, `no sandbox backend for ${platform}`);
+  }
+}
+
+/** The launcher's half of this OS's backend (applyAndExec, prepare), without the host's half. */
+export function loadApplier(platform: string = process.platform): Applier {
+  switch (platform) {
+    case 'linux':
+      return (require('./linux/applier') as typeof import('./linux/applier')).createLinuxApplier();
+    case 'win32':
+      return (require('./win32/applier') as typeof import('./win32/applier')).createWin32Applier();
+    case 'darwin':
+      return (require('./darwin/applier') as typeof import('./darwin/applier')).createDarwinApplier();
     default:
       return unsupported(platform, `no sandbox backend for ${platform}`);
   }

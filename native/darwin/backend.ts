@@ -1,16 +1,15 @@
 // The macOS backend: compile (policy → DarwinPlan with its Seatbelt profile), the launcher's apply, the probe.
-import type { ApplyHooks, SandboxBackend } from '../backend';
+import type { SandboxBackend } from '../backend';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import type { Plan, RlimitSpec } from '../../src/protocol/plan';
+import type { RlimitSpec } from '../../src/protocol/plan';
 import type { FsModelFs } from '../../src/policy/fs-model-types';
 import type { DarwinPlan } from './plan';
 import { seatbeltProfile, type Canonical, type SeatbeltProfile } from './seatbelt';
 import { darwinReport, probeDarwinFacts } from './capabilities';
-import { applyDarwinAndExec } from './apply';
-import { loadChildrenUsage, loadLibSystem, type ChildrenUsage } from './libsystem';
+import { createDarwinApplier } from './applier';
+import { loadChildrenUsage, type ChildrenUsage } from './libsystem';
 import { realpathCanonical } from './sbpl';
 import { diskModelFs } from '../linux/carve-outs';
-import { SandboxError } from '../../src/errors';
 
 export interface DarwinCompileRequest {
   runId: string;
@@ -62,15 +61,13 @@ export function compileDarwinPlan(p: ResolvedPolicy, req: DarwinCompileRequest, 
 
 export function createDarwinBackend(): DarwinBackend {
   let usage: (() => ChildrenUsage) | null = null;
+  // The launcher's half, the same object a launcher loads alone (native/index.ts loadApplier).
+  const applier = createDarwinApplier();
   return {
     platform: 'darwin',
     supported: true,
     probe: () => darwinReport(probeDarwinFacts()),
-    // The launcher's plan arrives typed as the shared Plan; on this backend it is a DarwinPlan.
-    applyAndExec(plan: Plan | DarwinPlan, hooks?: ApplyHooks): never {
-      if (plan.platform !== 'darwin') throw new SandboxError('PROTOCOL_INVALID', `macOS launcher got a ${plan.platform} plan`);
-      return applyDarwinAndExec(plan, loadLibSystem(), hooks);
-    },
+    applyAndExec: (plan, hooks) => applier.applyAndExec(plan, hooks),
     // The workspace's git metadata is read from the disk (diskModelFs has no Linux calls, only node:fs).
     compile: (p, req, fs = diskModelFs) => compileDarwinPlan(p, req, fs, realpathCanonical),
     profile: (p, req, fs = diskModelFs) => seatbeltProfile(p, req, fs, realpathCanonical),

@@ -1,12 +1,12 @@
 // The Linux backend: the launcher's apply, the host's compile/probe and the process-tree helpers.
 import * as os from 'node:os';
-import type { ApplyHooks, Capability, CapabilityReport, SandboxBackend } from '../backend';
+import type { Capability, CapabilityReport, SandboxBackend } from '../backend';
 import type { LinuxPlan } from '../../src/protocol/plan';
 import type { ResolvedPolicy } from '../../src/policy/schema';
-import { loadLibc, type Libc } from './libc';
-import { applyAndExec } from './apply';
+import { loadLibc } from './libc';
+import { createLinuxApplier } from './applier';
 import { probeLinux } from './capabilities';
-import { landlockAbi, warmRulePath } from './landlock';
+import { landlockAbi } from './landlock';
 import { diskFs } from './carve-outs';
 import { cachedExpansion } from './carve-out-cache';
 import { pruneCoveredRules } from './landlock-prune';
@@ -47,8 +47,8 @@ export function createLinuxBackend(): LinuxBackend {
   let hostCalls: HostCalls | null = null;
   let stage: NamespaceStage | null = null;
   let ptys: PtyCalls | null = null;
-  // The launcher's bindings, loaded by prepare() while a pooled launcher waits for its plan.
-  let libc: Libc | null = null;
+  // The launcher's half (applyAndExec, prepare), the same object a launcher loads alone (native/index.ts loadApplier).
+  const applier = createLinuxApplier();
   // Compile caches (a warm run's plan costs tens of ms without them): the carve-out expansion, reused while
   // the directories it read are unchanged (carve-out-cache.ts), and the seccomp program, a pure function of
   // its options. Per backend, so per host process.
@@ -69,17 +69,8 @@ export function createLinuxBackend(): LinuxBackend {
     platform: 'linux',
     supported: true,
     probe: () => probe(),
-    applyAndExec(plan: LinuxPlan, hooks?: ApplyHooks): never {
-      return applyAndExec(plan, (libc ??= loadLibc()), hooks);
-    },
-    prepare() {
-      libc ??= loadLibc();
-      try {
-        warmRulePath(libc);
-      } catch {
-        // only a warm-up: the run's own pass reports what fails
-      }
-    },
+    applyAndExec: (plan, hooks) => applier.applyAndExec(plan, hooks),
+    prepare: () => applier.prepare?.(),
     compile(policy, req, onFsModel) {
       if (!arch) throw new Error(`no seccomp syscall table for ${process.arch}`);
       return compileLinuxPlan(policy, { ...req, arch }, { expand: expansion.expand, seccompProgram, prune: (rules) => pruneCoveredRules(rules, expansion.canonical), realpath: diskFs.realpath, onFsModel });

@@ -9,7 +9,8 @@ import { compileWin32Plan, win32Restrictions, type Restriction, type Win32Compil
 import { jobLimitsFor, type JobLimits } from './job-limits';
 import { JobObject } from './job-object';
 import { handle, loadKernel32, type Kernel32 } from './kernel32';
-import { applyAndExecWin32, isInJob } from './spawn';
+import { isInJob } from './spawn';
+import { createWin32Applier } from './applier';
 import { loadAdvapi32, type Advapi32 } from './advapi32';
 import { aclJournalDir, beginConfinement, replayAclJournal, type Confinement } from './confine';
 import { confinesWrites, fileGrantsFor } from './confine-plan';
@@ -67,11 +68,13 @@ export function createWin32Backend(): Win32Backend {
   // Measured once per process: a cmd.exe under the token writes inside and outside a grant (confine-probe.ts).
   const confinement = () => (fc ??= probeFileConfinement(kernel(), advapi(), systemRoot()));
   const usable = (f: FileConfinementProbe) => f.token && f.started && f.grantedWrite;
+  // The launcher's half, the same object a launcher loads alone (native/index.ts loadApplier).
+  const applier = createWin32Applier();
   return {
     platform: 'win32',
     supported: true,
     probe: () => probeWin32(kernel(), confinement()),
-    applyAndExec: (plan, hooks) => applyAndExecWin32(plan as Win32Plan, hooks),
+    applyAndExec: (plan, hooks) => applier.applyAndExec(plan, hooks),
     compile(policy, req) {
       const p = pathOf(req.env);
       const tmp = req.env.TMPDIR;

@@ -4,7 +4,7 @@
 // close of fd 3 at exec (it is close-on-exec by then), which the host requires (a close without 'exec' is a
 // launcher that died during setup); failure is an error message followed by exit 125.
 import * as fs from 'node:fs';
-import { loadBackend } from '../../native';
+import { loadApplier } from '../../native';
 import { SandboxError } from '../errors';
 import { parseHostPlanMessage, type LauncherMessage } from '../protocol/launcher';
 import type { Plan } from '../protocol/plan';
@@ -65,11 +65,11 @@ function withOwnCpuAdded(plan: Plan): Plan {
 /** The launcher's whole life; src/launcher/entry.ts (dist/launcher.js) calls it once the bundle is loaded. */
 export function main(): void {
   try {
-    const backend = loadBackend();
-    warmUp(backend);
+    const applier = loadApplier();
+    warmUp(applier);
     send({ type: 'ready', pid: process.pid });
     const plan = withOwnCpuAdded(parseHostPlanMessage(readLine()));
-    backend.applyAndExec(plan, {
+    applier.applyAndExec(plan, {
       onListener(fd) {
         send({ type: 'listener', fd });
         awaitAck();

@@ -3,12 +3,12 @@
 // on its first parse; in a fresh launcher that first parse of a real plan cost tens of ms, against about one
 // once warm (the Landlock rules are checked by hand since, see parseHostPlanMessage). The sample has every
 // part of a Linux plan, so each nested schema is compiled; it is parsed and dropped, nothing of it is applied.
-import type { SandboxBackend } from '../../native/backend';
+import type { Applier } from '../../native/backend';
 import { parseHostPlanMessage } from '../protocol/launcher';
 
-export function warmUp(backend: SandboxBackend): void {
-  backend.prepare?.();
-  if (backend.platform !== 'linux') return;
+export function warmUp(applier: Applier): void {
+  applier.prepare?.();
+  if (applier.platform !== 'linux') return;
   const rules = Array.from({ length: 64 }, (_, i) => ({ path: `/warm-up/${i}`, access: ['read_file', 'read_dir'] }));
   const plan = {
     platform: 'linux',

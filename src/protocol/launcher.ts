@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Plan, type LandlockRule } from './plan';
 import { LANDLOCK_ACCESS } from '../policy/fs-access';
 import { SandboxError, SandboxErrorData } from '../errors';
-import { describeZodError } from '../policy/schema';
+import { describeZodError } from '../policy/zod-errors';
 
 export const LauncherMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), pid: z.number().int() }),
