@@ -48,6 +48,12 @@ export interface Launcher {
   drained(graceMs: number): Promise<void>;
   /** Called with the seccomp listener fd number in the launcher; the host must take its copy and resolve. */
   onListener: ((fd: number) => Promise<void>) | null;
+  /**
+   * Asks the waiting launcher to move itself into cgroups (it writes "0" to each cgroup.procs file named);
+   * resolves whether it did. One that could not exits. A plan given meanwhile goes out after the answer, so
+   * the launcher is in the cgroups, or gone, before it reads its plan.
+   */
+  join(cgroupProcs: string[]): Promise<boolean>;
   kill(): void;
 }
 
@@ -150,6 +156,7 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
         }
         return reject(new SandboxError('LAUNCHER_CRASHED', `cannot find the launcher's host pid below unshare (${child.pid})`));
       }
+      let joining: Promise<boolean> | null = null;
       const launcher: Launcher = {
         pid: pids.launcher,
         stdin: child.stdin,
@@ -189,7 +196,25 @@ function startLauncher(child: ChildProcess, ns: boolean): Promise<Launcher> {
             // gone
           }
         },
+        join(cgroupProcs: string[]): Promise<boolean> {
+          const asked = (joining ?? Promise.resolve(true)).then(async () => {
+            control.write(JSON.stringify({ type: 'join', cgroupProcs }) + '\n');
+            const line = await lines.next();
+            if (line === null) return false;
+            const m = parseLauncherMessage(line);
+            return m.type === 'joined' && m.ok;
+          });
+          const settled = asked.catch(() => false);
+          joining = settled;
+          void settled.then(() => {
+            if (joining === settled) joining = null;
+          });
+          return settled;
+        },
         async exec(plan: Plan): Promise<ExecOutcome> {
+          // A join still answering first: its reply must not be read as the plan's, and the plan must find the
+          // launcher in its cgroups. Without one, no await: the plan goes out at once (runner.ts startOn).
+          if (joining) await joining;
           control.write(JSON.stringify({ type: 'plan', plan }) + '\n');
           let launcherCpu: { userMs: number; systemMs: number } | null = null;
           let heard = false;

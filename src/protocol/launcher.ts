@@ -11,10 +11,28 @@ export const LauncherMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), error: SandboxErrorData }),
   // Sent right before execve: the launcher's own CPU, so the run's figures can leave it out.
   z.object({ type: z.literal('exec'), cpuUserMs: z.number(), cpuSystemMs: z.number() }),
+  // The answer to a join (below); a launcher whose join failed exits after saying so.
+  z.object({ type: z.literal('joined'), ok: z.boolean(), error: z.string().optional() }),
 ]);
 export type LauncherMessage = z.infer<typeof LauncherMessage>;
 
 export const PlanMessage = z.object({ type: z.literal('plan'), plan: Plan });
+
+/**
+ * Before its plan, a waiting launcher may be asked to move itself into cgroups: it writes "0" (itself) to each
+ * cgroup.procs file named. Only the launcher moves, whatever happened to its pid meanwhile (held-cgroups.ts).
+ */
+export const JoinMessage = z.object({ type: z.literal('join'), cgroupProcs: z.array(z.string().startsWith('/').endsWith('/cgroup.procs')).min(1).max(16) });
+export type JoinMessage = z.infer<typeof JoinMessage>;
+
+/** What the launcher reads on its control fd before exec: a join, or its plan (parseHostPlanMessage). */
+export function parseHostMessage(line: string): JoinMessage | { type: 'plan'; plan: Plan } {
+  const raw = hostJson(line);
+  if ((raw as { type?: unknown } | null)?.type !== 'join') return { type: 'plan', plan: hostPlanOf(raw) };
+  const r = JoinMessage.safeParse(raw);
+  if (!r.success) throw new SandboxError('PROTOCOL_INVALID', describeZodError(r.error, 'join message invalid', { first: true }));
+  return r.data;
+}
 
 export function parsePlanMessage(line: string): Plan {
   let raw: unknown;
@@ -40,12 +58,18 @@ function validatedPlan(raw: unknown): Plan {
  * parsePlanMessage rejects, with the same error code.
  */
 export function parseHostPlanMessage(line: string): Plan {
-  let raw: unknown;
+  return hostPlanOf(hostJson(line));
+}
+
+function hostJson(line: string): unknown {
   try {
-    raw = JSON.parse(line);
+    return JSON.parse(line);
   } catch (e) {
     throw new SandboxError('PROTOCOL_INVALID', `plan message is not JSON: ${(e as Error).message}`);
   }
+}
+
+function hostPlanOf(raw: unknown): Plan {
   const landlock = (raw as { plan?: { platform?: unknown; landlock?: { rules?: unknown } } } | null)?.plan?.landlock;
   const rules = (raw as { plan?: { platform?: unknown } }).plan?.platform === 'linux' && landlock && typeof landlock === 'object' ? landlock.rules : undefined;
   if (!Array.isArray(rules)) return validatedPlan(raw);

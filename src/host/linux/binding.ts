@@ -21,7 +21,7 @@ function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true, known?
   // The platform asks the sources which pids are theirs only once runs go; the sources hand it each waiting
   // launcher (holdLauncher) as soon as it is ready.
   const platform: LinuxHostPlatform = new LinuxHostPlatform(backend, opts.supervisorPath, (pid) => launchers.owns(pid), tier, { reaper });
-  const hold = (l: Launcher) => platform.holdLauncher(l.pid, l.exited);
+  const hold = (l: Launcher) => platform.holdLauncher(l);
   const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool, hold) : null;
   const launchers: LauncherSource = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart, undefined, hold) : cold);
   return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled: () => pool?.whenFull() ?? Promise.resolve() };
@@ -50,7 +50,7 @@ async function partsSoonTier(backend: LinuxBackend, prestart: Prestart, opts: En
   // Held in its cgroup once ready (LinuxHostPlatform.holdLauncher) by the platform made below; registered here,
   // before any run can take it, so a hold never moves a launcher a run already put in its own cgroup.
   let platform: LinuxHostPlatform | null = null;
-  const soon = new PrestartedLauncherSource(cold, prestart, started, (l) => platform?.holdLauncher(l.pid, l.exited));
+  const soon = new PrestartedLauncherSource(cold, prestart, started, (l) => platform?.holdLauncher(l));
   const made = (p: EngineParts & { platform: LinuxHostPlatform }) => ((platform = p.platform), p);
   // Every launcher of this engine goes through the stage, which dies with this process: no reaper needed.
   const cached = readStageCache(stagePrefix.prefix);

@@ -2,10 +2,11 @@
 // cgroup v1 hierarchy (or v2 without favordynmods) takes the kernel's threadgroup lock for writing, which waits
 // for an RCU grace period the first time after a pause: 5-15 ms per run measured on a 2-core machine, on the
 // host's main thread, between a warm run's request and its exec. A waiting launcher is moved into a cgroup of
-// its own as soon as it is ready, off the main thread (fs.promises: libuv's pool), and the run that takes it
-// only writes its limits. Each cgroup has an owner record under its own id (stale-runs.ts), so a host killed
-// while launchers wait leaves nothing behind.
-import * as fs from 'node:fs';
+// its own as soon as it is ready, and the run that takes it only writes its limits. The launcher moves itself
+// (a join: it writes "0" to each cgroup.procs), not the host by pid: a launcher that died meanwhile cannot
+// have its pid, reused by an unrelated process, moved in and then killed with the cgroup (red team rt19).
+// Each cgroup has an owner record under its own id (stale-runs.ts), so a host killed while launchers wait
+// leaves nothing behind.
 import * as path from 'node:path';
 import type { RunCgroup } from '../../../native/linux/cgroup';
 import { removeCgroup } from './cgroup-removal';
@@ -14,6 +15,13 @@ export interface HeldCgroup {
   cg: RunCgroup;
   /** Drops the cgroup's owner record; the taker calls it once the cgroup is removed. */
   release: () => void;
+}
+
+/** A launcher waiting for a run (launcher-source.ts), as far as holding it goes. */
+export interface HeldLauncher {
+  readonly pid: number;
+  readonly exited: Promise<unknown>;
+  join(cgroupProcs: string[]): Promise<boolean>;
 }
 
 interface Held extends HeldCgroup {
@@ -30,14 +38,15 @@ export class HeldCgroups {
     private readonly make: () => HeldCgroup | null,
   ) {}
 
-  /** Moves `pid` into a cgroup of its own now; the cgroup goes when the process ends untaken. */
-  hold(pid: number, ended: Promise<unknown>): void {
+  /** Has the launcher move itself into a cgroup of its own now; the cgroup goes when it ends untaken. */
+  hold(launcher: HeldLauncher): void {
+    const { pid, exited: ended } = launcher;
     if (this.disposed || this.held.has(pid)) return;
     const made = this.make();
     if (!made) return;
     const h: Held = { ...made, state: 'moving', settled: Promise.resolve() };
-    h.settled = Promise.all(made.cg.directories().map((d) => fs.promises.writeFile(path.join(d, 'cgroup.procs'), String(pid)))).then(
-      () => void (h.state = 'in'),
+    h.settled = launcher.join(made.cg.directories().map((d) => path.join(d, 'cgroup.procs'))).then(
+      (ok) => void (h.state = ok ? 'in' : 'failed'),
       () => void (h.state = 'failed'),
     );
     this.held.set(pid, h);
@@ -49,15 +58,16 @@ export class HeldCgroups {
   }
 
   /**
-   * The cgroup held for `pid`, for the run that got this launcher; null when it has none. `moved` false: the
-   * move is still in flight or failed, and the taker writes the pid into this same cgroup itself (a late write
-   * of the move then changes nothing; a launcher that is gone fails it with ESRCH).
+   * The cgroup held for `pid`, for the run that got this launcher; null when it has none. `moved` true: the
+   * launcher is in it, or will be before it reads its plan (a join still in flight goes first, and a launcher
+   * whose join fails exits: the run then finds it dead). false: the join failed, and the taker writes the pid
+   * itself (which fails with ESRCH, the launcher having exited).
    */
   take(pid: number): (HeldCgroup & { moved: boolean }) | null {
     const h = this.held.get(pid);
     if (!h) return null;
     this.held.delete(pid);
-    return { cg: h.cg, release: h.release, moved: h.state === 'in' };
+    return { cg: h.cg, release: h.release, moved: h.state !== 'failed' };
   }
 
   /** Removes every cgroup still held (their launchers are killed with the pool). */

@@ -11,7 +11,7 @@ import { Reaper } from './reaper';
 import { resolveNetworkNames, type NetworkNames } from '../host-names';
 import { Watchdog, type TreeLimits } from '../watchdog';
 import { claimRun, sweepStaleRuns } from './stale-runs';
-import { HeldCgroups, type HeldCgroup } from './held-cgroups';
+import { HeldCgroups, type HeldCgroup, type HeldLauncher } from './held-cgroups';
 import { LinuxRunTree, type TreeCgroups } from './run-tree';
 import { newRunId } from '../run-handle';
 import { scopingCapability } from '../../../native/linux/landlock-scopes';
@@ -165,11 +165,12 @@ export class LinuxHostPlatform implements HostPlatform {
   }
 
   /**
-   * Moves a launcher that waits for a run into a cgroup of its own now (held-cgroups.ts): the run that takes
-   * it then skips the move, 5-15 ms on its way to exec. The launcher sources call it when one is ready.
+   * Has a launcher that waits for a run move itself into a cgroup of its own now (held-cgroups.ts): the run
+   * that takes it then skips the move, 5-15 ms on its way to exec. The launcher sources call it when one is
+   * ready.
    */
-  holdLauncher(pid: number, ended: Promise<unknown>): void {
-    this.held?.hold(pid, ended);
+  holdLauncher(launcher: HeldLauncher): void {
+    this.held?.hold(launcher);
   }
 
   /** Held cgroups of waiting launchers; null without cgroups. */

@@ -61,8 +61,8 @@ export class LinuxRunTree implements RunTree {
     this.rootPid = pid;
     let moved = false;
     if (this.cgroups) {
-      // The launcher's held cgroup whenever it has one, even on a second attach: a move of it still in flight
-      // would otherwise land after this run's own write and take the launcher out of the run's cgroup.
+      // The launcher's held cgroup whenever it has one, even on a second attach: a join of it still in flight
+      // would otherwise move the launcher out of the cgroup this run put it in.
       const held = this.cgroups.take(pid);
       if (held) {
         this.removeCg();

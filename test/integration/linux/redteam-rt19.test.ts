@@ -73,22 +73,30 @@ function alive(pid: number): boolean {
  * a host busy with slow file or name look-ups would (dns.lookup of a policy's hosts runs there too); returns
  * the release.
  */
-function stallThreadPool(dir: string): () => void {
+function stallThreadPool(dir: string): () => Promise<void> {
   const n = Number(process.env.UV_THREADPOOL_SIZE ?? 4) + 2;
   const fifos: string[] = [];
+  const opens: Array<Promise<void>> = [];
   for (let i = 0; i < n; i++) {
     const f = path.join(dir, `stall-${i}`);
     execFileSync('mkfifo', [f]);
     fifos.push(f);
-    void fs.promises.open(f, 'r').then((h) => h.close(), () => undefined);
+    opens.push(fs.promises.open(f, 'r').then((h) => h.close(), () => undefined));
   }
-  return () => {
-    for (const f of fifos) {
-      try {
-        fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-      } catch {
-        // no reader left
+  // Opens queued behind the blocked ones start only once those end: write-open each FIFO until every reader
+  // is through, or the pool stays blocked and the test process never exits.
+  return async () => {
+    let done = false;
+    void Promise.all(opens).then(() => (done = true));
+    for (let round = 0; round < 500 && !done; round++) {
+      for (const f of fifos) {
+        try {
+          fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+        } catch {
+          // no reader there (yet, or any more)
+        }
       }
+      await new Promise((r) => setTimeout(r, 10));
     }
   };
 }
@@ -162,7 +170,7 @@ describe('red team rt19: held cgroups of waiting launchers (real kernel, cgroups
         if (!victim) this.skip(); // the machine took the pid first
         victims.push(pid);
         const before = cgroupsOf(pid);
-        release();
+        await release();
         released = true;
         // Watched from outside while the late writes land.
         const seen = new Set<string>();
@@ -175,7 +183,7 @@ describe('red team rt19: held cgroups of waiting launchers (real kernel, cgroups
         const inHeld = after && Object.values(after).some((p) => dirs.some((d) => d.endsWith(p) && p.includes('script-sandbox')));
         assert.ok(alive(pid) && !inHeld, `an unrelated process (pid ${pid}, the dead launcher's) was ${alive(pid) ? 'moved into the held cgroup' : 'killed'} by the host: cgroups before ${JSON.stringify(before)}, seen alive in (pids memory): ${[...seen].join(' | ')}; after ${JSON.stringify(after)}`);
       } finally {
-        if (!released) release();
+        if (!released) await release();
       }
     });
   }

@@ -64,6 +64,7 @@ function plainLauncher(calls: string[]): Launcher {
     stdout,
     stderr,
     onListener: null,
+    join: () => Promise.resolve(false), // the fake OS has no cgroups
     exec(plan) {
       calls.push(`launcher.exec ${plan.platform} ${plan.runId}`);
       onExec(plan);

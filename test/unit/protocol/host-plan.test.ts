@@ -1,7 +1,7 @@
 // The launcher's plan reader (parseHostPlanMessage): the Landlock rules are checked by hand instead of by the
 // schema, for speed; it must return what the schema returns and refuse what the schema refuses.
 import * as assert from 'node:assert/strict';
-import { parseHostPlanMessage, parsePlanMessage } from '../../../src/protocol/launcher';
+import { parseHostMessage, parseHostPlanMessage, parsePlanMessage } from '../../../src/protocol/launcher';
 import { SandboxError } from '../../../src/errors';
 
 const plan = {
@@ -66,5 +66,20 @@ describe('parseHostPlanMessage (the launcher reads the host plan)', () => {
     }
     assert.throws(() => parseHostPlanMessage('{"type":"plan"'), invalid);
     assert.throws(() => parseHostPlanMessage(JSON.stringify({ type: 'ready', plan })), invalid);
+  });
+});
+
+describe('parseHostMessage (what the launcher reads before exec: a join, then its plan)', () => {
+  it('a join names cgroup.procs files by absolute path; anything else in it is refused', () => {
+    const ok = parseHostMessage(JSON.stringify({ type: 'join', cgroupProcs: ['/sys/fs/cgroup/pids/script-sandbox/x/cgroup.procs'] }));
+    assert.deepEqual(ok, { type: 'join', cgroupProcs: ['/sys/fs/cgroup/pids/script-sandbox/x/cgroup.procs'] });
+    for (const bad of [[], ['relative/cgroup.procs'], ['/etc/passwd'], ['/x/cgroup.procs', 3], Array.from({ length: 17 }, () => '/x/cgroup.procs')]) {
+      assert.throws(() => parseHostMessage(JSON.stringify({ type: 'join', cgroupProcs: bad })), (e: unknown) => e instanceof SandboxError && e.code === 'PROTOCOL_INVALID', JSON.stringify(bad));
+    }
+  });
+
+  it('anything that is not a join is read as the plan, with the plan reader\'s errors', () => {
+    assert.throws(() => parseHostMessage('{"type":"plan"}'), (e: unknown) => e instanceof SandboxError && e.code === 'PROTOCOL_INVALID');
+    assert.throws(() => parseHostMessage('not json'), (e: unknown) => e instanceof SandboxError && e.code === 'PROTOCOL_INVALID');
   });
 });
