@@ -24,7 +24,12 @@ function parts(backend: LinuxBackend, opts: EngineOptions, reaper = true, known?
   const hold = (l: Launcher) => platform.holdLauncher(l);
   const pool = !opts.launchers && opts.pool ? new PooledLauncherSource(cold, opts.pool, hold) : null;
   const launchers: LauncherSource = opts.launchers ?? pool ?? (opts.prestart ? new PrestartedLauncherSource(cold, opts.prestart, undefined, hold) : cold);
-  return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled: () => pool?.whenFull() ?? Promise.resolve() };
+  // Settled once the pool is full and its launchers have joined their cgroups: the bench times nothing before.
+  const launchersSettled = async () => {
+    await pool?.whenFull();
+    await platform.launchersHeld();
+  };
+  return { platform, launchers, ptys: () => backend.ptys ?? null, launchersSettled };
 }
 
 /**

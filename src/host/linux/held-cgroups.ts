@@ -61,13 +61,19 @@ export class HeldCgroups {
    * The cgroup held for `pid`, for the run that got this launcher; null when it has none. `moved` true: the
    * launcher is in it, or will be before it reads its plan (a join still in flight goes first, and a launcher
    * whose join fails exits: the run then finds it dead). false: the join failed, and the taker writes the pid
-   * itself (which fails with ESRCH, the launcher having exited).
+   * itself (which fails with ESRCH, the launcher having exited). `joined`: the launcher is in it already
+   * (while a join is in flight its paths must stay as they are).
    */
-  take(pid: number): (HeldCgroup & { moved: boolean }) | null {
+  take(pid: number): (HeldCgroup & { moved: boolean; joined: boolean }) | null {
     const h = this.held.get(pid);
     if (!h) return null;
     this.held.delete(pid);
-    return { cg: h.cg, release: h.release, moved: h.state !== 'failed' };
+    return { cg: h.cg, release: h.release, moved: h.state !== 'failed', joined: h.state === 'in' };
+  }
+
+  /** Resolves when no join is in flight (the bench times a run only then). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.held.values()].map((h) => h.settled));
   }
 
   /** Removes every cgroup still held (their launchers are killed with the pool). */

@@ -173,6 +173,11 @@ export class LinuxHostPlatform implements HostPlatform {
     this.held?.hold(launcher);
   }
 
+  /** Resolves when every waiting launcher has joined its cgroup, or failed to (engine.launchersSettled). */
+  launchersHeld(): Promise<void> {
+    return this.held?.settled() ?? Promise.resolve();
+  }
+
   /** Held cgroups of waiting launchers; null without cgroups. */
   private readonly held: HeldCgroups | null;
 

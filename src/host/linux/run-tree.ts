@@ -15,7 +15,7 @@ import { SandboxError } from '../../errors';
 /** How a tree gets its cgroup (LinuxHostPlatform.treeCgroups). */
 export interface TreeCgroups {
   mode: RunCgroup['mode'];
-  take(pid: number): (HeldCgroup & { moved: boolean }) | null;
+  take(pid: number): (HeldCgroup & { moved: boolean; joined: boolean }) | null;
   create(): RunCgroup;
 }
 
@@ -68,8 +68,10 @@ export class LinuxRunTree implements RunTree {
         this.removeCg();
         this.cg = held.cg;
         this.releaseCg = held.release;
-        // Named by its run from now on; the run's own owner record (claimRun) then covers it.
-        if (held.cg.rename(this.runId)) {
+        // Named by its run from now on; the run's own owner record (claimRun) then covers it. Not while the
+        // launcher's join is in flight: it names the cgroup.procs files by path, and a launcher that cannot
+        // join exits (the cgroup then keeps the name of its own owner record).
+        if (held.joined && held.cg.rename(this.runId)) {
           held.release();
           this.releaseCg = () => undefined;
         }
