@@ -21,7 +21,8 @@ import type { SupervisedRun } from './supervisor-protocol';
 import type { Refuse } from './supervisor-emulate-call';
 import { isUnder } from '../../policy/paths';
 import { MakeCall } from './supervisor-emulate-make';
-import { sameInHostView } from './supervisor-emulate-globs';
+import { carvingGlobs, sameInHostView } from './supervisor-emulate-globs';
+import { O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
 export type { Refuse } from './supervisor-emulate-call';
 
@@ -52,6 +53,8 @@ export class FileEmulator {
   private readonly made = new Map<string, Set<string>>();
   /** Per run: its carved directories (the grants do not change during a run). */
   private readonly carved = new Map<string, Set<string>>();
+  /** Per run: whether a deny-read glob carves directories for reading (the policy does not change during a run). */
+  private readonly readCarving = new Map<string, boolean>();
 
   constructor(
     private readonly n: NotifyCalls,
@@ -65,6 +68,7 @@ export class FileEmulator {
   forget(runId: string): void {
     this.made.delete(runId);
     this.carved.delete(runId);
+    this.readCarving.delete(runId);
   }
 
   /**
@@ -73,12 +77,35 @@ export class FileEmulator {
    */
   handle(r: SupervisedRun, note: Notification, name: string, refuse: Refuse): boolean {
     if (r.violation !== 'refuse' || r.fileTier === undefined) return false;
-    const carved = this.carved.get(r.runId) ?? new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
-    this.carved.set(r.runId, carved);
+    let carved = this.carved.get(r.runId);
+    if (carved === undefined) {
+      carved = new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
+      this.carved.set(r.runId, carved);
+    }
     // Without carved directories only read opens come here for nothing (the fallback tier notifies them).
-    if (carved.size === 0 && !['open', 'openat', 'openat2'].includes(name)) return false;
-    const made = this.made.get(r.runId) ?? new Set<string>();
-    this.made.set(r.runId, made);
+    if (carved.size === 0 && name !== 'open' && name !== 'openat' && name !== 'openat2') return false;
+    let made = this.made.get(r.runId);
+    if (made === undefined) {
+      made = new Set<string>();
+      this.made.set(r.runId, made);
+    }
+    // The common open, decided without a call object: what OneCall.open does first when nothing was made and
+    // nothing is carved for this access (the path is not even read there either).
+    if (made.size === 0 && (name === 'open' || name === 'openat' || name === 'creat')) {
+      let readCarving = this.readCarving.get(r.runId);
+      if (readCarving === undefined) {
+        readCarving = carvingGlobs(r.policy, 'read').length > 0;
+        this.readCarving.set(r.runId, readCarving);
+      }
+      const flags = name === 'creat' ? 0o1101 : Number(note.args[name === 'open' ? 1 : 2]! & 0xffffffffn);
+      const write = (flags & O_ACCMODE) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
+      if (write ? carved.size === 0 : !readCarving) {
+        // OneCall.open's pass(): a read the policy does not report reached us only for this emulation.
+        if (write || r.policy.filesystem.reportReads) return false;
+        this.n.respond(r.listener, note.id, { continue: true });
+        return true;
+      }
+    }
     const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, refuse, this.globs);
     switch (name) {
       case 'open':
