@@ -13,6 +13,8 @@ export interface RunState extends SupervisedRun {
   pids: Set<number>;
   /** File decisions already made for this run that allowed the call (pure policy evaluation, see decideFile). */
   allowedFiles: AllowedFiles;
+  /** enforce mode: an O_PATH fd of the run's root, the path walk's start (FileCalls.treeOf); closed with the run. */
+  rootFd?: number;
 }
 
 /** A run's remembered pids above which the ones that are gone are forgotten (a script forking many processes). */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Notification } from '../../../native/linux/notify';
 import { loadPathProbe } from '../../../native/linux/path-probe';
 import { decideFile } from './supervisor-decide';
-import { isOwnFdObject, resolveComponents, targetSelfLinks } from './target-path';
+import { isOwnFdObject, resolveInTree, RootFdTree, RootLinkTree, targetSelfLinks, type TargetTree } from './target-path';
 import { unreadable, type Answering, type RunState } from './supervisor-answer';
 import { EACCES, AT_FDCWD, O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
@@ -75,7 +75,7 @@ export class FileCalls {
       if (written === null) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
       // These calls act on the last component itself (unlinking a symlink does not touch its target), so it
       // is not followed; truncate follows links.
-      const at = this.resolveFor(note.pid, dirfd, written, name === 'truncate');
+      const at = this.resolveFor(r, note, dirfd, written, name === 'truncate');
       if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
       const verdict = decideFile(r, written, at.abs, at.resolved, 'write', spec.moves, r.allowedFiles);
       if (verdict) return this.s.refuse(r, note, name, verdict, EACCES);
@@ -84,7 +84,7 @@ export class FileCalls {
   }
 
   checkPath(r: RunState, note: Notification, name: string, written: string, dirfd: number, access: 'read' | 'write'): void {
-    const at = this.resolveFor(note.pid, dirfd, written, true);
+    const at = this.resolveFor(r, note, dirfd, written, true);
     if (!at) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
     if (isOwnFdObject(at.resolved, note.pid)) return this.s.cont(r, note);
     const verdict = decideFile(r, written, at.abs, at.resolved, access, false, r.allowedFiles);
@@ -99,7 +99,8 @@ export class FileCalls {
    * the target's root, from its cwd or dirfd, one component at a time, following each link where it stands
    * (so `lnk/../x` with `lnk -> .git/hooks` is `.git/x`, not `x`). null when the target's view cannot be read.
    */
-  resolveFor(pid: number, dirfd: number, p: string, followLast: boolean): { abs: string; resolved: string } | null {
+  resolveFor(r: RunState, note: Notification, dirfd: number, p: string, followLast: boolean): { abs: string; resolved: string } | null {
+    const pid = note.pid;
     let base = '/';
     if (!p.startsWith('/')) {
       const link = this.probe.readlink(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
@@ -107,12 +108,41 @@ export class FileCalls {
       if (!link.startsWith('/')) return null; // a dirfd that is no directory (pipe:[…]): nothing to resolve
       base = link;
     }
-    const abs = path.resolve(base, p);
+    // A plain name needs no normalising (the kernel's cwd and fd links are canonical paths).
+    const abs = p.indexOf('/') === -1 && p !== '' && p !== '.' && p !== '..' ? (base === '/' ? `/${p}` : `${base}/${p}`) : path.resolve(base, p);
     const root = `/proc/${pid}/root`;
     // The root link is checked as the cwd link was (the same ptrace access check, the same task->fs), so
     // after reading the cwd it is not asked again.
     if ((p.startsWith('/') || dirfd !== AT_FDCWD) && this.probe.kind(root + '/') === 'missing') return null;
-    const resolved = resolveComponents(root, base, p, followLast, targetSelfLinks(pid), this.probe);
+    const resolved = resolveInTree(this.treeOf(r, note, root), base, p, followLast, targetSelfLinks(pid));
     return resolved === null ? null : { abs, resolved };
   }
+
+  /**
+   * The target's tree for the walk. In enforce mode every process of a run has the run's root for good
+   * (chroot, pivot_root, setns and new mount namespaces are refused), so it is opened once per run and each
+   * component is looked up from that fd: the magic link /proc/<pid>/root costs a procfs lookup and an access
+   * check per component. The access check stays, once per call, on the cwd, fd or root link above. In warn
+   * mode those calls may go through, so the walk goes through the link each time, as before.
+   */
+  private treeOf(r: RunState, note: Notification, root: string): TargetTree {
+    if (r.violation === 'refuse') {
+      if (r.rootFd === undefined) {
+        const fd = this.probe.openDir(root);
+        // Opened from the caller's pid: only while the notification is pending is that pid the caller.
+        if (fd >= 0 && this.s.n.idValid(r.listener, note.id)) r.rootFd = fd;
+        else if (fd >= 0) this.probe.close(fd);
+      }
+      if (r.rootFd !== undefined) {
+        this.atRoot.fd = r.rootFd;
+        return this.atRoot;
+      }
+    }
+    this.underRoot.root = root;
+    return this.underRoot;
+  }
+
+  /** The two views of the target's tree, pointed at the call's root before each walk (no allocation per call). */
+  private readonly atRoot = new RootFdTree(this.probe);
+  private readonly underRoot = new RootLinkTree(this.probe);
 }

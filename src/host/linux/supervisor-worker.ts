@@ -133,6 +133,7 @@ class SupervisorLoop implements Answering {
           if (r.runId !== m.runId) continue;
           for (const pfd of r.pidfds.values()) this.n.close(pfd);
           for (const pid of r.pids) this.mem.forget(pid);
+          if (r.rootFd !== undefined) this.n.close(r.rootFd);
           this.n.close(fd);
           this.runs.delete(fd);
           this.pollDirty = true;

@@ -4,7 +4,7 @@
 // procfs's self links answer for whoever reads them, so they are asked of the target, not read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PathProbe } from '../../../native/linux/path-probe';
+import type { PathKind, PathProbe, PathProbeAt } from '../../../native/linux/path-probe';
 
 /**
  * The target's own answer for procfs's `self` and `thread-self` links (`<tgid>`, `<tgid>/task/<tid>` in its
@@ -34,6 +34,48 @@ export const nodeFsProbe: PathProbe = {
 };
 
 /**
+ * The target's file tree, asked by absolute paths in its own view (a `/`-led path that is not `/` itself):
+ * through /proc/<pid>/root as a path prefix, or from an fd of that root (TargetRoot).
+ */
+export interface TargetTree {
+  kind(abs: string): PathKind;
+  readlink(abs: string): string | null;
+}
+
+/** The target's tree through a path prefix, its root link /proc/<pid>/root (`root` may be pointed elsewhere). */
+export class RootLinkTree implements TargetTree {
+  constructor(
+    private readonly probe: PathProbe = nodeFsProbe,
+    public root = '/',
+  ) {}
+  kind(abs: string): PathKind {
+    return this.probe.kind(this.root + abs);
+  }
+  readlink(abs: string): string | null {
+    return this.probe.readlink(this.root + abs);
+  }
+}
+
+/** The target's tree looked up from an fd of its root (`fd` may be pointed elsewhere): `/a/b` is `a/b` there. */
+export class RootFdTree implements TargetTree {
+  constructor(
+    private readonly probe: PathProbeAt,
+    public fd = -1,
+  ) {}
+  private rel(abs: string): string {
+    let i = 0;
+    while (abs.charCodeAt(i) === 47 /* / */) i++;
+    return i === abs.length ? '.' : abs.slice(i);
+  }
+  kind(abs: string): PathKind {
+    return this.probe.kindAt(this.fd, this.rel(abs));
+  }
+  readlink(abs: string): string | null {
+    return this.probe.readlinkAt(this.fd, this.rel(abs));
+  }
+}
+
+/**
  * Walks `p` from `base` (both in the target's view, seen through `root`), as the kernel's path walk does:
  * `..` goes to the parent of what was reached so far, a symlink is replaced by its target where it stands.
  * Past the first component that does not exist the rest is joined as text (the kernel fails there anyway).
@@ -42,6 +84,19 @@ export const nodeFsProbe: PathProbe = {
  * native/linux/path-probe.ts; both answer alike).
  */
 export function resolveComponents(root: string, base: string, p: string, followLast: boolean, self?: SelfLinks, probe: PathProbe = nodeFsProbe): string | null {
+  return resolveInTree(new RootLinkTree(probe, root), base, p, followLast, self);
+}
+
+/** resolveComponents over any view of the target's tree (the supervisor's worker passes a TargetRoot). */
+export function resolveInTree(tree: TargetTree, base: string, p: string, followLast: boolean, self?: SelfLinks): string | null {
+  // One plain name from the cwd or a dirfd (`file.txt`), the common supervised open: the walk below without
+  // its arrays. A link to follow goes on to the walk, which asks again.
+  if (p.indexOf('/') === -1 && p !== '' && p !== '.' && p !== '..') {
+    const next = base === '/' ? `/${p}` : `${base}/${p}`;
+    const kind = tree.kind(next);
+    if (kind === 'missing') return path.posix.join(next);
+    if (kind === 'other' || !followLast) return next;
+  }
   let cur = p.startsWith('/') ? '/' : base;
   const rest = p.split('/').filter((c) => c !== '' && c !== '.');
   let links = 0;
@@ -53,7 +108,7 @@ export function resolveComponents(root: string, base: string, p: string, followL
       continue;
     }
     const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
-    const kind = probe.kind(root + next);
+    const kind = tree.kind(next);
     if (kind === 'missing') return path.posix.join(next, ...rest);
     if (kind === 'link' && (rest.length > 0 || followLast)) {
       if (++links > 40) return path.posix.join(next, ...rest); // ELOOP in the kernel
@@ -61,7 +116,7 @@ export function resolveComponents(root: string, base: string, p: string, followL
       if (self && (next === '/proc/self' || next === '/proc/thread-self')) {
         target = self(next === '/proc/self' ? 'self' : 'thread-self');
       } else {
-        target = probe.readlink(root + next);
+        target = tree.readlink(next);
       }
       if (target === null) return null;
       if (target.startsWith('/')) cur = '/';
@@ -72,7 +127,6 @@ export function resolveComponents(root: string, base: string, p: string, followL
   }
   return cur;
 }
-
 
 /** A target thread's ids in its own pid namespace (host-view tid in), from /proc/<tid>/status; null: gone. */
 export function targetIds(tid: number): { tgid: string; tid: string } | null {

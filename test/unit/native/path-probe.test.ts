@@ -6,12 +6,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadPathProbe, type PathProbe } from '../../../native/linux/path-probe';
-import { nodeFsProbe, resolveComponents } from '../../../src/host/linux/target-path';
+import { loadPathProbe, type PathProbeAt } from '../../../native/linux/path-probe';
+import { nodeFsProbe, resolveComponents, resolveInTree, RootFdTree, RootLinkTree } from '../../../src/host/linux/target-path';
 
 describe('native/path-probe: libc answers as node:fs does', function () {
   let root: string;
-  let probe: PathProbe;
+  let probe: PathProbeAt;
   before(function () {
     try {
       probe = loadPathProbe();
@@ -54,5 +54,28 @@ describe('native/path-probe: libc answers as node:fs does', function () {
     for (const [p, follow] of [['lnk/../file', true], ['dangling', true], ['dangling', false], ['lnk/x/y', true], ['file/below', true], ['/ws/lnk/new', true]] as const) {
       assert.equal(resolveComponents(root, '/ws', p, follow, undefined, probe), resolveComponents(root, '/ws', p, follow, undefined, nodeFsProbe), p);
     }
+  });
+
+  // The worker walks an enforce run's tree from an fd of its root instead of through /proc/<pid>/root.
+  it('from an fd of the root: the same answers and the same walk as through the root as a path', () => {
+    for (const dir of [root, `/proc/${process.pid}/root${root}`]) {
+      const fd = probe.openDir(dir);
+      assert.ok(fd >= 0, dir);
+      try {
+        const atFd = new RootFdTree(probe, fd);
+        const underPath = new RootLinkTree(probe, dir);
+        for (const c of cases) {
+          const abs = '/' + c.replace(/\/$/, '');
+          assert.equal(atFd.kind(abs), underPath.kind(abs), c);
+          assert.equal(atFd.readlink(abs), underPath.readlink(abs), c);
+        }
+        for (const [base, p, follow] of [['/ws', 'file', true], ['/ws', 'lnk', true], ['/ws', 'lnk', false], ['/ws', 'lnk/../file', true], ['/ws', 'dangling', true], ['/ws', 'missing', true], ['/ws', 'file/below', true], ['/', '/ws/lnk/new', true], ['/', '//ws//lnk/./x', false], ['/ws', '../ws/utf8', true]] as const) {
+          assert.equal(resolveInTree(atFd, base, p, follow), resolveInTree(underPath, base, p, follow), p);
+        }
+      } finally {
+        probe.close(fd);
+      }
+    }
+    assert.equal(probe.openDir(path.join(root, 'ws/missing')), -1);
   });
 });
