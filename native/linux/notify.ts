@@ -271,6 +271,8 @@ export function loadNotifyCalls(arch: string = process.arch): NotifyCalls {
 
 /** The largest /proc/<pid>/mem offset read (2^53 - 1, what node:fs accepted before). */
 const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+/** readString's first read: most paths end (their NUL) well within it. */
+const FIRST_READ = 512;
 
 /** Reads a target process's memory through /proc/<pid>/mem (same access check as process_vm_readv). */
 export class TargetMemory {
@@ -283,13 +285,15 @@ export class TargetMemory {
 
   read(pid: number, addr: bigint, len: number): Buffer | null {
     if (addr === 0n || len <= 0) return null;
+    // Beyond what a Number offset can say is no address of a process we supervise (as node:fs refused it).
+    if (addr > MAX_OFFSET) return null;
     const buf = Buffer.alloc(len);
-    const n = this.readInto(pid, addr, buf, len);
+    const n = this.readAt(pid, Number(addr), buf, len);
     return n > 0 ? buf.subarray(0, n) : null;
   }
 
-  /** Reads up to len bytes into buf; the count read (0 when nothing could be read). */
-  private readInto(pid: number, addr: bigint, buf: Buffer, len: number): number {
+  /** Reads up to len bytes at addr (at most MAX_OFFSET) into buf; the count read (0 when nothing could be read). */
+  private readAt(pid: number, addr: number, buf: Buffer, len: number): number {
     for (let attempt = 0; attempt < 2; attempt++) {
       let fd = this.fds.get(pid);
       if (fd === undefined) {
@@ -300,8 +304,6 @@ export class TargetMemory {
         }
         this.fds.set(pid, fd);
       }
-      // Beyond what a Number offset can say is no address of a process we supervise (as node:fs refused it).
-      if (addr > MAX_OFFSET) return 0;
       const n = Number(this.pread(fd, buf, len, addr));
       if (n > 0) return n;
       // An fd opened before the process exec'd still points at the old address space, which reads as
@@ -339,25 +341,28 @@ export class TargetMemory {
 
   /** A NUL-terminated string of at most max bytes; reads page-wise so it never crosses into unmapped memory. */
   readString(pid: number, addr: bigint, max = 4096): string | null {
-    if (addr === 0n) return null;
-    const parts: Buffer[] = [];
-    let cur = addr;
+    if (addr === 0n || addr > MAX_OFFSET) return null;
+    const page = this.page;
+    let parts: Buffer[] | null = null;
+    let cur = Number(addr);
     let total = 0;
     while (total < max) {
-      const toPage = 4096 - Number(cur % 4096n);
-      const got = this.readInto(pid, cur, this.page, Math.min(toPage, max - total));
+      // The first read stops short of the page's end: a path is seldom longer, and copying less costs less.
+      const toPage = 4096 - (cur % 4096);
+      const want = Math.min(toPage, max - total, parts === null && total === 0 ? FIRST_READ : 4096);
+      const got = this.readAt(pid, cur, page, want);
       if (got <= 0) return null;
-      const chunk = this.page.subarray(0, got);
-      const nul = chunk.indexOf(0);
-      if (nul >= 0) {
-        if (parts.length === 0) return chunk.toString('utf8', 0, nul);
-        parts.push(chunk.subarray(0, nul));
+      // The page buffer holds older reads past `got`: a NUL there is none of this string's.
+      const nul = page.indexOf(0);
+      if (nul >= 0 && nul < got) {
+        if (parts === null) return page.toString('utf8', 0, nul);
+        parts.push(page.subarray(0, nul));
         return Buffer.concat(parts).toString('utf8');
       }
       // The page buffer is read again next round: keep a copy of this part.
-      parts.push(Buffer.from(chunk));
+      (parts ??= []).push(Buffer.from(page.subarray(0, got)));
       total += got;
-      cur += BigInt(got);
+      cur += got;
     }
     return null; // longer than max: treat as unreadable
   }
