@@ -42,16 +42,25 @@ class SupervisorLoop implements Answering {
   }
 
   run(): void {
+    // The control port is read when the wake pipe said something was posted (the main thread posts, then
+    // pokes), after a wait that timed out, and at the start: not once per supervised call.
+    let control = true;
     while (!this.stopping) {
-      this.drainControl();
-      if (this.stopping) break;
+      if (control) {
+        control = false;
+        this.drainControl();
+        if (this.stopping) break;
+      }
       const set = this.pollFds();
       const ready = set.wait(1000);
+      if (ready === 0) control = true;
       // A target killed or interrupted while we wait for its socket no longer needs the answer.
-      for (const [fd, p] of this.pending) {
-        if (this.n.idValid(p.run.listener, p.note.id)) continue;
-        p.drop();
-        this.pending.delete(fd);
+      if (this.pending.size > 0) {
+        for (const [fd, p] of this.pending) {
+          if (this.n.idValid(p.run.listener, p.note.id)) continue;
+          p.drop();
+          this.pending.delete(fd);
+        }
       }
       for (let i = 0, seen = 0; seen < ready && i < set.size; i++) {
         const rev = set.revents(i);
@@ -60,6 +69,7 @@ class SupervisorLoop implements Answering {
         const fd = set.fd(i);
         if (fd === this.wakeFd) {
           this.n.drain(fd);
+          control = true;
           continue;
         }
         const p = this.pending.get(fd);
