@@ -8,6 +8,8 @@ import type { AllowedFiles, Verdict } from './supervisor-decide';
 export interface RunState extends SupervisedRun {
   hup: boolean;
   pidfds: Map<number, number>;
+  /** O_PATH fds of /proc/<pid> by pid, for the cwd, fd and root links (FileCalls.procLink). */
+  procDirs: Map<number, number>;
   counts: Map<string, number>;
   /** Pids (tids) that made a supervised call: the worker's cached /proc/<pid>/mem fds to close with the run. */
   pids: Set<number>;

@@ -103,7 +103,7 @@ export class FileCalls {
     const pid = note.pid;
     let base = '/';
     if (!p.startsWith('/')) {
-      const link = this.probe.readlink(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
+      const link = this.procLink(r, pid, dirfd === AT_FDCWD ? 'cwd' : `fd/${dirfd}`);
       if (link === null) return null;
       if (!link.startsWith('/')) return null; // a dirfd that is no directory (pipe:[…]): nothing to resolve
       base = link;
@@ -113,9 +113,33 @@ export class FileCalls {
     const root = `/proc/${pid}/root`;
     // The root link is checked as the cwd link was (the same ptrace access check, the same task->fs), so
     // after reading the cwd it is not asked again.
-    if ((p.startsWith('/') || dirfd !== AT_FDCWD) && this.probe.kind(root + '/') === 'missing') return null;
+    if ((p.startsWith('/') || dirfd !== AT_FDCWD) && this.procLink(r, pid, 'root/', true) === null) return null;
     const resolved = resolveInTree(this.treeOf(r, note, root), base, p, followLast, targetSelfLinks(pid));
     return resolved === null ? null : { abs, resolved };
+  }
+
+  /**
+   * A link of /proc/<pid> (`cwd`, `fd/<n>`), read from a cached fd of that directory: the same access check
+   * on every read, without the procfs lookup of /proc/<pid> each time. `kindOnly`: whether the link can be
+   * followed at all ('' when it can, null when not), for `root/`. Such an fd stays with the process it was
+   * opened for and answers nothing once that process is gone, so a null from a cached fd is asked again of
+   * /proc/<pid> as it is now (a pid reused within the run).
+   */
+  private procLink(r: RunState, pid: number, rel: string, kindOnly = false): string | null {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let dfd = r.procDirs.get(pid);
+      const fresh = dfd === undefined;
+      if (dfd === undefined) {
+        dfd = this.probe.openDir(`/proc/${pid}`);
+        if (dfd < 0) return null;
+        r.procDirs.set(pid, dfd);
+      }
+      const answer = kindOnly ? (this.probe.kindAt(dfd, rel) === 'missing' ? null : '') : this.probe.readlinkAt(dfd, rel);
+      if (answer !== null || fresh) return answer;
+      this.probe.close(dfd);
+      r.procDirs.delete(pid);
+    }
+    return null;
   }
 
   /**

@@ -110,9 +110,10 @@ class SupervisorLoop implements Answering {
   }
 
   /**
-   * Closes the cached /proc/<pid>/mem fds and pidfds of the run's pids that are gone (all of them when no
-   * process is left under the filter). A pid reused meanwhile only costs a reopen: a stale mem fd reads as
-   * empty and is reopened (TargetMemory.read), a stale pidfd is replaced (stealFd).
+   * Closes the cached /proc/<pid>/mem fds, pidfds and /proc/<pid> fds of the run's pids that are gone (all of
+   * them when no process is left under the filter). A pid reused meanwhile only costs a reopen: a stale mem fd
+   * reads as empty and is reopened (TargetMemory.read), a stale pidfd is replaced (stealFd), a stale /proc/<pid>
+   * fd answers nothing and is reopened (FileCalls.procLink).
    */
   private forgetGone(r: RunState, all: boolean): void {
     for (const pid of r.pids) {
@@ -121,6 +122,9 @@ class SupervisorLoop implements Answering {
       const pfd = r.pidfds.get(pid);
       if (pfd !== undefined) this.n.close(pfd);
       r.pidfds.delete(pid);
+      const dfd = r.procDirs.get(pid);
+      if (dfd !== undefined) this.n.close(dfd);
+      r.procDirs.delete(pid);
       r.pids.delete(pid);
     }
   }
@@ -135,13 +139,14 @@ class SupervisorLoop implements Answering {
       if (!m) return;
       if (m.type === 'add') {
         this.pollDirty = true;
-        this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), counts: new Map(), pids: new Set(), allowedFiles: new AllowedFiles() });
+        this.runs.set(m.run.listener, { ...m.run, hup: false, pidfds: new Map(), procDirs: new Map(), counts: new Map(), pids: new Set(), allowedFiles: new AllowedFiles() });
         // Synchronous wake-ups (Linux 6.6+) cut a round trip's scheduling latency; older kernels refuse, which is fine.
         this.n.setSyncWakeUp(m.run.listener);
       } else if (m.type === 'remove') {
         for (const [fd, r] of this.runs) {
           if (r.runId !== m.runId) continue;
           for (const pfd of r.pidfds.values()) this.n.close(pfd);
+          for (const dfd of r.procDirs.values()) this.n.close(dfd);
           for (const pid of r.pids) this.mem.forget(pid);
           if (r.rootFd !== undefined) this.n.close(r.rootFd);
           this.n.close(fd);
