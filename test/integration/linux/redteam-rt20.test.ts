@@ -34,6 +34,8 @@ const VM_C = String.raw`
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <spawn.h>
+extern char **environ;
 char target[64] = "d/x";
 static char *self;
 static volatile int go = 0;
@@ -57,6 +59,17 @@ int main(int argc, char **argv) {
     printf("exec'd: open(%s) = %d errno=%d\n", st, fd, fd < 0 ? errno : 0);
     if (fd >= 0) close(fd);
     return 0;
+  }
+  if (argc > 2 && strstr(argv[2], "spawn")) {
+    /* Plain libc: posix_spawn's child runs on this address space (CLONE_VM|CLONE_VFORK), opens its file
+       action (a supervised call: its mem fd is cached on this mm), then execs. */
+    if (!strstr(argv[2], "control")) strcpy(target, "ok-benign");
+    posix_spawn_file_actions_t fa; posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 9, "ok-spawn", O_WRONLY | O_CREAT, 0644);
+    char *av[] = { self, "open", NULL }; pid_t p;
+    int e = posix_spawn(&p, self, &fa, 0, av, environ);
+    if (e) { printf("posix_spawn failed %d\n", e); return 1; }
+    int st; waitpid(p, &st, 0); printf("child status %d\n", WEXITSTATUS(st)); return 0;
   }
   char *stack = malloc(1 << 20);
   if (!(argc > 2 && strstr(argv[2], "control"))) strcpy(target, "ok-benign");
@@ -209,6 +222,38 @@ describe('red team rt20: the faster supervisor, its caches (real kernel)', funct
       const out = r.stdout + r.stderr;
       assert.match(r.stderr, /would block write of d\/y/, `the control open d/y was not reported: ${out}`);
       assert.match(r.stderr, /would block write of d\/x/, `d/x was opened for writing with no report (decided on the other process's memory): ${out}`);
+    });
+
+    it(`enforce, plain libc: posix_spawn with a file action (CLONE_VM|CLONE_VFORK child opens ok-spawn, then execs); the exec'd open("d/x") is decided on the parent's memory (${tier})`, async function () {
+      this.timeout(60_000);
+      if (!vm) this.skip();
+      const w = prepare(vm as string);
+      fs.writeFileSync(path.join(w, 'ok-spawn'), ''); // exists: see the warn/fallback posix_spawn test below
+      const r = await runCli(['run', '--workspace', w, '--mode', 'enforce', '--profile', 'moderate', '--deny-write', 'd', '--', './vm', 'x', 'spawn'], { cwd: w, home: sb.home, env: { ...env } });
+      const out = r.stdout + r.stderr;
+      assert.match(r.stdout, /exec'd: open\(d\/y\) = -1 errno=13/, `the control open d/y was not refused: ${out}`);
+      assert.match(r.stdout, /exec'd: open\(d\/x\) = -1 errno=13/, `open("d/x") was not refused with EACCES as d/y was (continued, or performed on ok-benign): ${out}`);
+      assert.match(r.stderr, /Blocked write of d\/x/, `no violation reported for d/x: ${out}`);
+    });
+
+    it(`warn, plain libc: the posix_spawn variant writes d/x without a "would block" report for it (${tier})`, async function () {
+      this.timeout(60_000);
+      if (!vm) this.skip();
+      const w = prepare(vm as string);
+      fs.writeFileSync(path.join(w, 'ok-spawn'), '');
+      const r = await runCli(['run', '--workspace', w, '--mode', 'warn', '--profile', 'moderate', '--deny-write', 'd', '--', './vm', 'x', 'spawn'], { cwd: w, home: sb.home, env: { ...env } });
+      const out = r.stdout + r.stderr;
+      assert.match(r.stderr, /would block write of d\/y/, `the control open d/y was not reported: ${out}`);
+      assert.match(r.stderr, /would block write of d\/x/, `d/x was opened for writing with no report: ${out}`);
+    });
+
+    it(`side finding (also in ba2a9f8): warn mode, posix_spawn whose file action creates a new workspace file is refused EACCES with nothing reported (${tier})`, async function () {
+      this.timeout(60_000);
+      if (!vm) this.skip();
+      const w = prepare(vm as string);
+      const r = await runCli(['run', '--workspace', w, '--mode', 'warn', '--profile', 'moderate', '--', './vm', 'x', 'spawn-control'], { cwd: w, home: sb.home, env: { ...env } });
+      assert.doesNotMatch(r.stdout, /posix_spawn failed/, `warn mode refused the vfork child's creation of ok-spawn: ${r.stdout}${r.stderr}`);
+      assert.ok(fs.existsSync(path.join(w, 'ok-spawn')), r.stdout + r.stderr);
     });
 
     it(`control: the same run without the planted name reports and refuses d/x (${tier})`, async function () {
