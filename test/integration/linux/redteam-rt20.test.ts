@@ -275,8 +275,13 @@ describe('red team rt20: the faster supervisor, its caches (real kernel)', funct
         const inD = r.stdout.split('\n').filter((l) => l.startsWith('d '));
         assert.ok(inD.length > 0, `the attack did not run: ${out}`);
         for (const l of inD) assert.match(l, /= -1 errno=13$/, `${l}: ${out}`);
-        for (const l of r.stdout.split('\n').filter((x) => x.startsWith('ok '))) assert.match(l, /= \d+ errno=0$/, `${l}: ${out}`);
-        assert.match(r.stderr, /Blocked write of/, out);
+        // A non-dumpable process is unreadable to an unprivileged supervisor (sbtest, fallback tier): then every
+        // call is refused as unreadable, as in ba2a9f8 (never decided on what could not be read).
+        const unreadable = /could not be read from the process/.test(r.stderr);
+        if (!(mode === 'nondump' && unreadable)) {
+          for (const l of r.stdout.split('\n').filter((x) => x.startsWith('ok '))) assert.match(l, /= \d+ errno=0$/, `${l}: ${out}`);
+        }
+        assert.match(r.stderr, /Blocked write of|could not be read from the process/, out);
         assert.deepEqual(fs.readdirSync(path.join(w, 'd')), [], out);
       });
     }
