@@ -1,6 +1,7 @@
 // Red team rt20, on 0e0624d (wip/notif: the faster supervisor, issue 11). The new caches (the run's root fd in
 // enforce, the /proc/<pid> fds, the 512-byte first read, the plain-name walk, the common-open fast path) held
-// against threads with their own cwd (unshare CLONE_FS), exec from a thread, chdir/fchdir, forks, paths past
+// against threads with their own cwd (unshare CLONE_FS; also through /proc/thread-self/cwd, /proc/self/cwd,
+// /proc/self/task/<tid>/cwd and /proc/<tid>/cwd), exec from a thread, chdir/fchdir, forks, paths past
 // 512 bytes and across a page boundary, and a non-dumpable process (the `held` tests below).
 //
 // What got through is the older cache beside them, TargetMemory's /proc/<pid>/mem fds (also in ba2a9f8): a
@@ -112,6 +113,15 @@ static void *th_fs(void *a) {
   tryopen("d thread-own-cwd", "x");
   return 0;
 }
+static void *th_procself(void *a) {
+  (void)a;
+  unshare(CLONE_FS); chdir("d");
+  tryopen("d thread-self-cwd", "/proc/thread-self/cwd/x");
+  tryopen("ok self-cwd-from-thread", "/proc/self/cwd/ok-ts");
+  char b[128]; snprintf(b, sizeof b, "/proc/self/task/%d/cwd/z", (int)gettid()); tryopen("d self-task-tid-cwd", b);
+  snprintf(b, sizeof b, "/proc/%d/cwd/w", (int)gettid()); tryopen("d proc-tid-cwd", b);
+  return 0;
+}
 static void *th_exec(void *a) {
   (void)a;
   unshare(CLONE_FS);
@@ -129,6 +139,8 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "thread")) {
     pthread_t t; pthread_create(&t, 0, th_fs, 0); pthread_join(t, 0);
     tryopen("ok main-after", "ok-main2");
+  } else if (!strcmp(mode, "procself")) {
+    pthread_t t; pthread_create(&t, 0, th_procself, 0); pthread_join(t, 0);
   } else if (!strcmp(mode, "exec")) {
     pthread_t t; pthread_create(&t, 0, th_exec, 0); pthread_join(t, 0);
   } else if (!strcmp(mode, "chdir")) {
@@ -265,7 +277,7 @@ describe('red team rt20: the faster supervisor, its caches (real kernel)', funct
       assert.match(r.stderr, /Blocked write of d\/x/, r.stdout + r.stderr);
     });
 
-    for (const mode of ['thread', 'exec', 'chdir', 'long', 'fork', 'nondump']) {
+    for (const mode of ['thread', 'procself', 'exec', 'chdir', 'long', 'fork', 'nondump']) {
       it(`held: ${mode}: every open in the deny-write folder d is refused with EACCES and reported, d stays empty (${tier})`, async function () {
         this.timeout(60_000);
         if (!atk) this.skip();
