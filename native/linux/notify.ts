@@ -275,10 +275,20 @@ const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 const FIRST_READ = 512;
 
 /** Reads a target process's memory through /proc/<pid>/mem (same access check as process_vm_readv). */
+/** struct iovec, on our side (a buffer) and on the target's (an address in its memory). */
+const LocalIovecStruct = koffi.struct('ss_local_iovec', { base: 'void *', len: 'size_t' });
+const RemoteIovecStruct = koffi.struct('ss_remote_iovec', { base: 'uint64_t', len: 'size_t' });
+
 export class TargetMemory {
-  private readonly fds = new Map<number, number>();
-  /** libc's pread: a read per supervised call, so without node:fs's argument checks and exceptions. */
-  private readonly pread = openLibc().func('pread', 'long', ['int', 'void *', 'size_t', 'int64_t']);
+  /**
+   * process_vm_readv: the memory of the process the pid names now. Not a cached /proc/<pid>/mem fd: such an
+   * fd stays on the address space it was opened on, and a process that shares it (clone CLONE_VM, as
+   * posix_spawn does) keeps that space alive after an exec, so the fd read the old memory and the supervisor
+   * decided on what another process had written there (red team rt20). A pid reused by another process is no
+   * risk: a notification still pending means its thread is alive, and an answer to one that is not goes
+   * nowhere.
+   */
+  private readonly vmRead = openLibc().func('process_vm_readv', 'long', ['int', koffi.pointer(LocalIovecStruct), 'unsigned long', koffi.pointer(RemoteIovecStruct), 'unsigned long', 'unsigned long']);
 
   /** One page, reused by readString (a TargetMemory belongs to one thread): no allocation per path read. */
   private readonly page = Buffer.allocUnsafe(4096);
@@ -294,24 +304,8 @@ export class TargetMemory {
 
   /** Reads up to len bytes at addr (at most MAX_OFFSET) into buf; the count read (0 when nothing could be read). */
   private readAt(pid: number, addr: number, buf: Buffer, len: number): number {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      let fd = this.fds.get(pid);
-      if (fd === undefined) {
-        try {
-          fd = fs.openSync(`/proc/${pid}/mem`, 'r');
-        } catch {
-          return 0;
-        }
-        this.fds.set(pid, fd);
-      }
-      const n = Number(this.pread(fd, buf, len, addr));
-      if (n > 0) return n;
-      // An fd opened before the process exec'd still points at the old address space, which reads as
-      // empty (a shell that execs the real program keeps its pid): reopen once.
-      fs.closeSync(fd);
-      this.fds.delete(pid);
-    }
-    return 0;
+    const n = Number(this.vmRead(pid, { base: buf, len }, 1, { base: addr, len }, 1, 0));
+    return n > 0 ? n : 0;
   }
 
   /** Exactly len bytes, or null: a short read (unmapped memory, process gone) is no argument to decide on. */
@@ -367,14 +361,4 @@ export class TargetMemory {
     return null; // longer than max: treat as unreadable
   }
 
-  forget(pid: number): void {
-    const fd = this.fds.get(pid);
-    if (fd !== undefined) fs.closeSync(fd);
-    this.fds.delete(pid);
-  }
-
-  dispose(): void {
-    for (const fd of this.fds.values()) fs.closeSync(fd);
-    this.fds.clear();
-  }
 }

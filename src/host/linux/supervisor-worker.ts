@@ -89,7 +89,6 @@ class SupervisorLoop implements Answering {
         }
       }
     }
-    this.mem.dispose();
   }
 
   /**
@@ -110,15 +109,14 @@ class SupervisorLoop implements Answering {
   }
 
   /**
-   * Closes the cached /proc/<pid>/mem fds, pidfds and /proc/<pid> fds of the run's pids that are gone (all of
-   * them when no process is left under the filter). A pid reused meanwhile only costs a reopen: a stale mem fd
-   * reads as empty and is reopened (TargetMemory.read), a stale pidfd is replaced (stealFd), a stale /proc/<pid>
-   * fd answers nothing and is reopened (FileCalls.procLink).
+   * Closes the cached pidfds and /proc/<pid> fds of the run's pids that are gone (all of them when no process
+   * is left under the filter). A pid reused meanwhile only costs a reopen: a stale pidfd is replaced
+   * (stealFd), a stale /proc/<pid> fd answers nothing and is reopened (FileCalls.procLink). Memory is read
+   * by pid, nothing kept (TargetMemory).
    */
   private forgetGone(r: RunState, all: boolean): void {
     for (const pid of r.pids) {
       if (!all && fs.existsSync(`/proc/${pid}`)) continue;
-      this.mem.forget(pid);
       const pfd = r.pidfds.get(pid);
       if (pfd !== undefined) this.n.close(pfd);
       r.pidfds.delete(pid);
@@ -147,7 +145,6 @@ class SupervisorLoop implements Answering {
           if (r.runId !== m.runId) continue;
           for (const pfd of r.pidfds.values()) this.n.close(pfd);
           for (const dfd of r.procDirs.values()) this.n.close(dfd);
-          for (const pid of r.pids) this.mem.forget(pid);
           if (r.rootFd !== undefined) this.n.close(r.rootFd);
           this.n.close(fd);
           this.runs.delete(fd);

