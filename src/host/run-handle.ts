@@ -39,6 +39,11 @@ export class RunHandle extends EventEmitter<RunHandleEvents> {
     return this.result ? Promise.resolve(this.result) : this.done;
   }
 
+  /** Whether the run has its result (its teardown then ran or runs with it). */
+  get finished(): boolean {
+    return this.result !== null;
+  }
+
   finish(r: RunResult): void {
     if (this.result) return;
     this.result = r;

@@ -142,6 +142,17 @@ export class Runner {
     }
     try {
       await this.supervise(req, handle, { t0, cmd, removed, tmpDir, tree, launcher, plan, planReq, prepared, releasePlaceholders });
+    } catch (e) {
+      // A failure once the launcher had its tree (its listener could not be taken: the launcher died under the
+      // run) skipped the teardown that comes with a result: the tree's processes, its cgroup and owner record,
+      // and the temp folder go here, before the setup error is reported (red team rt19: they were left).
+      if (!handle.finished) {
+        tree.killAll();
+        launcher.kill();
+        tree.dispose();
+        fs.rmSync(tmpDir, { recursive: true, force: true });
+      }
+      throw e;
     } finally {
       releasePlaceholders();
     }
