@@ -237,20 +237,30 @@ export class Runner {
     const beforeScript = () => {
       if (req.reactions.sandboxed && !gitBefore) gitBefore = scanGitEntries(p.workspace);
     };
-    let outcome = await this.startOn(launcher, bind, tree, s.plan, beforeScript);
-    // A pooled launcher killed while it waited is found dead only now (the tree could not take its pid, or it
-    // closed its channel without a word). The script never started, so the plan goes to another launcher; the
-    // pool holds two and one kill can take both, hence up to two replacements.
-    for (let retry = 0; outcome === 'dead' && retry < 2 && !cancelled && !timedOut; retry++) {
-      launcher.kill();
-      overlap.other = true; // the dead launcher's own CPU reaches the host's children usage: sampled figures
-      try {
-        launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
-      } catch (e) {
-        outcome = { ok: false, error: (e instanceof SandboxError ? e : new SandboxError('LAUNCHER_CRASHED', (e as Error)?.message ?? String(e))).toData() };
-        break;
-      }
+    let outcome: ExecOutcome | 'dead';
+    try {
       outcome = await this.startOn(launcher, bind, tree, s.plan, beforeScript);
+      // A pooled launcher killed while it waited is found dead only now (the tree could not take its pid, or it
+      // closed its channel without a word). The script never started, so the plan goes to another launcher; the
+      // pool holds two and one kill can take both, hence up to two replacements.
+      for (let retry = 0; outcome === 'dead' && retry < 2 && !cancelled && !timedOut; retry++) {
+        launcher.kill();
+        overlap.other = true; // the dead launcher's own CPU reaches the host's children usage: sampled figures
+        try {
+          launcher = await this.launchers.acquire({ stdin: req.terminal ? 'ignore' : (req.stdin ?? 'ignore') });
+        } catch (e) {
+          outcome = { ok: false, error: (e instanceof SandboxError ? e : new SandboxError('LAUNCHER_CRASHED', (e as Error)?.message ?? String(e))).toData() };
+          break;
+        }
+        outcome = await this.startOn(launcher, bind, tree, s.plan, beforeScript);
+      }
+    } catch (e) {
+      // The run ends here with a setup error (startWith tears it down): its wall-clock timer must not keep
+      // the host alive, nor fire at a tree that is gone.
+      if (timer) clearTimeout(timer);
+      this.inFlight.delete(overlap);
+      launcher.kill();
+      throw e;
     }
     if (outcome === 'dead') outcome = { ok: false, error: { code: 'LAUNCHER_CRASHED', message: 'launchers exited before they answered the plan (killed while they waited, or crashed at once)' } };
     const execAt = outcome.ok ? performance.now() : null;

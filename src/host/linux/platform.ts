@@ -14,6 +14,7 @@ import { claimRun, sweepStaleRuns } from './stale-runs';
 import { HeldCgroups, type HeldCgroup, type HeldLauncher } from './held-cgroups';
 import { LinuxRunTree, type TreeCgroups } from './run-tree';
 import { newRunId } from '../run-handle';
+import { SandboxError } from '../../errors';
 import { scopingCapability } from '../../../native/linux/landlock-scopes';
 import { limitCapabilities, tmpfsAmong } from '../../../native/linux/limit-accuracy';
 
@@ -129,10 +130,13 @@ export class LinuxHostPlatform implements HostPlatform {
    * beside the script and hold up the result (the run's final flush waits for the worker to answer).
    */
   prewarmSupervisor(): void {
-    if (this.notifyAvailable) this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
+    if (this.notifyAvailable && !this.disposed) this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
   }
 
   supervise(req: SupervisionRequest, prepared: unknown): Supervision {
+    // A run still starting when its engine was disposed gets no new worker thread (it would outlive the
+    // engine and keep its process alive): it fails like any run whose listener could not be taken.
+    if (this.disposed) throw new SandboxError('SETUP_FAILED', 'the sandbox engine was shut down while the run started', { call: 'supervise' });
     this.supervisor ??= new Supervisor(this.supervisorWorkerPath, this.native.syscallNames());
     const names = prepared as NetworkNames;
     return this.supervisor.attach(
@@ -217,7 +221,11 @@ export class LinuxHostPlatform implements HostPlatform {
     }
   }
 
+  /** Set by dispose: nothing of this platform starts again (a worker made after it would keep the process). */
+  private disposed = false;
+
   dispose(): void {
+    this.disposed = true;
     this.held?.dispose();
     this.supervisor?.dispose();
     this.supervisor = null;

@@ -3,7 +3,7 @@
 // host does (attach-order.test.ts), and everything is observed from outside: /proc/<pid>/cgroup, the cgroup
 // directories, the owner records.
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,39 +66,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Holds every thread of libuv's pool in this process (an open of a FIFO with no writer blocks in the pool), as
- * a host busy with slow file or name look-ups would (dns.lookup of a policy's hosts runs there too); returns
- * the release.
- */
-function stallThreadPool(dir: string): () => Promise<void> {
-  const n = Number(process.env.UV_THREADPOOL_SIZE ?? 4) + 2;
-  const fifos: string[] = [];
-  const opens: Array<Promise<void>> = [];
-  for (let i = 0; i < n; i++) {
-    const f = path.join(dir, `stall-${i}`);
-    execFileSync('mkfifo', [f]);
-    fifos.push(f);
-    opens.push(fs.promises.open(f, 'r').then((h) => h.close(), () => undefined));
-  }
-  // Opens queued behind the blocked ones start only once those end: write-open each FIFO until every reader
-  // is through, or the pool stays blocked and the test process never exits.
-  return async () => {
-    let done = false;
-    void Promise.all(opens).then(() => (done = true));
-    for (let round = 0; round < 500 && !done; round++) {
-      for (const f of fifos) {
-        try {
-          fs.closeSync(fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-        } catch {
-          // no reader there (yet, or any more)
-        }
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
 }
 
 /** Forks a `sleep` whose host pid is `want` (ns_last_pid, root): what any process on the machine may get once a
@@ -239,45 +206,40 @@ describe('red team rt19: held cgroups of waiting launchers (real kernel, cgroups
   for (const [tier, env] of TIERS) {
     it(`a pool launcher killed while its move waits in libuv's pool: the late write moves whatever process gets its pid next into the held cgroup, and the host SIGKILLs it (${tier})`, async function () {
       if (!IS_ROOT) this.skip(); // the test gives the freed pid to its process through ns_last_pid
-      const release = stallThreadPool(sb.root);
-      let released = false;
-      try {
-        engine = makeEngine(env, 1);
-        const held = platformOf(engine).held;
-        if (!held) this.skip(); // no cgroups here
-        await engine.launchersSettled();
-        const entries = [...held!.held.entries()];
-        assert.equal(entries.length, 1, 'one held launcher expected');
-        const [pid, h] = entries[0]!;
-        // On ba2a9f8 the host's own write of this pid still waited in the stalled pool here (state 'moving');
-        // since the launcher joins by itself, whatever the state, no write names the pid.
-        void h.state;
-        const dirs = h.cg.directories();
-        // The launcher dies while it waits (OOM killer, a user's kill -9): its pid is free again.
-        process.kill(pid, 'SIGKILL');
-        for (let i = 0; i < 200 && fs.existsSync(`/proc/${pid}`); i++) await sleep(10);
-        await sleep(50);
-        // Any process started now may get that pid: here an unrelated `sleep 30` outside every sandbox.
-        let victim: ChildProcess | null = null;
-        for (let i = 0; i < 20 && !victim; i++) victim = spawnWithPid(pid);
-        if (!victim) this.skip(); // the machine took the pid first
-        victims.push(pid);
-        const before = cgroupsOf(pid);
-        await release();
-        released = true;
-        // Watched from outside while the late writes land.
-        const seen = new Set<string>();
-        for (let t = Date.now(); Date.now() - t < 1500; ) {
-          const c = cgroupsOf(pid);
-          if (c && alive(pid)) seen.add(`${c.pids} ${c.memory}`);
-          await new Promise((r) => setImmediate(r));
-        }
-        const after = cgroupsOf(pid);
-        const inHeld = after && Object.values(after).some((p) => dirs.some((d) => d.endsWith(p) && p.includes('script-sandbox')));
-        assert.ok(alive(pid) && !inHeld, `an unrelated process (pid ${pid}, the dead launcher's) was ${alive(pid) ? 'moved into the held cgroup' : 'killed'} by the host: cgroups before ${JSON.stringify(before)}, seen alive in (pids memory): ${[...seen].join(' | ')}; after ${JSON.stringify(after)}`);
-      } finally {
-        if (!released) await release();
+      // On ba2a9f8 this test also stalled libuv's pool (FIFO opens), where the host's write of the pid waited;
+      // since the launcher joins by itself there is no such write, and a stalled pool left in the test process
+      // kept it from exiting.
+      engine = makeEngine(env, 1);
+      const held = platformOf(engine).held;
+      if (!held) this.skip(); // no cgroups here
+      await engine.launchersSettled();
+      const entries = [...held!.held.entries()];
+      assert.equal(entries.length, 1, 'one held launcher expected');
+      const [pid, h] = entries[0]!;
+      // On ba2a9f8 the host's own write of this pid still waited in the stalled pool here (state 'moving');
+      // since the launcher joins by itself, whatever the state, no write names the pid.
+      void h.state;
+      const dirs = h.cg.directories();
+      // The launcher dies while it waits (OOM killer, a user's kill -9): its pid is free again.
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 200 && fs.existsSync(`/proc/${pid}`); i++) await sleep(10);
+      await sleep(50);
+      // Any process started now may get that pid: here an unrelated `sleep 30` outside every sandbox.
+      let victim: ChildProcess | null = null;
+      for (let i = 0; i < 20 && !victim; i++) victim = spawnWithPid(pid);
+      if (!victim) this.skip(); // the machine took the pid first
+      victims.push(pid);
+      const before = cgroupsOf(pid);
+      // Watched from outside while the late writes land.
+      const seen = new Set<string>();
+      for (let t = Date.now(); Date.now() - t < 1500; ) {
+        const c = cgroupsOf(pid);
+        if (c && alive(pid)) seen.add(`${c.pids} ${c.memory}`);
+        await new Promise((r) => setImmediate(r));
       }
+      const after = cgroupsOf(pid);
+      const inHeld = after && Object.values(after).some((p) => dirs.some((d) => d.endsWith(p) && p.includes('script-sandbox')));
+      assert.ok(alive(pid) && !inHeld, `an unrelated process (pid ${pid}, the dead launcher's) was ${alive(pid) ? 'moved into the held cgroup' : 'killed'} by the host: cgroups before ${JSON.stringify(before)}, seen alive in (pids memory): ${[...seen].join(' | ')}; after ${JSON.stringify(after)}`);
     });
 
     it(`a run that takes a launcher whose join is still in flight runs in the launcher's cgroup (${tier})`, async function () {
