@@ -8,7 +8,7 @@ import { decideEnv } from '../policy/evaluate';
 import { SandboxError } from '../errors';
 import { needsEgressProxy, startEgressProxy, withProxyAllowed } from './egress-proxy';
 import type { ExecOutcome, Launcher, LauncherSource } from './launcher-source';
-import { resolveCommand, readShebang, findInPath, toolRootsFor, type ResolvedCommand } from './command';
+import { resolveCommand, toolRootsFor, type ResolvedCommand } from './command';
 import type { HostPlatform, PlanRequest, RunTree, Supervision } from './platform';
 import type { Plan } from '../protocol/plan';
 import { Placeholders } from './ns-placeholders';
@@ -20,6 +20,7 @@ import { compileReactions, type RunReactions } from '../protocol/run-reactions';
 import { measureUsage } from './run-usage';
 import { crossingEvent } from './run-limits';
 import { makeRunTmp } from './run-tmp';
+import { interpreterFiles, round3, signalName } from './run-bookkeeping';
 import { withDenyGlobLinks } from './deny-glob-links';
 
 export interface RunRequest {
@@ -40,7 +41,6 @@ export interface RunRequest {
   reactions?: RunReactions;
 }
 
-const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
 const ESRCH = os.constants.errno.ESRCH;
 
 
@@ -395,24 +395,4 @@ export class Runner {
 function ttyOf(req: RunRequest): { ttyPath?: string } {
   const p = req.terminal?.path ?? req.callerTty;
   return p ? { ttyPath: p } : {};
-}
-
-function signalName(n: number): string | null {
-  return Object.entries(SIGNAL_NUMBERS).find(([, v]) => v === n)?.[0] ?? null;
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function interpreterFiles(cmd: ResolvedCommand, pathVar: string | undefined): string[] {
-  const files = [cmd.file];
-  const shebang = cmd.script ? readShebang(cmd.script) : null;
-  const names = [...(shebang ?? []), ...(cmd.interpreter ? [cmd.interpreter] : [])];
-  for (const n of names) {
-    if (n.startsWith('-')) continue;
-    const f = n.includes('/') ? n : findInPath(n, pathVar);
-    if (f) files.push(f);
-  }
-  return files;
 }
