@@ -72,7 +72,8 @@ export function runFs(p: ResolvedPolicy, req: RunFsRequest, fs: FsModelFs = disk
   const modelReq = { ...req, tier, xdgConfigHome: 'xdgConfigHome' in req ? req.xdgConfigHome : process.env.XDG_CONFIG_HOME };
   const policyFs = withMounts(p, buildFsModel(p, modelReq, fs), req, fs);
   const integrity = p.mode === 'warn' ? withMounts(p, integrityModel(p, modelReq, fs), req, fs) : null;
-  return { ...policyFs, integrity };
+  // The supervisor performs warn mode's calls where the integrity rules carve a folder: it needs both.
+  return { ...policyFs, model: integrity ? { ...policyFs.model, kernel: integrity.model } : policyFs.model, integrity };
 }
 
 function withMounts(p: ResolvedPolicy, model: FsModel, req: RunFsRequest, fs: FsModelFs): { model: FsModel; mounts: NamespacePlan | null } {

@@ -113,6 +113,9 @@ export interface FsModel {
    *  namespace tier they are left to the mounts (carving a path out of a writable directory also takes the
    *  right to create entries next to it). */
   grants: Grant[];
+  /** Warn mode: the model the kernel applies, the integrity set (integrity-model.ts); this one says what
+   *  enforce would do. Absent in enforce, where the kernel applies this model itself. */
+  kernel?: FsModel;
 }
 
 export interface FsModelRequest {

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import type { LinuxBackend } from '../../../native';
 import type { CgroupSupport } from '../../../native/linux/cgroup';
 import type { ResolvedPolicy } from '../../policy/schema';
-import type { FsModel, Grant, ProtectedPath } from '../../policy/fs-model-types';
+import type { FsModel } from '../../policy/fs-model-types';
+import type { SupervisedRun } from './supervisor-protocol';
 import type { HostPlatform, PlanRequest, RunTree, Supervision, SupervisionRequest } from '../platform';
 import { Supervisor } from './supervisor';
 import { Reaper } from './reaper';
@@ -157,11 +158,11 @@ export class LinuxHostPlatform implements HostPlatform {
   }
 
   /** The grants and protected set the supervisor's file decisions share with the compiled Landlock rules. */
-  private fileModel(req: SupervisionRequest): { grants: Grant[]; protected: ProtectedPath[]; fileTier: 'fallback' | 'namespaces' } {
+  private fileModel(req: SupervisionRequest): Pick<SupervisedRun, 'grants' | 'protected' | 'fileTier' | 'kernel'> {
     const compiled = this.compiledModels.get(req.runId);
     this.compiledModels.delete(req.runId);
     const m = compiled ?? this.native.fsModel(req.policy, { ...req.plan, listener: true, namespaces: this.tier.namespaces });
-    return { grants: m.grants, protected: m.protected, fileTier: m.tier };
+    return { grants: m.grants, protected: m.protected, fileTier: m.tier, ...(m.kernel ? { kernel: m.kernel } : {}) };
   }
 
   childrenUsage() {

@@ -4,12 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Notification, NotifyCalls, TargetMemory } from '../../../native/linux/notify';
 import type { FileOpCalls } from '../../../native/linux/notify-addfd';
-import { decidePath, grantsAllow, isUnder, protectedPaths } from '../../policy';
+import { grantsAllow, isUnder } from '../../policy';
 import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
 import type { GlobMatcher } from '../../policy/glob-match';
 import { carriesRuleInto, carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, linkOnGlobWay, linkOutOfReach, movedOntoGlobWay, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
-import { decideFile, type Verdict } from './supervisor-decide';
+import type { Verdict } from './supervisor-decide';
+import { integrityAllows, integrityVerdict, policyVerdict, type EmulatedName, type WarnSide } from './supervisor-emulate-verdicts';
 import { resolveComponents, targetSelfLinks } from './target-path';
 import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
@@ -19,15 +20,12 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVA
 /** performOpen's fd for "not ours to open": the kernel decides (a read of something not a file or folder). */
 const CONTINUE_TO_KERNEL = -1_000_000;
 
-/** How the worker reports a refusal (a violation plus the errno, in enforce mode). */
-export type Refuse = (v: Verdict, errno: number) => void;
+/** How the worker reports a refusal (a violation plus the errno: in enforce mode, or in any when `kept`). */
+export type Refuse = (v: Verdict, errno: number, kept?: boolean) => void;
+
 
 /** A name as the target wrote it, absolute (for messages), and physical (every link resolved as the kernel would). */
-interface Entry {
-  written: string;
-  abs: string;
-  resolved: string;
-}
+type Entry = EmulatedName;
 
 /** One notification's emulation. */
 export class OneCall {
@@ -41,7 +39,11 @@ export class OneCall {
     private readonly made: Set<string>,
     private readonly refuse: Refuse,
     protected readonly globs?: GlobMatcher,
+    private readonly warn?: WarnSide,
   ) {}
+
+  /** Warn mode: what enforce would block of this call, reported once the call is performed. */
+  private readonly wouldBlock: Verdict[] = [];
 
   protected arg32(i: number): number {
     return Number(BigInt.asIntN(32, this.note.args[i]!));
@@ -84,27 +86,20 @@ export class OneCall {
     return v !== null;
   }
 
-  /**
-   * The policy's meaning, not the carved rules: inside a write grant as written, outside every protected and
-   * hidden path (they are the grants' exceptions), and allowed by decidePath. `moves`: removing or renaming
-   * it must not move a protected path inside it either. null = allowed.
-   */
+  /** Whether the call may be performed (null) or the verdict that refuses it: the policy's (policyVerdict) in
+   *  enforce; in warn mode the integrity set's only. */
   protected decide(call: string, e: Entry, moves: boolean, access: 'read' | 'write' = 'write'): Verdict | null {
-    const prot = this.r.protected ?? protectedPaths(this.r.policy);
-    const d = decidePath(this.r.policy, e.resolved, access, { tmpDir: this.r.tmpDir, protected: prot, globs: this.globs });
-    const containsProtected = moves && prot.some((pp) => !pp.write && pp.abs !== e.resolved && isUnder(pp.abs, e.resolved));
-    if (grantsAllow(this.r.grants, e.resolved, access, true) && d.allowed && !containsProtected) return null;
-    return (
-      decideFile(this.r, e.written, e.abs, e.resolved, access, moves) ?? {
-        kind: 'file',
-        severity: 'error',
-        rule: 'outside-granted-paths',
-        what: `${call} of ${e.written}`,
-        why: `${e.resolved} is outside what profile ${this.r.policy.profile} grants for ${access}`,
-        path: e.written,
-        resolvedPath: e.resolved,
-      }
-    );
+    if (!this.warn) return policyVerdict(this.r, call, e, moves, access, this.globs);
+    // Warn: the integrity set is refused; anything else is performed, and what enforce would block reported.
+    const would = policyVerdict(this.warn.policyRun, call, e, moves, access, this.globs);
+    if (!integrityAllows(this.warn.kernel, e.resolved, access, moves)) return would ?? integrityVerdict(call, e);
+    if (would) this.wouldBlock.push(would);
+    return null;
+  }
+
+  /** Warn mode: the call is about to be performed; what enforce would have blocked of it is reported now. */
+  private reportWouldBlock(): void {
+    for (const v of this.wouldBlock.splice(0)) this.warn?.report(v);
   }
 
   protected unreadable(call: string): boolean {
@@ -207,6 +202,7 @@ export class OneCall {
   /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */
   private performOpen(e: Entry, flags: number, mode: number, write: boolean): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
+    this.reportWouldBlock();
     const parent = this.openParent(e.resolved, write ? 'write_file' : 'read_file');
     if (parent < 0) {
       this.answer(parent);
@@ -377,6 +373,7 @@ export class OneCall {
   /** Opens each path's parent beneath its grant, runs `op` on them, answers with its result. */
   protected perform(paths: string[], op: (parents: number[]) => number): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
+    this.reportWouldBlock();
     const fds: number[] = [];
     try {
       for (const p of paths) {
@@ -394,3 +391,4 @@ export class OneCall {
     return true;
   }
 }
+

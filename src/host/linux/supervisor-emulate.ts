@@ -19,12 +19,26 @@ import type { FileOpCalls } from '../../../native/linux/notify-addfd';
 import { GlobMatcher } from '../../policy/glob-match';
 import type { SupervisedRun } from './supervisor-protocol';
 import type { Refuse } from './supervisor-emulate-call';
+import type { WarnSide } from './supervisor-emulate-verdicts';
+import type { Verdict } from './supervisor-decide';
+import type { FsModel } from '../../policy/fs-model-types';
 import { isUnder } from '../../policy/paths';
 import { MakeCall } from './supervisor-emulate-make';
 import { carvingGlobs, sameInHostView } from './supervisor-emulate-globs';
 import { O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
 export type { Refuse } from './supervisor-emulate-call';
+
+/**
+ * Warn mode's run as its kernel rules stand: the integrity model's grants (warn's Landlock keeps the integrity
+ * set only, carving every folder above a protected path), and none of the policy's deny lists (warn's
+ * Landlock carves none; what enforce would block is reported from the run itself, WarnSide). Reads reach the
+ * worker in warn mode to be reported, so none passes here unseen (`reportReads`).
+ */
+function kernelView(r: SupervisedRun, kernel: FsModel): SupervisedRun {
+  const fsp = r.policy.filesystem;
+  return { ...r, grants: kernel.grants, protected: kernel.protected, policy: { ...r.policy, filesystem: { ...fsp, denyRead: [], denyWrite: [], reportReads: true } } };
+}
 
 /**
  * Directories of write grants that carve-outs left without a Landlock rule of their own: each ancestor of a
@@ -55,6 +69,8 @@ export class FileEmulator {
   private readonly carved = new Map<string, Set<string>>();
   /** Per run: whether a deny-read glob carves directories for reading (the policy does not change during a run). */
   private readonly readCarving = new Map<string, boolean>();
+  /** Per warn run: the run as its kernel rules stand (kernelView). */
+  private readonly views = new Map<string, SupervisedRun>();
 
   constructor(
     private readonly n: NotifyCalls,
@@ -69,14 +85,26 @@ export class FileEmulator {
     this.made.delete(runId);
     this.carved.delete(runId);
     this.readCarving.delete(runId);
+    this.views.delete(runId);
   }
 
   /**
-   * Performs `name` for the target when it touches a carved directory (enforce mode, either tier); true when
-   * the notification was answered here. false: the worker decides as before.
+   * Performs `name` for the target when it touches a carved directory (either mode, either tier); true when
+   * the notification was answered here. false: the worker decides as before. Warn mode works on the folders
+   * its integrity rules carve: what the kernel keeps there is refused (EACCES, in warn too), anything else is
+   * performed and what enforce would block reported (`report`).
    */
-  handle(r: SupervisedRun, note: Notification, name: string, refuse: Refuse): boolean {
-    if (r.violation !== 'refuse' || r.fileTier === undefined) return false;
+  handle(given: SupervisedRun, note: Notification, name: string, refuse: Refuse, report: (v: Verdict) => void): boolean {
+    if (given.fileTier === undefined) return false;
+    let r = given;
+    let warn: WarnSide | undefined;
+    if (given.violation !== 'refuse') {
+      if (!given.kernel) return false;
+      let view = this.views.get(given.runId);
+      if (view === undefined) this.views.set(given.runId, (view = kernelView(given, given.kernel)));
+      r = view;
+      warn = { policyRun: given, kernel: given.kernel, report };
+    }
     let carved = this.carved.get(r.runId);
     if (carved === undefined) {
       carved = new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
@@ -106,7 +134,7 @@ export class FileEmulator {
         return true;
       }
     }
-    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, refuse, this.globs);
+    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, warn ? (v, errno) => refuse(v, errno, true) : refuse, this.globs, warn);
     switch (name) {
       case 'open':
       case 'creat':

@@ -3,7 +3,7 @@
 import type { ResolvedPolicy } from '../../policy/schema';
 import type { RunReactions } from '../../protocol/run-reactions';
 import type { Violation } from '../../policy/violation';
-import type { Grant, ProtectedPath } from '../../policy/fs-model-types';
+import type { FsModel, Grant, ProtectedPath } from '../../policy/fs-model-types';
 
 export interface SupervisedRun {
   runId: string;
@@ -20,6 +20,9 @@ export interface SupervisedRun {
   /** 'fallback': no private mount namespace, protected paths are Landlock carve-outs and the supervisor
    *  performs calls on carved directories itself (supervisor-emulate.ts). Absent: no emulation. */
   fileTier?: 'fallback' | 'namespaces';
+  /** Warn mode: what the kernel applies, the integrity set's model (`grants` above says what enforce would
+   *  do). Where its rules carve a folder, the emulation performs warn mode's calls against it. */
+  kernel?: FsModel;
   /** Address → host name, from resolving the policy's host lists and /etc/hosts. */
   hostNames: Record<string, string>;
   /** Addresses of the allowed host names (strict/api-only presets). */

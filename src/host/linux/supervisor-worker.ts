@@ -171,7 +171,8 @@ class SupervisorLoop implements Answering {
     try {
       if (r.denied.includes(name)) return this.onDenied(r, note, name);
       // --- fallback-tier file emulation: calls on carved directories are performed, not continued ---
-      if (this.emulator.handle(r, note, name, (v, errno) => this.refuse(r, note, name, v, errno))) return;
+      const refuse = (v: Verdict, errno: number, kept?: boolean) => this.refuse(r, note, name, v, errno, kept);
+      if (this.emulator.handle(r, note, name, refuse, (v) => this.violation(r, note, name, v))) return;
       // --- end ---
       switch (name) {
         case 'connect':
@@ -242,11 +243,14 @@ class SupervisorLoop implements Answering {
     this.post({ type: 'violation', violation });
   }
 
-  /** Blocks (enforce) or lets it go on (warn), reporting either way. */
-  refuse(r: RunState, note: Notification, syscall: string, v: Verdict, errno: number): void {
+  /**
+   * Blocks (enforce) or lets it go on (warn), reporting either way. `kept`: the integrity set, which warn mode
+   * keeps too: answered with the errno in every mode (reported as warn reports it, see README).
+   */
+  refuse(r: RunState, note: Notification, syscall: string, v: Verdict, errno: number, kept = false): void {
     if (!this.n.idValid(r.listener, note.id)) return;
     this.violation(r, note, syscall, v);
-    if (r.violation === 'refuse') this.n.respond(r.listener, note.id, { error: errno });
+    if (r.violation === 'refuse' || kept) this.n.respond(r.listener, note.id, { error: errno });
     else this.n.respond(r.listener, note.id, { continue: true });
   }
 

@@ -261,10 +261,11 @@ describe('red team rt20: the faster supervisor, its caches (real kernel)', funct
 
     // Open (issue 11 stop 21's note): pending until the emulation performs warn mode's calls in carved folders
     // against the integrity set. It fails today, as on ba2a9f8; un-skip it with the fix.
-    it.skip(`side finding (also in ba2a9f8): warn mode, a new file or folder at the workspace's top is refused EACCES with nothing reported (${tier})`, async function () {
+    it(`side finding (also in ba2a9f8): warn mode makes a new file or folder at the workspace's top (${tier})`, async function () {
       // The fallback tier's warn mode: Landlock keeps the integrity set, so the workspace's top folder (beside
-      // .git, .vscode) is carved, and the emulation that makes new names there runs in enforce only
-      // (FileEmulator.handle: r.violation !== 'refuse' -> false): the call is continued and Landlock refuses it.
+      // .git, .vscode) is carved. The emulation that makes new names there ran in enforce only, so the call
+      // was continued and Landlock refused it (EACCES, nothing reported); it now runs in warn mode too
+      // (warn-new-names.test.ts has the rest).
       this.timeout(60_000);
       const w = sb.workspace;
       const r = await runCli(['run', '--workspace', w, '--mode', 'warn', '--profile', 'moderate', '--', '/bin/sh', '-c', 'echo hi > newf; echo file=$?; mkdir sub; echo dir=$?'], { cwd: w, home: sb.home, env: { ...env } });
