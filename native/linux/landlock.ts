@@ -1,6 +1,5 @@
 // Landlock: kernel-enforced path rules for this process and everything it execs. The kernel resolves the
 // paths, so "..", symlinks and encoded names cannot be used to step around a rule.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import koffi from 'koffi';
 import { SandboxError } from '../../src/errors';

@@ -1,7 +1,6 @@
 // The two questions the supervisor's path walk asks of each component (missing, a link or something else;
 // and a link's text), as one libc call each: no exception for an errno and no Stats object. node:fs builds
 // both, which on the supervised-call hot path cost about as much as the system call itself (issue 11).
-import koffi from 'koffi';
 import { openLibc } from './libc-open';
 
 export type PathKind = 'missing' | 'link' | 'other';

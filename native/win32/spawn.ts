@@ -31,7 +31,7 @@ import {
   STD_OUTPUT_HANDLE,
 } from './constants';
 import { check, handle, loadKernel32, type Handle, type Kernel32 } from './kernel32';
-import { decodeStruct, encodeStruct, PROCESS_INFORMATION, STARTUPINFOEXW, STARTUPINFOW } from './structs';
+import { decodeStruct, encodeStruct, PROCESS_INFORMATION, STARTUPINFOEXW } from './structs';
 import { loadAdvapi32, type Advapi32 } from './advapi32';
 import { createRestrictedToken, type RestrictedToken } from './restricted-token';
 

@@ -1,11 +1,11 @@
 // script-sandbox: run | check | explain | demo | bench. Exit status of `run` is the script's, 128+signal
 // when it was killed, 125 for a sandbox setup error, 126/127 like a shell.
 import { z as zodConfig } from 'zod';
-import { explainPolicy, protectedSet, validateLayer } from '../policy';
+import { explainPolicy, protectedSet } from '../policy';
 import { diskModelFs } from '../../native/linux/carve-outs';
 import { SandboxError } from '../errors';
 import { createEngine, type Engine } from '../host/engine';
-import { EXPLAIN_SPEC, parseRunArgs, UsageError, RUN_FLAGS_HELP } from './args';
+import { EXPLAIN_SPEC, parseRunArgs, UsageError } from './args';
 import { colours, HelpRequest, parseCommand, suggest, type CommandSpec } from './parse';
 import { version as PACKAGE_VERSION } from '../../package.json';
 import { HELP } from './help';
@@ -14,7 +14,6 @@ import { runDemo } from './demo';
 import { runBench } from './bench';
 import { runAuditCommand } from './audit';
 import { cmdApprove } from './approve';
-import { isLooseningApproved, policyTextDigest } from '../host/loosening-approvals';
 import { cmdGitCache, cmdGitRun } from './git-run';
 import { discardEarly, type EarlyLauncher } from '../host/launcher-spawn';
 

@@ -5,7 +5,7 @@ import { contextMenu, explorerRow, packageVsix, palette, terminalText } from './
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ensureCodeServer, launchBrowser, processesMatching, REPO, sleep, startCodeServer, type CodeServer } from './code-server';
 import { makeWorkspace } from './fixtures';
 

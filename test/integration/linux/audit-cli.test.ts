@@ -2,7 +2,6 @@
 // valid against the shared schema; verify catches tampering at the right line; no secret is written.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { AuditRecord } from '../../../src/protocol/audit';
 import { runCli, writeScript, PYTHON } from './helpers';
 import { useAuditFile, useSandbox } from './use-sandbox';

@@ -10,7 +10,6 @@
 // that ignored the directory's change made this test read the key there).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, makeSandbox, type Sandbox } from './helpers';
 

@@ -32,7 +32,6 @@
 // file (out/…), or in the real home when that is in a temp folder too. Both tiers, root.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { hostWhenReady, WAIT_GO, workspaceOutsideTemp } from './redteam-support';
 import { runCli, writeScript } from './helpers';

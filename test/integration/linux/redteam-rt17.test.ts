@@ -12,7 +12,6 @@
 // outside every temp folder (those count as replaceable whatever the policy says).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { hostWhenReady, WAIT_GO, workspaceOutsideTemp } from './redteam-support';
 import { runCli, writeScript } from './helpers';
