@@ -11,6 +11,7 @@ import type { HostPlatform, PlanRequest, RunTree, Supervision, TreeUsage } from 
 import { Watchdog, type TreeCrossing, type TreeLimits, type WatchedRun } from '../watchdog';
 import { DenialRouter, denialToViolation } from '../../../native/darwin/log-stream';
 import type { Violation } from '../../policy/violation';
+import { killMembersAndGroup } from '../tree-kill';
 
 /** `ps` reports RSS in KiB; the watchdog multiplies by pageSize, so a "page" here is 1 KiB. */
 const PS_PAGE = 1024;
@@ -167,18 +168,7 @@ class DarwinRunTree implements RunTree {
   }
 
   killAll(): void {
-    for (const pid of this.watched ? this.watchdog.liveMembers(this.runId) : []) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    try {
-      process.kill(-this.rootPid, 'SIGKILL');
-    } catch {
-      // the group is empty
-    }
+    killMembersAndGroup(this.watched ? this.watchdog.liveMembers(this.runId) : [], this.rootPid);
   }
 
   sweep(): number {

@@ -11,6 +11,7 @@ import type { TreeCrossing, TreeLimits, Watchdog, WatchedRun } from '../watchdog
 import type { HeldCgroup } from './held-cgroups';
 import { removeCgroup } from './cgroup-removal';
 import { SandboxError } from '../../errors';
+import { killMembersAndGroup } from '../tree-kill';
 
 /** How a tree gets its cgroup (LinuxHostPlatform.treeCgroups). */
 export interface TreeCgroups {
@@ -129,18 +130,7 @@ export class LinuxRunTree implements RunTree {
 
   killAll(): void {
     this.cg?.killAll();
-    for (const pid of this.livePids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    try {
-      process.kill(-this.rootPid, 'SIGKILL');
-    } catch {
-      // the group is empty
-    }
+    killMembersAndGroup(this.livePids(), this.rootPid);
   }
 
   private livePids(): number[] {
