@@ -4,7 +4,8 @@ import { parseAuditLine, type AuditWriter } from '../protocol/audit';
 import { processLiveness } from '../../native/linux/file-lock';
 import { forEachLine } from './lines';
 
-export interface AbortedRun {
+/** A run left open in the chain (its last valid run_* line is a run_started), and who wrote that line. */
+export interface OpenRun {
   runId: string;
   writer: AuditWriter;
 }
@@ -16,13 +17,24 @@ type RunState = { closed: true } | { closed: false; writer: AuditWriter; firstOp
  * Runs left open in the chain (files oldest first) whose writer is dead: same host, and the pid is gone, a
  * zombie, from another boot, or now a different process by start time. Runs of live writers, and of
  * writers on other hosts, are left alone.
- *
- * A run is open when its last valid run_* line is a run_started. The lines are read from the end: the first
- * valid line met for a run decides, and the run's earlier lines need no schema check (the check is most of
+ */
+export function abortedRuns(files: Buffer[]): OpenRun[] {
+  return deadWriters(openRuns(files));
+}
+
+/** The runs whose writer is provably gone (see abortedRuns). */
+export function deadWriters(open: OpenRun[]): OpenRun[] {
+  return open.filter(({ writer }) => processLiveness(writer) === 'dead');
+}
+
+/**
+ * Every run left open in the chain (files oldest first), whoever wrote it. A run is open when its last
+ * valid run_* line is a run_started. The lines are read from the end: the first valid line met for a run
+ * decides, and the run's earlier lines need no schema check (the check is most of
  * what opening a long log costs the CLI). Open runs come out in the order their last opening appeared, as a
  * forward scan would give them.
  */
-export function abortedRuns(files: Buffer[]): AbortedRun[] {
+export function openRuns(files: Buffer[]): OpenRun[] {
   const lines: Buffer[] = [];
   for (const buf of files) {
     forEachLine(buf, (line) => {
@@ -46,10 +58,27 @@ export function abortedRuns(files: Buffer[]): AbortedRun[] {
     } else if (!state) runs.set(r.runId, { closed: true });
     else if (!state.closed) state.final = true; // the opening stretch starts after this close
   }
-  const open: Array<AbortedRun & { at: number }> = [];
+  const open: Array<OpenRun & { at: number }> = [];
   for (const [runId, s] of runs) if (!s.closed) open.push({ runId, writer: s.writer, at: s.firstOpenLine });
   open.sort((a, b) => a.at - b.at);
-  return open.filter(({ writer }) => processLiveness(writer) === 'dead').map(({ runId, writer }) => ({ runId, writer }));
+  return open.map(({ runId, writer }) => ({ runId, writer }));
+}
+
+/**
+ * The open runs once `tail` (whole lines) follows a chain whose open runs were `before` (openRuns' order):
+ * a forward scan of the tail's run_* lines, each checked, with the same result as openRuns over the whole.
+ */
+export function continueOpenRuns(before: OpenRun[], tail: Buffer): OpenRun[] {
+  const open = new Map(before.map((r) => [r.runId, r.writer]));
+  forEachLine(tail, (line) => {
+    if (line.indexOf('"type":"run_') < 0) return;
+    const p = parseAuditLine(line.toString('utf8'));
+    if (!p.ok) return;
+    const r = p.record;
+    if (r.type === 'run_started') open.set(r.runId, r.writer);
+    else if (r.type === 'run_finished' || r.type === 'run_aborted') open.delete(r.runId);
+  });
+  return [...open].map(([runId, writer]) => ({ runId, writer }));
 }
 
 /** The run id a line names, without the schema check (null: not a plain JSON object with a string runId). */

@@ -19,7 +19,6 @@ import { AUDIT_FORMAT_VERSION, AuditRecord, type AuditRecordInput, type AuditWri
 import { SandboxError } from '../errors';
 import { openFileLock, processIdentity, type FileLock } from '../../native/linux/file-lock';
 import { sealLine, sha256 } from './chain';
-import { rotatedSiblings } from './files';
 import { auditLockPath, defaultStateDir, ioError, loadOrCreateAuditKey } from './key';
 import { readFully } from './lines';
 import { findChainEnd, type ChainEnd } from './tail';
@@ -28,9 +27,10 @@ import { SecretMasker } from './mask';
 import { DEFAULT_AUDIT_KEEP, DEFAULT_AUDIT_MAX_BYTES, type AuditLogOptions, type FsyncPolicy } from './options';
 import { PolicyDigests } from './policy-digests';
 import { describeZodError } from '../policy/schema';
-import { abortedReason, abortedRuns } from './recover';
+import { abortedReason, deadWriters } from './recover';
+import { recoveryCheckpointPath, scanOpenRuns } from './recover-checkpoint';
 import { rotateFiles, syncDir } from './rotation';
-import { openLogDir, openLogFile, readNoFollow, type LogDir } from './safe-dir';
+import { openLogDir, openLogFile, type LogDir } from './safe-dir';
 
 const LIFECYCLE = new Set<AuditRecord['type']>(['host_started', 'host_stopped', 'run_started', 'run_finished', 'run_aborted', 'policy_error', 'log_repaired', 'log_regressed']);
 
@@ -56,6 +56,8 @@ export class AuditLog {
   readonly writer: AuditWriter;
   /** Where the writers' lock lives (the state folder, never next to the log). */
   readonly lockFile: string;
+  /** Where the last recovery scan of this log ended (recover-checkpoint.ts). */
+  private readonly checkpointFile: string;
   private readonly dir: LogDir;
   private readonly key: Buffer;
   private readonly lock: FileLock;
@@ -114,6 +116,7 @@ export class AuditLog {
     this.writer = { pid: id.pid, host: id.host, startedAt: id.startedAt, ...(id.bootId ? { bootId: id.bootId } : {}), ...(id.startTicks != null ? { startTicks: id.startTicks } : {}) };
     try {
       this.lockFile = auditLockPath(stateDir, path.join(this.dir.realDir, this.dir.base));
+      this.checkpointFile = recoveryCheckpointPath(stateDir, path.join(this.dir.realDir, this.dir.base));
       this.lock = openFileLock(this.lockFile, self);
     } catch (e) {
       this.dir.close();
@@ -161,16 +164,15 @@ export class AuditLog {
   recoverAborted(): Promise<string[]> {
     return this.enqueue(async () => {
       const aborted = await this.withLock(() => {
-        const names = [...rotatedSiblings(this.dir.at(this.dir.base)).reverse().map((s) => path.basename(s.path)), this.dir.base];
-        const bufs: Buffer[] = [];
-        for (const n of names) {
-          try {
-            bufs.push(readNoFollow(this.dir, n));
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`read ${n}`, e);
-          }
+        let scan: ReturnType<typeof scanOpenRuns>;
+        try {
+          scan = scanOpenRuns(this.dir, this.checkpointFile);
+        } catch (e) {
+          throw ioError(`read ${this.dir.base}`, e);
         }
-        return abortedRuns(bufs).map(({ runId, writer }) => {
+        // Where this scan ended, before the run_aborted lines: the next scan reads those as any new line.
+        scan.save();
+        return deadWriters(scan.open).map(({ runId, writer }) => {
           this.writeOne({ type: 'run_aborted', runId, reason: abortedReason(writer) });
           return runId;
         });

@@ -174,7 +174,13 @@ describe('audit log: keyed chain against a writer without the key', function () 
     const again = fs.statSync(keyFile);
     assert.deepEqual([again.ino, again.mtimeMs], [st.ino, st.mtimeMs], 'not created again');
     assert.deepEqual(readAuditKey(state), key);
-    assert.deepEqual(fs.readdirSync(state).sort(), ['audit.key', 'locks'], 'no temporary key file left');
+    // The writers' locks and the recovery checkpoints (recover-checkpoint.ts) live beside the key, as private.
+    assert.deepEqual(fs.readdirSync(state).sort(), ['audit.key', 'locks', 'recovery'], 'no temporary key file left');
+    assert.equal(fs.statSync(path.join(state, 'recovery')).mode & 0o777, 0o700);
+    for (const f of fs.readdirSync(path.join(state, 'recovery'))) {
+      assert.match(f, /^[0-9a-f]{64}\.json$/, 'no temporary checkpoint left');
+      assert.equal(fs.statSync(path.join(state, 'recovery', f)).mode & 0o777, 0o600);
+    }
   });
 
   it('several processes creating the key at once agree on one key', async function () {

@@ -3,13 +3,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { AuditLog } from '../../../src/audit';
-import { abortedRuns, type AbortedRun } from '../../../src/audit/recover';
+import { abortedRuns, type OpenRun } from '../../../src/audit/recover';
 import { parseAuditLine, type AuditWriter } from '../../../src/protocol/audit';
 import { processIdentity } from '../../../native/linux/file-lock';
 import { finished, runStarted, useTempAuditFile, useTempHome } from './fixtures';
 
 /** The forward scan abortedRuns did before (every run_* line checked), without the liveness filter. */
-function forward(files: Buffer[]): AbortedRun[] {
+function forward(files: Buffer[]): OpenRun[] {
   const open = new Map<string, AuditWriter>();
   for (const buf of files) {
     for (const text of buf.toString('utf8').split('\n')) {
