@@ -1,0 +1,495 @@
+// Red team rt21, on 380d5fa (warn mode performs new names where its integrity rules carve a folder, both tiers).
+// In warn mode the supervisor now performs the script's creations, renames, links, symlinks and FIFOs in every
+// folder above a protected path (/, /tmp, the home folder, the workspace's top, ~/.config...), deciding only on
+// the integrity set. Observed from outside (the protected file's content, what exists at a protected name).
+//
+// GOT THROUGH (failing now):
+// 1. A protected path's missing ANCESTOR made a symlink (or a hard link of a symlink): ~/.config (for
+//    ~/.config/git, ~/.config/systemd/user, ~/.config/Code/User...), ~/.vscode (for ~/.vscode/extensions),
+//    ~/.docker, ~/.cache/script-sandbox... The integrity check decides the name itself (~/.config is not
+//    protected, and a symlink or link is no "move", so the kept-inside check does not run); afterwards
+//    ~/.config/git/config is a file the script wrote in a folder of its own (git outside the sandbox reads
+//    core.hooksPath from it). Both tiers, root and unprivileged host. Enforce has the same hole where the home
+//    lies in a write grant (a home below /tmp in moderate): the emulation is shared.
+// 2. A protected file reached through a symlink (~/.bashrc -> dotfiles/bashrc, the common dotfiles layout):
+//    the kernel keeps the physical file (the namespace tier binds dotfiles/bashrc read-only, the fallback tier
+//    carves it), but the supervisor compares the PHYSICAL path it resolved with the protected paths as
+//    written (~/.bashrc): `mv ~/made/x ~/dotfiles/bashrc` replaces it, `ln ~/dotfiles/bashrc ~/b2` gives a
+//    second name through which the script appends to it. Both tiers, root and unprivileged; enforce too where
+//    the home is in a write grant.
+// 3. Fidelity, "a call refused leaves no trace": an emulated open(O_CREAT) that fails after the supervisor
+//    created the file leaves the file: with the fd table full (EMFILE: the kernel fails before creating), and,
+//    with an unprivileged host, open(O_WRONLY|O_CREAT|O_EXCL, 0444) (the supervisor creates, chmods 0444, then
+//    cannot reopen it for writing without DAC override: EACCES where the kernel succeeds, and an empty file).
+//
+// HELD (passing): creating, symlinking, FIFO-ing, renaming, exchanging (RENAME_EXCHANGE) and hard-linking onto
+// rc files, ~/.config/git, .git, .git/hooks, .vscode, .sandbox; /proc/self/root, /proc/self/cwd and
+// /proc/thread-self/cwd forms and relative names; O_TMPFILE + linkat (AT_EMPTY_PATH and /proc/self/fd with
+// AT_SYMLINK_FOLLOW); hard links of .git/config and ~/.bashrc; a folder or a symlink renamed onto ~/.config;
+// non-UTF-8 and over-long names (refused, no trace); a thread exchanging a made folder with a symlink to .git
+// while names are created below it, and a thread flipping the shared cwd between a made folder and .git (the
+// supervisor re-walks with RESOLVE_NO_SYMLINKS); DAC with a root host (a home owned by another user, a sticky
+// folder of another user: create, mkdir, symlink, FIFO, unlink, rename, link all refused).
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI, IS_ROOT, runCli, type CliResult } from './helpers';
+import { TIERS, hasTool, treeSnapshot, userNamespacesProblem } from './use-sandbox';
+
+const ATTACK_C = String.raw`
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE 2
+#endif
+static const char *H, *W, *O;
+static char *cat(const char *a, const char *b) { char *s = malloc(strlen(a) + strlen(b) + 2); sprintf(s, "%s/%s", a, b); return s; }
+static void report(const char *name, int rc) {
+  if (rc >= 0) printf("%s: ALLOWED\n", name); else printf("%s: denied (%s)\n", name, strerror(errno));
+  fflush(stdout);
+}
+static int create(const char *p) {
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+  if (fd < 0) return -1;
+  if (write(fd, "PWNED\n", 6) != 6) { close(fd); return -1; }
+  close(fd);
+  return 0;
+}
+static int append(const char *p) {
+  int fd = open(p, O_WRONLY | O_APPEND);
+  if (fd < 0) return -1;
+  int n = write(fd, "echo PWNED\n", 11);
+  close(fd);
+  return n == 11 ? 0 : -1;
+}
+static int exch(const char *a, const char *b) { return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE); }
+
+static volatile int stop;
+static const char *flipA, *flipB, *cwdA, *cwdB;
+static long flips;
+static void *flipper(void *x) { (void)x; while (!stop) { if (exch(flipA, flipB) == 0) flips++; } return NULL; }
+static void *cwdflipper(void *x) { (void)x; while (!stop) { if (chdir(cwdA) == 0) flips++; chdir(cwdB); } return NULL; }
+
+int main(int argc, char **argv) {
+  if (argc < 4) { fprintf(stderr, "usage\n"); return 2; }
+  H = getenv("HOME"); W = argv[2]; O = argv[3];
+  if (!H || !W || !O || argc < 2) { fprintf(stderr, "usage\n"); return 2; }
+  const char *m = argv[1];
+  if (!strcmp(m, "ancestor-symlink")) {
+    // A protected path's missing ancestor (~/.config for ~/.config/git) made a symlink to a folder the script owns.
+    report("symlink-config", symlink(cat(O, "cfg"), cat(H, ".config")));
+    mkdir(cat(O, "cfg"), 0755); mkdir(cat(O, "cfg/git"), 0755);
+    report("write-config-git-config", create(cat(H, ".config/git/config")));
+    // The same with link(2) of a symlink (no AT_SYMLINK_FOLLOW): ~/.vscode for ~/.vscode/extensions.
+    symlink(cat(O, "vs"), cat(O, "vsl"));
+    report("hardlink-symlink-vscode", linkat(AT_FDCWD, cat(O, "vsl"), AT_FDCWD, cat(H, ".vscode"), 0));
+    mkdir(cat(O, "vs"), 0755); mkdir(cat(O, "vs/extensions"), 0755);
+    report("write-vscode-extensions", create(cat(H, ".vscode/extensions/evil.js")));
+  } else if (!strcmp(m, "rc-link")) {
+    // ~/.bashrc -> dotfiles/bashrc: a second name for the protected file, then a write through it.
+    report("link-rc-target", link(cat(H, "dotfiles/bashrc"), cat(H, "b2")));
+    report("write-through-link", append(cat(H, "b2")));
+  } else if (!strcmp(m, "rc-rename")) {
+    mkdir(cat(H, "made"), 0755);
+    report("make-file", create(cat(H, "made/x")));
+    report("rename-over-rc-target", rename(cat(H, "made/x"), cat(H, "dotfiles/bashrc")));
+  } else if (!strcmp(m, "held")) {
+    report("create-rc", create(cat(H, ".bash_profile")));
+    report("create-rc-proc-root", create(cat("/proc/self/root", cat(H, ".zshrc"))));
+    if (chdir(H) == 0) {
+      report("create-rc-relative", create(".zshenv"));
+      report("create-rc-proc-cwd", create("/proc/self/cwd/.zprofile"));
+      report("create-rc-proc-thread-self-cwd", create("/proc/thread-self/cwd/.zprofile"));
+    }
+    if (chdir(W) != 0) return 3;
+    report("mkdir-config", mkdir(cat(H, ".config"), 0755));
+    report("mkdir-config-git", mkdir(cat(H, ".config/git"), 0755));
+    report("symlink-rc", symlink("/tmp", cat(H, ".bash_login")));
+    report("fifo-rc", mknod(cat(H, ".profile"), S_IFIFO | 0644, 0));
+    mkdir(cat(H, "made"), 0755);
+    create(cat(H, "made/x"));
+    report("rename-into-rc", rename(cat(H, "made/x"), cat(H, ".bash_profile")));
+    report("link-into-rc", link(cat(H, "made/x"), cat(H, ".bash_profile")));
+    mkdir(cat(H, "made/git"), 0755);
+    create(cat(H, "made/git/config"));
+    report("rename-dir-onto-config", rename(cat(H, "made"), cat(H, ".config")));
+    report("exchange-dir-with-config", exch(cat(H, "made"), cat(H, ".config")));
+    report("exchange-config-with-dir", exch(cat(H, ".config"), cat(H, "made")));
+    mkdir(cat(W, "wm"), 0755);
+    create(cat(W, "wm/x"));
+    report("rename-into-hooks", rename(cat(W, "wm/x"), cat(W, ".git/hooks/pre-commit")));
+    report("rename-into-git", rename(cat(W, "wm/x"), cat(W, ".git/config")));
+    report("exchange-with-hooks", exch(cat(W, "wm"), cat(W, ".git/hooks")));
+    report("exchange-with-git", exch(cat(W, "wm"), cat(W, ".git")));
+    report("rename-onto-vscode", rename(cat(W, "wm"), cat(W, ".vscode")));
+    report("hardlink-git-config-ws", link(cat(W, ".git/config"), cat(W, "wm/cfg")));
+    report("hardlink-git-config-home", link(cat(W, ".git/config"), cat(H, "cfg")));
+    report("hardlink-rc-home", link(cat(H, ".bashrc"), cat(H, "rc2")));
+    report("symlink-then-rename-onto-config", (symlink(cat(O, "cfg"), cat(O, "l")) , rename(cat(O, "l"), cat(H, ".vscode"))));
+    int t = open(O, O_TMPFILE | O_WRONLY, 0755);
+    if (t >= 0) {
+      if (write(t, "PWNED\n", 6) != 6) return 4;
+      report("tmpfile-linkat-empty-path-rc", linkat(t, "", AT_FDCWD, cat(H, ".bash_profile"), AT_EMPTY_PATH));
+      char pp[64]; snprintf(pp, sizeof pp, "/proc/self/fd/%d", t);
+      report("tmpfile-proc-fd-link-rc", linkat(AT_FDCWD, pp, AT_FDCWD, cat(H, ".bash_profile"), AT_SYMLINK_FOLLOW));
+      report("tmpfile-proc-fd-link-hooks", linkat(AT_FDCWD, pp, AT_FDCWD, cat(W, ".git/hooks/post-checkout"), AT_SYMLINK_FOLLOW));
+    } else report("tmpfile", -1);
+    report("mkdir-ws-vscode", mkdir(cat(W, ".vscode/x"), 0755));
+    report("create-sandbox-dir", create(cat(W, ".sandbox/x")));
+    report("non-utf8-name", create(cat(H, "\xff\xfe-name")));
+    char longname[300]; memset(longname, 'a', 299); longname[299] = 0;
+    report("long-name", create(cat(H, longname)));
+  } else if (!strcmp(m, "race")) {
+    // Swap a made folder with a symlink to .git (RENAME_EXCHANGE, performed by the supervisor) while creating
+    // names below it; and a thread flipping the shared cwd between the made folder and .git.
+    int secs = argc > 4 ? atoi(argv[4]) : 4;
+    mkdir(cat(H, "rm"), 0755); mkdir(cat(H, "rm/d"), 0755); mkdir(cat(H, "rm/d/hooks"), 0755);
+    symlink(cat(W, ".git"), cat(H, "rm/l"));
+    flipA = cat(H, "rm/d"); flipB = cat(H, "rm/l");
+    pthread_t th; pthread_create(&th, NULL, flipper, NULL);
+    long won = 0, tries = 0;
+    time_t end = time(NULL) + secs;
+    const char *names[] = { "config", "hooks/pre-commit", "description", "newfile" };
+    while (time(NULL) < end) {
+      for (int i = 0; i < 4; i++) {
+        char *p = cat(flipA, names[i]);
+        int fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0755);
+        tries++;
+        if (fd >= 0) { char q[64], r[4096]; snprintf(q, sizeof q, "/proc/self/fd/%d", fd); ssize_t n = readlink(q, r, sizeof r - 1); if (n > 0) { r[n] = 0; if (strstr(r, "/.git/")) { won++; write(fd, "PWNED\n", 6); } } close(fd); }
+        free(p);
+      }
+      unlink(cat(flipA, "description"));
+      mkdir(cat(flipA, "hooks/x"), 0755);
+      rename(cat(H, "rm/d/newfile"), cat(flipA, "hooks/post-merge"));
+    }
+    stop = 1; pthread_join(th, NULL);
+    printf("exchange-race: %s after %ld tries (%ld flips)\n", won ? "WON" : "held", tries, flips); fflush(stdout);
+    // cwd flipping
+    stop = 0; flips = 0; won = 0;
+    cwdA = cat(H, "rm"); cwdB = cat(W, ".git");
+    pthread_create(&th, NULL, cwdflipper, NULL);
+    end = time(NULL) + secs;
+    while (time(NULL) < end) {
+      int fd = open("config", O_WRONLY | O_CREAT | O_APPEND, 0755);
+      if (fd >= 0) { char q[64], r[4096]; snprintf(q, sizeof q, "/proc/self/fd/%d", fd); ssize_t n = readlink(q, r, sizeof r - 1); if (n > 0) { r[n] = 0; if (strstr(r, "/.git/")) { won++; write(fd, "PWNED\n", 6); } } close(fd); }
+      mkdir("hooks/y", 0755);
+      symlink("/tmp", "hooks/pre-push");
+    }
+    stop = 1; pthread_join(th, NULL);
+    printf("cwd-race: %s (%ld flips)\n", won ? "WON" : "held", flips); fflush(stdout);
+  }
+  return 0;
+}
+`;
+
+/** A workspace (git repository), a home OUTSIDE moderate's write grants (/var/tmp, not /tmp: enforce keeps it,
+ *  so what warn lets through there is warn's own), and a folder outside both in /tmp (writable). */
+interface Place {
+  root: string;
+  ws: string;
+  home: string;
+  out: string;
+  cleanup(): void;
+}
+
+function makePlace(opts: { dotfiles?: boolean; homeUnderTmp?: boolean } = {}): Place {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rt21-'));
+  const homeRoot = fs.mkdtempSync(path.join(opts.homeUnderTmp ? os.tmpdir() : '/var/tmp', 'rt21-home-'));
+  fs.chmodSync(root, 0o755);
+  fs.chmodSync(homeRoot, 0o755);
+  const ws = path.join(root, 'ws');
+  const out = path.join(root, 'out');
+  const home = path.join(homeRoot, 'h');
+  for (const d of [ws, out, home]) fs.mkdirSync(d);
+  execFileSync('git', ['init', '-q', ws]);
+  if (opts.dotfiles) {
+    fs.mkdirSync(path.join(home, 'dotfiles'));
+    fs.writeFileSync(path.join(home, 'dotfiles', 'bashrc'), '# rc\n');
+    fs.symlinkSync('dotfiles/bashrc', path.join(home, '.bashrc'));
+  } else {
+    fs.writeFileSync(path.join(home, '.bashrc'), '# rc\n');
+  }
+  return {
+    root,
+    ws,
+    home,
+    out,
+    cleanup: () => {
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(homeRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+function run(p: Place, mode: 'warn' | 'enforce', command: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(['run', '--workspace', p.ws, '--mode', mode, '--profile', 'moderate', '--', ...command], { cwd: p.ws, home: p.home, env: { ...env }, timeoutMs: 90_000 });
+}
+
+/** The attempts of a run: name -> ALLOWED | denied (...). */
+function attempts(stdout: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const l of stdout.split('\n')) {
+    const x = /^([\w-]+): (ALLOWED|denied.*)$/.exec(l);
+    if (x) m.set(x[1]!, x[2]!);
+  }
+  return m;
+}
+
+function notBlocked(r: CliResult): void {
+  const v = r.events.filter((e) => e.type === 'violation');
+  assert.deepEqual(v.filter((x) => x.action !== 'warned'), [], `warn mode reported a call as blocked: ${JSON.stringify(v)}`);
+}
+
+function isLink(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+}
+
+/** .git as git and VS Code would read it (its object store aside). */
+function gitSnapshot(ws: string): string[] {
+  return treeSnapshot(path.join(ws, '.git'), ['objects']);
+}
+
+let bin: string | null = null;
+let binDir = '';
+
+describe('red team rt21: warn mode performs calls in carved folders; the integrity set (real kernel)', function () {
+  this.timeout(180_000);
+  const nsProblem = userNamespacesProblem();
+  let place: Place | null = null;
+  const P = (): Place => place!;
+
+  before(function () {
+    if (!hasTool('gcc') || !hasTool('git')) return;
+    binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt21-bin-'));
+    fs.chmodSync(binDir, 0o755);
+    fs.writeFileSync(path.join(binDir, 'attack.c'), ATTACK_C);
+    const r = spawnSync('gcc', ['-O0', '-o', path.join(binDir, 'attack'), path.join(binDir, 'attack.c'), '-pthread'], { encoding: 'utf8' });
+    if (r.status === 0) bin = path.join(binDir, 'attack');
+  });
+  after(() => {
+    if (binDir) fs.rmSync(binDir, { recursive: true, force: true });
+  });
+  beforeEach(function () {
+    if (!bin) this.skip();
+  });
+  afterEach(() => {
+    place?.cleanup();
+    place = null;
+  });
+
+  for (const [tier, env] of TIERS) {
+    const skipNs = (ctx: Mocha.Context) => {
+      if (tier === 'namespace tier' && nsProblem) ctx.skip();
+    };
+
+    it(`GOT THROUGH: warn makes ~/.config a symlink to the script's folder, so ~/.config/git/config (protected) is the script's file; also ~/.vscode by link(2) of a symlink (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace();
+      const p = P();
+      const r = await run(p, 'warn', [bin!, 'ancestor-symlink', p.ws, p.out], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      notBlocked(r);
+      assert.ok(!isLink(path.join(p.home, '.config')), `~/.config was made a symlink to ${fs.readlinkSync(path.join(p.home, '.config'))}: ~/.config/git/config is now ${JSON.stringify(fs.readFileSync(path.join(p.home, '.config', 'git', 'config'), 'utf8'))} (git outside the sandbox reads it): ${out}`);
+      assert.ok(!isLink(path.join(p.home, '.vscode')), `~/.vscode was made a symlink (hard link of a symlink): ${out}`);
+      assert.ok(!fs.existsSync(path.join(p.home, '.config', 'git', 'config')), out);
+      assert.ok(!fs.existsSync(path.join(p.home, '.vscode', 'extensions', 'evil.js')), out);
+    });
+
+    it(`GOT THROUGH: ~/.bashrc -> dotfiles/bashrc: warn links the physical rc file to a new name and the script appends to it (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace({ dotfiles: true });
+      const p = P();
+      const r = await run(p, 'warn', [bin!, 'rc-link', p.ws, p.out], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      notBlocked(r);
+      assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `~/.bashrc (through its symlink) was written: ${out}`);
+      assert.ok(!fs.existsSync(path.join(p.home, 'b2')), `a second name for the protected rc file was made: ${out}`);
+    });
+
+    it(`GOT THROUGH: ~/.bashrc -> dotfiles/bashrc: warn renames a made file over the physical rc file (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace({ dotfiles: true });
+      const p = P();
+      const r = await run(p, 'warn', [bin!, 'rc-rename', p.ws, p.out], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      notBlocked(r);
+      assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', out);
+      assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `~/.bashrc (dotfiles/bashrc) was replaced: ${out}`);
+    });
+
+    it(`control, enforce with the home outside the write grants: the same three attacks are refused (${tier})`, async function () {
+      skipNs(this);
+      for (const mode of ['ancestor-symlink', 'rc-link', 'rc-rename']) {
+        place?.cleanup();
+        place = makePlace({ dotfiles: mode !== 'ancestor-symlink' });
+        const p = P();
+        const r = await run(p, 'enforce', [bin!, mode, p.ws, p.out], env);
+        const out = `${r.stdout}\n${r.stderr}`;
+        assert.ok(!isLink(path.join(p.home, '.config')) && !isLink(path.join(p.home, '.vscode')), `${mode}: ${out}`);
+        if (mode !== 'ancestor-symlink') assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `${mode}: ${out}`);
+      }
+    });
+
+    it(`GOT THROUGH (enforce too): with the home in a write grant (below /tmp, moderate) enforce's emulation makes the same symlink and replaces the rc file (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace({ homeUnderTmp: true });
+      let p = P();
+      let r = await run(p, 'enforce', [bin!, 'ancestor-symlink', p.ws, p.out], env);
+      const first = `${r.stdout}\n${r.stderr}`;
+      const madeLink = isLink(path.join(p.home, '.config'));
+      place.cleanup();
+      place = makePlace({ homeUnderTmp: true, dotfiles: true });
+      p = P();
+      r = await run(p, 'enforce', [bin!, 'rc-rename', p.ws, p.out], env);
+      const second = `${r.stdout}\n${r.stderr}`;
+      assert.ok(!madeLink, `enforce made ~/.config a symlink: ${first}`);
+      assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `enforce replaced ~/.bashrc's physical file: ${second}`);
+    });
+
+    it(`held: creations, symlinks, FIFOs, renames, exchanges and links onto the integrity set, in every spelling (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace();
+      const p = P();
+      const homeBefore = fs.readdirSync(p.home).sort();
+      const gitBefore = gitSnapshot(p.ws);
+      const r = await run(p, 'warn', [bin!, 'held', p.ws, p.out], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      const a = attempts(r.stdout);
+      assert.ok(a.size >= 30, out);
+      for (const [name, res] of a) {
+        if (name === 'mkdir-config') assert.equal(res, 'ALLOWED', out);
+        else assert.match(res, /^denied/, `${name}: ${out}`);
+      }
+      assert.deepEqual(gitSnapshot(p.ws), gitBefore, out);
+      assert.ok(!fs.existsSync(path.join(p.ws, '.vscode')), out);
+      assert.ok(!fs.readdirSync(path.join(p.ws, '.sandbox')).includes('x'), out);
+      // Only what was allowed (and the run's state folder) is new in the home; the refused left no trace.
+      const homeAfter = fs.readdirSync(p.home).sort();
+      assert.deepEqual(homeAfter.filter((x) => !homeBefore.includes(x)).sort(), ['.config', '.local', 'made'].filter((x) => !homeBefore.includes(x)).sort(), out);
+      assert.deepEqual(fs.readdirSync(path.join(p.home, '.config')), [], out);
+      assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', out);
+      notBlocked(r);
+      // The integrity refusals are reported (critical, as warn reports them).
+      const v = r.events.filter((e) => e.type === 'violation');
+      assert.ok(v.some((x) => String(x.path).endsWith('.bash_profile')), JSON.stringify(v));
+    });
+
+    it(`held: a thread exchanges a made folder with a symlink to .git, another flips the shared cwd into .git, while names are created (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace();
+      const p = P();
+      const gitBefore = gitSnapshot(p.ws);
+      const r = await run(p, 'warn', [bin!, 'race', p.ws, p.out, '4'], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      assert.match(r.stdout, /exchange-race: held/, out);
+      assert.match(r.stdout, /cwd-race: held/, out);
+      assert.deepEqual(gitSnapshot(p.ws), gitBefore, out);
+      notBlocked(r);
+    });
+
+    it(`held (root host): the emulation keeps DAC: a home owned by another user and another user's sticky folder (${tier})`, async function () {
+      skipNs(this);
+      if (!IS_ROOT) this.skip();
+      let uid: number;
+      try {
+        uid = Number(execFileSync('id', ['-u', 'sbtest'], { encoding: 'utf8' }).trim());
+      } catch {
+        this.skip();
+      }
+      place = makePlace();
+      const p = P();
+      // The home belongs to another user (0755): a script without capabilities may not change it.
+      fs.writeFileSync(path.join(p.home, 'theirs'), 'theirs\n');
+      for (const x of [p.home, path.join(p.home, '.bashrc'), path.join(p.home, 'theirs')]) fs.chownSync(x, uid!, uid!);
+      // A sticky folder of that user above the workspace (carved: an ancestor of .git), with their file in it.
+      const sticky = path.join(p.root, 'sticky');
+      fs.mkdirSync(sticky);
+      fs.chownSync(sticky, uid!, uid!);
+      fs.chmodSync(sticky, 0o1777);
+      fs.renameSync(p.ws, path.join(sticky, 'ws'));
+      p.ws = path.join(sticky, 'ws');
+      fs.writeFileSync(path.join(sticky, 'f'), 'theirs\n');
+      fs.chownSync(path.join(sticky, 'f'), uid!, uid!);
+      fs.writeFileSync(path.join(sticky, 'mine'), 'mine\n');
+      const homeBefore = treeSnapshot(p.home, ['.local']);
+      const stickyBefore = treeSnapshot(sticky, ['ws']);
+      const script = 'cd "$HOME"; touch a; mkdir b; ln -s x c; mkfifo d; rm -f theirs; ln theirs t2; mv theirs t3; cd "$0"; rm -f f; mv mine f; ln f f2; echo done';
+      const r = await run(p, 'warn', ['/bin/sh', '-c', script, sticky], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      assert.match(r.stdout, /^done$/m, out);
+      assert.deepEqual(treeSnapshot(p.home, ['.local']), homeBefore, out);
+      assert.deepEqual(treeSnapshot(sticky, ['ws']), stickyBefore, out);
+    });
+
+    it(`GOT THROUGH (trace): an emulated open(O_CREAT) that fails with EMFILE leaves the file it created (${tier})`, async function () {
+      skipNs(this);
+      if (!hasTool('python3')) this.skip();
+      place = makePlace();
+      const p = P();
+      const py = [
+        'import os, resource, errno',
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (20, 20))",
+        'fds = []',
+        'try:',
+        "    while True: fds.append(os.open('/dev/null', os.O_RDONLY))",
+        'except OSError: pass',
+        'try:',
+        "    os.open(os.environ['HOME'] + '/emfile-new', os.O_WRONLY | os.O_CREAT, 0o644); print('open: ok')",
+        'except OSError as e: print("open:", errno.errorcode[e.errno])',
+      ].join('\n');
+      const r = await run(p, 'warn', ['python3', '-c', py], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      assert.match(r.stdout, /^open: EMFILE$/m, out);
+      assert.ok(!fs.existsSync(path.join(p.home, 'emfile-new')), `the failed open left ~/emfile-new: ${out}`);
+    });
+
+    it(`GOT THROUGH (trace; unprivileged host): open(O_WRONLY|O_CREAT|O_EXCL, 0444) in the home fails with EACCES and leaves an empty file (${tier})`, async function () {
+      skipNs(this);
+      if (!hasTool('python3')) this.skip();
+      place = makePlace();
+      const p = P();
+      const py = [
+        'import os, errno',
+        "for name, mode in (('ro444', 0o444), ('mode0', 0)):",
+        '    try:',
+        "        fd = os.open(os.environ['HOME'] + '/' + name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode); os.write(fd, b'data\\n'); os.close(fd); print(name + ': ok')",
+        '    except OSError as e: print(name + ":", errno.errorcode[e.errno])',
+      ].join('\n');
+      let stdout: string;
+      let outText: string;
+      if (IS_ROOT) {
+        // As the unprivileged user (the supervisor then has no DAC override): its own workspace and home.
+        let ok = true;
+        try {
+          execFileSync('id', ['-u', 'sbtest'], { stdio: 'ignore' });
+        } catch {
+          ok = false;
+        }
+        if (!ok || !fs.existsSync('/usr/sbin/runuser')) this.skip();
+        execFileSync('chown', ['-R', 'sbtest:sbtest', p.ws, p.home]);
+        const res = spawnSync('/usr/sbin/runuser', ['-u', 'sbtest', '--', 'env', `HOME=${p.home}`, 'PATH=/usr/bin:/bin', 'LANG=C.UTF-8', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, CLI, 'run', '--workspace', p.ws, '--mode', 'warn', '--profile', 'moderate', '--', 'python3', '-c', py], { cwd: '/', encoding: 'utf8', timeout: 90_000 });
+        stdout = res.stdout;
+        outText = `${res.stdout}\n${res.stderr}`;
+      } else {
+        const r = await run(p, 'warn', ['python3', '-c', py], env);
+        stdout = r.stdout;
+        outText = `${r.stdout}\n${r.stderr}`;
+      }
+      const left = ['ro444', 'mode0'].filter((n) => fs.existsSync(path.join(p.home, n)) && fs.statSync(path.join(p.home, n)).size === 0);
+      assert.match(stdout, /^ro444: ok$/m, `the kernel lets a script create and write a read-only file; the emulation refused: ${outText}`);
+      assert.match(stdout, /^mode0: ok$/m, outText);
+      assert.deepEqual(left, [], outText);
+    });
+  }
+});
