@@ -17,6 +17,9 @@
 //    written (~/.bashrc): `mv ~/made/x ~/dotfiles/bashrc` replaces it, `ln ~/dotfiles/bashrc ~/b2` gives a
 //    second name through which the script appends to it. Both tiers, root and unprivileged; enforce too where
 //    the home is in a write grant.
+//    The same in the workspace: .vscode -> ../shared/vs (fallback tier, warn and enforce: /tmp above the
+//    workspace is carved, so a file made there is renamed over shared/vs/settings.json). The namespace tier
+//    holds there (the workspace's top is not carved, the kernel refuses).
 // 3. Fidelity, "a call refused leaves no trace": an emulated open(O_CREAT) that fails after the supervisor
 //    created the file leaves the file: with the fd table full (EMFILE: the kernel fails before creating), and,
 //    with an unprivileged host, open(O_WRONLY|O_CREAT|O_EXCL, 0444) (the supervisor creates, chmods 0444, then
@@ -96,6 +99,10 @@ int main(int argc, char **argv) {
     report("hardlink-symlink-vscode", linkat(AT_FDCWD, cat(O, "vsl"), AT_FDCWD, cat(H, ".vscode"), 0));
     mkdir(cat(O, "vs"), 0755); mkdir(cat(O, "vs/extensions"), 0755);
     report("write-vscode-extensions", create(cat(H, ".vscode/extensions/evil.js")));
+    // ~/.cache for ~/.cache/script-sandbox/git/approvals.json (the sandbox's own git-script approvals).
+    report("symlink-cache", symlink(cat(O, "cache"), cat(H, ".cache")));
+    mkdir(cat(O, "cache"), 0755); mkdir(cat(O, "cache/script-sandbox"), 0755); mkdir(cat(O, "cache/script-sandbox/git"), 0755);
+    report("write-approvals", create(cat(H, ".cache/script-sandbox/git/approvals.json")));
   } else if (!strcmp(m, "rc-link")) {
     // ~/.bashrc -> dotfiles/bashrc: a second name for the protected file, then a write through it.
     report("link-rc-target", link(cat(H, "dotfiles/bashrc"), cat(H, "b2")));
@@ -104,6 +111,11 @@ int main(int argc, char **argv) {
     mkdir(cat(H, "made"), 0755);
     report("make-file", create(cat(H, "made/x")));
     report("rename-over-rc-target", rename(cat(H, "made/x"), cat(H, "dotfiles/bashrc")));
+  } else if (!strcmp(m, "ws-vscode")) {
+    // .vscode -> ../shared/vs: a made file renamed over the physical settings file (argv[4]).
+    mkdir(cat(W, "made"), 0755);
+    report("make-file", create(cat(W, "made/x")));
+    report("rename-over-vscode-target", rename(cat(W, "made/x"), argv[4]));
   } else if (!strcmp(m, "held")) {
     report("create-rc", create(cat(H, ".bash_profile")));
     report("create-rc-proc-root", create(cat("/proc/self/root", cat(H, ".zshrc"))));
@@ -304,6 +316,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.ok(!isLink(path.join(p.home, '.vscode')), `~/.vscode was made a symlink (hard link of a symlink): ${out}`);
       assert.ok(!fs.existsSync(path.join(p.home, '.config', 'git', 'config')), out);
       assert.ok(!fs.existsSync(path.join(p.home, '.vscode', 'extensions', 'evil.js')), out);
+      assert.ok(!isLink(path.join(p.home, '.cache')), `~/.cache was made a symlink: the sandbox's git-script approvals are the script's file: ${out}`);
     });
 
     it(`GOT THROUGH: ~/.bashrc -> dotfiles/bashrc: warn links the physical rc file to a new name and the script appends to it (${tier})`, async function () {
@@ -326,6 +339,23 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       notBlocked(r);
       assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', out);
       assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `~/.bashrc (dotfiles/bashrc) was replaced: ${out}`);
+    });
+
+    it(`.vscode -> ../shared/vs: a made file renamed over the physical settings file, warn and enforce (GOT THROUGH in the fallback tier, held in the namespace tier) (${tier})`, async function () {
+      skipNs(this);
+      for (const mode of ['warn', 'enforce'] as const) {
+        place?.cleanup();
+        place = makePlace();
+        const p = P();
+        const shared = path.join(p.root, 'shared', 'vs');
+        fs.mkdirSync(shared, { recursive: true });
+        fs.writeFileSync(path.join(shared, 'settings.json'), '{}\n');
+        fs.symlinkSync('../shared/vs', path.join(p.ws, '.vscode'));
+        const r = await run(p, mode, [bin!, 'ws-vscode', p.ws, p.out, path.join(shared, 'settings.json')], env);
+        const out = `${r.stdout}\n${r.stderr}`;
+        assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', `${mode}: ${out}`);
+        assert.equal(fs.readFileSync(path.join(shared, 'settings.json'), 'utf8'), '{}\n', `${mode}: .vscode/settings.json (through the .vscode symlink) was replaced: ${out}`);
+      }
     });
 
     it(`control, enforce with the home outside the write grants: the same three attacks are refused (${tier})`, async function () {
