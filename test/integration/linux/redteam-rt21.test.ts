@@ -20,7 +20,11 @@
 //    The same in the workspace: .vscode -> ../shared/vs (fallback tier, warn and enforce: /tmp above the
 //    workspace is carved, so a file made there is renamed over shared/vs/settings.json). The namespace tier
 //    holds there (the workspace's top is not carved, the kernel refuses).
-// 3. Fidelity, "a call refused leaves no trace": an emulated open(O_CREAT) that fails after the supervisor
+// 3. Beside the integrity set: warn now makes ~/.git (the home is carved), so every folder of the home that is
+//    no repository of its own belongs to the script's repository, and a plain `git status` there outside the
+//    sandbox runs its core.fsmonitor. Both tiers. (With a root host `/` is carved too and new names there are
+//    performed: /.git would reach every folder of the machine that is no repository; not tried here.)
+// 4. Fidelity, "a call refused leaves no trace": an emulated open(O_CREAT) that fails after the supervisor
 //    created the file leaves the file: with the fd table full (EMFILE: the kernel fails before creating), and,
 //    with an unprivileged host, open(O_WRONLY|O_CREAT|O_EXCL, 0444) (the supervisor creates, chmods 0444, then
 //    cannot reopen it for writing without DAC override: EACCES where the kernel succeeds, and an empty file).
@@ -356,6 +360,23 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
         assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', `${mode}: ${out}`);
         assert.equal(fs.readFileSync(path.join(shared, 'settings.json'), 'utf8'), '{}\n', `${mode}: .vscode/settings.json (through the .vscode symlink) was replaced: ${out}`);
       }
+    });
+
+    it(`GOT THROUGH (a gap beside the integrity set): warn makes ~/.git, and git outside the sandbox in any folder of the home that is no repository runs its core.fsmonitor (${tier})`, async function () {
+      skipNs(this);
+      if (!hasTool('git')) this.skip();
+      place = makePlace();
+      const p = P();
+      fs.mkdirSync(path.join(p.home, 'notrepo'));
+      const marker = path.join(p.out, 'pwned');
+      const script = `mkdir -p "$HOME/.git/objects" "$HOME/.git/refs" && echo 'ref: refs/heads/main' > "$HOME/.git/HEAD" && printf '[core]\\n\\trepositoryformatversion = 0\\n\\tfsmonitor = touch ${marker}\\n' > "$HOME/.git/config"; echo made=$?`;
+      const r = await run(p, 'warn', ['/bin/sh', '-c', script], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      notBlocked(r);
+      // After the run, outside the sandbox: a plain `git status` in a folder of the home.
+      spawnSync('git', ['status'], { cwd: path.join(p.home, 'notrepo'), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.home }, stdio: 'ignore' });
+      assert.ok(!fs.existsSync(path.join(p.home, '.git')), `warn mode made ~/.git (${fs.existsSync(marker) ? 'and git status in ~/notrepo ran its core.fsmonitor outside the sandbox' : 'its fsmonitor did not run here'}): ${out}`);
+      assert.ok(!fs.existsSync(marker), out);
     });
 
     it(`control, enforce with the home outside the write grants: the same three attacks are refused (${tier})`, async function () {
