@@ -20,6 +20,11 @@
 //    The same in the workspace: .vscode -> ../shared/vs (fallback tier, warn and enforce: /tmp above the
 //    workspace is carved, so a file made there is renamed over shared/vs/settings.json). The namespace tier
 //    holds there (the workspace's top is not carved, the kernel refuses).
+//    And the sandbox's own records: with ~/.local -> dotfiles/local, `ln ~/dotfiles/local/state/script-sandbox/
+//    audit.key ~/k` is performed and the script reads the audit key (it can then seal forged audit lines).
+//    In the namespace tier the script cannot even see the key (the cover is on the physical folder): the
+//    supervisor resolves the name in the target's view (missing under the cover), decides on the string, and
+//    links in the host's view, where the key is.
 // 3. Beside the integrity set: warn now makes ~/.git (the home is carved), so every folder of the home that is
 //    no repository of its own belongs to the script's repository, and a plain `git status` there outside the
 //    sandbox runs its core.fsmonitor. Both tiers. (With a root host `/` is carved too and new names there are
@@ -360,6 +365,22 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
         assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', `${mode}: ${out}`);
         assert.equal(fs.readFileSync(path.join(shared, 'settings.json'), 'utf8'), '{}\n', `${mode}: .vscode/settings.json (through the .vscode symlink) was replaced: ${out}`);
       }
+    });
+
+    it(`GOT THROUGH: ~/.local -> dotfiles/local: the supervisor hard-links the audit key (hidden; in the namespace tier covered, the script cannot even see it) to ~/k, and the script reads it (${tier})`, async function () {
+      skipNs(this);
+      place = makePlace();
+      const p = P();
+      fs.mkdirSync(path.join(p.home, 'dotfiles', 'local'), { recursive: true });
+      fs.symlinkSync('dotfiles/local', path.join(p.home, '.local'));
+      const keyPath = path.join(p.home, 'dotfiles', 'local', 'state', 'script-sandbox', 'audit.key');
+      const script = `cat "${keyPath}" >/dev/null 2>&1 && echo direct-read=ALLOWED; ln "${keyPath}" "$HOME/k"; echo ln=$?; od -An -tx1 -v "$HOME/k" | tr -d ' \\n'; echo`;
+      const r = await run(p, 'warn', ['/bin/sh', '-c', script], env);
+      const out = `${r.stdout}\n${r.stderr}`;
+      const key = fs.readFileSync(keyPath).toString('hex');
+      assert.doesNotMatch(r.stdout, /direct-read=ALLOWED/, `the kernel let the script read the key directly: ${out}`);
+      assert.ok(!r.stdout.includes(key), `the script read the audit key (it can seal forged audit lines) through a hard link the supervisor made: ${out}`);
+      assert.ok(!fs.existsSync(path.join(p.home, 'k')), out);
     });
 
     it(`GOT THROUGH (a gap beside the integrity set): warn makes ~/.git, and git outside the sandbox in any folder of the home that is no repository runs its core.fsmonitor (${tier})`, async function () {
