@@ -38,7 +38,7 @@
 // rc files, ~/.config/git, .git, .git/hooks, .vscode, .sandbox; /proc/self/root, /proc/self/cwd and
 // /proc/thread-self/cwd forms and relative names; O_TMPFILE + linkat (AT_EMPTY_PATH and /proc/self/fd with
 // AT_SYMLINK_FOLLOW); hard links of .git/config and ~/.bashrc; a folder or a symlink renamed onto ~/.config;
-// non-UTF-8 and over-long names (refused, no trace); a thread exchanging a made folder with a symlink to .git
+// non-UTF-8 and over-long names (refused, no trace); the same from a non-dumpable process; a thread exchanging a made folder with a symlink to .git
 // while names are created below it, and a thread flipping the shared cwd between a made folder and .git (the
 // supervisor re-walks with RESOLVE_NO_SYMLINKS); DAC with a root host (a home owned by another user, a sticky
 // folder of another user: create, mkdir, symlink, FIFO, unlink, rename, link all refused).
@@ -62,6 +62,7 @@ const ATTACK_C = String.raw`
 #include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE 2
 #endif
@@ -171,6 +172,12 @@ int main(int argc, char **argv) {
     report("non-utf8-name", create(cat(H, "\xff\xfe-name")));
     char longname[300]; memset(longname, 'a', 299); longname[299] = 0;
     report("long-name", create(cat(H, longname)));
+    // A non-dumpable process (an unprivileged supervisor cannot read its memory or /proc links).
+    prctl(PR_SET_DUMPABLE, 0);
+    report("nondump-create-rc", create(cat(H, ".bash_profile")));
+    report("nondump-rename-into-rc", rename(cat(H, "made/x"), cat(H, ".zshrc")));
+    report("nondump-link-git-config", link(cat(W, ".git/config"), cat(H, "cfg2")));
+    report("nondump-symlink-hooks", symlink("/tmp", cat(W, ".git/hooks/pre-push")));
   } else if (!strcmp(m, "race")) {
     // Swap a made folder with a symlink to .git (RENAME_EXCHANGE, performed by the supervisor) while creating
     // names below it; and a thread flipping the shared cwd between the made folder and .git.
