@@ -20,6 +20,9 @@
 //    The same in the workspace: .vscode -> ../shared/vs (fallback tier, warn and enforce: /tmp above the
 //    workspace is carved, so a file made there is renamed over shared/vs/settings.json). The namespace tier
 //    holds there (the workspace's top is not carved, the kernel refuses).
+//    And the hooks folder core.hooksPath names (tools/githooks, tools missing): `ln -s OUT/t tools` at the
+//    workspace's top makes the hooks the script's (fallback tier, warn and enforce; the namespace tier binds a
+//    placeholder there and holds).
 //    And the sandbox's own records: with ~/.local -> dotfiles/local, `ln ~/dotfiles/local/state/script-sandbox/
 //    audit.key ~/k` is performed and the script reads the audit key (it can then seal forged audit lines).
 //    In the namespace tier the script cannot even see the key (the cover is on the physical folder): the
@@ -405,6 +408,22 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       spawnSync('git', ['status'], { cwd: path.join(p.home, 'notrepo'), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.home }, stdio: 'ignore' });
       assert.ok(!fs.existsSync(path.join(p.home, '.git')), `warn mode made ~/.git (${fs.existsSync(marker) ? 'and git status in ~/notrepo ran its core.fsmonitor outside the sandbox' : 'its fsmonitor did not run here'}): ${out}`);
       assert.ok(!fs.existsSync(marker), out);
+    });
+
+    it(`core.hooksPath=tools/githooks with no tools folder: tools made a symlink to the script's folder, warn and enforce (GOT THROUGH in the fallback tier, held in the namespace tier) (${tier})`, async function () {
+      skipNs(this);
+      for (const mode of ['warn', 'enforce'] as const) {
+        place?.cleanup();
+        place = makePlace();
+        const p = P();
+        execFileSync('git', ['-C', p.ws, 'config', 'core.hooksPath', 'tools/githooks']);
+        const t = path.join(p.out, 't');
+        const script = 'ln -s "$0" tools; echo symlink=$?; mkdir -p "$0/githooks"; printf "#!/bin/sh\\necho HOOK-RAN\\n" > tools/githooks/pre-commit; echo hook=$?';
+        const r = await run(p, mode, ['/bin/sh', '-c', script, t], env);
+        const out = `${r.stdout}\n${r.stderr}`;
+        assert.ok(!isLink(path.join(p.ws, 'tools')), `${mode}: the workspace's tools (above the hooks folder core.hooksPath names) was made a symlink to ${t}: ${out}`);
+        assert.ok(!fs.existsSync(path.join(p.ws, 'tools', 'githooks', 'pre-commit')), `${mode}: a hook was written: ${out}`);
+      }
     });
 
     it(`control, enforce with the home outside the write grants: the same three attacks are refused (${tier})`, async function () {
