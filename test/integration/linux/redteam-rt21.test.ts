@@ -151,6 +151,16 @@ int main(int argc, char **argv) {
     report("rename-dir-onto-config", rename(cat(H, "made"), cat(H, ".config")));
     report("exchange-dir-with-config", exch(cat(H, "made"), cat(H, ".config")));
     report("exchange-config-with-dir", exch(cat(H, ".config"), cat(H, "made")));
+    // From the home (carved in both tiers, so performed by the supervisor in the host's view, where .git is no
+    // read-only mount) into the workspace's integrity set.
+    create(cat(H, "made/y"));
+    report("rename-home-into-hooks", rename(cat(H, "made/y"), cat(W, ".git/hooks/pre-commit")));
+    report("link-home-into-hooks", link(cat(H, "made/y"), cat(W, ".git/hooks/pre-commit")));
+    report("rename-home-into-git-config", rename(cat(H, "made/y"), cat(W, ".git/config")));
+    report("exchange-home-dir-with-hooks", exch(cat(H, "made/git"), cat(W, ".git/hooks")));
+    report("rename-home-dir-into-git", rename(cat(H, "made/git"), cat(W, ".git/made")));
+    report("rename-home-dir-into-vscode", rename(cat(H, "made/git"), cat(W, ".vscode")));
+    report("rename-home-dir-into-sandbox", rename(cat(H, "made/git"), cat(W, ".sandbox/made")));
     mkdir(cat(W, "wm"), 0755);
     create(cat(W, "wm/x"));
     report("rename-into-hooks", rename(cat(W, "wm/x"), cat(W, ".git/hooks/pre-commit")));
