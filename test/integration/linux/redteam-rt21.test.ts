@@ -11,6 +11,9 @@
 //    ~/.config/git/config is a file the script wrote in a folder of its own (git outside the sandbox reads
 //    core.hooksPath from it). Both tiers, root and unprivileged host. Enforce has the same hole where the home
 //    lies in a write grant (a home below /tmp in moderate): the emulation is shared.
+//    Also in the workspace: the hooks folder core.hooksPath names (tools/githooks, tools missing): `ln -s OUT/t tools` at the
+//    workspace's top makes the hooks the script's (fallback tier, warn and enforce; the namespace tier binds a
+//    placeholder there and holds).
 // 2. A protected file reached through a symlink (~/.bashrc -> dotfiles/bashrc, the common dotfiles layout):
 //    the kernel keeps the physical file (the namespace tier binds dotfiles/bashrc read-only, the fallback tier
 //    carves it), but the supervisor compares the PHYSICAL path it resolved with the protected paths as
@@ -20,9 +23,6 @@
 //    The same in the workspace: .vscode -> ../shared/vs (fallback tier, warn and enforce: /tmp above the
 //    workspace is carved, so a file made there is renamed over shared/vs/settings.json). The namespace tier
 //    holds there (the workspace's top is not carved, the kernel refuses).
-//    And the hooks folder core.hooksPath names (tools/githooks, tools missing): `ln -s OUT/t tools` at the
-//    workspace's top makes the hooks the script's (fallback tier, warn and enforce; the namespace tier binds a
-//    placeholder there and holds).
 //    And the sandbox's own records: with ~/.local -> dotfiles/local, `ln ~/dotfiles/local/state/script-sandbox/
 //    audit.key ~/k` is performed and the script reads the audit key (it can then seal forged audit lines).
 //    In the namespace tier the script cannot even see the key (the cover is on the physical folder): the
@@ -41,8 +41,8 @@
 // rc files, ~/.config/git, .git, .git/hooks, .vscode, .sandbox; /proc/self/root, /proc/self/cwd and
 // /proc/thread-self/cwd forms and relative names; O_TMPFILE + linkat (AT_EMPTY_PATH and /proc/self/fd with
 // AT_SYMLINK_FOLLOW); hard links of .git/config and ~/.bashrc; a folder or a symlink renamed onto ~/.config;
-// non-UTF-8 and over-long names (refused, no trace); the same from a non-dumpable process; a thread exchanging a made folder with a symlink to .git
-// while names are created below it, and a thread flipping the shared cwd between a made folder and .git (the
+// non-UTF-8 and over-long names (refused, no trace); the same from a non-dumpable process; a thread
+// exchanging a made folder with a symlink to .git while names are created below it, and a thread flipping the shared cwd between a made folder and .git (the
 // supervisor re-walks with RESOLVE_NO_SYMLINKS); DAC with a root host (a home owned by another user, a sticky
 // folder of another user: create, mkdir, symlink, FIFO, unlink, rename, link all refused).
 import { strict as assert } from 'node:assert';
