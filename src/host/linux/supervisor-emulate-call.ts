@@ -12,7 +12,7 @@ import type { SupervisedRun } from './supervisor-protocol';
 import type { Verdict } from './supervisor-decide';
 import { integrityAllows, integrityVerdict, policyVerdict, type EmulatedName, type WarnSide } from './supervisor-emulate-verdicts';
 import { resolveComponents, targetSelfLinks } from './target-path';
-import { linkInParents, openInParent, renameAllowed } from './supervisor-emulate-perform';
+import { linkInParents, openInParent, removeIfSame, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
 import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, ENXIO, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
@@ -208,33 +208,31 @@ export class OneCall {
       this.answer(parent);
       return true;
     }
-    let fd: number;
+    const base = path.posix.basename(e.resolved);
     try {
       // Never waits on a FIFO (one moved into a carved folder stalled the supervisor): non-blocking, then checked.
-      const opened = openInParent(this.n, this.ops, parent, path.posix.basename(e.resolved), flags | O_NONBLOCK, credsOf(this.note.pid));
-      if (opened.fd >= 0 && opened.created) {
-        this.ops.fchmod(opened.fd, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
-        this.made.add(e.resolved);
+      const opened = openInParent(this.n, this.ops, parent, base, flags | O_NONBLOCK, credsOf(this.note.pid));
+      const made = opened.fd >= 0 && opened.created ? fs.fstatSync(opened.fd) : null;
+      const fd = this.plainObject(opened.fd, flags, write);
+      if (fd === CONTINUE_TO_KERNEL) {
+        // Not a file or directory (a FIFO, a socket, a device): the kernel decides; Landlock gives a name made
+        // since the start no read right here, and the glob's matches at the start are carve-outs.
+        this.n.respond(this.r.listener, this.note.id, { continue: true });
+        return true;
       }
-      fd = this.plainObject(opened.fd, flags, write);
+      // The mode last, on the fd the script gets: a file created 0444 still opens for writing, as in the kernel.
+      if (fd >= 0 && made) this.ops.fchmod(fd, mode & ~umaskOf(this.note.pid) /* the target's, not ours */ & 0o7777);
+      // Installs the fd, then answers with its number (FileOpCalls.addfd says why not in one step).
+      const installed = fd < 0 ? fd : this.ops.addfd(this.r.listener, this.note.id, fd, (flags & O_CLOEXEC) !== 0);
+      if (fd >= 0) this.n.close(fd);
+      // A create that fails after all (its reopen, a full fd table: EMFILE) leaves nothing, as the kernel's.
+      if (made && installed < 0) removeIfSame(this.ops, parent, base, made);
+      else if (made) this.made.add(e.resolved);
+      this.answer(installed);
+      return true;
     } finally {
       this.n.close(parent);
     }
-    if (fd === CONTINUE_TO_KERNEL) {
-      // Not a file or directory (a FIFO, a socket, a device): the kernel decides; Landlock gives a name made
-      // since the start no read right here, and the glob's matches at the start are carve-outs.
-      this.n.respond(this.r.listener, this.note.id, { continue: true });
-      return true;
-    }
-    if (fd < 0) {
-      this.answer(fd);
-      return true;
-    }
-    // Installs the fd, then answers with its number (FileOpCalls.addfd says why not in one step).
-    const installed = this.ops.addfd(this.r.listener, this.note.id, fd, (flags & O_CLOEXEC) !== 0);
-    this.n.close(fd);
-    this.answer(installed);
-    return true;
   }
 
   /** The fd if a file or directory, reopened (same inode) without an O_NONBLOCK the target did not ask for; else
@@ -320,7 +318,8 @@ export class OneCall {
     if (!from || !to) return false;
     if (!this.uncoveredName(to.resolved) && !this.inMade(path.posix.dirname(from.resolved))) return false; // from a folder with no refer right too
     // A second name for a protected file would be an unprotected way to write it: the source is decided too.
-    if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, false) ?? linkOutOfReach(this.r, name, from, to, this.globs) ?? linkOnGlobWay(this.r, name, to, this.globs))) return true;
+    // The new name as a move: a link (of a symlink) at a folder on the way to a protected path would lead it elsewhere.
+    if (this.refused(this.decide(name, from, false) ?? this.decide(name, to, true) ?? linkOutOfReach(this.r, name, from, to, this.globs) ?? linkOnGlobWay(this.r, name, to, this.globs))) return true;
     return this.perform([from.resolved, to.resolved], (fds) => {
       const res = linkInParents(this.n, this.ops, fds[0]!, path.posix.basename(from.resolved), fds[1]!, path.posix.basename(to.resolved), credsOf(this.note.pid));
       if (res === 0) this.made.add(to.resolved);

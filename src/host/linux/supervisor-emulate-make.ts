@@ -24,7 +24,9 @@ export class MakeCall extends OneCall {
     const at = name === 'symlinkat';
     const e = this.entry(at ? this.arg32(1) : AT_FDCWD, this.note.args[at ? 2 : 1]!, false);
     if (!e || !this.uncoveredName(e.resolved)) return false;
-    if (this.refused(this.decide(name, e, false) ?? linkOnGlobWay(this.r, name, e, this.globs))) return true;
+    // `moves`: a link at a missing folder on the way to a protected path would lead that path elsewhere
+    // (red team rt21: `ln -s /tmp/x ~/.config`, then ~/.config/git/config is the script's).
+    if (this.refused(this.decide(name, e, true) ?? linkOnGlobWay(this.r, name, e, this.globs))) return true;
     const target = this.mem.readString(this.note.pid, this.note.args[0]!);
     // Not UTF-8: re-encoded on its way through JavaScript, it would not be the script's text.
     if (target === null || target === '' || target.includes('\uFFFD')) return this.unreadable(name);

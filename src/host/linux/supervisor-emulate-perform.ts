@@ -72,3 +72,15 @@ export function renameAllowed(fromDir: number, fromBase: string, toDir: number, 
   const dirs = [src, (flags & RENAME_EXCHANGE) !== 0 ? dst : null].filter((x) => x && (x.mode & S_IFMT) === S_IFDIR);
   return !moved || dirs.every((x) => mayAccess(x!, c, MAY_WRITE));
 }
+
+/** Removes what a call created at `base` in `parent` once the call failed after all, if the name still holds
+ *  that very file (`made`, its fstat at creation). */
+export function removeIfSame(ops: FileOpCalls, parent: number, base: string, made: fs.Stats): void {
+  let now: fs.Stats;
+  try {
+    now = fs.lstatSync(`/proc/self/fd/${parent}/${base}`);
+  } catch {
+    return; // gone already
+  }
+  if (now.ino === made.ino && now.dev === made.dev) ops.unlinkat(parent, base, 0);
+}

@@ -25,6 +25,7 @@ import type { FsModel } from '../../policy/fs-model-types';
 import { isUnder } from '../../policy/paths';
 import { MakeCall } from './supervisor-emulate-make';
 import { carvingGlobs, sameInHostView } from './supervisor-emulate-globs';
+import { withPhysicalForms } from './physical-forms';
 import { O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
 export type { Refuse } from './supervisor-emulate-call';
@@ -71,6 +72,8 @@ export class FileEmulator {
   private readonly readCarving = new Map<string, boolean>();
   /** Per warn run: the run as its kernel rules stand (kernelView). */
   private readonly views = new Map<string, SupervisedRun>();
+  /** Per run: the run with its paths' physical forms (withPhysicalForms). */
+  private readonly physical = new Map<string, SupervisedRun>();
 
   constructor(
     private readonly n: NotifyCalls,
@@ -86,6 +89,7 @@ export class FileEmulator {
     this.carved.delete(runId);
     this.readCarving.delete(runId);
     this.views.delete(runId);
+    this.physical.delete(runId);
   }
 
   /**
@@ -94,12 +98,14 @@ export class FileEmulator {
    * its integrity rules carve: what the kernel keeps there is refused (EACCES, in warn too), anything else is
    * performed and what enforce would block reported (`report`).
    */
-  handle(given: SupervisedRun, note: Notification, name: string, refuse: Refuse, report: (v: Verdict) => void): boolean {
-    if (given.fileTier === undefined) return false;
+  handle(run: SupervisedRun, note: Notification, name: string, refuse: Refuse, report: (v: Verdict) => void): boolean {
+    if (run.fileTier === undefined || (run.violation !== 'refuse' && !run.kernel)) return false;
+    // The run's protected and carved paths in their physical forms too (physical-forms.ts), once per run.
+    let given = this.physical.get(run.runId);
+    if (given === undefined) this.physical.set(run.runId, (given = withPhysicalForms(run)));
     let r = given;
     let warn: WarnSide | undefined;
-    if (given.violation !== 'refuse') {
-      if (!given.kernel) return false;
+    if (given.violation !== 'refuse' && given.kernel) {
       let view = this.views.get(given.runId);
       if (view === undefined) this.views.set(given.runId, (view = kernelView(given, given.kernel)));
       r = view;
