@@ -29,7 +29,12 @@ export interface CarveOutFs {
   realpath?(p: string): string | null;
 }
 
+/** A step path.posix.normalize would change: `//`, `/./`, `/../`, a trailing `/.`, `/..` or `/`. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
 function normalize(p: string): string {
+  // Most paths here are normal already (listed entries, canonical carve-outs): no copy for them.
+  if (p.startsWith('/') && !NOT_NORMAL.test(p)) return p;
   const n = path.posix.normalize(p);
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
 }

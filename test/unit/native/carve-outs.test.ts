@@ -126,6 +126,13 @@ describe('expandCarveOuts', function () {
     assert.deepEqual(out, []);
   });
 
+  it('normalises doubled slashes, dot steps and trailing slashes in every spelling', function () {
+    for (const cut of ['/etc//shadow', '/etc/./shadow', '/etc/shadow/', '/etc/ssl/../shadow', '/etc/shadow/.', '//etc/shadow', '/etc/ssl/certs/../../shadow/']) {
+      const out = expandCarveOuts([{ path: '/etc/', access: R }], [cut], readdir, isDir);
+      assert.deepEqual(paths(out), ['/etc/hosts', '/etc/passwd', '/etc/ssl'], cut);
+    }
+  });
+
   it('normalises trailing slashes and dots', function () {
     const out = expandCarveOuts([{ path: '/etc/', access: R }], ['/etc/./ssl/../shadow'], readdir, isDir);
     assert.deepEqual(paths(out), ['/etc/hosts', '/etc/passwd', '/etc/ssl']);
