@@ -4,7 +4,7 @@ import type { Applier, ApplyHooks } from '../backend';
 import type { Plan } from '../../src/protocol/plan';
 import { SandboxError } from '../../src/errors';
 import { loadLibc, type Libc } from './libc';
-import { applyAndExec } from './apply';
+import { applyAndExec, warmSignalReads } from './apply';
 import { warmRulePath } from './landlock';
 
 export function createLinuxApplier(): Applier {
@@ -19,6 +19,7 @@ export function createLinuxApplier(): Applier {
       libc ??= loadLibc();
       try {
         warmRulePath(libc);
+        warmSignalReads(libc);
       } catch {
         // only a warm-up: the run's own pass reports what fails
       }

@@ -235,3 +235,19 @@ export function resetSignals(libc: Libc): void {
   }
   libc.setSignalMask([]);
 }
+
+/**
+ * resetSignals' reads, changing nothing (sigaction with no new action): a pooled launcher does them while it
+ * waits for its plan, so the pass just before exec is not also the first run of that code and binding.
+ */
+export function warmSignalReads(libc: Libc, passes = 4): void {
+  for (let i = 0; i < passes; i++) {
+    for (let sig = 1; sig < NSIG; sig++) {
+      try {
+        libc.sigaction(sig, null);
+      } catch {
+        // glibc-reserved signals (EINVAL), as in resetSignals
+      }
+    }
+  }
+}

@@ -5,6 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LandlockRule } from '../../src/protocol/plan';
 import type { FsModelFs } from '../../src/policy/fs-model-types';
+import { FILE_ACCESS } from '../../src/policy/fs-access';
+
+const FILE_RIGHTS: ReadonlySet<string> = new Set(FILE_ACCESS);
 
 /**
  * A rule as the expansion emits it. `exact`: the path was canonical when the expansion looked (a real entry of a
@@ -26,7 +29,12 @@ export interface CarveOutFs {
   realpath?(p: string): string | null;
 }
 
+/** A step path.posix.normalize would change: `//`, `/./`, `/../`, a trailing `/.`, `/..` or `/`. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
 function normalize(p: string): string {
+  // Most paths here are normal already (listed entries, canonical carve-outs): no copy for them.
+  if (p.startsWith('/') && !NOT_NORMAL.test(p)) return p;
   const n = path.posix.normalize(p);
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
 }
@@ -60,6 +68,10 @@ function isAncestorOrSelf(a: string, b: string): boolean {
  * glob's folders: a rule on a file would follow it through a rename onto the glob; Grant noFileRules).
  * `entryDirsWithout`: of those, per directory, the rights its subdirectories' rules lack (the same rename
  * carries a folder's rule; Grant entryDirsWithout). A rule left with no right is not emitted.
+ * An expanded entry that is not a directory gets only the rights a rule on a file may carry (fs-access
+ * FILE_ACCESS): the rights the kernel would keep of the full set anyway, and the launcher's first add_rule
+ * then succeeds instead of failing with EINVAL and being retried. Should the entry be a directory by the
+ * launch, the rule grants those file rights beneath it: less than the full set, never more.
  */
 export function expandCarveOuts(
   rules: LandlockRule[],
@@ -100,6 +112,7 @@ export function expandCarveOuts(
     const prefix = dir === '/' ? '/' : `${dir}/`;
     const onTheWay = new Set(cuts.filter((c) => c.length > prefix.length && c.startsWith(prefix)).map((c) => c.slice(prefix.length).split('/')[0]!));
     const dirInsideCut = cuts.some((c) => isAncestorOrSelf(c, dir));
+    const fileAccess = access.filter((a) => FILE_RIGHTS.has(a));
     for (const name of [...names].sort()) {
       const child = dir === '/' ? `/${name}` : `${dir}/${name}`;
       if (isDir(child)) {
@@ -116,7 +129,7 @@ export function expandCarveOuts(
       // its target (Landlock checks the resolved path), while a rule opened on the link would follow it and
       // grant the target, possibly an ancestor of a carve-out.
       if (realpath && realpath(child) !== child) continue;
-      out.push({ path: child, access, ...exact });
+      if (fileAccess.length) out.push({ path: child, access: fileAccess, ...exact });
     }
   };
 

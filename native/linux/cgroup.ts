@@ -202,36 +202,46 @@ export class RunCgroup {
     }
   }
 
-  stats(): CgroupStats {
-    const s: CgroupStats = { cpuUserMs: null, cpuSystemMs: null, memoryPeakBytes: null, oomKills: 0, pidsMaxHits: 0 };
+  /** The CPU time counted so far (stats()' CPU part alone: a baseline needs no memory or pids files). */
+  cpu(): Pick<CgroupStats, 'cpuUserMs' | 'cpuSystemMs'> {
+    const s: Pick<CgroupStats, 'cpuUserMs' | 'cpuSystemMs'> = { cpuUserMs: null, cpuSystemMs: null };
     if (this.mode === 'cgroup v2') {
       const cpu = kv(tryRead(this.file('unified', 'cpu.stat')));
       if (cpu.user_usec != null) s.cpuUserMs = cpu.user_usec / 1000;
       if (cpu.system_usec != null) s.cpuSystemMs = cpu.system_usec / 1000;
-      const peak = tryRead(this.file('unified', 'memory.peak'));
-      if (peak) s.memoryPeakBytes = Number(peak.trim());
-      s.oomKills = kv(tryRead(this.file('unified', 'memory.events'))).oom_kill ?? 0;
-      s.pidsMaxHits = kv(tryRead(this.file('unified', 'pids.events'))).max ?? 0;
-    } else {
-      if (this.dirs.cpuacct) {
-        // Nanosecond counters where the kernel has them; cpuacct.stat counts 10 ms ticks.
-        const u = tryRead(this.file('cpuacct', 'cpuacct.usage_user')).trim();
-        const y = tryRead(this.file('cpuacct', 'cpuacct.usage_sys')).trim();
-        if (/^\d+$/.test(u) && /^\d+$/.test(y)) {
-          s.cpuUserMs = Number(u) / 1e6;
-          s.cpuSystemMs = Number(y) / 1e6;
-        } else {
-          const st = kv(tryRead(this.file('cpuacct', 'cpuacct.stat')));
-          if (st.user != null) s.cpuUserMs = st.user * 10;
-          if (st.system != null) s.cpuSystemMs = st.system * 10;
-        }
+    } else if (this.dirs.cpuacct) {
+      // Nanosecond counters where the kernel has them; cpuacct.stat counts 10 ms ticks.
+      const u = tryRead(this.file('cpuacct', 'cpuacct.usage_user')).trim();
+      const y = tryRead(this.file('cpuacct', 'cpuacct.usage_sys')).trim();
+      if (/^\d+$/.test(u) && /^\d+$/.test(y)) {
+        s.cpuUserMs = Number(u) / 1e6;
+        s.cpuSystemMs = Number(y) / 1e6;
+      } else {
+        const st = kv(tryRead(this.file('cpuacct', 'cpuacct.stat')));
+        if (st.user != null) s.cpuUserMs = st.user * 10;
+        if (st.system != null) s.cpuSystemMs = st.system * 10;
       }
-      const peak = tryRead(this.file('memory', 'memory.max_usage_in_bytes'));
-      if (peak) s.memoryPeakBytes = Number(peak.trim());
-      s.oomKills = kv(tryRead(this.file('memory', 'memory.oom_control'))).oom_kill ?? 0;
-      s.pidsMaxHits = kv(tryRead(this.file('pids', 'pids.events'))).max ?? 0;
     }
     return s;
+  }
+
+  /** The kernel's limit hits so far: processes killed for memory, forks refused at pids.max. */
+  hits(): Pick<CgroupStats, 'oomKills' | 'pidsMaxHits'> {
+    if (this.mode === 'cgroup v2') {
+      return {
+        oomKills: kv(tryRead(this.file('unified', 'memory.events'))).oom_kill ?? 0,
+        pidsMaxHits: kv(tryRead(this.file('unified', 'pids.events'))).max ?? 0,
+      };
+    }
+    return {
+      oomKills: kv(tryRead(this.file('memory', 'memory.oom_control'))).oom_kill ?? 0,
+      pidsMaxHits: kv(tryRead(this.file('pids', 'pids.events'))).max ?? 0,
+    };
+  }
+
+  stats(): CgroupStats {
+    const peak = tryRead(this.mode === 'cgroup v2' ? this.file('unified', 'memory.peak') : this.file('memory', 'memory.max_usage_in_bytes'));
+    return { ...this.cpu(), memoryPeakBytes: peak ? Number(peak.trim()) : null, ...this.hits() };
   }
 
   /**

@@ -181,18 +181,22 @@ export function pathRuleAdder(libc: Libc, rulesetFd: number, handled: number): (
   };
 }
 
+const WARM_RULES: LandlockPlan['rules'] = ['/', '/dev/null', '/proc/self', '/nonexistent/warm-up', '/etc/hosts'].map((path) => ({ path, access: ['read_file'] }));
+
 /**
  * Runs the rule adder on throwaway rulesets that are never applied (closed, nothing restricted): a pooled
  * launcher waiting for its plan does this so the run's first pass over its rules is not also the first
  * run of this code (koffi's call paths, V8's first compiles: the cold pass took about twice the CPU).
  * Directories, a file (given directory rights: the EINVAL retry), a missing path and a symlink (ELOOP when
- * exact), so the error paths are warm too.
+ * exact), so the error paths are warm too; and the launch-time resolution of rules the compile left as named.
  */
 export function warmRulePath(libc: Libc, passes = 8): void {
   const abi = landlockAbi(libc);
   if (abi === null) return;
   const handled = fsRightsForAbi(abi);
   for (let i = 0; i < passes; i++) {
+    // The plan's rules the compile left unresolved are resolved here at the launch (applyLandlock): warm that too.
+    expandCarveOuts(WARM_RULES, [], diskFs.readdir, diskFs.isDir, diskFs.realpath);
     const fd = createRuleset(libc, abi, handled, 0);
     try {
       const add = pathRuleAdder(libc, fd, handled);

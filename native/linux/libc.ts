@@ -123,7 +123,12 @@ export function loadLibc(arch: string = process.arch): Libc {
   const c_setpgid = fn('setpgid', 'int', ['int', 'int']);
   const c_getpid = fn('getpid', 'int', []);
   const c_getppid = fn('getppid', 'int', []);
-  const c_sigaction = fn('sigaction', 'int', ['int', koffi.pointer(SigactionStruct), koffi.out(koffi.pointer(SigactionStruct))]);
+  // Buffers, not koffi's struct conversion: the launcher reads all 64 dispositions just before exec, and
+  // converting the struct (a 16-element u64 array each way) was most of each call's cost.
+  const c_sigaction = fn('sigaction', 'int', ['int', 'void *', 'void *']);
+  const SIGACTION_SIZE = koffi.sizeof(SigactionStruct);
+  const SA_HANDLER_AT = koffi.offsetof(SigactionStruct, 'sa_handler');
+  const sigOld = Buffer.alloc(SIGACTION_SIZE);
   const c_sigprocmask = fn('sigprocmask', 'int', ['int', 'void *', 'void *']);
   const c_waitpid = fn('waitpid', 'int', ['int', koffi.out(koffi.pointer('int')), 'int']);
   const c_kill = fn('kill', 'int', ['int', 'int']);
@@ -210,10 +215,16 @@ export function loadLibc(arch: string = process.arch): Libc {
     getpid: () => c_getpid() as number,
     getppid: () => c_getppid() as number,
     sigaction(sig, handler) {
-      const old: { sa_handler?: number | bigint } = {};
-      const act = handler === null ? null : { sa_handler: handler, sa_mask: new Array(16).fill(0n), sa_flags: 0, sa_restorer: 0 };
-      check('sigaction', c_sigaction(sig, act, old));
-      return toBig(old.sa_handler ?? 0);
+      // The new action: this handler, an empty mask, no flags, no restorer (the buffer is zeroed). The handler
+      // is written little-endian, as on every architecture with a syscall table here.
+      let act: Buffer | null = null;
+      if (handler !== null) {
+        act = Buffer.alloc(SIGACTION_SIZE);
+        act.writeBigUInt64LE(BigInt.asUintN(64, handler), SA_HANDLER_AT);
+      }
+      sigOld.fill(0);
+      check('sigaction', c_sigaction(sig, act, sigOld));
+      return sigOld.readBigUInt64LE(SA_HANDLER_AT);
     },
     setSignalMask(signals) {
       const set = Buffer.alloc(SIGSET_BYTES);

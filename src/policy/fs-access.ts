@@ -19,3 +19,7 @@ export const LANDLOCK_ACCESS = [
   'ioctl_dev',
 ] as const;
 export type LandlockAccess = (typeof LANDLOCK_ACCESS)[number];
+
+/** The rights a Landlock rule on a non-directory may carry (the kernel refuses any other with EINVAL): what
+ *  a rule on a file grants is these, whatever else it names. */
+export const FILE_ACCESS: readonly LandlockAccess[] = ['execute', 'write_file', 'read_file', 'truncate', 'ioctl_dev'];

@@ -77,7 +77,7 @@ export class LinuxRunTree implements RunTree {
           this.releaseCg = () => undefined;
         }
         moved = held.moved;
-        const s = held.cg.stats();
+        const s = held.cg.cpu();
         this.cpuBefore = { user: s.cpuUserMs ?? 0, system: s.cpuSystemMs ?? 0 };
       } else if (!this.cg) {
         try {
@@ -164,7 +164,7 @@ export class LinuxRunTree implements RunTree {
 
   kernelHits() {
     if (!this.cg) return { memory: false, processes: false };
-    const s = this.cg.stats();
+    const s = this.cg.hits();
     return { memory: s.oomKills > 0, processes: s.pidsMaxHits > 0 };
   }
 

@@ -85,6 +85,48 @@ describe('carve-out expansion cache', () => {
     same(c);
   });
 
+  it('answers the realpaths of rule roots and carve-outs from unchanged listings, and sees each change on the way', async () => {
+    const asked: string[] = [];
+    const c = cachedExpansion({ ...diskFs, realpath: (p) => (asked.push(p), diskFs.realpath(p)) }, 512, () => Date.now() + 10 * RACY_MS);
+    // Carve-outs below directories the expansion does not list itself, missing ones included.
+    cuts.push(path.join(root, 'home/docs/deep/secret'), path.join(root, 'home/docs/missing/x'));
+    fs.mkdirSync(path.join(root, 'home/docs/deep'));
+    fs.writeFileSync(path.join(root, 'home/docs/deep/secret'), 'x');
+    const compile = async () => {
+      await new Promise((r) => setImmediate(r)); // a new compile: the per-compile answers are dropped
+      asked.length = 0;
+      same(c);
+    };
+    await compile();
+    await compile();
+    assert.deepEqual(asked, [], 'an unchanged tree without symlinks needs no realpath from the disk');
+    // A directory on a carve-out's way swapped for a symlink: the carve-out now lies where the link leads.
+    tick();
+    fs.renameSync(path.join(root, 'home/docs'), path.join(root, 'etc/docs'));
+    fs.symlinkSync(path.join(root, 'etc/docs'), path.join(root, 'home/docs'));
+    await compile();
+    const out = c.expand(rules, cuts);
+    assert.ok(!out.some((r) => r.path === path.join(root, 'etc/docs') || r.path === path.join(root, 'etc/docs/deep/secret')), 'the moved carve-out got a rule');
+    assert.ok(asked.length > 0, 'a symlink on the way is resolved by the disk');
+    // A missing carve-out's directory appears, then the carve-out itself.
+    tick();
+    fs.mkdirSync(path.join(root, 'etc/docs/missing'));
+    await compile();
+    tick();
+    fs.writeFileSync(path.join(root, 'etc/docs/missing/x'), 'secret');
+    await compile();
+    assert.ok(!c.expand(rules, cuts).some((r) => r.path === path.join(root, 'etc/docs/missing/x')));
+    // A directory on the way replaced by a file, and back.
+    tick();
+    fs.rmSync(path.join(root, 'home/code'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'home/code'), 'now a file');
+    await compile();
+    tick();
+    fs.rmSync(path.join(root, 'home/code'));
+    fs.mkdirSync(path.join(root, 'home/code/.git/hooks'), { recursive: true });
+    await compile();
+  });
+
   it('does not store a listing whose directory changed within RACY_MS', () => {
     const c = cachedExpansion(diskFs);
     same(c);

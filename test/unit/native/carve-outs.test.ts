@@ -1,6 +1,8 @@
 // expandCarveOuts over a fake tree: Landlock can only grant, so exceptions become grants on siblings.
 import * as assert from 'node:assert/strict';
 import { expandCarveOuts } from '../../../native/linux/carve-outs';
+import { LANDLOCK_FILE_ACCESS, accessBits } from '../../../native/linux/landlock';
+import { FILE_ACCESS } from '../../../src/policy/fs-access';
 import type { LandlockAccess, LandlockRule } from '../../../src/protocol/plan';
 
 /** A fake file system: directories map to their entries; anything else listed is a file. */
@@ -49,7 +51,23 @@ describe('expandCarveOuts', function () {
   it('replaces a rule on the parent by rules on the other children', function () {
     const out = expandCarveOuts([{ path: '/etc', access: R }], ['/etc/shadow'], readdir, isDir);
     assert.deepEqual(paths(out), ['/etc/hosts', '/etc/passwd', '/etc/ssl']);
-    assert.ok(out.every((r) => r.access === R));
+    // The directory keeps the rule's rights; the files get those a rule on a file may carry.
+    assert.deepEqual(Object.fromEntries(out.map((r) => [r.path, r.access])), { '/etc/hosts': ['read_file'], '/etc/passwd': ['read_file'], '/etc/ssl': R });
+  });
+
+  it('gives an entry that is not a directory only the rights a rule on a file may carry', function () {
+    const all: LandlockAccess[] = ['execute', 'write_file', 'read_file', 'read_dir', 'remove_dir', 'remove_file', 'make_reg', 'make_dir', 'make_sym', 'refer', 'truncate', 'ioctl_dev'];
+    const out = expandCarveOuts([{ path: '/home/u', access: all }], ['/home/u/.ssh'], readdir, isDir, realpath);
+    const byPath = Object.fromEntries(out.map((r) => [r.path, r.access]));
+    assert.deepEqual(byPath['/home/u/.bashrc'], ['execute', 'write_file', 'read_file', 'truncate', 'ioctl_dev']);
+    assert.deepEqual(byPath['/home/u/code'], all);
+    // The same rights as the kernel's list of rights valid on a file (landlock.ts LANDLOCK_FILE_ACCESS).
+    assert.equal(accessBits(FILE_ACCESS), LANDLOCK_FILE_ACCESS);
+  });
+
+  it('gives a file no rule when none of the rule\'s rights applies to a file', function () {
+    const out = expandCarveOuts([{ path: '/etc', access: ['read_dir', 'make_reg'] }], ['/etc/shadow'], readdir, isDir);
+    assert.deepEqual(out, [{ path: '/etc/ssl', access: ['read_dir', 'make_reg'] }]);
   });
 
   it('recurses down to a deep carve-out, which gets nothing', function () {
@@ -96,8 +114,9 @@ describe('expandCarveOuts', function () {
       isDir,
     );
     const byPath = Object.fromEntries(out.map((r) => [r.path, r.access]));
-    assert.equal(byPath['/etc/passwd'], R);
+    assert.deepEqual(byPath['/etc/passwd'], ['read_file']);
     assert.equal(byPath['/home/u/code'], W);
+    assert.deepEqual(byPath['/home/u/.bashrc'], ['write_file']);
     assert.equal(byPath['/etc/shadow'], undefined);
     assert.equal(byPath['/home/u/.ssh'], undefined);
   });
@@ -105,6 +124,13 @@ describe('expandCarveOuts', function () {
   it('grants nothing under a directory it cannot list (fail closed)', function () {
     const out = expandCarveOuts([{ path: '/unlistable', access: R }], ['/unlistable/x'], readdir, isDir);
     assert.deepEqual(out, []);
+  });
+
+  it('normalises doubled slashes, dot steps and trailing slashes in every spelling', function () {
+    for (const cut of ['/etc//shadow', '/etc/./shadow', '/etc/shadow/', '/etc/ssl/../shadow', '/etc/shadow/.', '//etc/shadow', '/etc/ssl/certs/../../shadow/']) {
+      const out = expandCarveOuts([{ path: '/etc/', access: R }], [cut], readdir, isDir);
+      assert.deepEqual(paths(out), ['/etc/hosts', '/etc/passwd', '/etc/ssl'], cut);
+    }
   });
 
   it('normalises trailing slashes and dots', function () {
