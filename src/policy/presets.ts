@@ -54,6 +54,9 @@ export const ALWAYS_PROTECTED: readonly ProtectedEntry[] = Object.freeze(
     noWrite('~/.config/fish', 'shell start-up files (run outside the sandbox)'),
     noWrite('~/.gitconfig', 'git configuration (aliases, hooksPath and credential helpers run outside the sandbox)'),
     noWrite('~/.config/git', 'git configuration (aliases, hooksPath and credential helpers run outside the sandbox)'),
+    // git in any folder of the home that is no repository of its own finds a repository here, and runs its
+    // config's commands (core.fsmonitor, hooks) outside the sandbox (red team rt21).
+    noWrite('~/.git', 'a git repository at the home folder (git run in any folder of the home that is no repository uses its config)'),
     noWrite('~/.config/autostart', 'programs started at login'),
     noWrite('~/.config/systemd/user', 'user services started outside the sandbox'),
     noWrite('~/.config/Code/User', 'VS Code user settings (could switch the sandbox off)'),

@@ -82,7 +82,7 @@ describe('warn mode never relaxes the integrity set (real kernel)', function () 
     git: snapshot(path.join(sb.workspace, '.git'), ['objects', 'refs', 'logs']),
     vscode: snapshot(path.join(sb.workspace, '.vscode')),
     bashrc: fs.readFileSync(path.join(sb.home, '.bashrc'), 'utf8'),
-    state: snapshot(stateDir(), ['locks']),
+    state: snapshot(stateDir(), ['locks', 'recovery']), // the host's own (its lock, its recovery checkpoint)
   });
 
   for (const tier of ['namespaces', 'fallback'] as const) {
