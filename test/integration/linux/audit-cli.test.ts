@@ -86,4 +86,17 @@ describe('audit log written by script-sandbox run', function () {
     assert.equal(tail.code, 0, tail.stderr);
     assert.equal(tail.stdout.trim().split('\n').length, 2, tail.stdout);
   });
+
+  it('a log whose last line fails its keyed check refuses the run and the CLI exits (it hung on its early launcher)', async function () {
+    await run([], ['/bin/true']);
+    const lines = fs.readFileSync(audit.path, 'utf8').split('\n');
+    const last = lines.length - 2; // the text ends with a newline
+    lines[last] = lines[last]!.replace(/"mac":"(.)/, (_m, c: string) => `"mac":"${c === '0' ? '1' : '0'}`);
+    fs.writeFileSync(audit.path, lines.join('\n'));
+    const t0 = Date.now();
+    const r = await runCli(['run', '--workspace', sb.workspace, '--', '/bin/true'], { cwd: sb.workspace, home: sb.home, timeoutMs: 20000 });
+    assert.equal(r.code, 125, `exit ${r.code ?? r.signal} after ${Date.now() - t0} ms: ${r.stderr}`);
+    assert.match(r.stderr, /AUDIT_BROKEN/);
+    assert.ok(Date.now() - t0 < 15000, `took ${Date.now() - t0} ms`);
+  });
 });
