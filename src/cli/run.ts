@@ -84,9 +84,12 @@ export async function cmdRun(argv: string[], early?: EarlyLauncher): Promise<num
     enginePromise.then((en) => en.dispose(), () => undefined);
     throw e;
   }
-  await log.append({ type: 'host_started', component: 'cli', version: VERSION });
   let engine: Engine | undefined;
+  let failed = false;
   try {
+    // Inside the try: a log that refuses its first line (a broken chain: AUDIT_BROKEN) must still dispose the
+    // engine, whose early launcher otherwise kept this process alive forever (red team rt21).
+    await log.append({ type: 'host_started', component: 'cli', version: VERSION });
     let loaded: LoadedPolicy;
     try {
       loaded = loadPolicy(args.workspace, args.policyFile, args.layer);
@@ -98,11 +101,17 @@ export async function cmdRun(argv: string[], early?: EarlyLauncher): Promise<num
     log.addSecretPatterns(policy.env.secretPatterns);
     for (const n of notes) process.stderr.write(`script-sandbox: ${n}\n`);
     return await runWithEngine(args, policy, log, undefined, (engine = await enginePromise.catch(() => undefined)));
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     if (engine) engine.dispose();
     else enginePromise.then((en) => en.dispose(), () => undefined);
-    await log.append({ type: 'host_stopped', reason: 'cli exit' });
+    // A log that refused a line refuses this one too: an error already on its way is the one to report.
+    const stopped = log.append({ type: 'host_stopped', reason: 'cli exit' });
+    await stopped.then(() => undefined, () => undefined);
     await log.close();
+    if (!failed) await stopped;
   }
 }
 
