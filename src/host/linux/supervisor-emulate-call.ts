@@ -97,7 +97,7 @@ export class OneCall {
     return null;
   }
 
-  /** Warn mode: the call is about to be performed; what enforce would have blocked of it is reported now. */
+  /** Warn mode: the call was performed; what enforce would have blocked of it is reported now. */
   private reportWouldBlock(): void {
     for (const v of this.wouldBlock.splice(0)) this.warn?.report(v);
   }
@@ -202,7 +202,6 @@ export class OneCall {
   /** Opens `e` beneath its grant with the target's flags plus O_NOFOLLOW and installs the fd in the target. */
   private performOpen(e: Entry, flags: number, mode: number, write: boolean): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
-    this.reportWouldBlock();
     const parent = this.openParent(e.resolved, write ? 'write_file' : 'read_file');
     if (parent < 0) {
       this.answer(parent);
@@ -228,6 +227,7 @@ export class OneCall {
       // A create that fails after all (its reopen, a full fd table: EMFILE) leaves nothing, as the kernel's.
       if (made && installed < 0) removeIfSame(this.ops, parent, base, made);
       else if (made) this.made.add(e.resolved);
+      if (installed >= 0) this.reportWouldBlock();
       this.answer(installed);
       return true;
     } finally {
@@ -372,7 +372,6 @@ export class OneCall {
   /** Opens each path's parent beneath its grant, runs `op` on them, answers with its result. */
   protected perform(paths: string[], op: (parents: number[]) => number): boolean {
     if (!this.n.idValid(this.r.listener, this.note.id)) return true;
-    this.reportWouldBlock();
     const fds: number[] = [];
     try {
       for (const p of paths) {
@@ -383,7 +382,9 @@ export class OneCall {
         }
         fds.push(fd);
       }
-      this.answer(op(fds));
+      const res = op(fds);
+      if (res >= 0) this.reportWouldBlock(); // a call that fails anyway (EEXIST of mkdir -p) blocked nothing
+      this.answer(res);
     } finally {
       fds.forEach((fd) => this.n.close(fd));
     }
