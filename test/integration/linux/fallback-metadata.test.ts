@@ -1,0 +1,136 @@
+// The fallback tier (no user namespaces): Landlock does not mediate chmod/chown/utimes, and there are no
+// read-only mounts, so the syscall filter used to refuse these calls everywhere: `tar -xf` exited 2, `cp -p`,
+// `chmod +x`, `touch -d` and `git init` in a subfolder failed. The supervisor now performs them from its own
+// copy of the arguments where a write would be allowed (warn mode: outside the integrity set), with the
+// script's own DAC (it holds no capabilities, even as root), and refuses the rest: the protected paths, a
+// link leading to one, a file with another name (nlink > 1), another owner's file, a chown to another uid.
+// Observed from outside: modes, owners and times before and after.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IS_ROOT, runCli } from './helpers';
+import { useSandbox } from './use-sandbox';
+
+const FALLBACK = { SCRIPT_SANDBOX_NAMESPACES: '0' };
+const OLD = new Date('2001-01-01T00:00:00Z');
+
+interface Seen {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+const seen = (p: string): Seen => {
+  const s = fs.lstatSync(p);
+  return { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtime: s.mtimeMs };
+};
+
+for (const mode of ['enforce', 'warn'] as const) {
+  describe(`fallback tier, ${mode}: chmod, chown and utimes performed by the supervisor (real kernel)`, function () {
+    this.timeout(120000);
+    const sb = useSandbox({
+      git: true,
+      setup: (sb) => {
+        const ws = sb.workspace;
+        // An archive with a file of mode 0640 and an old mtime, made outside the sandbox.
+        const src = path.join(sb.outside, 'src');
+        fs.mkdirSync(src);
+        fs.writeFileSync(path.join(src, 'g'), 'payload\n');
+        fs.chmodSync(path.join(src, 'g'), 0o640);
+        fs.utimesSync(path.join(src, 'g'), OLD, OLD);
+        execFileSync('tar', ['-cf', path.join(ws, 'some.tar'), '-C', src, 'g']);
+        // Protected things, made before the run.
+        fs.writeFileSync(path.join(ws, '.git', 'hooks', 'x.sample'), '#!/bin/sh\necho dormant\n', { mode: 0o644 });
+        fs.chmodSync(path.join(ws, '.git', 'hooks', 'x.sample'), 0o644);
+        fs.mkdirSync(path.join(ws, '.vscode'));
+        fs.writeFileSync(path.join(ws, '.vscode', 'tasks.json'), '{}\n', { mode: 0o644 });
+        fs.writeFileSync(path.join(sb.home, '.bashrc'), '# rc\n', { mode: 0o644 });
+        fs.utimesSync(path.join(sb.home, '.bashrc'), OLD, OLD);
+        fs.utimesSync(path.join(ws, '.vscode', 'tasks.json'), OLD, OLD);
+        // A link in the workspace leading to a hook: chmod follows it.
+        fs.symlinkSync('.git/hooks/x.sample', path.join(ws, 'hooklink'));
+        // A file with a second name outside the workspace.
+        fs.writeFileSync(path.join(sb.outside, 'secret.txt'), 'x\n', { mode: 0o600 });
+        fs.chmodSync(path.join(sb.outside, 'secret.txt'), 0o600);
+        fs.linkSync(path.join(sb.outside, 'secret.txt'), path.join(ws, 'hl'));
+        if (IS_ROOT) {
+          // Another user's file in the workspace: the root script holds no CAP_FOWNER.
+          fs.writeFileSync(path.join(ws, 'theirs'), 'x\n', { mode: 0o666 });
+          fs.chmodSync(path.join(ws, 'theirs'), 0o666);
+          fs.chownSync(path.join(ws, 'theirs'), 65534, 65534);
+          fs.utimesSync(path.join(ws, 'theirs'), OLD, OLD);
+        }
+      },
+    });
+
+    const run = (script: string) =>
+      runCli(['run', '--workspace', sb.workspace, '--mode', mode, '--profile', 'moderate', '--', '/bin/sh', '-c', script], { cwd: sb.workspace, home: sb.home, env: FALLBACK });
+
+    it('tar -xf keeps modes and times, cp -p, chmod +x, touch -d and git init in a subfolder succeed', async () => {
+      const ws = sb.workspace;
+      const script = [
+        'mkdir x; tar -C x -xf some.tar; echo tar=$?',
+        'cp -p x/g x/h; echo cp=$?',
+        'chmod +x x/g; echo chmod=$?',
+        'touch -d 2020-01-01T00:00:00Z x/h; echo touch=$?',
+        'touch x/g; echo touchnow=$?',
+        '(cd x && git init -q sub); echo git=$?',
+      ].join('; ');
+      const r = await run(script);
+      for (const k of ['tar', 'cp', 'chmod', 'touch', 'touchnow', 'git']) assert.match(r.stdout, new RegExp(`${k}=0`), `${k}: ${r.stdout}\n${r.stderr}`);
+      const g = seen(path.join(ws, 'x', 'g'));
+      const h = seen(path.join(ws, 'x', 'h'));
+      assert.equal(g.mode, 0o751, 'chmod +x of a 0640 file');
+      assert.ok(g.mtime > Date.now() - 600_000, 'touch x/g set now');
+      assert.equal(h.mode, 0o640, 'cp -p kept the mode');
+      assert.equal(h.mtime, new Date('2020-01-01T00:00:00Z').getTime(), 'touch -d');
+      assert.ok(fs.existsSync(path.join(ws, 'x', 'sub', '.git', 'config')));
+    });
+
+    it('tar -xf restores the archived mode and mtime', async () => {
+      const r = await run('mkdir x; tar -C x -xf some.tar; echo tar=$?');
+      assert.match(r.stdout, /tar=0/, r.stderr);
+      const g = seen(path.join(sb.workspace, 'x', 'g'));
+      assert.equal(g.mode, 0o640);
+      assert.equal(g.mtime, OLD.getTime());
+    });
+
+    it('refuses the protected paths, a link to a hook, another name outside, another owner and a chown to another uid', async () => {
+      const ws = sb.workspace;
+      const watched = [
+        path.join(ws, '.git', 'hooks', 'x.sample'),
+        path.join(ws, '.vscode', 'tasks.json'),
+        path.join(sb.home, '.bashrc'),
+        path.join(ws, 'hl'),
+        path.join(sb.outside, 'secret.txt'),
+        ...(IS_ROOT ? [path.join(ws, 'theirs')] : []),
+      ];
+      const before = watched.map(seen);
+      const other = IS_ROOT ? 65534 : 0;
+      const script = [
+        'chmod +x .git/hooks/x.sample; echo hook=$?',
+        'touch -d 2020-01-01 .git/hooks/x.sample; echo hooktime=$?',
+        'chmod 600 "$HOME/.bashrc"; echo bashrc=$?',
+        'touch -d 2020-01-01 "$HOME/.bashrc"; echo bashrctime=$?',
+        'chmod 600 .vscode/tasks.json; echo tasks=$?',
+        'touch -d 2020-01-01 .vscode/tasks.json; echo taskstime=$?',
+        'chmod +x hooklink; echo hooklink=$?',
+        'chmod 666 hl; echo hardlink=$?',
+        `echo m > mine; chown ${other} mine; echo chown=$?`,
+        ...(IS_ROOT ? ['chmod 777 theirs; echo theirs=$?', 'touch -d 2020-01-01 theirs; echo theirstime=$?', 'chown 0 theirs; echo theirsown=$?'] : []),
+        'echo done',
+      ].join('; ');
+      const r = await run(script);
+      assert.match(r.stdout, /done/, r.stderr);
+      for (const k of ['hook', 'hooktime', 'bashrc', 'bashrctime', 'tasks', 'taskstime', 'hooklink', 'hardlink', 'chown', ...(IS_ROOT ? ['theirs', 'theirstime', 'theirsown'] : [])]) {
+        assert.match(r.stdout, new RegExp(`\\b${k}=[1-9]`), `${k} must fail: ${r.stdout}\n${r.stderr}`);
+      }
+      assert.deepEqual(watched.map(seen), before);
+      assert.equal(fs.statSync(path.join(ws, 'mine')).uid, process.getuid!());
+      // The refusals are reported with the path, like any blocked call.
+      assert.match(r.stderr, /x\.sample/);
+      assert.match(r.stderr, /another name|hard link/i);
+    });
+  });
+}
