@@ -132,5 +132,36 @@ for (const mode of ['enforce', 'warn'] as const) {
       assert.match(r.stderr, /x\.sample/);
       assert.match(r.stderr, /another name|hard link/i);
     });
+
+    it('fd forms: fchmod, fchown and futimens of a protected file opened for reading are refused; set-ID bits cleared as for the script', async () => {
+      const ws = sb.workspace;
+      if (IS_ROOT) {
+        // The script's own file in a group it is not in: chmod g+s is cleared, not refused.
+        fs.writeFileSync(path.join(ws, 'og'), 'x\n', { mode: 0o644 });
+        fs.chownSync(path.join(ws, 'og'), 0, 65534);
+      }
+      const hook = path.join(ws, '.git', 'hooks', 'x.sample');
+      const before = seen(hook);
+      const py = [
+        'import os',
+        'fd = os.open(".git/hooks/x.sample", os.O_RDONLY)',
+        'for name, f in [("fchmod", lambda: os.fchmod(fd, 0o755)), ("fchown", lambda: os.fchown(fd, -1, -1 if False else os.getgid())), ("futimens", lambda: os.utime(fd, (0, 0)))]:',
+        '    try:',
+        '        f(); print(name + "=ALLOWED")',
+        '    except OSError as e:',
+        '        print(name + "=refused")',
+        'open("s", "w").close(); os.chmod("s", 0o4755); os.chown("s", os.getuid(), os.getgid()); print("suid=%o" % (os.stat("s").st_mode & 0o7777))',
+        'g = os.open("s", os.O_RDONLY); os.fchmod(g, 0o700); os.utime(g, (1000000000, 1000000000)); print("fdform=%o,%d" % (os.stat("s").st_mode & 0o7777, os.stat("s").st_mtime))',
+        ...(IS_ROOT ? ['os.chmod("og", 0o2755); print("sgid=%o" % (os.stat("og").st_mode & 0o7777))'] : []),
+      ].join('\n');
+      const r = await run(`python3 -c '${py}'; echo done`);
+      assert.match(r.stdout, /done/, r.stderr);
+      assert.doesNotMatch(r.stdout, /ALLOWED/, r.stdout + r.stderr);
+      assert.match(r.stdout, /fchmod=refused/, r.stderr);
+      assert.deepEqual(seen(hook), before);
+      assert.match(r.stdout, /suid=755\b/, `chown by the owner clears set-user-ID: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /fdform=700,1000000000\b/, r.stdout + r.stderr);
+      if (IS_ROOT) assert.match(r.stdout, /sgid=755\b/, `chmod g+s outside the group clears it: ${r.stdout}${r.stderr}`);
+    });
   });
 }
