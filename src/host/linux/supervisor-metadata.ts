@@ -147,6 +147,18 @@ export class MetadataCall extends OneCall {
       st = undefined;
     }
     if (st && this.otherNames(name, e, st, change)) return true;
+    // A grant's root itself (`tar -xf` of an archive with a `./` entry sets the workspace's mode and times).
+    if (this.r.grants.some((g) => g.access.includes('write_file') && g.paths.includes(e.resolved))) {
+      if (!this.n.idValid(this.r.listener, this.note.id)) return true;
+      const pin = this.n.openat2(AT_FDCWD, e.resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_NO_MAGICLINKS);
+      if (pin < 0) return this.done(pin);
+      try {
+        this.reportWouldBlock();
+        return this.done(this.apply(pin, fs.fstatSync(pin), change));
+      } finally {
+        this.n.close(pin);
+      }
+    }
     return this.perform([e.resolved], ([parent]) => {
       const pin = this.n.openat2(parent!, path.posix.basename(e.resolved), O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       if (pin < 0) return pin;

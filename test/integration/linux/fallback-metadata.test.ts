@@ -76,9 +76,10 @@ for (const mode of ['enforce', 'warn'] as const) {
         'touch -d 2020-01-01T00:00:00Z x/h; echo touch=$?',
         'touch x/g; echo touchnow=$?',
         '(cd x && git init -q sub); echo git=$?',
+        'chmod 750 .; echo wsroot=$?',
       ].join('; ');
       const r = await run(script);
-      for (const k of ['tar', 'cp', 'chmod', 'touch', 'touchnow', 'git']) assert.match(r.stdout, new RegExp(`${k}=0`), `${k}: ${r.stdout}\n${r.stderr}`);
+      for (const k of ['tar', 'cp', 'chmod', 'touch', 'touchnow', 'git', 'wsroot']) assert.match(r.stdout, new RegExp(`${k}=0`), `${k}: ${r.stdout}\n${r.stderr}`);
       const g = seen(path.join(ws, 'x', 'g'));
       const h = seen(path.join(ws, 'x', 'h'));
       assert.equal(g.mode, 0o751, 'chmod +x of a 0640 file');
@@ -86,6 +87,7 @@ for (const mode of ['enforce', 'warn'] as const) {
       assert.equal(h.mode, 0o640, 'cp -p kept the mode');
       assert.equal(h.mtime, new Date('2020-01-01T00:00:00Z').getTime(), 'touch -d');
       assert.ok(fs.existsSync(path.join(ws, 'x', 'sub', '.git', 'config')));
+      assert.equal(seen(ws).mode, 0o750, 'chmod of the workspace folder itself');
     });
 
     it('tar -xf restores the archived mode and mtime', async () => {
