@@ -83,7 +83,10 @@ export class MetadataCall extends OneCall {
         const times = this.timespecs(a[2]!);
         if (typeof times === 'number') return this.done(times);
         // A null path: the fd form (futimens), as the kernel reads it.
-        if (a[1] === 0n) return (this.arg32(3) & ~AT_SYMLINK_NOFOLLOW) !== 0 ? this.done(-EINVAL) : this.onFd(name, this.arg32(0), { kind: 'times', times }, false);
+        if (a[1] === 0n) {
+          if (this.arg32(0) === AT_FDCWD) return this.done(-14); // EFAULT: no fd, no path
+          return (this.arg32(3) & ~AT_SYMLINK_NOFOLLOW) !== 0 ? this.done(-EINVAL) : this.onFd(name, this.arg32(0), { kind: 'times', times }, false);
+        }
         return this.atForm(name, this.arg32(3), { kind: 'times', times });
       }
       default:

@@ -165,5 +165,37 @@ for (const mode of ['enforce', 'warn'] as const) {
       assert.match(r.stdout, /fdform=700,1000000000\b/, r.stdout + r.stderr);
       if (IS_ROOT) assert.match(r.stdout, /sgid=755\b/, `chmod g+s outside the group clears it: ${r.stdout}${r.stderr}`);
     });
+
+    it('a folder swapped for a link to .git/hooks while chmod runs, and /proc/self/fd of a hook, never reach the hook', async () => {
+      const ws = sb.workspace;
+      fs.mkdirSync(path.join(ws, 'd'));
+      fs.writeFileSync(path.join(ws, 'd', 'x.sample'), 'x\n', { mode: 0o644 });
+      const hook = path.join(ws, '.git', 'hooks', 'x.sample');
+      const before = seen(hook);
+      const py = [
+        'import os, threading, time',
+        'stop = time.time() + 2',
+        'def swap():',
+        '    while time.time() < stop:',
+        '        try:',
+        '            os.rename("d", "d.real"); os.symlink(".git/hooks", "d"); os.unlink("d"); os.rename("d.real", "d")',
+        '        except OSError: pass',
+        't = threading.Thread(target=swap); t.start()',
+        'ok = 0',
+        'while time.time() < stop:',
+        '    try: os.chmod("d/x.sample", 0o755); os.utime("d/x.sample", (0, 0)); ok += 1',
+        '    except OSError: pass',
+        't.join()',
+        'fd = os.open(".git/hooks/x.sample", os.O_RDONLY)',
+        'for p in ["/proc/self/fd/%d" % fd, "/dev/fd/%d" % fd]:',
+        '    try: os.chmod(p, 0o755); print("ALLOWED " + p)',
+        '    except OSError: pass',
+        'print("ok=%d" % ok)',
+      ].join('\n');
+      const r = await run(`python3 -c '${py}'`);
+      assert.match(r.stdout, /ok=[1-9]/, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /ALLOWED/, r.stdout);
+      assert.deepEqual(seen(hook), before);
+    });
   });
 }
