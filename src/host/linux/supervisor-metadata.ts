@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PERFORMED_METADATA_CALLS } from '../../../native/linux/seccomp/profile';
 import { OneCall } from './supervisor-emulate-call';
+import { isUnder } from '../../policy';
 import { credsOf, mayAccess, MAY_WRITE, type Creds } from './dac';
 import type { EmulatedName } from './supervisor-emulate-verdicts';
 import type { Verdict } from './supervisor-decide';
@@ -150,33 +151,41 @@ export class MetadataCall extends OneCall {
       st = undefined;
     }
     if (st && this.otherNames(name, e, st, change)) return true;
-    // A grant's root itself (`tar -xf` of an archive with a `./` entry sets the workspace's mode and times).
-    if (this.r.grants.some((g) => g.access.includes('write_file') && g.paths.includes(e.resolved))) {
+    const writeRoots = this.r.grants.filter((g) => g.access.includes('write_file')).flatMap((g) => g.paths);
+    // A grant's root itself, in no other grant (`tar -xf` of an archive with a `./` entry sets the workspace's
+    // mode and times): pinned by its physical path, where the script can change nothing above it.
+    if (writeRoots.includes(e.resolved) && !writeRoots.some((root) => root !== e.resolved && isUnder(e.resolved, root))) {
       if (!this.n.idValid(this.r.listener, this.note.id)) return true;
-      const pin = this.n.openat2(AT_FDCWD, e.resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_NO_MAGICLINKS);
+      const pin = this.n.openat2(AT_FDCWD, e.resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       if (pin < 0) return this.done(pin);
       try {
         this.reportWouldBlock();
-        return this.done(this.apply(pin, fs.fstatSync(pin), change));
+        return this.done(this.onPinned(pin, follow, change));
       } finally {
         this.n.close(pin);
       }
     }
+    // Anything else: its parent opened beneath the grant with no symlinks (perform), the name pinned.
     return this.perform([e.resolved], ([parent]) => {
       const pin = this.n.openat2(parent!, path.posix.basename(e.resolved), O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       if (pin < 0) return pin;
       try {
-        const now = fs.fstatSync(pin);
-        if ((now.mode & S_IFMT) === S_IFLNK) {
-          // A link where the decision resolved none: the tree changed since; never followed.
-          if (follow) return -ELOOP;
-          if (change.kind === 'mode') return -EOPNOTSUPP; // what the kernel answers for a link's mode
-        }
-        return this.apply(pin, now, change);
+        return this.onPinned(pin, follow, change);
       } finally {
         this.n.close(pin);
       }
     });
+  }
+
+  /** The change on a name pinned O_PATH|O_NOFOLLOW where the decision resolved no link. */
+  private onPinned(pin: number, follow: boolean, change: Change): number {
+    const now = fs.fstatSync(pin);
+    if ((now.mode & S_IFMT) === S_IFLNK) {
+      // A link where the decision resolved none: the tree changed since; never followed.
+      if (follow) return -ELOOP;
+      if (change.kind === 'mode') return -EOPNOTSUPP; // what the kernel answers for a link's mode
+    }
+    return this.apply(pin, now, change);
   }
 
   /** Our copy of the target's fd, after making sure the notification (and so its pid) is still live; or -errno. */
