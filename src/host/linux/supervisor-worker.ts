@@ -215,7 +215,12 @@ class SupervisorLoop implements Answering {
           // The fallback tier's metadata calls the emulation did not take (xattrs, file_setattr, or a run it
           // does not emulate): refused in every mode, never continued (nothing else keeps them off protected files);
           // an xattr as on a filesystem without them (EOPNOTSUPP): cp -p and tar then set the mode with chmod.
-          if (METADATA_CALLS.includes(name)) return this.refuse(r, note, name, decideDenied(r, name), name.includes('xattr') ? EOPNOTSUPP : EPERM, true);
+          if (METADATA_CALLS.includes(name)) {
+            // A POSIX ACL (cp -p, cp -a set the mode that way): answered as a filesystem without ACLs does, not
+            // reported; the caller falls back to chmod, which is decided (and reported) on its own.
+            if (name.includes('xattr') && this.aclName(note, name)) return void this.n.respond(r.listener, note.id, { error: EOPNOTSUPP });
+            return this.refuse(r, note, name, decideDenied(r, name), name.includes('xattr') ? EOPNOTSUPP : EPERM, true);
+          }
           return this.onDenied(r, note, name);
       }
     } catch (e) {
@@ -270,6 +275,13 @@ class SupervisorLoop implements Answering {
 
   private onDenied(r: RunState, note: Notification, name: string): void {
     this.refuse(r, note, name, decideDenied(r, name), EPERM);
+  }
+
+  /** Whether an xattr call names a POSIX ACL (system.posix_acl_access or _default); its name is read, nothing done. */
+  private aclName(note: Notification, name: string): boolean {
+    const at = name === 'setxattrat' || name === 'removexattrat';
+    const attr = this.mem.readString(note.pid, note.args[at ? 3 : 1]!);
+    return attr === 'system.posix_acl_access' || attr === 'system.posix_acl_default';
   }
 
   readAddr(note: Notification, ptrArg: number, lenArg: number): Buffer | null {
