@@ -227,6 +227,8 @@ export function compileLinuxPlan(p: ResolvedPolicy, req: CompileRequest, deps: C
           metadataLocked,
           // warn included: the integrity set's metadata (a hook's mode, the key's) has no other guard here.
           metadataAlwaysRefused: metadataLocked && !enforce,
+          // With a listener the supervisor performs chmod/chown/utimes itself, deciding each (supervisor-metadata.ts).
+          metadataPerformed: metadataLocked && !!listener,
           // The same tier has no IPC namespace either: SysV IPC would reach the host's segments. With only the
           // watchdog keeping memory, detached SysV segments would be memory nobody counts.
           ipcLocked: metadataLocked ? 'no-namespace' : req.memoryWatchdogOnly && p.limits.memoryMiB != null ? 'uncounted-memory' : false,

@@ -9,6 +9,7 @@ const O_PATH = 0o10000000;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
 const EPERM = 1;
 
 /** _IOW('!', 3, struct seccomp_notif_addfd), DESIGN.md §5. */
@@ -46,6 +47,12 @@ export interface FileOpCalls {
    * a swapped link to ~/.ssh/id_rsa got 04777), so the name is pinned O_PATH|O_NOFOLLOW and checked first.
    */
   chmodMade(dirfd: number, name: string, mode: number, kind: 'dir' | 'fifo'): number;
+  /** chmod of the inode `fd` holds (O_PATH too), through its /proc/self/fd magic link: never a path walk. */
+  chmodFd(fd: number, mode: number): number;
+  /** fchownat(fd, "", uid, gid, AT_EMPTY_PATH): the inode `fd` holds (O_PATH too, a symlink itself). */
+  chownFd(fd: number, uid: number, gid: number): number;
+  /** utimensat(fd, "", times, AT_EMPTY_PATH): null = now; each [sec, nsec] (UTIME_NOW, UTIME_OMIT as nsec). */
+  utimesFd(fd: number, times: [bigint, bigint][] | null): number;
 }
 
 export function loadFileOpCalls(): FileOpCalls {
@@ -62,6 +69,8 @@ export function loadFileOpCalls(): FileOpCalls {
   const c_ftruncate = lib.func('ftruncate', 'int', ['int', 'int64_t']);
   const c_fchmodat = lib.func('fchmodat', 'int', ['int', 'str', 'uint32_t', 'int']);
   const c_close = lib.func('close', 'int', ['int']);
+  const c_fchownat = lib.func('fchownat', 'int', ['int', 'str', 'uint32_t', 'uint32_t', 'int']);
+  const c_utimensat = lib.func('utimensat', 'int', ['int', 'str', 'void *', 'int']);
   const res = (r: number) => (r < 0 ? -koffi.errno() : r);
   return {
     addfd(listener, id, srcfd, cloexec) {
@@ -76,6 +85,19 @@ export function loadFileOpCalls(): FileOpCalls {
     linkat: (od, on, nd, nn, f) => res(c_linkat(od, on, nd, nn, f)),
     fchmod: (fd, m) => res(c_fchmod(fd, m)),
     ftruncate: (fd, len) => res(c_ftruncate(fd, len)),
+    chmodFd: (fd, m) => res(c_fchmodat(AT_FDCWD, `/proc/self/fd/${fd}`, m, 0)),
+    chownFd: (fd, u, g) => res(c_fchownat(fd, '', u >>> 0, g >>> 0, AT_EMPTY_PATH)),
+    utimesFd(fd, times) {
+      let buf: Buffer | null = null;
+      if (times) {
+        buf = Buffer.alloc(32);
+        times.forEach(([sec, nsec], i) => {
+          buf!.writeBigInt64LE(sec, i * 16);
+          buf!.writeBigInt64LE(nsec, i * 16 + 8);
+        });
+      }
+      return res(c_utimensat(fd, '', buf, AT_EMPTY_PATH));
+    },
     chmodMade(d, n, m, kind) {
       // AT_SYMLINK_NOFOLLOW is EOPNOTSUPP for fchmodat before fchmodat2 (Linux 6.6): the entry is pinned instead,
       // and its mode set through the pinned inode's /proc/self/fd link (a magic link, never a path walk).

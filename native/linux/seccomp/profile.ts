@@ -32,12 +32,12 @@ export interface SyscallFilterOptions {
    * files the script owns. Absent: false.
    */
   metadataLocked?: boolean;
-  /**
-   * With metadataLocked: refuse those calls with EPERM whatever the deny action (warn mode's notify or log).
-   * Warn mode never relaxes the integrity set, and in this tier nothing else keeps chmod +x off a dormant
-   * hook or the audit key's mode; the cost is that warn does not report these calls. Absent: false.
-   */
+  /** With metadataLocked: refuse those calls (EPERM; xattrs EOPNOTSUPP) whatever the deny action: warn never relaxes
+   *  the integrity set, and in this tier nothing else keeps chmod +x off a dormant hook. Absent: false. */
   metadataAlwaysRefused?: boolean;
+  /** With metadataLocked and the notify deny action: chmod, chown and utimes (PERFORMED_METADATA_CALLS) notify in
+   *  warn mode too; the supervisor performs or refuses each (metadataAlwaysRefused: xattrs only). Absent: false. */
+  metadataPerformed?: boolean;
   /**
    * Deny SysV IPC (shared memory, message queues, semaphores) with the deny action. For the tier without an
    * IPC namespace, where these calls would reach the host's segments of the same uid ('no-namespace'), and for
@@ -49,6 +49,7 @@ export interface SyscallFilterOptions {
 
 export const EPERM = 1;
 export const ENOSYS = 38;
+export const EOPNOTSUPP = 95; // an xattr refused as on a filesystem without them: cp -p then uses chmod, not an ACL
 
 const CLONE_NEWTIME = 0x00000080;
 const CLONE_NEWNS = 0x00020000;
@@ -104,8 +105,10 @@ const FOREIGN_PID_CALLS: readonly Readonly<{ syscall: string; reason: string; re
   { syscall: 'ioprio_set', reason: 'ioprio_set: change the I/O priority of other processes, a process group or a user' },
 ]);
 
+/** Metadata calls the fallback tier's supervisor performs itself (metadataPerformed; supervisor-metadata.ts). */
+export const PERFORMED_METADATA_CALLS: readonly string[] = Object.freeze(['chmod', 'fchmod', 'fchmodat', 'fchmodat2', 'chown', 'fchown', 'lchown', 'fchownat', 'utime', 'utimes', 'futimesat', 'utimensat']);
 /** Metadata calls Landlock does not mediate (denied with metadataLocked). */
-const METADATA_CALLS: readonly string[] = Object.freeze([
+export const METADATA_CALLS: readonly string[] = Object.freeze([
   'chmod', 'fchmod', 'fchmodat', 'fchmodat2',
   'chown', 'fchown', 'lchown', 'fchownat',
   'setxattr', 'lsetxattr', 'fsetxattr', 'setxattrat',
@@ -375,8 +378,9 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
   rules.push(...socketRules(o.network, deny));
   rules.push(...foreignPidRules());
   if (o.metadataLocked) {
-    const metaDeny = o.metadataAlwaysRefused ? errno(EPERM) : deny;
-    METADATA_CALLS.forEach((c) => void rules.push(rule(c, metaDeny, reasonOf(c))));
+    const metaDeny = (c: string) => (o.metadataAlwaysRefused ? errno(c.includes('xattr') ? EOPNOTSUPP : EPERM) : deny);
+    const performed = (c: string) => o.metadataPerformed === true && deny.kind === 'notify' && PERFORMED_METADATA_CALLS.includes(c);
+    METADATA_CALLS.forEach((c) => void rules.push(rule(c, performed(c) ? deny : metaDeny(c), reasonOf(c))));
   }
   if (o.ipcLocked) {
     const why = o.ipcLocked === 'no-namespace' ? "SysV IPC reaches the host's segments without an IPC namespace" : 'SysV IPC holds memory the memory limit cannot count without a cgroup';

@@ -37,7 +37,7 @@ export class OneCall {
     protected readonly note: Notification,
     private readonly carved: Set<string>,
     private readonly made: Set<string>,
-    private readonly refuse: Refuse,
+    protected readonly refuse: Refuse,
     protected readonly globs?: GlobMatcher,
     private readonly warn?: WarnSide,
   ) {}
@@ -51,7 +51,11 @@ export class OneCall {
 
   /** Our copy of a path argument, resolved for the target; null when unreadable (the worker refuses then). */
   protected entry(dirfd: number, ptr: bigint, followLast: boolean): Entry | null {
-    const written = this.mem.readString(this.note.pid, ptr);
+    return this.entryOf(dirfd, this.mem.readString(this.note.pid, ptr), followLast);
+  }
+
+  /** entry() of a path already read (once) into our memory. */
+  protected entryOf(dirfd: number, written: string | null, followLast: boolean): Entry | null {
     // A name that is not UTF-8 would be re-encoded on the way through JavaScript: not the same name.
     if (written === null || written.includes('\uFFFD') || written === '') return null;
     let base = '/';
@@ -98,7 +102,7 @@ export class OneCall {
   }
 
   /** Warn mode: the call was performed; what enforce would have blocked of it is reported now. */
-  private reportWouldBlock(): void {
+  protected reportWouldBlock(): void {
     for (const v of this.wouldBlock.splice(0)) this.warn?.report(v);
   }
 
@@ -107,7 +111,7 @@ export class OneCall {
     return true;
   }
 
-  private answer(res: number): void {
+  protected answer(res: number): void {
     this.n.respond(this.r.listener, this.note.id, res < 0 ? { error: -res } : { val: BigInt(res) });
   }
 

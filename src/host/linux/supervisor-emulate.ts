@@ -24,6 +24,7 @@ import type { Verdict } from './supervisor-decide';
 import type { FsModel } from '../../policy/fs-model-types';
 import { isUnder } from '../../policy/paths';
 import { MakeCall } from './supervisor-emulate-make';
+import { MetadataCall, PERFORMED_METADATA } from './supervisor-metadata';
 import { carvingGlobs, sameInHostView } from './supervisor-emulate-globs';
 import { withPhysicalForms } from './physical-forms';
 import { O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
@@ -116,13 +117,17 @@ export class FileEmulator {
       carved = new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
       this.carved.set(r.runId, carved);
     }
-    // Without carved directories only read opens come here for nothing (the fallback tier notifies them).
-    if (carved.size === 0 && name !== 'open' && name !== 'openat' && name !== 'openat2') return false;
     let made = this.made.get(r.runId);
     if (made === undefined) {
       made = new Set<string>();
       this.made.set(r.runId, made);
     }
+    // The fallback tier's chmod/chown/utimes: performed or refused here, never continued (supervisor-metadata.ts).
+    if (given.fileTier === 'fallback' && PERFORMED_METADATA.has(name)) {
+      return new MetadataCall(this.n, this.ops, this.mem, r, note, carved, made, warn ? (v, errno) => refuse(v, errno, true) : refuse, this.globs, warn).metadata(name);
+    }
+    // Without carved directories only read opens come here for nothing (the fallback tier notifies them).
+    if (carved.size === 0 && name !== 'open' && name !== 'openat' && name !== 'openat2') return false;
     // The common open, decided without a call object: what OneCall.open does first when nothing was made and
     // nothing is carved for this access (the path is not even read there either).
     if (made.size === 0 && (name === 'open' || name === 'openat' || name === 'creat')) {

@@ -9,11 +9,12 @@ import type { Violation } from '../../policy/violation';
 import type { SupervisorControl, SupervisorEvent } from './supervisor-protocol';
 import { AllowedFiles, decideDenied, type Verdict } from './supervisor-decide';
 import { describeAddr } from '../../../native/linux/sockaddr';
-import { EPERM } from './supervisor-abi';
+import { EOPNOTSUPP, EPERM } from './supervisor-abi';
 import { PID_SWEEP, type Answering, type PendingOp, type RunState } from './supervisor-answer';
 import { NetworkCalls } from './supervisor-network';
 import { FileCalls } from './supervisor-files';
 import { FileEmulator } from './supervisor-emulate';
+import { METADATA_CALLS } from '../../../native/linux/seccomp';
 import { loadFileOpCalls } from '../../../native/linux/notify-addfd';
 import { loadPollSet } from '../../../native/linux/poll-set';
 
@@ -169,7 +170,12 @@ class SupervisorLoop implements Answering {
       r.pids.add(note.pid);
     }
     try {
-      if (r.denied.includes(name)) return this.onDenied(r, note, name);
+      if (r.denied.includes(name)) {
+        // Listed by the policy too: outside the namespace tier no mount keeps a metadata call off protected
+        // files, so warn mode does not let it go on either.
+        if (r.fileTier !== 'namespaces' && METADATA_CALLS.includes(name)) return this.refuse(r, note, name, decideDenied(r, name), EPERM, true);
+        return this.onDenied(r, note, name);
+      }
       // --- fallback-tier file emulation: calls on carved directories are performed, not continued ---
       const refuse = (v: Verdict, errno: number, kept?: boolean) => this.refuse(r, note, name, v, errno, kept);
       if (this.emulator.handle(r, note, name, refuse, (v) => this.violation(r, note, name, v))) return;
@@ -206,6 +212,15 @@ class SupervisorLoop implements Answering {
         case 'mknodat':
           return this.files.onPathWrite(r, note, name);
         default:
+          // The fallback tier's metadata calls the emulation did not take (xattrs, file_setattr, or a run it
+          // does not emulate): refused in every mode, never continued (nothing else keeps them off protected files);
+          // an xattr as on a filesystem without them (EOPNOTSUPP): cp -p and tar then set the mode with chmod.
+          if (METADATA_CALLS.includes(name)) {
+            // A POSIX ACL (cp -p, cp -a set the mode that way): answered as a filesystem without ACLs does, not
+            // reported; the caller falls back to chmod, which is decided (and reported) on its own.
+            if (name.includes('xattr') && this.aclName(note, name)) return void this.n.respond(r.listener, note.id, { error: EOPNOTSUPP });
+            return this.refuse(r, note, name, decideDenied(r, name), name.includes('xattr') ? EOPNOTSUPP : EPERM, true);
+          }
           return this.onDenied(r, note, name);
       }
     } catch (e) {
@@ -260,6 +275,13 @@ class SupervisorLoop implements Answering {
 
   private onDenied(r: RunState, note: Notification, name: string): void {
     this.refuse(r, note, name, decideDenied(r, name), EPERM);
+  }
+
+  /** Whether an xattr call names a POSIX ACL (system.posix_acl_access or _default); its name is read, nothing done. */
+  private aclName(note: Notification, name: string): boolean {
+    const at = name === 'setxattrat' || name === 'removexattrat';
+    const attr = this.mem.readString(note.pid, note.args[at ? 3 : 1]!);
+    return attr === 'system.posix_acl_access' || attr === 'system.posix_acl_default';
   }
 
   readAddr(note: Notification, ptrArg: number, lenArg: number): Buffer | null {

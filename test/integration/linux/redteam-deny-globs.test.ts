@@ -228,8 +228,8 @@ describe('red team: deny-read globs and renamed inodes (real kernel)', function 
       );
       fs.mkdirSync(path.join(sb.workspace, '.git', 'hooks'), { recursive: true });
       const r = await runIn(sb, ['--mode', 'enforce', '--deny-write', 'data/*.key'], ['./mk.sh'], env);
-      // venv in the fallback tier fails as it always did: its chmod calls are refused by the filter there.
-      const ok = ['link-read', 'link-write', 'fifo-data', 'root-readback', ...(tier === 'namespace tier' ? ['venv'] : [])];
+      // venv in both tiers: the fallback tier's supervisor performs its chmod calls (supervisor-metadata.ts).
+      const ok = ['link-read', 'link-write', 'fifo-data', 'root-readback', 'venv'];
       for (const l of ok) assert.match(r.stdout, new RegExp(`${l}: ALLOWED`), r.stdout + r.stderr);
       for (const l of ['link-key', 'fifo-key', 'via-link-to-key', 'via-link-to-git']) assert.match(r.stdout, new RegExp(`${l}: denied`), r.stdout + r.stderr);
       assert.equal(fs.readFileSync(path.join(data, 'old.key'), 'utf8'), 'old\n');

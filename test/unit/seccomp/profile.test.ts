@@ -214,6 +214,17 @@ describe('seccomp profile', () => {
         assert.equal(notify({ nr: t.fchmod!, arch: me, args: [3, 0o777] }), SECCOMP_RET_USER_NOTIF);
       });
 
+      it('metadataPerformed (fallback tier with a listener, warn too): chmod/chown/utimes notify, xattrs stay refused (EOPNOTSUPP)', () => {
+        const warn = createEvaluator(compileFilter(buildProfileFilter(options(arch, { metadataLocked: true, metadataAlwaysRefused: true, metadataPerformed: true, denyAction: { kind: 'notify' } }))));
+        const noListener = createEvaluator(compileFilter(buildProfileFilter(options(arch, { metadataLocked: true, metadataAlwaysRefused: true, metadataPerformed: true, denyAction: { kind: 'log' } }))));
+        for (const s of METADATA.filter((x) => t[x] !== undefined)) {
+          const performed = !/xattr|file_setattr/.test(s);
+          const refused = s.includes('xattr') ? 0x00050000 | 95 : EPERM_RET;
+          assert.equal(warn({ nr: t[s]!, arch: me, args: [3, 0x1000, 0o777] }), performed ? SECCOMP_RET_USER_NOTIF : refused, s);
+          assert.equal(noListener({ nr: t[s]!, arch: me, args: [3, 0x1000, 0o777] }), refused, `${s} without a listener`);
+        }
+      });
+
       it('wrong arch and x32 numbers kill', () => {
         const run = createEvaluator(compileFilter(buildProfileFilter(options(arch))));
         assert.equal(run({ nr: t.read!, arch: 0x40000003 }), SECCOMP_RET_KILL_PROCESS);
