@@ -22,10 +22,14 @@
 //    done by hand and restored, not in this file; utimes of both is asserted instead). Not the emulation's
 //    own: the namespace tier's kernel does the same; before b0ff5ca the fallback tier refused it.
 //
+// 5. The host's terminal, fallback tier, root host: the CLI run in a pty of the host's devpts hands it to the
+//    script; `chmod 666 $(tty)` (/dev/pts/N, below the /dev/pts grant, owned by uid 0) is performed: other
+//    users can write to the host user's terminal. The namespace tier gives the script no terminal here.
+//
 // HELD (passing): chmod/chown/utimes of .git, .git/hooks, a hook, .git/config, .vscode (a symlink to
 // ../out/shared/vs, reached by its physical path too), .sandbox and its audit log, ~/.bashrc -> dotfiles/bashrc
 // (both names), the state folder, the hooks folder core.hooksPath names, a git worktree's common .git (by
-// hand); another user's file (mode, times, owner); fd forms (fchmod/futimens of a read-only fd, fchmodat2,
+// hand); deny-write globs (a matching file, the glob's folder) and --read-only; another user's file (mode, times, owner); fd forms (fchmod/futimens of a read-only fd, fchmodat2,
 // fchownat and utimensat with AT_EMPTY_PATH on an O_PATH fd, a dirfd of .git/hooks, fchmod of .git/hooks);
 // /proc/self/fd/N, /dev/fd/N, /proc/self/map_files, /proc/<child>/fd/N and /proc/<child>/cwd forms; an fd
 // passed over a unix socket; a hard-linked file of the script's; a non-dumpable process; a thread exchanging
@@ -177,6 +181,19 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     const m = attempts(r.stdout);
     assert.match(m.get('chmod-rc-other-name') ?? '', /^denied/, 'chmod: nlink > 1 refused (held)');
     assert.deepEqual(meta([rc]), before, `utimes through the other name: ${m.get('utime-rc-other-name')}`);
+  });
+
+  it('GOT THROUGH (root host): the host\'s terminal (/dev/pts/N, below the /dev/pts grant) keeps its mode', async function () {
+    if (!IS_ROOT || !hasTool('script')) this.skip();
+    place = makePlace();
+    // Under script(1): the CLI runs in a pty of the host's devpts, which the fallback tier hands to the script.
+    const cli = path.resolve(__dirname, '../../../../dist/cli.js');
+    const inner = `T=$(tty); stat -c before=%a $T; ${process.execPath} ${cli} run --workspace ${P().ws} --mode enforce --profile moderate -- sh -c 'chmod 666 $(tty); echo chmod=$?'; stat -c after=%a $T; chmod 620 $T`;
+    const r = spawnSync('script', ['-qec', inner, '/dev/null'], { cwd: P().ws, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH!, HOME: P().home, SCRIPT_SANDBOX_NAMESPACES: '0' } });
+    const out = r.stdout.replace(/\r/g, '');
+    const before = /before=(\d+)/.exec(out)?.[1];
+    assert.ok(before, out);
+    assert.equal(/after=(\d+)/.exec(out)?.[1], before, out);
   });
 
   for (const mode of ['enforce', 'warn'] as const) {
