@@ -25,6 +25,10 @@
 // 5. The host's terminal, fallback tier, root host: the CLI run in a pty of the host's devpts hands it to the
 //    script; `chmod 666 $(tty)` (/dev/pts/N, below the /dev/pts grant, owned by uid 0) is performed: other
 //    users can write to the host user's terminal. The namespace tier gives the script no terminal here.
+// 6. Both tiers: `chmod 777` of the folders above protected paths (the workspace, the home when in a write
+//    grant, ~/.config, ~/.local/state) is performed: another local user (with a root host, any user) can then
+//    rename .git, ~/.bashrc or the sandbox's state away and plant its own. (fallback-metadata asserts that
+//    `chmod 750 .` works: a fix would refuse adding group/other write there, not every mode change.)
 //
 // HELD (passing): chmod/chown/utimes of .git, .git/hooks, a hook, .git/config, .vscode (a symlink to
 // ../out/shared/vs, reached by its physical path too), .sandbox and its audit log, ~/.bashrc -> dotfiles/bashrc
@@ -194,6 +198,17 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     const before = /before=(\d+)/.exec(out)?.[1];
     assert.ok(before, out);
     assert.equal(/after=(\d+)/.exec(out)?.[1], before, out);
+  });
+
+  it('GOT THROUGH (both tiers): the folders above protected paths (the workspace, the home, ~/.config, ~/.local/state) gain no write for others', async () => {
+    place = makePlace();
+    const dirs = [P().ws, P().home, path.join(P().home, '.config'), path.join(P().home, '.local/state')];
+    fs.mkdirSync(dirs[2]!);
+    dirs.forEach((d) => fs.chmodSync(d, 0o755));
+    // Another local user (root host: any user) could then rename .git, ~/.bashrc or the sandbox's state away and
+    // put its own in their place: hooks and rc files that the host's user runs outside the sandbox.
+    const r = await run(P(), 'enforce', ['/bin/sh', '-c', `chmod 777 ${dirs.join(' ')}; echo chmod=$?`]);
+    assert.deepEqual(dirs.filter((d) => (fs.statSync(d).mode & 0o022) !== 0), [], r.stdout + r.stderr);
   });
 
   for (const mode of ['enforce', 'warn'] as const) {
