@@ -40,7 +40,10 @@
 // a made folder with a symlink to .git/hooks while chmod/utimes run; an unprivileged host (runuser sbtest).
 // Robustness: bad and kernel pointers, a 1 MiB path, a 3000-byte path of dots, a FIFO, a newline and
 // " (deleted)" in a name, pipe/socket/memfd fds, bad timevals: each answered, the supervisor alive.
-// Fidelity (not asserted): fchmod of a pipe, socket or memfd is EPERM (the kernel allows it).
+// Fidelity: fd forms (fchmod, fchown, futimens, AT_EMPTY_PATH) from any thread but the main one are EBADF
+// (pidfd_open of a non-leader tid is EINVAL; ourCopy answers EBADF): Node's FileHandle.chmod/utimes (thread
+// pool) fail in every sandboxed Node program (failing test). Not asserted: fchmod of a pipe, socket or memfd
+// is EPERM (the kernel allows it); utimensat NOW+OMIT needs the owner (the kernel: write access).
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -160,6 +163,17 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
       'run', '--workspace', P().ws, '--mode', 'enforce', '--profile', 'moderate', '--', bin!, 'protected', P().ws, P().out], { cwd: P().ws, encoding: 'utf8', timeout: 90_000 });
     denied(attempts(r.stdout), PROTECTED);
     assert.deepEqual(meta(watched(P(), false)), before);
+  });
+
+  it('FIDELITY (fails now): fchmod and futimens from a thread that is not the main one succeed, as without the sandbox', async () => {
+    place = makePlace();
+    // pidfd_open(2) of a thread id that leads no thread group is EINVAL: the supervisor answers EBADF. Node's
+    // FileHandle.chmod/utimes run in libuv's thread pool, so they fail in every sandboxed Node program.
+    const js = 'const fs=require("fs");fs.writeFileSync("n1","x");(async()=>{const h=await fs.promises.open("n1","r");for(const [k,f] of [["chmod",()=>h.chmod(0o600)],["utimes",()=>h.utimes(1,1)]]){try{await f();console.log(k+"=ok")}catch(e){console.log(k+"="+e.code)}}await h.close()})()';
+    const r = await run(P(), 'enforce', [process.execPath, '-e', js]);
+    assert.match(r.stdout, /chmod=ok/, r.stdout + r.stderr);
+    assert.match(r.stdout, /utimes=ok/, r.stdout + r.stderr);
+    assert.equal(fs.statSync(path.join(P().ws, 'n1')).mode & 0o777, 0o600);
   });
 
   // --- what got through ---
