@@ -32,12 +32,14 @@
 //
 // HELD (passing): chmod/chown/utimes of .git, .git/hooks, a hook, .git/config, .vscode (a symlink to
 // ../out/shared/vs, reached by its physical path too), .sandbox and its audit log, ~/.bashrc -> dotfiles/bashrc
-// (both names), the state folder, the hooks folder core.hooksPath names, a git worktree's common .git (by
-// hand); deny-write globs (a matching file, the glob's folder) and --read-only; another user's file (mode, times, owner); fd forms (fchmod/futimens of a read-only fd, fchmodat2,
-// fchownat and utimensat with AT_EMPTY_PATH on an O_PATH fd, a dirfd of .git/hooks, fchmod of .git/hooks);
-// /proc/self/fd/N, /dev/fd/N, /proc/self/map_files, /proc/<child>/fd/N and /proc/<child>/cwd forms; an fd
-// passed over a unix socket; a hard-linked file of the script's; a non-dumpable process; a thread exchanging
-// a made folder with a symlink to .git/hooks while chmod/utimes run; an unprivileged host (runuser sbtest).
+// (both names), the state folder, the hooks folder core.hooksPath names, a git worktree's common .git (by hand),
+// a global core.hooksPath folder and an include.path's config and hooksPath (by hand); deny-write globs (a
+// matching file, the glob's folder) and --read-only; another user's file (mode, times, owner); fd forms
+// (fchmod/futimens of a read-only fd, fchmodat2, fchownat and utimensat with AT_EMPTY_PATH on an O_PATH fd, a
+// dirfd of .git/hooks, fchmod of .git/hooks); /proc/self/fd/N, /dev/fd/N, /proc/self/map_files,
+// /proc/<child>/fd/N and /proc/<child>/cwd forms; an fd passed over a unix socket; a hard-linked file of the
+// script's; a non-dumpable process; a thread exchanging a made folder with a symlink to .git/hooks while
+// chmod/utimes run; an unprivileged host (runuser sbtest).
 // Robustness: bad and kernel pointers, a 1 MiB path, a 3000-byte path of dots, a FIFO, a newline and
 // " (deleted)" in a name, pipe/socket/memfd fds, bad timevals: each answered, the supervisor alive.
 // Fidelity: fd forms (fchmod, fchown, futimens, AT_EMPTY_PATH) from any thread but the main one are EBADF
