@@ -27,7 +27,7 @@ export interface GitEntries {
 function sig(p: string): string {
   try {
     const st = fs.lstatSync(p);
-    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}`;
   } catch {
     return '-';
   }
@@ -35,7 +35,19 @@ function sig(p: string): string {
 
 function signature(dotGit: string, st: fs.Stats): string {
   if (!st.isDirectory()) return `file ${sig(dotGit)}`;
-  return `dir ${st.ino} ${['config', 'config.worktree', 'commondir', 'hooks'].map((n) => sig(path.join(dotGit, n))).join(' ')}`;
+  return `dir ${st.ino} ${['config', 'config.worktree', 'commondir', 'hooks'].map((n) => sig(path.join(dotGit, n))).join(' ')} ${hookFiles(path.join(dotGit, 'hooks'))}`;
+}
+
+/** The hooks' own metadata: a hook armed (chmod +x) or rewritten in place changes its ctime, not its folder's
+ *  (red team rt22). The first 64 names: a folder of more is not git's own. */
+function hookFiles(hooks: string): string {
+  let names: string[];
+  try {
+    names = fs.readdirSync(hooks).sort().slice(0, 64);
+  } catch {
+    return '-';
+  }
+  return names.map((n) => `${n}=${sig(path.join(hooks, n))}`).join(',');
 }
 
 /** Breadth first, so that with the budget spent the shallow folders (what VS Code scans) were seen. */

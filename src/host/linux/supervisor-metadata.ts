@@ -124,15 +124,16 @@ export class MetadataCall extends OneCall {
     return true;
   }
 
-  /** A mode or owner change of a non-directory with other names: refused, saying why (null: not such a call). */
+  /** A change the supervisor does not make, refused saying why (otherwise false). */
   private otherNames(call: string, e: EmulatedName, st: Node, change: Change): boolean {
-    if (change.kind === 'times' || (st.mode & S_IFMT) === S_IFDIR || st.nlink <= 1) return false;
-    return this.refuseWith(
-      call,
-      e.written,
-      `${e.resolved} is a hard link: it has ${st.nlink} names, and another name of it could be a protected file, so the supervisor does not change its mode or owner (fallback tier: no user namespaces)`,
-      e.resolved,
-    );
+    const why = unsafeChange(st, e.resolved, change, this.keptInside(e.resolved));
+    return why !== null && this.refuseWith(call, e.written, `${e.resolved}: ${why} (fallback tier: no user namespaces)`, e.resolved);
+  }
+
+  /** Whether a protected path lies strictly inside `p` (the run's, in their physical forms too). */
+  private keptInside(p: string): boolean {
+    const prot = [...(this.r.protected ?? []).map((x) => x.abs), ...(this.r.kernel?.protectedInWritable ?? []).map((x) => x.path), ...(this.r.kernel?.hidden ?? []).map((x) => x.path)];
+    return prot.some((x) => x !== p && isUnder(x, p));
   }
 
   private onPath(name: string, dirfd: number, written: string | null, follow: boolean, change: Change): boolean {
@@ -159,7 +160,7 @@ export class MetadataCall extends OneCall {
       const pin = this.n.openat2(AT_FDCWD, e.resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       if (pin < 0) return this.done(pin);
       try {
-        const res = this.onPinned(pin, follow, change);
+        const res = this.onPinned(pin, follow, change, e.resolved);
         if (res >= 0) this.reportWouldBlock();
         return this.done(res);
       } finally {
@@ -171,7 +172,7 @@ export class MetadataCall extends OneCall {
       const pin = this.n.openat2(parent!, path.posix.basename(e.resolved), O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
       if (pin < 0) return pin;
       try {
-        return this.onPinned(pin, follow, change);
+        return this.onPinned(pin, follow, change, e.resolved);
       } finally {
         this.n.close(pin);
       }
@@ -179,13 +180,15 @@ export class MetadataCall extends OneCall {
   }
 
   /** The change on a name pinned O_PATH|O_NOFOLLOW where the decision resolved no link. */
-  private onPinned(pin: number, follow: boolean, change: Change): number {
+  private onPinned(pin: number, follow: boolean, change: Change, p: string): number {
     const now = fs.fstatSync(pin);
     if ((now.mode & S_IFMT) === S_IFLNK) {
       // A link where the decision resolved none: the tree changed since; never followed.
       if (follow) return -ELOOP;
       if (change.kind === 'mode') return -EOPNOTSUPP; // what the kernel answers for a link's mode
     }
+    // The checks made before, again on the inode pinned now (it may have changed since): refused unreported.
+    if (unsafeChange(now, p, change, this.keptInside(p)) !== null) return -EPERM;
     return this.apply(pin, now, change);
   }
 
@@ -194,7 +197,9 @@ export class MetadataCall extends OneCall {
     if (fd < 0) return -EBADF;
     let pidfd: number;
     try {
-      pidfd = this.n.pidfdOpen(this.note.pid);
+      // The thread group's leader: pidfd_open of another thread's id is EINVAL (rt22: Node's FileHandle.chmod
+      // runs in libuv's pool), and every thread of the group shares the fd table.
+      pidfd = this.n.pidfdOpen(threadGroupOf(this.note.pid));
     } catch {
       return -EBADF;
     }
@@ -231,7 +236,7 @@ export class MetadataCall extends OneCall {
         return true;
       }
       const st = fs.fstatSync(ours);
-      if (this.otherNames(name, e, st, change)) return true;
+      if (this.otherNames(name, e, st, change)) return true; // on our copy's inode: no later re-check needed
       if ((st.mode & S_IFMT) === S_IFLNK && change.kind === 'mode') return this.done(-EOPNOTSUPP);
       if (!this.n.idValid(this.r.listener, this.note.id)) return true;
       this.reportWouldBlock();
@@ -327,5 +332,41 @@ export class MetadataCall extends OneCall {
       out.push([b.readBigInt64LE(off), nsec]);
     }
     return out;
+  }
+}
+
+const S_ISVTX = 0o1000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+
+/** The folders of shared temporary space themselves: their mode and times are the system's, not a run's. */
+const SHARED_ROOTS: readonly string[] = ['/tmp', '/var/tmp', '/dev/shm'];
+
+/**
+ * Why the supervisor refuses a change it could make for the script (null: none), red team rt22: a device
+ * (the host's /dev/null, a terminal); a file with other names (one could be protected); a
+ * set-user-ID or set-group-ID file (left behind by a root script, a way in for every user of the machine); a
+ * folder holding a protected path made writable by others, or a sticky folder made not sticky (others could
+ * move the protected path away and put their own); the shared temp folders themselves.
+ */
+export function unsafeChange(st: Node, p: string, change: Change, keptInside: boolean): string | null {
+  const type = st.mode & S_IFMT;
+  if (type === S_IFCHR || type === S_IFBLK) return 'a device (the host\'s /dev/null, a terminal): the supervisor changes no device\'s metadata';
+  if (SHARED_ROOTS.includes(p)) return 'a shared temporary folder itself: its mode and times are the system\'s';
+  if (type !== S_IFDIR && st.nlink > 1) return `a file with ${st.nlink} names: another name of it could be a protected file, so the supervisor does not change its metadata`;
+  if (change.kind !== 'mode') return null;
+  if (type !== S_IFDIR && (change.mode & (S_ISUID | S_ISGID)) !== 0) return 'a set-user-ID or set-group-ID file would run with its owner\'s rights for every user of this machine';
+  if (type === S_IFDIR && (st.mode & S_ISVTX) !== 0 && (change.mode & S_ISVTX) === 0) return 'clearing a folder\'s sticky bit would let others remove or rename its entries';
+  if (type === S_IFDIR && keptInside && (change.mode & 0o022 & ~st.mode) !== 0) return 'a folder holding a protected path made writable by others: they could move the protected path away and put their own';
+  return null;
+}
+
+/** The thread group (process) of a thread id, from /proc; the id itself when it cannot be read. */
+function threadGroupOf(tid: number): number {
+  try {
+    const m = /^Tgid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${tid}/status`, 'utf8'));
+    return m ? Number(m[1]) : tid;
+  } catch {
+    return tid;
   }
 }
