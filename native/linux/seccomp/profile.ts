@@ -2,6 +2,7 @@
 // allowed calls can reach; this list removes calls that escape or weaken those (namespaces, mounts, other
 // processes' memory, kernel code and state) and that must hold for uid 0 too.
 import { isKnownSyscall, type SeccompArch } from './arch';
+import { setIdModeRules } from './set-id-rules';
 import { ALLOW, NOTIFY, arg32, arg64, errno, rule, type ArgCondition, type FilterSpec, type SeccompAction, type SeccompRule } from './dsl';
 
 /** Calls the supervisor decides through user notifications (it handles exactly these syscall names). */
@@ -50,7 +51,6 @@ export interface SyscallFilterOptions {
 export const EPERM = 1;
 export const ENOSYS = 38;
 export const EOPNOTSUPP = 95; // an xattr refused as on a filesystem without them: cp -p then uses chmod, not an ACL
-
 const CLONE_NEWTIME = 0x00000080;
 const CLONE_NEWNS = 0x00020000;
 const CLONE_NEWCGROUP = 0x02000000;
@@ -376,7 +376,7 @@ export function buildProfileFilter(o: SyscallFilterOptions): FilterSpec {
   rules.push(rule('ioctl', deny, 'ioctl: TIOCLINUX can inject input into the console', [arg32(1).eq(TIOCLINUX)]));
 
   rules.push(...socketRules(o.network, deny));
-  rules.push(...foreignPidRules());
+  rules.push(...foreignPidRules(), ...setIdModeRules(errno(EPERM)));
   if (o.metadataLocked) {
     const metaDeny = (c: string) => (o.metadataAlwaysRefused ? errno(c.includes('xattr') ? EOPNOTSUPP : EPERM) : deny);
     const performed = (c: string) => o.metadataPerformed === true && deny.kind === 'notify' && PERFORMED_METADATA_CALLS.includes(c);

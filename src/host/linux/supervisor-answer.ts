@@ -47,8 +47,8 @@ export interface Answering {
   readonly mem: TargetMemory;
   /** Calls waiting until our copy of their socket is writable, by that fd. */
   readonly pending: Map<number, PendingOp>;
-  /** Blocks (enforce) or lets it go on (warn), reporting either way. */
-  refuse(r: RunState, note: Notification, syscall: string, v: Verdict, errno: number): void;
+  /** Blocks (enforce) or lets it go on (warn), reporting either way; `kept`: refused in warn mode too. */
+  refuse(r: RunState, note: Notification, syscall: string, v: Verdict, errno: number, kept?: boolean): void;
   cont(r: RunState, note: Notification): void;
   answer(r: RunState, note: Notification, res: number): void;
   stealFd(r: RunState, note: Notification, fd: number): number | null;

@@ -7,6 +7,7 @@ import { grantsAllow } from '../../policy/grants-allow';
 import type { SupervisedRun } from './supervisor-protocol';
 import type { SockAddr } from '../../../native/linux/sockaddr';
 import { deniedSyscallCatalog } from '../../../native/linux/seccomp';
+import { SET_ID_REASON } from '../../../native/linux/seccomp/set-id-rules';
 import type { Violation } from '../../policy/violation';
 
 export interface Verdict {
@@ -176,4 +177,9 @@ export function decideDenied(r: SupervisedRun, name: string): Verdict {
     what: name,
     why: `${entry?.reason ?? 'denied by the syscall filter'} (profile ${r.policy.profile})`,
   };
+}
+
+/** A set-user-ID or set-group-ID mode refused (native/linux/seccomp/set-id-rules.ts; openat2's is read here). */
+export function setIdVerdict(call: string): Verdict {
+  return { kind: 'syscall', severity: 'critical', rule: 'set-id-mode', what: call, why: SET_ID_REASON };
 }

@@ -9,13 +9,13 @@ import { globMayMatchBelow } from '../../policy/glob-kernel-paths';
 import type { GlobMatcher } from '../../policy/glob-match';
 import { carriesRuleInto, carvingGlobs, entryExists, fileWithoutRule, inGlobEntry, linkOnGlobWay, linkOutOfReach, movedOntoGlobWay, renameCarriesMatches, sameInHostView } from './supervisor-emulate-globs';
 import type { SupervisedRun } from './supervisor-protocol';
-import type { Verdict } from './supervisor-decide';
+import { setIdVerdict, type Verdict } from './supervisor-decide';
 import { integrityAllows, integrityVerdict, policyVerdict, type EmulatedName, type WarnSide } from './supervisor-emulate-verdicts';
 import { resolveComponents, targetSelfLinks } from './target-path';
 import { linkInParents, openInParent, removeIfSame, renameAllowed } from './supervisor-emulate-perform';
 // The script's credentials (dac.ts): what is performed for it never exceeds what the kernel would let it do.
 import { credsOf, mayAccess, mayChangeDir, mayRemove, statAt, umaskOf, MAY_WRITE } from './dac';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, ENXIO, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, EACCES, EINVAL, EPERM, ENXIO, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './supervisor-abi';
 
 /** performOpen's fd for "not ours to open": the kernel decides (a read of something not a file or folder). */
 const CONTINUE_TO_KERNEL = -1_000_000;
@@ -84,9 +84,9 @@ export class OneCall {
     return this.carved.has(path.posix.dirname(p)) || this.inMade(path.posix.dirname(p));
   }
 
-  /** Refuses the call with EACCES when there is a verdict; whether it did. */
-  protected refused(v: Verdict | null): boolean {
-    if (v) this.refuse(v, EACCES);
+  /** Refuses the call (EACCES unless said) when there is a verdict; whether it did. */
+  protected refused(v: Verdict | null, errno = EACCES): boolean {
+    if (v) this.refuse(v, errno);
     return v !== null;
   }
 
@@ -152,6 +152,7 @@ export class OneCall {
       // refused, saying why; anything else is left to the worker (and Landlock).
       if (how.readBigUInt64LE(16) !== 0n) return (flags & O_CREAT) !== 0 && this.declined(name, this.entry(this.arg32(0), this.note.args[1]!, true));
       mode = Number(how.readBigUInt64LE(8) & 0o7777n);
+      if ((mode & 0o6000) !== 0) return this.refused(setIdVerdict(name), EPERM); // set-id-rules.ts has the other opens
     } else if (name === 'creat') {
       flags = 0o1101;
       mode = Number(this.note.args[1]! & 0o7777n);

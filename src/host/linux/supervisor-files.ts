@@ -4,10 +4,10 @@
 import * as path from 'node:path';
 import type { Notification } from '../../../native/linux/notify';
 import { loadPathProbe } from '../../../native/linux/path-probe';
-import { decideFile } from './supervisor-decide';
+import { decideFile, setIdVerdict } from './supervisor-decide';
 import { isOwnFdObject, resolveInTree, RootFdTree, RootLinkTree, targetSelfLinks, type TargetTree } from './target-path';
 import { unreadable, type Answering, type RunState } from './supervisor-answer';
-import { EACCES, AT_FDCWD, O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
+import { EACCES, EPERM, AT_FDCWD, O_ACCMODE, O_CREAT, O_TRUNC } from './supervisor-abi';
 
 /**
  * The path argument as a string, or null when it cannot be read exactly: bytes that are not UTF-8 decode to
@@ -34,9 +34,11 @@ export class FileCalls {
       pathArg = 1;
     }
     if (name === 'openat2') {
-      const how = this.s.mem.readExact(note.pid, note.args[2]!, 8);
+      const how = this.s.mem.readExact(note.pid, note.args[2]!, 16);
       if (!how) return this.s.refuse(r, note, name, unreadable(name, 'file'), EACCES);
       flags = Number(how.readBigUInt64LE(0) & 0xffffffffn);
+      // The mode the filter cannot read (seccomp/set-id-rules.ts): no set-ID file, in any mode.
+      if ((how.readBigUInt64LE(8) & 0o6000n) !== 0n) return this.s.refuse(r, note, name, setIdVerdict(name), EPERM, true);
     } else if (name === 'creat') flags = 0o1101;
     else flags = Number(note.args[name === 'open' ? 1 : 2]! & 0xffffffffn);
     const written = readPath(this.s, note, pathArg);
