@@ -91,7 +91,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       if (tier === 'namespace tier' && nsProblem) ctx.skip();
     };
 
-    it(`GOT THROUGH: warn makes ~/.config a symlink to the script's folder, so ~/.config/git/config (protected) is the script's file; also ~/.vscode by link(2) of a symlink (${tier})`, async function () {
+    it(`was open, fixed: warn makes ~/.config a symlink to the script's folder, so ~/.config/git/config (protected) is the script's file; also ~/.vscode by link(2) of a symlink (${tier})`, async function () {
       skipNs(this);
       place = makePlace();
       const p = P();
@@ -109,7 +109,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.ok(!isLink(path.join(p.home, '.cache')), `~/.cache was made a symlink: the sandbox's git-script approvals are the script's file: ${out}`);
     });
 
-    it(`GOT THROUGH: ~/.bashrc -> dotfiles/bashrc: warn links the physical rc file to a new name and the script appends to it (${tier})`, async function () {
+    it(`was open, fixed: ~/.bashrc -> dotfiles/bashrc: warn links the physical rc file to a new name and the script appends to it (${tier})`, async function () {
       skipNs(this);
       place = makePlace({ dotfiles: true });
       const p = P();
@@ -120,7 +120,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.ok(!fs.existsSync(path.join(p.home, 'b2')), `a second name for the protected rc file was made: ${out}`);
     });
 
-    it(`GOT THROUGH: ~/.bashrc -> dotfiles/bashrc: warn renames a made file over the physical rc file (${tier})`, async function () {
+    it(`was open, fixed: ~/.bashrc -> dotfiles/bashrc: warn renames a made file over the physical rc file (${tier})`, async function () {
       skipNs(this);
       place = makePlace({ dotfiles: true });
       const p = P();
@@ -131,7 +131,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `~/.bashrc (dotfiles/bashrc) was replaced: ${out}`);
     });
 
-    it(`.vscode -> ../shared/vs: a made file renamed over the physical settings file, warn and enforce (GOT THROUGH in the fallback tier, held in the namespace tier) (${tier})`, async function () {
+    it(`.vscode -> ../shared/vs: a made file renamed over the physical settings file, warn and enforce (was open in the fallback tier, fixed; held in the namespace tier) (${tier})`, async function () {
       skipNs(this);
       for (const mode of ['warn', 'enforce'] as const) {
         place?.cleanup();
@@ -148,7 +148,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       }
     });
 
-    it(`GOT THROUGH: ~/.local -> dotfiles/local: the supervisor hard-links the audit key (hidden; in the namespace tier covered, the script cannot even see it) to ~/k, and the script reads it (${tier})`, async function () {
+    it(`was open, fixed: ~/.local -> dotfiles/local: the supervisor hard-links the audit key (hidden; in the namespace tier covered, the script cannot even see it) to ~/k, and the script reads it (${tier})`, async function () {
       skipNs(this);
       place = makePlace();
       const p = P();
@@ -164,7 +164,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.ok(!fs.existsSync(path.join(p.home, 'k')), out);
     });
 
-    it(`GOT THROUGH (a gap beside the integrity set): warn makes ~/.git, and git outside the sandbox in any folder of the home that is no repository runs its core.fsmonitor (${tier})`, async function () {
+    it(`was open, fixed (beside the integrity set): warn makes ~/.git, and git outside the sandbox in any folder of the home that is no repository runs its core.fsmonitor (${tier})`, async function () {
       skipNs(this);
       if (!hasTool('git')) this.skip();
       place = makePlace();
@@ -181,7 +181,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.ok(!fs.existsSync(marker), out);
     });
 
-    it(`core.hooksPath=tools/githooks with no tools folder: tools made a symlink to the script's folder, warn and enforce (GOT THROUGH in the fallback tier, held in the namespace tier) (${tier})`, async function () {
+    it(`core.hooksPath=tools/githooks with no tools folder: tools made a symlink to the script's folder, warn and enforce (was open in the fallback tier, fixed; held in the namespace tier) (${tier})`, async function () {
       skipNs(this);
       for (const mode of ['warn', 'enforce'] as const) {
         place?.cleanup();
@@ -210,7 +210,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       }
     });
 
-    it(`GOT THROUGH (enforce too): with the home in a write grant (below /tmp, moderate) enforce's emulation makes the same symlink and replaces the rc file (${tier})`, async function () {
+    it(`was open, fixed (enforce too): with the home in a write grant (below /tmp, moderate) enforce's emulation makes the same symlink and replaces the rc file (${tier})`, async function () {
       skipNs(this);
       place = makePlace({ homeUnderTmp: true });
       let p = P();
@@ -301,7 +301,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.deepEqual(treeSnapshot(sticky, ['ws']), stickyBefore, out);
     });
 
-    it(`GOT THROUGH (trace): an emulated open(O_CREAT) that fails with EMFILE leaves the file it created (${tier})`, async function () {
+    it(`was open, fixed: an emulated open(O_CREAT) that fails with EMFILE leaves the file it created (${tier})`, async function () {
       skipNs(this);
       if (!hasTool('python3')) this.skip();
       place = makePlace();
@@ -323,7 +323,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       assert.ok(!fs.existsSync(path.join(p.home, 'emfile-new')), `the failed open left ~/emfile-new: ${out}`);
     });
 
-    it(`GOT THROUGH (trace; unprivileged host): open(O_WRONLY|O_CREAT|O_EXCL, 0444) in the home fails with EACCES and leaves an empty file (${tier})`, async function () {
+    it(`was open, fixed (unprivileged host): open(O_WRONLY|O_CREAT|O_EXCL, 0444) in the home fails with EACCES and leaves an empty file (${tier})`, async function () {
       skipNs(this);
       if (!hasTool('python3')) this.skip();
       place = makePlace();

@@ -2,7 +2,7 @@
 // supervisor (the host's user, root here with every capability) where a write would be allowed, emulating the
 // script's DAC. Observed from outside: modes, owners and times before and after; each attempt's answer.
 //
-// GOT THROUGH (failing now):
+// GOT THROUGH (failing on b0ff5ca; all fixed since and passing: 1, 2, 4, 5, 6, 7 in 0d338de, the set-ID modes of 6 in d82bba5, 3 by signing each hook):
 // 1. A root host's device grants: /dev/null, /dev/zero, /dev/full, /dev/tty, /dev/ptmx, /dev/pts/ptmx are write
 //    grants whose root is the file itself; the "grant's root itself" branch pins it and the DAC emulation finds
 //    the script (uid 0, no capabilities) their owner, so `touch -d 2001-01-01 /dev/null` and `chmod 606
@@ -167,7 +167,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     assert.deepEqual(meta(watched(P(), false)), before);
   });
 
-  it('FIDELITY (fails now): fchmod and futimens from a thread that is not the main one succeed, as without the sandbox', async () => {
+  it('fidelity, fixed: fchmod and futimens from a thread that is not the main one succeed, as without the sandbox', async () => {
     place = makePlace();
     // pidfd_open(2) of a thread id that leads no thread group is EINVAL: the supervisor answers EBADF. Node's
     // FileHandle.chmod/utimes run in libuv's thread pool, so they fail in every sandboxed Node program.
@@ -180,7 +180,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
 
   // --- what got through ---
 
-  it('GOT THROUGH (root host): the host\'s devices /dev/null, /dev/full (write grants, the grant\'s root itself) keep their times and mode', async function () {
+  it('was open, fixed (root host): the host\'s devices /dev/null, /dev/full (write grants, the grant\'s root itself) keep their times and mode', async function () {
     if (!IS_ROOT) this.skip();
     place = makePlace();
     const devs = ['/dev/null', '/dev/full'];
@@ -192,7 +192,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     });
   });
 
-  it('GOT THROUGH: a second hard name of ~/.bashrc (made by the host) does not change its times', async () => {
+  it('was open, fixed: a second hard name of ~/.bashrc (made by the host) does not change its times', async () => {
     place = makePlace({ hardRc: true });
     const rc = path.join(P().home, '.bashrc');
     fs.utimesSync(rc, new Date('2020-06-01Z'), new Date('2020-06-01Z'));
@@ -203,7 +203,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     assert.deepEqual(meta([rc]), before, `utimes through the other name: ${m.get('utime-rc-other-name')}`);
   });
 
-  it('GOT THROUGH (root host): the host\'s terminal (/dev/pts/N, below the /dev/pts grant) keeps its mode', async function () {
+  it('was open, fixed (root host): the host\'s terminal (/dev/pts/N, below the /dev/pts grant) keeps its mode', async function () {
     if (!IS_ROOT || !hasTool('script')) this.skip();
     place = makePlace();
     // Under script(1): the CLI runs in a pty of the host's devpts, which the fallback tier hands to the script.
@@ -216,7 +216,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     assert.equal(/after=(\d+)/.exec(out)?.[1], before, out);
   });
 
-  it('GOT THROUGH (both tiers): the folders above protected paths (the workspace, the home, ~/.config, ~/.local/state) gain no write for others', async () => {
+  it('was open, fixed (both tiers): the folders above protected paths (the workspace, the home, ~/.config, ~/.local/state) gain no write for others', async () => {
     place = makePlace();
     const dirs = [P().ws, P().home, path.join(P().home, '.config'), path.join(P().home, '.local/state')];
     fs.mkdirSync(dirs[2]!);
@@ -228,7 +228,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
   });
 
   for (const mode of ['enforce', 'warn'] as const) {
-    it(`GOT THROUGH, ${mode}: chmod +x of a nested repository's existing hook is refused or reported (git would run it outside)`, async () => {
+    it(`was open, fixed, ${mode}: chmod +x of a nested repository's existing hook is refused or reported (git would run it outside)`, async () => {
       place = makePlace();
       const hook = path.join(P().ws, 'sub/.git/hooks/pre-commit');
       const r = await run(P(), mode, [bin!, 'nested', P().ws, P().out]);
@@ -238,7 +238,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     });
   }
 
-  it('GOT THROUGH (root host, both tiers): no set-user-ID root file left in /tmp, /tmp and /dev/shm keep their times', async function () {
+  it('was open, fixed (root host, both tiers): no set-user-ID root file left in /tmp, /tmp and /dev/shm keep their times', async function () {
     if (!IS_ROOT) this.skip();
     place = makePlace();
     const dirs = ['/tmp', '/dev/shm'];
