@@ -49,17 +49,14 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, IS_ROOT } from './helpers';
-import { TIERS, hasTool, treeSnapshot, userNamespacesProblem } from './use-sandbox';
+import { TIERS, hasTool, treeSnapshot, useCompiledC, userNamespacesProblem } from './use-sandbox';
 import { ATTACK_C, attempts, gitSnapshot, isLink, makePlace, notBlocked, run, type Place } from './rt21-attack';
 
 
 /** A workspace (git repository), a home OUTSIDE moderate's write grants (/var/tmp, not /tmp: enforce keeps it,
  *  so what warn lets through there is warn's own), and a folder outside both in /tmp (writable). */
-let bin: string | null = null;
-let binDir = '';
 
 describe('red team rt21: warn mode performs calls in carved folders; the integrity set (real kernel)', function () {
   this.timeout(180_000);
@@ -67,19 +64,9 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
   let place: Place | null = null;
   const P = (): Place => place!;
 
-  before(function () {
-    if (!hasTool('gcc') || !hasTool('git')) return;
-    binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt21-bin-'));
-    fs.chmodSync(binDir, 0o755);
-    fs.writeFileSync(path.join(binDir, 'attack.c'), ATTACK_C);
-    const r = spawnSync('gcc', ['-O0', '-o', path.join(binDir, 'attack'), path.join(binDir, 'attack.c'), '-pthread'], { encoding: 'utf8' });
-    if (r.status === 0) bin = path.join(binDir, 'attack');
-  });
-  after(() => {
-    if (binDir) fs.rmSync(binDir, { recursive: true, force: true });
-  });
+  const attack = useCompiledC('rt21-attack', ATTACK_C, ['git']);
   beforeEach(function () {
-    if (!bin) this.skip();
+    if (!attack.bin) this.skip();
   });
   afterEach(() => {
     place?.cleanup();
@@ -95,7 +82,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       skipNs(this);
       place = makePlace();
       const p = P();
-      const r = await run(p, 'warn', [bin!, 'ancestor-symlink', p.ws, p.out], env);
+      const r = await run(p, 'warn', [attack.bin!, 'ancestor-symlink', p.ws, p.out], env);
       const out = `${r.stdout}\n${r.stderr}`;
       notBlocked(r);
       // The message only when it fails: it reads what the attack made.
@@ -113,7 +100,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       skipNs(this);
       place = makePlace({ dotfiles: true });
       const p = P();
-      const r = await run(p, 'warn', [bin!, 'rc-link', p.ws, p.out], env);
+      const r = await run(p, 'warn', [attack.bin!, 'rc-link', p.ws, p.out], env);
       const out = `${r.stdout}\n${r.stderr}`;
       notBlocked(r);
       assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `~/.bashrc (through its symlink) was written: ${out}`);
@@ -124,7 +111,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       skipNs(this);
       place = makePlace({ dotfiles: true });
       const p = P();
-      const r = await run(p, 'warn', [bin!, 'rc-rename', p.ws, p.out], env);
+      const r = await run(p, 'warn', [attack.bin!, 'rc-rename', p.ws, p.out], env);
       const out = `${r.stdout}\n${r.stderr}`;
       notBlocked(r);
       assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', out);
@@ -141,7 +128,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
         fs.mkdirSync(shared, { recursive: true });
         fs.writeFileSync(path.join(shared, 'settings.json'), '{}\n');
         fs.symlinkSync('../shared/vs', path.join(p.ws, '.vscode'));
-        const r = await run(p, mode, [bin!, 'ws-vscode', p.ws, p.out, path.join(shared, 'settings.json')], env);
+        const r = await run(p, mode, [attack.bin!, 'ws-vscode', p.ws, p.out, path.join(shared, 'settings.json')], env);
         const out = `${r.stdout}\n${r.stderr}`;
         assert.equal(attempts(r.stdout).get('make-file'), 'ALLOWED', `${mode}: ${out}`);
         assert.equal(fs.readFileSync(path.join(shared, 'settings.json'), 'utf8'), '{}\n', `${mode}: .vscode/settings.json (through the .vscode symlink) was replaced: ${out}`);
@@ -203,7 +190,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
         place?.cleanup();
         place = makePlace({ dotfiles: mode !== 'ancestor-symlink' });
         const p = P();
-        const r = await run(p, 'enforce', [bin!, mode, p.ws, p.out], env);
+        const r = await run(p, 'enforce', [attack.bin!, mode, p.ws, p.out], env);
         const out = `${r.stdout}\n${r.stderr}`;
         assert.ok(!isLink(path.join(p.home, '.config')) && !isLink(path.join(p.home, '.vscode')), `${mode}: ${out}`);
         if (mode !== 'ancestor-symlink') assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `${mode}: ${out}`);
@@ -214,13 +201,13 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       skipNs(this);
       place = makePlace({ homeUnderTmp: true });
       let p = P();
-      let r = await run(p, 'enforce', [bin!, 'ancestor-symlink', p.ws, p.out], env);
+      let r = await run(p, 'enforce', [attack.bin!, 'ancestor-symlink', p.ws, p.out], env);
       const first = `${r.stdout}\n${r.stderr}`;
       const madeLink = isLink(path.join(p.home, '.config'));
       place.cleanup();
       place = makePlace({ homeUnderTmp: true, dotfiles: true });
       p = P();
-      r = await run(p, 'enforce', [bin!, 'rc-rename', p.ws, p.out], env);
+      r = await run(p, 'enforce', [attack.bin!, 'rc-rename', p.ws, p.out], env);
       const second = `${r.stdout}\n${r.stderr}`;
       assert.ok(!madeLink, `enforce made ~/.config a symlink: ${first}`);
       assert.equal(fs.readFileSync(path.join(p.home, '.bashrc'), 'utf8'), '# rc\n', `enforce replaced ~/.bashrc's physical file: ${second}`);
@@ -232,7 +219,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       const p = P();
       const homeBefore = fs.readdirSync(p.home).sort();
       const gitBefore = gitSnapshot(p.ws);
-      const r = await run(p, 'warn', [bin!, 'held', p.ws, p.out], env);
+      const r = await run(p, 'warn', [attack.bin!, 'held', p.ws, p.out], env);
       const out = `${r.stdout}\n${r.stderr}`;
       const a = attempts(r.stdout);
       assert.ok(a.size >= 30, out);
@@ -259,7 +246,7 @@ describe('red team rt21: warn mode performs calls in carved folders; the integri
       place = makePlace();
       const p = P();
       const gitBefore = gitSnapshot(p.ws);
-      const r = await run(p, 'warn', [bin!, 'race', p.ws, p.out, '4'], env);
+      const r = await run(p, 'warn', [attack.bin!, 'race', p.ws, p.out, '4'], env);
       const out = `${r.stdout}\n${r.stderr}`;
       assert.match(r.stdout, /exchange-race: held/, out);
       assert.match(r.stdout, /cwd-race: held/, out);

@@ -49,15 +49,12 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { IS_ROOT } from './helpers';
-import { hasTool } from './use-sandbox';
+import { hasTool, useCompiledC } from './use-sandbox';
 import { attempts } from './rt21-attack';
 import { ATTACK_C, makePlace, meta, run, type Place } from './rt22-attack';
 
-let bin: string | null = null;
-let binDir = '';
 
 const denied = (m: Map<string, string>, names: string[]) => {
   const through = names.filter((n) => m.get(n) === undefined || m.get(n) === 'ALLOWED').map((n) => `${n}: ${m.get(n) ?? 'not tried'}`);
@@ -102,20 +99,9 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
   let place: Place | null = null;
   const P = (): Place => place!;
 
-  before(function () {
-    if (!hasTool('gcc') || !hasTool('git')) return;
-    binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt22-bin-'));
-    fs.chmodSync(binDir, 0o755);
-    fs.writeFileSync(path.join(binDir, 'attack.c'), ATTACK_C);
-    const r = spawnSync('gcc', ['-O0', '-o', path.join(binDir, 'attack'), path.join(binDir, 'attack.c'), '-pthread'], { encoding: 'utf8' });
-    if (r.status === 0) bin = path.join(binDir, 'attack');
-    else throw new Error(r.stderr);
-  });
-  after(() => {
-    if (binDir) fs.rmSync(binDir, { recursive: true, force: true });
-  });
+  const attack = useCompiledC('rt22-attack', ATTACK_C, ['git']);
   beforeEach(function () {
-    if (!bin) this.skip();
+    if (!attack.bin) this.skip();
   });
   afterEach(() => {
     place?.cleanup();
@@ -126,7 +112,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     it(`${mode}: protected files, their folders, symlinked and physical forms, fd and /proc forms, another user's file: refused, unchanged`, async () => {
       place = makePlace();
       const before = meta(watched(P()));
-      const r = await run(P(), mode, [bin!, 'protected', P().ws, P().out]);
+      const r = await run(P(), mode, [attack.bin!, 'protected', P().ws, P().out]);
       const m = attempts(r.stdout);
       denied(m, [...PROTECTED, ...(IS_ROOT ? THEIRS : [])]);
       assert.equal(m.get('nondump-chmod-own'), 'ALLOWED', 'its own file, from a non-dumpable process');
@@ -139,7 +125,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     place = makePlace();
     const hook = path.join(P().ws, '.git/hooks/pre-commit.sample');
     const before = meta([hook]);
-    const r = await run(P(), 'enforce', [bin!, 'race', P().ws, P().out, '3']);
+    const r = await run(P(), 'enforce', [attack.bin!, 'race', P().ws, P().out, '3']);
     const x = /race: tries=(\d+) ok=(\d+) flips=(\d+)/.exec(r.stdout);
     assert.ok(x && Number(x[1]) > 0 && Number(x[3]) > 0, r.stdout + r.stderr);
     assert.deepEqual(meta([hook]), before);
@@ -147,7 +133,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
 
   it('enforce: odd arguments (bad pointers, a 1 MiB path, FIFOs, pipes, odd names, bad times) are each answered; the supervisor lives', async () => {
     place = makePlace();
-    const r = await run(P(), 'enforce', [bin!, 'hang', P().ws, P().out]);
+    const r = await run(P(), 'enforce', [attack.bin!, 'hang', P().ws, P().out]);
     const m = attempts(r.stdout);
     assert.equal(m.get('alive'), 'ALLOWED', r.stdout + r.stderr);
     assert.equal(r.code, 0);
@@ -159,10 +145,9 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     if (!IS_ROOT || spawnSync('id', ['sbtest']).status !== 0) this.skip();
     const uid = Number(execFileSync('id', ['-u', 'sbtest'], { encoding: 'utf8' }).trim());
     place = makePlace({ uid });
-    fs.chmodSync(binDir, 0o755);
     const before = meta(watched(P(), false));
     const r = spawnSync('runuser', ['-u', 'sbtest', '--', 'env', `HOME=${P().home}`, 'SCRIPT_SANDBOX_NAMESPACES=0', 'PATH=/usr/bin:/bin', process.execPath, path.resolve(__dirname, '../../../../dist/cli.js'),
-      'run', '--workspace', P().ws, '--mode', 'enforce', '--profile', 'moderate', '--', bin!, 'protected', P().ws, P().out], { cwd: P().ws, encoding: 'utf8', timeout: 90_000 });
+      'run', '--workspace', P().ws, '--mode', 'enforce', '--profile', 'moderate', '--', attack.bin!, 'protected', P().ws, P().out], { cwd: P().ws, encoding: 'utf8', timeout: 90_000 });
     denied(attempts(r.stdout), PROTECTED);
     assert.deepEqual(meta(watched(P(), false)), before);
   });
@@ -185,7 +170,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     place = makePlace();
     const devs = ['/dev/null', '/dev/full'];
     await restoring(async (before) => {
-      const r = await run(P(), 'enforce', [bin!, 'roots', P().ws, P().out]);
+      const r = await run(P(), 'enforce', [attack.bin!, 'roots', P().ws, P().out]);
       const m = attempts(r.stdout);
       assert.deepEqual(devs.map((d) => (fs.statSync(d).mode & 0o7777).toString(8)), devs.map((d) => (before.get(d)!.mode & 0o7777).toString(8)), `chmod 606 /dev/full: ${m.get('chmod-dev-full')}`);
       assert.deepEqual(devs.filter((d) => fs.statSync(d).mtimeMs === OLD_MS), [], `utimes of /dev/null: ${m.get('utime-dev-null')}`);
@@ -197,7 +182,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     const rc = path.join(P().home, '.bashrc');
     fs.utimesSync(rc, new Date('2020-06-01Z'), new Date('2020-06-01Z'));
     const before = meta([rc]);
-    const r = await run(P(), 'enforce', [bin!, 'hardlink-rc', P().ws, P().out]);
+    const r = await run(P(), 'enforce', [attack.bin!, 'hardlink-rc', P().ws, P().out]);
     const m = attempts(r.stdout);
     assert.match(m.get('chmod-rc-other-name') ?? '', /^denied/, 'chmod: nlink > 1 refused (held)');
     assert.deepEqual(meta([rc]), before, `utimes through the other name: ${m.get('utime-rc-other-name')}`);
@@ -231,7 +216,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     it(`was open, fixed, ${mode}: chmod +x of a nested repository's existing hook is refused or reported (git would run it outside)`, async () => {
       place = makePlace();
       const hook = path.join(P().ws, 'sub/.git/hooks/pre-commit');
-      const r = await run(P(), mode, [bin!, 'nested', P().ws, P().out]);
+      const r = await run(P(), mode, [attack.bin!, 'nested', P().ws, P().out]);
       const armed = (fs.statSync(hook).mode & 0o111) !== 0;
       const reported = r.events.some((e) => e.type === 'violation' && e.rule === 'filesystem.nestedRepository');
       assert.ok(!armed || reported, `the hook was made executable (${attempts(r.stdout).get('chmod-nested-hook')}) and nothing was reported: ${r.stderr}`);
@@ -243,7 +228,7 @@ describe('red team rt22: the fallback tier performs chmod, chown and utimes (rea
     place = makePlace();
     const dirs = ['/tmp', '/dev/shm'];
     await restoring(async () => {
-      const r = await run(P(), 'enforce', [bin!, 'roots', P().ws, P().out]);
+      const r = await run(P(), 'enforce', [attack.bin!, 'roots', P().ws, P().out]);
       const suid = fs.statSync(path.join(P().out, 'suid'), { throwIfNoEntry: false });
       const bad = [
         ...(suid && suid.uid === 0 && (suid.mode & 0o4000) !== 0 ? [`set-user-ID root file ${path.join(P().out, 'suid')}`] : []),

@@ -3,12 +3,10 @@
 // as root for every user of the machine (red team rt22). chmod, open/openat/creat with such a mode, mknod,
 // and openat2 (whose mode the filter cannot read: the supervisor does). Observed from outside.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runIn, writeScript, PYTHON } from './helpers';
-import { TIERS, hasTool, useSandbox, userNamespacesProblem } from './use-sandbox';
+import { TIERS, useCompiledC, useSandbox, userNamespacesProblem } from './use-sandbox';
 
 const OPENAT2_C = String.raw`
 #define _GNU_SOURCE
@@ -47,15 +45,7 @@ describe('no set-user-ID or set-group-ID file from a sandboxed script (real kern
   this.timeout(120000);
   const nsProblem = userNamespacesProblem();
   const sb = useSandbox();
-  let openat2: string | null = null;
-
-  before(function () {
-    if (!hasTool('gcc')) return;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'setid-'));
-    fs.chmodSync(dir, 0o755);
-    fs.writeFileSync(path.join(dir, 'o2.c'), OPENAT2_C);
-    if (spawnSync('gcc', ['-o', path.join(dir, 'o2'), path.join(dir, 'o2.c')]).status === 0) openat2 = path.join(dir, 'o2');
-  });
+  const openat2 = useCompiledC('setid-openat2', OPENAT2_C);
 
   for (const [tier, env] of TIERS) {
     for (const mode of ['enforce', 'warn'] as const) {
@@ -68,8 +58,8 @@ describe('no set-user-ID or set-group-ID file from a sandboxed script (real kern
         assert.match(r.stdout, /^end$/m, r.stdout + r.stderr);
         for (const n of ['chmod', 'chmod-g', 'open', 'mknod', 'tmp']) assert.match(r.stdout, new RegExp(`^${n}=refused$`, 'm'), r.stdout + r.stderr);
         assert.match(r.stdout, /^ok=made$/m);
-        if (openat2) {
-          const o = await runIn(sb, ['--mode', mode, '--profile', 'moderate'], [openat2, 'o2file'], { ...env });
+        if (openat2.bin) {
+          const o = await runIn(sb, ['--mode', mode, '--profile', 'moderate'], [openat2.bin, 'o2file'], { ...env });
           assert.match(o.stdout, /^openat2=refused$/m, o.stdout + o.stderr);
         }
         // From outside: no file with a set-ID bit anywhere the script wrote.

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeSandbox, runCli, type CliResult, type Sandbox } from './helpers';
 
@@ -83,6 +84,33 @@ export function useAuditFile(sb: Sandbox): AuditFile {
 
 export function hasTool(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A C program (an attack, a probe) compiled once for the enclosing describe, in a folder every user can
+ * read, removed after it. `bin` stays null without gcc (or a tool in `needs`): the tests skip; a program
+ * that does not compile fails the suite instead.
+ */
+export function useCompiledC(name: string, source: string, needs: string[] = []): { readonly bin: string | null } {
+  let dir = '';
+  let bin: string | null = null;
+  before(function () {
+    if (!['gcc', ...needs].every(hasTool)) return;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, `${name}.c`), source);
+    const r = spawnSync('gcc', ['-O0', '-o', path.join(dir, name), path.join(dir, `${name}.c`), '-pthread'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${name}.c does not compile: ${r.stderr}`);
+    bin = path.join(dir, name);
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get bin() {
+      return bin;
+    },
+  };
 }
 
 const UNSHARE = '/usr/bin/unshare';
