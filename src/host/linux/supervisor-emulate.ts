@@ -64,17 +64,27 @@ export function carvedDirs(r: Pick<SupervisedRun, 'grants'>): Set<string> {
   return out;
 }
 
+/** The calls the emulation performs (the fallback tier's metadata calls aside): anything else is the worker's. */
+const EMULATED: ReadonlySet<string> = new Set(['open', 'creat', 'openat', 'openat2', 'mkdir', 'mkdirat', 'unlink', 'unlinkat', 'rmdir', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'truncate', 'symlink', 'symlinkat', 'mknod', 'mknodat']);
+
+/** Per run: what the emulation derives from it once, and what the supervisor made since. */
+interface RunEmulation {
+  /** The run with its paths' physical forms too (physical-forms.ts). */
+  given: SupervisedRun;
+  /** What the calls are performed against: `given`, or in warn mode its kernel view (kernelView). */
+  r: SupervisedRun;
+  /** Warn mode: warn's kernel model (the integrity set), the only refusal. */
+  kernel: FsModel | null;
+  /** Its carved directories (the grants do not change during a run). */
+  carved: Set<string>;
+  /** Whether a deny-read glob carves directories for reading (the policy does not change during a run). */
+  readCarving: boolean;
+  /** What the supervisor created in carved directories (no Landlock rule covers it or its contents). */
+  made: Set<string>;
+}
+
 export class FileEmulator {
-  /** Per run: what the supervisor created in carved directories (no Landlock rule covers it or its contents). */
-  private readonly made = new Map<string, Set<string>>();
-  /** Per run: its carved directories (the grants do not change during a run). */
-  private readonly carved = new Map<string, Set<string>>();
-  /** Per run: whether a deny-read glob carves directories for reading (the policy does not change during a run). */
-  private readonly readCarving = new Map<string, boolean>();
-  /** Per warn run: the run as its kernel rules stand (kernelView). */
-  private readonly views = new Map<string, SupervisedRun>();
-  /** Per run: the run with its paths' physical forms (withPhysicalForms). */
-  private readonly physical = new Map<string, SupervisedRun>();
+  private readonly runs = new Map<string, RunEmulation>();
 
   constructor(
     private readonly n: NotifyCalls,
@@ -86,11 +96,20 @@ export class FileEmulator {
   private readonly globs = new GlobMatcher();
 
   forget(runId: string): void {
-    this.made.delete(runId);
-    this.carved.delete(runId);
-    this.readCarving.delete(runId);
-    this.views.delete(runId);
-    this.physical.delete(runId);
+    this.runs.delete(runId);
+  }
+
+  private emulation(run: SupervisedRun): RunEmulation {
+    let e = this.runs.get(run.runId);
+    if (e === undefined) {
+      const given = withPhysicalForms(run);
+      const kernel = given.violation !== 'refuse' && given.kernel ? given.kernel : null;
+      const r = kernel ? kernelView(given, kernel) : given;
+      const carved = new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
+      e = { given, r, kernel, carved, readCarving: carvingGlobs(r.policy, 'read').length > 0, made: new Set() };
+      this.runs.set(run.runId, e);
+    }
+    return e;
   }
 
   /**
@@ -101,41 +120,18 @@ export class FileEmulator {
    */
   handle(run: SupervisedRun, note: Notification, name: string, refuse: Refuse, report: (v: Verdict) => void): boolean {
     if (run.fileTier === undefined || (run.violation !== 'refuse' && !run.kernel)) return false;
-    // The run's protected and carved paths in their physical forms too (physical-forms.ts), once per run.
-    let given = this.physical.get(run.runId);
-    if (given === undefined) this.physical.set(run.runId, (given = withPhysicalForms(run)));
-    let r = given;
-    let warn: WarnSide | undefined;
-    if (given.violation !== 'refuse' && given.kernel) {
-      let view = this.views.get(given.runId);
-      if (view === undefined) this.views.set(given.runId, (view = kernelView(given, given.kernel)));
-      r = view;
-      warn = { policyRun: given, kernel: given.kernel, report };
-    }
-    let carved = this.carved.get(r.runId);
-    if (carved === undefined) {
-      carved = new Set([...carvedDirs(r)].filter((d) => sameInHostView(r, d)));
-      this.carved.set(r.runId, carved);
-    }
-    let made = this.made.get(r.runId);
-    if (made === undefined) {
-      made = new Set<string>();
-      this.made.set(r.runId, made);
-    }
+    const metadata = run.fileTier === 'fallback' && PERFORMED_METADATA.has(name);
+    if (!metadata && !EMULATED.has(name)) return false; // a network call: nothing to derive for it
+    const { given, r, kernel, carved, readCarving, made } = this.emulation(run);
+    const warn: WarnSide | undefined = kernel ? { policyRun: given, kernel, report } : undefined;
+    const answer: Refuse = warn ? (v, errno) => refuse(v, errno, true) : refuse;
     // The fallback tier's chmod/chown/utimes: performed or refused here, never continued (supervisor-metadata.ts).
-    if (given.fileTier === 'fallback' && PERFORMED_METADATA.has(name)) {
-      return new MetadataCall(this.n, this.ops, this.mem, r, note, carved, made, warn ? (v, errno) => refuse(v, errno, true) : refuse, this.globs, warn).metadata(name);
-    }
+    if (metadata) return new MetadataCall(this.n, this.ops, this.mem, r, note, carved, made, answer, this.globs, warn).metadata(name);
     // Without carved directories only read opens come here for nothing (the fallback tier notifies them).
     if (carved.size === 0 && name !== 'open' && name !== 'openat' && name !== 'openat2') return false;
     // The common open, decided without a call object: what OneCall.open does first when nothing was made and
     // nothing is carved for this access (the path is not even read there either).
     if (made.size === 0 && (name === 'open' || name === 'openat' || name === 'creat')) {
-      let readCarving = this.readCarving.get(r.runId);
-      if (readCarving === undefined) {
-        readCarving = carvingGlobs(r.policy, 'read').length > 0;
-        this.readCarving.set(r.runId, readCarving);
-      }
       const flags = name === 'creat' ? 0o1101 : Number(note.args[name === 'open' ? 1 : 2]! & 0xffffffffn);
       const write = (flags & O_ACCMODE) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
       if (write ? carved.size === 0 : !readCarving) {
@@ -145,7 +141,7 @@ export class FileEmulator {
         return true;
       }
     }
-    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, warn ? (v, errno) => refuse(v, errno, true) : refuse, this.globs, warn);
+    const ctx = new MakeCall(this.n, this.ops, this.mem, r, note, carved, made, answer, this.globs, warn);
     switch (name) {
       case 'open':
       case 'creat':
