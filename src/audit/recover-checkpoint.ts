@@ -45,11 +45,13 @@ export function scanOpenRuns(dir: LogDir, checkpointFile: string): { open: OpenR
   }
   try {
     const st = fs.fstatSync(fd, { bigint: true });
-    const end = Number(st.size) - readTail(fd, Number(st.size)).tornBytes;
+    // The last complete line is the one that ends where the whole lines end: one read gives both.
+    const tail = readTail(fd, Number(st.size));
+    const end = Number(st.size) - tail.tornBytes;
     const cp = load(checkpointFile);
-    const held = cp !== null && cp.dev === String(st.dev) && cp.ino === String(st.ino) && cp.size <= end && lastLineHash(fd, cp.size) === cp.lastLine;
+    const held = cp !== null && cp.dev === String(st.dev) && cp.ino === String(st.ino) && cp.size <= end && hashOf(readTail(fd, cp.size).lastLine) === cp.lastLine;
     const open = held ? continueOpenRuns(cp.open, readRange(fd, cp.size, end)) : openRuns([...rotatedFiles(dir), readRange(fd, 0, end)]);
-    const next: Checkpoint = { v: 1, dev: String(st.dev), ino: String(st.ino), size: end, lastLine: lastLineHash(fd, end), open };
+    const next: Checkpoint = { v: 1, dev: String(st.dev), ino: String(st.ino), size: end, lastLine: hashOf(tail.lastLine), open };
     return { open, save: () => store(checkpointFile, next) };
   } finally {
     fs.closeSync(fd);
@@ -75,9 +77,9 @@ function readRange(fd: number, from: number, to: number): Buffer {
   return buf;
 }
 
-function lastLineHash(fd: number, size: number): string {
-  const { lastLine } = readTail(fd, size);
-  return lastLine ? crypto.createHash('sha256').update(lastLine).digest('hex') : '';
+/** A line's SHA-256 (hex); '' for none (an empty file). */
+function hashOf(line: Buffer | null): string {
+  return line ? crypto.createHash('sha256').update(line).digest('hex') : '';
 }
 
 function load(file: string): Checkpoint | null {
