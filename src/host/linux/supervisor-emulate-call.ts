@@ -23,7 +23,6 @@ const CONTINUE_TO_KERNEL = -1_000_000;
 /** How the worker reports a refusal (a violation plus the errno: in enforce mode, or in any when `kept`). */
 export type Refuse = (v: Verdict, errno: number, kept?: boolean) => void;
 
-
 /** A name as the target wrote it, absolute (for messages), and physical (every link resolved as the kernel would). */
 type Entry = EmulatedName;
 
@@ -396,4 +395,3 @@ export class OneCall {
     return true;
   }
 }
-

@@ -5,6 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli, type CliResult } from './helpers';
+import type { Place } from './rt21-attack';
+
+export type { Place };
 
 export const ATTACK_C = String.raw`
 #define _GNU_SOURCE
@@ -164,14 +167,6 @@ int main(int argc, char **argv) {
   return 0;
 }
 `;
-
-export interface Place {
-  root: string;
-  ws: string;
-  home: string;
-  out: string;
-  cleanup(): void;
-}
 
 /** In /tmp (moderate's write grant, so the home's protections matter): a workspace (git repository) with a
  *  nested repository, core.hooksPath naming tools/githooks, .vscode -> ../out/shared/vs, another user's file
