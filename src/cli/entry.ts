@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { HELP } from './help';
 import { requireWithCodeCache } from '../launcher/code-cache';
+import { zodJitlessBeforeLoad } from '../launcher/zod-jitless';
 import { namespacesWanted, namespaceStagePrefix } from '../../native/linux/namespace-stage';
 import { spawnLauncher, type EarlyLauncher } from '../host/launcher-spawn';
 
@@ -18,6 +19,9 @@ function entry(given: string[]): Promise<number> | number {
   // `run`: the launcher (a second Node start, behind the namespace stage) starts first, so it boots while this
   // process loads the commands; the engine adopts it if it is exactly the one it would start, else kills it.
   const early = sub === 'run' ? startEarlyLauncher(given) : undefined;
+  // A one-shot command parses each schema once or twice: zod's compiled fast path costs more to build than it
+  // saves. The bench keeps it: it times the engine as the host runs it (the host parses many times).
+  if (sub !== 'bench') zodJitlessBeforeLoad();
   // A path esbuild does not follow: the commands are their own bundle beside this one, loaded with the code
   // cache the build made for it.
   const mod = requireWithCodeCache(path.join(__dirname, 'cli-main.js')) as typeof import('./main');

@@ -1,6 +1,5 @@
 // script-sandbox: run | check | explain | demo | bench. Exit status of `run` is the script's, 128+signal
 // when it was killed, 125 for a sandbox setup error, 126/127 like a shell.
-import { z as zodConfig } from 'zod';
 import { explainPolicy, protectedSet } from '../policy';
 import { diskModelFs } from '../../native/linux/carve-outs';
 import { SandboxError } from '../errors';
@@ -74,10 +73,6 @@ async function mainCommand(given: string[], early: EarlyLauncher | undefined): P
   const argv = given.filter((a) => a !== '--no-namespaces');
   if (argv.length !== given.length) process.env.SCRIPT_SANDBOX_NAMESPACES = '0';
   const [sub, ...rest] = argv;
-  // A one-shot command parses each schema once or twice: zod's compiled fast path (a generated function per
-  // object schema) costs more to build than it saves (about 10 ms of a cold `run`). The bench times the
-  // engine as the host runs it, and the host and the launchers keep the fast path (they parse many times).
-  if (sub !== 'bench') zodConfig.config({ jitless: true });
   try {
     switch (sub) {
       case 'run':
