@@ -22,7 +22,7 @@ const englishOnlyZod = {
 // Bundles are minified (a smaller file parses faster at every Node start); names are kept so stack traces
 // and error class names stay readable, and the source maps map back to the TypeScript.
 const bundled = { ...common, bundle: true, minify: true, keepNames: true, plugins: [englishOnlyZod] };
-// The bundles loaded with a code cache start with this build's id, and so do their caches (src/launcher/code-cache.ts).
+// The bundles loaded with a code cache start with this build's id, and so do their caches (src/protocol/code-cache.ts).
 const buildId = { js: `/*build ${randomBytes(16).toString('hex')}*/` };
 
 function listTs(dir) {
@@ -39,8 +39,9 @@ rmSync('out', { recursive: true, force: true });
 await Promise.all([
   // mainFields: jsonc-parser's default (UMD) entry requires its parts dynamically, which a bundle cannot follow.
   build({ ...bundled, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode', 'koffi'], mainFields: ['module', 'main'] }),
-  // launcher.js is a small entry that loads launcher-main.js (the launcher) with its code cache.
-  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/linux/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
+  // launcher.js and supervisor.js (the supervisor's worker) are small entries that load launcher-main.js and
+  // supervisor-main.js with their code caches.
+  build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/linux/supervisor-entry.ts', 'supervisor-main': 'src/host/linux/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
   // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
   build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: '#!/usr/bin/env node' } }),
   build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
@@ -49,13 +50,14 @@ await Promise.all([
 ]);
 chmodSync('dist/cli.js', 0o755);
 
-// V8's code cache for the commands' and the launcher's bundles (src/launcher/code-cache.ts), made by the Node
-// that builds: a cold `script-sandbox run` and each launcher deserialise them instead of compiling 400-600 KB.
+// V8's code cache for the commands', the launcher's and the supervisor worker's bundles (src/protocol/code-cache.ts),
+// made by the Node that builds: a cold `script-sandbox run`, each launcher and each supervisor worker deserialise
+// them instead of compiling 300-600 KB.
 // Made in a child with an empty environment (the launcher's own), so no NODE_OPTIONS or flags enter it.
 {
   const { execFileSync } = await import('node:child_process');
-  for (const b of ['cli-main', 'launcher-main']) {
-    execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(process.cwd(), 'out/src/launcher/code-cache.js'))}).writeCodeCache(${JSON.stringify(join(process.cwd(), 'dist', b + '.js'))})`], { stdio: 'inherit', env: {} });
+  for (const b of ['cli-main', 'launcher-main', 'supervisor-main']) {
+    execFileSync(process.execPath, ['-e', `require(${JSON.stringify(join(process.cwd(), 'out/src/protocol/code-cache.js'))}).writeCodeCache(${JSON.stringify(join(process.cwd(), 'dist', b + '.js'))})`], { stdio: 'inherit', env: {} });
   }
 }
 

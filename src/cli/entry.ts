@@ -3,7 +3,7 @@
 // start. src/cli/main.ts stays the module tests import.
 import * as path from 'node:path';
 import { HELP } from './help';
-import { requireWithCodeCache } from '../launcher/code-cache';
+import { requireWithCodeCache } from '../protocol/code-cache';
 import { zodJitlessBeforeLoad } from '../launcher/zod-jitless';
 import { namespacesWanted, namespaceStagePrefix } from '../../native/linux/namespace-stage';
 import { spawnLauncher, type EarlyLauncher } from '../host/launcher-spawn';

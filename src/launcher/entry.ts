@@ -1,7 +1,7 @@
 // The launcher's process entry (dist/launcher.js): loads the launcher's bundle (dist/launcher-main.js) with
 // the code cache the build made for it, then runs it. Every launcher start (cold, pooled, the CLI's) comes here.
 import * as path from 'node:path';
-import { requireWithCodeCache } from './code-cache';
+import { requireWithCodeCache } from '../protocol/code-cache';
 import { zodJitlessBeforeLoad } from './zod-jitless';
 
 // A launcher parses one plan (and a join or two): zod's compiled fast path costs more to build than it saves

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { requireWithCodeCache, writeCodeCache } from '../../../src/launcher/code-cache';
+import { requireWithCodeCache, writeCodeCache } from '../../../src/protocol/code-cache';
 
 describe('launcher code cache', () => {
   let dir: string;

@@ -1,6 +1,8 @@
-// Loads a bundle (dist/cli-main.js, dist/launcher-main.js) with V8's code cache made at build time (beside
-// it, NAME.cache), so a cold CLI or launcher start deserialises the compiled bundle instead of parsing and
-// compiling 400-600 KB of JavaScript. Used by the two small entry bundles (cli.js, launcher.js).
+// How a process's bundle is loaded, for the entries of every process (CLI, launcher, supervisor worker): a
+// protocol-layer module so that each of them may import it. Loads a bundle (dist/cli-main.js,
+// dist/launcher-main.js, dist/supervisor-main.js) with V8's code cache made at build time (beside it,
+// NAME.cache), so a cold CLI, a launcher or a supervisor worker deserialises the compiled bundle instead of
+// parsing and compiling 300-600 KB of JavaScript. Used by the small entry bundles (cli.js, launcher.js, supervisor.js).
 // The cache sits beside the bundle (whoever can write one can write the other, so it trusts nothing new) and
 // starts with the build's id, which the build also puts on the bundle's first line (build.mjs): V8 itself
 // only checks the source's length, and a stale cache must never run. Every build has a new id, so a bundle
