@@ -15,6 +15,8 @@ import { runAuditCommand } from './audit';
 import { cmdApprove } from './approve';
 import { cmdGitCache, cmdGitRun } from './git-run';
 import { discardEarly, type EarlyLauncher } from '../host/launcher-spawn';
+// The build's workload before it writes this bundle's code cache (src/protocol/code-cache.ts).
+export { codeCacheWorkload } from './code-cache-workload';
 
 const VERSION: string = PACKAGE_VERSION;
 

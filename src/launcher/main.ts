@@ -8,7 +8,7 @@ import { loadApplier } from '../../native';
 import { SandboxError } from '../errors';
 import { parseHostMessage, type LauncherMessage } from '../protocol/launcher';
 import type { Plan } from '../protocol/plan';
-import { warmUp } from './warm-up';
+import { parsePlanSample, warmUp } from './warm-up';
 
 const CONTROL_FD = 3;
 
@@ -120,3 +120,5 @@ export function main(): void {
   }
 }
 
+/** The build's workload before it writes this bundle's code cache (src/protocol/code-cache.ts). */
+export const codeCacheWorkload = parsePlanSample;

@@ -9,6 +9,15 @@ import { parseHostPlanMessage } from '../protocol/launcher';
 export function warmUp(applier: Applier): void {
   applier.prepare?.();
   if (applier.platform !== 'linux') return;
+  // A second pass takes the real plan's parse from 0.46 to 0.36 ms; more passes gain nothing measurable.
+  for (let i = 0; i < 2; i++) parsePlanSample();
+}
+
+/**
+ * Parses (and drops) a sample Linux plan with every part: the warm-up's pass, and the workload the build runs
+ * before it writes the launcher's code cache (src/protocol/code-cache.ts), so the reader's functions are in it.
+ */
+export function parsePlanSample(): void {
   const rules = Array.from({ length: 64 }, (_, i) => ({ path: `/warm-up/${i}`, access: ['read_file', 'read_dir'] }));
   const plan = {
     platform: 'linux',
@@ -25,7 +34,5 @@ export function warmUp(applier: Applier): void {
     namespaces: { writable: ['/tmp'], readOnly: [], hidden: [], pinned: [], isolateNetwork: false },
     terminal: null,
   };
-  const line = JSON.stringify({ type: 'plan', plan });
-  // A second pass takes the real plan's parse from 0.46 to 0.36 ms; more passes gain nothing measurable.
-  for (let i = 0; i < 2; i++) parseHostPlanMessage(line);
+  parseHostPlanMessage(JSON.stringify({ type: 'plan', plan }));
 }

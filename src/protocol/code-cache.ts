@@ -56,11 +56,25 @@ export function requireWithCodeCache(file: string): unknown {
   return compileAndRun(file, source, cachedData).module.exports;
 }
 
-/** Build step: loads the bundle once (its top level runs, so what it compiles is in the cache) and writes the cache. */
+/**
+ * Build step: loads the bundle once (its top level runs, so what it compiles is in the cache), runs the
+ * bundle's `codeCacheWorkload` export when it has one, and writes the cache. V8 puts every function compiled
+ * so far into the cache, so a workload that walks a start's path (a cold run's policy and plan, a launcher's
+ * plan reader) spares each of those functions its compile at its first call in every process. A workload that
+ * fails is said and leaves the cache as the top level made it.
+ */
 export function writeCodeCache(file: string): void {
   const source = fs.readFileSync(file, 'utf8');
   const id = buildIdOf(source);
   if (!id) throw new Error(`${file} has no build id on its first line (build.mjs writes one)`);
-  const { script } = compileAndRun(file, source, undefined);
+  const { script, module } = compileAndRun(file, source, undefined);
+  const workload = (module.exports as { codeCacheWorkload?: unknown }).codeCacheWorkload;
+  if (typeof workload === 'function') {
+    try {
+      workload();
+    } catch (e) {
+      process.stderr.write(`code cache of ${path.basename(file)}: its workload failed (${(e as Error)?.message ?? String(e)}); the cache holds the top level only\n`);
+    }
+  }
   fs.writeFileSync(`${file}.cache`, Buffer.concat([id, script.createCachedData()]));
 }
