@@ -25,6 +25,11 @@ const bundled = { ...common, bundle: true, minify: true, keepNames: true, plugin
 // The bundles loaded with a code cache start with this build's id, and so do their caches (src/protocol/code-cache.ts).
 const buildId = { js: `/*build ${randomBytes(16).toString('hex')}*/` };
 
+// The CLI's shell lines, declared once in src/cli/env-handover.ts (which the entry's restore pairs with).
+const { CLI_SHELL_PREAMBLE } = await import(
+  'data:text/javascript,' + encodeURIComponent((await build({ entryPoints: ['src/cli/env-handover.ts'], bundle: true, format: 'esm', platform: 'node', write: false })).outputFiles[0].text)
+);
+
 function listTs(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
@@ -43,7 +48,8 @@ await Promise.all([
   // supervisor-main.js with their code caches.
   build({ ...bundled, entryPoints: { host: 'src/host/main.ts', launcher: 'src/launcher/entry.ts', 'launcher-main': 'src/launcher/main.ts', supervisor: 'src/host/linux/supervisor-entry.ts', 'supervisor-main': 'src/host/linux/supervisor-worker.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
   // cli.js is a small entry that answers --help itself and loads cli-main.js (the commands) for the rest.
-  build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: '#!/usr/bin/env node' } }),
+  // Its first two lines are a shell script that starts Node without NODE_EXTRA_CA_CERTS (src/cli/env-handover.ts).
+  build({ ...bundled, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: { js: CLI_SHELL_PREAMBLE } }),
   build({ ...bundled, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir: 'dist', external: ['koffi'], mainFields: ['module', 'main'], banner: buildId }),
   // Tests: one file per source so mocha can pick them by glob; sources are compiled alongside.
   build({ ...common, bundle: false, entryPoints: [...listTs('test'), ...listTs('src'), ...listTs('native')], outdir: 'out', outbase: '.' }),

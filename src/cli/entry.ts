@@ -5,10 +5,13 @@ import * as path from 'node:path';
 import { HELP } from './help';
 import { requireWithCodeCache } from '../protocol/code-cache';
 import { zodJitlessBeforeLoad } from '../launcher/zod-jitless';
+import { restoreHandedOverEnv } from './env-handover';
 import { namespacesWanted, namespaceStagePrefix } from '../../native/linux/namespace-stage';
 import { spawnLauncher, type EarlyLauncher } from '../host/launcher-spawn';
 
 function entry(given: string[]): Promise<number> | number {
+  // First: nothing before this reads the environment (the modules above only declare).
+  restoreHandedOverEnv();
   const words = given.filter((a) => a !== '--no-namespaces');
   const sub = words[0];
   // `help COMMAND` is the command's own help, which the commands' bundle answers.
